@@ -1,0 +1,47 @@
+"""``lab:NAME``: a dependency the lab started, driven as ``lab.json`` says.
+
+The lab records for each service either a process (pidfile + command) or a Docker container;
+this driver reads that record and delegates to :class:`ProcessDriver` or :class:`DockerDriver`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from chaosaitrapp.errors import TargetNotFound
+from chaosaitrapp.lab.state import LabState, ServiceSpec, load_state
+
+
+def driver_for_service(spec: ServiceSpec):
+    """The concrete driver for one lab service record."""
+    if spec.kind == "docker":
+        from chaosaitrapp.targets.docker import DockerDriver
+
+        return DockerDriver(spec.container or spec.name, check=spec.check, host=spec.host, port=spec.port)
+    from chaosaitrapp.targets.process import ProcessDriver
+
+    if not spec.pidfile:
+        raise TargetNotFound(f"lab:{spec.name} has no pidfile in lab.json", service=spec.name)
+    return ProcessDriver(
+        spec.pidfile, argv=spec.argv, cwd=spec.cwd, env=spec.env, log=spec.log,
+        check=spec.check, host=spec.host, port=spec.port, name=spec.name,
+    )
+
+
+def lab_driver(name: str, directory: Optional[Path] = None):
+    """The driver for lab service ``name`` (``redis``, ``postgres``, ...), or TargetNotFound."""
+    state: Optional[LabState] = load_state(directory)
+    if state is None:
+        from chaosaitrapp.lab.state import state_path
+
+        raise TargetNotFound(
+            f"lab:{name}: no lab is up (no {state_path(directory)}); run `aitrapp-chaos lab up` first",
+            target=f"lab:{name}",
+        )
+    spec = state.services.get(name)
+    if spec is None:
+        raise TargetNotFound(
+            f"lab:{name}: the lab has no service {name!r} (it has: {', '.join(sorted(state.services))})",
+            target=f"lab:{name}",
+        )
+    return driver_for_service(spec)

@@ -1,0 +1,172 @@
+"""``process:PIDFILE``: a local process, stopped by signal and restarted by its command.
+
+Stop: the stop signal (SIGTERM; SIGINT for Postgres, its "fast" shutdown), wait until the
+pid is gone, SIGKILL at the deadline. Start: the command is launched detached (its own
+session, not our child, so it outlives the ``chaos`` process), the pidfile is written with
+the new pid, and ``start`` returns once the service answers (Redis PING, Postgres accepting
+connections, or a TCP connect).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from chaosaitrapp.errors import TargetError, TargetNotFound
+from chaosaitrapp.targets.answers import service_answers
+from chaosaitrapp.waiting import wait_until
+
+_LAUNCHER = 'echo $$ > "$0"; exec "$@"'
+
+
+def read_pid(pidfile: Path) -> Optional[int]:
+    """The pid on the first line of ``pidfile``, or None when the file is absent or empty."""
+    try:
+        first = pidfile.read_text().splitlines()[0].strip()
+    except (FileNotFoundError, IndexError):
+        return None
+    try:
+        return int(first)
+    except ValueError:
+        raise TargetError(f"pidfile {pidfile} does not start with a pid: {first[:40]!r}", pidfile=str(pidfile))
+
+
+def pid_alive(pid: int) -> bool:
+    """True when ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return state not in ("Z", "X")
+
+
+class ProcessDriver:
+    """A local process named by its pidfile, with the command that starts it again."""
+
+    def __init__(
+        self,
+        pidfile: str,
+        argv: Optional[List[str]] = None,
+        cwd: Optional[str] = None,
+        env: Optional[Dict[str, str]] = None,
+        log: Optional[str] = None,
+        check: Optional[str] = None,
+        host: str = "127.0.0.1",
+        port: Optional[int] = None,
+        stop_signal: Optional[str] = None,
+        name: Optional[str] = None,
+    ) -> None:
+        self.pidfile = Path(pidfile)
+        self.argv = list(argv or [])
+        self.cwd = cwd
+        self.env = dict(env or {})
+        self.log = log
+        self.check = check
+        self.host = host
+        self.port = port
+        self.stop_signal = stop_signal or ("SIGINT" if check == "postgres" else "SIGTERM")
+        self.name = name or self.pidfile.stem
+
+    def describe(self) -> str:
+        """``process:<pidfile>``."""
+        return f"process:{self.pidfile}"
+
+    def pid(self) -> Optional[int]:
+        """The pid in the pidfile, if any."""
+        return read_pid(self.pidfile)
+
+    def is_running(self) -> bool:
+        """True when the pidfile names a live process."""
+        pid = self.pid()
+        return pid is not None and pid_alive(pid)
+
+    def answers(self) -> bool:
+        """True when the service answers its check (running alone is not enough)."""
+        if self.port is None and self.check is None:
+            return self.is_running()
+        return service_answers(self.check, self.host, self.port)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Signal the process and wait until it is gone; SIGKILL it at ``timeout``. Idempotent."""
+        pid = self.pid()
+        if pid is None or not pid_alive(pid):
+            return
+        sig = getattr(signal, self.stop_signal)
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        except PermissionError as exc:
+            raise TargetError(f"{self.describe()}: not allowed to signal pid {pid}: {exc}", pid=pid)
+        gone = wait_until(lambda: pid_alive(pid), lambda alive: not alive, timeout=timeout, interval=0.02,
+                          what=f"{self.describe()} to exit")
+        if gone.held:
+            return
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        killed = wait_until(lambda: pid_alive(pid), lambda alive: not alive, timeout=5, interval=0.02)
+        if not killed.held:
+            raise TargetError(f"{self.describe()}: pid {pid} survived SIGKILL", pid=pid)
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Launch the command detached (unless already running) and wait until it answers."""
+        if not self.is_running():
+            self._launch()
+        ok = wait_until(self.answers, bool, timeout=timeout, interval=0.05, what=f"{self.describe()} to answer")
+        if not ok.held:
+            raise TargetError(
+                f"{self.describe()} started but did not answer its {self.check or 'liveness'} check "
+                f"within {timeout:.0f}s" + (f" (see {self.log})" if self.log else ""),
+                target=self.describe(),
+            )
+
+    def _launch(self) -> None:
+        if not self.argv:
+            raise TargetError(f"{self.describe()}: no start command known, cannot start it", target=self.describe())
+        if shutil.which(self.argv[0]) is None and not Path(self.argv[0]).exists():
+            raise TargetNotFound(f"{self.describe()}: start command {self.argv[0]!r} not found", argv0=self.argv[0])
+        self.pidfile.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **self.env}
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        try:
+            launcher = subprocess.Popen(
+                ["setsid", "-f", "sh", "-c", _LAUNCHER, str(self.pidfile), *self.argv],
+                cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            )
+            launcher.wait(timeout=10)
+        finally:
+            if out is not subprocess.DEVNULL:
+                out.close()
+        started = wait_until(self.is_running, bool, timeout=5, interval=0.01, what=f"{self.describe()} pid")
+        if not started.held:
+            raise TargetError(f"{self.describe()}: the process did not start" +
+                              (f" (see {self.log})" if self.log else ""), target=self.describe())
+
+    def undo(self) -> dict:
+        """Recipe to restart this process from another process (no secrets in ``env``)."""
+        return {
+            "driver": "process",
+            "pidfile": str(self.pidfile),
+            "argv": self.argv,
+            "cwd": self.cwd,
+            "env": self.env,
+            "log": self.log,
+            "check": self.check,
+            "host": self.host,
+            "port": self.port,
+            "stop_signal": self.stop_signal,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_undo(cls, undo: dict) -> "ProcessDriver":
+        """Rebuild from :meth:`undo`'s dict."""
+        fields = {k: v for k, v in undo.items() if k != "driver"}
+        return cls(**fields)
+

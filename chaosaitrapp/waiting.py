@@ -1,0 +1,111 @@
+"""Wait on a condition with a deadline, and record when it first held.
+
+Never a fixed sleep: :func:`wait_until` polls ``observe`` every ``interval`` seconds until
+``accept(value)`` is true or ``timeout`` passes. Clock and sleep are injectable so tests can
+assert exact polling sequences without sleeping.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, List, Optional, Tuple
+
+from chaosaitrapp.errors import ConditionTimeout, ConfigError
+
+
+@dataclass
+class WaitResult:
+    """What a wait saw: whether the condition held, when (monotonic offset and wall time),
+    how many polls it took, the last observed value and the last error (if any)."""
+
+    held: bool
+    what: str
+    waited_s: float
+    polls: int
+    value: Any = None
+    held_at_wall: Optional[float] = None
+    last_error: Optional[str] = None
+    history: List[Tuple[float, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """JSON-friendly summary for a Chaos Toolkit journal (history trimmed to 20 points)."""
+        return {
+            "held": self.held,
+            "what": self.what,
+            "waited_s": round(self.waited_s, 3),
+            "polls": self.polls,
+            "value": self.value,
+            "held_at_wall": self.held_at_wall,
+            "last_error": self.last_error,
+            "history": [[round(t, 3), v] for t, v in self.history[-20:]],
+        }
+
+
+def check_duration(name: str, value: float, *, allow_zero: bool = True) -> float:
+    """Validate a duration-like experiment value; raise ConfigError naming it if bad."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number of seconds, got {value!r}", name=name, value=value)
+    if number != number or number < 0 or (number == 0 and not allow_zero):
+        raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}", name=name, value=value)
+    return number
+
+
+def wait_until(
+    observe: Callable[[], Any],
+    accept: Callable[[Any], bool],
+    *,
+    timeout: float,
+    interval: float = 0.1,
+    what: str = "condition",
+    clock: Callable[[], float] = time.monotonic,
+    wall: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    tolerate: Tuple[type, ...] = (Exception,),
+) -> WaitResult:
+    """Poll ``observe()`` until ``accept(value)`` holds or ``timeout`` seconds pass.
+
+    Exceptions of the ``tolerate`` types raised by ``observe`` count as "not yet" and are
+    remembered as ``last_error``. Returns a :class:`WaitResult`; never raises on timeout
+    (see :func:`require`).
+    """
+    timeout = check_duration("timeout", timeout)
+    interval = check_duration("interval", interval, allow_zero=False)
+    start = clock()
+    deadline = start + timeout
+    polls = 0
+    value: Any = None
+    last_error: Optional[str] = None
+    history: List[Tuple[float, Any]] = []
+    while True:
+        polls += 1
+        try:
+            value = observe()
+            last_error = None
+            ok = bool(accept(value))
+        except tolerate as exc:  # noqa: PERF203 - a failed poll is an observation
+            value, ok = None, False
+            last_error = f"{type(exc).__name__}: {exc}"
+        now = clock()
+        if not history or history[-1][1] != value:
+            history.append((now - start, value))
+        if ok:
+            return WaitResult(True, what, now - start, polls, value, wall(), None, history)
+        if now >= deadline:
+            return WaitResult(False, what, now - start, polls, value, None, last_error, history)
+        sleep(max(0.0, min(interval, deadline - now)))
+
+
+def require(result: WaitResult, expected: str) -> WaitResult:
+    """Raise :class:`ConditionTimeout` naming what was seen against ``expected`` unless it held."""
+    if result.held:
+        return result
+    seen = f"last value {result.value!r}"
+    if result.last_error:
+        seen += f", last error {result.last_error}"
+    raise ConditionTimeout(
+        f"timed out after {result.waited_s:.1f}s waiting for {result.what}: expected {expected}, {seen}",
+        what=result.what,
+        waited_s=result.waited_s,
+    )
