@@ -1,0 +1,1 @@
+"""AITRAPP's dependencies (Redis, Postgres): stop and start them through a target driver."""

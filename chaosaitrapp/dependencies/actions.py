@@ -1,0 +1,66 @@
+"""Actions on a dependency: stop it (the fault) and start it again (the restore).
+
+A stop is written to the fault ledger *before* it is injected, with a lease; a watchdog
+process outside ``chaos`` restores the dependency if this run dies or the lease runs out.
+A start clears the ledger entries of that target once the dependency answers again.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Dict
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.config import settings_from
+from chaosaitrapp.dependencies.drivers import dependency_driver
+from chaosaitrapp.errors import TargetError
+from chaosaitrapp.evidence.recorder import record_event
+from chaosaitrapp.safety.faults import clear_faults, register_fault
+from chaosaitrapp.waiting import check_duration
+
+__all__ = ["stop_dependency", "start_dependency"]
+
+
+def stop_dependency(dependency: str = "redis", target: str = "", timeout: float = 30,
+                    lease: float = 0, configuration: Configuration = None,
+                    secrets: Secrets = None) -> Dict[str, Any]:
+    """Stop ``dependency`` (``redis`` or ``postgres``) through its target and wait until it is down.
+
+    ``target``: ``auto`` (default from ``REDIS_TARGET``/``POSTGRES_TARGET``), ``lab:redis``,
+    ``docker:NAME`` (container name or compose service), ``process:PIDFILE``. ``timeout``: seconds
+    before SIGKILL / giving up. ``lease``: longest the fault may stay (0: ``AITRAPP_FAULT_LEASE``,
+    default ``WAIT_READY_TIMEOUT`` + 60 s); past it the watchdog restores the dependency.
+    """
+    timeout = check_duration("timeout", timeout, allow_zero=False)
+    lease_s = check_duration("lease", lease) or settings_from(configuration).fault_lease
+    driver = dependency_driver(dependency, target, configuration)
+    name = driver.describe()
+    if not driver.is_running():
+        raise TargetError(f"{name} is not running before the fault: refusing to stop what is already down "
+                          "(run `aitrapp-chaos cleanup` or start it)", target=name)
+    entry_id = register_fault("stop", name, driver.undo(), lease_s)
+    began = time.monotonic()
+    record_event("fault", name, "stop")
+    driver.stop(timeout)
+    record_event("fault_injected", name, "stopped")
+    return {"dependency": dependency, "target": name, "stopped_in_s": round(time.monotonic() - began, 3),
+            "ledger_entry": entry_id, "lease_s": lease_s}
+
+
+def start_dependency(dependency: str = "redis", target: str = "", timeout: float = 60,
+                     configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Start ``dependency`` again and wait until it answers (Redis PING, Postgres connections).
+
+    Idempotent: a dependency already running is left alone. Clears this target's fault-ledger
+    entries once it answers. Used both in the method and as the rollback.
+    """
+    timeout = check_duration("timeout", timeout, allow_zero=False)
+    driver = dependency_driver(dependency, target, configuration)
+    name = driver.describe()
+    began = time.monotonic()
+    record_event("restore", name, "start")
+    driver.start(timeout)
+    record_event("restored", name, "answers")
+    cleared = clear_faults(name)
+    return {"dependency": dependency, "target": name, "started_in_s": round(time.monotonic() - began, 3),
+            "answers": True, "ledger_cleared": cleared}

@@ -1,0 +1,142 @@
+"""Probes on AITRAPP's Prometheus metrics: leader, heartbeat ages, throttle queue, any metric,
+and PromQL through a Prometheus server (``PROMETHEUS_URL``, via prometheus-api-client).
+
+``/metrics`` is parsed with prometheus_client's parser; values are floats and compared
+numerically (the original scripts compared ``"1.0"`` with ``"1"`` and failed).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.config import settings_from
+from chaosaitrapp.errors import ConfigError, MetricsError
+from chaosaitrapp.evidence.observe import QUEUE_LABELS, QUEUE_METRIC
+from chaosaitrapp.metrics.parse import HEARTBEATS, metric_value, parse_metrics
+from chaosaitrapp.trader.client import TraderClient
+from chaosaitrapp.waiting import require, wait_until
+
+__all__ = [
+    "leader_status",
+    "heartbeat_ages",
+    "heartbeats_below",
+    "throttle_queue_depth",
+    "metric",
+    "prometheus_query",
+    "wait_leader",
+    "wait_queue_depth_above",
+    "wait_queue_drained",
+]
+
+
+def _samples(configuration: Configuration, secrets: Secrets):
+    client = TraderClient.from_configuration(configuration, secrets)
+    return parse_metrics(client.text("/metrics"), source=f"{client.base}/metrics")
+
+
+def leader_status(configuration: Configuration = None, secrets: Secrets = None) -> float:
+    """``trader_is_leader`` as a float: 1.0 leader, 0.0 not (max over ``instance_id`` labels)."""
+    return metric_value(_samples(configuration, secrets), "trader_is_leader", aggregate="max")
+
+
+def heartbeat_ages(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, float]:
+    """The three heartbeat ages in seconds: ``{"marketdata", "order_stream", "scan"}``."""
+    samples = _samples(configuration, secrets)
+    return {key: metric_value(samples, name, aggregate="max") for key, name in HEARTBEATS.items()}
+
+
+def heartbeats_below(value: Dict[str, float] = None, limit: float = 0,
+                     configuration: Configuration = None, secrets: Secrets = None) -> bool:
+    """True when every heartbeat age is below ``limit`` (0: ``HEARTBEAT_MAX``, default 5).
+
+    Used as a probe tolerance on :func:`heartbeat_ages` (``value`` is its output); called alone
+    it reads the ages itself.
+    """
+    bound = float(limit) if limit and float(limit) > 0 else settings_from(configuration).heartbeat_max
+    ages = value if value is not None else heartbeat_ages(configuration, secrets)
+    if not isinstance(ages, dict) or not ages:
+        raise MetricsError(f"heartbeats_below: expected a dict of ages, got {ages!r}")
+    return all(float(age) < bound for age in ages.values())
+
+
+def throttle_queue_depth(configuration: Configuration = None, secrets: Secrets = None) -> float:
+    """``trader_throttle_queue_depth{type="order_placement"}``: orders waiting for the broker."""
+    return metric_value(_samples(configuration, secrets), QUEUE_METRIC, QUEUE_LABELS, aggregate="sum")
+
+
+def metric(name: str, labels: Dict[str, str] = None, aggregate: str = "single",
+           configuration: Configuration = None, secrets: Secrets = None) -> float:
+    """Any metric by sample name (``trader_kill_switch_total``...) and labels, as a float.
+
+    ``aggregate``: ``single`` (exactly one sample must match), ``sum`` or ``max``.
+    """
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"metric name must be a non-empty string, got {name!r}")
+    return metric_value(_samples(configuration, secrets), name, labels or {}, aggregate=aggregate)
+
+
+def prometheus_query(query: str, configuration: Configuration = None, secrets: Secrets = None) -> List[Dict[str, Any]]:
+    """Run PromQL ``query`` on the Prometheus at ``PROMETHEUS_URL`` (prometheus-api-client).
+
+    Returns the result vector as ``[{"metric": {...}, "value": float}]``. MetricsError when
+    ``PROMETHEUS_URL`` is unset, Prometheus is unreachable or the query is invalid.
+    """
+    settings = settings_from(configuration)
+    if not settings.prometheus_url:
+        raise MetricsError("prometheus_query needs PROMETHEUS_URL (configuration 'prometheus_url')")
+    from prometheus_api_client import PrometheusConnect
+
+    try:
+        prom = PrometheusConnect(url=settings.prometheus_url, disable_ssl=True, timeout=settings.http_timeout)
+        result = prom.custom_query(query=query)
+    except Exception as exc:
+        raise MetricsError(f"Prometheus at {settings.prometheus_url}: query {query!r} failed: "
+                           f"{type(exc).__name__}: {str(exc)[:200]}", query=query)
+    out = []
+    for item in result:
+        raw = item.get("value", [None, "nan"])[1]
+        out.append({"metric": item.get("metric", {}), "value": float(raw)})
+    return out
+
+
+def wait_leader(expected: int = 1, timeout: float = 0, interval: float = 0.1,
+                configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until ``trader_is_leader`` equals ``expected`` (0 or 1), compared numerically.
+
+    After Redis stops, leadership drops at the next lock refresh (up to the refresh period
+    later), so this waits on the condition instead of reading once after a fixed delay.
+    """
+    if int(expected) not in (0, 1):
+        raise ConfigError(f"wait_leader: expected must be 0 or 1, got {expected!r}")
+    timeout = float(timeout) if timeout and float(timeout) > 0 else settings_from(configuration).wait_ready_timeout
+    result = wait_until(lambda: leader_status(configuration, secrets), lambda v: v == float(expected),
+                        timeout=timeout, interval=interval, what=f"trader_is_leader == {int(expected)}")
+    return require(result, f"trader_is_leader {float(expected)}").as_dict()
+
+
+def wait_queue_depth_above(threshold: float = 0, timeout: float = 10, interval: float = 0.05,
+                           configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until the throttle queue depth exceeds ``threshold`` (the burst is being throttled)."""
+    result = wait_until(lambda: throttle_queue_depth(configuration, secrets), lambda d: d > float(threshold),
+                        timeout=timeout, interval=interval, what=f"throttle queue depth > {threshold}")
+    return require(result, f"depth above {threshold}").as_dict()
+
+
+def wait_queue_drained(timeout: float = 30, interval: float = 0.1,
+                       configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until the throttle queue depth is back to 0 (the seed: within 30 s); reports the peak seen."""
+    seen: List[float] = []
+
+    def observe() -> float:
+        depth = throttle_queue_depth(configuration, secrets)
+        seen.append(depth)
+        return depth
+
+    result = require(wait_until(observe, lambda d: d == 0.0, timeout=timeout, interval=interval,
+                                what="throttle queue depth == 0"), "depth 0")
+    out = result.as_dict()
+    out["peak_seen"] = max(seen) if seen else None
+    return out
+
+

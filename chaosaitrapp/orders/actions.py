@@ -1,0 +1,125 @@
+"""Order bursts against the throttle queue, with deliberate duplicate submissions.
+
+Against the lab, orders go to ``POST /orders`` (PAPER only). The real service has no
+order-injection endpoint; give ``injector_command`` (e.g. ``python scripts/synthetic_plan_injector.py
+--symbol NIFTY --side LONG --qty 50 --strategy ORB``) and it is run ``count`` times instead.
+Either way the target must report PAPER mode first.
+"""
+from __future__ import annotations
+
+import shlex
+import subprocess
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.errors import ApiError, ConfigError
+from chaosaitrapp.evidence.recorder import current_run, record_event
+from chaosaitrapp.safety.guards import require_paper
+from chaosaitrapp.trader.client import TraderClient
+
+__all__ = ["burst_orders"]
+
+MAX_BURST = 1000
+
+
+def _validate(count: int, rate: float, duplicate_every: int) -> None:
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_BURST:
+        raise ConfigError(f"burst count must be an integer from 1 to {MAX_BURST}, got {count!r}", key="count")
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 < rate <= 1000:
+        raise ConfigError(f"burst rate must be between 0 and 1000 orders/s, got {rate!r}", key="rate")
+    if not isinstance(duplicate_every, int) or duplicate_every < 0:
+        raise ConfigError(f"duplicate_every must be 0 (none) or a positive integer, got {duplicate_every!r}",
+                          key="duplicate_every")
+
+
+def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4, symbol: str = "NIFTY",
+                 side: str = "BUY", quantity: int = 50, price: float = 100.0, injector_command: str = "",
+                 configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Send ``count`` orders at ``rate`` per second; every ``duplicate_every``-th order is also
+    re-submitted concurrently with the same ``client_order_id`` (0: no duplicates).
+
+    Refused unless the target reports PAPER mode. Returns what was sent and how it was answered:
+    ``{"sent", "accepted", "duplicates_sent", "duplicate_answers", "rejected", "errors", "client_order_ids"}``.
+    """
+    _validate(count, rate, duplicate_every)
+    client = TraderClient.from_configuration(configuration, secrets)
+    require_paper(client, "send an order burst")
+    run = current_run()
+    prefix = f"chaos-{run.run_id if run else uuid.uuid4().hex[:12]}"
+    record_event("fault", "orders", f"burst of {count} at {rate}/s")
+    if injector_command:
+        result = _burst_with_command(injector_command, count, rate)
+    else:
+        result = _burst_over_api(client, prefix, count, rate, duplicate_every, symbol, side, quantity, price)
+    record_event("fault_injected", "orders", f"sent {result['sent']}")
+    return result
+
+
+def _burst_over_api(client: TraderClient, prefix: str, count: int, rate: float, duplicate_every: int,
+                    symbol: str, side: str, quantity: int, price: float) -> Dict[str, Any]:
+    tally = {"sent": 0, "accepted": 0, "duplicates_sent": 0, "duplicate_answers": 0, "rejected": 0}
+    errors: List[str] = []
+    lock = threading.Lock()
+
+    def submit(client_order_id: str) -> None:
+        body = {"client_order_id": client_order_id, "symbol": symbol, "side": side,
+                "quantity": quantity, "price": price}
+        try:
+            response = client.request("POST", "/orders", json=body, expect=(200, 201, 202, 409, 429, 503))
+        except ApiError as exc:
+            with lock:
+                errors.append(str(exc))
+            return
+        with lock:
+            tally["sent"] += 1
+            if response.status_code in (200, 201, 202):
+                tally["accepted"] += 1
+                try:
+                    if response.json().get("duplicate"):
+                        tally["duplicate_answers"] += 1
+                except ValueError:
+                    pass
+            else:
+                tally["rejected"] += 1
+
+    ids = [f"{prefix}-{i:05d}" for i in range(count)]
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for i, client_order_id in enumerate(ids):
+            due = began + i / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # pacing the burst rate, not waiting for a state
+            pool.submit(submit, client_order_id)
+            if duplicate_every and (i + 1) % duplicate_every == 0:
+                with lock:
+                    tally["duplicates_sent"] += 1
+                pool.submit(submit, client_order_id)
+    if errors and not tally["sent"]:
+        raise ApiError(f"order burst: no order could be sent; first error: {errors[0]}")
+    return {**tally, "errors": errors[:10], "error_count": len(errors),
+            "elapsed_s": round(time.monotonic() - began, 3), "client_order_ids": [ids[0], ids[-1]]}
+
+
+def _burst_with_command(command: str, count: int, rate: float) -> Dict[str, Any]:
+    argv = shlex.split(command)
+    if not argv:
+        raise ConfigError("injector_command is empty")
+    ok = failed = 0
+    began = time.monotonic()
+    for i in range(count):
+        delay = began + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # pacing the burst rate
+        try:
+            done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        except FileNotFoundError:
+            raise ConfigError(f"injector_command {argv[0]!r} not found")
+        ok, failed = (ok + 1, failed) if done.returncode == 0 else (ok, failed + 1)
+    return {"sent": count, "accepted": ok, "rejected": failed, "duplicates_sent": 0, "duplicate_answers": 0,
+            "errors": [], "error_count": failed, "elapsed_s": round(time.monotonic() - began, 3)}

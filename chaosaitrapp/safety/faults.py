@@ -1,0 +1,46 @@
+"""The actions' side of the fault ledger: register a fault before injecting it (with a lease and
+a watchdog outside this process), clear it once the dependency is restored."""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict
+
+from chaosaitrapp.evidence.recorder import current_run
+from chaosaitrapp.paths import ledger_path
+
+
+def register_fault(what: str, target: str, undo: Dict[str, Any], lease_s: float) -> str:
+    """Record the fault durably, start its watchdog, and return the entry id."""
+    from chaosaitrapp.safety.ledger import Ledger
+    from chaosaitrapp.safety.watchdog import spawn_watchdog
+
+    run = current_run()
+    ledger = Ledger(ledger_path())
+    entry = ledger.record(what, target, undo, lease_seconds=lease_s,
+                          run_id=run.run_id if run else f"pid-{os.getpid()}", run_pid=os.getpid(),
+                          note=f"drill {run.drill}" if run else "")
+    try:
+        spawn_watchdog(ledger_path(), entry.id, os.getpid(), entry.lease_expires_wall)
+    except OSError:
+        ledger.clear(entry.id)
+        raise
+    return entry.id
+
+
+def clear_faults(target: str) -> int:
+    """Clear every outstanding entry for ``target`` (it answers again); returns how many."""
+    from chaosaitrapp.safety.ledger import Ledger
+
+    ledger = Ledger(ledger_path())
+    cleared = 0
+    for entry in ledger.outstanding():
+        if entry.target == target and ledger.clear(entry.id):
+            cleared += 1
+    return cleared
+
+
+def outstanding_for_run(run_id: str) -> int:
+    """How many ledger entries of run ``run_id`` are still outstanding."""
+    from chaosaitrapp.safety.ledger import Ledger
+
+    return sum(1 for e in Ledger(ledger_path()).outstanding() if e.run_id == run_id)

@@ -1,0 +1,45 @@
+"""Guards that keep a drill away from live money and foreign hosts.
+
+Orders and mode changes are refused unless the target reports PAPER mode, or the explicit
+``allow_live`` setting (``AITRAPP_ALLOW_LIVE=1``) is given, which is logged loudly. The API
+host must be in the allow-list (loopback by default); :class:`TraderClient` enforces that.
+"""
+from __future__ import annotations
+
+import logging
+
+from chaosaitrapp.errors import ApiError, GuardRefused
+from chaosaitrapp.trader.client import TraderClient
+
+logger = logging.getLogger("chaostoolkit")
+
+
+def reported_mode(client: TraderClient) -> str:
+    """The mode the target reports (``/health``'s ``mode``, cross-checked with ``/state``)."""
+    _, health = client.json("GET", "/health")
+    mode = str(health.get("mode", "")).upper() if isinstance(health, dict) else ""
+    try:
+        _, state = client.json("GET", "/state")
+        state_mode = str(state.get("mode", "")).upper() if isinstance(state, dict) else ""
+    except ApiError:
+        state_mode = ""
+    if "LIVE" in (mode, state_mode):
+        return "LIVE"
+    if not mode:
+        raise ApiError("/health does not report a trading mode: cannot prove PAPER mode")
+    return mode
+
+
+def require_paper(client: TraderClient, action: str) -> str:
+    """Refuse ``action`` unless the target is in PAPER mode (or allow_live is set, and logged)."""
+    mode = reported_mode(client)
+    if mode == "PAPER":
+        return mode
+    if client.settings.allow_live:
+        logger.warning("chaosaitrapp: %s against a target in %s mode, allowed by AITRAPP_ALLOW_LIVE", action, mode)
+        return mode
+    raise GuardRefused(
+        f"refusing to {action}: the target at {client.base} reports {mode} mode; drills that send orders "
+        "or change mode run only in PAPER mode (set AITRAPP_ALLOW_LIVE=1 to override, at your own risk)",
+        mode=mode, action=action,
+    )

@@ -1,0 +1,1 @@
+"""The AITRAPP API: readiness, health, state, pause/resume/abort."""

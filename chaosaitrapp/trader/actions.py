@@ -1,0 +1,99 @@
+"""Actions on the AITRAPP API: pause, resume, flatten, mode, and the seed's ``make abort``.
+
+``abort`` = pause, then flatten, then mode PAPER (the contract's order). ``abort_on_failure`` is
+the rollback form: it aborts only when ``PAUSE_ON_FAIL=1`` and the drill has failed (or its
+outcome is unknown because no evidence control recorded it).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.config import settings_from
+from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.evidence.recorder import current_run, record_event
+from chaosaitrapp.safety.guards import require_paper
+from chaosaitrapp.trader.client import TraderClient
+
+__all__ = ["pause_trading", "resume_trading", "flatten_positions", "set_mode", "abort", "abort_on_failure"]
+
+logger = logging.getLogger("chaostoolkit")
+LIVE_CONFIRMATION = "CONFIRM LIVE TRADING"
+
+
+def _client(configuration: Configuration, secrets: Secrets) -> TraderClient:
+    return TraderClient.from_configuration(configuration, secrets)
+
+
+def pause_trading(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """``POST /pause``: pause the orchestrator (and the API flag)."""
+    return _client(configuration, secrets).json("POST", "/pause")[1]
+
+
+def resume_trading(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """``POST /resume``: resume the orchestrator."""
+    return _client(configuration, secrets).json("POST", "/resume")[1]
+
+
+def flatten_positions(reason: str = "chaos drill", configuration: Configuration = None,
+                      secrets: Secrets = None) -> Dict[str, Any]:
+    """``POST /flatten?reason=...``: close every position (``reason`` is a query parameter)."""
+    return _client(configuration, secrets).json("POST", "/flatten", params={"reason": reason})[1]
+
+
+def set_mode(mode: str = "PAPER", confirmation: str = "", override_reason: str = "",
+             configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """``POST /mode``. Switching to PAPER is always allowed; LIVE needs the confirmation text
+    and the allow-live setting, and the target must currently be in PAPER mode."""
+    mode = str(mode).upper()
+    if mode not in ("PAPER", "LIVE"):
+        raise ConfigError(f"mode must be PAPER or LIVE, got {mode!r}", key="mode")
+    client = _client(configuration, secrets)
+    if mode == "LIVE":
+        require_paper(client, "switch the target to LIVE")
+        if not client.settings.allow_live:
+            raise ConfigError("refusing to switch to LIVE without AITRAPP_ALLOW_LIVE=1")
+    body = {"mode": mode, "confirmation": confirmation, "override_reason": override_reason}
+    return client.json("POST", "/mode", json=body)[1]
+
+
+def abort(reason: str = "chaos drill abort", configuration: Configuration = None,
+          secrets: Secrets = None) -> Dict[str, Any]:
+    """The seed's ``make abort``: pause, then flatten, then switch to PAPER. Each step is tried
+    even if an earlier one failed; raises at the end if any failed."""
+    record_event("phase", None, "abort")
+    steps: Dict[str, Any] = {}
+    errors = []
+    for name, call in (("pause", lambda: pause_trading(configuration, secrets)),
+                       ("flatten", lambda: flatten_positions(reason, configuration, secrets)),
+                       ("mode", lambda: set_mode("PAPER", "", reason, configuration, secrets))):
+        try:
+            steps[name] = call()
+        except Exception as exc:  # keep going: an abort must do as much as it can
+            steps[name] = {"error": str(exc)}
+            errors.append(f"{name}: {exc}")
+    if errors:
+        from chaosaitrapp.errors import ApiError
+
+        raise ApiError("abort incomplete: " + "; ".join(errors))
+    return steps
+
+
+def abort_on_failure(reason: str = "chaos drill failed", configuration: Configuration = None,
+                     secrets: Secrets = None) -> Dict[str, Any]:
+    """Rollback: run :func:`abort` when ``PAUSE_ON_FAIL=1`` and the drill failed so far.
+
+    With ``PAUSE_ON_FAIL`` unset it does nothing. Without an evidence control the outcome is
+    unknown, which counts as failed (the safe side).
+    """
+    settings = settings_from(configuration)
+    if not settings.pause_on_fail:
+        return {"aborted": False, "why": "PAUSE_ON_FAIL is not set"}
+    run = current_run()
+    failures = run.failures if run is not None else ["outcome unknown: no evidence control"]
+    if not failures:
+        return {"aborted": False, "why": "the drill has not failed"}
+    logger.warning("chaosaitrapp: PAUSE_ON_FAIL=1 and the drill failed (%s): aborting", failures[0])
+    return {"aborted": True, "why": failures[:5], "steps": abort(reason, configuration, secrets)}

@@ -1,0 +1,132 @@
+"""Probes on the AITRAPP API: readiness, health, state and the pause flag, and waits on them.
+
+Every ``wait_*`` polls with a deadline (never a fixed sleep), returns when its condition first
+held and when (``held_at_wall``, ``waited_s``), and raises ``ConditionTimeout`` with what it
+last saw otherwise. The pause flag is ``/state``'s ``is_paused`` (the orchestrator's), not the
+``paused`` key the original scripts read, which does not exist.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.config import settings_from
+from chaosaitrapp.errors import ApiError
+from chaosaitrapp.trader.client import TraderClient
+from chaosaitrapp.trader.readiness import interpret_ready
+from chaosaitrapp.waiting import require, wait_until
+
+__all__ = [
+    "readiness",
+    "ready_status",
+    "health",
+    "health_status",
+    "trader_state",
+    "is_paused",
+    "trading_mode",
+    "wait_ready",
+    "wait_not_ready",
+    "wait_paused",
+    "wait_resumed",
+    "wait_healthy",
+]
+
+
+def _client(configuration: Configuration, secrets: Secrets) -> TraderClient:
+    return TraderClient.from_configuration(configuration, secrets)
+
+
+def _timeout(timeout: float, configuration: Configuration) -> float:
+    return float(timeout) if timeout and float(timeout) > 0 else settings_from(configuration).wait_ready_timeout
+
+
+def readiness(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """``GET /ready`` normalised: ``{"code", "ready", "status", "leader", heartbeats...}``.
+
+    Accepts the 503 body in both forms (plain and the older ``{"detail": "...503: {...}"}``).
+    """
+    code, body = _client(configuration, secrets).json("GET", "/ready", expect=(200, 503))
+    return interpret_ready(code, body)
+
+
+def ready_status(configuration: Configuration = None, secrets: Secrets = None) -> str:
+    """``"ready"`` when ``/ready`` answers 200 and ready, else ``"not_ready"`` (the seed's values)."""
+    return "ready" if readiness(configuration, secrets)["ready"] else "not_ready"
+
+
+def health(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """``GET /health`` body (always 200 while the process lives)."""
+    _, body = _client(configuration, secrets).json("GET", "/health")
+    if not isinstance(body, dict) or "status" not in body:
+        raise ApiError(f"/health: expected an object with 'status', got {str(body)[:80]!r}")
+    return body
+
+
+def health_status(configuration: Configuration = None, secrets: Secrets = None) -> str:
+    """``/health``'s ``status`` (``"healthy"`` while the API is up)."""
+    return str(health(configuration, secrets)["status"])
+
+
+def trader_state(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """``GET /state`` body (``is_paused``, ``mode``, positions, P&L...)."""
+    _, body = _client(configuration, secrets).json("GET", "/state")
+    if not isinstance(body, dict):
+        raise ApiError(f"/state: expected a JSON object, got {str(body)[:80]!r}")
+    return body
+
+
+def is_paused(configuration: Configuration = None, secrets: Secrets = None) -> bool:
+    """The orchestrator's pause flag, ``/state``'s ``is_paused`` (ApiError if absent or not a bool)."""
+    state = trader_state(configuration, secrets)
+    value = state.get("is_paused")
+    if not isinstance(value, bool):
+        raise ApiError(f"/state: expected boolean 'is_paused', got {value!r} (keys: {sorted(state)[:12]})")
+    return value
+
+
+def trading_mode(configuration: Configuration = None, secrets: Secrets = None) -> str:
+    """``PAPER`` or ``LIVE`` as ``/health`` reports it."""
+    return str(health(configuration, secrets).get("mode", "")).upper()
+
+
+def wait_ready(timeout: float = 0, interval: float = 0.1,
+               configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until ``/ready`` answers 200 (the seed's ``wait_ready()``), up to ``timeout`` seconds
+    (0: ``WAIT_READY_TIMEOUT``, default 90). Returns when it held and the readiness seen."""
+    result = wait_until(lambda: readiness(configuration, secrets), lambda r: r["ready"],
+                        timeout=_timeout(timeout, configuration), interval=interval, what="/ready to answer 200")
+    return require(result, "HTTP 200 with status 'ready'").as_dict()
+
+
+def wait_not_ready(timeout: float = 0, interval: float = 0.1,
+                   configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until ``/ready`` answers 503 (the service noticed the fault), up to ``timeout`` seconds."""
+    result = wait_until(lambda: readiness(configuration, secrets), lambda r: not r["ready"],
+                        timeout=_timeout(timeout, configuration), interval=interval, what="/ready to answer 503")
+    return require(result, "HTTP 503 not_ready").as_dict()
+
+
+def wait_paused(timeout: float = 0, interval: float = 0.1,
+                configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until ``/state`` says ``is_paused: true`` (the seed's ``assert_paused()``, fixed)."""
+    result = wait_until(lambda: is_paused(configuration, secrets), lambda p: p is True,
+                        timeout=_timeout(timeout, configuration), interval=interval, what="is_paused to be true")
+    return require(result, "is_paused true").as_dict()
+
+
+def wait_resumed(timeout: float = 0, interval: float = 0.1,
+                 configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until ``/state`` says ``is_paused: false`` (the seed's ``assert_resumed()``, fixed)."""
+    result = wait_until(lambda: is_paused(configuration, secrets), lambda p: p is False,
+                        timeout=_timeout(timeout, configuration), interval=interval, what="is_paused to be false")
+    return require(result, "is_paused false").as_dict()
+
+
+def wait_healthy(timeout: float = 10, interval: float = 0.1,
+                 configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until ``/health`` answers 200 ``healthy`` (the API process is alive: it must stay so
+    during a dependency outage), up to ``timeout`` seconds."""
+    result = wait_until(lambda: health_status(configuration, secrets), lambda s: s == "healthy",
+                        timeout=float(timeout), interval=interval, what="/health to answer healthy")
+    return require(result, "status 'healthy'").as_dict()
