@@ -4,7 +4,6 @@ A stop is written to the fault ledger *before* it is injected, with a lease; a w
 process outside ``chaos`` restores the dependency if this run dies or the lease runs out.
 A start clears the ledger entries of that target once the dependency answers again.
 """
-from __future__ import annotations
 
 import time
 from typing import Any, Dict
@@ -15,7 +14,7 @@ from chaosaitrapp.config import settings_from
 from chaosaitrapp.dependencies.drivers import dependency_driver
 from chaosaitrapp.errors import TargetError
 from chaosaitrapp.evidence.recorder import record_event
-from chaosaitrapp.safety.faults import clear_faults, register_fault
+from chaosaitrapp.safety.faults import register_fault, restore_faults
 from chaosaitrapp.waiting import check_duration
 
 __all__ = ["stop_dependency", "start_dependency"]
@@ -59,8 +58,7 @@ def start_dependency(dependency: str = "redis", target: str = "", timeout: float
     name = driver.describe()
     began = time.monotonic()
     record_event("restore", name, "start")
-    driver.start(timeout)
+    cleared = restore_faults(name, driver, timeout)
     record_event("restored", name, "answers")
-    cleared = clear_faults(name)
     return {"dependency": dependency, "target": name, "started_in_s": round(time.monotonic() - began, 3),
             "answers": True, "ledger_cleared": cleared}

@@ -1,5 +1,4 @@
 """Probes on a dependency: is it running, does it answer, and the leader-lock key in Redis."""
-from __future__ import annotations
 
 import os
 from typing import Any, Dict

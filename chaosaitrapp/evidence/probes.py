@@ -1,5 +1,4 @@
 """The seed's ``snapshot_metrics()`` as a probe: one labelled observation kept as evidence."""
-from __future__ import annotations
 
 from typing import Any, Dict
 

@@ -4,7 +4,6 @@ and PromQL through a Prometheus server (``PROMETHEUS_URL``, via prometheus-api-c
 ``/metrics`` is parsed with prometheus_client's parser; values are floats and compared
 numerically (the original scripts compared ``"1.0"`` with ``"1"`` and failed).
 """
-from __future__ import annotations
 
 from typing import Any, Dict, List
 

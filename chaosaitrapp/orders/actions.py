@@ -5,7 +5,6 @@ order-injection endpoint; give ``injector_command`` (e.g. ``python scripts/synth
 --symbol NIFTY --side LONG --qty 50 --strategy ORB``) and it is run ``count`` times instead.
 Either way the target must report PAPER mode first.
 """
-from __future__ import annotations
 
 import shlex
 import subprocess

@@ -1,5 +1,4 @@
 """Duplicate ``client_order_id`` checks: in SQL on ``DATABASE_URL`` and through ``GET /orders``."""
-from __future__ import annotations
 
 from collections import Counter
 from typing import Any, Dict
@@ -46,7 +45,7 @@ def duplicate_orders_sql(configuration: Configuration = None, secrets: Secrets =
 
 
 def order_count_sql(configuration: Configuration = None, secrets: Secrets = None) -> int:
-    """Number of rows in ``orders``."""
+    """Number of rows in the ``orders`` table (for evidence: how many orders the drill stored)."""
     with _connect(secrets) as conn:
         return int(conn.execute("SELECT count(*) FROM orders").fetchone()[0])
 

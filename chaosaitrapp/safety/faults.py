@@ -27,15 +27,19 @@ def register_fault(what: str, target: str, undo: Dict[str, Any], lease_s: float)
     return entry.id
 
 
-def clear_faults(target: str) -> int:
-    """Clear every outstanding entry for ``target`` (it answers again); returns how many."""
+def restore_faults(target: str, driver, timeout: float) -> int:
+    """Start ``driver`` and clear ``target``'s ledger entries, under the ledger's undo lock so a
+    watchdog whose lease ran out meanwhile never starts the same dependency twice.
+    Returns how many entries were cleared."""
     from chaosaitrapp.safety.ledger import Ledger
 
     ledger = Ledger(ledger_path())
-    cleared = 0
-    for entry in ledger.outstanding():
-        if entry.target == target and ledger.clear(entry.id):
-            cleared += 1
+    with ledger.undo_lock(timeout=timeout + 30):
+        driver.start(timeout)
+        cleared = 0
+        for entry in ledger.outstanding():
+            if entry.target == target and ledger.clear(entry.id):
+                cleared += 1
     return cleared
 
 

@@ -22,8 +22,12 @@ _PG_ANSWERED = (
 def redis_answers(host: str, port: int, timeout: float = 0.5) -> bool:
     """True when Redis at ``host:port`` answers PING (a LOADING reply counts as not yet)."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    client = redis.Redis(host=host, port=port, socket_timeout=timeout, socket_connect_timeout=timeout)
+    # no retries: redis-py would otherwise back off for seconds before saying "down"
+    client = redis.Redis(host=host, port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
+                         retry=Retry(NoBackoff(), 0))
     try:
         return bool(client.ping())
     except redis.exceptions.AuthenticationError:

@@ -4,7 +4,6 @@
 the rollback form: it aborts only when ``PAUSE_ON_FAIL=1`` and the drill has failed (or its
 outcome is unknown because no evidence control recorded it).
 """
-from __future__ import annotations
 
 import logging
 from typing import Any, Dict

@@ -5,7 +5,6 @@ held and when (``held_at_wall``, ``waited_s``), and raises ``ConditionTimeout`` 
 last saw otherwise. The pause flag is ``/state``'s ``is_paused`` (the orchestrator's), not the
 ``paused`` key the original scripts read, which does not exist.
 """
-from __future__ import annotations
 
 from typing import Any, Dict
 

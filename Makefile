@@ -1,0 +1,53 @@
+# chaosaitrapp: the two set-up commands are `make demo` (lab + leader-lock drill + evidence)
+# and `make test` (everything the tests need, then the tests). Both install what they need.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install install-lab venv demo suite lab-up lab-down docker-engine docker-images test test-fast docs clean
+
+venv: $(BIN)/chaos
+$(BIN)/chaos: setup.cfg pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[lab,test]'
+	@touch $@
+
+install-lab:
+	bash scripts/install/apt.sh lab
+
+install:
+	bash scripts/install/apt.sh test
+	$(MAKE) venv
+
+# Main job: bring the lab up (fast profile) and run the seed's leader-lock drill; evidence in reports/chaos/.
+demo: install-lab venv
+	$(BIN)/aitrapp-chaos lab up
+	NONINTERACTIVE=1 bash scripts/chaos_test_leader_lock.sh
+
+# The whole seed suite against a running lab (or API=...): JUnit + summary + HTML index in reports/chaos/.
+suite: venv
+	$(BIN)/aitrapp-chaos run
+
+lab-up: install-lab venv
+	$(BIN)/aitrapp-chaos lab up
+
+lab-down: venv
+	$(BIN)/aitrapp-chaos lab down
+
+docker-engine:
+	bash scripts/docker/start-engine.sh
+
+docker-images: docker-engine
+	bash scripts/docker/build-images.sh
+
+# Everything: apt packages, venv, Docker engine and images, then the whole test suite.
+test: install docker-images
+	$(BIN)/python -m pytest
+
+docs: venv
+	$(BIN)/aitrapp-chaos docs --out docs/activities.md
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
