@@ -1,0 +1,74 @@
+"""Every shipped experiment validates with `chaos validate`, and is shaped as a drill must be."""
+import inspect
+import json
+import os
+import subprocess
+import sys
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPERIMENTS = sorted((ROOT / "experiments").glob("*.json"))
+TOP_LEVEL = {"version", "title", "description", "tags", "configuration", "secrets", "controls",
+             "steady-state-hypothesis", "method", "rollbacks", "runtime", "contributions", "extensions"}
+SEED_ENV = {"API": "http://localhost:8000", "HEARTBEAT_MAX": 5, "WAIT_READY_TIMEOUT": 90}
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def activities(exp):
+    yield from exp["steady-state-hypothesis"]["probes"]
+    yield from exp["method"]
+    yield from exp.get("rollbacks", [])
+
+
+def test_the_three_seed_drills_ship():
+    assert {p.stem for p in EXPERIMENTS} >= {"leader_lock", "postgres_blip", "rate_limit_spike"}
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_chaos_validate_accepts_it(path):
+    env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "DATABASE_URL")}
+    out = subprocess.run([sys.executable, "-m", "chaostoolkit", "--no-log-file", "validate", str(path)],
+                         capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "experiment syntax and semantic look valid" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_shape(path):
+    exp = load(path)
+    assert set(exp) <= TOP_LEVEL, f"unknown top-level keys (a typo validates silently): {set(exp) - TOP_LEVEL}"
+    assert exp["runtime"]["rollbacks"]["strategy"] == "always", "rollbacks must run on Ctrl-C/SIGTERM too"
+    modules = [c["provider"]["module"] for c in exp["controls"]]
+    assert modules == ["chaosaitrapp.controls.evidence", "chaosaitrapp.controls.safety"]
+    assert exp["controls"][0]["provider"]["arguments"]["drill"] == path.stem
+    assert exp["steady-state-hypothesis"]["probes"], "a drill needs a steady state"
+    funcs = [a["provider"]["func"] for a in exp["rollbacks"]]
+    assert "abort_on_failure" in funcs, "PAUSE_ON_FAIL=1 must abort"
+    method_funcs = [a["provider"]["func"] for a in exp["method"]]
+    if "stop_dependency" in method_funcs:
+        assert "start_dependency" in funcs, "a stopped dependency must be restored by a rollback"
+    labels = [a["provider"]["arguments"]["label"] for a in exp["method"] if a["provider"]["func"] == "snapshot_metrics"]
+    assert labels == ["before", "after_stop", "after_recovery"]
+    for key, value in SEED_ENV.items():
+        cfg = exp["configuration"][key.lower()]
+        assert cfg["type"] == "env" and cfg["key"] == key and cfg["default"] == value
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_arguments_bind_and_config_references_exist(path):
+    exp = load(path)
+    for activity in activities(exp):
+        provider = activity["provider"]
+        func = getattr(import_module(provider["module"]), provider["func"])
+        inspect.signature(func).bind(**provider.get("arguments", {}))
+        for value in provider.get("arguments", {}).values():
+            if isinstance(value, str) and value.startswith("${"):
+                assert value[2:-1] in exp["configuration"], f"{activity['name']}: {value} is not configured"
+        assert not any(isinstance(v, str) and "sleep" in v for v in provider.get("arguments", {}).values())
+        assert activity.get("pauses") is None, f"{activity['name']}: fixed pauses are not allowed; wait on a condition"

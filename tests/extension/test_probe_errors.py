@@ -1,0 +1,97 @@
+"""Probes fail with clear ActivityFailed errors: unreachable API, 401, malformed bodies, missing
+metrics, bad targets; and the API key is sent but never shown."""
+import socket
+
+import pytest
+
+from chaosaitrapp.errors import ApiError, ConfigError, GuardRefused, MetricsError, TargetNotFound
+from chaosaitrapp.metrics import probes as metrics
+from chaosaitrapp.trader import probes as trader
+from chaosaitrapp.targets.resolve import resolve_target
+
+from .fakeapi import FakeApi
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_api_names_the_url():
+    cfg = {"api": f"http://127.0.0.1:{closed_port()}"}
+    with pytest.raises(ApiError, match=r"API unreachable .*is the service running at http://127.0.0.1"):
+        trader.readiness(cfg)
+
+
+def test_401_says_to_set_the_key_and_never_shows_it(monkeypatch):
+    monkeypatch.setenv("API_KEY", "s3cr3t-key-value")
+    with FakeApi({("GET", "/state"): (401, {"detail": "Invalid or missing API Key"})}) as api:
+        with pytest.raises(ApiError) as err:
+            trader.is_paused({"api": api.url})
+        assert "401" in str(err.value) and "API_KEY" in str(err.value)
+        assert "s3cr3t-key-value" not in str(err.value)
+        assert api.seen[0][2].get("X-API-Key") == "s3cr3t-key-value"
+
+
+def test_wait_fails_fast_on_401():
+    with FakeApi({("GET", "/ready"): (401, {"detail": "Invalid or missing API Key"})}) as api:
+        with pytest.raises(ApiError, match="401"):
+            trader.wait_ready(timeout=30, configuration={"api": api.url})
+
+
+def test_malformed_metrics_is_a_clear_error():
+    with FakeApi({("GET", "/metrics"): (200, "trader_is_leader{instance_id=\"a\" 1.0\n")}) as api:
+        with pytest.raises(MetricsError, match=r"/metrics: malformed Prometheus text"):
+            metrics.leader_status({"api": api.url})
+
+
+def test_missing_metric_is_a_clear_error():
+    with FakeApi({("GET", "/metrics"): (200, "# TYPE other gauge\nother 1.0\n")}) as api:
+        with pytest.raises(MetricsError, match="trader_is_leader is missing"):
+            metrics.leader_status({"api": api.url})
+
+
+def test_state_without_is_paused_is_reported():
+    with FakeApi({("GET", "/state"): (200, {"paused": True, "mode": "PAPER"})}) as api:
+        with pytest.raises(ApiError, match="expected boolean 'is_paused'"):
+            trader.is_paused({"api": api.url})
+
+
+def test_non_json_body_is_reported():
+    with FakeApi({("GET", "/health"): (200, "<html>oops</html>")}) as api:
+        with pytest.raises(ApiError, match="expected a JSON body"):
+            trader.health({"api": api.url})
+
+
+def test_leader_is_numeric_against_float_text():
+    with FakeApi({("GET", "/metrics"): (200, "# TYPE trader_is_leader gauge\ntrader_is_leader{instance_id=\"x\"} 1.0\n")}) as api:
+        assert metrics.leader_status({"api": api.url}) == 1
+
+
+def test_foreign_host_is_refused():
+    with pytest.raises(GuardRefused, match="not in the allowed hosts"):
+        trader.readiness({"api": "http://trading.example.com:8000"})
+
+
+@pytest.mark.parametrize("target,message", [
+    ("kubernetes:redis", "unknown target scheme 'kubernetes'"),
+    ("docker:", "names no docker object"),
+    ("", "non-empty string"),
+])
+def test_bad_target_strings(target, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve_target(target, "redis")
+
+
+def test_lab_target_without_a_lab(tmp_path, monkeypatch):
+    monkeypatch.setenv("AITRAPP_LAB_DIR", str(tmp_path / "nolab"))
+    with pytest.raises(TargetNotFound, match="no lab is up"):
+        resolve_target("lab:redis", "redis")
+
+
+def test_bad_configuration_values_are_named():
+    with pytest.raises(ConfigError, match="heartbeat_max must be a positive number"):
+        trader.wait_ready(configuration={"heartbeat_max": -5})
+    with pytest.raises(ConfigError, match="api must be an http"):
+        trader.readiness({"api": "localhost:8000"})

@@ -1,0 +1,77 @@
+"""The verdict CI trusts, and the seed-format evidence log."""
+from chaosaitrapp.evidence.seedlog import extra_fields, seed_fields, write_seed_log
+from chaosaitrapp.evidence.verdict import judge
+from chaosaitrapp.redact import redact, redact_text
+
+
+def journal(**over):
+    base = {"status": "completed", "deviated": False,
+            "steady_states": {"before": {"steady_state_met": True, "probes": []},
+                              "after": {"steady_state_met": True, "probes": []}, "during": []},
+            "run": [{"status": "succeeded", "activity": {"name": "stop-redis"}}],
+            "rollbacks": [{"status": "succeeded", "activity": {"name": "restore-redis"}}]}
+    base.update(over)
+    return base
+
+
+def test_clean_run_passes():
+    assert judge(journal(), [{"name": "time_to_detect_ready", "status": "pass", "reason": "0.7s"}]) == ("PASS", [])
+
+
+def test_failed_steady_state_before_fails_although_chaos_would_exit_0():
+    j = journal(run=[], steady_states={"before": {"steady_state_met": False, "probes": [
+        {"activity": {"name": "instance-is-leader"}, "status": "succeeded", "output": 0.0, "tolerance_met": False}]},
+        "after": None})
+    verdict, reasons = judge(j)
+    assert verdict == "FAIL" and "before the method not met: instance-is-leader (got 0.0)" in reasons[0]
+
+
+def test_failed_wait_in_method_fails():
+    j = journal(run=[{"status": "failed", "activity": {"name": "orchestrator-paused"},
+                      "exception": ["ConditionTimeout: timed out after 5.0s waiting for is_paused to be true"]}])
+    verdict, reasons = judge(j)
+    assert verdict == "FAIL" and "orchestrator-paused failed" in reasons[0]
+
+
+def test_failed_rollback_interrupted_run_unknown_check_ledger_and_control_errors_fail():
+    j = journal(status="interrupted", rollbacks=[{"status": "failed", "activity": {"name": "restore-redis"},
+                                                 "exception": ["TargetError: no"]}])
+    verdict, reasons = judge(j, [{"name": "flaps", "status": "unknown", "reason": "no samples"}],
+                             ["sampler died"], outstanding_faults=1)
+    assert verdict == "FAIL"
+    text = " | ".join(reasons)
+    for part in ("'interrupted'", "rollback restore-redis failed", "flaps could not decide", "sampler died",
+                 "still in the ledger"):
+        assert part in text
+
+
+def test_after_state_never_checked_fails():
+    verdict, reasons = judge(journal(steady_states={"before": {"steady_state_met": True}, "after": None}))
+    assert verdict == "FAIL" and "never checked" in reasons[0]
+
+
+def test_seed_log_has_every_seed_field_in_order(tmp_path):
+    snaps = {"before": {"leader": 1.0, "ready": True, "paused": False, "queue": 0.0, "health": "healthy"},
+             "after_stop": {"leader": 0.0, "ready": False, "paused": True, "health": "healthy"},
+             "after_recovery": {"leader": 1.0, "ready": True, "paused": False, "scan_hb": 1.234,
+                                "order_hb": 0.8, "md_hb": 0.5, "health": "healthy"}}
+    path = write_seed_log(tmp_path / "x.log", "leader_lock", "2025-11-13T14-30-00",
+                          seed_fields(snaps) + extra_fields(snaps), "PASS")
+    lines = path.read_text().splitlines()
+    assert lines[:12] == ["leader_lock_chaos_test,2025-11-13T14-30-00", "leader_before,1", "leader_after_stop,0",
+                          "leader_after_recovery,1", "ready_before,ready", "ready_after_stop,not_ready",
+                          "ready_after_recovery,ready", "scan_hb,1.23", "order_hb,0.80", "md_hb,0.50",
+                          "health,healthy", "paused_before,false"]
+    assert lines[-1] == "test_result,PASS"
+
+
+def test_missing_snapshot_is_unknown_not_a_guess():
+    fields = dict(seed_fields({"before": {"leader": 1.0, "ready": True}}))
+    assert fields["leader_after_stop"] == "unknown" and fields["ready_after_recovery"] == "unknown"
+
+
+def test_redaction():
+    text = "url postgresql://trader:hunter2pw@127.0.0.1/aitrapp key=abc X-API-Key: topsecret api_key=zzz9"
+    out = redact_text(text, ["topsecret"])
+    assert "hunter2pw" not in out and "topsecret" not in out and "zzz9" not in out
+    assert redact({"a": ["topsecret", 1]}, ["topsecret"]) == {"a": ["***", 1]}

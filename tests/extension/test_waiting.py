@@ -1,0 +1,60 @@
+"""wait_until: deadlines on an injected clock, when the condition first held, fatal errors."""
+import pytest
+
+from chaosaitrapp.errors import ApiError, ConditionTimeout, ConfigError
+from chaosaitrapp.waiting import require, wait_until
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+def test_returns_when_condition_first_holds():
+    clock = FakeClock()
+    values = iter([1, 1, 0, 0])
+    result = wait_until(lambda: next(values), lambda v: v == 0, timeout=10, interval=0.5,
+                        clock=clock, wall=lambda: 5000.0 + clock.now, sleep=clock.sleep)
+    assert result.held and result.polls == 3 and clock.sleeps == [0.5, 0.5]
+    assert result.waited_s == pytest.approx(1.0) and result.held_at_wall == pytest.approx(5101.0)
+
+
+def test_times_out_at_the_deadline_with_last_value():
+    clock = FakeClock()
+    result = wait_until(lambda: 1, lambda v: v == 0, timeout=2, interval=0.5, clock=clock, sleep=clock.sleep)
+    assert not result.held and result.polls == 5 and sum(clock.sleeps) == pytest.approx(2.0)
+    with pytest.raises(ConditionTimeout, match="expected 0, last value 1"):
+        require(result, "0")
+
+
+def test_transient_errors_are_observations_fatal_ones_are_raised():
+    clock = FakeClock()
+    calls = iter([ApiError("down"), ApiError("down"), 7])
+
+    def observe():
+        value = next(calls)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    assert wait_until(observe, lambda v: v == 7, timeout=5, interval=0.1, clock=clock, sleep=clock.sleep).held
+
+    def unauthorized():
+        raise ApiError("401", status=401, fatal=True)
+
+    with pytest.raises(ApiError, match="401"):
+        wait_until(unauthorized, bool, timeout=5, interval=0.1, clock=clock, sleep=clock.sleep)
+
+
+@pytest.mark.parametrize("timeout", [-1, "soon", float("nan")])
+def test_bad_durations_are_config_errors(timeout):
+    with pytest.raises(ConfigError, match="timeout"):
+        wait_until(lambda: 1, bool, timeout=timeout)
