@@ -19,6 +19,7 @@ logs them at ERROR and turns them into FAIL reasons instead.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -48,6 +49,7 @@ def _guard(hook: str):
     """Run a hook, turning any exception into a recorded, logged control error."""
 
     def wrap(func):
+        @functools.wraps(func)  # chaoslib passes state/configuration/secrets by the signature
         def inner(*args, **kwargs):
             try:
                 return func(*args, **kwargs)
@@ -62,8 +64,6 @@ def _guard(hook: str):
                     kwargs["state"]["status"] = "failed"
                 return None
 
-        inner.__name__ = func.__name__
-        inner.__doc__ = func.__doc__
         return inner
 
     return wrap
@@ -186,7 +186,8 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any]) -> Dict[st
     for check in checks:
         fields.append((f"check_{check['name']}", check["status"]))
         if check.get("value") is not None:
-            fields.append((check["name"] + "_s", f"{check['value']:.3f}"))
+            unit = "_s" if check["name"].startswith(("time_to", "total_")) else "_value"
+            fields.append((check["name"] + unit, f"{check['value']:.3f}"))
     if sampling:
         fields += [("timeline_samples", str(sampling["samples"])), ("timeline_rate_hz", str(sampling["rate_hz"]))]
     fields += [("failure_reason", r.replace(",", ";")) for r in reasons]

@@ -57,8 +57,11 @@ def start_dependency(dependency: str = "redis", target: str = "", timeout: float
     driver = dependency_driver(dependency, target, configuration)
     name = driver.describe()
     began = time.monotonic()
-    record_event("restore", name, "start")
+    already = driver.is_running() and driver.answers()
+    if not already:
+        record_event("restore", name, "start")
     cleared = restore_faults(name, driver, timeout)
-    record_event("restored", name, "answers")
+    if not already:
+        record_event("restored", name, "answers")
     return {"dependency": dependency, "target": name, "started_in_s": round(time.monotonic() - began, 3),
-            "answers": True, "ledger_cleared": cleared}
+            "answers": True, "already_running": already, "ledger_cleared": cleared}

@@ -38,9 +38,13 @@ def _validate(count: int, rate: float, duplicate_every: int) -> None:
 
 def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4, symbol: str = "NIFTY",
                  side: str = "BUY", quantity: int = 50, price: float = 100.0, injector_command: str = "",
-                 configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+                 retries: int = 2, configuration: Configuration = None,
+                 secrets: Secrets = None) -> Dict[str, Any]:
     """Send ``count`` orders at ``rate`` per second; every ``duplicate_every``-th order is also
-    re-submitted concurrently with the same ``client_order_id`` (0: no duplicates).
+    re-submitted concurrently with the same ``client_order_id`` (0: no duplicates). An order
+    answered 503/429 is retried up to ``retries`` times after its ``Retry-After`` (capped at
+    0.5 s), with the same ``client_order_id``. Ids are ``chaos-<run id>-<n>``, so a second burst
+    in the same drill re-submits the first one's ids (an idempotency check of its own).
 
     Refused unless the target reports PAPER mode. Returns what was sent and how it was answered:
     ``{"sent", "accepted", "duplicates_sent", "duplicate_answers", "rejected", "errors", "client_order_ids"}``.
@@ -54,26 +58,40 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
     if injector_command:
         result = _burst_with_command(injector_command, count, rate)
     else:
-        result = _burst_over_api(client, prefix, count, rate, duplicate_every, symbol, side, quantity, price)
+        result = _burst_over_api(client, prefix, count, rate, duplicate_every, symbol, side, quantity, price,
+                                 max(0, int(retries)))
     record_event("fault_injected", "orders", f"sent {result['sent']}")
     return result
 
 
+def _retry_after(response) -> float:
+    try:
+        return min(0.5, max(0.05, float(response.headers.get("Retry-After", 0.2))))
+    except ValueError:
+        return 0.2
+
+
 def _burst_over_api(client: TraderClient, prefix: str, count: int, rate: float, duplicate_every: int,
-                    symbol: str, side: str, quantity: int, price: float) -> Dict[str, Any]:
-    tally = {"sent": 0, "accepted": 0, "duplicates_sent": 0, "duplicate_answers": 0, "rejected": 0}
+                    symbol: str, side: str, quantity: int, price: float, retries: int) -> Dict[str, Any]:
+    tally = {"sent": 0, "accepted": 0, "duplicates_sent": 0, "duplicate_answers": 0, "rejected": 0, "retried": 0}
     errors: List[str] = []
     lock = threading.Lock()
 
     def submit(client_order_id: str) -> None:
         body = {"client_order_id": client_order_id, "symbol": symbol, "side": side,
                 "quantity": quantity, "price": price}
-        try:
-            response = client.request("POST", "/orders", json=body, expect=(200, 201, 202, 409, 429, 503))
-        except ApiError as exc:
+        for attempt in range(retries + 1):
+            try:
+                response = client.request("POST", "/orders", json=body, expect=(200, 201, 202, 409, 429, 503))
+            except ApiError as exc:
+                with lock:
+                    errors.append(str(exc))
+                return
+            if response.status_code not in (429, 503) or attempt == retries:
+                break
             with lock:
-                errors.append(str(exc))
-            return
+                tally["retried"] += 1
+            time.sleep(_retry_after(response))  # the server's Retry-After backoff
         with lock:
             tally["sent"] += 1
             if response.status_code in (200, 201, 202):

@@ -29,6 +29,7 @@ __all__ = [
     "wait_paused",
     "wait_resumed",
     "wait_healthy",
+    "stays_healthy",
 ]
 
 
@@ -129,3 +130,23 @@ def wait_healthy(timeout: float = 10, interval: float = 0.1,
     result = wait_until(lambda: health_status(configuration, secrets), lambda s: s == "healthy",
                         timeout=float(timeout), interval=interval, what="/health to answer healthy")
     return require(result, "status 'healthy'").as_dict()
+
+
+def stays_healthy(duration: float = 3, interval: float = 0.1,
+                  configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Watch ``/health`` for ``duration`` seconds (holding a fault open meanwhile): every answer
+    must be 200 ``healthy``. Fails at the first answer that is not, or when the API stops answering."""
+    from chaosaitrapp.errors import ConditionTimeout
+
+    seen = []
+
+    def observe() -> str:
+        status = health_status(configuration, secrets)
+        seen.append(status)
+        if status != "healthy":
+            raise ConditionTimeout(f"/health answered {status!r} during the outage (expected 'healthy')")
+        return status
+
+    result = wait_until(observe, lambda _: False, timeout=float(duration), interval=interval,
+                        what="/health to stay healthy", tolerate=())
+    return {"healthy_throughout": True, "watched_s": round(result.waited_s, 3), "answers": len(seen)}
