@@ -52,6 +52,9 @@ class LabState:
     defects: List[str] = field(default_factory=list)
     timings: Dict[str, float] = field(default_factory=dict)  # lock_ttl, refresh, backoff_max ...
     started_at: float = 0.0
+    mode: str = "PAPER"  # the mode the trader was started in
+    api_key_required: bool = False  # whether an API key was set (the key itself is never stored)
+    lab_dir: str = ""  # where this state lives
 
     def to_json(self) -> str:
         """Serialise to the JSON stored in ``lab.json``."""
@@ -62,7 +65,8 @@ class LabState:
         """Parse ``lab.json`` text."""
         raw = json.loads(text)
         raw["services"] = {k: ServiceSpec(**v) for k, v in raw["services"].items()}
-        return cls(**raw)
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in raw.items() if k in known})
 
 
 def state_path(directory: Optional[Path] = None) -> Path:

@@ -1,0 +1,160 @@
+"""Things that must hold on every sample of a drill, fault or no fault.
+
+- ``heartbeat_while_ready``: whenever ``/ready`` said ready, every heartbeat age (``md_hb``,
+  ``order_hb``, ``scan_hb``) was at most ``limits.heartbeat_max``;
+- ``ready_while_not_leader``: ``/ready`` never said ready while the instance was not the leader
+  (``leader`` other than 1; AITRAPP reads 999 when the lock was never taken);
+- ``health_stayed_up``: ``/health`` said ``healthy`` whenever it answered, and the API was never
+  unreachable (a sample with an ``error`` and nothing read at all: "API crashed").
+
+The sampler reads ``/ready`` before ``/metrics``, so when leadership is lost (or a heartbeat
+crosses the limit) between the two reads, one sample can show ``ready`` true with ``leader`` 0
+(or a stale age) although ``/ready`` itself was right: a *read-order race*. A violation confined
+to one sample whose next sample is no longer ready is therefore excused (and counted in the
+reason); a violation on two samples in a row, or not followed by not-ready, is not.
+
+A violation is a ``fail`` whatever else is missing. ``pass`` needs evidence: at least one relevant
+sample, every relevant sample complete, and no hole longer than ``limits.max_sample_gap_s``
+between the first sample and the end of the timeline; otherwise ``unknown``.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from chaosaitrapp.checks.limits import Limits
+from chaosaitrapp.checks.measure import largest_gap, secs
+from chaosaitrapp.checks.results import CheckResult
+from chaosaitrapp.checks.timeline import Timeline
+
+HEARTBEAT_FIELDS = ("md_hb", "order_hb", "scan_hb")
+ANSWER_FIELDS = ("ready", "ready_code", "paused", "leader", "health", "md_hb", "order_hb", "scan_hb", "queue")
+
+
+def _coverage_hole(timeline: Timeline, limits: Limits) -> Optional[str]:
+    """A sentence about the longest hole in the samples when it exceeds the max gap, else None."""
+    if not timeline.samples:
+        return "no samples in the timeline"
+    times = [float(s["t"]) for s in timeline.samples]
+    gap = largest_gap(times, times[0], max(timeline.end_t, times[-1]))
+    if gap[0] > limits.max_sample_gap_s:
+        return (f"no sample for {secs(gap[0])} from t={gap[1]:.2f} "
+                f"(max gap {secs(limits.max_sample_gap_s)}): a violation could hide there")
+    return None
+
+
+def _excused(flags: List[bool], samples: List[Dict[str, object]]) -> List[bool]:
+    """Which violations are read-order races: alone (neighbours clean) and followed by not-ready."""
+    out = []
+    for i, bad in enumerate(flags):
+        alone = bad and (i == 0 or not flags[i - 1]) and i + 1 < len(flags) and not flags[i + 1]
+        out.append(alone and samples[i + 1].get("ready") is not True)
+    return out
+
+
+def _number(value: object) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def heartbeat_while_ready(timeline: Timeline, limits: Limits) -> CheckResult:
+    """Fail when any sample has ``ready`` true and a heartbeat age above ``heartbeat_max``."""
+    name, hb_max = "heartbeat_while_ready", limits.heartbeat_max
+    samples = timeline.samples
+    flags: List[bool] = []
+    worst_of: List[Tuple[float, str]] = []
+    incomplete, highest, ready_count = 0, None, 0
+    for sample in samples:
+        worst: Tuple[float, str] = (-1.0, "")
+        if sample.get("ready") is True:
+            ready_count += 1
+            ages = {f: _number(sample.get(f)) for f in HEARTBEAT_FIELDS}
+            if any(age is None for age in ages.values()):
+                incomplete += 1
+            for field, age in ages.items():
+                if age is None:
+                    continue
+                highest = age if highest is None else max(highest, age)
+                if age > worst[0]:
+                    worst = (age, field)
+        flags.append(worst[0] > hb_max)
+        worst_of.append(worst)
+    excused = _excused(flags, samples)
+    counted = [i for i, bad in enumerate(flags) if bad and not excused[i]]
+    races = sum(excused)
+    race_note = f"; {races} one-sample read-order race(s) at a readiness drop excused" if races else ""
+    if counted:
+        i = max(counted, key=lambda j: worst_of[j][0])
+        age, field = worst_of[i]
+        return CheckResult(name, "fail", f"{field} was {secs(age)} old at t={float(samples[i]['t']):.2f} while "
+                           f"/ready said ready: above heartbeat_max {secs(hb_max)} ({len(counted)} sample(s))"
+                           f"{race_note}", age, hb_max)
+    if not ready_count:
+        return CheckResult(name, "unknown", "no sample with /ready ready: nothing to check", None, hb_max)
+    if incomplete:
+        return CheckResult(name, "unknown", f"{incomplete} of {ready_count} ready sample(s) lack a heartbeat age",
+                           highest, hb_max)
+    hole = _coverage_hole(timeline, limits)
+    if hole:
+        return CheckResult(name, "unknown", hole, highest, hb_max)
+    clean = [worst_of[i][0] for i, bad in enumerate(flags) if not bad and worst_of[i][0] >= 0]
+    oldest = max(clean, default=0.0)
+    return CheckResult(name, "pass", f"oldest heartbeat while ready was {secs(oldest)} "
+                       f"(heartbeat_max {secs(hb_max)}, {ready_count} ready samples){race_note}", oldest, hb_max)
+
+
+def ready_while_not_leader(timeline: Timeline, limits: Limits) -> CheckResult:
+    """Fail when any sample has ``ready`` true while ``leader`` is not 1."""
+    name = "ready_while_not_leader"
+    samples = timeline.samples
+    ready_count = sum(1 for s in samples if s.get("ready") is True)
+    flags = [s.get("ready") is True and _number(s.get("leader")) is not None and _number(s.get("leader")) != 1.0
+             for s in samples]
+    excused = _excused(flags, samples)
+    counted = [i for i, bad in enumerate(flags) if bad and not excused[i]]
+    races = sum(excused)
+    race_note = f"; {races} one-sample read-order race(s) at a readiness drop excused" if races else ""
+    if counted:
+        first = samples[counted[0]]
+        return CheckResult(name, "fail", f"/ready said ready while leader was {first.get('leader')} at "
+                           f"t={float(first['t']):.2f} ({len(counted)} sample(s)){race_note}",
+                           float(len(counted)), 0.0)
+    if not ready_count:
+        return CheckResult(name, "unknown", "no sample with /ready ready: nothing to check", None, 0.0)
+    missing = sum(1 for s in samples if s.get("ready") is True and _number(s.get("leader")) is None)
+    if missing:
+        return CheckResult(name, "unknown", f"{missing} of {ready_count} ready sample(s) lack the leader gauge",
+                           0.0, 0.0)
+    hole = _coverage_hole(timeline, limits)
+    if hole:
+        return CheckResult(name, "unknown", hole, 0.0, 0.0)
+    return CheckResult(name, "pass", f"ready only while leader ({ready_count} ready samples){race_note}", 0.0, 0.0)
+
+
+def _unreachable(sample: Dict[str, object]) -> bool:
+    """The API answered nothing at all on this sample and the sampler noted an error."""
+    return bool(sample.get("error")) and all(sample.get(f) is None for f in ANSWER_FIELDS)
+
+
+def health_stayed_up(timeline: Timeline, limits: Limits) -> CheckResult:
+    """Fail when ``/health`` answered anything but ``healthy`` or the API was unreachable."""
+    name = "health_stayed_up"
+    down = [s for s in timeline.samples if _unreachable(s)]
+    unhealthy = [s for s in timeline.samples if s.get("health") is not None and s.get("health") != "healthy"]
+    if down:
+        first = down[0]
+        error = str(first.get("error"))[:160]
+        return CheckResult(name, "fail", f"API crashed or unreachable: nothing answered at t={float(first['t']):.2f} "
+                           f"({len(down)} sample(s)): {error}", float(len(down) + len(unhealthy)), 0.0)
+    if unhealthy:
+        first = unhealthy[0]
+        return CheckResult(name, "fail", f"/health said {first.get('health')!r} at t={float(first['t']):.2f} "
+                           f"({len(unhealthy)} sample(s))", float(len(unhealthy)), 0.0)
+    observed: List[Dict[str, object]] = [s for s in timeline.samples if s.get("health") is not None]
+    if not observed:
+        return CheckResult(name, "unknown", "no sample recorded /health", None, 0.0)
+    hole = _coverage_hole(timeline, limits)
+    if hole:
+        return CheckResult(name, "unknown", hole, 0.0, 0.0)
+    return CheckResult(name, "pass", f"/health healthy on all {len(observed)} samples that read it; "
+                       f"the API always answered", 0.0, 0.0)

@@ -1,0 +1,109 @@
+"""The limits the checkers hold a drill to, and how their defaults follow from the service's timing.
+
+Derivation (:meth:`Limits.defaults`), for a service whose leader lock has TTL ``lock_ttl``,
+is refreshed every ``refresh`` seconds and re-acquired with backoff capped at ``backoff_max``
+(plus up to 0.5 s jitter), sampled every ``interval`` seconds:
+
+- ``detect_s = refresh + 2*interval + margin``. After the dependency stops, the service notices
+  at its next lock refresh, at most ``refresh`` later; the sampler sees it at most one interval
+  after that (two to be safe); ``margin`` (default 2 s) covers the driver's stop itself, since
+  detection is timed from the ``fault`` event, before the stop is issued.
+- ``recover_s = min(wait_ready_timeout, lock_ttl + backoff_max + 0.5 + 2*interval + margin)``.
+  After the dependency answers again, the next acquire attempt comes within one backoff step
+  (at most ``backoff_max`` + 0.5 s jitter); if Redis kept the old key across the restart (the
+  AITRAPP stale-key quirk) acquire fails until the key's TTL runs out, at most ``lock_ttl``
+  more. The seed's own recovery window, ``WAIT_READY_TIMEOUT``, caps it.
+- ``unavailability_s = outage_s + recover_s`` when the drill's outage length is known, else
+  None: the checker then derives it from the timeline as the time the fault was held (fault
+  event to ``restored`` event, summed over fault windows) plus ``recover_s``.
+- ``heartbeat_max`` is the seed's ``HEARTBEAT_MAX`` (5 s); ``max_flaps = 0`` (readiness may
+  drop once per fault, never more); ``queue_drain_s = 30`` (the seed's rate-limit window);
+  ``max_sample_gap_s = max(1.0, 10*interval)``: a longer hole in the samples makes a
+  measurement that depends on it ``unknown``.
+
+With AITRAPP's own timing (TTL 30, refresh 10, backoff 30, WAIT_READY_TIMEOUT 90, 20 Hz):
+detect 12.1 s, recover 62.6 s.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Dict, Optional
+
+JITTER_S = 0.5
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The figures checkers compare against (seconds unless said otherwise)."""
+
+    detect_s: float
+    recover_s: float
+    unavailability_s: Optional[float] = None
+    heartbeat_max: float = 5.0
+    max_flaps: int = 0
+    queue_drain_s: float = 30.0
+    max_sample_gap_s: float = 1.0
+
+    @classmethod
+    def defaults(
+        cls,
+        lock_ttl: float,
+        refresh: float,
+        backoff_max: float,
+        wait_ready_timeout: float,
+        heartbeat_max: float,
+        *,
+        interval: float = 0.05,
+        margin: float = 2.0,
+        outage_s: Optional[float] = None,
+        queue_drain_s: float = 30.0,
+    ) -> "Limits":
+        """Limits derived from the service's lock timing (see the module docstring)."""
+        sampling = 2 * interval
+        recover = min(float(wait_ready_timeout), lock_ttl + backoff_max + JITTER_S + sampling + margin)
+        return cls(
+            detect_s=round(refresh + sampling + margin, 3),
+            recover_s=round(recover, 3),
+            unavailability_s=None if outage_s is None else round(outage_s + recover, 3),
+            heartbeat_max=float(heartbeat_max),
+            max_flaps=0,
+            queue_drain_s=float(queue_drain_s),
+            max_sample_gap_s=round(max(1.0, 10 * interval), 3),
+        )
+
+    @classmethod
+    def aitrapp(cls) -> "Limits":
+        """Defaults for AITRAPP's production timing: TTL 30, refresh 10, backoff 30, 90 s, 5 s."""
+        return cls.defaults(lock_ttl=30, refresh=10, backoff_max=30, wait_ready_timeout=90, heartbeat_max=5)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A JSON-ready dict (what the sampler stores as the timeline meta's ``limits``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Optional[Dict[str, Any]], base: Optional["Limits"] = None) -> "Limits":
+        """``base`` (default :meth:`aitrapp`) with the known numeric keys of ``data`` applied.
+
+        Unknown keys and non-numeric values are ignored; ``unavailability_s`` may be null.
+        """
+        result = base or cls.aitrapp()
+        changes: Dict[str, Any] = {}
+        for f in fields(cls):
+            if not data or f.name not in data:
+                continue
+            value = data[f.name]
+            if value is None and f.name == "unavailability_s":
+                changes[f.name] = None
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                changes[f.name] = int(value) if f.name == "max_flaps" else float(value)
+        return replace(result, **changes)
+
+    @classmethod
+    def from_meta(cls, meta: Dict[str, Any], base: Optional["Limits"] = None) -> "Limits":
+        """Limits for a recorded timeline: its meta ``limits``, and its ``heartbeat_max`` when
+        ``limits`` does not give one; the rest from ``base`` (default :meth:`aitrapp`)."""
+        limits = meta.get("limits") if isinstance(meta.get("limits"), dict) else {}
+        merged = dict(limits)
+        if "heartbeat_max" not in merged and isinstance(meta.get("heartbeat_max"), (int, float)):
+            merged["heartbeat_max"] = meta["heartbeat_max"]
+        return cls.from_dict(merged, base)

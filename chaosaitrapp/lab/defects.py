@@ -1,0 +1,48 @@
+"""Defects the lab trader can be started with on purpose, so drills can prove they catch them.
+
+Named in env ``AITRAPP_LAB_DEFECTS`` (comma list) or ``LabConfig.defects``. Never allowed in
+LIVE mode (refused at startup and at ``POST /mode`` LIVE).
+
+- ``never_pause``: on leader-lock loss the gauge goes 0 but the orchestrator keeps trading.
+- ``never_reacquire``: after a loss the lock is never taken again.
+- ``stale_heartbeats``: after the first fault (lock loss) the loops stop recording heartbeats,
+  so every age grows past ``HEARTBEAT_MAX`` and never comes back.
+- ``duplicate_orders``: the ``orders.client_order_id`` UNIQUE constraint is dropped at startup and
+  ``POST /orders`` inserts without checking, so a repeated ``client_order_id`` makes a second row.
+- ``ready_lies``: ``/ready`` answers 200 ``ready`` even while not leader.
+"""
+from __future__ import annotations
+
+from typing import FrozenSet, Iterable, Optional, Union
+
+from chaosaitrapp.lab.errors import DefectRefused, UnknownDefect
+
+KNOWN_DEFECTS: FrozenSet[str] = frozenset(
+    {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies"}
+)
+ENV_VAR = "AITRAPP_LAB_DEFECTS"
+
+
+def parse_defects(value: Union[None, str, Iterable[str]]) -> FrozenSet[str]:
+    """Defect names from a comma list or an iterable; UnknownDefect names any unknown one."""
+    if value is None:
+        return frozenset()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = {str(item).strip() for item in items if str(item).strip()}
+    unknown = sorted(names - KNOWN_DEFECTS)
+    if unknown:
+        raise UnknownDefect(
+            f"unknown lab defect(s) {', '.join(unknown)}; known defects: {', '.join(sorted(KNOWN_DEFECTS))}",
+            unknown=unknown,
+        )
+    return frozenset(names)
+
+
+def refuse_in_live(mode: Optional[str], defects: Iterable[str]) -> None:
+    """DefectRefused when ``mode`` is LIVE and any defect is on."""
+    active = sorted(defects)
+    if (mode or "").upper() == "LIVE" and active:
+        raise DefectRefused(
+            f"defects {', '.join(active)} are refused in LIVE mode; they exist only for PAPER drills",
+            defects=active,
+        )

@@ -1,0 +1,95 @@
+"""Timing profiles of the lab trader: how fast the leader lock and the loops move.
+
+``aitrapp`` reproduces the real service (lock TTL 30 s, refresh every 10 s, re-acquire
+backoff 1, 2, 4, 8, 15, 30 s plus 0-0.5 s jitter); ``fast`` (the default) keeps the same
+shape ten times quicker, for demos and CI. In both, the loops beat far more often than
+``HEARTBEAT_MAX`` (5 s), so a heartbeat above it always means a stuck or dead loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Tuple
+
+DEFAULT_PROFILE = "fast"
+HEARTBEAT_MAX = 5.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Every timing knob of the trader, in seconds.
+
+    ``lock_ttl``/``lock_refresh``: the Redis leader lock's TTL and refresh period.
+    ``backoff`` + ``jitter``: re-acquire delays (the last one repeats), plus ``random() * jitter``.
+    ``redis_socket_timeout``: connect and read timeout of the Redis client (a stopped Redis is
+    seen at the next refresh). ``scan_period``/``order_stream_period``: loop periods.
+    ``md_reconnect``: market-data WebSocket reconnect delay. ``pg_connect_timeout``: Postgres
+    connect timeout (whole seconds, libpq). ``broker_token_ttl``: lifetime the lab gives the
+    broker's access tokens. ``broker_timeout``: HTTP timeout towards the broker.
+    """
+
+    name: str
+    lock_ttl: float
+    lock_refresh: float
+    backoff: Tuple[float, ...]
+    jitter: float
+    redis_socket_timeout: float
+    scan_period: float
+    order_stream_period: float
+    md_reconnect: float
+    pg_connect_timeout: int
+    broker_token_ttl: float
+    broker_timeout: float
+
+    @property
+    def backoff_max(self) -> float:
+        """The longest re-acquire delay, jitter included."""
+        return max(self.backoff) + self.jitter
+
+    def timings(self, heartbeat_max: float = HEARTBEAT_MAX) -> Dict[str, float]:
+        """The figures recorded in ``LabState.timings``."""
+        return {
+            "lock_ttl": self.lock_ttl,
+            "refresh": self.lock_refresh,
+            "backoff_max": self.backoff_max,
+            "heartbeat_max": heartbeat_max,
+        }
+
+
+PROFILES: Dict[str, Profile] = {
+    "aitrapp": Profile(
+        name="aitrapp",
+        lock_ttl=30.0,
+        lock_refresh=10.0,
+        backoff=(1.0, 2.0, 4.0, 8.0, 15.0, 30.0),
+        jitter=0.5,
+        redis_socket_timeout=2.0,
+        scan_period=1.0,
+        order_stream_period=1.0,
+        md_reconnect=1.0,
+        pg_connect_timeout=3,
+        broker_token_ttl=600.0,
+        broker_timeout=3.0,
+    ),
+    "fast": Profile(
+        name="fast",
+        lock_ttl=3.0,
+        lock_refresh=0.5,
+        backoff=(0.2, 0.4, 0.8, 1.6, 2.0),
+        jitter=0.1,
+        redis_socket_timeout=0.5,
+        scan_period=0.25,
+        order_stream_period=0.25,
+        md_reconnect=0.2,
+        pg_connect_timeout=2,
+        broker_token_ttl=120.0,
+        broker_timeout=2.0,
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """The profile called ``name``; ValueError listing the known ones otherwise."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown lab profile {name!r}; known profiles: {', '.join(sorted(PROFILES))}") from None

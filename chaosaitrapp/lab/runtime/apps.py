@@ -1,0 +1,60 @@
+"""The lab's own Python services as processes: the broker simulator and the trader.
+
+Their ServiceSpecs hold no secret: the broker's api secret, the API key and the database URL
+with its password are passed at launch through :func:`secrets_for` only. Restarting the trader
+from ``lab.json`` alone therefore needs ``DATABASE_URL`` (and ``API_SECRET_KEY`` if one was
+set) in the caller's environment.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Dict, Optional
+
+from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, Profile
+from chaosaitrapp.lab.state import ServiceSpec
+
+
+def broker_spec(lab_dir: Path, port: int, profile: Profile) -> ServiceSpec:
+    """The broker simulator's ServiceSpec."""
+    env = {"BROKER_HOST": "127.0.0.1", "BROKER_PORT": str(port), "BROKER_RATE_LIMIT": "10",
+           "BROKER_TOKEN_TTL": str(profile.broker_token_ttl), "BROKER_API_KEY": "lab", "PYTHONUNBUFFERED": "1"}
+    return ServiceSpec(name="broker", kind="process", host="127.0.0.1", port=port, check="http",
+                       pidfile=str(lab_dir / "run" / "broker.pid"),
+                       argv=[sys.executable, "-m", "chaosaitrapp.lab.broker"], env=env, cwd=str(lab_dir),
+                       log=str(lab_dir / "logs" / "broker.log"))
+
+
+def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defects: list, redis_url: str,
+                database_url: str, broker_port: int) -> ServiceSpec:
+    """The trader's ServiceSpec (``database_url`` without password)."""
+    env = {
+        "TRADER_HOST": "127.0.0.1",
+        "TRADER_PORT": str(port),
+        "REDIS_URL": redis_url,
+        "DATABASE_URL": database_url,
+        "BROKER_URL": f"http://127.0.0.1:{broker_port}",
+        "BROKER_API_KEY": "lab",
+        "TRADER_MODE": mode,
+        "HEARTBEAT_MAX": str(HEARTBEAT_MAX),
+        "AITRAPP_LAB_DEFECTS": ",".join(sorted(defects)),
+        "AITRAPP_LAB_PROFILE": profile.name,
+        "PYTHONUNBUFFERED": "1",
+    }
+    return ServiceSpec(name="trader", kind="process", host="127.0.0.1", port=port, check="http",
+                       pidfile=str(lab_dir / "run" / "trader.pid"),
+                       argv=[sys.executable, "-m", "chaosaitrapp.lab.trader"], env=env, cwd=str(lab_dir),
+                       log=str(lab_dir / "logs" / "trader.log"))
+
+
+def secrets_for(service: str, *, broker_secret: str, database_url_with_password: str,
+                api_key: Optional[str]) -> Dict[str, str]:
+    """Environment added at launch only (never stored)."""
+    if service == "broker":
+        return {"BROKER_API_SECRET": broker_secret}
+    if service == "trader":
+        extra = {"BROKER_API_SECRET": broker_secret, "DATABASE_URL": database_url_with_password}
+        if api_key:
+            extra["API_SECRET_KEY"] = api_key
+        return extra
+    return {}

@@ -1,0 +1,96 @@
+"""What ``lab up`` is asked for: :class:`LabConfig`.
+
+The API key, if any, is passed to the trader's environment at spawn time only; it is kept out
+of ``repr`` and never written to ``lab.json``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Union
+
+from chaosaitrapp.lab.defects import parse_defects, refuse_in_live
+from chaosaitrapp.lab.profiles import DEFAULT_PROFILE, get_profile
+from chaosaitrapp.paths import lab_dir as default_lab_dir
+
+RUNTIMES = ("process", "docker")
+DEFAULT_IMAGES = {"redis": "redis:7", "postgres": "postgres:16"}
+DB_USER = "trader"
+DB_PASSWORD = "trader"  # the compose file's default; passed to the trader's env only
+DB_NAME = "aitrapp"
+
+
+@dataclass
+class LabPorts:
+    """Loopback ports of the four services."""
+
+    trader: int = 8000
+    broker: int = 8001
+    redis: int = 6379
+    postgres: int = 5432
+
+    def as_dict(self) -> Dict[str, int]:
+        """``{"trader": ..., "broker": ..., "redis": ..., "postgres": ...}``."""
+        return asdict(self)
+
+
+@dataclass
+class LabConfig:
+    """How to bring the lab up; every field has the documented default.
+
+    ``runtime``: ``process`` (everything as local processes) or ``docker`` (Redis and Postgres as
+    containers, via :mod:`chaosaitrapp.lab.runtime.docker_services`). ``profile``: ``fast`` or
+    ``aitrapp``. ``defects``: names from :mod:`chaosaitrapp.lab.defects`. ``ready_timeout``: seconds
+    ``lab_up`` waits for the trader's ``/ready`` 200.
+    """
+
+    lab_dir: Path = field(default_factory=default_lab_dir)
+    runtime: str = "process"
+    profile: str = DEFAULT_PROFILE
+    ports: Union[LabPorts, Mapping[str, int]] = field(default_factory=LabPorts)
+    defects: List[str] = field(default_factory=list)
+    api_key: Optional[str] = field(default=None, repr=False)
+    mode: str = "PAPER"
+    images: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_IMAGES))
+    ready_timeout: float = 60.0
+
+    def __post_init__(self) -> None:
+        self.lab_dir = Path(self.lab_dir).expanduser().absolute()
+        if not isinstance(self.ports, LabPorts):
+            unknown = set(self.ports) - set(LabPorts().as_dict())
+            if unknown:
+                raise ValueError(f"unknown lab port name(s) {sorted(unknown)}; known: trader, broker, redis, postgres")
+            self.ports = LabPorts(**{k: int(v) for k, v in self.ports.items()})
+        self.images = {**DEFAULT_IMAGES, **(self.images or {})}
+
+    def validate(self) -> None:
+        """ValueError/ConfigError on a bad runtime, profile, mode, port or defect (each named)."""
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"unknown lab runtime {self.runtime!r}; choose one of {', '.join(RUNTIMES)}")
+        get_profile(self.profile)
+        self.mode = self.mode.upper()
+        if self.mode not in ("PAPER", "LIVE"):
+            raise ValueError(f"lab mode must be PAPER or LIVE, got {self.mode!r}")
+        self.defects = sorted(parse_defects(self.defects))
+        refuse_in_live(self.mode, self.defects)
+        ports = self.ports.as_dict()
+        for name, port in ports.items():
+            if not 1 <= port <= 65535:
+                raise ValueError(f"{name} port {port} is out of range 1-65535")
+        if len(set(ports.values())) != len(ports):
+            raise ValueError(f"lab ports must differ, got {ports}")
+        if self.ready_timeout <= 0:
+            raise ValueError(f"ready_timeout must be positive, got {self.ready_timeout}")
+
+    def public(self) -> Dict[str, Any]:
+        """The config without secrets (the api key is reduced to whether one is set)."""
+        return {
+            "lab_dir": str(self.lab_dir),
+            "runtime": self.runtime,
+            "profile": self.profile,
+            "ports": self.ports.as_dict(),
+            "defects": sorted(self.defects),
+            "api_key_required": bool(self.api_key),
+            "mode": self.mode,
+            "images": dict(self.images),
+        }

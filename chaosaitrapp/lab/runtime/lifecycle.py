@@ -1,0 +1,271 @@
+"""``lab_up``, ``lab_down``, ``lab_status``, ``lab_logs``: the lab's whole life.
+
+``lab_up`` starts Redis, Postgres, the broker simulator and the trader (in that order, each
+waited on with a deadline), records them in ``<lab_dir>/lab.json`` after every step (so a failed
+start is torn down completely) and returns once the trader's ``/ready`` is 200. It is
+idempotent: a healthy lab with the same configuration is returned as it is; a lab with another
+configuration (or a broken one) is brought down first.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+import requests
+
+from chaosaitrapp.lab.errors import LabError, LabStartTimeout
+from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, get_profile
+from chaosaitrapp.lab.runtime import processes
+from chaosaitrapp.lab.runtime.apps import broker_spec, secrets_for, trader_spec
+from chaosaitrapp.lab.runtime.config import DB_NAME, DB_PASSWORD, DB_USER, LabConfig
+from chaosaitrapp.lab.runtime.postgres_process import init_cluster, postgres_spec
+from chaosaitrapp.lab.runtime.preflight import check_ports, postgres_bindir, redis_server
+from chaosaitrapp.lab.runtime.redis_process import redis_spec
+from chaosaitrapp.lab.state import LabState, ServiceSpec, clear_state, load_state, save_state
+from chaosaitrapp.targets.answers import postgres_answers, redis_answers
+
+log = logging.getLogger("chaosaitrapp.lab.runtime")
+
+SERVICE_ORDER = ("redis", "postgres", "broker", "trader")
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str, spec: Optional[ServiceSpec] = None,
+          interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if spec is not None and spec.kind == "process" and processes.running_pid(spec) is None:
+            raise LabError(f"lab service {spec.name} exited while starting; last log lines:\n"
+                           f"{tail(spec.log, 15)}", service=spec.name)
+        time.sleep(interval)
+    hint = f"; see {spec.log}" if spec is not None and spec.log else ""
+    raise LabStartTimeout(f"{what} did not happen within {timeout:.0f}s{hint}", what=what)
+
+
+def tail(path: Optional[str], lines: int) -> str:
+    """The last ``lines`` lines of the file at ``path`` ('' when absent)."""
+    if not path:
+        return ""
+    try:
+        with open(path, "r", errors="replace") as handle:
+            return "".join(deque(handle, maxlen=lines))
+    except FileNotFoundError:
+        return ""
+
+
+def _http_ok(url: str, headers: Optional[Dict[str, str]] = None) -> bool:
+    try:
+        return requests.get(url, timeout=1.0, headers=headers or {}).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _pg_login_ok(port: int) -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(host="127.0.0.1", port=port, user=DB_USER, password=DB_PASSWORD, dbname=DB_NAME,
+                        connect_timeout=2).close()
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _same_config(state: LabState, config: LabConfig) -> bool:
+    public = config.public()
+    ports = {name: spec.port for name, spec in state.services.items()}
+    return (state.runtime == config.runtime and state.profile == config.profile
+            and sorted(state.defects) == public["defects"] and ports == public["ports"]
+            and getattr(state, "mode", "PAPER") == config.mode
+            and getattr(state, "api_key_required", False) == public["api_key_required"])
+
+
+def _healthy(state: LabState, api_key: Optional[str]) -> bool:
+    for name in SERVICE_ORDER:
+        spec = state.services.get(name)
+        if spec is None:
+            return False
+        if spec.kind == "process" and processes.running_pid(spec) is None:
+            return False
+    headers = {"X-API-Key": api_key} if api_key else {}
+    return _http_ok(state.api + "/ready", headers)
+
+
+def lab_up(config: LabConfig) -> LabState:
+    """Bring the lab up as ``config`` says and return its state once ``/ready`` is 200.
+
+    Raises ValueError/ConfigError for a bad config (unknown defect, profile...), PortInUse or
+    BinaryMissing before starting anything, LabStartTimeout/LabError when a service fails to
+    start (everything started is stopped again).
+    """
+    config.validate()
+    lab_dir = config.lab_dir
+    existing = load_state(lab_dir)
+    if existing is not None:
+        if _same_config(existing, config) and _healthy(existing, config.api_key):
+            log.info("lab already up in %s with the same configuration", lab_dir)
+            return existing
+        log.info("lab in %s differs or is unhealthy: bringing it down first", lab_dir)
+        lab_down(lab_dir)
+
+    profile = get_profile(config.profile)
+    ports = config.ports.as_dict()
+    if config.runtime == "process":
+        redis_server()
+        postgres_bindir()
+    check_ports(ports)
+
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    for sub in ("run", "logs"):
+        (lab_dir / sub).mkdir(exist_ok=True)
+    started_at = time.time()
+    redis_url = f"redis://127.0.0.1:{ports['redis']}/0"
+    database_url = f"postgresql://{DB_USER}@127.0.0.1:{ports['postgres']}/{DB_NAME}"
+    full_database_url = f"postgresql://{DB_USER}:{DB_PASSWORD}@127.0.0.1:{ports['postgres']}/{DB_NAME}"
+    state = LabState(runtime=config.runtime, profile=config.profile, api=f"http://127.0.0.1:{ports['trader']}",
+                     redis_url=redis_url, database_url=database_url, services={}, defects=list(config.defects),
+                     timings=profile.timings(HEARTBEAT_MAX), started_at=started_at, mode=config.mode,
+                     api_key_required=bool(config.api_key), lab_dir=str(lab_dir))
+    broker_secret = secrets.token_hex(16)
+    launch_secrets = dict(broker_secret=broker_secret, database_url_with_password=full_database_url,
+                          api_key=config.api_key)
+    try:
+        # Redis and Postgres
+        if config.runtime == "docker":
+            from chaosaitrapp.lab.runtime import docker_services
+
+            state.services["redis"] = docker_services.start_redis(lab_dir, ports["redis"], config.images["redis"])
+            save_state(state, lab_dir)
+            state.services["postgres"] = docker_services.start_postgres(
+                lab_dir, ports["postgres"], config.images["postgres"], DB_USER, DB_PASSWORD, DB_NAME)
+            save_state(state, lab_dir)
+        else:
+            spec = redis_spec(lab_dir, ports["redis"])
+            state.services["redis"] = spec
+            save_state(state, lab_dir)
+            processes.launch(spec)
+            init_cluster(lab_dir, DB_USER, DB_PASSWORD, DB_NAME)
+            spec_pg = postgres_spec(lab_dir, ports["postgres"])
+            state.services["postgres"] = spec_pg
+            save_state(state, lab_dir)
+            processes.launch(spec_pg)
+            _wait(lambda: redis_answers("127.0.0.1", ports["redis"]), 20, "Redis answering PING", spec)
+        _wait(lambda: redis_answers("127.0.0.1", ports["redis"]), 60, "Redis answering PING")
+        _wait(lambda: postgres_answers("127.0.0.1", ports["postgres"]) and _pg_login_ok(ports["postgres"]),
+              90, "Postgres accepting the trader's login", state.services["postgres"])
+
+        # broker and trader
+        spec_b = broker_spec(lab_dir, ports["broker"], profile)
+        state.services["broker"] = spec_b
+        save_state(state, lab_dir)
+        processes.launch(spec_b, secrets_for("broker", **launch_secrets))
+        spec_t = trader_spec(lab_dir, ports["trader"], profile=profile, mode=config.mode, defects=config.defects,
+                             redis_url=redis_url, database_url=database_url, broker_port=ports["broker"])
+        state.services["trader"] = spec_t
+        save_state(state, lab_dir)
+        _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['broker']}/health"), 30, "broker /health 200", spec_b)
+        processes.launch(spec_t, secrets_for("trader", **launch_secrets))
+        headers = {"X-API-Key": config.api_key} if config.api_key else {}
+        _wait(lambda: _http_ok(state.api + "/ready", headers), config.ready_timeout, "trader /ready 200", spec_t)
+    except BaseException:
+        try:
+            lab_down(lab_dir)
+        except Exception as exc:  # keep the original error; report the cleanup trouble in the log
+            log.error("cleanup after a failed lab start failed: %s", exc)
+        raise
+    save_state(state, lab_dir)
+    return state
+
+
+def lab_down(lab_dir: Path) -> None:
+    """Stop every lab service in ``lab_dir`` (trader first), verify no pid survives, remove ``lab.json``.
+
+    Works from ``lab.json``, and from the pidfiles alone when ``lab.json`` is missing.
+    """
+    lab_dir = Path(lab_dir)
+    state = load_state(lab_dir)
+    services: Dict[str, ServiceSpec] = dict(state.services) if state else {}
+    errors = []
+    for name in reversed(SERVICE_ORDER):
+        spec = services.get(name)
+        if spec is None or spec.kind != "process":
+            continue
+        try:
+            processes.stop(spec)
+        except LabError as exc:
+            errors.append(str(exc))
+    docker_specs = [s for s in services.values() if s.kind == "docker"]
+    if docker_specs and state is not None:
+        from chaosaitrapp.lab.runtime import docker_services
+
+        docker_services.remove_services(state)
+    survivors = {name: processes.running_pid(spec) for name, spec in services.items() if spec.kind == "process"}
+    survivors = {name: pid for name, pid in survivors.items() if pid is not None}
+    if survivors or errors:
+        raise LabError(f"lab down in {lab_dir} left processes running: {survivors} {'; '.join(errors)}",
+                       survivors=survivors)
+    for spec in services.values():
+        if spec.pidfile:
+            Path(spec.pidfile).unlink(missing_ok=True)
+    clear_state(lab_dir)
+
+
+def lab_status(lab_dir: Path) -> Dict[str, Any]:
+    """What runs in ``lab_dir``: ``{"up", "lab_dir", "api", "profile", "runtime", "defects", "mode",
+    "services": {name: {"kind", "port", "pid", "running", "answers"}}, "health", "leader"}``."""
+    lab_dir = Path(lab_dir)
+    state = load_state(lab_dir)
+    if state is None:
+        return {"up": False, "lab_dir": str(lab_dir), "services": {}}
+    services: Dict[str, Any] = {}
+    for name, spec in state.services.items():
+        pid = processes.running_pid(spec) if spec.kind == "process" else None
+        if spec.check == "redis":
+            answers = redis_answers(spec.host, spec.port)
+        elif spec.check == "postgres":
+            answers = postgres_answers(spec.host, spec.port)
+        else:
+            answers = _http_ok(f"http://{spec.host}:{spec.port}/health")
+        services[name] = {"kind": spec.kind, "port": spec.port, "pid": pid, "container": spec.container,
+                          "running": pid is not None if spec.kind == "process" else answers, "answers": answers}
+    health, leader = None, None
+    try:
+        health = requests.get(state.api + "/health", timeout=1.0).json()
+        from prometheus_client.parser import text_string_to_metric_families
+
+        text = requests.get(state.api + "/metrics", timeout=1.0).text
+        for family in text_string_to_metric_families(text):
+            if family.name == "trader_is_leader":
+                leader = max((s.value for s in family.samples), default=None)
+    except Exception:
+        pass
+    return {"up": all(s["answers"] for s in services.values()), "lab_dir": str(lab_dir), "api": state.api,
+            "profile": state.profile, "runtime": state.runtime, "defects": state.defects,
+            "mode": getattr(state, "mode", None), "started_at": state.started_at, "timings": state.timings,
+            "services": services, "health": health, "leader": leader}
+
+
+def lab_logs(lab_dir: Path, service: str, lines: int = 50) -> str:
+    """The last ``lines`` lines of ``service``'s log (``redis``, ``postgres``, ``broker``, ``trader``)."""
+    lab_dir = Path(lab_dir)
+    state = load_state(lab_dir)
+    spec = state.services.get(service) if state else None
+    if spec is None:
+        path = lab_dir / "logs" / f"{service}.log"
+        if service not in SERVICE_ORDER:
+            raise LabError(f"unknown lab service {service!r}; known: {', '.join(SERVICE_ORDER)}", service=service)
+        return tail(str(path), lines)
+    if spec.kind == "docker":
+        try:
+            import docker
+
+            raw = docker.from_env().containers.get(spec.container).logs(tail=lines)
+            return raw.decode(errors="replace")
+        except Exception as exc:
+            raise LabError(f"logs of container {spec.container!r}: {exc}", service=service) from None
+    return tail(spec.log, lines)

@@ -1,0 +1,179 @@
+"""Local processes of the lab: launch detached with a pidfile, stop by pid, verify they are gone.
+
+A service is launched as ``setsid -f sh -c 'echo $$ > PIDFILE; exec ARGV'``: its own session, not
+our child (no zombie in the caller, survives the caller), pid written by the process itself
+before it execs, output appended to its log. The same recipe is what
+:class:`chaosaitrapp.targets.process.ProcessDriver` uses, so a restart from ``lab.json`` gives the
+same service back. Stopping sends the spec's stop signal (SIGINT for Postgres, its fast shutdown;
+SIGTERM otherwise), waits, then SIGKILLs; the process's descendants are checked too.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+from chaosaitrapp.lab.errors import LabError
+from chaosaitrapp.lab.state import ServiceSpec
+
+_LAUNCHER = 'echo $$ > "$0"; exec "$@"'
+
+# Variables the lab sets itself: never inherited from the caller's environment.
+_SCRUBBED = ("API_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BROKER_URL", "BROKER_API_KEY", "BROKER_API_SECRET",
+             "TRADER_MODE", "TRADER_HOST", "TRADER_PORT", "TRADER_INSTANCE_ID", "HEARTBEAT_MAX",
+             "AITRAPP_LAB_DEFECTS", "AITRAPP_LAB_PROFILE", "BROKER_HOST", "BROKER_PORT", "BROKER_RATE_LIMIT",
+             "BROKER_TOKEN_TTL", "THROTTLE_RATE", "THROTTLE_BURST", "PGPASSWORD")
+
+
+def read_pid(pidfile: Optional[str]) -> Optional[int]:
+    """The pid in ``pidfile``, or None when absent/empty/garbled."""
+    if not pidfile:
+        return None
+    try:
+        return int(Path(pidfile).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def pid_alive(pid: int) -> bool:
+    """True when ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def cmdline(pid: int) -> List[str]:
+    """The process's argv (empty when gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
+def pid_matches(pid: int, spec: ServiceSpec) -> bool:
+    """True when ``pid`` runs ``spec``'s program (guards against a recycled pid).
+
+    Exact argv, or the program name (Redis rewrites its title to ``redis-server 127.0.0.1:PORT``;
+    ``setpriv`` execs Postgres, so its argv is the part after ``--``).
+    """
+    actual = cmdline(pid)
+    if not actual or not spec.argv:
+        return False
+    expected = list(spec.argv)
+    if "--" in expected and os.path.basename(expected[0]) == "setpriv":
+        expected = expected[expected.index("--") + 1:]
+    if actual == expected:
+        return True
+    program = os.path.basename(expected[0])
+    first = os.path.basename(actual[0].split()[0])
+    return program not in ("python", "python3", "sh") and not program.startswith("python") and first == program
+
+
+def children(pid: int) -> List[int]:
+    """Every live descendant of ``pid``."""
+    parents: Dict[int, List[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    found: List[int] = []
+    todo = [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def launch_env(spec_env: Mapping[str, str], secrets: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """The caller's environment without the lab's own variables, plus ``spec_env`` and ``secrets``."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env.update(spec_env)
+    env.update(secrets or {})
+    return env
+
+
+def launch(spec: ServiceSpec, secrets: Optional[Mapping[str, str]] = None, timeout: float = 5.0) -> int:
+    """Start ``spec`` detached; its pid (written to ``spec.pidfile``). ``secrets`` go to its env only."""
+    if not spec.argv or not spec.pidfile:
+        raise LabError(f"lab service {spec.name}: no command or pidfile to start it with", service=spec.name)
+    pidfile = Path(spec.pidfile)
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    pidfile.unlink(missing_ok=True)
+    out = open(spec.log, "ab") if spec.log else subprocess.DEVNULL
+    try:
+        starter = subprocess.Popen(
+            ["setsid", "-f", "sh", "-c", _LAUNCHER, str(pidfile), *spec.argv],
+            cwd=spec.cwd, env=launch_env(spec.env, secrets), stdin=subprocess.DEVNULL,
+            stdout=out, stderr=subprocess.STDOUT, close_fds=True,
+        )
+        starter.wait(timeout=10)
+    finally:
+        if out is not subprocess.DEVNULL:
+            out.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = read_pid(spec.pidfile)
+        if pid is not None:
+            return pid
+        time.sleep(0.01)
+    raise LabError(f"lab service {spec.name}: no pid in {pidfile} after {timeout:.0f}s (see {spec.log})",
+                   service=spec.name)
+
+
+def stop_signal(spec: ServiceSpec) -> signal.Signals:
+    """SIGINT for Postgres (fast shutdown: SIGTERM would wait for clients), SIGTERM otherwise."""
+    return signal.SIGINT if spec.check == "postgres" else signal.SIGTERM
+
+
+def _wait_gone(pids: List[int], timeout: float) -> List[int]:
+    deadline = time.monotonic() + timeout
+    alive = [p for p in pids if pid_alive(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.02)
+        alive = [p for p in alive if pid_alive(p)]
+    return alive
+
+
+def stop(spec: ServiceSpec, timeout: float = 15.0) -> None:
+    """Stop the process in ``spec.pidfile`` and its descendants; LabError if any survives SIGKILL.
+
+    A pid that no longer runs ``spec``'s program is left alone (it was recycled).
+    """
+    pid = read_pid(spec.pidfile)
+    if pid is None or not pid_alive(pid):
+        return
+    if not pid_matches(pid, spec):
+        return
+    family = [pid, *children(pid)]
+    try:
+        os.kill(pid, stop_signal(spec))
+    except ProcessLookupError:
+        pass
+    survivors = _wait_gone(family, timeout)
+    for leftover in survivors:
+        try:
+            os.kill(leftover, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    survivors = _wait_gone(survivors, 5.0)
+    if survivors:
+        raise LabError(f"lab service {spec.name}: pid(s) {survivors} survived SIGKILL", service=spec.name)
+
+
+def running_pid(spec: ServiceSpec) -> Optional[int]:
+    """The service's pid when it runs (and is still its program), else None."""
+    pid = read_pid(spec.pidfile)
+    if pid is not None and pid_alive(pid) and pid_matches(pid, spec):
+        return pid
+    return None

@@ -1,0 +1,89 @@
+"""The trader's settings: one typed object, read from the environment by :meth:`TraderSettings.from_env`.
+
+Environment (all optional):
+
+==========================  =====================================================  =========================
+variable                    meaning                                                default
+==========================  =====================================================  =========================
+``TRADER_HOST``/``_PORT``   where uvicorn listens (loopback only)                  ``127.0.0.1`` / ``8000``
+``REDIS_URL``               the leader lock's Redis                                ``redis://127.0.0.1:6379/0``
+``DATABASE_URL``            Postgres (may carry the password; never logged)        ``postgresql://trader@127.0.0.1:5432/aitrapp``
+``BROKER_URL``              the broker simulator                                   ``http://127.0.0.1:8001``
+``BROKER_API_KEY``          broker api key                                         ``lab``
+``BROKER_API_SECRET``       broker secret used to refresh tokens (secret)          empty
+``TRADER_MODE``             ``PAPER`` or ``LIVE``                                  ``PAPER``
+``HEARTBEAT_MAX``           readiness limit on heartbeat ages, seconds             ``5``
+``API_SECRET_KEY``          when set, ``X-API-Key``/``?api_key=`` required (secret) unset
+``AITRAPP_LAB_DEFECTS``     comma list of defects (:mod:`chaosaitrapp.lab.defects`) empty
+``AITRAPP_LAB_PROFILE``     timing profile (:mod:`chaosaitrapp.lab.profiles`)       ``fast``
+``TRADER_INSTANCE_ID``      leader-lock value                                      a new uuid4
+``THROTTLE_RATE``/``_BURST`` order throttle: orders per second / bucket size        ``10`` / ``20``
+==========================  =====================================================  =========================
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import FrozenSet, Mapping, Optional
+
+from chaosaitrapp.lab.defects import ENV_VAR as DEFECTS_ENV
+from chaosaitrapp.lab.defects import parse_defects, refuse_in_live
+from chaosaitrapp.lab.profiles import DEFAULT_PROFILE, HEARTBEAT_MAX, Profile, get_profile
+
+MODES = ("PAPER", "LIVE")
+
+
+@dataclass(frozen=True)
+class TraderSettings:
+    """Everything the trader needs; secrets are excluded from ``repr``."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    database_url: str = field(default="postgresql://trader@127.0.0.1:5432/aitrapp", repr=False)
+    broker_url: str = "http://127.0.0.1:8001"
+    broker_api_key: str = "lab"
+    broker_api_secret: str = field(default="", repr=False)
+    mode: str = "PAPER"
+    heartbeat_max: float = HEARTBEAT_MAX
+    api_key: Optional[str] = field(default=None, repr=False)
+    defects: FrozenSet[str] = frozenset()
+    profile: Profile = field(default_factory=lambda: get_profile(DEFAULT_PROFILE))
+    instance_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    lock_key: str = "trader:leader"
+    throttle_rate: float = 10.0
+    throttle_burst: int = 20
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"TRADER_MODE must be PAPER or LIVE, got {self.mode!r}")
+        refuse_in_live(self.mode, self.defects)
+
+    @property
+    def broker_ws_url(self) -> str:
+        """The broker's market-data WebSocket."""
+        return self.broker_url.replace("http://", "ws://", 1).rstrip("/") + "/ws/ticks"
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "TraderSettings":
+        """Settings from ``env`` (default ``os.environ``); ValueError/ConfigError on bad values."""
+        env = os.environ if env is None else env
+        get = env.get
+        return cls(
+            host=get("TRADER_HOST", "127.0.0.1"),
+            port=int(get("TRADER_PORT", "8000")),
+            redis_url=get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            database_url=get("DATABASE_URL", "postgresql://trader@127.0.0.1:5432/aitrapp"),
+            broker_url=get("BROKER_URL", "http://127.0.0.1:8001").rstrip("/"),
+            broker_api_key=get("BROKER_API_KEY", "lab"),
+            broker_api_secret=get("BROKER_API_SECRET", ""),
+            mode=get("TRADER_MODE", "PAPER").upper(),
+            heartbeat_max=float(get("HEARTBEAT_MAX", str(HEARTBEAT_MAX))),
+            api_key=get("API_SECRET_KEY") or None,
+            defects=parse_defects(get(DEFECTS_ENV, "")),
+            profile=get_profile(get("AITRAPP_LAB_PROFILE", DEFAULT_PROFILE)),
+            instance_id=get("TRADER_INSTANCE_ID") or str(uuid.uuid4()),
+            throttle_rate=float(get("THROTTLE_RATE", "10")),
+            throttle_burst=int(get("THROTTLE_BURST", "20")),
+        )

@@ -1,0 +1,229 @@
+"""Undo every fault left in the ledger: ``aitrapp-chaos cleanup``.
+
+:func:`cleanup` walks the outstanding entries of a :class:`~chaosaitrapp.safety.ledger.Ledger`
+and undoes each through its driver (``driver_from_undo(entry.undo).start(timeout)``, which
+returns once the dependency answers), clearing the entry only once it is undone. An entry
+whose undo fails stays in the ledger and is reported with its target named. It is safe to run
+any number of times and concurrently with other cleanups and watchdogs: each entry is undone
+under the ledger's undo lock after re-reading it, so an entry undone by someone else is
+reported ``gone`` and its dependency is not started twice.
+
+Per-entry report (a dict)::
+
+    {"id": "3f2a...", "what": "stop", "target": "lab:redis",
+     "status": "undone" | "failed" | "gone" | "skipped",
+     "detail": "answers again" | "<error naming the target>" | ..., "seconds": 0.41}
+
+``gone``: cleared by someone else meanwhile; ``skipped``: ``only_expired`` and the lease
+still runs.
+
+The driver seam: :func:`driver_from_undo` rebuilds a driver from its undo recipe through
+:func:`chaosaitrapp.targets.resolve.driver_from_undo`, unless a factory was registered for
+the recipe's ``driver`` kind with :func:`register_driver_factory` (in this process) or named
+in ``$AITRAPP_CHAOS_DRIVER_FACTORIES`` (``kind=module:attr[,kind=module:attr]``, for child
+processes such as the watchdog). Both exist for tests; production recipes use ``resolve``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from typing import Callable, Dict, List, Optional, Sequence
+
+from chaosaitrapp.safety.ledger import FaultEntry, Ledger, LedgerError
+
+__all__ = [
+    "cleanup",
+    "cleanup_main",
+    "undo_entry",
+    "driver_from_undo",
+    "register_driver_factory",
+    "unregister_driver_factory",
+    "format_result",
+    "FACTORIES_ENV",
+]
+
+FACTORIES_ENV = "AITRAPP_CHAOS_DRIVER_FACTORIES"
+
+DriverFactory = Callable[[dict], object]
+_FACTORIES: Dict[str, DriverFactory] = {}
+
+
+def register_driver_factory(kind: str, factory: DriverFactory) -> None:
+    """Make :func:`driver_from_undo` build recipes whose ``driver`` is ``kind`` with
+    ``factory(undo) -> Driver`` in this process (a test seam; overrides ``resolve``)."""
+    _FACTORIES[kind] = factory
+
+
+def unregister_driver_factory(kind: str) -> None:
+    """Undo :func:`register_driver_factory` for ``kind`` (no error if none)."""
+    _FACTORIES.pop(kind, None)
+
+
+def _env_factory(kind: str) -> Optional[DriverFactory]:
+    spec = os.environ.get(FACTORIES_ENV, "")
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, target = item.partition("=")
+        if name.strip() != kind:
+            continue
+        module_name, _, attr = target.strip().partition(":")
+        if not module_name or not attr:
+            raise ValueError(f"{FACTORIES_ENV}: {item!r} is not kind=module:attr")
+        return getattr(importlib.import_module(module_name), attr)
+    return None
+
+
+def driver_from_undo(undo: dict):
+    """Rebuild the driver described by an undo recipe (see the module docstring for the seam).
+
+    Raises whatever ``chaosaitrapp.targets.resolve.driver_from_undo`` raises for an unknown
+    or unusable recipe (a :class:`~chaosaitrapp.errors.TargetError` or ``ConfigError``).
+    """
+    kind = undo.get("driver") if isinstance(undo, dict) else None
+    factory = _FACTORIES.get(kind) if isinstance(kind, str) else None
+    if factory is None and isinstance(kind, str):
+        factory = _env_factory(kind)
+    if factory is not None:
+        return factory(undo)
+    from chaosaitrapp.targets.resolve import driver_from_undo as resolve_undo
+
+    return resolve_undo(undo)
+
+
+def _report(entry: FaultEntry, status: str, detail: str, started: float) -> dict:
+    return {
+        "id": entry.id,
+        "what": entry.what,
+        "target": entry.target,
+        "status": status,
+        "detail": detail,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def undo_entry(
+    ledger: Ledger,
+    entry_id: str,
+    *,
+    timeout: float = 60.0,
+    lock_timeout: Optional[float] = None,
+    only_if: Optional[Callable[[FaultEntry], Optional[str]]] = None,
+) -> Optional[dict]:
+    """Undo one entry and clear it, under the ledger's undo lock; return its report dict.
+
+    Returns ``None`` when ``entry_id`` is not outstanding when first looked at. Under the lock
+    the entry is re-read: cleared meanwhile gives status ``gone``. ``only_if(entry)`` may veto
+    the undo by returning a reason (status ``skipped`` with that reason as detail). The driver's
+    ``start(timeout)`` must return (the dependency answers) before the entry is cleared; any
+    exception leaves the entry outstanding and gives status ``failed`` with the error, the
+    target named. ``lock_timeout`` defaults to ``timeout + 30`` s (another undoer may hold the
+    lock for one undo); a lock that cannot be taken is a ``failed`` report too.
+    """
+    first = ledger.get(entry_id)
+    if first is None:
+        return None
+    started = time.monotonic()
+    wait = timeout + 30.0 if lock_timeout is None else lock_timeout
+    try:
+        with ledger.undo_lock(wait):
+            entry = ledger.get(entry_id)
+            if entry is None:
+                return _report(first, "gone", "already cleared by another process", started)
+            if only_if is not None:
+                reason = only_if(entry)
+                if reason:
+                    return _report(entry, "skipped", reason, started)
+            try:
+                driver = driver_from_undo(entry.undo)
+                driver.start(timeout)
+            except Exception as exc:  # noqa: BLE001 - every failure is reported, entry kept
+                message = str(exc) or type(exc).__name__
+                if entry.target not in message:
+                    message = f"{entry.target}: {message}"
+                return _report(entry, "failed", f"undo failed, fault still outstanding: {message}", started)
+            ledger.clear(entry.id)
+            return _report(entry, "undone", f"{entry.target} started and answers again", started)
+    except LedgerError as exc:
+        return _report(first, "failed", f"{first.target}: {exc}", started)
+
+
+def cleanup(
+    ledger: Ledger,
+    *,
+    timeout: float = 60.0,
+    only_expired: bool = False,
+    now: Callable[[], float] = time.time,
+) -> List[dict]:
+    """Undo every outstanding entry of ``ledger`` (oldest first); one report dict per entry.
+
+    ``timeout`` bounds each entry's undo (the driver's ``start``). With ``only_expired``,
+    entries whose lease still runs at ``now()`` are left alone (status ``skipped``). Idempotent
+    and safe to run concurrently (see :func:`undo_entry`). Raises
+    :class:`~chaosaitrapp.safety.ledger.LedgerCorrupt` when the ledger cannot be parsed.
+    """
+    results: List[dict] = []
+
+    def lease_check(entry: FaultEntry) -> Optional[str]:
+        if only_expired and not entry.expired(now()):
+            left = entry.lease_expires_wall - now()
+            return f"lease still runs for {left:.0f} s"
+        return None
+
+    for entry in ledger.outstanding():
+        result = undo_entry(ledger, entry.id, timeout=timeout, only_if=lease_check)
+        if result is not None:
+            results.append(result)
+    return results
+
+
+_LABELS = {"undone": "undone", "failed": "FAILED", "gone": "already cleared", "skipped": "not expired"}
+
+
+def format_result(result: dict) -> str:
+    """One human line for a report dict, e.g. ``undone: lab:redis (stop, entry 3f2a9c01) in 0.41 s: ...``."""
+    label = _LABELS.get(result["status"], result["status"])
+    return (
+        f"{label}: {result['target']} ({result['what']}, entry {result['id'][:8]}) "
+        f"in {result['seconds']:.2f} s: {result['detail']}"
+    )
+
+
+def cleanup_main(argv: Optional[Sequence[str]] = None) -> int:
+    """``aitrapp-chaos cleanup [--ledger PATH] [--timeout S] [--only-expired]``.
+
+    Undoes every outstanding fault, prints one line per entry, and exits 0 when nothing
+    remains outstanding afterwards, 1 otherwise (including an unreadable ledger).
+    """
+    from chaosaitrapp.paths import ledger_path
+
+    parser = argparse.ArgumentParser(
+        prog="aitrapp-chaos cleanup",
+        description="Undo every fault left in the fault ledger (restart stopped dependencies).",
+    )
+    parser.add_argument("--ledger", default=None, help="ledger file (default: $AITRAPP_CHAOS_STATE/ledger.json)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per undo (default 60)")
+    parser.add_argument(
+        "--only-expired", action="store_true", help="leave entries whose lease still runs (a drill in progress)"
+    )
+    args = parser.parse_args(argv)
+    ledger = Ledger(args.ledger or ledger_path())
+    try:
+        results = cleanup(ledger, timeout=args.timeout, only_expired=args.only_expired)
+        for result in results:
+            print(format_result(result), flush=True)
+        remaining = ledger.outstanding()
+    except LedgerError as exc:
+        print(f"cleanup: {exc}", file=sys.stderr, flush=True)
+        return 1
+    if not results:
+        print(f"no outstanding faults in {ledger.path}", flush=True)
+    if remaining:
+        print(f"{len(remaining)} fault(s) still outstanding in {ledger.path}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - the lead wires cleanup_main into aitrapp-chaos
+    raise SystemExit(cleanup_main())

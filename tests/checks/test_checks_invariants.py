@@ -1,0 +1,106 @@
+"""heartbeat_while_ready, ready_while_not_leader, health_stayed_up."""
+import pytest
+
+from chaosaitrapp.checks import Timeline
+from chaosaitrapp.checks.invariants import health_stayed_up, heartbeat_while_ready, ready_while_not_leader
+from chaosaitrapp.checks.synthetic import leader_lock, postgres_blip
+
+
+def samples(rows, **common):
+    """A timeline from ``(t, fields)`` rows, with a fault event at t=0."""
+    records = [{"kind": "sample", "t": t, **common, **fields} for t, fields in rows]
+    return Timeline.from_records(records + [{"kind": "event", "t": 0.0, "event": "fault"}])
+
+
+HB = {"md_hb": 0.2, "order_hb": 0.4, "scan_hb": 1.0, "leader": 1.0, "health": "healthy"}
+
+
+@pytest.mark.parametrize("checker", [heartbeat_while_ready, ready_while_not_leader, health_stayed_up])
+def test_nominal_drills_pass(checker, limits):
+    for scenario in (leader_lock(), postgres_blip()):
+        result = checker(scenario.timeline(), limits)
+        assert result.status == "pass", result.reason
+
+
+def test_stale_heartbeat_while_ready_fails(limits):
+    timeline = leader_lock(stale=[(7.0, 14.0, "scan_hb")], stale_ready=True, duration=14).timeline()
+    result = heartbeat_while_ready(timeline, limits)
+    assert result.status == "fail"
+    assert "scan_hb" in result.reason and "heartbeat_max 5.00 s" in result.reason
+    assert result.value > 5.0 and result.limit == 5.0
+
+
+def test_stale_heartbeat_with_not_ready_passes(limits):
+    timeline = leader_lock(stale=[(7.0, 14.0, "scan_hb")], duration=14).timeline()
+    assert heartbeat_while_ready(timeline, limits).status == "pass"
+
+
+def test_one_sample_read_order_race_is_excused_but_two_are_not(limits):
+    race = samples([(0.0, {"ready": True}), (0.1, {"ready": True, "scan_hb": 5.01}), (0.2, {"ready": False})], **HB)
+    result = heartbeat_while_ready(race, limits)
+    assert result.status == "pass" and "race" in result.reason
+    twice = samples([(0.0, {"ready": True}), (0.1, {"ready": True, "scan_hb": 5.01}),
+                     (0.2, {"ready": True, "scan_hb": 5.06}), (0.3, {"ready": False})], **HB)
+    assert heartbeat_while_ready(twice, limits).status == "fail"
+    stays = samples([(0.0, {"ready": True}), (0.1, {"ready": True, "scan_hb": 5.01}), (0.2, {"ready": True})], **HB)
+    assert heartbeat_while_ready(stays, limits).status == "fail"
+
+
+def test_missing_heartbeats_or_no_ready_sample_is_unknown(limits):
+    timeline = leader_lock(null_fields=[(3.0, 3.2, "md_hb"), (7.0, 7.2, "md_hb")]).timeline()
+    result = heartbeat_while_ready(timeline, limits)
+    assert result.status == "unknown" and "lack a heartbeat" in result.reason
+    never_ready = samples([(0.0, {"ready": False}), (0.1, {"ready": False})], **HB)
+    assert heartbeat_while_ready(never_ready, limits).status == "unknown"
+    assert ready_while_not_leader(never_ready, limits).status == "unknown"
+
+
+def test_gap_makes_invariants_unknown(limits):
+    timeline = leader_lock(missing=[(7.0, 8.5)]).timeline()
+    for checker in (heartbeat_while_ready, ready_while_not_leader, health_stayed_up):
+        result = checker(timeline, limits)
+        assert result.status == "unknown" and "could hide" in result.reason
+
+
+def test_ready_while_not_leader_fails(limits):
+    timeline = leader_lock(leader_lost_at=2.0).timeline()
+    result = ready_while_not_leader(timeline, limits)
+    assert result.status == "fail" and "leader was 0.0" in result.reason
+    assert result.value >= 10
+
+
+def test_leader_999_counts_as_not_leader(limits):
+    timeline = samples([(0.0, {"ready": True}), (0.1, {"ready": True, "leader": 999}), (0.2, {"ready": True})], **HB)
+    assert ready_while_not_leader(timeline, limits).status == "fail"
+
+
+def test_leadership_race_is_excused(limits):
+    result = ready_while_not_leader(leader_lock(leader_lost_at=2.62).timeline(), limits)
+    assert result.status == "pass" and "1 one-sample read-order race" in result.reason
+
+
+def test_missing_leader_is_unknown(limits):
+    timeline = leader_lock(null_fields=[(1.0, 1.2, "leader")]).timeline()
+    assert ready_while_not_leader(timeline, limits).status == "unknown"
+
+
+def test_api_unreachable_is_a_crash(limits):
+    timeline = postgres_blip(unreachable=[(3.0, 3.5)]).timeline()
+    result = health_stayed_up(timeline, limits)
+    assert result.status == "fail" and result.reason.startswith("API crashed")
+    assert "Connection refused" in result.reason
+
+
+def test_unhealthy_fails(limits):
+    result = health_stayed_up(postgres_blip(unhealthy=[(3.0, 3.2)]).timeline(), limits)
+    assert result.status == "fail" and "'degraded'" in result.reason
+
+
+def test_health_not_recorded_is_unknown(limits):
+    timeline = postgres_blip(null_fields=[(0.0, 99.0, "health")]).timeline()
+    assert health_stayed_up(timeline, limits).status == "unknown"
+
+
+def test_a_failing_endpoint_other_than_health_is_not_a_crash(limits):
+    timeline = postgres_blip(null_fields=[(3.0, 3.5, "leader")]).timeline()
+    assert health_stayed_up(timeline, limits).status == "pass"

@@ -1,0 +1,142 @@
+"""Shared fixtures for the whole test suite.
+
+- :func:`free_port` / :func:`free_ports`: loopback ports free right now (plain helpers, also fixtures).
+- ``lab_factory`` (function scope): ``start(profile="fast", defects=(), api_key=None, runtime="process",
+  mode="PAPER") -> LabState`` brings a lab up in a fresh temporary directory on free ports; every lab
+  it started is brought down (verified by pid) and its directory removed at the end of the test.
+- ``lab`` (session scope): one plain healthy ``fast`` lab shared by read-mostly tests (a test
+  that changes it must put it back).
+- ``redis_server`` (function scope): a throwaway ``redis-server`` on a free port, ``(host, port)``.
+
+Nothing here sets process-wide state (no ``os.environ`` changes): every lab is described by
+its own ``LabConfig``. A missing program makes these fixtures fail loudly, never skip.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple
+
+import pytest
+
+from chaosaitrapp.lab.errors import PortInUse
+from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_down, lab_up
+from chaosaitrapp.lab.state import LabState
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_ports(count: int) -> List[int]:
+    """``count`` distinct free ports."""
+    ports: List[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def make_lab_dir() -> Path:
+    """A fresh lab directory under the system temp dir, traversable by the ``postgres`` OS user."""
+    directory = Path(tempfile.mkdtemp(prefix="aitrapp-lab-"))
+    os.chmod(directory, 0o711)
+    return directory
+
+
+def start_lab(directory: Path, *, profile: str = "fast", defects: Iterable[str] = (), api_key: Optional[str] = None,
+              runtime: str = "process", mode: str = "PAPER", ready_timeout: float = 60.0) -> LabState:
+    """``lab_up`` on fresh free ports in ``directory`` (new ports tried when one was taken meanwhile)."""
+    for attempt in range(3):
+        trader, broker, redis, postgres = free_ports(4)
+        config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
+                           api_key=api_key, mode=mode, ready_timeout=ready_timeout,
+                           ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres))
+        try:
+            return lab_up(config)
+        except PortInUse:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(name="free_port")
+def free_port_fixture() -> Callable[[], int]:
+    """The :func:`free_port` helper as a fixture."""
+    return free_port
+
+
+@pytest.fixture
+def lab_factory() -> Iterator[Callable[..., LabState]]:
+    """A function starting labs; all of them are torn down (and their directories removed) afterwards."""
+    directories: List[Path] = []
+
+    def start(profile: str = "fast", defects: Iterable[str] = (), api_key: Optional[str] = None,
+              runtime: str = "process", mode: str = "PAPER") -> LabState:
+        directory = make_lab_dir()
+        directories.append(directory)
+        return start_lab(directory, profile=profile, defects=defects, api_key=api_key, runtime=runtime, mode=mode)
+
+    yield start
+    errors = []
+    for directory in directories:
+        try:
+            lab_down(directory)
+        except Exception as exc:  # keep tearing the others down
+            errors.append(f"{directory}: {exc}")
+        shutil.rmtree(directory, ignore_errors=True)
+    if errors:
+        raise AssertionError("lab teardown failed: " + "; ".join(errors))
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[LabState]:
+    """One plain healthy ``fast`` lab for the session."""
+    directory = make_lab_dir()
+    try:
+        state = start_lab(directory)
+        yield state
+    finally:
+        try:
+            lab_down(directory)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[Tuple[str, int]]:
+    """A private ``redis-server`` (no persistence) on a free loopback port; stopped after the test."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is not installed: the lock tests need a real Redis (apt-get install redis-server)"
+    port = free_port()
+    proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            assert proc.poll() is None, "redis-server exited at start"
+            time.sleep(0.02)
+    else:
+        proc.kill()
+        raise AssertionError(f"redis-server did not listen on {port} within 10s")
+    try:
+        yield "127.0.0.1", port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,130 @@
+"""Pure units: throttle bucket and queue (injected clock/sleep), orchestrator, defects, profiles, settings."""
+from __future__ import annotations
+
+import asyncio
+from typing import List
+
+import pytest
+
+from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.lab.defects import KNOWN_DEFECTS, parse_defects
+from chaosaitrapp.lab.errors import DefectRefused, UnknownDefect
+from chaosaitrapp.lab.profiles import PROFILES, get_profile
+from chaosaitrapp.lab.runtime.config import LabConfig
+from chaosaitrapp.lab.trader.orchestrator import LOCK_LOST, MANUAL, Orchestrator
+from chaosaitrapp.lab.trader.settings import TraderSettings
+from chaosaitrapp.lab.trader.throttle import RetryLater, ThrottleQueue, TokenBucket
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_bucket_burst_then_rate():
+    clock = Clock()
+    bucket = TokenBucket(rate=10, burst=20, clock=clock)
+    assert [bucket.take() for _ in range(20)] == [0.0] * 20
+    assert bucket.take() == pytest.approx(0.1)
+    clock.now += 0.1
+    assert bucket.take() == 0.0
+    clock.now += 100
+    assert [bucket.take() for _ in range(20)] == [0.0] * 20  # refill is capped at the burst
+
+
+def test_throttle_queue_retries_later_and_loses_nothing():
+    clock = Clock()
+    sent: List[str] = []
+    depths: List[int] = []
+    refusals = {"b": 2}
+
+    async def send(order):
+        if refusals.get(order["client_order_id"], 0):
+            refusals[order["client_order_id"]] -= 1
+            raise RetryLater(0.5, "429")
+        sent.append(order["client_order_id"])
+
+    async def scenario():
+        queue = ThrottleQueue(send, rate=10, burst=2, on_depth=depths.append, clock=clock)
+        for cid in "abc":
+            assert queue.put({"client_order_id": cid})
+        assert queue.put({"client_order_id": "a"}) is False  # already queued
+        delays = []
+        while True:
+            delay = await queue.drain_once()
+            if delay is None:
+                break
+            delays.append(round(delay, 3))
+            clock.now += delay
+        return queue, delays
+
+    queue, delays = asyncio.run(scenario())
+    assert sent == ["a", "b", "c"]
+    assert delays == [0.0, 0.5, 0.5, 0.0, 0.0]  # a sent; b refused twice; b, c sent
+    assert depths[0] == 1 and max(depths) == 3 and depths[-1] == 0 and queue.depth == 0
+
+
+def test_orchestrator_pause_reasons_and_heartbeats():
+    clock = Clock()
+    orch = Orchestrator(clock=clock)
+    orch.pause(MANUAL)
+    orch.pause(LOCK_LOST)
+    orch.resume(LOCK_LOST)
+    assert orch.is_paused  # a manual pause survives regaining the lock
+    orch.resume(MANUAL)
+    assert not orch.is_paused
+    orch.beat("scan")
+    clock.now += 2
+    assert orch.age("scan") == 2 and orch.age("marketdata") == 2
+    orch.freeze_heartbeats()
+    orch.beat("scan")
+    clock.now += 5
+    assert orch.age("scan") == 7
+    with pytest.raises(ValueError):
+        orch.beat("nope")
+
+
+def test_defect_names_are_validated():
+    assert parse_defects("never_pause, ready_lies") == {"never_pause", "ready_lies"}
+    assert parse_defects(None) == frozenset() and parse_defects("") == frozenset()
+    with pytest.raises(UnknownDefect) as err:
+        parse_defects(["never_pause", "explode"])
+    assert "explode" in str(err.value) and "never_pause" in str(err.value)
+    assert isinstance(err.value, ConfigError)
+    assert KNOWN_DEFECTS == {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies"}
+
+
+def test_defects_refused_in_live():
+    with pytest.raises(DefectRefused):
+        TraderSettings(mode="LIVE", defects=frozenset({"ready_lies"}))
+    with pytest.raises(DefectRefused):
+        LabConfig(lab_dir="/tmp/x", mode="LIVE", defects=["never_pause"]).validate()
+    with pytest.raises(UnknownDefect):
+        LabConfig(lab_dir="/tmp/x", defects=["bogus"]).validate()
+
+
+def test_profiles():
+    aitrapp, fast = get_profile("aitrapp"), get_profile("fast")
+    assert (aitrapp.lock_ttl, aitrapp.lock_refresh, aitrapp.backoff, aitrapp.jitter) == (
+        30, 10, (1, 2, 4, 8, 15, 30), 0.5)
+    for profile in PROFILES.values():
+        assert profile.scan_period < 2 and profile.order_stream_period < 2
+        assert profile.lock_refresh < profile.lock_ttl
+    assert fast.lock_ttl < aitrapp.lock_ttl
+    assert aitrapp.timings()["backoff_max"] == 30.5
+    with pytest.raises(ValueError):
+        get_profile("slow")
+
+
+def test_settings_from_env_and_secrets_not_in_repr():
+    settings = TraderSettings.from_env({"API_SECRET_KEY": "s3cr3t-key", "DATABASE_URL": "postgresql://u:pw@h/db",
+                                        "TRADER_PORT": "9999", "AITRAPP_LAB_PROFILE": "aitrapp",
+                                        "AITRAPP_LAB_DEFECTS": "ready_lies"})
+    assert settings.port == 9999 and settings.profile.name == "aitrapp" and settings.api_key == "s3cr3t-key"
+    assert settings.defects == {"ready_lies"} and settings.mode == "PAPER"
+    assert "s3cr3t-key" not in repr(settings) and "pw" not in repr(settings)
+    with pytest.raises(ValueError):
+        TraderSettings.from_env({"TRADER_MODE": "YOLO"})

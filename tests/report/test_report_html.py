@@ -1,0 +1,139 @@
+"""The drill report: verdict first, reasons before the chart, self-contained, scrubbed."""
+import json
+import re
+import stat
+
+from chaosaitrapp.checks import load_timeline
+from chaosaitrapp.checks.synthetic import leader_lock, postgres_blip, rate_limit_spike
+from chaosaitrapp.report import render_drill_report, write_drill_report
+from report_fixtures import API_KEY, DB_PASSWORD, UNLISTED_KEY, make_journal
+
+EXTERNAL = [
+    (re.compile(r"(?i)\b(?:https?|wss?|ftp)://"), "an absolute URL"),
+    (re.compile(r"(?i)<script"), "a script"),
+    (re.compile(r"(?i)\bsrc\s*="), "a src attribute"),
+    (re.compile(r"(?i)url\s*\("), "a CSS url()"),
+    (re.compile(r"(?i)@import"), "a CSS import"),
+    (re.compile(r"(?i)<link\b"), "a link element"),
+    (re.compile(r"(?i)<(?:iframe|object|embed|img)\b"), "an embedded resource"),
+    (re.compile(r"(?i)\bxmlns"), "an XML namespace URL"),
+    (re.compile(r"(?i)@font-face"), "a web font"),
+]
+
+
+def assert_self_contained(html: str) -> None:
+    for pattern, what in EXTERNAL:
+        match = pattern.search(html)
+        assert match is None, f"report has {what}: ...{html[max(0, match.start() - 80):match.end() + 80]}..."
+    for href in re.findall(r'href="([^"]*)"', html):
+        assert not re.match(r"(?i)^[a-z][a-z0-9+.-]*:|^//", href), f"non-relative link {href!r}"
+
+
+def render(tmp_path, scenario, **kwargs):
+    journal = make_journal(scenario, tmp_path, **kwargs)
+    timeline = load_timeline(journal["extensions"][0]["evidence"]["timeline"]) if kwargs.get("extension", True) \
+        else load_timeline(next(tmp_path.glob("*.timeline.jsonl")))
+    return journal, render_drill_report(journal, timeline, secrets=[API_KEY])
+
+
+def test_pass_report_has_verdict_first_and_every_section(tmp_path):
+    _, html = render(tmp_path, leader_lock())
+    assert html.startswith("<!DOCTYPE html>")
+    body = html[html.index("<main>"):]
+    assert body.index('class="verdict pass"') < body.index("<section")
+    assert '<div class="big">PASS</div>' in html and "Why it is" not in html
+    for text in ("leader_lock", "2025-11-25T10:00:00", "9.30 s", "completed", "Steady state", "before", "after",
+                 "ready_is_ok", "Method", "stop_dependency", "Rollbacks", "ensure_dependency_running",
+                 "time_to_detect_ready", "time_to_recover_ready", "Seed log fields", "leader_after_recovery",
+                 "test_result", "heartbeat_max 5 s", "not ready +0.70 s", "ready again +1.30 s", "<svg"):
+        assert text in html, text
+    assert_self_contained(html)
+
+
+def test_fail_report_shows_failing_checkers_and_reasons_before_the_chart(tmp_path):
+    journal, html = render(tmp_path, leader_lock(flaps=[(7.5, 7.9)], unreachable=[(8.2, 8.4)], duration=10))
+    ext = journal["extensions"][0]
+    assert ext["verdict"] == "FAIL"
+    failing = [c for c in ext["checks"] if c["status"] == "fail"]
+    assert {c["name"] for c in failing} == {"flaps", "health_stayed_up"}
+    why = html.index('id="why"')
+    chart = html.index("<svg")
+    assert html.index('class="verdict fail"') < why < chart
+    for check in failing:
+        reason = check["reason"].replace("'", "&#x27;")
+        assert why < html.index(check["name"], why) < chart
+        assert why < html.index(reason[:60], why) < chart, reason
+    assert "API crashed" in html[why:chart]
+    assert_self_contained(html)
+
+
+def test_secrets_never_reach_the_html(tmp_path):
+    scenario = postgres_blip(unreachable=[(3.0, 3.2)])
+    journal = make_journal(scenario, tmp_path, extension=False)
+    # an error message carrying the secret inside the timeline, surfaced by a checker's reason
+    path = next(tmp_path.glob("*.timeline.jsonl"))
+    text = path.read_text().replace("GET /ready: ConnectionError", f"GET /ready?api_key={API_KEY}: ConnectionError")
+    path.write_text(text)
+    html = render_drill_report(journal, load_timeline(path), secrets=[API_KEY])
+    assert "API crashed" in html
+    for secret in (API_KEY, UNLISTED_KEY, DB_PASSWORD):
+        assert secret not in html, secret
+    assert "***" in html
+    assert_self_contained(html)
+
+
+def test_secret_with_html_special_characters_is_scrubbed(tmp_path):
+    secret = 'p&ss<w>"rd'
+    journal = make_journal(leader_lock(), tmp_path)
+    journal["run"][0]["output"] = {"note": f"token {secret} here"}
+    html = render_drill_report(journal, None, secrets=[secret])
+    assert secret not in html and "p&amp;ss&lt;w&gt;" not in html and "token *** here" in html
+
+
+def test_rate_limit_report_has_the_queue_panel(tmp_path):
+    _, html = render(tmp_path, rate_limit_spike())
+    assert "queue depth" in html and "drained +4.5" in html and "burst" in html
+    assert_self_contained(html)
+
+
+def test_journal_without_extension_is_judged_from_the_timeline(tmp_path):
+    journal = make_journal(leader_lock(), tmp_path, extension=False)
+    timeline = load_timeline(next(tmp_path.glob("*.timeline.jsonl")))
+    html = render_drill_report(journal, timeline)
+    assert '<div class="big">PASS</div>' in html and "computed at report time" in html
+    journal["status"] = "failed"
+    html = render_drill_report(journal, timeline)
+    assert '<div class="big">FAIL</div>' in html and "Chaos Toolkit status &#x27;failed&#x27;" in html
+
+
+def test_no_evidence_at_all_is_unknown(tmp_path):
+    journal = make_journal(leader_lock(), tmp_path, extension=False)
+    html = render_drill_report(journal, None)
+    assert '<div class="big">UNKNOWN</div>' in html and "No timeline was recorded" in html
+
+
+def test_write_drill_report_finds_the_timeline_next_to_the_journal(tmp_path, monkeypatch):
+    journal = make_journal(leader_lock(), tmp_path)
+    evidence = journal["extensions"][0]["evidence"]
+    evidence["timeline"] = "leader_lock_2025-11-25T10-00-00.timeline.jsonl"  # relative, as a CI artefact
+    journal_path = tmp_path / "journal.json"
+    journal_path.write_text(json.dumps(journal))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    out = write_drill_report(journal_path, None, tmp_path / "out" / "report.html", secrets=[API_KEY])
+    html = out.read_text()
+    assert out.name == "report.html" and "<svg" in html and "samples over" in html
+    assert stat.S_IMODE(out.stat().st_mode) & 0o044 == 0o044  # readable by CI artefact uploaders
+    assert 'href="../leader_lock_2025-11-25T10-00-00.log"' in html
+    assert API_KEY not in html
+
+
+def test_missing_or_truncated_timeline_is_noted(tmp_path):
+    journal = make_journal(leader_lock(), tmp_path)
+    out = write_drill_report(journal, tmp_path / "absent.jsonl", tmp_path / "r.html")
+    assert "timeline file not found" in out.read_text()
+    path = tmp_path / "cut.timeline.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in leader_lock().records()[:-1])[:-30])  # killed mid-line
+    out = write_drill_report(journal, path, tmp_path / "r2.html")
+    assert "truncated" in out.read_text()
