@@ -164,6 +164,7 @@ def after_experiment_control(context: Experiment, state: Journal = None, configu
 
 def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any]) -> Dict[str, Any]:
     """Stop sampling, check, judge, write every evidence file and amend ``journal`` in place."""
+    from chaosaitrapp.evidence.recorder import stamp
     from chaosaitrapp.evidence.seedlog import extra_fields, seed_fields, write_seed_log
     from chaosaitrapp.evidence.verdict import judge
     from chaosaitrapp.safety.faults import outstanding_for_run
@@ -191,26 +192,33 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any]) -> Dict[st
     if sampling:
         fields += [("timeline_samples", str(sampling["samples"])), ("timeline_rate_hz", str(sampling["rate_hz"]))]
     fields += [("failure_reason", r.replace(",", ";")) for r in reasons]
-    from chaosaitrapp.evidence.recorder import stamp
-
-    write_seed_log(run.path(".log"), run.drill, stamp(run.started_wall), redact(fields, run.secrets), verdict)
     evidence = {"log": str(run.path(".log")), "timeline": str(run.path(".timeline.jsonl")),
                 "journal": str(run.path(".journal.json"))}
+    if arguments.get("report", True):
+        evidence["report"] = str(run.path(".html"))
     for label in run.snapshots:
         evidence[f"metrics_{label}"] = str(run.path(f".metrics_{label}.prom"))
     extension = {"name": "chaosaitrapp", "drill": run.drill, "run_id": run.run_id, "verdict": verdict,
                  "reasons": reasons, "checks": checks, "seed_fields": dict(fields), "sampling": sampling,
                  "ctk_status": (journal or {}).get("status"), "evidence": evidence}
-    if isinstance(journal, dict):
-        journal.setdefault("extensions", []).append(extension)
-        if verdict == "FAIL":
-            journal["status"] = "failed"
-        scrubbed = redact(journal, run.secrets)
-        journal.clear()
-        journal.update(scrubbed)
-        if arguments.get("report", True):
-            write_report(run, journal, evidence)
-        run.path(".journal.json").write_text(json.dumps(journal, indent=2, default=str))
+    journal = journal if isinstance(journal, dict) else {}
+    journal.setdefault("extensions", []).append(extension)
+    if arguments.get("report", True):
+        try:
+            write_report(run, redact(journal, run.secrets), evidence)
+        except Exception as exc:  # a missing report is a failed drill, not a silent gap
+            message = f"evidence control error: the HTML report could not be written: {type(exc).__name__}: {exc}"
+            logger.error("chaosaitrapp: %s", message)
+            verdict = extension["verdict"] = "FAIL"
+            reasons.append(message)
+            fields.append(("failure_reason", message.replace(",", ";")))
+    if verdict == "FAIL":
+        journal["status"] = "failed"
+    write_seed_log(run.path(".log"), run.drill, stamp(run.started_wall), redact(fields, run.secrets), verdict)
+    scrubbed = redact(journal, run.secrets)
+    journal.clear()
+    journal.update(scrubbed)
+    run.path(".journal.json").write_text(json.dumps(journal, indent=2, default=str))
     log = logger.info if verdict == "PASS" else logger.error
     log("chaosaitrapp: %s %s%s; evidence: %s", run.drill, verdict,
         f" ({reasons[0]})" if reasons else "", evidence["log"])
@@ -233,11 +241,9 @@ def run_drill_checks(run: Run, arguments: Dict[str, Any]) -> List[Dict[str, Any]
     return [r.to_dict() for r in run_checks(timeline, run.limits or Limits.aitrapp(), list(names))]
 
 
-def write_report(run: Run, journal: Journal, evidence: Dict[str, str]) -> Optional[str]:
-    """The self-contained HTML report beside the log (its path goes into ``evidence``)."""
+def write_report(run: Run, journal: Journal, evidence: Dict[str, str]) -> str:
+    """The self-contained HTML report beside the log, at ``evidence["report"]``."""
     from chaosaitrapp.report.html import write_drill_report
 
-    out = run.path(".html")
-    evidence["report"] = str(out)
-    write_drill_report(journal, run.path(".timeline.jsonl"), out, secrets=run.secrets)
-    return str(out)
+    write_drill_report(journal, run.path(".timeline.jsonl"), Path(evidence["report"]), secrets=run.secrets)
+    return evidence["report"]

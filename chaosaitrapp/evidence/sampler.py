@@ -97,11 +97,14 @@ class Sampler:
 
 def target_observer(client: TraderClient) -> Callable[[], Dict[str, Any]]:
     """An ``observe`` callable for :class:`Sampler` using its own HTTP session (thread-safe)."""
+    from dataclasses import replace
+
     import requests
 
     from chaosaitrapp.evidence.observe import observe
 
-    private = TraderClient(client.settings)
+    # short timeouts: a slow answer must show as a late sample, not a hole longer than the checkers' max gap
+    private = TraderClient(replace(client.settings, http_timeout=min(0.5, client.settings.http_timeout)))
     private.session = requests.Session()
     private.session.headers.update(client.session.headers)
     return lambda: observe(private)

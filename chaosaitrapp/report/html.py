@@ -249,7 +249,7 @@ def _seed_fields(ext: Dict[str, Any]) -> str:
         return '<section id="seed"><h2>Seed log fields</h2><p class="muted small">none recorded</p></section>'
     rows = "".join(f"<tr><td><code>{esc(k)}</code></td><td><code>{esc(v)}</code></td></tr>" for k, v in fields.items())
     return (f'<section id="seed"><h2>Seed log fields <span class="muted small">(the original scripts\' '
-            f'key,value format)</span></h2><table><thead><tr><th>key</th><th>value</th></tr></thead>'
+            f'key,value format)</span></h2><table class="kv"><colgroup><col class="key"><col></colgroup><thead><tr><th>key</th><th>value</th></tr></thead>'
             f'<tbody>{rows}</tbody></table></section>')
 
 
@@ -264,7 +264,8 @@ def _evidence(ext: Dict[str, Any], link_base: Optional[Path]) -> str:
         href = href_to(path, link_base)
         shown = f'<a href="{esc(href)}"><code>{esc(path)}</code></a>' if href else f"<code>{esc(path)}</code>"
         rows.append(f"<tr><td>{esc(key)}</td><td>{shown}</td></tr>")
-    return (f'<section id="evidence"><h2>Evidence files</h2><table><tbody>{"".join(rows)}</tbody></table>'
+    return (f'<section id="evidence"><h2>Evidence files</h2><table class="kv"><colgroup><col class="key"><col>'
+            f'</colgroup><tbody>{"".join(rows)}</tbody></table>'
             f'</section>')
 
 
@@ -307,7 +308,7 @@ def render_drill_report(
     return page(f"{verdict} · {drill} · chaosaitrapp", body, secrets)
 
 
-def _resolve(path: Union[str, Path], near: Optional[Path]) -> Path:
+def resolve_evidence_path(path: Union[str, Path], near: Optional[Path]) -> Path:
     """``path`` as given when it exists (absolute or relative to the cwd), else next to ``near``."""
     candidate = Path(path)
     if candidate.exists() or candidate.is_absolute() or near is None:
@@ -341,7 +342,7 @@ def write_drill_report(
     notes: List[str] = []
     if timeline_path is None:
         recorded = ((find_extension(journal) or {}).get("evidence") or {}).get("timeline")
-        timeline_path = _resolve(recorded, near) if recorded else None
+        timeline_path = resolve_evidence_path(recorded, near) if recorded else None
     timeline: Optional[Timeline] = None
     if timeline_path is not None:
         try:

@@ -57,9 +57,10 @@ td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-n
 .figures b { font-variant-numeric: tabular-nums; }
 svg.chart { display: block; background: #fff; }
 .out { overflow-wrap: anywhere; }
-table.acts { table-layout: fixed; }
+table.acts, table.kv { table-layout: fixed; }
+table.kv col.key { width: 260px; }
 table.acts col.name { width: 230px; } table.acts col.type { width: 70px; } table.acts col.status { width: 120px; }
-table.acts col.met { width: 120px; } table.acts col.tol { width: 150px; } table.acts col.dur { width: 90px; }
+table.acts col.met { width: 140px; } table.acts col.tol { width: 150px; } table.acts col.dur { width: 90px; }
 footer { color: var(--muted); font-size: 12px; text-align: center; margin-top: 18px; }
 """
 

@@ -3,7 +3,8 @@
 :func:`scrub_text` replaces with ``***``: every given secret (raw, HTML-escaped and
 JSON-escaped forms), the value after an ``X-API-Key`` / ``api_key`` / ``api-key`` label (header,
 query string, dict or JSON, raw or HTML-escaped), and the password in ``scheme://user:password@``
-URLs (``postgresql://trader:...@``). Secrets shorter than 4 characters are only replaced where
+URLs (``postgresql://trader:...@``); :func:`scrub_data` also masks the values of
+credential-named keys in structured data. Secrets shorter than 4 characters are only replaced where
 they stand alone as a word, so a one-letter "secret" cannot shred the page's markup.
 :func:`defang_urls` makes ``http://`` and friends non-URLs (a zero-width space between the
 slashes) so a report never carries a URL a browser or scanner would follow.
@@ -21,6 +22,7 @@ _KEY_VALUE = re.compile(
     r"(?i)(x-api-key|api[_-]key)(" + _QUOTE + r"?\s*[:=]\s*" + _QUOTE + r"?\s*)([^\s\"'<>&,;{}\[\]()]+)"
 )
 _URL_PASSWORD = re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^:/@\s<>\"']+:)([^@\s<>\"'/]+)(@)")
+_SECRET_KEYS = re.compile(r"(?i)^(x-api-key|api[_-]?key|api_secret_key|password|passwd|secret|token|access_token)$")
 _SCHEME = re.compile(r"(?i)\b(https?|wss?|ftp|file):/{2}")
 ZWSP = "&#8203;"
 
@@ -45,12 +47,15 @@ def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def scrub_data(value: Any, secrets: Iterable[str] = ()) -> Any:
-    """A deep copy of a JSON-like value with :func:`scrub_text` applied to every string (keys too)."""
+    """A deep copy of a JSON-like value with :func:`scrub_text` applied to every string (keys
+    too), and the string value of any key named like a credential (``X-API-Key``, ``api_key``,
+    ``password``, ``secret``, ``token``, ...) replaced by ``***``."""
     secrets = list(secrets)
     if isinstance(value, str):
         return scrub_text(value, secrets)
     if isinstance(value, dict):
-        return {scrub_text(str(k), secrets): scrub_data(v, secrets) for k, v in value.items()}
+        return {scrub_text(str(k), secrets): MASK if isinstance(v, str) and v and _SECRET_KEYS.match(str(k))
+                else scrub_data(v, secrets) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [scrub_data(v, secrets) for v in value]
     return value

@@ -1,0 +1,146 @@
+"""Running real `chaos run` drills against real labs, and reading their evidence."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+from chaosaitrapp.lab.errors import PortInUse
+from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_down, lab_up
+from chaosaitrapp.lab.state import LabState
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAOS = str(Path(sys.executable).with_name("chaos"))
+# Short deadlines so a drill against a defect fails in seconds, long enough for the fast lab to pass.
+FAST_ENV = {"DETECT_TIMEOUT": "4", "WAIT_READY_TIMEOUT": "10", "OUTAGE_SECONDS": "1.5"}
+
+
+def free_ports(count: int) -> List[int]:
+    """``count`` distinct loopback ports free right now."""
+    ports: List[int] = []
+    while len(ports) < count:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+@dataclass
+class Lab:
+    """A lab this test suite started: its directory and state."""
+
+    directory: Path
+    state: LabState
+
+    @property
+    def api(self) -> str:
+        return self.state.api
+
+    def down(self) -> None:
+        lab_down(self.directory)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def start_lab(profile: str = "fast", defects: Iterable[str] = (), api_key: Optional[str] = None,
+              runtime: str = "process", mode: str = "PAPER", **extra) -> Lab:
+    """Bring a lab up in a fresh directory on free ports."""
+    directory = Path(tempfile.mkdtemp(prefix="aitrapp-drill-lab-"))
+    os.chmod(directory, 0o711)
+    for attempt in range(3):
+        trader, broker, redis, postgres = free_ports(4)
+        config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
+                           api_key=api_key, mode=mode, ready_timeout=60.0,
+                           ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres), **extra)
+        try:
+            return Lab(directory, lab_up(config))
+        except PortInUse:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class DrillRun:
+    """What one `chaos run` left behind."""
+
+    code: int
+    output: str
+    reports: Path
+    journal: Dict = field(default_factory=dict)
+
+    @property
+    def extension(self) -> Dict:
+        return next((e for e in self.journal.get("extensions", []) if e.get("name") == "chaosaitrapp"), {})
+
+    @property
+    def log_path(self) -> Path:
+        logs = sorted(p for p in self.reports.glob("*_20*.log"))
+        assert logs, f"no evidence log in {self.reports}; output:\n{self.output[-3000:]}"
+        return logs[-1]
+
+    @property
+    def fields(self) -> Dict[str, str]:
+        lines = self.log_path.read_text().splitlines()
+        out: Dict[str, str] = {}
+        for line in lines[1:]:
+            key, _, value = line.partition(",")
+            out.setdefault(key, value)
+        return out
+
+    @property
+    def reasons(self) -> List[str]:
+        return [line.split(",", 1)[1] for line in self.log_path.read_text().splitlines()
+                if line.startswith("failure_reason,")]
+
+    def written_files(self) -> List[Path]:
+        return [p for p in self.reports.rglob("*") if p.is_file()]
+
+
+def drill_env(lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment of a drill against ``lab``, with evidence, ledger and state under ``workdir``."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("API_KEY", "DATABASE_URL", "PAUSE_ON_FAIL", "NONINTERACTIVE", "REDIS_TARGET", "POSTGRES_TARGET")}
+    env.update(FAST_ENV)
+    env["AITRAPP_REPORTS_DIR"] = str(workdir / "reports")
+    env["AITRAPP_CHAOS_STATE"] = str(workdir / "state")
+    if lab is not None:
+        env["AITRAPP_LAB_DIR"] = str(lab.directory)
+        env["API"] = lab.api
+    env.update(extra or {})
+    return env
+
+
+def run_drill(drill: str, lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]] = None,
+              args: Iterable[str] = (), timeout: float = 300) -> DrillRun:
+    """`chaos run experiments/<drill>.json` as CI would, and what it wrote."""
+    env = drill_env(lab, workdir, extra)
+    reports = Path(env["AITRAPP_REPORTS_DIR"])
+    reports.mkdir(parents=True, exist_ok=True)
+    journal = reports / "journal.json"
+    proc = subprocess.run([CHAOS, "--log-file", str(reports / "chaostoolkit.log"), "run", "--journal-path",
+                           str(journal), *args, str(ROOT / "experiments" / f"{drill}.json")],
+                          capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT,
+                          stdin=subprocess.DEVNULL)
+    data = json.loads(journal.read_text()) if journal.exists() else {}
+    return DrillRun(proc.returncode, proc.stdout + proc.stderr, reports, data)
+
+
+def run_script(script: str, lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]] = None,
+               timeout: float = 300) -> DrillRun:
+    """`bash scripts/<script>` (a seed entry point) with the drill environment."""
+    env = drill_env(lab, workdir, extra)
+    reports = Path(env["AITRAPP_REPORTS_DIR"])
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / script)], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT, stdin=subprocess.DEVNULL)
+    journals = sorted(reports.glob("*_journal.json")) if reports.exists() else []
+    data = json.loads(journals[-1].read_text()) if journals else {}
+    return DrillRun(proc.returncode, proc.stdout + proc.stderr, reports, data)
