@@ -21,11 +21,18 @@ from chaoslib.exceptions import ActivityFailed
 
 
 class ChaosAitrappError(ActivityFailed):
-    """Base class: a message for humans, keyword context for programs."""
+    """Base class: a message for humans, keyword context for programs.
+
+    ``fatal`` errors end a wait at once (waiting longer cannot help): refusals, bad values, 401s.
+    """
+
+    fatal = False
 
     def __init__(self, message: str, **context: Any) -> None:
         super().__init__(message)
         self.context = context
+        if context.get("fatal"):
+            self.fatal = True
 
 
 class TargetError(ChaosAitrappError):
@@ -51,6 +58,10 @@ class ConditionTimeout(ChaosAitrappError):
 class GuardRefused(ChaosAitrappError):
     """A safety guard refused to let the action run."""
 
+    fatal = True
+
 
 class ConfigError(ChaosAitrappError):
     """An experiment value is invalid (named in the message)."""
+
+    fatal = True

@@ -67,7 +67,7 @@ def wait_until(
     """Poll ``observe()`` until ``accept(value)`` holds or ``timeout`` seconds pass.
 
     Exceptions of the ``tolerate`` types raised by ``observe`` count as "not yet" and are
-    remembered as ``last_error``, except those whose ``context`` says ``fatal`` (re-raised). Returns a :class:`WaitResult`; never raises on timeout
+    remembered as ``last_error``, except those marked ``fatal`` (re-raised at once). Returns a :class:`WaitResult`; never raises on timeout
     (see :func:`require`).
     """
     timeout = check_duration("timeout", timeout)
@@ -85,7 +85,7 @@ def wait_until(
             last_error = None
             ok = bool(accept(value))
         except tolerate as exc:  # noqa: PERF203 - a failed poll is an observation
-            if getattr(exc, "context", {}).get("fatal"):
+            if getattr(exc, "fatal", False):
                 raise  # e.g. a 401: waiting longer cannot help
             value, ok = None, False
             last_error = f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,95 @@
+"""Bad input fails early and injects nothing; LIVE targets are refused; a failed steady state
+before the method makes `chaos run` exit non-zero; a dry run injects nothing."""
+import socket
+
+import pytest
+import requests
+
+from .checks import assert_lab_whole
+from .kit import run_drill, start_lab
+
+
+@pytest.fixture(scope="module")
+def shared_lab():
+    lab = start_lab()
+    yield lab
+    lab.down()
+
+
+def redis_pid(lab):
+    return (lab.directory / "run" / "redis.pid").read_text().strip()
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BAD_INPUTS = [
+    ({"REDIS_TARGET": "kubernetes:redis"}, "unknown target scheme 'kubernetes'"),
+    ({"REDIS_TARGET": "process:/nonexistent/redis.pid"}, "is not running before the drill"),
+    ({"WAIT_READY_TIMEOUT": "-5"}, "wait_ready_timeout must be a positive number"),
+    ({"DETECT_TIMEOUT": "-1"}, "timeout must be a non-negative number"),
+    ({"API": "http://trading.example.invalid:8000"}, "is not in the allowed hosts"),
+]
+
+
+@pytest.mark.parametrize("env,message", BAD_INPUTS, ids=[next(iter(e)) + "=" + next(iter(e.values())) for e, _ in BAD_INPUTS])
+def test_bad_input_fails_early_naming_the_value_and_injects_nothing(env, message, shared_lab, tmp_path):
+    before = redis_pid(shared_lab)
+    run = run_drill("leader_lock", shared_lab, tmp_path, env)
+    assert run.code != 0
+    assert run.fields["test_result"] == "FAIL"
+    assert any(message in r for r in run.reasons), f"{message!r} not in {run.reasons}"
+    assert not any(r["activity"]["name"] == "stop-redis" for r in run.journal.get("run", [])), "the method ran"
+    assert redis_pid(shared_lab) == before, "Redis was touched"
+    assert_lab_whole(shared_lab, tmp_path)
+
+
+def test_unreachable_api_fails_early(shared_lab, tmp_path):
+    before = redis_pid(shared_lab)
+    run = run_drill("leader_lock", shared_lab, tmp_path, {"API": f"http://127.0.0.1:{closed_port()}",
+                                                          "WAIT_READY_TIMEOUT": "2"})
+    assert run.code != 0 and run.fields["test_result"] == "FAIL"
+    assert any("API unreachable" in r for r in run.reasons), run.reasons
+    assert redis_pid(shared_lab) == before
+
+
+def test_failed_steady_state_before_exits_non_zero(shared_lab, tmp_path):
+    before = redis_pid(shared_lab)
+    requests.post(shared_lab.api + "/pause", timeout=2).raise_for_status()
+    try:
+        run = run_drill("leader_lock", shared_lab, tmp_path)
+    finally:
+        requests.post(shared_lab.api + "/resume", timeout=2).raise_for_status()
+    assert run.code == 1, "Chaos Toolkit alone exits 0 here; the evidence control must make it 1"
+    assert run.fields["test_result"] == "FAIL"
+    assert run.extension["ctk_status"] == "completed"
+    assert any("before the method not met: orchestrator-not-paused" in r for r in run.reasons), run.reasons
+    assert redis_pid(shared_lab) == before
+    assert_lab_whole(shared_lab, tmp_path)
+
+
+def test_dry_run_injects_nothing(shared_lab, tmp_path):
+    before = redis_pid(shared_lab)
+    run = run_drill("leader_lock", shared_lab, tmp_path, args=["--dry", "actions"])
+    assert redis_pid(shared_lab) == before
+    assert run.code != 0 and any("dry run" in r for r in run.reasons)
+    assert_lab_whole(shared_lab, tmp_path)
+
+
+def test_burst_against_live_target_is_refused_and_sends_nothing(tmp_path):
+    lab = start_lab(mode="LIVE")
+    try:
+        assert requests.get(lab.api + "/health", timeout=2).json()["mode"] == "LIVE"
+        run = run_drill("rate_limit_spike", lab, tmp_path)
+        assert run.code != 0 and run.fields["test_result"] == "FAIL"
+        burst = next(r for r in run.journal["run"] if r["activity"]["name"] == "burst-orders")
+        assert burst["status"] == "failed"
+        assert "refusing to send an order burst" in burst["exception"][-1] and "LIVE" in burst["exception"][-1]
+        assert requests.get(lab.api + "/orders", timeout=2).json()["count"] == 0
+        broker = lab.state.services["broker"]
+        assert requests.get(f"http://127.0.0.1:{broker.port}/orders", timeout=2).json().get("count", 0) == 0
+    finally:
+        lab.down()
