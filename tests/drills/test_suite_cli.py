@@ -1,0 +1,64 @@
+"""`aitrapp-chaos run` (the suite: progress, JUnit, JSON summary, index page) and `aitrapp-chaos report`."""
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from .kit import ROOT, drill_env, start_lab
+
+CLI = str(Path(sys.executable).with_name("aitrapp-chaos"))
+
+
+@pytest.fixture(scope="module")
+def lab():
+    lab = start_lab()
+    yield lab
+    lab.down()
+
+
+def test_suite_writes_junit_summary_and_index_with_progress(lab, tmp_path):
+    out = tmp_path / "suite"
+    env = drill_env(lab, tmp_path)
+    proc = subprocess.run([CLI, "run", "leader_lock", "rate_limit_spike", "--out", str(out)], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=300, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "== [1/2] leader_lock: starting" in proc.stdout and "== [2/2] rate_limit_spike: PASS" in proc.stdout
+    assert "[leader_lock +" in proc.stdout and "Action: stop-redis" in proc.stdout, "progress lines per phase"
+    junit = next(out.glob("suite_*.junit.xml"))
+    cases = ET.parse(junit).getroot().iter("testcase")
+    assert sorted(c.get("name") for c in cases) == ["leader_lock", "rate_limit_spike"]
+    summary = json.loads(next(out.glob("suite_*.summary.json")).read_text())
+    assert json.dumps(summary).count("PASS") >= 2
+    index = next(out.glob("suite_*.html")).read_text()
+    assert "leader_lock" in index and "rate_limit_spike" in index
+
+    report = subprocess.run([CLI, "report", str(out)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert report.returncode == 0, report.stderr
+    assert "2 drill report(s), PASS" in report.stdout or "drill report(s)" in report.stdout
+
+
+def test_suite_fails_when_a_drill_fails_and_junit_says_why(tmp_path):
+    lab = start_lab(defects=["ready_lies"])
+    try:
+        out = tmp_path / "suite"
+        proc = subprocess.run([CLI, "run", "leader_lock", "--out", str(out)], capture_output=True, text=True,
+                              env=drill_env(lab, tmp_path), cwd=ROOT, timeout=300, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 1
+        failure = next(ET.parse(next(out.glob("suite_*.junit.xml"))).getroot().iter("failure"))
+        assert "ready-answers-503" in (failure.get("message", "") + (failure.text or ""))
+    finally:
+        lab.down()
+
+
+def test_unknown_drill_is_refused(tmp_path):
+    proc = subprocess.run([CLI, "run", "no_such_drill"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 2 and "unknown drill" in proc.stderr
+
+
+def test_activity_reference_is_current():
+    generated = subprocess.run([CLI, "docs"], capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
+    assert generated.strip() == (ROOT / "docs" / "activities.md").read_text().strip(), \
+        "docs/activities.md is stale: run `make docs`"
