@@ -1,8 +1,10 @@
 """Shared fixtures for the whole test suite.
 
-- :func:`free_port` / :func:`free_ports`: loopback ports free right now (plain helpers, also fixtures).
+- ``free_port`` / ``free_ports``: loopback ports free right now (plain helpers from
+  :mod:`chaosaitrapp.lab.testing`, re-exported here; ``free_port`` is also a fixture). Import them from
+  ``chaosaitrapp.lab.testing`` in test modules: ``from conftest import`` is ambiguous with several conftests.
 - ``lab_factory`` (function scope): ``start(profile="fast", defects=(), api_key=None, runtime="process",
-  mode="PAPER") -> LabState`` brings a lab up in a fresh temporary directory on free ports; every lab
+  mode="PAPER", images=None) -> LabState`` brings a lab up in a fresh temporary directory on free ports; every lab
   it started is brought down (verified by pid) and its directory removed at the end of the test.
 - ``lab`` (session scope): one plain healthy ``fast`` lab shared by read-mostly tests (a test
   that changes it must put it back).
@@ -13,60 +15,20 @@ its own ``LabConfig``. A missing program makes these fixtures fail loudly, never
 """
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import pytest
 
-from chaosaitrapp.lab.errors import PortInUse
-from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_down, lab_up
+from chaosaitrapp.lab.runtime import lab_down
 from chaosaitrapp.lab.state import LabState
+from chaosaitrapp.lab.testing import free_port, free_ports, make_lab_dir, start_lab
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_ports(count: int) -> List[int]:
-    """``count`` distinct free ports."""
-    ports: List[int] = []
-    while len(ports) < count:
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
-    return ports
-
-
-def make_lab_dir() -> Path:
-    """A fresh lab directory under the system temp dir, traversable by the ``postgres`` OS user."""
-    directory = Path(tempfile.mkdtemp(prefix="aitrapp-lab-"))
-    os.chmod(directory, 0o711)
-    return directory
-
-
-def start_lab(directory: Path, *, profile: str = "fast", defects: Iterable[str] = (), api_key: Optional[str] = None,
-              runtime: str = "process", mode: str = "PAPER", ready_timeout: float = 60.0) -> LabState:
-    """``lab_up`` on fresh free ports in ``directory`` (new ports tried when one was taken meanwhile)."""
-    for attempt in range(3):
-        trader, broker, redis, postgres = free_ports(4)
-        config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
-                           api_key=api_key, mode=mode, ready_timeout=ready_timeout,
-                           ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres))
-        try:
-            return lab_up(config)
-        except PortInUse:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+__all__ = ["free_port", "free_ports", "make_lab_dir", "start_lab"]
 
 
 @pytest.fixture(name="free_port")
@@ -81,10 +43,11 @@ def lab_factory() -> Iterator[Callable[..., LabState]]:
     directories: List[Path] = []
 
     def start(profile: str = "fast", defects: Iterable[str] = (), api_key: Optional[str] = None,
-              runtime: str = "process", mode: str = "PAPER") -> LabState:
+              runtime: str = "process", mode: str = "PAPER", images: Optional[Dict[str, str]] = None) -> LabState:
         directory = make_lab_dir()
         directories.append(directory)
-        return start_lab(directory, profile=profile, defects=defects, api_key=api_key, runtime=runtime, mode=mode)
+        return start_lab(directory, profile=profile, defects=defects, api_key=api_key, runtime=runtime, mode=mode,
+                         images=images)
 
     yield start
     errors = []

@@ -5,6 +5,14 @@ pid is gone, SIGKILL at the deadline. Start: the command is launched detached (i
 session, not our child, so it outlives the ``chaos`` process), the pidfile is written with
 the new pid, and ``start`` returns once the service answers (Redis PING, Postgres accepting
 connections, or a TCP connect).
+
+A stop that was interrupted (Ctrl-C, SIGTERM, the ``chaos`` process killed) may leave the
+process shutting down but still alive, and still answering for a moment: a ``start`` that took
+it for running would return, the fault would be marked undone, and the process would then exit
+for good. So ``stop`` writes ``<pidfile>.stopping`` (the pid it signals) before signalling and
+removes it once the pid is gone, and ``start``, from any process (rollback, watchdog, cleanup),
+first finishes a stop that marker shows unfinished (signal again, wait, SIGKILL at the
+deadline) before launching the command.
 """
 from __future__ import annotations
 
@@ -90,32 +98,68 @@ class ProcessDriver:
             return self.is_running()
         return service_answers(self.check, self.host, self.port)
 
+    @property
+    def stopping_marker(self) -> Path:
+        """``<pidfile>.stopping``: the pid a stop signalled, until that pid is gone."""
+        return self.pidfile.with_name(self.pidfile.name + ".stopping")
+
     def stop(self, timeout: float = 30.0) -> None:
         """Signal the process and wait until it is gone; SIGKILL it at ``timeout``. Idempotent."""
         pid = self.pid()
         if pid is None or not pid_alive(pid):
+            self._clear_stopping()
             return
+        self.stopping_marker.write_text(f"{pid}\n")  # before the signal: an interrupted stop stays known
+        self._stop_pid(pid, timeout)
+
+    def _stop_pid(self, pid: int, timeout: float) -> None:
         sig = getattr(signal, self.stop_signal)
         try:
             os.kill(pid, sig)
         except ProcessLookupError:
+            self._clear_stopping()
             return
         except PermissionError as exc:
             raise TargetError(f"{self.describe()}: not allowed to signal pid {pid}: {exc}", pid=pid)
         gone = wait_until(lambda: pid_alive(pid), lambda alive: not alive, timeout=timeout, interval=0.02,
                           what=f"{self.describe()} to exit")
         if gone.held:
+            self._clear_stopping()
             return
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
+            self._clear_stopping()
             return
         killed = wait_until(lambda: pid_alive(pid), lambda alive: not alive, timeout=5, interval=0.02)
         if not killed.held:
             raise TargetError(f"{self.describe()}: pid {pid} survived SIGKILL", pid=pid)
+        self._clear_stopping()
+
+    def _clear_stopping(self) -> None:
+        self.stopping_marker.unlink(missing_ok=True)
+
+    def _finish_interrupted_stop(self, timeout: float) -> None:
+        """A stop marker naming the live pid of the pidfile: that process was told to stop and may
+        still be shutting down; stop it for good (signal again, SIGKILL at ``timeout``)."""
+        try:
+            marked = read_pid(self.stopping_marker)
+        except TargetError:
+            marked = None
+        if marked is None:
+            self._clear_stopping()
+            return
+        pid = self.pid()
+        if pid == marked and pid_alive(pid):
+            self._stop_pid(pid, timeout)
+        else:
+            self._clear_stopping()
 
     def start(self, timeout: float = 60.0) -> None:
-        """Launch the command detached (unless already running) and wait until it answers."""
+        """Finish a stop left unfinished (see the module docstring), launch the command detached
+        unless it is running, and wait until it answers."""
+        if self.stopping_marker.exists():
+            self._finish_interrupted_stop(timeout)
         if not self.is_running():
             self._launch()
         ok = wait_until(self.answers, bool, timeout=timeout, interval=0.05, what=f"{self.describe()} to answer")

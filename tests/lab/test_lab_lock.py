@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import uuid
 from typing import List
 
@@ -11,8 +10,6 @@ import redis
 
 from chaosaitrapp.lab.trader.leadership import LeaderElector
 from chaosaitrapp.lab.trader.lock import LOCK_KEY, LeaderLock, make_redis
-
-from lab_helpers import wait_for
 
 
 def run(coro):
@@ -119,7 +116,7 @@ def test_elector_loses_when_key_taken_and_gets_it_back(redis_server):
     run(scenario())
 
 
-def test_elector_treats_redis_error_as_loss(redis_server, tmp_path):
+def test_elector_treats_redis_error_as_loss(redis_server):
     async def scenario():
         client = make_redis(f"redis://{redis_server[0]}:{redis_server[1]}/0", 0.3)
         rec = Recorder()

@@ -16,7 +16,7 @@ from chaosaitrapp.lab.errors import BinaryMissing, PortInUse, UnknownDefect
 from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_down, lab_logs, lab_status, lab_up, processes
 from chaosaitrapp.lab.state import load_state, state_path
 
-from conftest import free_ports, make_lab_dir, start_lab
+from chaosaitrapp.lab.testing import free_ports, make_lab_dir, start_lab
 from lab_helpers import get
 
 
@@ -123,13 +123,13 @@ def test_cli_up_status_logs_down():
         assert "lab up in" in up.stdout and f"http://127.0.0.1:{trader}" in up.stdout
         status = subprocess.run([*base, "status", "--lab-dir", str(directory)], capture_output=True, text=True,
                                 timeout=60, env=env)
-        assert status.returncode == 0 and json.loads(status.stdout)["up"] is True
+        assert status.returncode == 0 and json.loads(status.stdout)["up"] is True, (status.stdout, status.stderr)
         logs = subprocess.run([*base, "logs", "redis", "--lab-dir", str(directory), "-n", "5"], capture_output=True,
                               text=True, timeout=60, env=env)
-        assert logs.returncode == 0 and logs.stdout.strip()
+        assert logs.returncode == 0 and logs.stdout.strip(), logs.stderr
         bad = subprocess.run([*base, "up", "--lab-dir", str(directory), "--defect", "nope"], capture_output=True,
                              text=True, timeout=60, env=env)
-        assert bad.returncode == 2 and "nope" in bad.stderr
+        assert bad.returncode == 2 and "nope" in bad.stderr, (bad.stdout, bad.stderr)
         down = subprocess.run([*base, "down", "--lab-dir", str(directory)], capture_output=True, text=True,
                               timeout=60, env=env)
         assert down.returncode == 0, down.stderr

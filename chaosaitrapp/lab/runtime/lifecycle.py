@@ -58,9 +58,9 @@ def tail(path: Optional[str], lines: int) -> str:
         return ""
 
 
-def _http_ok(url: str, headers: Optional[Dict[str, str]] = None) -> bool:
+def _http_ok(url: str, headers: Optional[Dict[str, str]] = None, timeout: float = 1.0) -> bool:
     try:
-        return requests.get(url, timeout=1.0, headers=headers or {}).status_code == 200
+        return requests.get(url, timeout=timeout, headers=headers or {}).status_code == 200
     except requests.RequestException:
         return False
 
@@ -74,6 +74,20 @@ def _pg_login_ok(port: int) -> bool:
         return True
     except psycopg.Error:
         return False
+
+
+def _clear_stale_lock(port: int) -> None:
+    """Delete a leader key left by a trader of an earlier lab (the new trader has a new id and
+    would otherwise wait out the old TTL at start; Redis restarts under a running trader keep the quirk)."""
+    import redis
+
+    from chaosaitrapp.lab.trader.lock import LOCK_KEY
+
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.delete(LOCK_KEY)
+    finally:
+        client.close()
 
 
 def _same_config(state: LabState, config: LabConfig) -> bool:
@@ -156,6 +170,7 @@ def lab_up(config: LabConfig) -> LabState:
             processes.launch(spec_pg)
             _wait(lambda: redis_answers("127.0.0.1", ports["redis"]), 20, "Redis answering PING", spec)
         _wait(lambda: redis_answers("127.0.0.1", ports["redis"]), 60, "Redis answering PING")
+        _clear_stale_lock(ports["redis"])
         _wait(lambda: postgres_answers("127.0.0.1", ports["postgres"]) and _pg_login_ok(ports["postgres"]),
               90, "Postgres accepting the trader's login", state.services["postgres"])
 
@@ -185,7 +200,9 @@ def lab_up(config: LabConfig) -> LabState:
 def lab_down(lab_dir: Path) -> None:
     """Stop every lab service in ``lab_dir`` (trader first), verify no pid survives, remove ``lab.json``.
 
-    Works from ``lab.json``, and from the pidfiles alone when ``lab.json`` is missing.
+    Works from ``lab.json`` (written after every step of ``lab_up``, so a half-started lab is
+    covered too); without ``lab.json`` there is nothing to stop. A pid that no longer runs its
+    service's program is left alone (recycled pid).
     """
     lab_dir = Path(lab_dir)
     state = load_state(lab_dir)
@@ -226,11 +243,11 @@ def lab_status(lab_dir: Path) -> Dict[str, Any]:
     for name, spec in state.services.items():
         pid = processes.running_pid(spec) if spec.kind == "process" else None
         if spec.check == "redis":
-            answers = redis_answers(spec.host, spec.port)
+            answers = redis_answers(spec.host, spec.port, timeout=2.0)
         elif spec.check == "postgres":
-            answers = postgres_answers(spec.host, spec.port)
+            answers = postgres_answers(spec.host, spec.port, timeout=2.0)
         else:
-            answers = _http_ok(f"http://{spec.host}:{spec.port}/health")
+            answers = _http_ok(f"http://{spec.host}:{spec.port}/health", timeout=2.0)
         services[name] = {"kind": spec.kind, "port": spec.port, "pid": pid, "container": spec.container,
                           "running": pid is not None if spec.kind == "process" else answers, "answers": answers}
     health, leader = None, None

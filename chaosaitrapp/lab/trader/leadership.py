@@ -98,10 +98,7 @@ class LeaderElector:
             log.info("leader lock acquired")
             self.on_acquired()
             return self.refresh
-        if self.state == "never":
-            # Never held yet: keep the "never" state (leader 999) but back off the same way.
-            pass
-        return self.next_backoff()
+        return self.next_backoff()  # "never" stays "never" (leader 999) until the first success
 
     async def run(self) -> None:
         """Step forever (until cancelled)."""

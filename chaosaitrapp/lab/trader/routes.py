@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
@@ -21,6 +21,7 @@ from chaosaitrapp.lab.trader.service import Trader
 from chaosaitrapp.lab.trader.store import StoreUnavailable
 
 LIVE_CONFIRMATION = "CONFIRM LIVE TRADING"
+SIDES = {"BUY": "BUY", "SELL": "SELL", "LONG": "BUY", "SHORT": "SELL"}  # the injector script says LONG/SHORT
 
 
 def now_iso() -> str:
@@ -125,14 +126,14 @@ def build_router(trader: Trader) -> APIRouter:
     async def pause() -> Dict[str, str]:
         trader.orchestrator.pause(MANUAL)
         trader.api_paused = True
-        trader.background(trader._audit("pause", {}))
+        trader.background(trader.audit("pause", {}))
         return {"status": "paused"}
 
     @router.post("/resume")
     async def resume() -> Dict[str, str]:
         trader.orchestrator.resume(MANUAL)
         trader.api_paused = False
-        trader.background(trader._audit("resume", {}))
+        trader.background(trader.audit("resume", {}))
         return {"status": "resumed"}
 
     @router.post("/flatten")
@@ -156,7 +157,7 @@ def build_router(trader: Trader) -> APIRouter:
             except DefectRefused as exc:
                 return JSONResponse(status_code=409, content={"detail": str(exc)})
         previous, trader.mode = trader.mode, wanted
-        trader.background(trader._audit("mode", {"from": previous, "to": wanted,
+        trader.background(trader.audit("mode", {"from": previous, "to": wanted,
                                                  "override_reason": body.override_reason}))
         return JSONResponse(content={"status": "success", "mode": wanted, "previous_mode": previous})
 
@@ -175,12 +176,8 @@ def build_router(trader: Trader) -> APIRouter:
             return JSONResponse(status_code=403, content={
                 "detail": f"POST /orders is a lab-only injection endpoint and works in PAPER mode only; "
                           f"the trader is in {trader.mode} mode"})
-        side = body.side.upper()
-        if side in ("LONG",):
-            side = "BUY"
-        if side in ("SHORT",):
-            side = "SELL"
-        if side not in ("BUY", "SELL"):
+        side = SIDES.get(body.side.upper())
+        if side is None:
             return JSONResponse(status_code=422, content={"detail": f"side must be BUY or SELL, got {body.side!r}"})
         order = {"client_order_id": body.client_order_id, "symbol": body.symbol.upper(), "side": side,
                  "quantity": body.quantity, "price": body.price,
@@ -198,7 +195,7 @@ def build_router(trader: Trader) -> APIRouter:
         return {"status": "success", "connected": connected, "waited_seconds": round(waited, 3)}
 
     @router.get("/metrics")
-    async def metrics(request: Request) -> Response:
+    async def metrics() -> Response:
         return Response(generate_latest(trader.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
 from chaosaitrapp.lab.trader.broker_client import (BrokerClient, BrokerError, BrokerRejected,
                                                    BrokerUnavailable, RateLimited)
@@ -79,7 +79,7 @@ class Trader:
         self.metrics.set_leader(True)
         self.metrics.leader_changes.inc()
         self.orchestrator.resume(LOCK_LOST)
-        self.background(self._audit("leader_acquired", {}))
+        self.background(self.audit("leader_acquired", {}))
 
     def _on_lost(self, reason: str) -> None:
         self.metrics.set_leader(False)
@@ -88,7 +88,7 @@ class Trader:
         if "never_pause" not in self.defects:
             self.orchestrator.pause(LOCK_LOST)
             self.metrics.kill_switch.labels(reason="leader_lock_lost").inc()
-        self.background(self._audit("leader_lost", {"reason": reason}))
+        self.background(self.audit("leader_lost", {"reason": reason}))
 
     # ---- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -134,7 +134,8 @@ class Trader:
         self._side_tasks.add(task)
         task.add_done_callback(self._side_tasks.discard)
 
-    async def _audit(self, event: str, detail: Dict[str, Any]) -> None:
+    async def audit(self, event: str, detail: Dict[str, Any]) -> None:
+        """Append an audit log row; skipped (and logged) while Postgres is down."""
         try:
             await self.store.audit(event, detail)
         except StoreUnavailable:
@@ -254,7 +255,7 @@ class Trader:
             await self.store.close_positions()
         except StoreUnavailable:
             log.warning("flatten: positions cleared in memory; Postgres unavailable, not persisted")
-        self.background(self._audit("flatten", {"reason": reason}))
+        self.background(self.audit("flatten", {"reason": reason}))
         return "flattened"
 
     def daily_pnl(self) -> float:

@@ -105,6 +105,7 @@ class OrderStore:
         self.instance_id = instance_id
         self._conn: Optional[psycopg.AsyncConnection] = None
         self._lock = asyncio.Lock()
+        self.op_timeout = max(3.0, 2.0 * connect_timeout)
         self.connects = 0
         self.on_connect: Optional[Callable[[], None]] = None
 
@@ -156,11 +157,13 @@ class OrderStore:
                 log.info("orders.client_order_id UNIQUE constraint restored (duplicates removed)")
 
     async def _run(self, work: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
+        """Run ``work`` on the connection; any connection trouble (or a hung server, after
+        ``op_timeout``) drops the connection and raises StoreUnavailable."""
         async with self._lock:
             try:
                 conn = await self._connection()
-                return await work(conn)
-            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                return await asyncio.wait_for(work(conn), self.op_timeout)
+            except (psycopg.OperationalError, psycopg.InterfaceError, asyncio.TimeoutError) as exc:
                 await self._drop()
                 raise StoreUnavailable(f"Postgres unavailable ({type(exc).__name__})") from None
 
@@ -168,8 +171,8 @@ class OrderStore:
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
-                await conn.close()
-            except Exception:
+                await asyncio.wait_for(conn.close(), 1.0)
+            except Exception:  # the connection is being thrown away whatever happens
                 pass
 
     async def ping(self) -> bool:

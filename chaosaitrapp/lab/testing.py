@@ -1,0 +1,60 @@
+"""Helpers to run throwaway labs from tests and benchmarks: free ports, a fresh lab directory, start.
+
+``tests/conftest.py`` builds its ``lab_factory`` and ``lab`` fixtures on these; import them from here
+(``from chaosaitrapp.lab.testing import free_port``), not from a conftest (several exist).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+from chaosaitrapp.lab.errors import PortInUse
+from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_up
+from chaosaitrapp.lab.state import LabState
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_ports(count: int) -> List[int]:
+    """``count`` distinct free ports."""
+    ports: List[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def make_lab_dir(prefix: str = "aitrapp-lab-") -> Path:
+    """A fresh lab directory under the system temp dir, traversable by the ``postgres`` OS user."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(directory, 0o711)
+    return directory
+
+
+def start_lab(directory: Path, *, profile: str = "fast", defects: Iterable[str] = (), api_key: Optional[str] = None,
+              runtime: str = "process", mode: str = "PAPER", ready_timeout: float = 60.0,
+              images: Optional[Dict[str, str]] = None) -> LabState:
+    """``lab_up`` on fresh free ports in ``directory`` (new ports tried when one was taken meanwhile).
+
+    ``images`` (docker runtime) overrides the Redis/Postgres image names, e.g. local builds.
+    """
+    for attempt in range(3):
+        trader, broker, redis, postgres = free_ports(4)
+        config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
+                           api_key=api_key, mode=mode, ready_timeout=ready_timeout, images=dict(images or {}),
+                           ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres))
+        try:
+            return lab_up(config)
+        except PortInUse:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
