@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional
 
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
-from chaosaitrapp.config import known_secrets, settings_from
+from chaosaitrapp.config import api_key, known_secrets, settings_from
 from chaosaitrapp.evidence import recorder
 from chaosaitrapp.evidence.recorder import Run, record_event, record_failure
 from chaosaitrapp.paths import reports_dir
@@ -105,7 +105,7 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     overrides = arguments.get("limits") if isinstance(arguments.get("limits"), dict) else {}
     limits = Limits.from_dict(overrides, base=limits)
     run.limits = limits
-    client = TraderClient(settings)
+    client = TraderClient(settings, api_key(secrets))
     meta = {"drill": drill, "run_id": run.run_id, "api": settings.api, "heartbeat_max": settings.heartbeat_max,
             "limits": limits.to_dict(), "timings": timings}
     run.sampler = Sampler(run.path(".timeline.jsonl"), target_observer(client), interval=interval,

@@ -11,7 +11,7 @@ from chaosaitrapp.lab.defects import KNOWN_DEFECTS, parse_defects
 from chaosaitrapp.lab.errors import DefectRefused, UnknownDefect
 from chaosaitrapp.lab.profiles import PROFILES, get_profile
 from chaosaitrapp.lab.runtime.config import LabConfig
-from chaosaitrapp.lab.trader.orchestrator import LOCK_LOST, MANUAL, Orchestrator
+from chaosaitrapp.lab.trader.orchestrator import LOCK_LOST, MANUAL, STALE_AGE, Orchestrator
 from chaosaitrapp.lab.trader.settings import TraderSettings
 from chaosaitrapp.lab.trader.throttle import RetryLater, ThrottleQueue, TokenBucket
 
@@ -80,9 +80,10 @@ def test_orchestrator_pause_reasons_and_heartbeats():
     clock.now += 2
     assert orch.age("scan") == 2 and orch.age("marketdata") == 2
     orch.freeze_heartbeats()
+    assert orch.age("scan") == 2 + STALE_AGE  # stale at once
     orch.beat("scan")
     clock.now += 5
-    assert orch.age("scan") == 7
+    assert orch.age("scan") == 7 + STALE_AGE
     with pytest.raises(ValueError):
         orch.beat("nope")
 

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 from chaosaitrapp.lab.defects import parse_defects, refuse_in_live
 from chaosaitrapp.lab.profiles import DEFAULT_PROFILE, get_profile
+from chaosaitrapp.lab.secrets import lab_db_password
 from chaosaitrapp.paths import lab_dir as default_lab_dir
 
 RUNTIMES = ("process", "docker")
@@ -41,7 +42,9 @@ class LabConfig:
     ``runtime``: ``process`` (everything as local processes) or ``docker`` (Redis and Postgres as
     containers, via :mod:`chaosaitrapp.lab.runtime.docker_services`). ``profile``: ``fast`` or
     ``aitrapp``. ``defects``: names from :mod:`chaosaitrapp.lab.defects`. ``ready_timeout``: seconds
-    ``lab_up`` waits for the trader's ``/ready`` 200.
+    ``lab_up`` waits for the trader's ``/ready`` 200. ``db_password``: the ``trader`` role's
+    password (``$AITRAPP_LAB_DB_PASSWORD``, default the compose file's ``trader``); it is set when the
+    cluster is first made, passed to the trader's environment only, and never written to ``lab.json``.
     """
 
     lab_dir: Path = field(default_factory=default_lab_dir)
@@ -53,6 +56,7 @@ class LabConfig:
     mode: str = "PAPER"
     images: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_IMAGES))
     ready_timeout: float = 60.0
+    db_password: str = field(default_factory=lambda: lab_db_password(), repr=False)
 
     def __post_init__(self) -> None:
         self.lab_dir = Path(self.lab_dir).expanduser().absolute()

@@ -34,6 +34,26 @@ POSTGRES_IMAGE = "chaosaitrapp/postgres:15-local"
 HOST = "127.0.0.1"
 
 _DATA_DIRS = {"redis": "/data", "postgres": "/var/lib/postgresql/data"}
+# The official tags a real deployment uses, and the local builds that stand in for them here.
+LOCAL_STAND_INS = {"redis:7": REDIS_IMAGE, "postgres:16": POSTGRES_IMAGE}
+
+
+def resolve_image(client: Any, image: str) -> str:
+    """``image`` if the engine has it; else, for an official default tag (``redis:7``,
+    ``postgres:16``), its local stand-in built by ``scripts/docker/build-images.sh``, said aloud.
+    Raises ``docker.errors.ImageNotFound`` when neither is there (the lab never pulls)."""
+    import docker.errors
+
+    try:
+        client.images.get(image)
+        return image
+    except docker.errors.ImageNotFound:
+        stand_in = LOCAL_STAND_INS.get(image)
+        if stand_in is None:
+            raise
+        client.images.get(stand_in)  # ImageNotFound again when it was not built either
+        print(f"lab: image {image} is not on this machine; using the local build {stand_in}", flush=True)
+        return stand_in
 
 
 def _labels(service: str, project: str, lab_dir: Path) -> Dict[str, str]:
@@ -141,7 +161,7 @@ def _run(
     deadline = time.monotonic() + timeout
     client = client or connect(target, timeout=timeout + 30)
     try:
-        client.images.get(image)
+        image = resolve_image(client, image)
     except docker.errors.ImageNotFound:
         raise TargetError(
             f"{target}: image {image!r} is not on this machine; build the local images with "

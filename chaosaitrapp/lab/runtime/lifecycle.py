@@ -14,6 +14,7 @@ import time
 from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
+from urllib.parse import quote
 
 import requests
 
@@ -21,7 +22,7 @@ from chaosaitrapp.lab.errors import LabError, LabStartTimeout
 from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, get_profile
 from chaosaitrapp.lab.runtime import processes
 from chaosaitrapp.lab.runtime.apps import broker_spec, secrets_for, trader_spec
-from chaosaitrapp.lab.runtime.config import DB_NAME, DB_PASSWORD, DB_USER, LabConfig
+from chaosaitrapp.lab.runtime.config import DB_NAME, DB_USER, LabConfig
 from chaosaitrapp.lab.runtime.postgres_process import init_cluster, postgres_spec
 from chaosaitrapp.lab.runtime.preflight import check_ports, postgres_bindir, redis_server
 from chaosaitrapp.lab.runtime.redis_process import redis_spec
@@ -65,11 +66,11 @@ def _http_ok(url: str, headers: Optional[Dict[str, str]] = None, timeout: float 
         return False
 
 
-def _pg_login_ok(port: int) -> bool:
+def _pg_login_ok(port: int, password: str) -> bool:
     import psycopg
 
     try:
-        psycopg.connect(host="127.0.0.1", port=port, user=DB_USER, password=DB_PASSWORD, dbname=DB_NAME,
+        psycopg.connect(host="127.0.0.1", port=port, user=DB_USER, password=password, dbname=DB_NAME,
                         connect_timeout=2).close()
         return True
     except psycopg.Error:
@@ -140,7 +141,7 @@ def lab_up(config: LabConfig) -> LabState:
     started_at = time.time()
     redis_url = f"redis://127.0.0.1:{ports['redis']}/0"
     database_url = f"postgresql://{DB_USER}@127.0.0.1:{ports['postgres']}/{DB_NAME}"
-    full_database_url = f"postgresql://{DB_USER}:{DB_PASSWORD}@127.0.0.1:{ports['postgres']}/{DB_NAME}"
+    full_database_url = f"postgresql://{DB_USER}:{quote(config.db_password, safe='')}@127.0.0.1:{ports['postgres']}/{DB_NAME}"
     state = LabState(runtime=config.runtime, profile=config.profile, api=f"http://127.0.0.1:{ports['trader']}",
                      redis_url=redis_url, database_url=database_url, services={}, defects=list(config.defects),
                      timings=profile.timings(HEARTBEAT_MAX), started_at=started_at, mode=config.mode,
@@ -156,14 +157,14 @@ def lab_up(config: LabConfig) -> LabState:
             state.services["redis"] = docker_services.start_redis(lab_dir, ports["redis"], config.images["redis"])
             save_state(state, lab_dir)
             state.services["postgres"] = docker_services.start_postgres(
-                lab_dir, ports["postgres"], config.images["postgres"], DB_USER, DB_PASSWORD, DB_NAME)
+                lab_dir, ports["postgres"], config.images["postgres"], DB_USER, config.db_password, DB_NAME)
             save_state(state, lab_dir)
         else:
             spec = redis_spec(lab_dir, ports["redis"])
             state.services["redis"] = spec
             save_state(state, lab_dir)
             processes.launch(spec)
-            init_cluster(lab_dir, DB_USER, DB_PASSWORD, DB_NAME)
+            init_cluster(lab_dir, DB_USER, config.db_password, DB_NAME)
             spec_pg = postgres_spec(lab_dir, ports["postgres"])
             state.services["postgres"] = spec_pg
             save_state(state, lab_dir)
@@ -171,7 +172,8 @@ def lab_up(config: LabConfig) -> LabState:
             _wait(lambda: redis_answers("127.0.0.1", ports["redis"]), 20, "Redis answering PING", spec)
         _wait(lambda: redis_answers("127.0.0.1", ports["redis"]), 60, "Redis answering PING")
         _clear_stale_lock(ports["redis"])
-        _wait(lambda: postgres_answers("127.0.0.1", ports["postgres"]) and _pg_login_ok(ports["postgres"]),
+        _wait(lambda: postgres_answers("127.0.0.1", ports["postgres"])
+              and _pg_login_ok(ports["postgres"], config.db_password),
               90, "Postgres accepting the trader's login", state.services["postgres"])
 
         # broker and trader

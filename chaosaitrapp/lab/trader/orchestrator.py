@@ -4,7 +4,8 @@ Pause has reasons: ``manual`` (``POST /pause``) and ``leader_lock_lost`` (the lo
 orchestrator is paused while any reason holds; regaining the lock clears only its own reason, so
 a manual pause survives a Redis blip. Heartbeats are monotonic timestamps; :meth:`Orchestrator.age`
 gives the age the metrics and ``/ready`` report. With the ``stale_heartbeats`` defect the
-heartbeats are frozen at the first fault and their ages grow for ever.
+heartbeats are frozen at the first fault and reported ``STALE_AGE`` seconds older than they are,
+so they read stale at once (above any ``HEARTBEAT_MAX``) and their ages grow for ever.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Callable, Dict, Optional, Set
 HEARTBEATS = ("marketdata", "order_stream", "scan")
 MANUAL = "manual"
 LOCK_LOST = "leader_lock_lost"
+STALE_AGE = 60.0  # what a frozen heartbeat adds to its age (the stale_heartbeats defect)
 
 
 class Orchestrator:
@@ -52,8 +54,10 @@ class Orchestrator:
             self.frozen_at = self.clock()
 
     def age(self, name: str) -> float:
-        """Seconds since loop ``name`` last beat (since start when it never did)."""
-        return max(0.0, self.clock() - self._beats.get(name, self.started))
+        """Seconds since loop ``name`` last beat (since start when it never did); plus
+        ``STALE_AGE`` once the heartbeats are frozen."""
+        age = max(0.0, self.clock() - self._beats.get(name, self.started))
+        return age + STALE_AGE if self.frozen_at is not None else age
 
     def ages(self) -> Dict[str, float]:
         """All three ages, keyed ``marketdata``, ``order_stream``, ``scan``."""
