@@ -15,6 +15,11 @@ its own ``LabConfig``. A missing program makes these fixtures fail loudly, never
 """
 from __future__ import annotations
 
+import sys
+
+# tests/ itself on the path, so every test folder can `from drills.kit import ...`
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+
 import shutil
 import socket
 import subprocess

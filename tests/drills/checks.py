@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Optional
 
 import requests
 
@@ -13,7 +14,8 @@ from chaosaitrapp.waiting import wait_until
 from .kit import Lab
 
 
-def assert_lab_whole(lab: Lab, workdir: Path, timeout: float = 30) -> float:
+def assert_lab_whole(lab: Lab, workdir: Optional[Path] = None, timeout: float = 30,
+                     ledger: Optional[Path] = None) -> float:
     """Redis and Postgres answer, /ready is 200 again, and the fault ledger is empty; returns how
     long it took for all of that to hold."""
     redis_spec, pg_spec = lab.state.services["redis"], lab.state.services["postgres"]
@@ -23,7 +25,7 @@ def assert_lab_whole(lab: Lab, workdir: Path, timeout: float = 30) -> float:
                         ("/ready 200", lambda: requests.get(lab.api + "/ready", timeout=2).status_code == 200)):
         result = wait_until(check, bool, timeout=max(1.0, timeout - (time.monotonic() - began)), interval=0.1)
         assert result.held, f"{what} not back within {timeout}s (last error {result.last_error})"
-    ledger = workdir / "state" / "ledger.json"
+    ledger = ledger or workdir / "state" / "ledger.json"
     if ledger.exists():
         entries = json.loads(ledger.read_text()).get("entries", [])
         assert entries == [], f"faults left in the ledger: {entries}"
