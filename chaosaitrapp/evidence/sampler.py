@@ -63,17 +63,7 @@ class Sampler:
     def _loop(self) -> None:
         next_at = self.clock()
         while not self._stop.is_set():
-            t = self.clock() - self.started_mono
-            try:
-                sample = self.observe()
-            except Exception as exc:  # an observer bug must not kill the timeline
-                sample = {"error": f"{type(exc).__name__}: {exc}"}
-            record = {"kind": "sample", "t": round(t, 4), "wall": time.time(), **sample}
-            self.count += 1
-            if record.get("error"):
-                self.errors += 1
-            self.recent.append(record)
-            self.write(record)
+            self._sample()
             next_at += self.interval
             delay = next_at - self.clock()
             if delay < 0:  # observation slower than the interval: don't try to catch up
@@ -81,11 +71,25 @@ class Sampler:
                 delay = 0
             self._stop.wait(delay)
 
+    def _sample(self) -> None:
+        t = self.clock() - self.started_mono
+        try:
+            sample = self.observe()
+        except Exception as exc:  # an observer bug must not kill the timeline
+            sample = {"error": f"{type(exc).__name__}: {exc}"}
+        record = {"kind": "sample", "t": round(t, 4), "wall": time.time(), **sample}
+        self.count += 1
+        if record.get("error"):
+            self.errors += 1
+        self.recent.append(record)
+        self.write(record)
+
     def stop(self, timeout: float = 5.0) -> Dict[str, Any]:
         """Stop sampling, close the file, and return ``{"samples", "errors", "duration_s", "rate_hz"}``."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        self._sample()  # a closing sample: the timeline always ends after everything the drill did
         duration = self.clock() - self.started_mono
         summary = {"samples": self.count, "errors": self.errors, "duration_s": round(duration, 3),
                    "rate_hz": round(self.count / duration, 2) if duration > 0 else 0.0}

@@ -12,7 +12,8 @@ it for running would return, the fault would be marked undone, and the process w
 for good. So ``stop`` writes ``<pidfile>.stopping`` (the pid it signals) before signalling and
 removes it once the pid is gone, and ``start``, from any process (rollback, watchdog, cleanup),
 first finishes a stop that marker shows unfinished (signal again, wait, SIGKILL at the
-deadline) before launching the command.
+deadline) before launching the command. A marker that cannot be written (read-only pidfile
+directory) does not prevent the stop; it only loses that protection.
 """
 from __future__ import annotations
 
@@ -109,7 +110,10 @@ class ProcessDriver:
         if pid is None or not pid_alive(pid):
             self._clear_stopping()
             return
-        self.stopping_marker.write_text(f"{pid}\n")  # before the signal: an interrupted stop stays known
+        try:  # before the signal, so that an interrupted stop stays known to the next start
+            self.stopping_marker.write_text(f"{pid}\n")
+        except OSError:  # a read-only pidfile directory: stop anyway, without that protection
+            pass
         self._stop_pid(pid, timeout)
 
     def _stop_pid(self, pid: int, timeout: float) -> None:
@@ -137,7 +141,10 @@ class ProcessDriver:
         self._clear_stopping()
 
     def _clear_stopping(self) -> None:
-        self.stopping_marker.unlink(missing_ok=True)
+        try:
+            self.stopping_marker.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     def _finish_interrupted_stop(self, timeout: float) -> None:
         """A stop marker naming the live pid of the pidfile: that process was told to stop and may
