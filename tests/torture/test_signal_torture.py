@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
 from drills.checks import assert_lab_whole
 from drills.kit import ROOT, start_lab
 
-from .trials import SIGNALS, lab_missing, plan_trials, restored_by, run_trial, started_after
+from .trials import SIGNALS, format_summary, lab_missing, plan_trials, restored_by, run_trial, started_after
 
 DRILLS = ["leader_lock", "postgres_blip", "rate_limit_spike"]
 SEED = 20261125
@@ -42,8 +41,6 @@ pytestmark = pytest.mark.torture
 @pytest.fixture(scope="module")
 def summary(tmp_path_factory):
     """Rows of every trial; printed as a table and written as JSON when the module ends."""
-    from .trials import format_summary
-
     rows = []
     began = time.monotonic()
     yield rows
@@ -74,7 +71,7 @@ def _context(result) -> str:
 def test_signal_mid_method_leaves_lab_whole(drill_lab, plan, tmp_path, summary):
     lab = drill_lab
     # the previous trial must have left the lab whole (it asserted so); a lab that is not cannot be tortured
-    assert lab_missing(lab, tmp_path / "none") == [], "the lab is not whole before the trial"
+    assert lab_missing(lab) == [], "the lab is not whole before the trial"
     result = run_trial(plan, lab, tmp_path, LEASE)
     summary.append(result.summary())
     context = _context(result)

@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Sequence
 
 import requests
 
+from chaosaitrapp.safety.watchdog import process_start_time
 from chaosaitrapp.targets.answers import postgres_answers, redis_answers
 from drills.kit import CHAOS, ROOT, Lab, drill_env
 
@@ -144,12 +145,8 @@ def watchdog_logs(state: Path) -> Dict[int, List[str]]:
 def watchdogs_done(state: Path) -> bool:
     """Every watchdog of this trial wrote its last line and exited."""
     for pid, lines in watchdog_logs(state).items():
-        if not any(_WATCHDOG_END.search(line) for line in lines):
+        if not any(_WATCHDOG_END.search(line) for line in lines) or process_start_time(pid) is not None:
             return False
-        if Path(f"/proc/{pid}").exists():
-            stat = Path(f"/proc/{pid}/stat").read_text() if Path(f"/proc/{pid}/stat").exists() else ""
-            if stat and stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
-                return False
     return True
 
 
@@ -178,10 +175,11 @@ def started_after(journal: Dict, wall: float) -> List[str]:
             if datetime.fromisoformat(r["start"]).timestamp() > wall]
 
 
-def lab_missing(lab: Lab, state: Path) -> List[str]:
-    """What is not whole yet: ``redis``, ``postgres``, ``/ready``, ``ledger``."""
+def lab_missing(lab: Lab, state: Optional[Path] = None) -> List[str]:
+    """What is not whole yet: ``redis``, ``postgres``, ``/ready``, and ``ledger`` (entries left in
+    ``<state>/ledger.json``, when ``state`` is given)."""
     missing = []
-    if ledger_entries(state):
+    if state is not None and ledger_entries(state):
         missing.append("ledger")
     if not redis_answers("127.0.0.1", lab.state.services["redis"].port):
         missing.append("redis")
