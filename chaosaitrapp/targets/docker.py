@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from chaosaitrapp.errors import TargetError, TargetNotFound
@@ -311,6 +312,13 @@ class DockerDriver:
             return self._status(container) == "running"
         return service_answers(check, self.host, port)
 
+    def _stopping_marker(self) -> Path:
+        """``$AITRAPP_CHAOS_STATE/docker-stopping/<name>``: present while a stop is under way."""
+        from chaosaitrapp.paths import state_dir
+
+        prefix = f"{self.project}." if self.project else ""
+        return state_dir() / "docker-stopping" / f"{prefix}{self.name}"
+
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the container (its stop signal, SIGKILL after a grace period) and return once
         it no longer runs; raise :class:`TargetError` if it still runs at ``timeout``. Idempotent."""
@@ -320,6 +328,9 @@ class DockerDriver:
         if status not in _LIVE_STATES:
             return
         grace = max(1, int(timeout) - 2) if timeout >= 4 else 1
+        marker = self._stopping_marker()
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"{container.id}\n")  # an interrupted stop is finished by the next start
         try:
             if status == "paused":
                 container.unpause()
@@ -334,6 +345,8 @@ class DockerDriver:
         stopped = wait_until(lambda: self._status(container), lambda s: s not in _LIVE_STATES,
                              timeout=max(0.5, deadline - time.monotonic()), interval=0.05,
                              what=f"{self.describe()} to stop")
+        if stopped.held:
+            marker.unlink(missing_ok=True)
         if not stopped.held:
             raise TargetError(
                 f"{self.describe()}: still {stopped.value or 'running'} {timeout:.0f}s after docker stop"
@@ -347,6 +360,12 @@ class DockerDriver:
         deadline = time.monotonic() + timeout
         container = self.container()
         status = self._status(container)
+        if self._stopping_marker().exists() and status in _LIVE_STATES:
+            # a stop was interrupted (the chaos run got a signal mid-stop): the container may still be
+            # on its way down while answering; finish that stop before starting it again
+            self.stop(max(1.0, (deadline - time.monotonic()) / 2))
+            status = self._status(container)
+        self._stopping_marker().unlink(missing_ok=True)
         try:
             if status == "paused":
                 container.unpause()
