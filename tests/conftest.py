@@ -95,7 +95,7 @@ def redis_server(tmp_path: Path) -> Iterator[Tuple[str, int]]:
                 break
         except OSError:
             assert proc.poll() is None, "redis-server exited at start"
-            time.sleep(0.02)
+            time.sleep(0.02)  # poll interval (deadline above)
     else:
         proc.kill()
         raise AssertionError(f"redis-server did not listen on {port} within 10s")

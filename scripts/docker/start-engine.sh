@@ -88,5 +88,5 @@ while :; do
         tail -n 30 "$LOG" >&2
         exit 1
     fi
-    sleep 0.1
+    sleep 0.1  # poll interval (DEADLINE above)
 done

@@ -95,3 +95,35 @@ def test_bad_configuration_values_are_named():
         trader.wait_ready(configuration={"heartbeat_max": -5})
     with pytest.raises(ConfigError, match="api must be an http"):
         trader.readiness({"api": "localhost:8000"})
+
+
+def test_probes_over_http_give_only_clear_activity_failures_on_garbage():
+    """Property: whatever /metrics, /ready, /state and /health answer, every probe returns a value
+    or raises ActivityFailed with a message (never another exception)."""
+    from chaoslib.exceptions import ActivityFailed
+    from hypothesis import given, settings, strategies as st
+
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),
+        lambda children: st.lists(children, max_size=3) | st.dictionaries(
+            st.sampled_from(["status", "is_paused", "ready", "leader", "detail", "mode", "x"]), children, max_size=4),
+        max_leaves=12,
+    )
+    probes = [metrics.leader_status, metrics.heartbeat_ages, metrics.throttle_queue_depth, trader.readiness,
+              trader.ready_status, trader.is_paused, trader.health_status, trader.trader_state]
+    with FakeApi({}) as api:
+        @settings(max_examples=120, deadline=None)
+        @given(st.text(max_size=200) | st.sampled_from(["# TYPE trader_is_leader gauge\ntrader_is_leader 1.0\n"]),
+               json_values | st.text(max_size=40), st.sampled_from([200, 503, 500, 401, 404]))
+        def check(metrics_text, body, code):
+            api.routes[("GET", "/metrics")] = (200, metrics_text)
+            api.routes[("GET", "/ready")] = (code, body)
+            api.routes[("GET", "/state")] = (code if code != 503 else 200, body)
+            api.routes[("GET", "/health")] = (200, body)
+            for probe in probes:
+                try:
+                    probe({"api": api.url})
+                except ActivityFailed as exc:
+                    assert str(exc).strip()
+
+        check()

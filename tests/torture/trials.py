@@ -232,7 +232,7 @@ def run_trial(plan: TrialPlan, lab: Lab, workdir: Path, lease: float) -> TrialRe
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"{plan.id}: the drill never reached its {plan.anchor!r} anchor "
                                      f"(exit {proc.poll()}); output:\n{out_path.read_text()[-3000:]}")
-            time.sleep(0.005)
+            time.sleep(0.005)  # poll interval (deadline above)
         time.sleep(plan.delay)  # the random moment itself, not a wait for a state
         result.alive_at_signal = proc.poll() is None
         signalled_mono, signalled_wall = time.monotonic(), time.time()

@@ -126,7 +126,7 @@ def launch(spec: ServiceSpec, secrets: Optional[Mapping[str, str]] = None, timeo
         pid = read_pid(spec.pidfile)
         if pid is not None:
             return pid
-        time.sleep(0.01)
+        time.sleep(0.01)  # poll interval (deadline above)
     raise LabError(f"lab service {spec.name}: no pid in {pidfile} after {timeout:.0f}s (see {spec.log})",
                    service=spec.name)
 
@@ -140,7 +140,7 @@ def _wait_gone(pids: List[int], timeout: float) -> List[int]:
     deadline = time.monotonic() + timeout
     alive = [p for p in pids if pid_alive(p)]
     while alive and time.monotonic() < deadline:
-        time.sleep(0.02)
+        time.sleep(0.02)  # poll interval (deadline above)
         alive = [p for p in alive if pid_alive(p)]
     return alive
 
