@@ -9,7 +9,7 @@ import os
 import socket
 import tempfile
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from chaosaitrapp.lab.errors import PortInUse
 from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_up
@@ -42,16 +42,17 @@ def make_lab_dir(prefix: str = "aitrapp-lab-") -> Path:
 
 def start_lab(directory: Path, *, profile: str = "fast", defects: Iterable[str] = (), api_key: Optional[str] = None,
               runtime: str = "process", mode: str = "PAPER", ready_timeout: float = 60.0,
-              images: Optional[Dict[str, str]] = None) -> LabState:
+              images: Optional[Dict[str, str]] = None, **config: Any) -> LabState:
     """``lab_up`` on fresh free ports in ``directory`` (new ports tried when one was taken meanwhile).
 
-    ``images`` (docker runtime) overrides the Redis/Postgres image names, e.g. local builds.
+    ``images`` (docker runtime) overrides the Redis/Postgres image names, e.g. local builds; any
+    other :class:`LabConfig` field (``db_password``...) passes through ``config``.
     """
     for attempt in range(3):
         trader, broker, redis, postgres = free_ports(4)
         config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
                            api_key=api_key, mode=mode, ready_timeout=ready_timeout, images=dict(images or {}),
-                           ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres))
+                           ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres), **config)
         try:
             return lab_up(config)
         except PortInUse:

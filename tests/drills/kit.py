@@ -4,34 +4,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
-from chaosaitrapp.lab.errors import PortInUse
-from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_down, lab_up
+from chaosaitrapp.lab import testing as lab_testing
+from chaosaitrapp.lab.runtime import lab_down
 from chaosaitrapp.lab.state import LabState
+from chaosaitrapp.lab.testing import free_ports, make_lab_dir  # noqa: F401 (re-exported for the drill tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAOS = str(Path(sys.executable).with_name("chaos"))
 # Short deadlines so a drill against a defect fails in seconds, long enough for the fast lab to pass.
 FAST_ENV = {"DETECT_TIMEOUT": "4", "WAIT_READY_TIMEOUT": "10", "OUTAGE_SECONDS": "1.5"}
-
-
-def free_ports(count: int) -> List[int]:
-    """``count`` distinct loopback ports free right now."""
-    ports: List[int] = []
-    while len(ports) < count:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in ports:
-            ports.append(port)
-    return ports
 
 
 @dataclass
@@ -53,19 +40,10 @@ class Lab:
 def start_lab(profile: str = "fast", defects: Iterable[str] = (), api_key: Optional[str] = None,
               runtime: str = "process", mode: str = "PAPER", **extra) -> Lab:
     """Bring a lab up in a fresh directory on free ports."""
-    directory = Path(tempfile.mkdtemp(prefix="aitrapp-drill-lab-"))
-    os.chmod(directory, 0o711)
-    for attempt in range(3):
-        trader, broker, redis, postgres = free_ports(4)
-        config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
-                           api_key=api_key, mode=mode, ready_timeout=60.0,
-                           ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres), **extra)
-        try:
-            return Lab(directory, lab_up(config))
-        except PortInUse:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    directory = make_lab_dir("aitrapp-drill-lab-")
+    state = lab_testing.start_lab(directory, profile=profile, defects=defects, api_key=api_key, runtime=runtime,
+                                  mode=mode, **extra)
+    return Lab(directory, state)
 
 
 @dataclass
