@@ -58,7 +58,7 @@ def test_discover_labels_probes_and_actions():
 def test_chaos_discover_and_info_run(tmp_path):
     chaos = [sys.executable, "-m", "chaostoolkit"]
     out = subprocess.run(chaos + ["--no-log-file", "discover", "--no-system-info", "--no-install",
-                                  "--discovery-path", str(tmp_path / "d.json"), "chaosaitrapp"],
+                                  "--discovery-path", str(tmp_path / "d.json"), "chaostoolkit-aitrapp"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr + out.stdout
     assert "stop_dependency" in (tmp_path / "d.json").read_text()
