@@ -86,6 +86,25 @@ def timings_for_target(arguments: Dict[str, Any]) -> Dict[str, float]:
     return timings
 
 
+def limit_overrides_from_env() -> Dict[str, Any]:
+    """Checker limits from ``$AITRAPP_CHECK_LIMITS`` (a JSON object such as ``{"detect_s": 15}``);
+    ConfigError naming the variable when it is not one."""
+    import os
+
+    from chaosaitrapp.errors import ConfigError
+
+    raw = os.environ.get("AITRAPP_CHECK_LIMITS")
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"AITRAPP_CHECK_LIMITS must be a JSON object, got {raw[:60]!r}: {exc}")
+    if not isinstance(value, dict):
+        raise ConfigError(f"AITRAPP_CHECK_LIMITS must be a JSON object, got {raw[:60]!r}")
+    return value
+
+
 @_guard("before_experiment_control")
 def before_experiment_control(context: Experiment, configuration: Configuration = None,
                               secrets: Secrets = None, **arguments: Any) -> None:
@@ -102,7 +121,8 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     timings = timings_for_target(arguments)
     limits = Limits.defaults(timings["lock_ttl"], timings["refresh"], timings["backoff_max"],
                              settings.wait_ready_timeout, settings.heartbeat_max, interval=interval)
-    overrides = arguments.get("limits") if isinstance(arguments.get("limits"), dict) else {}
+    overrides = dict(arguments.get("limits") if isinstance(arguments.get("limits"), dict) else {})
+    overrides.update(limit_overrides_from_env())
     limits = Limits.from_dict(overrides, base=limits)
     run.limits = limits
     client = TraderClient(settings, api_key(secrets))
@@ -157,9 +177,31 @@ def after_experiment_control(context: Experiment, state: Journal = None, configu
                                  secrets=known_secrets(secrets))
         run.errors.append("the run was not recorded from its start (see the errors above)")
     try:
-        finish_run(run, state, arguments)
+        extension = finish_run(run, state, arguments)
+        abort_if_failed_late(extension, state, configuration, secrets)
     finally:
         recorder.end_run()
+
+
+def abort_if_failed_late(extension: Dict[str, Any], journal: Journal, configuration: Configuration,
+                         secrets: Secrets) -> None:
+    """``PAUSE_ON_FAIL=1``: abort (pause, flatten, PAPER) a drill whose failure was only known after
+    the rollbacks (a failed checker, a fault left in the ledger), which ``abort_on_failure`` in the
+    rollbacks could not see. Does nothing when the rollbacks already aborted."""
+    if extension.get("verdict") != "FAIL" or not settings_from(configuration).pause_on_fail:
+        return
+    for rollback in (journal or {}).get("rollbacks") or []:
+        output = rollback.get("output")
+        if isinstance(output, dict) and output.get("aborted") is True:
+            return
+    from chaosaitrapp.trader.actions import abort
+
+    logger.warning("chaosaitrapp: PAUSE_ON_FAIL=1 and the drill failed after its rollbacks: aborting")
+    try:
+        extension["abort"] = abort("chaos drill failed its checks", configuration, secrets)
+    except Exception as exc:  # reported, never swallowed
+        extension["abort"] = {"error": str(exc)}
+        logger.error("chaosaitrapp: the abort failed: %s", exc)
 
 
 def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any]) -> Dict[str, Any]:
@@ -222,7 +264,7 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any]) -> Dict[st
     log = logger.info if verdict == "PASS" else logger.error
     log("chaosaitrapp: %s %s%s; evidence: %s", run.drill, verdict,
         f" ({reasons[0]})" if reasons else "", evidence["log"])
-    return extension
+    return journal["extensions"][-1]  # the scrubbed entry the journal now holds
 
 
 def run_drill_checks(run: Run, arguments: Dict[str, Any]) -> List[Dict[str, Any]]:

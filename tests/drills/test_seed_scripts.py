@@ -105,3 +105,21 @@ def test_without_pause_on_fail_a_failed_drill_does_not_abort(tmp_path):
         assert abort["output"]["aborted"] is False
     finally:
         lab.down()
+
+
+def test_pause_on_fail_aborts_when_only_a_checker_failed(tmp_path):
+    """A failure known only after the rollbacks (a checker) still triggers the abort."""
+    lab = start_lab()
+    try:
+        # a detection limit no real service meets: the drill's waits pass, its checker fails
+        run = run_script("chaos_test_leader_lock.sh", lab, tmp_path,
+                         {"NONINTERACTIVE": "1", "PAUSE_ON_FAIL": "1", "AITRAPP_CHECK_LIMITS": '{"detect_s": 0.0001}'})
+        assert run.code != 0 and run.fields["test_result"] == "FAIL"
+        assert any("check time_to_detect_ready failed" in r for r in run.reasons), run.reasons
+        rollback = next(r for r in run.journal["rollbacks"] if r["activity"]["name"] == "abort-if-failed-and-pause-on-fail")
+        assert rollback["output"]["aborted"] is False, "the rollbacks could not know yet"
+        assert set(run.extension["abort"]) == {"pause", "flatten", "mode"}
+        state = requests.get(lab.api + "/state", timeout=2).json()
+        assert state["is_paused"] is True and state["mode"] == "PAPER"
+    finally:
+        lab.down()
