@@ -22,13 +22,43 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from chaosaitrapp.errors import TargetError, TargetNotFound
 from chaosaitrapp.targets.answers import service_answers
 from chaosaitrapp.waiting import wait_until
 
 _LAUNCHER = 'echo $$ > "$0"; exec "$@"'
+
+
+# Never handed down to a dependency restarted by a drill: the drill's own secrets.
+SECRET_ENV = ("API_KEY", "API_SECRET_KEY", "DATABASE_URL", "BROKER_TOKEN", "BROKER_API_SECRET",
+              "KITE_ACCESS_TOKEN", "PGPASSWORD", "AITRAPP_LAB_DB_PASSWORD")
+
+
+def inherited_env(drop: Iterable[str] = SECRET_ENV) -> Dict[str, str]:
+    """This process's environment without the variables in ``drop`` (secrets by default)."""
+    dropped = set(drop)
+    return {k: v for k, v in os.environ.items() if k not in dropped}
+
+
+def launch_detached(argv: List[str], pidfile: Path, *, cwd: Optional[str] = None,
+                    env: Optional[Dict[str, str]] = None, log: Optional[str] = None) -> None:
+    """Start ``argv`` in its own session, not as our child (``setsid -f``), so it outlives us and
+    leaves no zombie; the process writes its own pid to ``pidfile`` before it execs, and its output
+    is appended to ``log``. Returns once the launcher has handed over (the pid may follow a moment later)."""
+    Path(pidfile).parent.mkdir(parents=True, exist_ok=True)
+    out = open(log, "ab") if log else subprocess.DEVNULL
+    try:
+        launcher = subprocess.Popen(
+            ["setsid", "-f", "sh", "-c", _LAUNCHER, str(pidfile), *argv],
+            cwd=cwd, env=env if env is not None else inherited_env(), stdin=subprocess.DEVNULL,
+            stdout=out, stderr=subprocess.STDOUT, close_fds=True,
+        )
+        launcher.wait(timeout=10)
+    finally:
+        if out is not subprocess.DEVNULL:
+            out.close()
 
 
 def read_pid(pidfile: Path) -> Optional[int]:
@@ -182,18 +212,7 @@ class ProcessDriver:
             raise TargetError(f"{self.describe()}: no start command known, cannot start it", target=self.describe())
         if shutil.which(self.argv[0]) is None and not Path(self.argv[0]).exists():
             raise TargetNotFound(f"{self.describe()}: start command {self.argv[0]!r} not found", argv0=self.argv[0])
-        self.pidfile.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **self.env}
-        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
-        try:
-            launcher = subprocess.Popen(
-                ["setsid", "-f", "sh", "-c", _LAUNCHER, str(self.pidfile), *self.argv],
-                cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            )
-            launcher.wait(timeout=10)
-        finally:
-            if out is not subprocess.DEVNULL:
-                out.close()
+        launch_detached(self.argv, self.pidfile, cwd=self.cwd, env={**inherited_env(), **self.env}, log=self.log)
         started = wait_until(self.is_running, bool, timeout=5, interval=0.01, what=f"{self.describe()} pid")
         if not started.held:
             raise TargetError(f"{self.describe()}: the process did not start" +

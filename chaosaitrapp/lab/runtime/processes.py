@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional
 
 from chaosaitrapp.lab.errors import LabError
 from chaosaitrapp.lab.state import ServiceSpec
-
-_LAUNCHER = 'echo $$ > "$0"; exec "$@"'
+from chaosaitrapp.targets.process import launch_detached, pid_alive  # noqa: F401 (pid_alive re-exported)
 
 # Variables the lab sets itself: never inherited from the caller's environment.
 _SCRUBBED = ("API_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BROKER_URL", "BROKER_API_KEY", "BROKER_API_SECRET",
@@ -36,15 +34,6 @@ def read_pid(pidfile: Optional[str]) -> Optional[int]:
         return int(Path(pidfile).read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-
-
-def pid_alive(pid: int) -> bool:
-    """True when ``pid`` exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def cmdline(pid: int) -> List[str]:
@@ -110,17 +99,7 @@ def launch(spec: ServiceSpec, secrets: Optional[Mapping[str, str]] = None, timeo
     pidfile = Path(spec.pidfile)
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     pidfile.unlink(missing_ok=True)
-    out = open(spec.log, "ab") if spec.log else subprocess.DEVNULL
-    try:
-        starter = subprocess.Popen(
-            ["setsid", "-f", "sh", "-c", _LAUNCHER, str(pidfile), *spec.argv],
-            cwd=spec.cwd, env=launch_env(spec.env, secrets), stdin=subprocess.DEVNULL,
-            stdout=out, stderr=subprocess.STDOUT, close_fds=True,
-        )
-        starter.wait(timeout=10)
-    finally:
-        if out is not subprocess.DEVNULL:
-            out.close()
+    launch_detached(spec.argv, pidfile, cwd=spec.cwd, env=launch_env(spec.env, secrets), log=spec.log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pid = read_pid(spec.pidfile)
