@@ -22,6 +22,19 @@ PIDFILE="${CHAOSAITRAPP_DOCKERD_PIDFILE:-/run/chaosaitrapp-dockerd.pid}"
 WAIT="${DOCKERD_WAIT:-60}"
 
 now() { date +%s.%N; }
+# alive PID: the process exists and is not a zombie (`kill -0` also succeeds on a zombie, which is
+# what a SIGKILLed dockerd stays when nobody reaps it, and dockerd then refuses its pidfile).
+alive() {
+    [ -n "$1" ] || return 1
+    state="$(sed -E 's/.*\) ([A-Za-z]).*/\1/' "/proc/$1/stat" 2>/dev/null)" || return 1
+    [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+# drop_stale FILE: remove a pidfile whose process is gone (or a zombie).
+drop_stale() {
+    if [ -s "$1" ] && ! alive "$(cat "$1")"; then
+        rm -f "$1"
+    fi
+}
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 if ! command -v docker >/dev/null 2>&1; then
@@ -44,16 +57,15 @@ if [ -z "$DOCKERD" ] || [ ! -x "$DOCKERD" ]; then
 fi
 
 # A pidfile of ours naming a live dockerd: it is still starting, do not start a second one.
-if [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null \
+if [ -s "$PIDFILE" ] && alive "$(cat "$PIDFILE")" \
    && grep -q dockerd "/proc/$(cat "$PIDFILE")/cmdline" 2>/dev/null; then
     echo "start-engine: dockerd (pid $(cat "$PIDFILE")) already started by us; waiting for it"
     PID="$(cat "$PIDFILE")"
 else
     mkdir -p "$(dirname "$LOG")" "$(dirname "$PIDFILE")"
-    # dockerd writes its own pidfile (/var/run/docker.pid by default); a stale one blocks it.
-    if [ -s /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-        rm -f /var/run/docker.pid
-    fi
+    # dockerd (and its containerd) write their own pidfiles; a stale one blocks the start.
+    drop_stale /var/run/docker.pid
+    drop_stale /var/run/docker/containerd/containerd.pid
     # Its own session: the engine outlives this script and whatever runs it (CI step, pytest
     # under `timeout`, a terminal), and no signal to their process group reaches it.
     nohup setsid "$DOCKERD" --bridge=none --iptables=false --ip6tables=false \
@@ -68,17 +80,16 @@ DEADLINE=$(( $(date +%s) + WAIT ))
 while :; do
     if docker info >/dev/null 2>&1; then
         # dockerd's own pidfile has the authoritative pid (setsid may have forked).
-        if [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+        if [ -s /var/run/docker.pid ] && alive "$(cat /var/run/docker.pid)"; then
             echo "$(cat /var/run/docker.pid)" >"$PIDFILE"
         fi
         echo "start-engine: engine answers after $(elapsed "$T0") s"
         exit 0
     fi
-    if ! kill -0 "$PID" 2>/dev/null && [ -s /var/run/docker.pid ] \
-       && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    if ! alive "$PID" && [ -s /var/run/docker.pid ] && alive "$(cat /var/run/docker.pid)"; then
         PID="$(cat /var/run/docker.pid)"
     fi
-    if ! kill -0 "$PID" 2>/dev/null; then
+    if ! alive "$PID"; then
         echo "start-engine: dockerd (pid $PID) exited before answering; last lines of $LOG:" >&2
         tail -n 30 "$LOG" >&2
         exit 1
