@@ -10,9 +10,7 @@ so (the timeline's measured detect + recover); "overhead" is the rest of the dri
 from __future__ import annotations
 
 import argparse
-import json
 import resource
-import statistics
 import sys
 import tempfile
 import time

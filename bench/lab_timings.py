@@ -9,10 +9,8 @@ answered 200 again. Prints a table; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 

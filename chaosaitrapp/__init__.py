@@ -13,11 +13,7 @@ __all__ = ["__version__", "discover"]
 
 def discover(discover_system: bool = True) -> dict:
     """Describe this extension's activities for ``chaos discover chaosaitrapp``."""
-    from chaoslib.discovery.discover import (
-        discover_actions,
-        discover_probes,
-        initialize_discovery_result,
-    )
+    from chaoslib.discovery.discover import initialize_discovery_result
 
     result = initialize_discovery_result("chaosaitrapp", __version__, "aitrapp")
     result["activities"].extend(load_exported_activities())

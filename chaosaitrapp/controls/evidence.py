@@ -25,7 +25,7 @@ import logging
 import re
 import traceback
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 

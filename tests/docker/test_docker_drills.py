@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from drills.checks import assert_lab_whole
-from drills.kit import ROOT, Lab, drill_env, run_drill, run_script
+from drills.kit import ROOT, Lab, drill_env, run_drill
 
 from chaosaitrapp.lab.runtime.preflight import port_free
 from chaosaitrapp.lab.state import load_state

@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 from typing import List
 
-import pytest
 
 from chaosaitrapp.safety.ledger import Ledger
 from chaosaitrapp.safety.watchdog import process_start_time, run_alive, spawn_watchdog, wait_watchdog, watch
