@@ -95,7 +95,8 @@ def _why(verdict: str, checks: Sequence[CheckResult], reasons: Sequence[str]) ->
     failing = not_passed(checks)
     items = [f"<li>{badge(c.status)} <b>{esc(c.name)}</b>: {esc(c.reason)}</li>" for c in failing]
     names = {c.name for c in failing}
-    others = [r for r in reasons if not any(r.startswith(n) for n in names)]
+    # the verdict's own wording of a failing check ("check NAME failed: ...") is already listed above
+    others = [r for r in reasons if not any(r.startswith(n) or r.startswith(f"check {n} ") for n in names)]
     items += [f"<li>{esc(r)}</li>" for r in others]
     if not items:
         items = ["<li>no reason was recorded</li>"]
