@@ -111,3 +111,53 @@ def require(result: WaitResult, expected: str) -> WaitResult:
         what=result.what,
         waited_s=result.waited_s,
     )
+
+
+def wait_stable(
+    observe: Callable[[], Any],
+    accept: Callable[[Any], bool],
+    *,
+    hold: float,
+    timeout: float,
+    interval: float = 0.1,
+    what: str = "condition",
+    clock: Callable[[], float] = time.monotonic,
+    wall: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WaitResult:
+    """Like :func:`wait_until`, but the condition must hold on every poll for ``hold`` seconds in a
+    row; a poll where it does not (or that fails) starts the stretch again. ``held_at_wall`` is when
+    the stable stretch began. ``hold`` 0 is :func:`wait_until`."""
+    hold = check_duration("hold", hold)
+    if hold == 0:
+        return wait_until(observe, accept, timeout=timeout, interval=interval, what=what, clock=clock,
+                          wall=wall, sleep=sleep)
+    began = clock()
+    stretch: Optional[Tuple[float, float]] = None  # (monotonic, wall) when the current stretch began
+    polls = 0
+
+    def held_long_enough(value: Any) -> bool:
+        nonlocal stretch
+        if not accept(value):
+            stretch = None
+            return False
+        now = clock()
+        if stretch is None:
+            stretch = (now, wall())
+        return now - stretch[0] >= hold
+
+    def counted() -> Any:
+        nonlocal polls, stretch
+        polls += 1
+        try:
+            return observe()
+        except Exception:
+            stretch = None
+            raise
+
+    result = wait_until(counted, held_long_enough, timeout=timeout + hold, interval=interval,
+                        what=f"{what} for {hold:g}s in a row", clock=clock, wall=wall, sleep=sleep)
+    if result.held and stretch is not None:
+        result.held_at_wall = stretch[1]
+    result.waited_s = clock() - began
+    return result

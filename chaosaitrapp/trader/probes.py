@@ -14,7 +14,7 @@ from chaosaitrapp.config import settings_from
 from chaosaitrapp.errors import ApiError
 from chaosaitrapp.trader.client import TraderClient
 from chaosaitrapp.trader.readiness import interpret_ready
-from chaosaitrapp.waiting import require, wait_until
+from chaosaitrapp.waiting import require, wait_stable, wait_until
 
 __all__ = [
     "readiness",
@@ -90,13 +90,47 @@ def trading_mode(configuration: Configuration = None, secrets: Secrets = None) -
     return str(health(configuration, secrets).get("mode", "")).upper()
 
 
-def wait_ready(timeout: float = 0, interval: float = 0.1,
+def wait_ready(timeout: float = 0, interval: float = 0.1, stable_for: float = 0,
                configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
     """Wait until ``/ready`` answers 200 (the seed's ``wait_ready()``), up to ``timeout`` seconds
-    (0: ``WAIT_READY_TIMEOUT``, default 90). Returns when it held and the readiness seen."""
-    result = wait_until(lambda: readiness(configuration, secrets), lambda r: r["ready"],
-                        timeout=_timeout(timeout, configuration), interval=interval, what="/ready to answer 200")
-    return require(result, "HTTP 200 with status 'ready'").as_dict()
+    (0: ``WAIT_READY_TIMEOUT``, default 90). Returns when it held and the readiness seen.
+
+    ``stable_for`` > 0: 200 must hold on every poll for that many seconds in a row (a drop restarts
+    the count): confirms a rollback against a service that has not yet noticed the fault it is
+    recovering from. ``stable_for`` < 0 (auto): when the rollbacks of this drill really restored a
+    dependency (the method did not get to), long enough for the target to have noticed the fault
+    (three lock refresh periods, at most 12 s; see :func:`settle_time`); otherwise 0.
+    """
+    hold = (settle_time() if rollback_restored_something() else 0.0) if float(stable_for) < 0 else float(stable_for)
+    result = wait_stable(lambda: readiness(configuration, secrets), lambda r: r["ready"], hold=hold,
+                         timeout=_timeout(timeout, configuration), interval=interval, what="/ready to answer 200")
+    out = require(result, "HTTP 200 with status 'ready'").as_dict()
+    out["stable_for"] = hold
+    return out
+
+
+def rollback_restored_something() -> bool:
+    """True when a dependency was restored during this drill's rollbacks (the run was interrupted or
+    its method failed before restoring), or when no evidence control records the drill (unknown)."""
+    from chaosaitrapp.evidence.recorder import current_run
+
+    run = current_run()
+    if run is None:
+        return True
+    phases = [i for i, e in enumerate(run.events) if e["event"] == "phase" and e["detail"] == "rollbacks"]
+    if not phases:
+        return False
+    return any(e["event"] == "restored" for e in run.events[phases[-1]:])
+
+
+def settle_time() -> float:
+    """How long a recovered target must stay ready to be trusted: three of its lock refresh
+    periods (the lab's when one is up, else AITRAPP's 10 s), at most 12 s."""
+    from chaosaitrapp.lab.state import load_state
+
+    state = load_state()
+    refresh = float(state.timings.get("refresh", 10.0)) if state is not None else 10.0
+    return min(12.0, 3 * refresh)
 
 
 def wait_not_ready(timeout: float = 0, interval: float = 0.1,

@@ -58,3 +58,29 @@ def test_transient_errors_are_observations_fatal_ones_are_raised():
 def test_bad_durations_are_config_errors(timeout):
     with pytest.raises(ConfigError, match="timeout"):
         wait_until(lambda: 1, bool, timeout=timeout)
+
+
+def test_wait_stable_needs_the_condition_for_the_whole_hold():
+    from chaosaitrapp.waiting import wait_stable
+
+    clock = FakeClock()
+    # ready, a drop (the service noticing the fault late), then ready for good
+    values = iter([True, True, False, True, True, True, True, True, True])
+    result = wait_stable(lambda: next(values), bool, hold=1.0, timeout=10, interval=0.5,
+                         clock=clock, wall=lambda: 1000 + clock.now, sleep=clock.sleep)
+    assert result.held and result.polls == 6
+    assert result.held_at_wall == pytest.approx(1000 + 101.5), "the stable stretch began after the drop"
+
+
+def test_wait_stable_times_out_when_it_keeps_flapping():
+    from chaosaitrapp.waiting import wait_stable
+
+    clock = FakeClock()
+    flip = {"v": False}
+
+    def observe():
+        flip["v"] = not flip["v"]
+        return flip["v"]
+
+    result = wait_stable(observe, bool, hold=1.0, timeout=3, interval=0.5, clock=clock, sleep=clock.sleep)
+    assert not result.held
