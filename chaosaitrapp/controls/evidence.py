@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import re
 import traceback
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any, Dict, List
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
 from chaosaitrapp.config import api_key, known_secrets, settings_from
+from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence import recorder
 from chaosaitrapp.evidence.recorder import Run, record_event, record_failure
 from chaosaitrapp.paths import reports_dir
@@ -89,10 +91,6 @@ def timings_for_target(arguments: Dict[str, Any]) -> Dict[str, float]:
 def limit_overrides_from_env() -> Dict[str, Any]:
     """Checker limits from ``$AITRAPP_CHECK_LIMITS`` (a JSON object such as ``{"detect_s": 15}``);
     ConfigError naming the variable when it is not one."""
-    import os
-
-    from chaosaitrapp.errors import ConfigError
-
     raw = os.environ.get("AITRAPP_CHECK_LIMITS")
     if not raw:
         return {}
