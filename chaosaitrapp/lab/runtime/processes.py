@@ -48,12 +48,14 @@ def cmdline(pid: int) -> List[str]:
 def pid_matches(pid: int, spec: ServiceSpec) -> bool:
     """True when ``pid`` runs ``spec``'s program (guards against a recycled pid).
 
-    Exact argv, or the program name (Redis rewrites its title to ``redis-server 127.0.0.1:PORT``;
-    ``setpriv`` execs Postgres, so its argv is the part after ``--``).
+    Exact argv, the launcher about to exec it, or the program name (Redis rewrites its title to
+    ``redis-server 127.0.0.1:PORT``; ``setpriv`` execs Postgres, so its argv is the part after ``--``).
     """
     actual = cmdline(pid)
     if not actual or not spec.argv:
         return False
+    if actual == list(spec.argv) or _launching(actual, spec.argv):
+        return True  # the exact command, or caught between its launcher's `echo $$` and `exec`
     expected = list(spec.argv)
     if "--" in expected and os.path.basename(expected[0]) == "setpriv":
         expected = expected[expected.index("--") + 1:]
@@ -62,6 +64,13 @@ def pid_matches(pid: int, spec: ServiceSpec) -> bool:
     program = os.path.basename(expected[0])
     first = os.path.basename(actual[0].split()[0])
     return program not in ("python", "python3", "sh") and not program.startswith("python") and first == program
+
+
+def _launching(actual: List[str], argv: List[str]) -> bool:
+    """True for the detached launcher (``sh -c 'echo $$ > PIDFILE; exec "$@"' PIDFILE ARGV...``)
+    that has written the pid but not yet exec'd ``argv``: the same pid becomes the service."""
+    return (os.path.basename(actual[0]) in ("sh", "dash", "bash") and len(actual) > len(argv)
+            and actual[-len(argv):] == list(argv))
 
 
 def children(pid: int) -> List[int]:
