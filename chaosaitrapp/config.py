@@ -121,10 +121,10 @@ def settings_from(configuration: Optional[Mapping[str, Any]] = None) -> Settings
 
 def secret(name: str, env: str, secrets: Optional[Mapping[str, Any]] = None) -> Optional[str]:
     """A secret from Chaos Toolkit ``secrets`` (any scope) or the environment, or None."""
-    if secrets:
-        for scope in secrets.values() if all(isinstance(v, Mapping) for v in secrets.values()) else [secrets]:
-            if scope.get(name):
-                return str(scope[name])
+    scopes = [s for s in (secrets or {}).values() if isinstance(s, Mapping)] or [secrets or {}]
+    for scope in scopes:
+        if scope.get(name):
+            return str(scope[name])
     value = os.environ.get(env)
     return value or None
 

@@ -33,16 +33,11 @@ def measure_detect(timeline: Timeline, limits: Limits, field: str) -> Measure:
                          limits.detect_s, limits.max_sample_gap_s)
 
 
-def _result(name: str, measure: Measure, limit: float) -> CheckResult:
-    return CheckResult(name, measure.status, measure.reason,
-                       None if measure.value is None else round(measure.value, 3), limit)
-
-
 def time_to_detect_ready(timeline: Timeline, limits: Limits) -> CheckResult:
     """Seconds from the first fault event to the first sample with ``ready`` false, <= ``detect_s``."""
-    return _result("time_to_detect_ready", measure_detect(timeline, limits, "ready"), limits.detect_s)
+    return measure_detect(timeline, limits, "ready").result("time_to_detect_ready", limits.detect_s)
 
 
 def time_to_detect_pause(timeline: Timeline, limits: Limits) -> CheckResult:
     """Seconds from the first fault event to the first sample with ``paused`` true, <= ``detect_s``."""
-    return _result("time_to_detect_pause", measure_detect(timeline, limits, "paused"), limits.detect_s)
+    return measure_detect(timeline, limits, "paused").result("time_to_detect_pause", limits.detect_s)

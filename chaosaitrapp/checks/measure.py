@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
+from chaosaitrapp.checks.results import CheckResult
+
 Series = Sequence[Tuple[float, Any]]
 Predicate = Callable[[Any], bool]
 
@@ -41,6 +43,11 @@ class Measure:
     instant: Optional[float]
     value: Optional[float]
     reason: str
+
+    def result(self, name: str, limit: float) -> CheckResult:
+        """This timing as checker ``name``'s result against ``limit`` (value rounded to ms)."""
+        return CheckResult(name, self.status, self.reason,
+                           None if self.value is None else round(self.value, 3), limit)
 
 
 def secs(value: float) -> str:

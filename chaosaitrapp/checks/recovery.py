@@ -44,19 +44,14 @@ def measure_recover(timeline: Timeline, limits: Limits, field: str) -> Measure:
                           limits.recover_s, limits.max_sample_gap_s, timeline.end_t)
 
 
-def _result(name: str, measure: Measure, limit: float) -> CheckResult:
-    return CheckResult(name, measure.status, measure.reason,
-                       None if measure.value is None else round(measure.value, 3), limit)
-
-
 def time_to_recover_ready(timeline: Timeline, limits: Limits) -> CheckResult:
     """Seconds from the restore to ``ready`` true for good (module docstring), <= ``recover_s``."""
-    return _result("time_to_recover_ready", measure_recover(timeline, limits, "ready"), limits.recover_s)
+    return measure_recover(timeline, limits, "ready").result("time_to_recover_ready", limits.recover_s)
 
 
 def time_to_recover_resume(timeline: Timeline, limits: Limits) -> CheckResult:
     """Seconds from the restore to ``paused`` false for good, <= ``recover_s``."""
-    return _result("time_to_recover_resume", measure_recover(timeline, limits, "paused"), limits.recover_s)
+    return measure_recover(timeline, limits, "paused").result("time_to_recover_resume", limits.recover_s)
 
 
 def total_unavailability(timeline: Timeline, limits: Limits) -> CheckResult:

@@ -127,3 +127,14 @@ def test_probes_over_http_give_only_clear_activity_failures_on_garbage():
                     assert str(exc).strip()
 
         check()
+
+
+def test_secrets_come_from_chaos_toolkit_scopes_or_the_environment(monkeypatch):
+    from chaosaitrapp.config import api_key, database_url
+
+    monkeypatch.setenv("API_KEY", "from-env")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert api_key({"aitrapp": {"api_key": "from-scope"}}) == "from-scope"
+    assert api_key({"api_key": "flat"}) == "flat"
+    assert api_key({"other": {"token": "x"}}) == "from-env" and api_key(None) == "from-env"
+    assert database_url({"aitrapp": {"api_key": "k"}}) is None
