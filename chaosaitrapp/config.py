@@ -150,9 +150,3 @@ def known_secrets(secrets: Optional[Mapping[str, Any]] = None) -> List[str]:
             values.append(password)
     return sorted({v for v in values if v and len(v) >= 3}, key=len, reverse=True)
 
-
-def as_public_dict(settings: Settings) -> Dict[str, Any]:
-    """Settings as a dict for evidence (holds no secret by construction)."""
-    from dataclasses import asdict
-
-    return asdict(settings)
