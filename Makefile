@@ -46,6 +46,10 @@ docker-images: docker-engine
 test: install docker-images
 	$(BIN)/python -m pytest
 
+# The fast tier for the development loop: unit and in-process tests (no lab, no drill, no Docker).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not lab and not drill and not docker and not torture"
+
 docs: venv
 	$(BIN)/aitrapp-chaos docs --out docs/activities.md
 

@@ -1,44 +1,124 @@
-"""One typed settings object built from a Chaos Toolkit ``configuration`` (then the
-environment, then the seed's defaults).
+"""The experiment's settings: one table (:data:`SETTINGS`), one typed object (:class:`Settings`).
 
-| key (configuration) | environment | default |
-|---|---|---|
-| ``api`` | ``API`` | ``http://localhost:8000`` |
-| ``heartbeat_max`` | ``HEARTBEAT_MAX`` | 5 |
-| ``wait_ready_timeout`` | ``WAIT_READY_TIMEOUT`` | 90 |
-| ``redis_container`` | ``REDIS_CONTAINER`` | ``redis`` |
-| ``postgres_container`` | ``POSTGRES_CONTAINER`` | ``postgres`` |
-| ``redis_target`` | ``REDIS_TARGET`` | ``auto`` |
-| ``postgres_target`` | ``POSTGRES_TARGET`` | ``auto`` |
-| ``http_timeout`` | ``AITRAPP_HTTP_TIMEOUT`` | 2.0 |
-| ``prometheus_url`` | ``PROMETHEUS_URL`` | unset: scrape ``/metrics`` |
-| ``allowed_hosts`` | ``AITRAPP_ALLOWED_HOSTS`` (comma list) | loopback only |
-| ``allow_live`` | ``AITRAPP_ALLOW_LIVE`` | false |
-| ``pause_on_fail`` | ``PAUSE_ON_FAIL`` | false |
-| ``fault_lease`` | ``AITRAPP_FAULT_LEASE`` | ``wait_ready_timeout`` + 60 s |
+Every setting has a lower-case configuration key, an environment variable and the seed's default.
+A value is taken from the experiment's ``configuration`` (under its key *or* its environment
+variable's name, which is accepted as an alias: ``{"API": "http://..."}`` means ``api``), else from
+the environment, else the default. Empty strings count as unset, so an experiment can declare
+``{"type": "env", "key": "REDIS_CONTAINER", "default": ""}`` and still tell "set by the user"
+from "the seed's default" (:attr:`Settings.explicit`): an explicitly named container wins over a
+lab found on the machine.
 
-Secrets are never configuration: the API key is read from ``$API_KEY`` (or a Chaos Toolkit
-secret ``api_key``) and the database URL from ``$DATABASE_URL`` (or secret ``database_url``)
-at the moment they are used, so they never enter a journal.
+:func:`configuration_problems` is the pre-flight's view of an experiment's configuration: a key
+that looks meant for this extension but is not one of its settings (``heartbeat_mx``) is refused
+with a "did you mean"; a key that is neither ours nor referenced by any activity is reported.
+
+Secrets are never configuration: the API key is read from ``$API_KEY`` (or a Chaos Toolkit secret
+``api_key``) and the database URL from ``$DATABASE_URL`` (or secret ``database_url``) at the
+moment they are used, so they never enter a journal.
 """
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from dataclasses import dataclass, field
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
+from chaosaitrapp import aitrapp
 from chaosaitrapp.errors import ConfigError
 
 LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "::1"]
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def _pick(configuration: Optional[Mapping[str, Any]], key: str, env: str, default: Any) -> Any:
-    if configuration and configuration.get(key) not in (None, ""):
-        return configuration[key]
-    value = os.environ.get(env)
-    return default if value in (None, "") else value
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table: configuration ``key``, environment variable ``env``, the seed's
+    ``default`` (None: unset), and what it means (``doc``, the README's wording)."""
+
+    key: str
+    env: str
+    default: Any
+    doc: str
+
+
+#: Every setting an experiment may give; the README's configuration table is generated from it.
+SETTINGS: Tuple[Setting, ...] = (
+    Setting("api", "API", "http://localhost:8000", "the AITRAPP API"),
+    Setting("heartbeat_max", "HEARTBEAT_MAX", aitrapp.HEARTBEAT_MAX_S,
+            "heartbeat ages must stay below this (seconds)"),
+    Setting("wait_ready_timeout", "WAIT_READY_TIMEOUT", aitrapp.WAIT_READY_TIMEOUT_S,
+            "deadline for recovery waits: `/ready` 200, leader 1, resumed (seconds)"),
+    Setting("detect_timeout", "DETECT_TIMEOUT", aitrapp.DETECT_TIMEOUT_S,
+            "deadline for detection waits: leader 0, `/ready` 503, paused (seconds)"),
+    Setting("redis_container", "REDIS_CONTAINER", "redis",
+            "container name *or* compose service of Redis; when set, `auto` targets it even with a lab up"),
+    Setting("postgres_container", "POSTGRES_CONTAINER", "postgres", "the same for Postgres"),
+    Setting("redis_target", "REDIS_TARGET", "auto",
+            "`auto`, `lab:redis`, `docker:NAME[@PROJECT]`, `process:PIDFILE`"),
+    Setting("postgres_target", "POSTGRES_TARGET", "auto", "the same for Postgres"),
+    Setting("rollback_settle", "ROLLBACK_SETTLE", -1,
+            "after a rollback that restored a dependency, `/ready` must stay 200 this long in a row; "
+            "-1 (auto): three lock refresh periods, at most 12 s"),
+    Setting("outage_seconds", "OUTAGE_SECONDS", 3, "how long the Postgres drill holds its outage"),
+    Setting("burst_count", "BURST_COUNT", 40, "the rate-limit drill's burst size"),
+    Setting("burst_rate", "BURST_RATE", 100, "the rate-limit drill's burst rate (orders/s)"),
+    Setting("queue_drain_timeout", "QUEUE_DRAIN_TIMEOUT", aitrapp.QUEUE_DRAIN_S,
+            "the throttle queue must drain within this (seconds)"),
+    Setting("order_injector", "ORDER_INJECTOR", None,
+            "a command run once per order instead of `POST /orders` (the real service has no injection endpoint)"),
+    Setting("pause_on_fail", "PAUSE_ON_FAIL", False,
+            "`1`: when the drill fails, `make abort` runs (pause, flatten, PAPER)"),
+    Setting("http_timeout", "AITRAPP_HTTP_TIMEOUT", 2.0, "timeout of every call to the API (seconds)"),
+    Setting("prometheus_url", "PROMETHEUS_URL", None, "enables the `prometheus_query` probe"),
+    Setting("allowed_hosts", "AITRAPP_ALLOWED_HOSTS", None, "comma list of API hosts drills may touch (loopback)"),
+    Setting("allow_live", "AITRAPP_ALLOW_LIVE", False,
+            "`1` lets order bursts and mode changes run against a LIVE target (logged)"),
+    Setting("fault_lease", "AITRAPP_FAULT_LEASE", None,
+            "longest a fault may stay before the watchdog undoes it (default `WAIT_READY_TIMEOUT` + 60 s)"),
+)
+_BY_KEY: Dict[str, Setting] = {s.key: s for s in SETTINGS}
+_ALIASES: Dict[str, str] = {s.env.lower(): s.key for s in SETTINGS}
+#: Configuration keys of other projects that are known not to be ours (never "did you mean").
+_PREFIX_OURS = ("aitrapp_", "chaosaitrapp_")
+
+
+def canonical_key(key: str) -> Optional[str]:
+    """The setting ``key`` names, by its configuration key or its environment variable, in any case;
+    None when it is not one of ours."""
+    lowered = str(key).lower()
+    if lowered in _BY_KEY:
+        return lowered
+    return _ALIASES.get(lowered)
+
+
+def normalize(configuration: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """``configuration`` with every key of ours under its canonical (lower-case) name; other keys kept
+    as they are. ConfigError when two spellings of one setting carry different values."""
+    out: Dict[str, Any] = {}
+    spelled: Dict[str, str] = {}
+    for key, value in (configuration or {}).items():
+        name = canonical_key(key) or key
+        if name in out and spelled[name] != key and out[name] != value and value not in (None, "") \
+                and out[name] not in (None, ""):
+            raise ConfigError(f"configuration gives {name} twice, as {spelled[name]!r} ({out[name]!r}) and "
+                              f"{key!r} ({value!r})", key=name)
+        if name not in out or out[name] in (None, ""):
+            out[name], spelled[name] = value, key
+    return out
+
+
+def _pick(configuration: Mapping[str, Any], key: str) -> Tuple[Any, bool]:
+    """``(value, explicit)``: from the (normalised) configuration, else the environment, else the default."""
+    setting = _BY_KEY[key]
+    value = configuration.get(key)
+    if value not in (None, ""):
+        return value, True
+    env = os.environ.get(setting.env)
+    if env not in (None, ""):
+        return env, True
+    return setting.default, False
 
 
 def _number(name: str, value: Any, *, positive: bool = True) -> float:
@@ -59,21 +139,28 @@ def _flag(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything an activity needs to reach and judge the target (no secrets)."""
+    """Everything an activity needs to reach and judge the target (no secrets).
+
+    ``explicit`` names the settings the user set (configuration or environment) rather than left at
+    the seed's default; target resolution lets an explicit container win over a lab.
+    """
 
     api: str = "http://localhost:8000"
-    heartbeat_max: float = 5.0
-    wait_ready_timeout: float = 90.0
+    heartbeat_max: float = aitrapp.HEARTBEAT_MAX_S
+    wait_ready_timeout: float = aitrapp.WAIT_READY_TIMEOUT_S
+    detect_timeout: float = aitrapp.DETECT_TIMEOUT_S
     redis_container: str = "redis"
     postgres_container: str = "postgres"
     redis_target: str = "auto"
     postgres_target: str = "auto"
+    rollback_settle: float = -1.0
     http_timeout: float = 2.0
     prometheus_url: Optional[str] = None
     allowed_hosts: List[str] = field(default_factory=lambda: list(LOOPBACK_HOSTS))
     allow_live: bool = False
     pause_on_fail: bool = False
-    fault_lease: float = 150.0
+    fault_lease: float = aitrapp.WAIT_READY_TIMEOUT_S + 60.0
+    explicit: FrozenSet[str] = frozenset()
 
     @property
     def api_host(self) -> str:
@@ -86,37 +173,136 @@ def settings_from(configuration: Optional[Mapping[str, Any]] = None) -> Settings
 
     Raises :class:`ConfigError` naming the key for a malformed value.
     """
-    api = str(_pick(configuration, "api", "API", "http://localhost:8000")).rstrip("/")
+    config = normalize(configuration)
+    values: Dict[str, Any] = {}
+    explicit = set()
+    for setting in SETTINGS:
+        values[setting.key], was_set = _pick(config, setting.key)
+        if was_set:
+            explicit.add(setting.key)
+    api = str(values["api"]).rstrip("/")
     parts = urlsplit(api)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"api must be an http(s) URL like http://localhost:8000, got {api!r}", key="api")
     if parts.username or parts.password:
         raise ConfigError("api must not carry credentials; pass the key as API_KEY", key="api")
-    hosts = _pick(configuration, "allowed_hosts", "AITRAPP_ALLOWED_HOSTS", None)
+    hosts = values["allowed_hosts"]
     if hosts is None:
         allowed = list(LOOPBACK_HOSTS)
     elif isinstance(hosts, str):
         allowed = [h.strip() for h in hosts.split(",") if h.strip()]
     else:
         allowed = [str(h) for h in hosts]
-    wait_ready = _number("wait_ready_timeout", _pick(configuration, "wait_ready_timeout", "WAIT_READY_TIMEOUT", 90))
-    lease = _pick(configuration, "fault_lease", "AITRAPP_FAULT_LEASE", None)
-    prometheus = _pick(configuration, "prometheus_url", "PROMETHEUS_URL", None)
+    wait_ready = _number("wait_ready_timeout", values["wait_ready_timeout"])
+    lease = values["fault_lease"]
+    prometheus = values["prometheus_url"]
+    settle = values["rollback_settle"]
+    try:
+        settle_s = float(settle)
+    except (TypeError, ValueError):
+        raise ConfigError(f"rollback_settle must be a number of seconds or -1 (auto), got {settle!r}",
+                          key="rollback_settle")
     return Settings(
         api=api,
-        heartbeat_max=_number("heartbeat_max", _pick(configuration, "heartbeat_max", "HEARTBEAT_MAX", 5)),
+        heartbeat_max=_number("heartbeat_max", values["heartbeat_max"]),
         wait_ready_timeout=wait_ready,
-        redis_container=str(_pick(configuration, "redis_container", "REDIS_CONTAINER", "redis")),
-        postgres_container=str(_pick(configuration, "postgres_container", "POSTGRES_CONTAINER", "postgres")),
-        redis_target=str(_pick(configuration, "redis_target", "REDIS_TARGET", "auto")),
-        postgres_target=str(_pick(configuration, "postgres_target", "POSTGRES_TARGET", "auto")),
-        http_timeout=_number("http_timeout", _pick(configuration, "http_timeout", "AITRAPP_HTTP_TIMEOUT", 2.0)),
+        detect_timeout=_number("detect_timeout", values["detect_timeout"]),
+        redis_container=str(values["redis_container"]),
+        postgres_container=str(values["postgres_container"]),
+        redis_target=str(values["redis_target"]),
+        postgres_target=str(values["postgres_target"]),
+        rollback_settle=settle_s,
+        http_timeout=_number("http_timeout", values["http_timeout"]),
         prometheus_url=str(prometheus).rstrip("/") if prometheus else None,
         allowed_hosts=allowed,
-        allow_live=_flag(_pick(configuration, "allow_live", "AITRAPP_ALLOW_LIVE", False)),
-        pause_on_fail=_flag(_pick(configuration, "pause_on_fail", "PAUSE_ON_FAIL", False)),
+        allow_live=_flag(values["allow_live"]),
+        pause_on_fail=_flag(values["pause_on_fail"]),
         fault_lease=_number("fault_lease", lease) if lease is not None else wait_ready + 60.0,
+        explicit=frozenset(explicit),
     )
+
+
+def deadline(timeout: Any, configuration: Optional[Mapping[str, Any]], kind: str) -> float:
+    """A wait's deadline in seconds: ``timeout`` when it is positive, else (0, the default of every
+    ``wait_*``) the configured deadline of the wait's ``kind``: ``detect`` -> ``detect_timeout``
+    (``DETECT_TIMEOUT``, 30 s), ``recover`` -> ``wait_ready_timeout`` (``WAIT_READY_TIMEOUT``, 90 s).
+    ConfigError for a negative or non-numeric timeout."""
+    try:
+        value = float(timeout)
+    except (TypeError, ValueError):
+        raise ConfigError(f"timeout must be a number of seconds (0: the default deadline), got {timeout!r}",
+                          key="timeout")
+    if value != value or value < 0:
+        raise ConfigError(f"timeout must be a non-negative number of seconds, got {timeout!r}", key="timeout")
+    if value > 0:
+        return value
+    settings = settings_from(configuration)
+    if kind == "detect":
+        return settings.detect_timeout
+    if kind == "recover":
+        return settings.wait_ready_timeout
+    raise ValueError(f"unknown deadline kind {kind!r}")
+
+
+_REFERENCE = re.compile(r"\$\{([^}]+)\}")
+
+
+def references(value: Any) -> List[str]:
+    """Every ``${name}`` referenced anywhere in ``value`` (an experiment or part of one), in order."""
+    found: List[str] = []
+    if isinstance(value, str):
+        found.extend(_REFERENCE.findall(value))
+    elif isinstance(value, dict):
+        for item in value.values():
+            found.extend(references(item))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found.extend(references(item))
+    return found
+
+
+def _close_match(key: str, candidates: Iterable[str]) -> Optional[str]:
+    matches = difflib.get_close_matches(key.lower(), [c.lower() for c in candidates], n=1, cutoff=0.8)
+    return matches[0] if matches else None
+
+
+def configuration_problems(experiment: Mapping[str, Any],
+                           configuration: Optional[Mapping[str, Any]] = None) -> Tuple[List[str], List[str]]:
+    """``(problems, notes)`` about an experiment's configuration, for the pre-flight.
+
+    Problems (the drill is refused): a key that reads like one of ours but is not (a typo:
+    "did you mean"), a key with our ``aitrapp_`` prefix that no setting has, a ``${name}`` that no
+    configuration key or secret defines. Notes (reported, not refused): keys that are neither ours
+    nor referenced by any activity (another extension's, or unused).
+    """
+    declared = dict(experiment.get("configuration") or {})
+    if configuration:
+        declared.update({k: v for k, v in configuration.items() if k not in declared})
+    secrets = experiment.get("secrets") or {}
+    secret_names = {name for scope in secrets.values() if isinstance(scope, Mapping) for name in scope}
+    referenced = set(references({k: v for k, v in experiment.items() if k != "configuration"}))
+    ours = set(_BY_KEY) | {s.env for s in SETTINGS}
+    problems: List[str] = []
+    notes: List[str] = []
+    for key in declared:
+        if canonical_key(key) or key in referenced:
+            continue
+        guess = _close_match(key, list(ours) + sorted(referenced))
+        if guess:
+            proper = canonical_key(guess) or guess
+            problems.append(f"unknown configuration key {key!r}: did you mean {proper!r}?")
+        elif key.lower().startswith(_PREFIX_OURS):
+            problems.append(f"unknown configuration key {key!r}: chaosaitrapp has no such setting "
+                            f"(settings: {', '.join(sorted(_BY_KEY))})")
+        else:
+            notes.append(f"configuration key {key!r} is not a chaosaitrapp setting and no activity references it")
+    for name in sorted(set(references(experiment)) - set(declared) - secret_names):
+        if canonical_key(name) and canonical_key(name) in declared:
+            continue
+        guess = _close_match(name, list(declared) + sorted(secret_names))
+        hint = f" (did you mean ${{{guess}}}?)" if guess else ""
+        problems.append(f"${{{name}}} is referenced but no configuration key or secret defines it{hint}")
+    return problems, notes
 
 
 def secret(name: str, env: str, secrets: Optional[Mapping[str, Any]] = None) -> Optional[str]:
@@ -139,14 +325,25 @@ def database_url(secrets: Optional[Mapping[str, Any]] = None) -> Optional[str]:
     return secret("database_url", "DATABASE_URL", secrets)
 
 
-def known_secrets(secrets: Optional[Mapping[str, Any]] = None) -> List[str]:
-    """Every secret value in play (API key, DB password and URL, broker token), for scrubbing."""
-    values = [api_key(secrets), database_url(secrets), os.environ.get("BROKER_TOKEN"),
-              os.environ.get("KITE_ACCESS_TOKEN"), os.environ.get("API_SECRET_KEY")]
-    url = database_url(secrets)
-    if url:
-        password = urlsplit(url).password
-        if password:
-            values.append(password)
-    return sorted({v for v in values if v and len(v) >= 3}, key=len, reverse=True)
+#: Environment variables whose values are secrets wherever they appear.
+SECRET_ENV = ("API_KEY", "API_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BROKER_TOKEN", "BROKER_API_SECRET",
+              "KITE_ACCESS_TOKEN", "KITE_API_SECRET", "PGPASSWORD", "AITRAPP_LAB_DB_PASSWORD",
+              "AITRAPP_LAB_KITE_API_SECRET")
 
+
+def known_secrets(secrets: Optional[Mapping[str, Any]] = None) -> List[str]:
+    """Every secret value in play (API key, database and Redis passwords and URLs, broker secret and
+    token, Chaos Toolkit secrets of any scope), longest first, for the scrubber."""
+    values = [api_key(secrets), database_url(secrets)] + [os.environ.get(name) for name in SECRET_ENV]
+    for scope in (secrets or {}).values():
+        if isinstance(scope, Mapping):
+            values.extend(str(v) for v in scope.values() if isinstance(v, (str, int)) and not isinstance(v, bool))
+    for value in list(values):
+        if value and "://" in value:
+            try:
+                password = urlsplit(value).password
+            except ValueError:
+                password = None
+            if password:
+                values.append(password)
+    return sorted({v for v in values if v and len(v) >= 3}, key=len, reverse=True)

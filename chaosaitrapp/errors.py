@@ -12,12 +12,19 @@ records them as failed activities with their message::
 
 Every error carries what was seen against what was expected in its message, and the
 context as attributes; none ever carries a secret.
+
+The lab's own services (trader, broker) import parts of this package but run without Chaos
+Toolkit installed: then the tree hangs from ``Exception`` instead of ``ActivityFailed``.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from chaoslib.exceptions import ActivityFailed
+try:
+    from chaoslib.exceptions import ActivityFailed
+except ImportError:  # the lab's services run without Chaos Toolkit
+    class ActivityFailed(Exception):  # type: ignore[no-redef]
+        """Stand-in for ``chaoslib.exceptions.ActivityFailed`` when Chaos Toolkit is absent."""
 
 
 class ChaosAitrappError(ActivityFailed):

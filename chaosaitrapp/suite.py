@@ -1,9 +1,15 @@
-"""Run drills as ``chaos run`` subprocesses and gather a suite's outputs for CI.
+"""The one suite runner: drills run as ``chaos run`` subprocesses, or journals already recorded,
+turned into *runs* and written out for CI (JUnit XML, a JSON summary, one HTML index).
 
-Each drill is a real Chaos Toolkit run of ``experiments/<drill>.json``; its verdict is read
-from the ``chaosaitrapp`` journal extension written by the evidence control (and is FAIL when
-the journal has none). The suite writes a JUnit XML file (one test case per drill), a JSON
-summary and one HTML page linking every drill's report, and prints progress as it goes.
+A run is ``{"drill", "verdict", "reasons", "duration", "report", "journal", "log", "exit_code"}``.
+Its verdict is the one the evidence control recorded in the journal
+(:func:`chaosaitrapp.verdict.recorded`); a journal without it is FAIL, and a PASS whose ``chaos
+run`` exited non-zero is FAIL too. Every drill of a suite is run even when an earlier one failed;
+the suite fails if any did (a DRY run is not a failure).
+
+Drills are named by file (``path/to/my_drill.json``) or by name: ``leader_lock`` is looked up in
+the experiments folder given (default ``./experiments`` when it has it, else the experiments this
+package ships), so the bundled drills run from any directory after ``pip install``.
 """
 from __future__ import annotations
 
@@ -14,12 +20,41 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from chaosaitrapp.evidence.recorder import stamp
 from chaosaitrapp.paths import reports_dir
+from chaosaitrapp.verdict import extension, recorded
 
-DRILLS = ("leader_lock", "postgres_blip", "rate_limit_spike")
+PACKAGED_EXPERIMENTS = Path(__file__).resolve().parent / "experiments"
+EXPERIMENT_SUFFIXES = (".json", ".yaml", ".yml")
+Echo = Callable[[str], None]
+
+
+def bundled_drills(folder: Optional[Path] = None) -> List[str]:
+    """The drill names of the experiments in ``folder`` (default: the ones this package ships), sorted."""
+    folder = folder or PACKAGED_EXPERIMENTS
+    return sorted(p.stem for p in folder.glob("*") if p.suffix in EXPERIMENT_SUFFIXES)
+
+
+def locate(drill_or_file: str, experiments: Optional[Path] = None) -> Path:
+    """The experiment file for ``drill_or_file``: a path to an experiment file as given, else
+    ``<experiments>/<name>.json`` (``experiments`` default: ``./experiments`` when it holds the
+    drill, else the packaged experiments). FileNotFoundError naming the known drills otherwise."""
+    given = Path(drill_or_file)
+    if given.suffix in EXPERIMENT_SUFFIXES or os.sep in drill_or_file:
+        if given.is_file():
+            return given
+        raise FileNotFoundError(f"no experiment file at {given}")
+    folders = [experiments] if experiments is not None else [Path("experiments"), PACKAGED_EXPERIMENTS]
+    for folder in folders:
+        for suffix in EXPERIMENT_SUFFIXES:
+            candidate = Path(folder) / f"{drill_or_file}{suffix}"
+            if candidate.is_file():
+                return candidate
+    known = sorted(set().union(*(bundled_drills(Path(f)) for f in folders if Path(f).is_dir())))
+    raise FileNotFoundError(f"unknown drill {drill_or_file!r}; known: {', '.join(known) or 'none'} "
+                            "(or give an experiment file)")
 
 
 def chaos_executable() -> str:
@@ -33,18 +68,67 @@ def chaos_executable() -> str:
     return found
 
 
-def run_drill(drill: str, experiments: Path, out_dir: Path, extra_args: Sequence[str] = (),
-              echo=print, started: Optional[float] = None) -> Dict[str, object]:
-    """Run one drill with ``chaos run``; return its run summary (verdict, reasons, paths, duration)."""
-    experiment = experiments / f"{drill}.json"
-    if not experiment.exists():
-        raise FileNotFoundError(f"no experiment for drill {drill!r}: {experiment} does not exist")
+def run_from_journal(journal_path: Union[str, Path], exit_code: Optional[int] = None,
+                     duration: Optional[float] = None, drill: Optional[str] = None) -> Dict[str, object]:
+    """The run dict of one recorded journal (see the module docstring); an unreadable or missing
+    journal is a FAIL run saying so."""
+    journal_path = Path(journal_path)
+    run: Dict[str, object] = {"drill": drill or journal_path.stem.replace(".journal", ""), "exit_code": exit_code,
+                              "duration": None if duration is None else round(duration, 3),
+                              "journal": str(journal_path), "verdict": "FAIL", "reasons": [], "report": None,
+                              "log": None}
+    try:
+        journal = json.loads(journal_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        how = f" (chaos run exited {exit_code})" if exit_code is not None else ""
+        run["reasons"] = [f"no journal{how}: {exc}"]
+        return run
+    verdict, checks, reasons = recorded(journal)
+    ext = extension(journal) or {}
+    evidence = ext.get("evidence") if isinstance(ext.get("evidence"), dict) else {}
+    run.update(verdict=verdict, reasons=reasons, checks=checks, report=evidence.get("report"),
+               log=evidence.get("log"), timeline=evidence.get("timeline"), evidence=evidence)
+    if drill is None and ext.get("drill"):
+        run["drill"] = ext["drill"]
+    if run["duration"] is None and isinstance(journal.get("duration"), (int, float)):
+        run["duration"] = round(float(journal["duration"]), 3)
+    if verdict != "FAIL" and exit_code not in (None, 0):
+        run["verdict"] = "FAIL"
+        run["reasons"] = [f"chaos run exited {exit_code} although the drill's verdict is {verdict}"]
+    return run
+
+
+def write_outputs(runs: Sequence[Dict[str, object]], out_dir: Path, tag: str, *, secrets: Sequence[str] = (),
+                  title: str = "chaosaitrapp drills") -> Dict[str, str]:
+    """Write ``<tag>.junit.xml``, ``<tag>.summary.json`` and ``<tag>.html`` (the index) for ``runs``
+    into ``out_dir``; returns their paths."""
+    from chaosaitrapp.report.junit import write_junit, write_summary_json
+    from chaosaitrapp.report.suite import render_suite_index
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return {"junit": str(write_junit(runs, out_dir / f"{tag}.junit.xml", secrets=secrets)),
+            "summary": str(write_summary_json(runs, out_dir / f"{tag}.summary.json", secrets=secrets)),
+            "index": str(render_suite_index(runs, out_dir / f"{tag}.html", secrets=secrets, title=title))}
+
+
+def suite_verdict(runs: Sequence[Dict[str, object]]) -> str:
+    """``FAIL`` when there is no run or any run failed, ``DRY`` when every run was dry, else ``PASS``."""
+    verdicts = [r.get("verdict") for r in runs]
+    if not verdicts or any(v not in ("PASS", "DRY") for v in verdicts):
+        return "FAIL"
+    return "DRY" if all(v == "DRY" for v in verdicts) else "PASS"
+
+
+def run_drill(experiment: Path, out_dir: Path, extra_args: Sequence[str] = (), echo: Echo = print,
+              started: Optional[float] = None) -> Dict[str, object]:
+    """Run one experiment with ``chaos run`` (output echoed, prefixed with the drill and the suite's
+    elapsed time); returns its run dict."""
+    drill = experiment.stem
     out_dir.mkdir(parents=True, exist_ok=True)
     journal_path = out_dir / f"{drill}_journal.json"
     journal_path.unlink(missing_ok=True)
-    log_path = out_dir / f"{drill}_chaostoolkit.log"
-    argv = [chaos_executable(), "--log-file", str(log_path), "run", "--journal-path", str(journal_path),
-            *extra_args, str(experiment)]
+    argv = [chaos_executable(), "--no-version-check", "--log-file", str(out_dir / f"{drill}_chaostoolkit.log"), "run",
+            "--journal-path", str(journal_path), *extra_args, str(experiment)]
     env = {**os.environ, "AITRAPP_REPORTS_DIR": str(out_dir)}
     began = time.monotonic()
     origin = started if started is not None else began
@@ -54,54 +138,88 @@ def run_drill(drill: str, experiments: Path, out_dir: Path, extra_args: Sequence
     for line in process.stdout:
         echo(f"[{drill} +{time.monotonic() - origin:6.1f}s] {line.rstrip()}")
     code = process.wait()
-    duration = time.monotonic() - began
-    return summarise(drill, journal_path, code, duration)
+    return run_from_journal(journal_path, code, time.monotonic() - began, drill=drill)
 
 
-def summarise(drill: str, journal_path: Path, exit_code: int, duration: float) -> Dict[str, object]:
-    """The run dict used by the JUnit/summary/index writers."""
-    run: Dict[str, object] = {"drill": drill, "exit_code": exit_code, "duration": round(duration, 3),
-                              "journal": str(journal_path), "verdict": "FAIL", "reasons": [], "report": None,
-                              "log": None}
-    try:
-        journal = json.loads(journal_path.read_text())
-    except (OSError, ValueError) as exc:
-        run["reasons"] = [f"no journal from chaos run (exit {exit_code}): {exc}"]
-        return run
-    ext = next((e for e in journal.get("extensions", []) if e.get("name") == "chaosaitrapp"), None)
-    if ext is None:
-        run["reasons"] = [f"the journal has no chaosaitrapp verdict (status {journal.get('status')!r})"]
-        return run
-    run.update(verdict=ext["verdict"], reasons=ext.get("reasons", []), checks=ext.get("checks", []),
-               report=ext.get("evidence", {}).get("report"), log=ext.get("evidence", {}).get("log"),
-               evidence=ext.get("evidence", {}))
-    if ext["verdict"] == "PASS" and exit_code != 0:
-        run["verdict"] = "FAIL"
-        run["reasons"] = [f"chaos run exited {exit_code} although the drill passed"]
-    return run
-
-
-def run_suite(drills: Sequence[str], experiments: Path, out_dir: Optional[Path] = None,
-              extra_args: Sequence[str] = (), echo=print) -> Dict[str, object]:
-    """Run ``drills`` in order and write JUnit, summary and index; returns the summary dict."""
-    from chaosaitrapp.report.html import render_suite_index
-    from chaosaitrapp.report.junit import write_junit, write_summary_json
+def run_suite(experiments: Sequence[Path], out_dir: Optional[Path] = None, extra_args: Sequence[str] = (),
+              echo: Echo = print) -> Dict[str, object]:
+    """Run every experiment in order (all of them, whatever the earlier ones gave), then write JUnit,
+    summary and index; returns ``{"verdict", "runs", "junit", "summary", "index"}``."""
+    from chaosaitrapp.config import known_secrets
 
     out_dir = out_dir or reports_dir()
     started = time.monotonic()
     runs: List[Dict[str, object]] = []
-    for index, drill in enumerate(drills, 1):
-        echo(f"== [{index}/{len(drills)}] {drill}: starting (suite elapsed {time.monotonic() - started:.1f}s)")
-        run = run_drill(drill, experiments, out_dir, extra_args, echo, started)
+    for index, experiment in enumerate(experiments, 1):
+        name = experiment.stem
+        echo(f"== [{index}/{len(experiments)}] {name}: starting (suite elapsed {time.monotonic() - started:.1f}s)")
+        run = run_drill(experiment, out_dir, extra_args, echo, started)
         runs.append(run)
-        echo(f"== [{index}/{len(drills)}] {drill}: {run['verdict']} in {run['duration']:.1f}s"
-             + (f" ({run['reasons'][0]})" if run["reasons"] else "")
-             + (f"; evidence {run['log']}" if run.get("log") else ""))
-    tag = stamp()
-    junit = write_junit(runs, out_dir / f"suite_{tag}.junit.xml")
-    summary = write_summary_json(runs, out_dir / f"suite_{tag}.summary.json")
-    index = render_suite_index(runs, out_dir / f"suite_{tag}.html")
-    verdict = "PASS" if runs and all(r["verdict"] == "PASS" for r in runs) else "FAIL"
-    echo(f"== suite {verdict}: {sum(r['verdict'] == 'PASS' for r in runs)}/{len(runs)} drills passed in "
-         f"{time.monotonic() - started:.1f}s; JUnit {junit}; summary {summary}; report {index}")
-    return {"verdict": verdict, "runs": runs, "junit": str(junit), "summary": str(summary), "index": str(index)}
+        reasons = run["reasons"]
+        echo(f"== [{index}/{len(experiments)}] {name}: {run['verdict']} in {run['duration'] or 0:.1f}s"
+             + (f" ({reasons[0]})" if reasons else "") + (f"; evidence {run['log']}" if run.get("log") else ""))
+    outputs = write_outputs(runs, out_dir, f"suite_{stamp()}", secrets=known_secrets())
+    verdict = suite_verdict(runs)
+    passed = sum(1 for r in runs if r["verdict"] == "PASS")
+    echo(f"== suite {verdict}: {passed}/{len(runs)} drills passed in {time.monotonic() - started:.1f}s; "
+         f"JUnit {outputs['junit']}; summary {outputs['summary']}; report {outputs['index']}")
+    return {"verdict": verdict, "runs": runs, **outputs}
+
+
+def find_journals(journal_or_dir: Union[str, Path]) -> List[Path]:
+    """The journal files at ``journal_or_dir`` (a file, or a folder searched non-recursively), by name:
+    any ``*.json`` holding an object with ``experiment`` and ``status``."""
+    path = Path(journal_or_dir)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"no journal or folder at {path}")
+    found = []
+    for candidate in sorted(path.glob("*.json")):
+        try:
+            data = json.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and "experiment" in data and "status" in data:
+            found.append(candidate)
+    return found
+
+
+def _one_per_run(journals: List[Path]) -> List[Path]:
+    """One journal per recorded run: ``chaos run``'s ``<drill>_journal.json`` and the evidence's own
+    ``<drill>_<timestamp>.journal.json`` of the same run (same ``run_id``) count once (the latter)."""
+    chosen: Dict[str, Path] = {}
+    order: List[str] = []
+    for path in journals:
+        try:
+            ext = extension(json.loads(path.read_text(encoding="utf-8"))) or {}
+        except (OSError, ValueError):
+            ext = {}
+        key = str(ext.get("run_id") or path)
+        if key not in chosen:
+            order.append(key)
+            chosen[key] = path
+        elif path.name.endswith(".journal.json"):
+            chosen[key] = path
+    return [chosen[key] for key in order]
+
+
+def rebuild_reports(journal_or_dir: Union[str, Path], out_dir: Optional[Path] = None,
+                    secrets: Sequence[str] = ()) -> Dict[str, object]:
+    """``aitrapp-chaos report``: the drill report of every journal at ``journal_or_dir`` (into
+    ``out_dir``, default beside the journals), then index, JUnit and summary there (tag ``index``).
+    Returns ``{"verdict", "runs", "junit", "summary", "index"}``."""
+    from chaosaitrapp.report.html import write_drill_report
+
+    base = Path(journal_or_dir)
+    folder = out_dir or (base if base.is_dir() else base.parent)
+    runs = []
+    for journal_path in _one_per_run(find_journals(base)):
+        run = run_from_journal(journal_path)
+        stem = journal_path.name[: -len(".json")]
+        stem = stem[: -len(".journal")] if stem.endswith(".journal") else stem
+        target = folder / f"{run['drill'] if stem in ('journal', run['drill'] + '_journal') else stem}.html"
+        run["report"] = str(write_drill_report(journal_path, None, target, secrets=secrets))
+        runs.append(run)
+    outputs = write_outputs(runs, folder, "index", secrets=secrets)
+    return {"verdict": suite_verdict(runs), "runs": runs, **outputs}

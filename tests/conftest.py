@@ -1,8 +1,8 @@
 """Shared fixtures for the whole test suite.
 
 - ``free_port`` / ``free_ports``: loopback ports free right now (plain helpers from
-  :mod:`chaosaitrapp.lab.testing`, re-exported here; ``free_port`` is also a fixture). Import them from
-  ``chaosaitrapp.lab.testing`` in test modules: ``from conftest import`` is ambiguous with several conftests.
+  :mod:`chaosaitrapp.testing.lab`, re-exported here; ``free_port`` is also a fixture). Import them from
+  ``chaosaitrapp.testing.lab`` in test modules: ``from conftest import`` is ambiguous with several conftests.
 - ``lab_factory`` (function scope): ``start(profile="fast", defects=(), api_key=None, runtime="process",
   mode="PAPER", images=None) -> LabState`` brings a lab up in a fresh temporary directory on free ports; every lab
   it started is brought down (verified by pid) and its directory removed at the end of the test.
@@ -10,8 +10,12 @@
   that changes it must put it back).
 - ``redis_server`` (function scope): a throwaway ``redis-server`` on a free port, ``(host, port)``.
 
-Nothing here sets process-wide state (no ``os.environ`` changes): every lab is described by
-its own ``LabConfig``. A missing program makes these fixtures fail loudly, never skip.
+- ``clean_environment`` (autouse): every test starts without the drill settings, secrets and lab
+  variables a developer's shell may carry (``AITRAPP_ALLOWED_HOSTS=*``, ``API``, ``API_KEY``...), with
+  its state and reports in its own temporary directory and :func:`lab_for`'s answers forgotten.
+
+Apart from that fixture nothing here sets process-wide state: every lab is described by its own
+``LabConfig``. A missing program makes these fixtures fail loudly, never skip.
 """
 from __future__ import annotations
 
@@ -20,20 +24,54 @@ import sys
 # tests/ itself on the path, so every test folder can `from drills.kit import ...`
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 
+import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import pytest
 
+from chaosaitrapp.config import SECRET_ENV, SETTINGS
 from chaosaitrapp.lab.runtime import lab_down
-from chaosaitrapp.lab.state import LabState
-from chaosaitrapp.lab.testing import free_port, free_ports, make_lab_dir, start_lab
+from chaosaitrapp.targets.answers import tcp_answers
+from chaosaitrapp.targets.labstate import LabState, forget_lab_decisions
+from chaosaitrapp.testing.lab import free_port, free_ports, make_lab_dir, start_lab
+from chaosaitrapp.testing.waits import wait_for
 
 __all__ = ["free_port", "free_ports", "make_lab_dir", "start_lab"]
+
+#: Variables that change what a drill or the extension does; a test sets the ones it needs itself.
+DRILL_ENV = {s.env for s in SETTINGS} | set(SECRET_ENV) | {
+    "NONINTERACTIVE", "AITRAPP_CHECK_LIMITS", "AITRAPP_LAB_DIR", "AITRAPP_LAB_DEFECTS", "AITRAPP_LAB_PROFILE",
+    "AITRAPP_CHAOS_DRIVER_FACTORIES", "BROKER_TOKEN", "API_SECRET_KEY"}
+
+
+#: Test folders of the full tier only: they run real labs, drills, Docker or signal trials.
+SLOW_FOLDERS = {"lab": "lab", "drills": "drill", "docker": "docker", "torture": "torture"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """Mark each test by its folder (``lab``, ``drill``, ``docker``, ``torture``); ``make test-fast``
+    runs the rest: unit and in-process tests."""
+    root = Path(__file__).resolve().parent
+    for item in items:
+        parts = Path(str(item.fspath)).resolve().relative_to(root).parts
+        if parts and parts[0] in SLOW_FOLDERS:
+            item.add_marker(getattr(pytest.mark, SLOW_FOLDERS[parts[0]]))
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No inherited drill settings or secrets; state and reports under the test's own directory."""
+    for name in list(os.environ):
+        if name in DRILL_ENV or name.startswith(("AITRAPP_", "KITE_", "BROKER_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AITRAPP_CHAOS_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("AITRAPP_REPORTS_DIR", str(tmp_path / "reports"))
+    forget_lab_decisions()
+    yield
+    forget_lab_decisions()
 
 
 @pytest.fixture(name="free_port")
@@ -88,17 +126,13 @@ def redis_server(tmp_path: Path) -> Iterator[Tuple[str, int]]:
     port = free_port()
     proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
                              "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            assert proc.poll() is None, "redis-server exited at start"
-            time.sleep(0.02)  # poll interval (deadline above)
-    else:
+    try:
+        wait_for(lambda: proc.poll() is not None or tcp_answers("127.0.0.1", port, 0.2), 10,
+                 f"redis-server to listen on {port}", interval=0.02)
+        assert proc.poll() is None, "redis-server exited at start"
+    except AssertionError:
         proc.kill()
-        raise AssertionError(f"redis-server did not listen on {port} within 10s")
+        raise
     try:
         yield "127.0.0.1", port
     finally:

@@ -2,15 +2,15 @@
 
 Derivation (:meth:`Limits.defaults`), for a service whose leader lock has TTL ``lock_ttl``,
 is refreshed every ``refresh`` seconds and re-acquired with backoff capped at ``backoff_max``
-(plus up to 0.5 s jitter), sampled every ``interval`` seconds:
+(jitter included), sampled every ``interval`` seconds:
 
 - ``detect_s = refresh + 2*interval + margin``. After the dependency stops, the service notices
   at its next lock refresh, at most ``refresh`` later; the sampler sees it at most one interval
   after that (two to be safe); ``margin`` (default 2 s) covers the driver's stop itself, since
   detection is timed from the ``fault`` event, before the stop is issued.
-- ``recover_s = min(wait_ready_timeout, lock_ttl + backoff_max + 0.5 + 2*interval + margin)``.
+- ``recover_s = min(wait_ready_timeout, lock_ttl + backoff_max + 2*interval + margin)``.
   After the dependency answers again, the next acquire attempt comes within one backoff step
-  (at most ``backoff_max`` + 0.5 s jitter); if Redis kept the old key across the restart (the
+  (at most ``backoff_max``); if Redis kept the old key across the restart (the
   AITRAPP stale-key quirk) acquire fails until the key's TTL runs out, at most ``lock_ttl``
   more. The seed's own recovery window, ``WAIT_READY_TIMEOUT``, caps it.
 - ``unavailability_s = outage_s + recover_s`` when the drill's outage length is known, else
@@ -19,17 +19,20 @@ is refreshed every ``refresh`` seconds and re-acquired with backoff capped at ``
 - ``heartbeat_max`` is the seed's ``HEARTBEAT_MAX`` (5 s); ``max_flaps = 0`` (readiness may
   drop once per fault, never more); ``queue_drain_s = 30`` (the seed's rate-limit window);
   ``max_sample_gap_s = max(1.0, 10*interval)``: a longer hole in the samples makes a
-  measurement that depends on it ``unknown``.
+  measurement that depends on it ``unknown``; ``min_sample_rate_hz = 10``: below it the timeline
+  is too coarse to judge the drill by.
 
-With AITRAPP's own timing (TTL 30, refresh 10, backoff 30, WAIT_READY_TIMEOUT 90, 20 Hz):
-detect 12.1 s, recover 62.6 s.
+With AITRAPP's own timing (TTL 30, refresh 10, backoff 30 + 0.5 jitter, WAIT_READY_TIMEOUT 90,
+20 Hz): detect 12.1 s, recover 62.6 s.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Dict, Optional
 
-JITTER_S = 0.5
+from chaosaitrapp import aitrapp
+
+MIN_SAMPLE_RATE_HZ = 10.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Limits:
     max_flaps: int = 0
     queue_drain_s: float = 30.0
     max_sample_gap_s: float = 1.0
+    min_sample_rate_hz: float = MIN_SAMPLE_RATE_HZ
 
     @classmethod
     def defaults(
@@ -60,7 +64,7 @@ class Limits:
     ) -> "Limits":
         """Limits derived from the service's lock timing (see the module docstring)."""
         sampling = 2 * interval
-        recover = min(float(wait_ready_timeout), lock_ttl + backoff_max + JITTER_S + sampling + margin)
+        recover = min(float(wait_ready_timeout), lock_ttl + backoff_max + sampling + margin)
         return cls(
             detect_s=round(refresh + sampling + margin, 3),
             recover_s=round(recover, 3),
@@ -73,8 +77,9 @@ class Limits:
 
     @classmethod
     def aitrapp(cls) -> "Limits":
-        """Defaults for AITRAPP's production timing: TTL 30, refresh 10, backoff 30, 90 s, 5 s."""
-        return cls.defaults(lock_ttl=30, refresh=10, backoff_max=30, wait_ready_timeout=90, heartbeat_max=5)
+        """Defaults for AITRAPP's production timing (:mod:`chaosaitrapp.aitrapp`)."""
+        return cls.defaults(**aitrapp.lock_timings(), wait_ready_timeout=aitrapp.WAIT_READY_TIMEOUT_S,
+                            heartbeat_max=aitrapp.HEARTBEAT_MAX_S)
 
     def to_dict(self) -> Dict[str, Any]:
         """A JSON-ready dict (what the sampler stores as the timeline meta's ``limits``)."""

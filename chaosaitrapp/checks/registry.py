@@ -1,4 +1,4 @@
-"""Every checker by name, the default set per drill, and :func:`run_checks`.
+"""Every checker by name, the checks each kind of fault calls for, and :func:`run_checks`.
 
 A checker is a pure function ``(timeline, limits) -> CheckResult``. :func:`run_checks` never
 raises for a checker's sake: an unknown name or a checker that raises gives an ``unknown``
@@ -6,7 +6,7 @@ result naming the problem, so a typo or a bug can never turn into a PASS.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List
 
 from chaosaitrapp.checks.detection import time_to_detect_pause, time_to_detect_ready
 from chaosaitrapp.checks.invariants import health_stayed_up, heartbeat_while_ready, ready_while_not_leader
@@ -14,11 +14,13 @@ from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.queue import queue_drained
 from chaosaitrapp.checks.recovery import flaps, time_to_recover_ready, time_to_recover_resume, total_unavailability
 from chaosaitrapp.checks.results import CheckResult
+from chaosaitrapp.checks.sampling import sampling_rate
 from chaosaitrapp.checks.timeline import Timeline
 
 Checker = Callable[[Timeline, Limits], CheckResult]
 
 CHECKS: Dict[str, Checker] = {
+    "sampling_rate": sampling_rate,
     "time_to_detect_ready": time_to_detect_ready,
     "time_to_detect_pause": time_to_detect_pause,
     "time_to_recover_ready": time_to_recover_ready,
@@ -31,28 +33,29 @@ CHECKS: Dict[str, Checker] = {
     "health_stayed_up": health_stayed_up,
 }
 
-DRILL_CHECKS: Dict[str, List[str]] = {
+#: What holds on every drill, whatever its fault: a dense enough timeline, a live API, honest readiness.
+BASELINE_CHECKS: List[str] = ["sampling_rate", "health_stayed_up", "heartbeat_while_ready", "ready_while_not_leader"]
+
+#: The checks each kind of fault calls for, on top of the baseline (see :mod:`chaosaitrapp.checks.inference`).
+FAULT_CHECKS: Dict[str, List[str]] = {
     # Redis stopped: the seed's leader-lock criteria, timed.
-    "leader_lock": [
-        "time_to_detect_ready", "time_to_detect_pause", "time_to_recover_ready", "time_to_recover_resume",
-        "total_unavailability", "flaps", "heartbeat_while_ready", "ready_while_not_leader", "health_stayed_up",
-    ],
+    "redis_stop": ["time_to_detect_ready", "time_to_detect_pause", "time_to_recover_ready",
+                   "time_to_recover_resume", "total_unavailability", "flaps"],
     # Postgres stopped: the API stays up and is ready again after the restart.
-    "postgres_blip": [
-        "health_stayed_up", "time_to_recover_ready", "flaps", "heartbeat_while_ready", "ready_while_not_leader",
-    ],
-    # Order burst: the throttle queue fills and drains; nothing else breaks meanwhile.
-    "rate_limit_spike": [
-        "queue_drained", "health_stayed_up", "heartbeat_while_ready", "ready_while_not_leader",
-    ],
+    "postgres_stop": ["time_to_recover_ready", "flaps"],
+    # Order burst: the throttle queue fills and drains.
+    "order_burst": ["queue_drained"],
 }
 
 
-def checks_for(drill: Optional[str]) -> List[str]:
-    """The default checker names for ``drill``; for an unknown drill, the invariants only."""
-    if drill in DRILL_CHECKS:
-        return list(DRILL_CHECKS[drill])
-    return ["health_stayed_up", "heartbeat_while_ready", "ready_while_not_leader"]
+def checks_for_faults(faults: Iterable[str]) -> List[str]:
+    """The baseline checks plus those of every fault kind in ``faults``, each once, in a stable order."""
+    names = list(BASELINE_CHECKS)
+    for fault in faults:
+        for name in FAULT_CHECKS.get(fault, []):
+            if name not in names:
+                names.append(name)
+    return names
 
 
 def run_checks(timeline: Timeline, limits: Limits, names: Iterable[str]) -> List[CheckResult]:

@@ -1,7 +1,8 @@
 """What a checker answers: :class:`CheckResult`, and how several answers combine into one.
 
 A checker never passes on missing evidence: ``unknown`` means "could not tell" and, for a
-verdict, counts against the drill (:func:`verdict_of` gives PASS only when everything passed).
+verdict, counts against the drill (:func:`chaosaitrapp.verdict.judge` passes a drill only when
+every check passed).
 """
 from __future__ import annotations
 
@@ -61,11 +62,6 @@ def combine(results: Iterable[CheckResult]) -> str:
     if not statuses or "unknown" in statuses:
         return "unknown"
     return "pass"
-
-
-def verdict_of(results: Iterable[CheckResult]) -> str:
-    """``"PASS"`` when :func:`combine` is ``"pass"``, else ``"FAIL"`` (unknown never passes)."""
-    return "PASS" if combine(results) == "pass" else "FAIL"
 
 
 def not_passed(results: Iterable[CheckResult]) -> List[CheckResult]:

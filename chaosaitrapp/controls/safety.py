@@ -1,25 +1,36 @@
 """The safety control: nothing is injected until the drill is known to be safe and well-formed.
 
-Before the experiment it (1) undoes every fault a killed earlier run left in the ledger
-(``aitrapp-chaos cleanup``), (2) validates the configuration and every activity's arguments
-that this extension understands (durations, target schemes, dependency names, burst sizes),
-(3) checks the API host is allowed (loopback by default) and the API answers, and (4) checks
-every dependency the method will stop exists and runs. Any failure interrupts the run with a
-message naming the bad value, before the method, so nothing is injected.
-
-It also makes SIGTERM stop the drill. Chaos Toolkit turns SIGTERM into an ``InterruptExecution``
-raised wherever the main thread is; inside a python activity (where a drill spends nearly all
-its time) chaoslib catches it as an ordinary failure of that activity and plays the rest of the
-method on, injecting further faults after it was told to stop, and a control's own exception
-guard swallows it too. This control notes the SIGTERM (it wraps chaoslib's handler) and raises
-``InterruptExecution`` from its activity hooks: after the activity the signal interrupted, or
-before the next one starts. The run is then ``interrupted`` and the rollbacks play (the
-experiments use the ``always`` strategy). Once the rollbacks have begun it never interrupts
-them: a rollback must run to its end.
-
-Declare it after the evidence control::
+Declare it with the evidence control, in either order (the evidence is the same)::
 
     {"name": "aitrapp-safety", "provider": {"type": "python", "module": "chaosaitrapp.controls.safety"}}
+
+The pre-flight (:func:`run_preflight`) runs once per drill, before anything is sampled or injected,
+from whichever of our two controls comes first. It
+
+1. undoes the faults a dead or expired earlier run left in the ledger, and only those: a fault of
+   another drill running at this moment (its run alive, its lease running) is left alone; a leftover
+   that cannot be undone refuses the drill;
+2. checks the experiment's configuration (typos of our keys get a "did you mean", unresolved
+   ``${name}`` references are refused), every argument this extension understands (durations,
+   target schemes, dependency names, burst sizes), the evidence control's ``checks`` and ``limits``
+   and ``$AITRAPP_CHECK_LIMITS``;
+3. checks the run's strategies: a ``continuously``/``during-method`` hypothesis strategy is refused
+   when the method breaks the steady state on purpose (it would deviate by design); a rollback
+   strategy other than ``always`` is noted (rollbacks would be skipped on Ctrl-C/SIGTERM, the ledger
+   and its watchdog still undo the fault within the lease);
+4. checks the API host is allowed (loopback by default) and the API answers, and every dependency
+   the method stops exists and runs.
+
+Any problem interrupts the run with a message naming the bad value, so nothing is injected.
+
+It also makes SIGTERM stop the drill. Chaos Toolkit turns SIGTERM into an ``InterruptExecution``
+raised wherever the main thread is; inside a python activity (where a drill spends nearly all its
+time) chaoslib catches it as an ordinary failure of that activity and plays the rest of the method
+on, injecting further faults after it was told to stop, and a control's own exception guard
+swallows it too. This control notes the SIGTERM (it wraps chaoslib's handler) and raises
+``InterruptExecution`` from its activity hooks: after the activity the signal interrupted, or before
+the next one starts. The run is then ``interrupted`` and the rollbacks play (the experiments use the
+``always`` strategy). Once the rollbacks have begun it never interrupts them.
 """
 from __future__ import annotations
 
@@ -31,11 +42,14 @@ from typing import Any, Dict, Iterable, List, Optional
 from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Secrets
 
+from chaosaitrapp.config import known_secrets
+from chaosaitrapp.controls.runtime import prepare_experiment, rollback_note, strategies, watch_strategies
 from chaosaitrapp.evidence import recorder
 
 logger = logging.getLogger("chaostoolkit")
 
-DURATION_ARGS = ("timeout", "lease", "interval")
+DURATION_ARGS = ("timeout", "lease", "interval", "duration", "stable_for")
+CONTINUOUS = ("continuously", "during-method")
 
 # SIGTERM bookkeeping of the run in this process (one experiment per `chaos run`).
 _SIGTERM = {"received": False, "raised": False, "rollbacks": False}
@@ -87,22 +101,11 @@ def _ours(activity: Dict[str, Any]) -> bool:
     return provider.get("type") == "python" and str(provider.get("module", "")).startswith("chaosaitrapp.")
 
 
-def preflight(experiment: Experiment, configuration: Configuration = None, secrets: Secrets = None,
-              check_target: bool = True) -> List[str]:
-    """Every problem that must stop the drill before it injects anything (empty when safe)."""
+def _argument_problems(experiment: Experiment, configuration: Configuration, secrets: Secrets) -> List[str]:
+    """Bad values in the arguments of this extension's activities (after ``${}`` substitution)."""
     from chaoslib import substitute
 
-    from chaosaitrapp.config import settings_from
-    from chaosaitrapp.dependencies.drivers import dependency_driver
-    from chaosaitrapp.errors import ChaosAitrappError
-    from chaosaitrapp.trader.client import TraderClient
-
     problems: List[str] = []
-    try:
-        settings = settings_from(configuration)
-    except ChaosAitrappError as exc:
-        return [f"configuration: {exc}"]
-    stops = []
     for activity in _activities(experiment):
         if not _ours(activity):
             continue
@@ -111,19 +114,112 @@ def preflight(experiment: Experiment, configuration: Configuration = None, secre
         for key in DURATION_ARGS:
             if key in args:
                 value = args[key]
-                if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                negative_ok = key == "stable_for"  # -1: auto
+                if not isinstance(value, (int, float)) or isinstance(value, bool) or (value < 0 and not negative_ok):
                     problems.append(f"activity {name!r}: {key} must be a non-negative number of seconds, got {value!r}")
         for key in ("count", "rate"):
-            if key in args and (not isinstance(args[key], (int, float)) or args[key] <= 0):
+            if key in args and (not isinstance(args[key], (int, float)) or isinstance(args[key], bool)
+                                or args[key] <= 0):
                 problems.append(f"activity {name!r}: {key} must be a positive number, got {args[key]!r}")
-        if "dependency" in args or (activity.get("provider") or {}).get("func", "").endswith("_dependency"):
-            try:
-                driver = dependency_driver(args.get("dependency", "redis"), args.get("target", ""), configuration)
-            except ChaosAitrappError as exc:
-                problems.append(f"activity {name!r}: {exc}")
-                continue
-            if activity.get("type") == "action" and (activity.get("provider") or {}).get("func") == "stop_dependency":
-                stops.append((name, driver))
+    return problems
+
+
+def _dependency_stops(experiment: Experiment, configuration: Configuration, secrets: Secrets,
+                      problems: List[str]) -> List[Any]:
+    """``(activity name, driver)`` of every dependency the method (or a rollback) acts on; bad
+    dependency names and target strings are added to ``problems``."""
+    from chaoslib import substitute
+
+    from chaosaitrapp.dependencies.drivers import dependency_driver
+    from chaosaitrapp.errors import ChaosAitrappError
+
+    stops = []
+    for activity in _activities(experiment):
+        provider = activity.get("provider") or {}
+        if not _ours(activity) or not str(provider.get("func", "")).endswith("_dependency"):
+            continue
+        args = substitute(dict(provider.get("arguments") or {}), configuration, secrets)
+        try:
+            driver = dependency_driver(args.get("dependency", "redis"), args.get("target", ""), configuration)
+        except ChaosAitrappError as exc:
+            problems.append(f"activity {activity.get('name', '?')!r}: {exc}")
+            continue
+        if activity.get("type") == "action" and provider.get("func") == "stop_dependency":
+            stops.append((activity.get("name", "?"), driver))
+    return stops
+
+
+def _evidence_problems(experiment: Experiment) -> List[str]:
+    """Bad ``checks``/``limits`` arguments of the evidence control and a bad ``$AITRAPP_CHECK_LIMITS``."""
+    from chaosaitrapp.checks.registry import CHECKS
+    from chaosaitrapp.errors import ConfigError
+    from chaosaitrapp.evidence.timings import check_limit_overrides, limit_overrides_from_env
+
+    problems: List[str] = []
+    arguments = recorder.control_arguments(experiment, recorder.EVIDENCE_MODULE) or {}
+    for key in ("checks", "extra_checks", "skip_checks"):
+        names = arguments.get(key)
+        if names is None:
+            continue
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            problems.append(f"the evidence control's {key!r} must be a list of checker names, got {names!r}")
+            continue
+        for unknown in [n for n in names if n not in CHECKS]:
+            problems.append(f"the evidence control's {key!r} names no checker {unknown!r}; "
+                            f"known: {', '.join(CHECKS)}")
+    for where, load in (("the evidence control's 'limits'",
+                         lambda: check_limit_overrides(arguments.get("limits") or {}, "the evidence control's 'limits'")),
+                        ("AITRAPP_CHECK_LIMITS", limit_overrides_from_env)):
+        try:
+            load()
+        except ConfigError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def _strategy_problems(experiment: Experiment, configuration: Configuration, run: Any) -> List[str]:
+    """A hypothesis strategy the drill cannot meet (refused), and the rollback strategy (noted)."""
+    from chaosaitrapp.checks.inference import breaks_steady_state
+
+    effective = strategies(experiment)
+    if run is not None:
+        run.strategies = dict(effective)
+    problems = []
+    breaking = breaks_steady_state(experiment, configuration)
+    if effective["hypothesis"] in CONTINUOUS and breaking:
+        problems.append(
+            f"hypothesis strategy {effective['hypothesis']!r} cannot be met by this drill: its method breaks the "
+            f"steady state on purpose ({', '.join(breaking)}), so a check during "
+            "the method would deviate by design; run it with the default strategy (the timeline's checks judge "
+            "the method), or use 'continuously' only for drills whose steady state must hold throughout")
+    note = rollback_note(effective["rollbacks"])
+    if note and run is not None:
+        run.note(note)
+        logger.warning("chaosaitrapp: %s", note)
+    return problems
+
+
+def preflight(experiment: Experiment, configuration: Configuration = None, secrets: Secrets = None,
+              check_target: bool = True) -> List[str]:
+    """Every problem that must stop the drill before it injects anything (empty when safe); notes
+    (not refusals) go to the run in progress."""
+    from chaosaitrapp.config import configuration_problems, settings_from
+    from chaosaitrapp.errors import ChaosAitrappError
+    from chaosaitrapp.trader.client import TraderClient
+
+    run = recorder.current_run()
+    problems, notes = configuration_problems(experiment, configuration)
+    for note in notes:
+        if run is not None:
+            run.note(note)
+    try:
+        settings = settings_from(configuration)
+    except ChaosAitrappError as exc:
+        return problems + [f"configuration: {exc}"]
+    problems += _argument_problems(experiment, configuration, secrets)
+    stops = _dependency_stops(experiment, configuration, secrets, problems)
+    problems += _evidence_problems(experiment)
+    problems += _strategy_problems(experiment, configuration, run)
     try:
         client = TraderClient(settings)
         if check_target:
@@ -140,29 +236,58 @@ def preflight(experiment: Experiment, configuration: Configuration = None, secre
     return problems
 
 
-def before_experiment_control(context: Experiment, configuration: Configuration = None,
-                              secrets: Secrets = None, **arguments: Any) -> None:
-    """Clean up leftovers, then refuse to start (InterruptExecution) if the pre-flight finds problems."""
-    _reset_sigterm_state()
-    install_sigterm_note()
-    try:
-        from chaosaitrapp.paths import ledger_path
-        from chaosaitrapp.safety.cleanup import cleanup
-        from chaosaitrapp.safety.ledger import Ledger
+def _undo_leftovers() -> List[str]:
+    """Undo the stale faults of the ledger (dead run or expired lease); problems for those that stay."""
+    from chaosaitrapp.paths import ledger_path
+    from chaosaitrapp.safety.cleanup import cleanup, format_result
+    from chaosaitrapp.safety.ledger import Ledger
 
-        undone = cleanup(Ledger(ledger_path()))
-        for item in undone:
-            logger.warning("chaosaitrapp: undid a fault left by an earlier run: %s", item)
-        problems = preflight(context, configuration, secrets, check_target=not context.get("dry"))
+    problems = []
+    for item in cleanup(Ledger(ledger_path()), only_expired=True):
+        if item["status"] == "undone":
+            logger.warning("chaosaitrapp: undid a fault left by an earlier run: %s", format_result(item))
+        elif item["status"] == "failed":
+            problems.append(f"a fault left by an earlier run could not be undone: {format_result(item)}")
+    return problems
+
+
+def run_preflight(experiment: Experiment, configuration: Configuration = None, secrets: Secrets = None) -> None:
+    """The pre-flight, once per run (whichever of our controls calls it first): leftovers undone,
+    :func:`preflight` checked; raises ``InterruptExecution`` (nothing injected) when it refuses."""
+    run = recorder.ensure_run(experiment, known_secrets(secrets))
+    if run.preflight_done:
+        if run.preflight:
+            raise InterruptExecution("chaosaitrapp pre-flight refused the drill: " + "; ".join(run.preflight))
+        return
+    run.preflight_done = True
+    prepare_experiment(experiment)
+    try:
+        problems = _undo_leftovers()
+        problems += preflight(experiment, configuration, secrets)
     except Exception as exc:  # a broken pre-flight is itself a reason not to inject
         problems = [f"pre-flight could not run: {type(exc).__name__}: {exc}"]
     if problems:
-        run = recorder.current_run()
-        if run is not None:
-            run.preflight.extend(f"pre-flight refused: {p}" for p in problems)
+        run.preflight.extend(f"pre-flight refused: {p}" for p in problems)
         for problem in problems:
             logger.error("chaosaitrapp pre-flight: %s", problem)
         raise InterruptExecution("chaosaitrapp pre-flight refused the drill: " + "; ".join(problems))
+
+
+def configure_control(experiment: Experiment = None, configuration: Configuration = None,
+                      secrets: Secrets = None, event_registry: Any = None, **arguments: Any) -> None:
+    """Begin the run's record and watch Chaos Toolkit's effective strategies."""
+    if experiment is not None:
+        recorder.ensure_run(experiment, known_secrets(secrets))
+    watch_strategies(event_registry)
+
+
+def before_experiment_control(context: Experiment, configuration: Configuration = None,
+                              secrets: Secrets = None, **arguments: Any) -> None:
+    """Note SIGTERMs from now on, then the pre-flight (:func:`run_preflight`): raises
+    ``InterruptExecution`` when it refuses the drill."""
+    _reset_sigterm_state()
+    install_sigterm_note()
+    run_preflight(context, configuration, secrets)
 
 
 def before_activity_control(context: Dict[str, Any], **arguments: Any) -> None:

@@ -29,6 +29,10 @@ def stop_dependency(dependency: str = "redis", target: str = "", timeout: float 
     ``docker:NAME`` (container name or compose service), ``process:PIDFILE``. ``timeout``: seconds
     before SIGKILL / giving up. ``lease``: longest the fault may stay (0: ``AITRAPP_FAULT_LEASE``,
     default ``WAIT_READY_TIMEOUT`` + 60 s); past it the watchdog restores the dependency.
+
+    Returns ``{"dependency", "target", "stopped_in_s", "ledger_entry", "lease_s"}``. Raises ConfigError
+    for a bad value, TargetError when the dependency is not running before the fault or cannot be
+    stopped (it is then restored by the ledger's watchdog within the lease).
     """
     timeout = check_duration("timeout", timeout, allow_zero=False)
     lease_s = check_duration("lease", lease) or settings_from(configuration).fault_lease
@@ -51,7 +55,9 @@ def start_dependency(dependency: str = "redis", target: str = "", timeout: float
     """Start ``dependency`` again and wait until it answers (Redis PING, Postgres connections).
 
     Idempotent: a dependency already running is left alone. Clears this target's fault-ledger
-    entries once it answers. Used both in the method and as the rollback.
+    entries once it answers. Used both in the method and as the rollback. Returns ``{"dependency",
+    "target", "started_in_s", "answers", "already_running", "ledger_cleared"}``; raises TargetError
+    when it does not answer within ``timeout`` (its ledger entry stays for the watchdog).
     """
     timeout = check_duration("timeout", timeout, allow_zero=False)
     driver = dependency_driver(dependency, target, configuration)

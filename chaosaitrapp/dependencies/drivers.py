@@ -12,11 +12,14 @@ DEPENDENCIES = ("redis", "postgres")
 
 def dependency_driver(dependency: str, target: str = "", configuration: Configuration = None):
     """The driver for ``dependency`` (``redis``/``postgres``): ``target`` if given, else the
-    configured ``redis_target``/``postgres_target`` (default ``auto``), falling back to the
-    configured container name (``REDIS_CONTAINER``/``POSTGRES_CONTAINER``)."""
+    configured ``redis_target``/``postgres_target`` (default ``auto``, see
+    :func:`chaosaitrapp.targets.resolve.resolve_target`: an explicitly named container wins over a
+    lab, a lab wins over the seed's default container name ``redis``/``postgres``).
+    ConfigError for an unknown dependency or target scheme."""
     if dependency not in DEPENDENCIES:
         raise ConfigError(f"dependency must be one of {DEPENDENCIES}, got {dependency!r}", dependency=dependency)
     settings = settings_from(configuration)
     chosen = target or (settings.redis_target if dependency == "redis" else settings.postgres_target)
-    container = settings.redis_container if dependency == "redis" else settings.postgres_container
-    return resolve_target(chosen, dependency, container=container)
+    key = f"{dependency}_container"
+    return resolve_target(chosen, dependency, container=getattr(settings, key), api=settings.api,
+                          container_explicit=key in settings.explicit)

@@ -6,22 +6,24 @@ from typing import Any, Dict
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.dependencies.drivers import dependency_driver
-from chaosaitrapp.errors import TargetError
+from chaosaitrapp.errors import ConfigError, TargetError
 
 __all__ = ["dependency_running", "dependency_answers", "leader_lock_key"]
 
-LOCK_KEY = "trader:leader"
+from chaosaitrapp.aitrapp import LOCK_KEY  # noqa: E402
 
 
 def dependency_running(dependency: str = "redis", target: str = "",
                        configuration: Configuration = None, secrets: Secrets = None) -> bool:
-    """True when the dependency's process or container runs (it may not answer yet)."""
+    """Returns True when the dependency's process or container runs (it may not answer yet).
+    Raises ConfigError for a bad dependency or target, TargetError when it cannot be inspected."""
     return bool(dependency_driver(dependency, target, configuration).is_running())
 
 
 def dependency_answers(dependency: str = "redis", target: str = "",
                        configuration: Configuration = None, secrets: Secrets = None) -> bool:
-    """True when the dependency answers: Redis PING, Postgres accepting connections."""
+    """Returns True when the dependency answers: Redis PING, Postgres accepting connections. Raises
+    ConfigError for a bad dependency or target, TargetError when it cannot be inspected."""
     return bool(dependency_driver(dependency, target, configuration).answers())
 
 
@@ -29,12 +31,14 @@ def leader_lock_key(redis_url: str = "", configuration: Configuration = None,
                     secrets: Secrets = None) -> Dict[str, Any]:
     """The ``trader:leader`` key as Redis holds it: ``{"present", "ttl_s", "holder"}``.
 
-    Shows the quirk of a lock key persisted across a Redis restart (the service then waits for
-    its own stale key to expire). ``redis_url``: default ``$REDIS_URL``, else the lab's Redis.
+    Shows the quirk of a lock key persisted across a Redis restart (the service then waits for its
+    own stale key to expire). ``redis_url``: default ``$REDIS_URL``, else the lab's Redis when a lab
+    serves the drill's API. Returns ``{"present", "ttl_s", "holder"}``; raises ConfigError when no
+    Redis URL is known, TargetError when Redis cannot be read.
     """
     import redis
 
-    url = redis_url or os.environ.get("REDIS_URL") or _lab_redis_url()
+    url = redis_url or os.environ.get("REDIS_URL") or _lab_redis_url(configuration)
     client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
     try:
         holder = client.get(LOCK_KEY)
@@ -47,16 +51,17 @@ def leader_lock_key(redis_url: str = "", configuration: Configuration = None,
             "holder": holder.decode() if holder else None}
 
 
-def _lab_redis_url() -> str:
-    from chaosaitrapp.lab.state import load_state
+def _lab_redis_url(configuration: Configuration) -> str:
+    from chaosaitrapp.config import settings_from
+    from chaosaitrapp.targets.labstate import lab_for
 
-    state = load_state()
-    if state is None:
-        raise TargetError("leader_lock_key: no redis_url given, $REDIS_URL unset and no lab is up")
-    return state.redis_url
+    lab = lab_for(settings_from(configuration).api)
+    if lab is None:
+        raise ConfigError("leader_lock_key: no redis_url given, $REDIS_URL unset and no lab serves this API")
+    return lab.redis_url
 
 
 def _public(url: str) -> str:
-    from chaosaitrapp.redact import redact_text
+    from chaosaitrapp.scrub import scrub_text
 
-    return redact_text(url)
+    return scrub_text(url)

@@ -1,13 +1,19 @@
 """One observation of the target: readiness, leader, pause flag, heartbeat ages, queue depth, health.
 
-Used by the timeline sampler (many times a second) and by the ``snapshot_metrics`` probe
-(at the seed's checkpoints). Each part that cannot be read is ``None`` with its error noted,
-so one dead endpoint never hides the others.
+Four reads (``/ready``, ``/state``, ``/metrics``, ``/health``), each its own function so that the
+``snapshot_metrics`` probe can take them one after the other (:func:`observe`) and the timeline
+sampler all at once (:class:`ParallelObserver`: a target that answers in 100 ms still gives a
+sample every 100 ms, not every 400). Each part that cannot be read is ``None`` with its error
+noted, so one dead endpoint never hides the others. A sample records how long its reads took
+(``latency_ms``: first request sent to last answer read) and how far apart its answers were read
+(``skew_ms``): its fields describe the target over that window, not at one instant.
 """
 from __future__ import annotations
 
+import threading
 import time
-from typing import Any, Dict, Optional
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.metrics.parse import HEARTBEATS, metric_value, parse_metrics
@@ -16,49 +22,103 @@ from chaosaitrapp.trader.readiness import interpret_ready
 
 QUEUE_METRIC = "trader_throttle_queue_depth"
 QUEUE_LABELS = {"type": "order_placement"}
+FIELDS = ("ready", "ready_code", "leader", "paused", "md_hb", "order_hb", "scan_hb", "queue", "health", "mode")
+
+Part = Callable[[TraderClient, Dict[str, Any], List[str]], None]
+
+
+def _read_ready(client: TraderClient, sample: Dict[str, Any], errors: List[str]) -> None:
+    code, body = client.json("GET", "/ready", expect=(200, 503))
+    ready = interpret_ready(code, body)
+    sample["ready"], sample["ready_code"] = ready["ready"], code
+
+
+def _read_state(client: TraderClient, sample: Dict[str, Any], errors: List[str]) -> None:
+    _, state = client.json("GET", "/state")
+    paused = state.get("is_paused") if isinstance(state, dict) else None
+    sample["paused"] = paused if isinstance(paused, bool) else None
+    sample["mode"] = state.get("mode") if isinstance(state, dict) else None
+
+
+def _read_metrics(client: TraderClient, sample: Dict[str, Any], errors: List[str]) -> None:
+    text = client.text("/metrics")
+    samples = parse_metrics(text)
+    sample["metrics_text"] = text
+    sample["leader"] = _maybe(samples, "trader_is_leader", None, "max", errors)
+    for key, name in (("md_hb", HEARTBEATS["marketdata"]), ("order_hb", HEARTBEATS["order_stream"]),
+                      ("scan_hb", HEARTBEATS["scan"])):
+        sample[key] = _maybe(samples, name, None, "max", errors)
+    sample["queue"] = _maybe(samples, QUEUE_METRIC, QUEUE_LABELS, "sum", errors)
+
+
+def _read_health(client: TraderClient, sample: Dict[str, Any], errors: List[str]) -> None:
+    _, body = client.json("GET", "/health")
+    sample["health"] = body.get("status") if isinstance(body, dict) else None
+
+
+PARTS: Tuple[Part, ...] = (_read_ready, _read_state, _read_metrics, _read_health)
+
+
+def _run_part(part: Part, client: TraderClient) -> Tuple[Dict[str, Any], List[str], float, float]:
+    """One read: ``(fields, errors, started, ended)`` (perf_counter seconds)."""
+    sample: Dict[str, Any] = {}
+    errors: List[str] = []
+    started = time.perf_counter()
+    try:
+        part(client, sample, errors)
+    except ChaosAitrappError as exc:
+        errors.append(str(exc))
+    return sample, errors, started, time.perf_counter()
+
+
+def _assemble(results: List[Tuple[Dict[str, Any], List[str], float, float]], keep_metrics_text: bool) -> Dict[str, Any]:
+    sample: Dict[str, Any] = {name: None for name in FIELDS}
+    errors: List[str] = []
+    for fields, part_errors, _, _ in results:
+        sample.update(fields)
+        errors.extend(part_errors)
+    if not keep_metrics_text:
+        sample.pop("metrics_text", None)
+    first = min(r[2] for r in results)
+    ends = [r[3] for r in results]
+    sample["latency_ms"] = round((max(ends) - first) * 1000, 2)
+    sample["skew_ms"] = round((max(ends) - min(ends)) * 1000, 2)
+    sample["error"] = "; ".join(errors) if errors else None
+    return sample
 
 
 def observe(client: TraderClient, *, health: bool = True, keep_metrics_text: bool = False) -> Dict[str, Any]:
-    """A flat observation dict (timeline sample fields, see docs/internals.md)."""
-    began = time.perf_counter()
-    errors = []
-    sample: Dict[str, Any] = {"ready": None, "ready_code": None, "leader": None, "paused": None,
-                              "md_hb": None, "order_hb": None, "scan_hb": None, "queue": None,
-                              "health": None, "mode": None}
-    try:
-        code, body = client.json("GET", "/ready", expect=(200, 503))
-        ready = interpret_ready(code, body)
-        sample["ready"], sample["ready_code"] = ready["ready"], code
-    except ChaosAitrappError as exc:
-        errors.append(str(exc))
-    try:
-        _, state = client.json("GET", "/state")
-        paused = state.get("is_paused") if isinstance(state, dict) else None
-        sample["paused"] = paused if isinstance(paused, bool) else None
-        sample["mode"] = state.get("mode") if isinstance(state, dict) else None
-    except ChaosAitrappError as exc:
-        errors.append(str(exc))
-    try:
-        text = client.text("/metrics")
-        samples = parse_metrics(text)
-        if keep_metrics_text:
-            sample["metrics_text"] = text
-        sample["leader"] = _maybe(samples, "trader_is_leader", None, "max", errors)
-        for key, name in (("md_hb", HEARTBEATS["marketdata"]), ("order_hb", HEARTBEATS["order_stream"]),
-                          ("scan_hb", HEARTBEATS["scan"])):
-            sample[key] = _maybe(samples, name, None, "max", errors)
-        sample["queue"] = _maybe(samples, QUEUE_METRIC, QUEUE_LABELS, "sum", errors)
-    except ChaosAitrappError as exc:
-        errors.append(str(exc))
-    if health:
-        try:
-            _, body = client.json("GET", "/health")
-            sample["health"] = body.get("status") if isinstance(body, dict) else None
-        except ChaosAitrappError as exc:
-            errors.append(str(exc))
-    sample["latency_ms"] = round((time.perf_counter() - began) * 1000, 2)
-    sample["error"] = "; ".join(errors) if errors else None
-    return sample
+    """A flat observation dict (timeline sample fields, docs/internals.md), the reads one after the other."""
+    parts = PARTS if health else PARTS[:-1]
+    return _assemble([_run_part(part, client) for part in parts], keep_metrics_text)
+
+
+class ParallelObserver:
+    """The sampler's observer: the four reads of a sample in parallel, each thread with its own HTTP
+    session (``requests.Session`` is not thread-safe); several samples may be in flight at once.
+    ``timeout`` bounds every read (short: a slow answer must show as a late sample, not a hole)."""
+
+    def __init__(self, client: TraderClient, *, timeout: float = 0.5, max_in_flight: int = 4) -> None:
+        self.client = client.fork(http_timeout=min(timeout, client.settings.http_timeout))
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=len(PARTS) * max_in_flight, thread_name_prefix="aitrapp-read")
+
+    def _client(self) -> TraderClient:
+        client: Optional[TraderClient] = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self.client.fork()
+        return client
+
+    def _part(self, part: Part) -> Tuple[Dict[str, Any], List[str], float, float]:
+        return _run_part(part, self._client())
+
+    def __call__(self) -> Dict[str, Any]:
+        futures = [self._pool.submit(self._part, part) for part in PARTS]
+        return _assemble([f.result() for f in futures], keep_metrics_text=False)
+
+    def close(self) -> None:
+        """Let the read threads go."""
+        self._pool.shutdown(wait=True)
 
 
 def _maybe(samples, name: str, labels: Optional[dict], aggregate: str, errors: list) -> Optional[float]:

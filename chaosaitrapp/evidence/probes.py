@@ -18,8 +18,10 @@ def snapshot_metrics(label: str = "snapshot", configuration: Configuration = Non
     readiness, leader, pause flag, heartbeat ages, queue depth, health, and the raw ``/metrics``
     text (saved as ``<evidence>.metrics_<label>.prom`` when an evidence control runs).
 
-    Never fails on what it sees (a dead endpoint is recorded as ``null`` with its error): it is
-    a recorder; the checks judge.
+    Never fails on what it sees (a dead endpoint is recorded as ``null`` with its error): it is a
+    recorder; the checks judge. Returns the observation (``ready``, ``leader``, ``paused``, ``md_hb``,
+    ``order_hb``, ``scan_hb``, ``queue``, ``health``, ``latency_ms``, ``error``); raises ConfigError for
+    a label that is not letters, digits and underscores.
     """
     if not isinstance(label, str) or not label.replace("_", "").isalnum():
         raise ConfigError(f"snapshot label must be letters, digits and underscores, got {label!r}")
@@ -28,8 +30,8 @@ def snapshot_metrics(label: str = "snapshot", configuration: Configuration = Non
     text = snap.pop("metrics_text", None)
     run = current_run()
     if run is not None and text is not None:
-        from chaosaitrapp.redact import redact_text
+        from chaosaitrapp.scrub import scrub_text
 
-        run.path(f".metrics_{label}.prom").write_text(redact_text(text, run.secrets))
+        run.path(f".metrics_{label}.prom").write_text(scrub_text(text, run.secrets))
     record_snapshot(label, snap)
     return snap

@@ -1,22 +1,29 @@
 """The current drill's evidence, shared by the controls, the actions and the probes.
 
-Chaos Toolkit runs one experiment per process, so the run in progress is module state:
-:func:`begin_run` (by the evidence control) creates it, actions report fault events with
-:func:`record_event`, the ``snapshot_metrics`` probe adds labelled snapshots, and the control
-turns it all into evidence at the end. Without a run (a probe used alone) these are no-ops.
+Chaos Toolkit runs one experiment per process, so the run in progress is module state. Whichever
+of this extension's controls runs first begins it (:func:`ensure_run`), so the evidence does not
+depend on the order the controls are declared in; actions report fault events with
+:func:`record_event`, the ``snapshot_metrics`` probe adds labelled snapshots, and the evidence
+control turns it all into evidence at the end. Without a run (a probe used alone) these are no-ops.
 """
 from __future__ import annotations
 
+import re
+import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 _LOCK = threading.Lock()
 _CURRENT: Optional["Run"] = None
+
+EVIDENCE_MODULE = "chaosaitrapp.controls.evidence"
+SAFETY_MODULE = "chaosaitrapp.controls.safety"
+_EXPERIMENT_SUFFIXES = (".json", ".yaml", ".yml")
 
 
 def stamp(when: Optional[float] = None) -> str:
@@ -27,7 +34,14 @@ def stamp(when: Optional[float] = None) -> str:
 
 @dataclass
 class Run:
-    """One drill in progress: identity, evidence paths, snapshots, events and errors."""
+    """One drill in progress: identity, evidence paths, snapshots, events, errors and what the
+    pre-flight said.
+
+    ``recording`` is True when the evidence control is declared (someone will judge the run);
+    ``preflight`` holds the pre-flight's refusals, ``notes`` what the verdict does not depend on
+    but a reader must know (rollbacks off on interrupt, configuration keys nobody reads...),
+    ``strategies`` Chaos Toolkit's effective rollback and hypothesis strategies.
+    """
 
     drill: str
     directory: Path
@@ -41,7 +55,13 @@ class Run:
     sampler: Any = None
     secrets: List[str] = field(default_factory=list)
     limits: Any = None
+    checks: Optional[List[str]] = None
     preflight: List[str] = field(default_factory=list)
+    preflight_done: bool = False
+    notes: List[str] = field(default_factory=list)
+    strategies: Dict[str, str] = field(default_factory=dict)
+    recording: bool = False
+    dry: bool = False
 
     @property
     def prefix(self) -> Path:
@@ -51,6 +71,42 @@ class Run:
     def path(self, suffix: str) -> Path:
         """An evidence file path, e.g. ``path('.log')``."""
         return Path(str(self.prefix) + suffix)
+
+    def note(self, text: str) -> None:
+        """Keep ``text`` among the run's notes (once)."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+def control_arguments(experiment: Mapping[str, Any], module: str) -> Optional[Dict[str, Any]]:
+    """The ``arguments`` of the control provided by ``module`` in ``experiment`` ({} when it has none),
+    or None when the experiment does not declare that control."""
+    for control in experiment.get("controls") or []:
+        provider = control.get("provider") if isinstance(control, dict) else None
+        if isinstance(provider, dict) and provider.get("module") == module:
+            return dict(provider.get("arguments") or {})
+    return None
+
+
+def experiment_source(argv: Optional[List[str]] = None) -> Optional[Path]:
+    """The experiment file ``chaos run`` was given (the last existing ``.json``/``.yaml`` argument), if any."""
+    for arg in reversed(list(sys.argv if argv is None else argv)[1:]):
+        if arg.endswith(_EXPERIMENT_SUFFIXES) and Path(arg).is_file():
+            return Path(arg)
+    return None
+
+
+def drill_name(experiment: Mapping[str, Any], arguments: Optional[Mapping[str, Any]] = None) -> str:
+    """The drill's name: the evidence control's ``drill`` argument, else the experiment file's name
+    (``experiments/leader_lock.json`` -> ``leader_lock``), else the experiment's title as a slug."""
+    given = (arguments or {}).get("drill")
+    if isinstance(given, str) and given.strip():
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", given.strip())
+    source = experiment_source()
+    if source is not None:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", source.stem)
+    title = str(experiment.get("title") or "drill").lower()
+    return re.sub(r"[^a-z0-9]+", "_", title).strip("_")[:80] or "drill"
 
 
 def begin_run(drill: str, directory: Path, secrets: Optional[List[str]] = None) -> Run:
@@ -63,6 +119,22 @@ def begin_run(drill: str, directory: Path, secrets: Optional[List[str]] = None) 
         run.started_wall += 1
     with _LOCK:
         _CURRENT = run
+    return run
+
+
+def ensure_run(experiment: Mapping[str, Any], secrets: Optional[List[str]] = None) -> Run:
+    """The run in progress, begun now from ``experiment`` if none is (by whichever of our controls
+    comes first): drill name and evidence folder from the evidence control's arguments."""
+    from chaosaitrapp.paths import reports_dir
+
+    run = _CURRENT
+    if run is not None:
+        return run
+    arguments = control_arguments(experiment, EVIDENCE_MODULE)
+    directory = Path((arguments or {}).get("reports_dir") or reports_dir())
+    run = begin_run(drill_name(experiment, arguments), directory, secrets)
+    run.recording = arguments is not None
+    run.dry = bool(experiment.get("dry"))
     return run
 
 
@@ -79,13 +151,15 @@ def end_run() -> Optional[Run]:
     return run
 
 
-def record_event(event: str, target: Optional[str] = None, detail: Optional[str] = None) -> None:
-    """Note a fault/restore/phase event in the run and its timeline (no-op without a run)."""
+def record_event(event: str, target: Optional[str] = None, detail: Optional[str] = None,
+                 **extra: Any) -> None:
+    """Note a fault/restore/phase event in the run and its timeline (no-op without a run); ``extra``
+    fields (JSON values) are kept on the event."""
     run = _CURRENT
     if run is None:
         return
     entry = {"kind": "event", "t": round(time.monotonic() - run.started_mono, 4), "wall": time.time(),
-             "event": event, "target": target, "detail": detail}
+             "event": event, "target": target, "detail": detail, **extra}
     if run.sampler is not None:
         entry["t"] = round(time.monotonic() - run.sampler.started_mono, 4)
         run.sampler.write(entry)
@@ -107,3 +181,13 @@ def record_snapshot(label: str, snapshot: Dict[str, Any]) -> None:
     if run is not None:
         with _LOCK:
             run.snapshots[label] = snapshot
+
+
+def dry_wait(what: str) -> Optional[Dict[str, Any]]:
+    """In a dry run, the record a ``wait_*`` returns without waiting (nothing was injected, so the
+    state it waits for cannot come); None otherwise."""
+    run = _CURRENT
+    if run is None or not run.dry:
+        return None
+    return {"held": None, "what": what, "waited_s": 0.0, "polls": 0, "value": None, "dry": True,
+            "why": "dry run: nothing was injected, the wait was skipped"}

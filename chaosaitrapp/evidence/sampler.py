@@ -1,9 +1,14 @@
-"""The timeline sampler: a background thread that observes the target many times a second.
+"""The timeline sampler: observes the target many times a second, whatever its latency.
 
-Each observation becomes a ``sample`` line in ``<prefix>.timeline.jsonl`` (format in
-docs/internals.md), streamed to disk as it is taken; memory holds only a ring buffer, so a
-long drill costs no more than a short one. Fault and restore events from the actions are
-written into the same file by :func:`chaosaitrapp.evidence.recorder.record_event`.
+Every ``interval`` a sample is started on a pool of ``max_in_flight`` workers; a sample whose
+answers take longer than the interval overlaps the next one instead of delaying it, so a target
+that answers in 100 ms is still sampled 20 times a second (with :class:`ParallelObserver`, the
+four reads of one sample also run at once). A tick that finds every worker busy is skipped and
+counted (``dropped``). Each observation becomes a ``sample`` line in ``<prefix>.timeline.jsonl``
+(format in docs/internals.md), streamed to disk as it completes (lines are in completion order; the
+timeline loader sorts them by ``t``, the instant the sample began); memory holds only a ring
+buffer, so a long drill costs no more than a short one. Fault and restore events from the actions
+are written into the same file by :func:`chaosaitrapp.evidence.recorder.record_event`.
 """
 from __future__ import annotations
 
@@ -11,11 +16,16 @@ import json
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, Iterable, Optional
 
-from chaosaitrapp.redact import redact
+from chaosaitrapp.evidence.observe import ParallelObserver
+from chaosaitrapp.scrub import scrub_data
 from chaosaitrapp.trader.client import TraderClient
+
+#: Samples that may be in flight at once: at a 50 ms interval, answers up to ~150 ms keep the pace.
+MAX_IN_FLIGHT = 4
 
 
 class Sampler:
@@ -31,6 +41,7 @@ class Sampler:
         secrets: Iterable[str] = (),
         keep: int = 2000,
         clock: Callable[[], float] = time.monotonic,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self.path = path
         self.observe = observe
@@ -40,21 +51,26 @@ class Sampler:
         self.recent: Deque[Dict[str, Any]] = deque(maxlen=keep)
         self.count = 0
         self.errors = 0
+        self.dropped = 0
+        self.max_in_flight = max(1, int(max_in_flight))
         self.started_mono = clock()
         self._lock = threading.Lock()
+        self._in_flight = 0
         self._stop = threading.Event()
         self._file = open(path, "w", encoding="utf-8")
-        self.write({"kind": "meta", "started_wall": time.time(), "interval": interval, **(meta or {})})
+        self._pool = ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="aitrapp-sample")
+        self.write({"kind": "meta", "started_wall": time.time(), "interval": interval,
+                    "max_in_flight": self.max_in_flight, **(meta or {})})
         self._thread = threading.Thread(target=self._loop, name="aitrapp-sampler", daemon=True)
 
     def start(self) -> "Sampler":
-        """Start the thread; returns self."""
+        """Start sampling; returns self."""
         self._thread.start()
         return self
 
     def write(self, record: Dict[str, Any]) -> None:
-        """Append one record (redacted) to the timeline file."""
-        line = json.dumps(redact(record, self.secrets), separators=(",", ":"), default=str)
+        """Append one record (scrubbed of secrets) to the timeline file."""
+        line = json.dumps(scrub_data(record, self.secrets), separators=(",", ":"), default=str)
         with self._lock:
             if not self._file.closed:
                 self._file.write(line + "\n")
@@ -63,35 +79,57 @@ class Sampler:
     def _loop(self) -> None:
         next_at = self.clock()
         while not self._stop.is_set():
-            self._sample()
+            with self._lock:
+                free = self._in_flight < self.max_in_flight
+                if free:
+                    self._in_flight += 1
+                else:
+                    self.dropped += 1
+            if free:
+                self._pool.submit(self._sample_and_release)
             next_at += self.interval
             delay = next_at - self.clock()
-            if delay < 0:  # observation slower than the interval: don't try to catch up
+            if delay < 0:  # the loop itself fell behind (a starved process): don't try to catch up
                 next_at = self.clock()
                 delay = 0
             self._stop.wait(delay)
 
+    def _sample_and_release(self) -> None:
+        try:
+            self._sample()
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
     def _sample(self) -> None:
         t = self.clock() - self.started_mono
+        wall = time.time()
         try:
             sample = self.observe()
         except Exception as exc:  # an observer bug must not kill the timeline
             sample = {"error": f"{type(exc).__name__}: {exc}"}
-        record = {"kind": "sample", "t": round(t, 4), "wall": time.time(), **sample}
-        self.count += 1
-        if record.get("error"):
-            self.errors += 1
+        record = {"kind": "sample", "t": round(t, 4), "wall": wall, **sample}
+        with self._lock:
+            self.count += 1
+            if record.get("error"):
+                self.errors += 1
         self.recent.append(record)
         self.write(record)
 
     def stop(self, timeout: float = 5.0) -> Dict[str, Any]:
-        """Stop sampling, close the file, and return ``{"samples", "errors", "duration_s", "rate_hz"}``."""
+        """Stop sampling, wait for the samples in flight, take a closing sample, close the file;
+        returns ``{"samples", "errors", "dropped", "duration_s", "rate_hz"}``."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        self._pool.shutdown(wait=True)
         self._sample()  # a closing sample: the timeline always ends after everything the drill did
+        close = getattr(self.observe, "close", None)
+        if callable(close):
+            close()
         duration = self.clock() - self.started_mono
-        summary = {"samples": self.count, "errors": self.errors, "duration_s": round(duration, 3),
+        summary = {"samples": self.count, "errors": self.errors, "dropped": self.dropped,
+                   "duration_s": round(duration, 3),
                    "rate_hz": round(self.count / duration, 2) if duration > 0 else 0.0}
         self.write({"kind": "end", "t": round(duration, 4), "wall": time.time(), **summary})
         with self._lock:
@@ -99,16 +137,7 @@ class Sampler:
         return summary
 
 
-def target_observer(client: TraderClient) -> Callable[[], Dict[str, Any]]:
-    """An ``observe`` callable for :class:`Sampler` using its own HTTP session (thread-safe)."""
-    from dataclasses import replace
-
-    import requests
-
-    from chaosaitrapp.evidence.observe import observe
-
-    # short timeouts: a slow answer must show as a late sample, not a hole longer than the checkers' max gap
-    private = TraderClient(replace(client.settings, http_timeout=min(0.5, client.settings.http_timeout)))
-    private.session = requests.Session()
-    private.session.headers.update(client.session.headers)
-    return lambda: observe(private)
+def target_observer(client: TraderClient, max_in_flight: int = MAX_IN_FLIGHT) -> ParallelObserver:
+    """The sampler's observer for the API ``client`` talks to: parallel reads, short timeouts
+    (a slow answer must show as a late sample, not a hole longer than the checkers' max gap)."""
+    return ParallelObserver(client, timeout=0.5, max_in_flight=max_in_flight)

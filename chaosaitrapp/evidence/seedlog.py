@@ -1,8 +1,9 @@
 """The seed's evidence log: ``reports/chaos/<drill>_<timestamp>.log`` in ``key,value`` lines.
 
-The seed's fields first, in its order (``leader_before`` ... ``md_hb``, ``health``), then what
-this suite measures on top (pause flags, detect/recover times, checks, reasons), and
-``test_result,PASS|FAIL`` last.
+The seed's fields first, in its order (``leader_before`` ... ``md_hb``, ``health``), for the
+snapshot labels the experiment took (a label it never used is left out, not written ``unknown``),
+then what this suite measures on top (pause flags, checks and their figures, the sampling rate, the
+strategies, notes, failure reasons), and ``test_result,PASS|FAIL|DRY`` last.
 """
 from __future__ import annotations
 
@@ -29,13 +30,17 @@ def _ready_word(snapshot: Optional[Dict[str, Any]]) -> Optional[str]:
 
 
 def seed_fields(snapshots: Dict[str, Dict[str, Any]]) -> List[Tuple[str, str]]:
-    """The seed's fields from the labelled snapshots (``unknown`` where one was not taken)."""
+    """The seed's fields from the labelled snapshots the experiment took (``unknown`` only for a
+    value a snapshot could not read; labels never snapshotted are left out)."""
     fields: List[Tuple[str, str]] = []
-    for label in SEED_LABELS:
-        fields.append((f"leader_{label}", _fmt((snapshots.get(label) or {}).get("leader"))))
-    for label in SEED_LABELS:
-        fields.append((f"ready_{label}", _fmt(_ready_word(snapshots.get(label)))))
-    last = snapshots.get("after_recovery") or (list(snapshots.values())[-1] if snapshots else {})
+    taken = [label for label in SEED_LABELS if label in snapshots]
+    for label in taken:
+        fields.append((f"leader_{label}", _fmt(snapshots[label].get("leader"))))
+    for label in taken:
+        fields.append((f"ready_{label}", _fmt(_ready_word(snapshots[label]))))
+    if not snapshots:
+        return fields
+    last = snapshots.get("after_recovery") or list(snapshots.values())[-1]
     fields += [("scan_hb", _fmt(last.get("scan_hb"))), ("order_hb", _fmt(last.get("order_hb"))),
                ("md_hb", _fmt(last.get("md_hb")))]
     during = snapshots.get("after_stop") or last
@@ -60,3 +65,23 @@ def write_seed_log(path: Path, drill: str, stamp: str, fields: List[Tuple[str, s
     lines = [f"{drill}_chaos_test,{stamp}"] + [f"{k},{v}" for k, v in fields] + [f"test_result,{verdict}"]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def log_fields(run: Any, checks: List[Dict[str, Any]], sampling: Optional[Dict[str, Any]],
+               reasons: List[str]) -> List[Tuple[str, str]]:
+    """Every field of a run's log, in order: the seed's, the snapshots' extras, each check's status
+    and figure, the sampling rate, the rollback strategy, notes, failure reasons."""
+    fields = seed_fields(run.snapshots) + extra_fields(run.snapshots)
+    for check in checks:
+        fields.append((f"check_{check['name']}", check["status"]))
+        if check.get("value") is not None:
+            unit = "_s" if check["name"].startswith(("time_to", "total_")) else "_value"
+            fields.append((check["name"] + unit, f"{check['value']:.3f}"))
+    if sampling:
+        fields += [("timeline_samples", str(sampling["samples"])), ("timeline_rate_hz", str(sampling["rate_hz"]))]
+    if run.strategies:
+        fields += [("rollback_strategy", run.strategies.get("rollbacks", "default")),
+                   ("hypothesis_strategy", run.strategies.get("hypothesis", "default"))]
+    fields += [("note", _fmt(note)) for note in run.notes]
+    fields += [("failure_reason", _fmt(reason)) for reason in reasons]
+    return fields

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Tuple
 
+from chaosaitrapp import aitrapp
+
 DEFAULT_PROFILE = "fast"
-HEARTBEAT_MAX = 5.0
+HEARTBEAT_MAX = aitrapp.HEARTBEAT_MAX_S
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,10 @@ class Profile:
 PROFILES: Dict[str, Profile] = {
     "aitrapp": Profile(
         name="aitrapp",
-        lock_ttl=30.0,
-        lock_refresh=10.0,
-        backoff=(1.0, 2.0, 4.0, 8.0, 15.0, 30.0),
-        jitter=0.5,
+        lock_ttl=aitrapp.LOCK_TTL_S,
+        lock_refresh=aitrapp.LOCK_REFRESH_S,
+        backoff=aitrapp.LOCK_BACKOFF_S,
+        jitter=aitrapp.LOCK_JITTER_S,
         redis_socket_timeout=2.0,
         scan_period=1.0,
         order_stream_period=1.0,

@@ -2,15 +2,18 @@
 and PromQL through a Prometheus server (``PROMETHEUS_URL``, via prometheus-api-client).
 
 ``/metrics`` is parsed with prometheus_client's parser; values are floats and compared
-numerically (the original scripts compared ``"1.0"`` with ``"1"`` and failed).
+numerically (the original scripts compared ``"1.0"`` with ``"1"`` and failed). Every probe raises
+MetricsError when ``/metrics`` cannot be read or parsed or the metric is missing (ApiError when the
+API itself is unreachable or refuses the key); the waits raise ConditionTimeout at their deadline.
 """
 
 from typing import Any, Dict, List
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.config import settings_from
+from chaosaitrapp.config import deadline, settings_from
 from chaosaitrapp.errors import ConfigError, MetricsError
+from chaosaitrapp.evidence.recorder import dry_wait
 from chaosaitrapp.evidence.observe import QUEUE_LABELS, QUEUE_METRIC
 from chaosaitrapp.metrics.parse import HEARTBEATS, metric_value, parse_metrics
 from chaosaitrapp.trader.client import TraderClient
@@ -35,22 +38,25 @@ def _samples(configuration: Configuration, secrets: Secrets):
 
 
 def leader_status(configuration: Configuration = None, secrets: Secrets = None) -> float:
-    """``trader_is_leader`` as a float: 1.0 leader, 0.0 not (max over ``instance_id`` labels)."""
+    """Returns ``trader_is_leader`` as a float: 1.0 leader, 0.0 not (the max over ``instance_id``
+    labels; 999 when the lock was never taken). Raises MetricsError when the gauge is missing."""
     return metric_value(_samples(configuration, secrets), "trader_is_leader", aggregate="max")
 
 
 def heartbeat_ages(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, float]:
-    """The three heartbeat ages in seconds: ``{"marketdata", "order_stream", "scan"}``."""
+    """Returns the three heartbeat ages in seconds, ``{"marketdata", "order_stream", "scan"}``. Raises
+    MetricsError when one of the three gauges is missing."""
     samples = _samples(configuration, secrets)
     return {key: metric_value(samples, name, aggregate="max") for key, name in HEARTBEATS.items()}
 
 
 def heartbeats_below(value: Dict[str, float] = None, limit: float = 0,
                      configuration: Configuration = None, secrets: Secrets = None) -> bool:
-    """True when every heartbeat age is below ``limit`` (0: ``HEARTBEAT_MAX``, default 5).
+    """Returns True when every heartbeat age is below ``limit`` (0: ``HEARTBEAT_MAX``, default 5).
 
-    Used as a probe tolerance on :func:`heartbeat_ages` (``value`` is its output); called alone
-    it reads the ages itself.
+    Used as a probe tolerance on :func:`heartbeat_ages` (``value`` is its output; the tolerance needs
+    no ``arguments``); called alone it reads the ages itself. Raises MetricsError when ``value`` is
+    not a dict of ages.
     """
     bound = float(limit) if limit and float(limit) > 0 else settings_from(configuration).heartbeat_max
     ages = value if value is not None else heartbeat_ages(configuration, secrets)
@@ -60,15 +66,17 @@ def heartbeats_below(value: Dict[str, float] = None, limit: float = 0,
 
 
 def throttle_queue_depth(configuration: Configuration = None, secrets: Secrets = None) -> float:
-    """``trader_throttle_queue_depth{type="order_placement"}``: orders waiting for the broker."""
+    """Returns ``trader_throttle_queue_depth{type="order_placement"}``: the orders waiting for the
+    broker's rate limit. Raises MetricsError when the gauge is missing."""
     return metric_value(_samples(configuration, secrets), QUEUE_METRIC, QUEUE_LABELS, aggregate="sum")
 
 
 def metric(name: str, labels: Dict[str, str] = None, aggregate: str = "single",
            configuration: Configuration = None, secrets: Secrets = None) -> float:
-    """Any metric by sample name (``trader_kill_switch_total``...) and labels, as a float.
+    """Returns any metric by sample name (``trader_kill_switch_total``...) and labels, as a float.
 
-    ``aggregate``: ``single`` (exactly one sample must match), ``sum`` or ``max``.
+    ``aggregate``: ``single`` (exactly one sample must match), ``sum`` or ``max``. Raises ConfigError
+    for an empty name, MetricsError when no sample (or, for ``single``, more than one) matches.
     """
     if not isinstance(name, str) or not name:
         raise ConfigError(f"metric name must be a non-empty string, got {name!r}")
@@ -78,7 +86,7 @@ def metric(name: str, labels: Dict[str, str] = None, aggregate: str = "single",
 def prometheus_query(query: str, configuration: Configuration = None, secrets: Secrets = None) -> List[Dict[str, Any]]:
     """Run PromQL ``query`` on the Prometheus at ``PROMETHEUS_URL`` (prometheus-api-client).
 
-    Returns the result vector as ``[{"metric": {...}, "value": float}]``. MetricsError when
+    Returns the result vector as ``[{"metric": {...}, "value": float}]``. Raises MetricsError when
     ``PROMETHEUS_URL`` is unset, Prometheus is unreachable or the query is invalid.
     """
     settings = settings_from(configuration)
@@ -101,30 +109,49 @@ def prometheus_query(query: str, configuration: Configuration = None, secrets: S
 
 def wait_leader(expected: int = 1, timeout: float = 0, interval: float = 0.1,
                 configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """Wait until ``trader_is_leader`` equals ``expected`` (0 or 1), compared numerically.
+    """Wait until ``trader_is_leader`` equals ``expected`` (0 or 1), compared numerically, up to
+    ``timeout`` seconds (0: ``DETECT_TIMEOUT`` for ``expected`` 0, the service noticing the fault;
+    ``WAIT_READY_TIMEOUT`` for 1, its recovery).
 
-    After Redis stops, leadership drops at the next lock refresh (up to the refresh period
-    later), so this waits on the condition instead of reading once after a fixed delay.
+    After Redis stops, leadership drops at the next lock refresh (up to the refresh period later), so
+    this waits on the condition instead of reading once after a fixed delay. Returns the wait's record
+    (``held``, ``waited_s``, ``held_at_wall``, ``value``...); raises ConfigError for an ``expected``
+    other than 0/1, ConditionTimeout at the deadline.
     """
     if int(expected) not in (0, 1):
         raise ConfigError(f"wait_leader: expected must be 0 or 1, got {expected!r}")
-    timeout = float(timeout) if timeout and float(timeout) > 0 else settings_from(configuration).wait_ready_timeout
+    what = f"trader_is_leader == {int(expected)}"
+    skipped = dry_wait(what)
+    if skipped is not None:
+        return skipped
     result = wait_until(lambda: leader_status(configuration, secrets), lambda v: v == float(expected),
-                        timeout=timeout, interval=interval, what=f"trader_is_leader == {int(expected)}")
+                        timeout=deadline(timeout, configuration, "detect" if int(expected) == 0 else "recover"),
+                        interval=interval, what=what)
     return require(result, f"trader_is_leader {float(expected)}").as_dict()
 
 
 def wait_queue_depth_above(threshold: float = 0, timeout: float = 10, interval: float = 0.05,
                            configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """Wait until the throttle queue depth exceeds ``threshold`` (the burst is being throttled)."""
+    """Wait until the throttle queue depth exceeds ``threshold`` (the burst is being throttled), up to
+    ``timeout`` seconds (default 10; 0: ``DETECT_TIMEOUT``). Returns the wait's record; raises
+    ConditionTimeout at the deadline."""
+    what = f"throttle queue depth > {threshold}"
+    skipped = dry_wait(what)
+    if skipped is not None:
+        return skipped
     result = wait_until(lambda: throttle_queue_depth(configuration, secrets), lambda d: d > float(threshold),
-                        timeout=timeout, interval=interval, what=f"throttle queue depth > {threshold}")
+                        timeout=deadline(timeout, configuration, "detect"), interval=interval, what=what)
     return require(result, f"depth above {threshold}").as_dict()
 
 
 def wait_queue_drained(timeout: float = 30, interval: float = 0.1,
                        configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """Wait until the throttle queue depth is back to 0 (the seed: within 30 s); reports the peak seen."""
+    """Wait until the throttle queue depth is back to 0, up to ``timeout`` seconds (default 30, the
+    seed's window; 0: ``WAIT_READY_TIMEOUT``). Returns the wait's record plus ``peak_seen``, the highest
+    depth it saw; raises ConditionTimeout at the deadline."""
+    skipped = dry_wait("throttle queue depth == 0")
+    if skipped is not None:
+        return skipped
     seen: List[float] = []
 
     def observe() -> float:
@@ -132,10 +159,8 @@ def wait_queue_drained(timeout: float = 30, interval: float = 0.1,
         seen.append(depth)
         return depth
 
-    result = require(wait_until(observe, lambda d: d == 0.0, timeout=timeout, interval=interval,
-                                what="throttle queue depth == 0"), "depth 0")
+    result = require(wait_until(observe, lambda d: d == 0.0, timeout=deadline(timeout, configuration, "recover"),
+                                interval=interval, what="throttle queue depth == 0"), "depth 0")
     out = result.as_dict()
     out["peak_seen"] = max(seen) if seen else None
     return out
-
-

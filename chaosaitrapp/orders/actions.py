@@ -48,6 +48,8 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
 
     Refused unless the target reports PAPER mode. Returns what was sent and how it was answered:
     ``{"sent", "accepted", "duplicates_sent", "duplicate_answers", "rejected", "errors", "client_order_ids"}``.
+    Raises ConfigError for a bad count/rate, GuardRefused against a LIVE target, ApiError when no order
+    could be sent at all.
     """
     _validate(count, rate, duplicate_every)
     client = TraderClient.from_configuration(configuration, secrets)

@@ -2,15 +2,12 @@
 
 All pages are single self-contained files (inline CSS and SVG, no script, no external
 reference) scrubbed of secrets. A *run* dict, shared by the index and CI outputs, is
-``{"drill", "verdict", "reasons", "duration", "report", "journal", "log"}``.
+``{"drill", "verdict", "reasons", "duration", "report", "journal", "log"}``
+(:mod:`chaosaitrapp.suite` makes them).
 """
-from chaosaitrapp.report.batch import build_reports, find_journals, run_from_journal
-from chaosaitrapp.report.html import assess, find_extension, render_drill_report, write_drill_report
+from chaosaitrapp.report.html import assess, render_drill_report, write_drill_report
 from chaosaitrapp.report.junit import summary, write_junit, write_summary_json
-from chaosaitrapp.report.scrub import defang_urls, scrub_data, scrub_text
-from chaosaitrapp.report.suite import render_suite_index, suite_verdict
+from chaosaitrapp.report.suite import render_suite_index
 
-__all__ = [
-    "build_reports", "find_journals", "run_from_journal", "assess", "defang_urls", "find_extension", "render_drill_report", "render_suite_index", "scrub_data",
-    "scrub_text", "suite_verdict", "summary", "write_drill_report", "write_junit", "write_summary_json",
-]
+__all__ = ["assess", "render_drill_report", "render_suite_index", "summary", "write_drill_report", "write_junit",
+           "write_summary_json"]

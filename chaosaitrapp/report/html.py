@@ -1,12 +1,12 @@
 """The drill report: one self-contained HTML file per drill, from its journal and timeline.
 
-Reading order: the verdict (big PASS / FAIL), and for a FAIL the failing checkers and reasons;
-the run's facts; the checkers' table; the timeline chart; the steady-state probes (before,
-during, after); the method's activities; the rollbacks; the seed-format log fields; the
-evidence files. Verdict, checks, seed fields and evidence come from the journal extension named
-``chaosaitrapp`` (docs/internals.md). A journal without one is still reported: its checks are
-computed from the timeline when there is one, and the verdict is then PASS only if Chaos
-Toolkit completed without deviating and every check passed (UNKNOWN with no evidence at all).
+Reading order: the verdict (big PASS / FAIL / DRY), and for a FAIL the failing checks and reasons;
+the run's facts (strategies, sampling rate, notes); the checks' table; the timeline chart; the
+steady-state probes (before, during, after); the method's activities; the rollbacks; the
+seed-format log fields; the evidence files. Verdict, checks, seed fields and evidence are exactly
+what the evidence control recorded in the journal's ``chaosaitrapp`` extension
+(:func:`chaosaitrapp.verdict.recorded`): the report shows the checks that decided the verdict and
+judges nothing itself. A journal without the extension is reported FAIL, saying why.
 
 Nothing is fetched: CSS inline, the chart an inline SVG, no script. The final HTML is scrubbed
 of ``secrets``, API-key values and URL passwords, and URLs in it are defanged.
@@ -19,28 +19,15 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from chaosaitrapp import __version__
-from chaosaitrapp.checks import (
-    CheckResult, Limits, Timeline, TimelineError, checks_for, combine, load_timeline, not_passed,
-    recovery_marks, run_checks,
-)
+from chaosaitrapp.checks import CheckResult, Limits, Timeline, TimelineError, combine, load_timeline, not_passed, recovery_marks
 from chaosaitrapp.report.chart import (
     BAD, FAULT, GOOD, HEARTBEAT_COLORS, HEARTBEAT_NAMES, LIMIT_COLOR, MARK_MEASURE, NODATA, QUEUE_COLOR,
     has_queue_panel, render_timeline_svg,
 )
 from chaosaitrapp.report.page import badge, esc, href_to, page, seconds, short, write_text_atomic
-from chaosaitrapp.report.scrub import scrub_data
-from chaosaitrapp.report.suite import render_suite_index  # noqa: F401  (re-exported)
-
-EXTENSION_NAME = "chaosaitrapp"
-
-
-def find_extension(journal: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """The journal's ``extensions`` entry named ``chaosaitrapp`` (the last one), or None."""
-    found = None
-    for entry in journal.get("extensions") or []:
-        if isinstance(entry, dict) and entry.get("name") == EXTENSION_NAME:
-            found = entry
-    return found
+from chaosaitrapp.scrub import scrub_data
+from chaosaitrapp.verdict import extension as find_extension
+from chaosaitrapp.verdict import recorded
 
 
 def _drill_name(journal: Dict[str, Any], ext: Dict[str, Any], timeline: Optional[Timeline]) -> str:
@@ -48,32 +35,10 @@ def _drill_name(journal: Dict[str, Any], ext: Dict[str, Any], timeline: Optional
     return str(ext.get("drill") or (timeline.drill if timeline else None) or experiment.get("title") or "drill")
 
 
-def _journal_ok(journal: Dict[str, Any]) -> bool:
-    return journal.get("status") == "completed" and not journal.get("deviated")
-
-
-def assess(journal: Dict[str, Any], timeline: Optional[Timeline]) -> Tuple[str, List[CheckResult], List[str], str]:
-    """``(verdict, checks, reasons, source)`` for a journal: the extension's when present, else
-    computed from the timeline (``source`` says which). Verdict is PASS, FAIL or UNKNOWN."""
-    ext = find_extension(journal) or {}
-    checks = [CheckResult.from_dict(c) for c in ext.get("checks") or [] if isinstance(c, dict)]
-    source = "recorded by the evidence control"
-    if not checks and timeline is not None:
-        limits = Limits.from_meta(timeline.meta)
-        checks = run_checks(timeline, limits, checks_for(_drill_name(journal, ext, timeline)))
-        source = "computed at report time from the timeline"
-    reasons = [str(r) for r in ext.get("reasons") or []]
-    verdict = ext.get("verdict")
-    if verdict not in ("PASS", "FAIL"):
-        if checks:
-            verdict = "PASS" if _journal_ok(journal) and combine(checks) == "pass" else "FAIL"
-            if not _journal_ok(journal):
-                reasons.append(f"Chaos Toolkit status {journal.get('status')!r}"
-                               + (", deviated" if journal.get("deviated") else ""))
-        else:
-            verdict = "UNKNOWN"
-            reasons.append("no chaosaitrapp evidence (journal extension or timeline) to judge the drill by")
-    return str(verdict), checks, reasons, source
+def assess(journal: Dict[str, Any]) -> Tuple[str, List[CheckResult], List[str]]:
+    """``(verdict, checks, reasons)`` as recorded in ``journal`` (:func:`chaosaitrapp.verdict.recorded`)."""
+    verdict, checks, reasons = recorded(journal)
+    return verdict, [CheckResult.from_dict(c) for c in checks], reasons
 
 
 # ---- sections ---------------------------------------------------------------------------------
@@ -90,7 +55,7 @@ def _header(verdict: str, drill: str, journal: Dict[str, Any]) -> str:
 
 
 def _why(verdict: str, checks: Sequence[CheckResult], reasons: Sequence[str]) -> str:
-    if verdict == "PASS":
+    if verdict in ("PASS", "DRY"):
         return ""
     failing = not_passed(checks)
     items = [f"<li>{badge(c.status)} <b>{esc(c.name)}</b>: {esc(c.reason)}</li>" for c in failing]
@@ -106,6 +71,7 @@ def _why(verdict: str, checks: Sequence[CheckResult], reasons: Sequence[str]) ->
 
 def _facts(journal: Dict[str, Any], drill: str, timeline: Optional[Timeline], notes: Sequence[str]) -> str:
     experiment = journal.get("experiment") if isinstance(journal.get("experiment"), dict) else {}
+    ext = find_extension(journal) or {}
     rows: List[Tuple[str, str]] = [
         ("Drill", esc(drill)),
         ("Experiment", esc(experiment.get("title") or "-")),
@@ -126,13 +92,17 @@ def _facts(journal: Dict[str, Any], drill: str, timeline: Optional[Timeline], no
                                  f" · {len(timeline.events)} events{state}"))
     else:
         rows.append(("Timeline", "none"))
-    for note in notes:
+    strategies = ext.get("strategies") if isinstance(ext.get("strategies"), dict) else {}
+    if strategies:
+        rows.append(("Strategies", f"rollbacks {esc(strategies.get('rollbacks'))} · hypothesis "
+                                   f"{esc(strategies.get('hypothesis'))}"))
+    for note in list(ext.get("notes") or []) + list(notes):
         rows.append(("Note", esc(note)))
     cells = "".join(f"<div>{k}</div><div>{v}</div>" for k, v in rows)
     return f'<section id="facts"><h2>Run</h2><div class="facts-grid">{cells}</div></section>'
 
 
-def _checks_table(checks: Sequence[CheckResult], source: str) -> str:
+def _checks_table(checks: Sequence[CheckResult]) -> str:
     if not checks:
         return '<section id="checks"><h2>Checks</h2><p class="muted">No checks recorded.</p></section>'
     rows = "".join(
@@ -140,8 +110,8 @@ def _checks_table(checks: Sequence[CheckResult], source: str) -> str:
         f"<td class=\"num\">{'-' if c.value is None else esc(f'{c.value:g}')}</td>"
         f"<td class=\"num\">{'-' if c.limit is None else esc(f'{c.limit:g}')}</td><td>{esc(c.reason)}</td></tr>"
         for c in checks)
-    return (f'<section id="checks"><h2>Checks <span class="muted small">({esc(source)}; combined: '
-            f'{esc(combine(checks))})</span></h2><table><thead><tr><th>status</th><th>checker</th><th>value</th>'
+    return (f'<section id="checks"><h2>Checks <span class="muted small">(the ones that decided the verdict; '
+            f'combined: {esc(combine(checks))})</span></h2><table><thead><tr><th>status</th><th>checker</th><th>value</th>'
             f'<th>limit</th><th>reason</th></tr></thead><tbody>{rows}</tbody></table></section>')
 
 
@@ -290,13 +260,13 @@ def render_drill_report(
     secrets = [s for s in secrets if s]
     journal = scrub_data(journal, secrets)
     ext = find_extension(journal) or {}
-    verdict, checks, reasons, source = assess(journal, timeline)
+    verdict, checks, reasons = assess(journal)
     drill = _drill_name(journal, ext, timeline)
     body = "\n".join([
         _header(verdict, drill, journal),
         _why(verdict, checks, reasons),
         _facts(journal, drill, timeline, notes),
-        _checks_table(checks, source),
+        _checks_table(checks),
         _chart(timeline, checks),
         _steady_states(journal),
         _activities(journal, "run", "Method"),

@@ -2,8 +2,8 @@
 
 A run is a dict ``{"drill", "verdict", "reasons", "duration", "report", "journal", "log"}``.
 JUnit: one ``<testcase name=drill classname="chaosaitrapp.drills" time=duration>`` per run; a
-run whose verdict is not PASS carries a ``<failure>`` (``<error>`` when the verdict is ERROR:
-the drill could not run) whose message is the first reason and whose text lists them all;
+FAIL run carries a ``<failure>`` whose message is the first reason and whose text lists them all;
+a DRY run (``chaos run --dry``: nothing injected, nothing judged) is ``<skipped>``;
 ``<system-out>`` lists the evidence paths. Both files are scrubbed of ``secrets``.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Union
 
 from chaosaitrapp.report.page import write_text_atomic
-from chaosaitrapp.report.scrub import scrub_data, scrub_text
-from chaosaitrapp.report.suite import suite_verdict
+from chaosaitrapp.scrub import scrub_data, scrub_text
+from chaosaitrapp.suite import suite_verdict
 
 CLASSNAME = "chaosaitrapp.drills"
 EVIDENCE_KEYS = ("report", "journal", "log", "timeline")
@@ -34,22 +34,23 @@ def _reasons(run: Dict[str, Any]) -> List[str]:
 
 def junit_tree(runs: Sequence[Dict[str, Any]], suite_name: str = "chaosaitrapp") -> ET.ElementTree:
     """The JUnit document as an ElementTree (``<testsuites>`` with one ``<testsuite>``)."""
-    failures = sum(1 for r in runs if r.get("verdict") not in ("PASS", "ERROR"))
-    errors = sum(1 for r in runs if r.get("verdict") == "ERROR")
+    failures = sum(1 for r in runs if r.get("verdict") not in ("PASS", "DRY"))
+    skipped = sum(1 for r in runs if r.get("verdict") == "DRY")
     total = sum(_duration(r) for r in runs)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     root = ET.Element("testsuites", name=suite_name, tests=str(len(runs)), failures=str(failures),
-                      errors=str(errors), time=f"{total:.3f}")
+                      errors="0", skipped=str(skipped), time=f"{total:.3f}")
     suite = ET.SubElement(root, "testsuite", name=suite_name, tests=str(len(runs)), failures=str(failures),
-                          errors=str(errors), skipped="0", time=f"{total:.3f}", timestamp=stamp)
+                          errors="0", skipped=str(skipped), time=f"{total:.3f}", timestamp=stamp)
     for run in runs:
         case = ET.SubElement(suite, "testcase", name=str(run.get("drill") or "?"), classname=CLASSNAME,
                              time=f"{_duration(run):.3f}")
         verdict = run.get("verdict")
-        if verdict != "PASS":
+        if verdict == "DRY":
+            ET.SubElement(case, "skipped", message="dry run: nothing was injected, nothing was judged")
+        elif verdict != "PASS":
             reasons = _reasons(run) or [f"verdict {verdict!r}"]
-            tag = "error" if verdict == "ERROR" else "failure"
-            node = ET.SubElement(case, tag, message=reasons[0][:500], type=f"Drill{str(verdict).title()}")
+            node = ET.SubElement(case, "failure", message=reasons[0][:500], type="DrillFailed")
             node.text = "\n".join(f"- {r}" for r in reasons)
         evidence = [f"{key}: {run[key]}" for key in EVIDENCE_KEYS if run.get(key)]
         out = ET.SubElement(case, "system-out")
@@ -67,14 +68,16 @@ def write_junit(runs: Sequence[Dict[str, Any]], path: Union[str, Path], suite_na
 
 
 def summary(runs: Sequence[Dict[str, Any]], suite_name: str = "chaosaitrapp") -> Dict[str, Any]:
-    """``{"suite", "verdict", "total", "passed", "failed", "generated", "runs"}`` for ``runs``."""
+    """``{"suite", "verdict", "total", "passed", "dry", "failed", "generated", "runs"}`` for ``runs``."""
     passed = sum(1 for r in runs if r.get("verdict") == "PASS")
+    dry = sum(1 for r in runs if r.get("verdict") == "DRY")
     return {
         "suite": suite_name,
         "verdict": suite_verdict(runs),
         "total": len(runs),
         "passed": passed,
-        "failed": len(runs) - passed,
+        "dry": dry,
+        "failed": len(runs) - passed - dry,
         "generated": datetime.now(timezone.utc).isoformat(),
         "runs": [{"drill": r.get("drill"), "verdict": r.get("verdict"), "reasons": _reasons(r),
                   "duration": r.get("duration"), **{k: r.get(k) for k in EVIDENCE_KEYS if k in r}} for r in runs],

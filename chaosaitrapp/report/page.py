@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 from urllib.parse import quote
 
-from chaosaitrapp.report.scrub import defang_urls, scrub_text
+from chaosaitrapp.scrub import defang_urls, scrub_text
 
 STYLE = """
 :root { --pass: #1e8449; --fail: #c0392b; --unknown: #7f8c8d; --ink: #1f2d3a; --muted: #5d6d7e;

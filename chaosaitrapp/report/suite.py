@@ -10,12 +10,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Union
 
 from chaosaitrapp import __version__
+from chaosaitrapp.suite import suite_verdict
 from chaosaitrapp.report.page import badge, esc, href_to, page, seconds, write_text_atomic
-
-
-def suite_verdict(runs: Sequence[Dict[str, Any]]) -> str:
-    """``"PASS"`` when there is at least one run and every run's verdict is PASS, else ``"FAIL"``."""
-    return "PASS" if runs and all(r.get("verdict") == "PASS" for r in runs) else "FAIL"
 
 
 def _reasons(run: Dict[str, Any]) -> List[str]:
@@ -42,10 +38,10 @@ def render_suite_index_html(runs: Sequence[Dict[str, Any]], base_dir: Path, *, s
         if run.get("report") and href_to(run["report"], base_dir):
             name = f'<a href="{esc(href_to(run["report"], base_dir))}">{name}</a>'
         run_verdict = str(run.get("verdict") or "UNKNOWN")
-        rows.append(f"<tr><td><b>{name}</b></td><td>{badge('pass' if run_verdict == 'PASS' else 'fail' if run_verdict == 'FAIL' else run_verdict.lower())}</td>"
+        rows.append(f"<tr><td><b>{name}</b></td><td>{badge({'PASS': 'pass', 'FAIL': 'fail'}.get(run_verdict, run_verdict.lower()))}</td>"
                     f"<td class=\"num\">{seconds(run.get('duration'))}</td><td>{reason_html}</td>"
                     f"<td>{' · '.join(links) or '-'}</td></tr>")
-    css = "pass" if verdict == "PASS" else "fail"
+    css = {"PASS": "pass", "FAIL": "fail"}.get(verdict, "unknown")
     body = (
         f'<header class="verdict {css}"><div class="big">{verdict}</div><div><div class="what">{esc(title)}</div>'
         f'<div class="facts">{passed} of {len(runs)} drill(s) passed</div></div></header>'

@@ -4,8 +4,8 @@
   written before a fault is injected and cleared once it is undone;
 - :mod:`chaosaitrapp.safety.watchdog`: :func:`spawn_watchdog`, a detached process that undoes
   one entry when the ``chaos`` process dies or the entry's lease expires;
-- :mod:`chaosaitrapp.safety.cleanup`: :func:`cleanup` / :func:`cleanup_main`
-  (``aitrapp-chaos cleanup``), undo whatever the ledger still holds.
+- :mod:`chaosaitrapp.safety.cleanup`: :func:`cleanup` (``aitrapp-chaos cleanup``), undo whatever
+  the ledger still holds (or only its stale entries: dead run, expired lease).
 
 Names are imported lazily (``python -m chaosaitrapp.safety.watchdog`` must not find its own
 module already imported by this package).
@@ -21,7 +21,6 @@ _EXPORTS = {
     "LedgerError": "ledger",
     "LedgerCorrupt": "ledger",
     "cleanup": "cleanup",
-    "cleanup_main": "cleanup",
     "undo_entry": "cleanup",
     "driver_from_undo": "cleanup",
     "register_driver_factory": "cleanup",

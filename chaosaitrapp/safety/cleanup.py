@@ -14,8 +14,9 @@ Per-entry report (a dict)::
      "status": "undone" | "failed" | "gone" | "skipped",
      "detail": "answers again" | "<error naming the target>" | ..., "seconds": 0.41}
 
-``gone``: cleared by someone else meanwhile; ``skipped``: ``only_expired`` and the lease
-still runs.
+``gone``: cleared by someone else meanwhile; ``skipped``: ``only_expired`` and the entry is a live
+drill's fault (its run lives and its lease still runs: another drill running at the same moment
+keeps its fault for as long as it planned).
 
 The driver seam: :func:`driver_from_undo` rebuilds a driver from its undo recipe through
 :func:`chaosaitrapp.targets.resolve.driver_from_undo`, unless a factory was registered for
@@ -25,18 +26,15 @@ processes such as the watchdog). Both exist for tests; production recipes use ``
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
-import sys
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional
 
 from chaosaitrapp.safety.ledger import FaultEntry, Ledger, LedgerError
 
 __all__ = [
     "cleanup",
-    "cleanup_main",
     "undo_entry",
     "driver_from_undo",
     "register_driver_factory",
@@ -158,17 +156,18 @@ def cleanup(
 ) -> List[dict]:
     """Undo every outstanding entry of ``ledger`` (oldest first); one report dict per entry.
 
-    ``timeout`` bounds each entry's undo (the driver's ``start``). With ``only_expired``,
-    entries whose lease still runs at ``now()`` are left alone (status ``skipped``). Idempotent
-    and safe to run concurrently (see :func:`undo_entry`). Raises
+    ``timeout`` bounds each entry's undo (the driver's ``start``). With ``only_expired`` (what every
+    drill does before it starts), only *stale* entries are undone: the lease ran out, or the run that
+    injected the fault is gone (:meth:`FaultEntry.stale`); a live drill's fault is left alone
+    (status ``skipped``). Idempotent and safe to run concurrently (see :func:`undo_entry`). Raises
     :class:`~chaosaitrapp.safety.ledger.LedgerCorrupt` when the ledger cannot be parsed.
     """
     results: List[dict] = []
 
     def lease_check(entry: FaultEntry) -> Optional[str]:
-        if only_expired and not entry.expired(now()):
+        if only_expired and entry.stale(now()) is None:
             left = entry.lease_expires_wall - now()
-            return f"lease still runs for {left:.0f} s"
+            return f"a live drill's fault (run pid {entry.run_pid}, lease runs {left:.0f} s more)"
         return None
 
     for entry in ledger.outstanding():
@@ -178,7 +177,7 @@ def cleanup(
     return results
 
 
-_LABELS = {"undone": "undone", "failed": "FAILED", "gone": "already cleared", "skipped": "not expired"}
+_LABELS = {"undone": "undone", "failed": "FAILED", "gone": "already cleared", "skipped": "left alone"}
 
 
 def format_result(result: dict) -> str:
@@ -188,42 +187,3 @@ def format_result(result: dict) -> str:
         f"{label}: {result['target']} ({result['what']}, entry {result['id'][:8]}) "
         f"in {result['seconds']:.2f} s: {result['detail']}"
     )
-
-
-def cleanup_main(argv: Optional[Sequence[str]] = None) -> int:
-    """``aitrapp-chaos cleanup [--ledger PATH] [--timeout S] [--only-expired]``.
-
-    Undoes every outstanding fault, prints one line per entry, and exits 0 when nothing
-    remains outstanding afterwards, 1 otherwise (including an unreadable ledger).
-    """
-    from chaosaitrapp.paths import ledger_path
-
-    parser = argparse.ArgumentParser(
-        prog="aitrapp-chaos cleanup",
-        description="Undo every fault left in the fault ledger (restart stopped dependencies).",
-    )
-    parser.add_argument("--ledger", default=None, help="ledger file (default: $AITRAPP_CHAOS_STATE/ledger.json)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per undo (default 60)")
-    parser.add_argument(
-        "--only-expired", action="store_true", help="leave entries whose lease still runs (a drill in progress)"
-    )
-    args = parser.parse_args(argv)
-    ledger = Ledger(args.ledger or ledger_path())
-    try:
-        results = cleanup(ledger, timeout=args.timeout, only_expired=args.only_expired)
-        for result in results:
-            print(format_result(result), flush=True)
-        remaining = ledger.outstanding()
-    except LedgerError as exc:
-        print(f"cleanup: {exc}", file=sys.stderr, flush=True)
-        return 1
-    if not results:
-        print(f"no outstanding faults in {ledger.path}", flush=True)
-    if remaining:
-        print(f"{len(remaining)} fault(s) still outstanding in {ledger.path}", file=sys.stderr, flush=True)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover - the lead wires cleanup_main into aitrapp-chaos
-    raise SystemExit(cleanup_main())

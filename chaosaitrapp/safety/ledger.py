@@ -21,8 +21,8 @@ File format (``$AITRAPP_CHAOS_STATE/ledger.json``)::
 
     {"version": 1, "entries": [{"id": "...", "what": "stop", "target": "lab:redis",
       "undo": {"driver": "process", ...}, "created_wall": 1764070000.1, "run_id": "...",
-      "run_pid": 4242, "lease_seconds": 300.0, "lease_expires_wall": 1764070300.1,
-      "note": ""}, ...]}
+      "run_pid": 4242, "run_start": 1764069990.3, "lease_seconds": 300.0,
+      "lease_expires_wall": 1764070300.1, "note": ""}, ...]}
 
 Concurrency and durability: every change happens under an exclusive ``fcntl.flock`` on
 ``<ledger>.lock`` (a read-modify-write, so concurrent processes never lose an entry), and is
@@ -38,14 +38,16 @@ import errno
 import fcntl
 import json
 import os
-import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterator, List, Optional
 
+from chaosaitrapp import procs
 from chaosaitrapp.errors import ChaosAitrappError
+from chaosaitrapp.scrub import SECRET_NAME, URL_PASSWORD
+from chaosaitrapp.waiting import wait_until
 
 __all__ = [
     "FaultEntry",
@@ -78,7 +80,8 @@ class FaultEntry:
     string, e.g. ``"lab:redis"``. ``undo``: the driver's ``undo()`` recipe, from which
     :func:`chaosaitrapp.safety.cleanup.driver_from_undo` rebuilds the driver in any process.
     ``created_wall``: Unix time of recording. ``run_id``/``run_pid``: the drill run and the
-    process that injected the fault. ``lease_seconds``/``lease_expires_wall``: after the lease
+    process that injected the fault; ``run_start``: when that process started (pid reuse is told
+    apart by it; None in entries written before it was recorded). ``lease_seconds``/``lease_expires_wall``: after the lease
     expires the fault may be undone even though the run still lives. ``note``: free text.
     """
 
@@ -92,10 +95,27 @@ class FaultEntry:
     lease_seconds: float
     lease_expires_wall: float
     note: str = ""
+    run_start: Optional[float] = None
 
     def expired(self, now: float) -> bool:
         """Whether the lease has run out at Unix time ``now``."""
         return now >= self.lease_expires_wall
+
+    def run_alive(self) -> bool:
+        """Whether the process that injected the fault still runs (the same process: same pid and,
+        when recorded, the same start time)."""
+        if self.run_start is None:
+            return procs.alive(self.run_pid)
+        return procs.same_process(self.run_pid, self.run_start)
+
+    def stale(self, now: float) -> Optional[str]:
+        """Why nobody will undo this fault in time by itself (its lease ran out, or its run is gone),
+        or None while its run lives within the lease: a live drill's fault, not ours to undo."""
+        if self.expired(now):
+            return f"its lease ran out {now - self.lease_expires_wall:.0f} s ago"
+        if not self.run_alive():
+            return f"its run (pid {self.run_pid}) is gone"
+        return None
 
     def to_dict(self) -> dict:
         """The JSON object stored in the ledger file."""
@@ -107,7 +127,7 @@ class FaultEntry:
         if not isinstance(raw, dict):
             raise ValueError(f"entry is {type(raw).__name__}, expected an object")
         names = [f.name for f in fields(cls)]
-        missing = [n for n in names if n not in raw and n != "note"]
+        missing = [n for n in names if n not in raw and n not in ("note", "run_start")]
         if missing:
             raise ValueError(f"entry {raw.get('id', '?')!r} lacks {', '.join(missing)}")
         values = {n: raw[n] for n in names if n in raw}
@@ -118,6 +138,10 @@ class FaultEntry:
         for name, typ in checks.items():
             if name in values and not isinstance(values[name], typ):
                 raise ValueError(f"entry {raw.get('id', '?')!r}: {name} is not {typ.__name__}")
+        if values.get("run_start") is not None:
+            if isinstance(values["run_start"], bool) or not isinstance(values["run_start"], (int, float)):
+                raise ValueError(f"entry {raw.get('id', '?')!r}: run_start is not a number")
+            values["run_start"] = float(values["run_start"])
         for name in ("created_wall", "lease_seconds", "lease_expires_wall"):
             if isinstance(values[name], bool) or not isinstance(values[name], (int, float)):
                 raise ValueError(f"entry {raw.get('id', '?')!r}: {name} is not a number")
@@ -125,12 +149,7 @@ class FaultEntry:
         return cls(**values)
 
 
-_SECRET_KEY = re.compile(
-    r"pass(word|wd|phrase)|requirepass|masterauth|secret|token|api[_-]?key|apikey"
-    r"|credential|private[_-]?key|auth[_-]?key",
-    re.IGNORECASE,
-)
-_URL_PASSWORD = re.compile(r"://[^/@\s:]*:[^/@\s]+@")
+_SECRET_KEY = SECRET_NAME
 
 
 def find_secret_keys(value: Any, where: str = "") -> List[str]:
@@ -155,7 +174,7 @@ def find_secret_keys(value: Any, where: str = "") -> List[str]:
             else:
                 found.extend(find_secret_keys(item, path))
     elif isinstance(value, str):
-        if _URL_PASSWORD.search(value):
+        if URL_PASSWORD.search(value):
             found.append(where or "<value>")
     return found
 
@@ -235,6 +254,7 @@ class Ledger:
             created_wall=created,
             run_id=run_id,
             run_pid=os.getpid() if run_pid is None else int(run_pid),
+            run_start=procs.start_time(os.getpid() if run_pid is None else int(run_pid)),
             lease_seconds=float(lease_seconds),
             lease_expires_wall=created + float(lease_seconds),
             note=note,
@@ -277,21 +297,21 @@ class Ledger:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             raise LedgerError(f"cannot open lock file {lock_path}: {exc.strerror}", path=str(lock_path)) from None
+        def take() -> bool:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise LedgerError(f"cannot lock {lock_path}: {exc.strerror}", path=str(lock_path)) from None
+                return False
+
         try:
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise LedgerError(f"cannot lock {lock_path}: {exc.strerror}", path=str(lock_path)) from None
-                if time.monotonic() >= deadline:
-                    raise LedgerError(
-                        f"could not lock {lock_path} within {wait:g} s: another process holds it",
-                        path=str(lock_path),
-                    )
-                time.sleep(_LOCK_POLL)
+            taken = wait_until(take, bool, timeout=wait, interval=_LOCK_POLL, what=f"the lock {lock_path}",
+                               tolerate=())
+            if not taken.held:
+                raise LedgerError(f"could not lock {lock_path} within {wait:g} s: another process holds it",
+                                  path=str(lock_path))
             try:
                 yield
             finally:

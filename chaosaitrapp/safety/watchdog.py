@@ -10,7 +10,7 @@ The watchdog polls every ``poll_interval`` (0.2 s) and, for its ONE entry only:
 
 - entry cleared (the run restored the dependency itself)  -> exit 0, nothing done;
 - the run process is gone (killed, exited, a zombie, or its pid now belongs to another
-  process: the start time read from ``/proc/<pid>/stat`` at spawn no longer matches), or
+  process: the start time read at spawn no longer matches), or
   the entry's lease expired while it is still outstanding -> undo it
   (``driver_from_undo(entry.undo).start(undo_timeout)``), clear it, log, exit 0;
   an undo that fails is retried every ``RETRY_INTERVAL`` s until its lifetime bound, then
@@ -39,6 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
 
+from chaosaitrapp import procs
 from chaosaitrapp.safety.ledger import Ledger, LedgerError
 
 __all__ = [
@@ -62,49 +63,17 @@ DEFAULT_UNDO_TIMEOUT = 60.0
 _SPAWNED: Dict[int, subprocess.Popen] = {}
 
 
-def _stat_fields(pid: int) -> Optional[list]:
-    """Fields 3.. of ``/proc/<pid>/stat`` (state first), or None when there is no such pid."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            text = handle.read().decode("ascii", "replace")
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    except OSError:
-        return None
-    close = text.rfind(")")
-    if close < 0:
-        return None
-    return text[close + 2 :].split()
+def process_start_time(pid: int) -> Optional[float]:
+    """When process ``pid`` started (:func:`chaosaitrapp.procs.start_time`), None when no such live
+    process (a zombie counts as gone). Together with the pid it names one process for good."""
+    return procs.start_time(pid)
 
 
-def process_start_time(pid: int) -> Optional[int]:
-    """The start time of process ``pid`` in clock ticks since boot (``/proc/<pid>/stat``
-    field 22), or ``None`` when no such process lives (a zombie counts as gone).
-
-    Together with the pid it names one process for good: a reused pid has another start time.
-    """
-    if pid <= 0:
-        return None
-    rest = _stat_fields(pid)
-    if rest is None or len(rest) < 20 or rest[0] in ("Z", "X", "x"):
-        return None
-    try:
-        return int(rest[19])
-    except ValueError:
-        return None
-
-
-def run_alive(pid: int, start_time: Optional[int]) -> bool:
-    """Whether the process recorded as (``pid``, ``start_time``) still runs.
-
-    False when the pid is gone or a zombie, when ``start_time`` is ``None`` (the run was
-    already gone when recorded), and when the pid now belongs to a process started at another
-    time (pid reuse).
-    """
-    if start_time is None:
-        return False
-    current = process_start_time(pid)
-    return current is not None and current == start_time
+def run_alive(pid: int, start_time: Optional[float]) -> bool:
+    """Whether the process recorded as (``pid``, ``start_time``) still runs: False when the pid is gone
+    or a zombie, when ``start_time`` is None (the run was already gone when recorded), and when the pid
+    now belongs to a process started at another time (pid reuse)."""
+    return procs.same_process(pid, start_time)
 
 
 def _package_root() -> str:
@@ -142,7 +111,7 @@ def spawn_watchdog(
         "--ledger", str(ledger_path),
         "--entry", entry_id,
         "--run-pid", str(run_pid),
-        "--run-start", "gone" if start is None else str(start),
+        "--run-start", "gone" if start is None else repr(float(start)),
         "--lease-expires", repr(float(lease_expires_wall)),
         "--undo-timeout", repr(float(undo_timeout)),
         "--poll", repr(float(poll_interval)),
@@ -183,22 +152,25 @@ def wait_watchdog(pid: int, timeout: float) -> Optional[int]:
 
 
 def _default_log(message: str) -> None:
+    from chaosaitrapp.config import known_secrets
+    from chaosaitrapp.scrub import scrub_text
+
     stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-    print(f"{stamp} watchdog[{os.getpid()}] {message}", flush=True)
+    print(f"{stamp} watchdog[{os.getpid()}] {scrub_text(message, known_secrets())}", flush=True)
 
 
 def watch(
     ledger: Ledger,
     entry_id: str,
     run_pid: int,
-    run_start: Optional[int],
+    run_start: Optional[float],
     lease_expires_wall: float,
     *,
     undo_timeout: float = DEFAULT_UNDO_TIMEOUT,
     poll_interval: float = POLL_INTERVAL,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
-    alive: Callable[[int, Optional[int]], bool] = run_alive,
+    alive: Callable[[int, Optional[float]], bool] = run_alive,
     log: Callable[[str], None] = _default_log,
 ) -> int:
     """The watchdog's loop (see the module docstring); returns its exit code.
@@ -271,7 +243,7 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--ledger", required=True)
     parser.add_argument("--entry", required=True)
     parser.add_argument("--run-pid", type=int, required=True)
-    parser.add_argument("--run-start", required=True, help="start time in ticks, or 'gone'")
+    parser.add_argument("--run-start", required=True, help="the run's start time (Unix time), or 'gone'")
     parser.add_argument("--lease-expires", type=float, required=True)
     parser.add_argument("--undo-timeout", type=float, default=DEFAULT_UNDO_TIMEOUT)
     parser.add_argument("--poll", type=float, default=POLL_INTERVAL)
@@ -294,7 +266,7 @@ def watchdog_main(argv: Optional[Sequence[str]] = None) -> int:
     calls it); returns the exit code."""
     try:
         args = _parse_args(argv)
-        run_start = None if args.run_start == "gone" else int(args.run_start)
+        run_start = None if args.run_start == "gone" else float(args.run_start)
     except SystemExit:
         return 4
     except ValueError:

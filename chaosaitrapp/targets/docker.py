@@ -23,155 +23,19 @@ a container that exits instead of answering, a deadline passed.
 """
 from __future__ import annotations
 
-import os
-import re
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from chaosaitrapp.errors import TargetError, TargetNotFound
-from chaosaitrapp.targets.answers import DEFAULT_PORTS, service_answers
+from chaosaitrapp.targets.answers import service_answers
+from chaosaitrapp.targets.docker_client import (COMPOSE_PROJECT, COMPOSE_SERVICE, connect,  # noqa: F401
+                                                explain_docker_error)
+from chaosaitrapp.targets.docker_infer import infer_check, infer_port  # noqa: F401 (re-exported)
 from chaosaitrapp.waiting import wait_until
-
-COMPOSE_SERVICE = "com.docker.compose.service"
-COMPOSE_PROJECT = "com.docker.compose.project"
 
 # Container states in which the container still has to be stopped.
 _LIVE_STATES = ("running", "paused", "restarting")
-
-# Image name fragments -> check. Order matters: the first match wins.
-_IMAGE_CHECKS: Tuple[Tuple[str, str], ...] = (
-    ("redis", "redis"),
-    ("valkey", "redis"),
-    ("keydb", "redis"),
-    ("postgres", "postgres"),
-    ("postgis", "postgres"),
-)
-
-
-def docker_host() -> str:
-    """The daemon address the SDK will use: ``$DOCKER_HOST`` or the default unix socket."""
-    return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-
-
-def explain_docker_error(target: str, doing: str, exc: BaseException) -> TargetError:
-    """Turn a Docker SDK/requests exception into a :class:`TargetError` naming ``target``.
-
-    ``doing`` is what was attempted (``"connect"``, ``"stop"``...). Distinguishes an
-    unreachable daemon, a permission refusal on its socket, a vanished container and an
-    API error; the message says what to do about it.
-    """
-    import docker.errors
-    import requests.exceptions
-
-    text = str(exc)
-    host = docker_host()
-    if isinstance(exc, PermissionError) or "Permission denied" in text or "PermissionError" in text:
-        return TargetError(
-            f"{target}: permission denied on the Docker daemon socket {host} while trying to {doing} "
-            "(run as root or add the user to the 'docker' group)",
-            target=target, docker_host=host,
-        )
-    if isinstance(exc, docker.errors.NotFound):
-        return TargetNotFound(f"{target}: container vanished while trying to {doing}: {exc.explanation}",
-                              target=target)
-    if isinstance(exc, docker.errors.APIError):
-        return TargetError(f"{target}: the Docker daemon refused to {doing}: {exc.explanation or text}",
-                           target=target, status=exc.status_code)
-    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)) or (
-        isinstance(exc, docker.errors.DockerException) and (
-            "Error while fetching server API version" in text or "Connection" in text)):
-        return TargetError(
-            f"{target}: the Docker daemon is unreachable at {host} while trying to {doing} ({_short(text)}); "
-            "is dockerd running? (scripts/docker/start-engine.sh)",
-            target=target, docker_host=host,
-        )
-    return TargetError(f"{target}: Docker error while trying to {doing}: {_short(text)}", target=target)
-
-
-def _short(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def connect(target: str = "docker", timeout: float = 60.0) -> Any:
-    """``docker.from_env()``, its failures raised as :class:`TargetError` naming ``target``.
-
-    The API version is negotiated with the daemon (``version="auto"``), so older engines
-    (e.g. Debian's 20.10, API 1.41) work.
-    """
-    import docker
-
-    try:
-        return docker.from_env(version="auto", timeout=int(max(1, timeout)))
-    except Exception as exc:  # noqa: BLE001 - mapped to a clear TargetError
-        raise explain_docker_error(target, "connect", exc) from exc
-
-
-def infer_check(image: str, service: Optional[str], name: str) -> Optional[str]:
-    """``redis`` / ``postgres`` from the image's repository name, else from the compose
-    service name, else from the container name; ``None`` when none says."""
-    repo = image.split("@", 1)[0]
-    if ":" in repo.rsplit("/", 1)[-1]:
-        repo = repo[: repo.rfind(":")]
-    for text in (repo, service or "", name):
-        lowered = text.lower()
-        for fragment, check in _IMAGE_CHECKS:
-            if fragment in lowered:
-                return check
-    return None
-
-
-def _argv_port(argv: List[str], check: Optional[str]) -> Optional[int]:
-    """The listening port named in a server's argv, if any."""
-    for i, arg in enumerate(argv):
-        nxt = argv[i + 1] if i + 1 < len(argv) else ""
-        if check == "redis" or check is None:
-            if arg == "--port" and nxt.isdigit():
-                return int(nxt)
-        if check == "postgres" or check is None:
-            if arg == "-c" and re.fullmatch(r"port\s*=\s*\d+", nxt):
-                return int(nxt.split("=", 1)[1])
-            m = re.fullmatch(r"(?:-c\s*|--)port=(\d+)", arg)
-            if m:
-                return int(m.group(1))
-            if arg == "-p" and nxt.isdigit():
-                return int(nxt)
-            m = re.fullmatch(r"-p(\d+)", arg)
-            if m:
-                return int(m.group(1))
-    return None
-
-
-def infer_port(attrs: Dict[str, Any], check: Optional[str]) -> Optional[int]:
-    """The port on which the host reaches the service of the container described by
-    ``attrs`` (``docker inspect``): the port in its command or ``PGPORT`` (else the check's
-    default), translated through the published port bindings unless it uses host networking.
-    ``None`` when it cannot be reached from the host (not published) or nothing is known.
-    """
-    argv = [attrs.get("Path") or ""] + list(attrs.get("Args") or [])
-    port = _argv_port(argv, check)
-    if port is None and check == "postgres":
-        for item in (attrs.get("Config") or {}).get("Env") or []:
-            if item.startswith("PGPORT=") and item[7:].isdigit():
-                port = int(item[7:])
-    if port is None:
-        port = DEFAULT_PORTS.get(check or "")
-    if port is None:
-        return None
-    host_config = attrs.get("HostConfig") or {}
-    if host_config.get("NetworkMode") == "host":
-        return port
-    bindings = (host_config.get("PortBindings") or {}).get(f"{port}/tcp") or []
-    for binding in bindings:
-        if (binding or {}).get("HostPort", "").isdigit():
-            return int(binding["HostPort"])
-    # Published at random (-P) ports only show while running.
-    live = ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(f"{port}/tcp") or []
-    for binding in live:
-        if (binding or {}).get("HostPort", "").isdigit():
-            return int(binding["HostPort"])
-    return None
 
 
 class DockerDriver:

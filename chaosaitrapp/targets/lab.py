@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from chaosaitrapp.errors import TargetNotFound
-from chaosaitrapp.lab.state import LabState, ServiceSpec, load_state
+from chaosaitrapp.targets.labstate import LabState, ServiceSpec, load_state, state_path
 
 
 def driver_for_service(spec: ServiceSpec):
@@ -32,8 +32,6 @@ def lab_driver(name: str, directory: Optional[Path] = None):
     """The driver for lab service ``name`` (``redis``, ``postgres``, ...), or TargetNotFound."""
     state: Optional[LabState] = load_state(directory)
     if state is None:
-        from chaosaitrapp.lab.state import state_path
-
         raise TargetNotFound(
             f"lab:{name}: no lab is up (no {state_path(directory)}); run `aitrapp-chaos lab up` first",
             target=f"lab:{name}",

@@ -24,20 +24,19 @@ import subprocess
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
+from chaosaitrapp import procs
+from chaosaitrapp.config import SECRET_ENV
 from chaosaitrapp.errors import TargetError, TargetNotFound
 from chaosaitrapp.targets.answers import service_answers
 from chaosaitrapp.waiting import wait_until
 
 _LAUNCHER = 'echo $$ > "$0"; exec "$@"'
-
-
-# Never handed down to a dependency restarted by a drill: the drill's own secrets.
-SECRET_ENV = ("API_KEY", "API_SECRET_KEY", "DATABASE_URL", "BROKER_TOKEN", "BROKER_API_SECRET",
-              "KITE_ACCESS_TOKEN", "PGPASSWORD", "AITRAPP_LAB_DB_PASSWORD")
+_SHELLS = ("sh", "dash", "bash")
 
 
 def inherited_env(drop: Iterable[str] = SECRET_ENV) -> Dict[str, str]:
-    """This process's environment without the variables in ``drop`` (secrets by default)."""
+    """This process's environment without the variables in ``drop`` (the drill's secrets by default):
+    a dependency restarted by a drill never inherits them."""
     dropped = set(drop)
     return {k: v for k, v in os.environ.items() if k not in dropped}
 
@@ -62,9 +61,10 @@ def launch_detached(argv: List[str], pidfile: Path, *, cwd: Optional[str] = None
 
 
 def read_pid(pidfile: Path) -> Optional[int]:
-    """The pid on the first line of ``pidfile``, or None when the file is absent or empty."""
+    """The pid on the first line of ``pidfile``, or None when the file is absent or empty;
+    TargetError when it holds something else."""
     try:
-        first = pidfile.read_text().splitlines()[0].strip()
+        first = Path(pidfile).read_text().splitlines()[0].strip()
     except (FileNotFoundError, IndexError):
         return None
     try:
@@ -73,14 +73,43 @@ def read_pid(pidfile: Path) -> Optional[int]:
         raise TargetError(f"pidfile {pidfile} does not start with a pid: {first[:40]!r}", pidfile=str(pidfile))
 
 
-def pid_alive(pid: int) -> bool:
-    """True when ``pid`` exists and is not a zombie."""
+def read_pid_quietly(pidfile: Path) -> Optional[int]:
+    """Like :func:`read_pid`, but None for an unreadable or garbled pidfile too."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
+        return read_pid(pidfile)
+    except (TargetError, OSError):
+        return None
+
+
+def pid_alive(pid: int) -> bool:
+    """True when ``pid`` exists and is not a zombie (:func:`chaosaitrapp.procs.alive`)."""
+    return procs.alive(pid)
+
+
+def runs_command(pid: int, argv: List[str]) -> bool:
+    """True when ``pid`` lives and runs ``argv`` (guards against a recycled pid).
+
+    Accepted: the exact argv; the detached launcher that has written the pid but not yet exec'd it
+    (``sh -c 'echo $$ > PIDFILE; exec "$@"' PIDFILE ARGV...``: the same pid becomes the service);
+    the part after ``--`` of a ``setpriv ... -- ARGV`` (it execs); a server that rewrote its title
+    (Redis shows ``redis-server 127.0.0.1:PORT``) by its program name, for programs that are not
+    interpreters.
+    """
+    actual = procs.cmdline(pid)
+    if not actual or not argv:
         return False
-    state = stat.rsplit(")", 1)[1].split()[0]
-    return state not in ("Z", "X")
+    expected = list(argv)
+    if actual == expected:
+        return True
+    if os.path.basename(actual[0]) in _SHELLS and len(actual) > len(expected) and actual[-len(expected):] == expected:
+        return True
+    if "--" in expected and os.path.basename(expected[0]) == "setpriv":
+        expected = expected[expected.index("--") + 1:]
+        if actual == expected:
+            return True
+    program = os.path.basename(expected[0])
+    first = os.path.basename(actual[0].split()[0])
+    return not program.startswith(("python", "sh")) and first == program
 
 
 class ProcessDriver:

@@ -27,25 +27,31 @@ def _client(configuration: Configuration, secrets: Secrets) -> TraderClient:
 
 
 def pause_trading(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """``POST /pause``: pause the orchestrator (and the API flag)."""
+    """``POST /pause``: pause the orchestrator (and the API flag). Returns the answer
+    (``{"status": "paused"}``); raises ApiError when the API is unreachable or refuses."""
     return _client(configuration, secrets).json("POST", "/pause")[1]
 
 
 def resume_trading(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """``POST /resume``: resume the orchestrator."""
+    """``POST /resume``: resume the orchestrator. Returns the answer (``{"status": "resumed"}``);
+    raises ApiError when the API is unreachable or refuses."""
     return _client(configuration, secrets).json("POST", "/resume")[1]
 
 
 def flatten_positions(reason: str = "chaos drill", configuration: Configuration = None,
                       secrets: Secrets = None) -> Dict[str, Any]:
-    """``POST /flatten?reason=...``: close every position (``reason`` is a query parameter)."""
+    """``POST /flatten?reason=...``: close every position (``reason`` is a query parameter). Returns
+    the answer (``{"status": "flattened"|"no_positions", "reason", "duration_seconds", "timestamp"}``);
+    raises ApiError when the API is unreachable or refuses."""
     return _client(configuration, secrets).json("POST", "/flatten", params={"reason": reason})[1]
 
 
 def set_mode(mode: str = "PAPER", confirmation: str = "", override_reason: str = "",
              configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """``POST /mode``. Switching to PAPER is always allowed; LIVE needs the confirmation text
-    and the allow-live setting, and the target must currently be in PAPER mode."""
+    """``POST /mode``. Switching to PAPER is always allowed; LIVE needs the confirmation text and the
+    allow-live setting, and the target must currently be in PAPER mode. Returns the answer
+    (``{"status", "mode", "previous_mode"}``); raises ConfigError for a mode other than PAPER/LIVE or
+    LIVE without ``AITRAPP_ALLOW_LIVE=1``, GuardRefused/ApiError from the API."""
     mode = str(mode).upper()
     if mode not in ("PAPER", "LIVE"):
         raise ConfigError(f"mode must be PAPER or LIVE, got {mode!r}", key="mode")
@@ -60,8 +66,9 @@ def set_mode(mode: str = "PAPER", confirmation: str = "", override_reason: str =
 
 def abort(reason: str = "chaos drill abort", configuration: Configuration = None,
           secrets: Secrets = None) -> Dict[str, Any]:
-    """The seed's ``make abort``: pause, then flatten, then switch to PAPER. Each step is tried
-    even if an earlier one failed; raises at the end if any failed."""
+    """The seed's ``make abort``: pause, then flatten, then switch to PAPER. Each step is tried even
+    if an earlier one failed. Returns ``{"pause", "flatten", "mode"}`` (each step's answer); raises
+    ApiError at the end, naming every step that failed, if any did."""
     record_event("phase", None, "abort")
     steps: Dict[str, Any] = {}
     errors = []
@@ -84,14 +91,15 @@ def abort_on_failure(reason: str = "chaos drill failed", configuration: Configur
                      secrets: Secrets = None) -> Dict[str, Any]:
     """Rollback: run :func:`abort` when ``PAUSE_ON_FAIL=1`` and the drill failed so far.
 
-    With ``PAUSE_ON_FAIL`` unset it does nothing. Without an evidence control the outcome is
-    unknown, which counts as failed (the safe side).
+    With ``PAUSE_ON_FAIL`` unset it does nothing. Without an evidence control the outcome is unknown,
+    which counts as failed (the safe side). Returns ``{"aborted": bool, "why", "steps"}``; raises
+    ApiError when the abort itself failed.
     """
     settings = settings_from(configuration)
     if not settings.pause_on_fail:
         return {"aborted": False, "why": "PAUSE_ON_FAIL is not set"}
     run = current_run()
-    failures = run.failures if run is not None else ["outcome unknown: no evidence control"]
+    failures = run.failures if run is not None and run.recording else ["outcome unknown: no evidence control"]
     if not failures:
         return {"aborted": False, "why": "the drill has not failed"}
     logger.warning("chaosaitrapp: PAUSE_ON_FAIL=1 and the drill failed (%s): aborting", failures[0])

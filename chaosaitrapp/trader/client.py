@@ -41,6 +41,16 @@ class TraderClient:
         self.timeout = settings.http_timeout
         self.session = _session(self.base, key)
 
+    def fork(self, **changes: Any) -> "TraderClient":
+        """A client for the same API with a session of its own (for another thread: sessions are not
+        thread-safe), the same headers (API key included), and ``changes`` applied to its settings."""
+        from dataclasses import replace
+
+        twin = TraderClient(replace(self.settings, **changes))
+        twin.session = requests.Session()
+        twin.session.headers.update(self.session.headers)
+        return twin
+
     @classmethod
     def from_configuration(cls, configuration: Optional[Mapping[str, Any]] = None,
                            secrets: Optional[Mapping[str, Any]] = None) -> "TraderClient":

@@ -1,17 +1,24 @@
 """Probes on the AITRAPP API: readiness, health, state and the pause flag, and waits on them.
 
-Every ``wait_*`` polls with a deadline (never a fixed sleep), returns when its condition first
-held and when (``held_at_wall``, ``waited_s``), and raises ``ConditionTimeout`` with what it
-last saw otherwise. The pause flag is ``/state``'s ``is_paused`` (the orchestrator's), not the
-``paused`` key the original scripts read, which does not exist.
+Every ``wait_*`` polls with a deadline (never a fixed sleep), returns when its condition first held
+and when (``held_at_wall``, ``waited_s``), and raises ``ConditionTimeout`` with what it last saw
+otherwise. ``timeout`` 0 (the default) means the configured deadline of the wait's kind: detection
+waits (the service noticed the fault: ``wait_not_ready``, ``wait_paused``) default to
+``DETECT_TIMEOUT`` (30 s), recovery waits (``wait_ready``, ``wait_resumed``) to
+``WAIT_READY_TIMEOUT`` (90 s). In a dry run (``chaos run --dry``) a wait returns at once without
+polling: nothing was injected, so the state it waits for cannot come.
+
+The pause flag is ``/state``'s ``is_paused`` (the orchestrator's), not the ``paused`` key the
+original scripts read, which does not exist.
 """
 
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.config import settings_from
-from chaosaitrapp.errors import ApiError
+from chaosaitrapp.config import deadline
+from chaosaitrapp.errors import ApiError, ConditionTimeout
+from chaosaitrapp.evidence.recorder import dry_wait
 from chaosaitrapp.trader.client import TraderClient
 from chaosaitrapp.trader.readiness import interpret_ready
 from chaosaitrapp.waiting import require, wait_stable, wait_until
@@ -37,26 +44,27 @@ def _client(configuration: Configuration, secrets: Secrets) -> TraderClient:
     return TraderClient.from_configuration(configuration, secrets)
 
 
-def _timeout(timeout: float, configuration: Configuration) -> float:
-    return float(timeout) if timeout and float(timeout) > 0 else settings_from(configuration).wait_ready_timeout
-
-
 def readiness(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """``GET /ready`` normalised: ``{"code", "ready", "status", "leader", heartbeats...}``.
+    """``GET /ready``, normalised.
 
-    Accepts the 503 body in both forms (plain and the older ``{"detail": "...503: {...}"}``).
+    Returns ``{"code", "ready", "status", "leader", "marketdata_heartbeat", "order_stream_heartbeat",
+    "scan_heartbeat"}``; accepts the 503 body in both forms the service answers (plain, and the older
+    ``{"detail": "...503: {...}"}``). Raises ApiError when the API is unreachable, refuses the key
+    (401) or answers anything but 200/503 with a readable body.
     """
     code, body = _client(configuration, secrets).json("GET", "/ready", expect=(200, 503))
     return interpret_ready(code, body)
 
 
 def ready_status(configuration: Configuration = None, secrets: Secrets = None) -> str:
-    """``"ready"`` when ``/ready`` answers 200 and ready, else ``"not_ready"`` (the seed's values)."""
+    """The seed's readiness word: returns ``"ready"`` when ``/ready`` answers 200 and ready, else
+    ``"not_ready"``. Raises ApiError as :func:`readiness` does."""
     return "ready" if readiness(configuration, secrets)["ready"] else "not_ready"
 
 
 def health(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """``GET /health`` body (always 200 while the process lives)."""
+    """``GET /health``: returns its body (``status``, ``mode``, ``is_paused``, ``timestamp``; always 200
+    while the process lives). Raises ApiError when unreachable or the body has no ``status``."""
     _, body = _client(configuration, secrets).json("GET", "/health")
     if not isinstance(body, dict) or "status" not in body:
         raise ApiError(f"/health: expected an object with 'status', got {str(body)[:80]!r}")
@@ -64,12 +72,13 @@ def health(configuration: Configuration = None, secrets: Secrets = None) -> Dict
 
 
 def health_status(configuration: Configuration = None, secrets: Secrets = None) -> str:
-    """``/health``'s ``status`` (``"healthy"`` while the API is up)."""
+    """Returns ``/health``'s ``status`` (``"healthy"`` while the API is up). Raises ApiError as :func:`health`."""
     return str(health(configuration, secrets)["status"])
 
 
 def trader_state(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """``GET /state`` body (``is_paused``, ``mode``, positions, P&L...)."""
+    """``GET /state``: returns its body (``is_paused``, ``mode``, ``positions_count``, ``daily_pnl``,
+    ``marketdata_connected``...). Raises ApiError when unreachable or the body is not an object."""
     _, body = _client(configuration, secrets).json("GET", "/state")
     if not isinstance(body, dict):
         raise ApiError(f"/state: expected a JSON object, got {str(body)[:80]!r}")
@@ -77,7 +86,8 @@ def trader_state(configuration: Configuration = None, secrets: Secrets = None) -
 
 
 def is_paused(configuration: Configuration = None, secrets: Secrets = None) -> bool:
-    """The orchestrator's pause flag, ``/state``'s ``is_paused`` (ApiError if absent or not a bool)."""
+    """Returns the orchestrator's pause flag, ``/state``'s ``is_paused``. Raises ApiError when it is
+    absent or not a boolean (naming the keys seen)."""
     state = trader_state(configuration, secrets)
     value = state.get("is_paused")
     if not isinstance(value, bool):
@@ -86,25 +96,39 @@ def is_paused(configuration: Configuration = None, secrets: Secrets = None) -> b
 
 
 def trading_mode(configuration: Configuration = None, secrets: Secrets = None) -> str:
-    """``PAPER`` or ``LIVE`` as ``/health`` reports it."""
+    """Returns ``PAPER`` or ``LIVE`` as ``/health`` reports it. Raises ApiError as :func:`health`."""
     return str(health(configuration, secrets).get("mode", "")).upper()
+
+
+def _wait(what: str, expected: str, kind: str, timeout: float, interval: float, observe: Callable[[], Any],
+          accept: Callable[[Any], bool], configuration: Configuration, hold: float = 0.0) -> Dict[str, Any]:
+    skipped = dry_wait(what)
+    if skipped is not None:
+        return skipped
+    result = wait_stable(observe, accept, hold=hold, timeout=deadline(timeout, configuration, kind),
+                         interval=interval, what=what)
+    return require(result, expected).as_dict()
 
 
 def wait_ready(timeout: float = 0, interval: float = 0.1, stable_for: float = 0,
                configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
     """Wait until ``/ready`` answers 200 (the seed's ``wait_ready()``), up to ``timeout`` seconds
-    (0: ``WAIT_READY_TIMEOUT``, default 90). Returns when it held and the readiness seen.
+    (0: ``WAIT_READY_TIMEOUT``, default 90).
 
     ``stable_for`` > 0: 200 must hold on every poll for that many seconds in a row (a drop restarts
     the count): confirms a rollback against a service that has not yet noticed the fault it is
     recovering from. ``stable_for`` < 0 (auto): when the rollbacks of this drill really restored a
     dependency (the method did not get to), long enough for the target to have noticed the fault
     (three lock refresh periods, at most 12 s; see :func:`settle_time`); otherwise 0.
+
+    Returns ``{"held", "what", "waited_s", "polls", "value", "held_at_wall", "history", "stable_for"}``.
+    Raises ConditionTimeout at the deadline (with the last readiness seen), ApiError at once on a 401.
     """
-    hold = (settle_time() if rollback_restored_something() else 0.0) if float(stable_for) < 0 else float(stable_for)
-    result = wait_stable(lambda: readiness(configuration, secrets), lambda r: r["ready"], hold=hold,
-                         timeout=_timeout(timeout, configuration), interval=interval, what="/ready to answer 200")
-    out = require(result, "HTTP 200 with status 'ready'").as_dict()
+    hold = float(stable_for)
+    if hold < 0:
+        hold = settle_time(configuration) if rollback_restored_something() else 0.0
+    out = _wait("/ready to answer 200", "HTTP 200 with status 'ready'", "recover", timeout, interval,
+                lambda: readiness(configuration, secrets), lambda r: r["ready"], configuration, hold=hold)
     out["stable_for"] = hold
     return out
 
@@ -123,55 +147,61 @@ def rollback_restored_something() -> bool:
     return any(e["event"] == "restored" for e in run.events[phases[-1]:])
 
 
-def settle_time() -> float:
-    """How long a recovered target must stay ready to be trusted: three of its lock refresh
-    periods (the lab's when one is up, else AITRAPP's 10 s), at most 12 s."""
-    from chaosaitrapp.lab.state import load_state
+def settle_time(configuration: Configuration = None) -> float:
+    """How long a recovered target must stay ready to be trusted: returns three of its lock refresh
+    periods (the lab's when a lab serves this API, else AITRAPP's 10 s), at most 12 s."""
+    from chaosaitrapp.evidence.timings import target_timings
 
-    state = load_state()
-    refresh = float(state.timings.get("refresh", 10.0)) if state is not None else 10.0
-    return min(12.0, 3 * refresh)
+    return min(12.0, 3 * target_timings(configuration)["refresh"])
 
 
 def wait_not_ready(timeout: float = 0, interval: float = 0.1,
                    configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """Wait until ``/ready`` answers 503 (the service noticed the fault), up to ``timeout`` seconds."""
-    result = wait_until(lambda: readiness(configuration, secrets), lambda r: not r["ready"],
-                        timeout=_timeout(timeout, configuration), interval=interval, what="/ready to answer 503")
-    return require(result, "HTTP 503 not_ready").as_dict()
+    """Wait until ``/ready`` answers 503 (the service noticed the fault), up to ``timeout`` seconds
+    (0: ``DETECT_TIMEOUT``, default 30). Returns the wait's record (see :func:`wait_ready`); raises
+    ConditionTimeout at the deadline, ApiError at once on a 401."""
+    return _wait("/ready to answer 503", "HTTP 503 not_ready", "detect", timeout, interval,
+                 lambda: readiness(configuration, secrets), lambda r: not r["ready"], configuration)
 
 
 def wait_paused(timeout: float = 0, interval: float = 0.1,
                 configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """Wait until ``/state`` says ``is_paused: true`` (the seed's ``assert_paused()``, fixed)."""
-    result = wait_until(lambda: is_paused(configuration, secrets), lambda p: p is True,
-                        timeout=_timeout(timeout, configuration), interval=interval, what="is_paused to be true")
-    return require(result, "is_paused true").as_dict()
+    """Wait until ``/state`` says ``is_paused: true`` (the seed's ``assert_paused()``, fixed), up to
+    ``timeout`` seconds (0: ``DETECT_TIMEOUT``, default 30). Returns the wait's record; raises
+    ConditionTimeout at the deadline."""
+    return _wait("is_paused to be true", "is_paused true", "detect", timeout, interval,
+                 lambda: is_paused(configuration, secrets), lambda p: p is True, configuration)
 
 
 def wait_resumed(timeout: float = 0, interval: float = 0.1,
                  configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """Wait until ``/state`` says ``is_paused: false`` (the seed's ``assert_resumed()``, fixed)."""
-    result = wait_until(lambda: is_paused(configuration, secrets), lambda p: p is False,
-                        timeout=_timeout(timeout, configuration), interval=interval, what="is_paused to be false")
-    return require(result, "is_paused false").as_dict()
+    """Wait until ``/state`` says ``is_paused: false`` (the seed's ``assert_resumed()``, fixed), up to
+    ``timeout`` seconds (0: ``WAIT_READY_TIMEOUT``, default 90). Returns the wait's record; raises
+    ConditionTimeout at the deadline."""
+    return _wait("is_paused to be false", "is_paused false", "recover", timeout, interval,
+                 lambda: is_paused(configuration, secrets), lambda p: p is False, configuration)
 
 
 def wait_healthy(timeout: float = 10, interval: float = 0.1,
                  configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """Wait until ``/health`` answers 200 ``healthy`` (the API process is alive: it must stay so
-    during a dependency outage), up to ``timeout`` seconds."""
-    result = wait_until(lambda: health_status(configuration, secrets), lambda s: s == "healthy",
-                        timeout=float(timeout), interval=interval, what="/health to answer healthy")
-    return require(result, "status 'healthy'").as_dict()
+    """Wait until ``/health`` answers 200 ``healthy`` (the API process is alive: it must stay so during
+    a dependency outage), up to ``timeout`` seconds (default 10; 0: ``DETECT_TIMEOUT``). Returns the
+    wait's record; raises ConditionTimeout at the deadline."""
+    return _wait("/health to answer healthy", "status 'healthy'", "detect", timeout, interval,
+                 lambda: health_status(configuration, secrets), lambda s: s == "healthy", configuration)
 
 
 def stays_healthy(duration: float = 3, interval: float = 0.1,
                   configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """Watch ``/health`` for ``duration`` seconds (holding a fault open meanwhile): every answer
-    must be 200 ``healthy``. Fails at the first answer that is not, or when the API stops answering."""
-    from chaosaitrapp.errors import ConditionTimeout
+    """Watch ``/health`` for ``duration`` seconds (holding a fault open meanwhile): every answer must be
+    200 ``healthy``. Returns ``{"healthy_throughout": True, "watched_s", "answers"}``; raises
+    ConditionTimeout at the first answer that is not healthy, ApiError when the API stops answering."""
+    from chaosaitrapp.waiting import check_duration
 
+    duration = check_duration("duration", duration)
+    skipped = dry_wait("/health to stay healthy")
+    if skipped is not None:
+        return skipped
     seen = []
 
     def observe() -> str:
@@ -181,6 +211,6 @@ def stays_healthy(duration: float = 3, interval: float = 0.1,
             raise ConditionTimeout(f"/health answered {status!r} during the outage (expected 'healthy')")
         return status
 
-    result = wait_until(observe, lambda _: False, timeout=float(duration), interval=interval,
+    result = wait_until(observe, lambda _: False, timeout=duration, interval=interval,
                         what="/health to stay healthy", tolerate=())
     return {"healthy_throughout": True, "watched_s": round(result.waited_s, 3), "answers": len(seen)}

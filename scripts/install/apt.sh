@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Install the Debian packages the lab and the tests need, once (idempotent; apt-get update only
-# when something is missing). Usage: scripts/install/apt.sh [lab|test]
-#   lab:  redis-server, postgresql-15 (server binaries), util-linux (setsid)
-#   test: lab + prometheus, chromium, docker.io, stress-ng, iproute2
+# Install the Debian/Ubuntu packages the lab and the tests need, once (idempotent; `apt-get update`
+# runs only when something is missing). Usage: scripts/install/apt.sh [lab|test]
+#   lab:  redis-server, a PostgreSQL server of whichever major version the distribution ships
+#         (Debian 12: 15, Ubuntu 24.04: 16; none is installed when one already is), util-linux, procps
+#   test: lab + prometheus, chromium, docker.io, stress-ng, iproute2, iptables, nftables
 set -euo pipefail
 profile=${1:-test}
-packages=(redis-server postgresql-15 util-linux procps)
+case "$profile" in lab|test) ;; *) echo "apt: unknown profile '$profile' (lab or test)" >&2; exit 2 ;; esac
+packages=(redis-server util-linux procps)
+if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
+  packages+=(postgresql)  # the distribution's own major version
+fi
 if [ "$profile" = test ]; then
-  packages+=(prometheus chromium docker.io stress-ng iproute2)
+  packages+=(prometheus chromium docker.io stress-ng iproute2 iptables nftables)
 fi
 missing=()
 for p in "${packages[@]}"; do

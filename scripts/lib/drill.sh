@@ -4,6 +4,8 @@
 #   NONINTERACTIVE=1     auto-proceed without prompts (CI); default 0: ask before injecting
 #   PAUSE_ON_FAIL=1      abort the target (pause, flatten, PAPER) when the drill fails
 #   API, REDIS_CONTAINER, POSTGRES_CONTAINER, HEARTBEAT_MAX, WAIT_READY_TIMEOUT: see README
+#   (REDIS_CONTAINER/POSTGRES_CONTAINER are passed on only when set: an explicitly named container
+#   wins over a lab, the seed's default `redis`/`postgres` does not)
 #
 # The verdict is chaos run's exit code: 0 PASS, non-zero FAIL. Evidence: reports/chaos/.
 set -euo pipefail
@@ -12,8 +14,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export NONINTERACTIVE=${NONINTERACTIVE:-0}
 export PAUSE_ON_FAIL=${PAUSE_ON_FAIL:-0}
 export API=${API:-http://localhost:8000}
-export REDIS_CONTAINER=${REDIS_CONTAINER:-redis}
-export POSTGRES_CONTAINER=${POSTGRES_CONTAINER:-postgres}
 export HEARTBEAT_MAX=${HEARTBEAT_MAX:-5}
 export WAIT_READY_TIMEOUT=${WAIT_READY_TIMEOUT:-90}
 
@@ -43,9 +43,9 @@ run_drill() {
   out=${AITRAPP_REPORTS_DIR:-$ROOT/reports/chaos}
   mkdir -p "$out"
   export AITRAPP_REPORTS_DIR=$out
-  echo "== $drill: API=$API HEARTBEAT_MAX=$HEARTBEAT_MAX WAIT_READY_TIMEOUT=$WAIT_READY_TIMEOUT PAUSE_ON_FAIL=$PAUSE_ON_FAIL"
+  echo "== $drill: API=$API HEARTBEAT_MAX=$HEARTBEAT_MAX WAIT_READY_TIMEOUT=$WAIT_READY_TIMEOUT PAUSE_ON_FAIL=$PAUSE_ON_FAIL${REDIS_CONTAINER:+ REDIS_CONTAINER=$REDIS_CONTAINER}${POSTGRES_CONTAINER:+ POSTGRES_CONTAINER=$POSTGRES_CONTAINER}"
   local status=0
-  (cd "$ROOT" && "$chaos" --log-file "$out/${drill}_chaostoolkit.log" run \
+  (cd "$ROOT" && "$chaos" --no-version-check --log-file "$out/${drill}_chaostoolkit.log" run \
       --journal-path "$out/${drill}_journal.json" "experiments/${drill}.json") || status=$?
   local log
   log=$(ls -t "$out/${drill}"_20*.log 2>/dev/null | head -n 1 || true)

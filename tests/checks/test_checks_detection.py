@@ -3,7 +3,7 @@ import pytest
 
 from chaosaitrapp.checks import Timeline
 from chaosaitrapp.checks.detection import time_to_detect_pause, time_to_detect_ready
-from chaosaitrapp.checks.synthetic import leader_lock
+from chaosaitrapp.testing.synthetic import leader_lock
 
 
 def test_nominal_leader_lock_detects_in_time(limits):

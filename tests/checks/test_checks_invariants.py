@@ -3,7 +3,7 @@ import pytest
 
 from chaosaitrapp.checks import Timeline
 from chaosaitrapp.checks.invariants import health_stayed_up, heartbeat_while_ready, ready_while_not_leader
-from chaosaitrapp.checks.synthetic import leader_lock, postgres_blip
+from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip
 
 
 def samples(rows, **common):

@@ -7,7 +7,8 @@ from chaosaitrapp.checks import Limits
 def test_aitrapp_defaults_follow_the_derivation():
     limits = Limits.aitrapp()
     assert limits.detect_s == pytest.approx(10 + 2 * 0.05 + 2.0)            # refresh + 2 intervals + margin
-    assert limits.recover_s == pytest.approx(30 + 30 + 0.5 + 2 * 0.05 + 2.0)  # ttl + backoff + jitter + ...
+    assert limits.recover_s == pytest.approx(30 + 30.5 + 2 * 0.05 + 2.0)  # ttl + backoff (jitter in) + ...
+    assert limits.min_sample_rate_hz == 10.0
     assert limits.heartbeat_max == 5.0 and limits.max_flaps == 0 and limits.queue_drain_s == 30.0
     assert limits.unavailability_s is None and limits.max_sample_gap_s == 1.0
 
@@ -18,10 +19,10 @@ def test_recover_is_capped_by_wait_ready_timeout():
 
 
 def test_outage_gives_an_unavailability_limit_and_interval_widens_the_gap():
-    limits = Limits.defaults(lock_ttl=3, refresh=1, backoff_max=2, wait_ready_timeout=90, heartbeat_max=4,
+    limits = Limits.defaults(lock_ttl=3, refresh=1, backoff_max=2.5, wait_ready_timeout=90, heartbeat_max=4,
                              interval=0.2, margin=1.0, outage_s=3.0)
     assert limits.detect_s == pytest.approx(1 + 0.4 + 1.0)
-    assert limits.recover_s == pytest.approx(3 + 2 + 0.5 + 0.4 + 1.0)
+    assert limits.recover_s == pytest.approx(3 + 2.5 + 0.4 + 1.0)
     assert limits.unavailability_s == pytest.approx(3.0 + limits.recover_s)
     assert limits.max_sample_gap_s == pytest.approx(2.0)
     assert limits.heartbeat_max == 4.0
@@ -35,3 +36,15 @@ def test_from_dict_and_meta():
     from_meta = Limits.from_meta({"heartbeat_max": 7, "limits": {"detect_s": 1.5}})
     assert from_meta.heartbeat_max == 7.0 and from_meta.detect_s == 1.5
     assert Limits.from_meta({"heartbeat_max": 7, "limits": {"heartbeat_max": 4}}).heartbeat_max == 4.0
+
+
+def test_user_overrides_are_checked_key_by_key():
+    from chaosaitrapp.errors import ConfigError
+    from chaosaitrapp.evidence.timings import check_limit_overrides
+
+    assert check_limit_overrides({"detect_s": 15, "unavailability_s": None}, "x") == {"detect_s": 15,
+                                                                                     "unavailability_s": None}
+    with pytest.raises(ConfigError, match="unknown checker limit 'detct_s'.*detect_s"):
+        check_limit_overrides({"detct_s": 15}, "AITRAPP_CHECK_LIMITS")
+    with pytest.raises(ConfigError, match="limit recover_s must be a non-negative number"):
+        check_limit_overrides({"recover_s": "soon"}, "AITRAPP_CHECK_LIMITS")

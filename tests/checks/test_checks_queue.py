@@ -3,7 +3,7 @@ import pytest
 
 from chaosaitrapp.checks import Limits
 from chaosaitrapp.checks.queue import queue_drained
-from chaosaitrapp.checks.synthetic import rate_limit_spike
+from chaosaitrapp.testing.synthetic import rate_limit_spike
 
 
 def test_nominal_burst_drains(limits):

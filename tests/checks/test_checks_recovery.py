@@ -5,7 +5,7 @@ from chaosaitrapp.checks import Limits, Timeline, recovery_marks
 from chaosaitrapp.checks.recovery import (
     flaps, time_to_recover_ready, time_to_recover_resume, total_unavailability,
 )
-from chaosaitrapp.checks.synthetic import leader_lock, postgres_blip
+from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip
 
 
 def test_nominal_recovery(limits):

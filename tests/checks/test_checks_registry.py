@@ -1,25 +1,33 @@
-"""The checker registry, per-drill defaults and run_checks' refusal to pass on a bug."""
+"""The checker registry, the checks each fault calls for, their inference from an experiment, and
+run_checks' refusal to pass on a bug."""
+import json
+
 import pytest
 
-from chaosaitrapp.checks import CHECKS, DRILL_CHECKS, checks_for, combine, run_checks, verdict_of
+from chaosaitrapp.checks import BASELINE_CHECKS, CHECKS, FAULT_CHECKS, checks_for_faults, combine, run_checks
 from chaosaitrapp.checks import registry
-from chaosaitrapp.checks.synthetic import leader_lock, postgres_blip, rate_limit_spike
+from chaosaitrapp.checks.inference import breaks_steady_state, checks_of, faults_of
+from chaosaitrapp.suite import PACKAGED_EXPERIMENTS
+from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip, rate_limit_spike
+
+SCENARIO_FAULTS = {"leader_lock": "redis_stop", "postgres_blip": "postgres_stop", "rate_limit_spike": "order_burst"}
 
 
-def test_every_default_name_is_registered():
-    assert set(DRILL_CHECKS) == {"leader_lock", "postgres_blip", "rate_limit_spike"}
-    for names in DRILL_CHECKS.values():
+def test_every_named_check_is_registered():
+    assert set(BASELINE_CHECKS) <= set(CHECKS)
+    for names in FAULT_CHECKS.values():
         assert names and set(names) <= set(CHECKS)
-    assert set(checks_for("something_else")) <= set(CHECKS)
+    assert checks_for_faults([]) == BASELINE_CHECKS
+    assert checks_for_faults(["no_such_fault"]) == BASELINE_CHECKS
 
 
 @pytest.mark.parametrize("scenario", [leader_lock(), postgres_blip(), rate_limit_spike()], ids=lambda s: s.drill)
-def test_nominal_drills_pass_their_default_checks(scenario, limits):
+def test_nominal_drills_pass_the_checks_their_fault_calls_for(scenario, limits):
     timeline = scenario.timeline()
-    results = run_checks(timeline, limits, DRILL_CHECKS[timeline.drill])
-    assert [r.name for r in results] == DRILL_CHECKS[timeline.drill]
+    names = checks_for_faults([SCENARIO_FAULTS[timeline.drill]])
+    results = run_checks(timeline, limits, names)
+    assert [r.name for r in results] == names
     assert combine(results) == "pass", [r.reason for r in results if r.status != "pass"]
-    assert verdict_of(results) == "PASS"
 
 
 @pytest.mark.parametrize("scenario,failing", [
@@ -30,9 +38,9 @@ def test_nominal_drills_pass_their_default_checks(scenario, limits):
 ], ids=["never-detects", "flaps", "crash", "queue-stuck"])
 def test_variants_fail_the_right_checks(scenario, failing, limits):
     timeline = scenario.timeline()
-    results = run_checks(timeline, limits, DRILL_CHECKS[timeline.drill])
+    results = run_checks(timeline, limits, checks_for_faults([SCENARIO_FAULTS[timeline.drill]]))
     assert {r.name for r in results if r.status == "fail"} == failing
-    assert verdict_of(results) == "FAIL"
+    assert combine(results) == "fail"
 
 
 def test_unknown_name_and_raising_checker_are_unknown(monkeypatch, limits):
@@ -44,4 +52,24 @@ def test_unknown_name_and_raising_checker_are_unknown(monkeypatch, limits):
     assert [r.status for r in results] == ["unknown", "unknown", "pass"]
     assert "no checker named 'nope'" in results[0].reason
     assert "ZeroDivisionError: oops" in results[1].reason
-    assert verdict_of(results) == "FAIL"
+    assert combine(results) == "unknown"
+
+
+@pytest.mark.parametrize("drill,faults", [("leader_lock", ["redis_stop"]), ("postgres_blip", ["postgres_stop"]),
+                                          ("rate_limit_spike", ["order_burst"])])
+def test_bundled_experiments_infer_their_faults(drill, faults):
+    experiment = json.loads((PACKAGED_EXPERIMENTS / f"{drill}.json").read_text())
+    assert faults_of(experiment) == faults
+    assert checks_of(experiment) == checks_for_faults(faults)
+    assert breaks_steady_state(experiment) == faults
+
+
+def test_inference_resolves_references_and_ignores_other_extensions():
+    method = [{"type": "action", "name": "x", "provider": {"type": "python", "module": "chaosaitrapp.dependencies.actions",
+                                                          "func": "stop_dependency",
+                                                          "arguments": {"dependency": "${dep}"}}},
+              {"type": "action", "name": "y", "provider": {"type": "python", "module": "chaosk8s.pod.actions",
+                                                          "func": "terminate_pods"}},
+              {"type": "action", "name": "z", "provider": {"type": "http", "url": "http://localhost"}}]
+    assert faults_of({"method": method}, {"dep": "postgres"}) == ["postgres_stop"]
+    assert checks_of({"method": method[1:]}) == BASELINE_CHECKS

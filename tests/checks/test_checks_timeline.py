@@ -4,7 +4,7 @@ import json
 import pytest
 
 from chaosaitrapp.checks import Timeline, TimelineError, load_timeline
-from chaosaitrapp.checks.synthetic import leader_lock, rate_limit_spike
+from chaosaitrapp.testing.synthetic import leader_lock, rate_limit_spike
 
 
 def write_lines(path, lines):

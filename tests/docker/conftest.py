@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import time
 import uuid
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
+
+from chaosaitrapp.testing.lab import free_port  # noqa: F401 (used by the Docker tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts" / "docker"
@@ -34,13 +35,6 @@ SCRIPT_OUTPUT: List[str] = []
 def record(what: str, seconds: float) -> None:
     """Remember a measured duration for the summary."""
     TIMINGS.setdefault(what, []).append(seconds)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def unique(prefix: str) -> str:

@@ -11,7 +11,7 @@ from drills.checks import assert_lab_whole
 from drills.kit import ROOT, Lab, drill_env, run_drill
 
 from chaosaitrapp.lab.runtime.preflight import port_free
-from chaosaitrapp.lab.state import load_state
+from chaosaitrapp.targets.labstate import load_state
 
 pytestmark = pytest.mark.docker
 CLI = str(Path(sys.executable).with_name("aitrapp-chaos"))

@@ -11,7 +11,8 @@ import redis
 
 from chaosaitrapp.errors import TargetError, TargetNotFound
 from chaosaitrapp.targets.answers import postgres_answers, redis_answers
-from chaosaitrapp.targets.docker import COMPOSE_PROJECT, COMPOSE_SERVICE, DockerDriver
+from chaosaitrapp.targets.docker import DockerDriver
+from chaosaitrapp.targets.docker_client import COMPOSE_PROJECT, COMPOSE_SERVICE
 
 pytestmark = pytest.mark.docker
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chaosaitrapp.targets.docker import infer_check, infer_port
+from chaosaitrapp.targets.docker_infer import infer_check, infer_port
 
 
 @pytest.mark.parametrize("image, service, name, expected", [

@@ -16,8 +16,9 @@ import redis
 
 from chaosaitrapp.errors import TargetError
 from chaosaitrapp.lab.runtime import docker_services as ds
-from chaosaitrapp.lab.state import LabState, ServiceSpec
-from chaosaitrapp.targets.docker import COMPOSE_PROJECT, COMPOSE_SERVICE, DockerDriver
+from chaosaitrapp.targets.labstate import LabState, ServiceSpec
+from chaosaitrapp.targets.docker import DockerDriver
+from chaosaitrapp.targets.docker_client import COMPOSE_PROJECT, COMPOSE_SERVICE
 
 pytestmark = pytest.mark.docker
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
-from chaosaitrapp.lab import testing as lab_testing
+from chaosaitrapp.testing import lab as lab_testing
 from chaosaitrapp.lab.runtime import lab_down
-from chaosaitrapp.lab.state import LabState
-from chaosaitrapp.lab.testing import free_ports, make_lab_dir  # noqa: F401 (re-exported for the drill tests)
+from chaosaitrapp.targets.labstate import LabState
+from chaosaitrapp.testing.lab import free_ports, make_lab_dir  # noqa: F401 (re-exported for the drill tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAOS = str(Path(sys.executable).with_name("chaos"))
@@ -104,7 +104,7 @@ def run_drill(drill: str, lab: Optional[Lab], workdir: Path, extra: Optional[Dic
     reports = Path(env["AITRAPP_REPORTS_DIR"])
     reports.mkdir(parents=True, exist_ok=True)
     journal = reports / "journal.json"
-    proc = subprocess.run([CHAOS, "--log-file", str(reports / "chaostoolkit.log"), "run", "--journal-path",
+    proc = subprocess.run([CHAOS, "--no-version-check", "--log-file", str(reports / "chaostoolkit.log"), "run", "--journal-path",
                            str(journal), *args, str(ROOT / "experiments" / f"{drill}.json")],
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT,
                           stdin=subprocess.DEVNULL)

@@ -1,6 +1,12 @@
 """Every drill FAILS (non-zero exit, test_result FAIL, the right reason) against each lab defect it
 exists to catch, and still leaves the lab restored and the ledger empty."""
+import html as htmllib
+import json
+from pathlib import Path
+
 import pytest
+
+from chaosaitrapp.targets.answers import redis_answers
 
 from .checks import assert_lab_whole
 from .kit import run_drill, start_lab
@@ -28,15 +34,16 @@ def test_drill_fails_against_defect(drill, defect, expected, tmp_path):
         reasons = " | ".join(run.reasons)
         for part in expected:
             assert part in reasons, f"expected {part!r} among the reasons: {reasons}"
-        html = open(run.extension["evidence"]["report"]).read()
-        assert "FAIL" in html[: html.find("<svg")] and expected[0].split()[0] in html
-        if defect != "never_reacquire" and defect != "stale_heartbeats":
+        page = Path(run.extension["evidence"]["report"]).read_text()
+        assert '<div class="big">FAIL</div>' in page
+        why = htmllib.unescape(page[page.index('id="why"'):page.index('id="facts"')])
+        for part in expected:
+            assert part.replace("check ", "").split()[0] in why, f"the report's 'why' section lacks {part!r}"
+        if defect not in ("never_reacquire", "stale_heartbeats"):
             assert_lab_whole(lab, tmp_path)
         else:  # the lab cannot recover by design; its dependencies and the ledger must be restored anyway
-            from chaosaitrapp.targets.answers import redis_answers
-
             assert redis_answers("127.0.0.1", lab.state.services["redis"].port)
-            assert not (tmp_path / "state" / "ledger.json").exists() or '"entries": []' in \
-                (tmp_path / "state" / "ledger.json").read_text().replace("\n", "").replace("  ", "")
+            ledger = tmp_path / "state" / "ledger.json"
+            assert not ledger.exists() or json.loads(ledger.read_text())["entries"] == []
     finally:
         lab.down()

@@ -1,7 +1,10 @@
 """Each seed drill passes against a healthy lab, under both timing profiles, with its evidence."""
 import json
+from pathlib import Path
 
 import pytest
+
+from chaosaitrapp.checks.inference import checks_of
 
 from .checks import assert_lab_whole
 from .kit import run_drill, start_lab
@@ -38,12 +41,18 @@ def assert_passed(run, drill):
     for hb in ("scan_hb", "order_hb", "md_hb"):
         assert float(fields[hb]) < 5
     evidence = run.extension["evidence"]
-    for key in ("log", "timeline", "report", "metrics_before", "metrics_after_recovery"):
-        assert evidence[key] and json.dumps(evidence[key]) and __import__("pathlib").Path(evidence[key]).exists(), key
-    assert "trader_is_leader" in open(evidence["metrics_before"]).read()
+    for key in ("log", "timeline", "report", "metrics_before", "metrics_after_recovery", "journal"):
+        assert Path(evidence[key]).is_file(), f"evidence {key} missing: {evidence.get(key)}"
+    assert "trader_is_leader" in Path(evidence["metrics_before"]).read_text()
     assert float(fields["timeline_rate_hz"]) >= 10, "the sampler must record at least 10 samples per second"
-    html = open(evidence["report"]).read()
-    assert "PASS" in html and "<svg" in html
+    experiment = json.loads((Path(__file__).resolve().parents[2] / "experiments" / f"{drill}.json").read_text())
+    names = [c["name"] for c in run.extension["checks"]]
+    assert names == checks_of(experiment), "the checks that judged the drill are the ones its fault calls for"
+    assert all(c["status"] == "pass" for c in run.extension["checks"])
+    assert all(fields[f"check_{name}"] == "pass" for name in names)
+    html = Path(evidence["report"]).read_text()
+    assert '<div class="big">PASS</div>' in html and "<svg" in html
+    assert Path(evidence["log"]).name.startswith(f"{drill}_20"), "the drill is named after its experiment file"
 
 
 @pytest.mark.parametrize("drill", DRILLS)

@@ -1,6 +1,7 @@
 """Bad input fails early and injects nothing; LIVE targets are refused; a failed steady state
 before the method makes `chaos run` exit non-zero; a dry run injects nothing."""
 import socket
+from pathlib import Path
 
 import pytest
 import requests
@@ -30,7 +31,7 @@ BAD_INPUTS = [
     ({"REDIS_TARGET": "kubernetes:redis"}, "unknown target scheme 'kubernetes'"),
     ({"REDIS_TARGET": "process:/nonexistent/redis.pid"}, "is not running before the drill"),
     ({"WAIT_READY_TIMEOUT": "-5"}, "wait_ready_timeout must be a positive number"),
-    ({"DETECT_TIMEOUT": "-1"}, "timeout must be a non-negative number"),
+    ({"DETECT_TIMEOUT": "-1"}, "detect_timeout must be a positive number"),
     ({"API": "http://trading.example.invalid:8000"}, "is not in the allowed hosts"),
 ]
 
@@ -71,12 +72,21 @@ def test_failed_steady_state_before_exits_non_zero(shared_lab, tmp_path):
     assert_lab_whole(shared_lab, tmp_path)
 
 
-def test_dry_run_injects_nothing(shared_lab, tmp_path):
+@pytest.mark.parametrize("mode", ["actions", "activities"])
+def test_dry_run_injects_nothing_and_reports_dry(mode, shared_lab, tmp_path):
     before = redis_pid(shared_lab)
-    run = run_drill("leader_lock", shared_lab, tmp_path, args=["--dry", "actions"])
+    run = run_drill("leader_lock", shared_lab, tmp_path, args=["--dry", mode])
     assert redis_pid(shared_lab) == before
-    assert run.code != 0 and any("dry run" in r for r in run.reasons)
+    assert run.code == 0, run.output[-2000:]
+    assert run.fields["test_result"] == "DRY" and run.extension["verdict"] == "DRY" and run.reasons == []
+    waits = [r for r in run.journal["run"] if r["activity"]["name"] == "ready-answers-503"]
+    assert all(r["output"] is None or r["output"].get("dry") for r in waits), "waits are skipped, not timed out"
     assert_lab_whole(shared_lab, tmp_path)
+
+
+def test_dry_run_with_a_bad_value_still_fails(shared_lab, tmp_path):
+    run = run_drill("leader_lock", shared_lab, tmp_path, {"REDIS_TARGET": "kubernetes:redis"}, args=["--dry", "actions"])
+    assert run.code != 0 and run.fields["test_result"] == "FAIL"
 
 
 def test_burst_against_live_target_is_refused_and_sends_nothing(tmp_path):
@@ -94,3 +104,22 @@ def test_burst_against_live_target_is_refused_and_sends_nothing(tmp_path):
         assert stats["orders"] == 0, f"the broker received orders: {stats}"
     finally:
         lab.down()
+
+
+def test_continuous_hypothesis_is_refused_when_the_method_breaks_the_steady_state(shared_lab, tmp_path):
+    before = redis_pid(shared_lab)
+    run = run_drill("leader_lock", shared_lab, tmp_path, args=["--hypothesis-strategy", "continuously"])
+    assert run.code != 0 and run.fields["test_result"] == "FAIL"
+    assert any("hypothesis strategy 'continuously' cannot be met by this drill" in r for r in run.reasons), run.reasons
+    assert redis_pid(shared_lab) == before, "nothing was injected"
+
+
+def test_rollback_strategy_override_is_said_in_the_evidence(shared_lab, tmp_path):
+    run = run_drill("leader_lock", shared_lab, tmp_path, args=["--rollback-strategy", "default"])
+    assert run.code == 0, run.reasons
+    assert run.fields["rollback_strategy"] == "default"
+    assert any("on an interrupt (Ctrl-C; SIGTERM) they are skipped" in line
+               for line in run.log_path.read_text().splitlines() if line.startswith("note,"))
+    html = Path(run.extension["evidence"]["report"]).read_text()
+    assert "rollbacks default" in html
+    assert_lab_whole(shared_lab, tmp_path)

@@ -4,7 +4,6 @@ does not wait for nothing."""
 import json
 import signal
 import subprocess
-import time
 
 from chaosaitrapp.waiting import wait_until
 
@@ -27,7 +26,7 @@ def test_interrupted_drill_settles_clean_drill_does_not(tmp_path):
         env = drill_env(lab, tmp_path / "int")
         reports = tmp_path / "int" / "reports"
         reports.mkdir(parents=True)
-        proc = subprocess.Popen([CHAOS, "--log-file", str(reports / "ctk.log"), "run", "--journal-path",
+        proc = subprocess.Popen([CHAOS, "--no-version-check", "--log-file", str(reports / "ctk.log"), "run", "--journal-path",
                                  str(reports / "journal.json"), str(ROOT / "experiments" / "leader_lock.json")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                                 env=env, cwd=ROOT)

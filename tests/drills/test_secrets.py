@@ -1,7 +1,9 @@
-"""A drill run with an API key, a database password and a broker token set leaves no trace of
-any of them in any file it wrote (evidence log, timeline, metrics snapshots, journals, report,
-Chaos Toolkit's own log, the ledger, the watchdog log) nor in the lab's logs and state."""
+"""A drill run with an API key, a database password, a Redis password, a broker api secret and an
+access token set leaves no trace of any of them in any file it wrote (evidence log, timeline, metrics
+snapshots, journals, report, Chaos Toolkit's own log, the ledger, the watchdog log) nor in the lab's
+logs and state; nor does their percent-encoded form."""
 import secrets
+from urllib.parse import quote
 
 import pytest
 
@@ -11,7 +13,8 @@ from .kit import run_drill, start_lab
 @pytest.fixture(scope="module")
 def secret_values():
     return {"key": "key-" + secrets.token_hex(12), "password": "pw-" + secrets.token_hex(12),
-            "token": "tok-" + secrets.token_hex(12)}
+            "token": "tok-" + secrets.token_hex(12), "redis": "rd/pw+" + secrets.token_hex(8),
+            "kite_secret": "ks-" + secrets.token_hex(12)}
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,10 @@ def keyed_lab(secret_values):
 
 def test_no_secret_in_any_output(keyed_lab, secret_values, tmp_path):
     pg = keyed_lab.state.services["postgres"].port
-    env = {"API_KEY": secret_values["key"], "BROKER_TOKEN": secret_values["token"],
+    redis_port = keyed_lab.state.services["redis"].port
+    env = {"API_KEY": secret_values["key"], "KITE_ACCESS_TOKEN": secret_values["token"],
+           "KITE_API_SECRET": secret_values["kite_secret"],
+           "REDIS_URL": f"redis://:{quote(secret_values['redis'], safe='')}@127.0.0.1:{redis_port}/0",
            "DATABASE_URL": f"postgresql://trader:{secret_values['password']}@127.0.0.1:{pg}/aitrapp"}
     for drill in ("leader_lock", "postgres_blip", "rate_limit_spike"):
         run = run_drill(drill, keyed_lab, tmp_path, env)
@@ -42,4 +48,5 @@ def test_no_secret_in_any_output(keyed_lab, secret_values, tmp_path):
     for path in written + lab_files:
         data = path.read_bytes()
         for name, value in secret_values.items():
-            assert value.encode() not in data, f"the {name} leaked into {path}"
+            for form in {value, quote(value, safe="")}:
+                assert form.encode() not in data, f"the {name} leaked into {path}"

@@ -37,7 +37,8 @@ def test_suite_writes_junit_summary_and_index_with_progress(lab, tmp_path):
 
     report = subprocess.run([CLI, "report", str(out)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert report.returncode == 0, report.stderr
-    assert "2 drill report(s), PASS" in report.stdout or "drill report(s)" in report.stdout
+    assert "2 drill report(s), PASS" in report.stdout, report.stdout
+    assert (out / "index.html").is_file() and (out / "index.junit.xml").is_file()
 
 
 def test_suite_fails_when_a_drill_fails_and_junit_says_why(tmp_path):
@@ -55,10 +56,5 @@ def test_suite_fails_when_a_drill_fails_and_junit_says_why(tmp_path):
 
 def test_unknown_drill_is_refused(tmp_path):
     proc = subprocess.run([CLI, "run", "no_such_drill"], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert proc.returncode == 2 and "unknown drill" in proc.stderr
-
-
-def test_activity_reference_is_current():
-    generated = subprocess.run([CLI, "docs"], capture_output=True, text=True, cwd=ROOT, timeout=60).stdout
-    assert generated.strip() == (ROOT / "docs" / "activities.md").read_text().strip(), \
-        "docs/activities.md is stale: run `make docs`"
+    assert proc.returncode == 2 and "unknown drill 'no_such_drill'" in proc.stderr
+    assert "leader_lock" in proc.stderr, "the refusal lists the known drills"

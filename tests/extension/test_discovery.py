@@ -1,5 +1,6 @@
 """Discovery: every exported activity is typed, documented, and probes are labelled probes."""
 import inspect
+import json
 import subprocess
 import sys
 import typing
@@ -26,6 +27,8 @@ def test_activity_is_typed_and_documented(module_name, name, func):
     assert inspect.isfunction(func), f"{module_name}.{name} is not a function"
     doc = inspect.getdoc(func)
     assert doc and len(doc) > 30, f"{module_name}.{name} needs a docstring that is its manual"
+    assert "Return" in doc or "return" in doc, f"{module_name}.{name}: the docstring must say what it returns"
+    assert "Raise" in doc or "raise" in doc, f"{module_name}.{name}: the docstring must say what it raises"
     sig = inspect.signature(func)
     assert sig.return_annotation is not inspect.Signature.empty, f"{name}: no return annotation"
     params = list(sig.parameters.values())
@@ -41,7 +44,10 @@ def test_activity_is_typed_and_documented(module_name, name, func):
 
 def test_discover_labels_probes_and_actions():
     result = discover()
-    assert result["extension"] == {"name": "chaosaitrapp", "version": chaosaitrapp.__version__}
+    assert result["extension"] == {"name": "chaostoolkit-aitrapp", "version": chaosaitrapp.__version__}
+    assert [c["module"] for c in result["controls"]] == ["chaosaitrapp.controls.evidence",
+                                                         "chaosaitrapp.controls.safety"]
+    assert all(len(c["doc"]) > 200 for c in result["controls"])
     by_name = {(a["mod"], a["name"]): a for a in result["activities"]}
     for module_name, name, _ in exported():
         activity = by_name[(module_name, name)]
@@ -56,12 +62,13 @@ def test_discover_labels_probes_and_actions():
 
 
 def test_chaos_discover_and_info_run(tmp_path):
-    chaos = [sys.executable, "-m", "chaostoolkit"]
+    chaos = [sys.executable, "-m", "chaostoolkit", "--no-version-check"]
     out = subprocess.run(chaos + ["--no-log-file", "discover", "--no-system-info", "--no-install",
                                   "--discovery-path", str(tmp_path / "d.json"), "chaostoolkit-aitrapp"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr + out.stdout
-    assert "stop_dependency" in (tmp_path / "d.json").read_text()
+    found = json.loads((tmp_path / "d.json").read_text())
+    assert "stop_dependency" in json.dumps(found) and "chaosaitrapp.controls.safety" in json.dumps(found)
     info = subprocess.run(chaos + ["--no-log-file", "info", "extensions"], capture_output=True, text=True, timeout=120)
     assert info.returncode == 0, info.stderr
     assert "chaostoolkit-aitrapp" in info.stdout

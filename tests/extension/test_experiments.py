@@ -11,6 +11,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*.json"))
+
+
+def test_top_level_experiments_are_the_packaged_ones():
+    from chaosaitrapp.suite import PACKAGED_EXPERIMENTS
+
+    assert (ROOT / "experiments").resolve() == PACKAGED_EXPERIMENTS
+    assert EXPERIMENTS, "no experiment found"
 TOP_LEVEL = {"version", "title", "description", "tags", "configuration", "secrets", "controls",
              "steady-state-hypothesis", "method", "rollbacks", "runtime", "contributions", "extensions"}
 SEED_ENV = {"API": "http://localhost:8000", "HEARTBEAT_MAX": 5, "WAIT_READY_TIMEOUT": 90}
@@ -33,7 +40,8 @@ def test_the_three_seed_drills_ship():
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_chaos_validate_accepts_it(path):
     env = {k: v for k, v in os.environ.items() if k not in ("API_KEY", "DATABASE_URL")}
-    out = subprocess.run([sys.executable, "-m", "chaostoolkit", "--no-log-file", "validate", str(path)],
+    out = subprocess.run([sys.executable, "-m", "chaostoolkit", "--no-version-check", "--no-log-file", "validate",
+                          str(path)],
                          capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "experiment syntax and semantic look valid" in out.stdout + out.stderr
@@ -46,7 +54,13 @@ def test_shape(path):
     assert exp["runtime"]["rollbacks"]["strategy"] == "always", "rollbacks must run on Ctrl-C/SIGTERM too"
     modules = [c["provider"]["module"] for c in exp["controls"]]
     assert modules == ["chaosaitrapp.controls.evidence", "chaosaitrapp.controls.safety"]
-    assert exp["controls"][0]["provider"]["arguments"]["drill"] == path.stem
+    assert "drill" not in exp["controls"][0]["provider"].get("arguments", {}), "the drill's name is its file's name"
+    from chaosaitrapp.config import configuration_problems
+
+    assert configuration_problems(exp) == ([], []), "every configuration key is a setting or referenced"
+    for key in ("redis_container", "postgres_container"):
+        if key in exp["configuration"]:
+            assert exp["configuration"][key]["default"] == "", f"{key}: an unset container must not look explicit"
     assert exp["steady-state-hypothesis"]["probes"], "a drill needs a steady state"
     funcs = [a["provider"]["func"] for a in exp["rollbacks"]]
     assert "abort_on_failure" in funcs, "PAUSE_ON_FAIL=1 must abort"

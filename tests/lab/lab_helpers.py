@@ -1,8 +1,7 @@
 """Helpers for the lab tests: HTTP calls, metrics, SQL, stopping/starting a lab service, waiting."""
 from __future__ import annotations
 
-import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import psycopg
 import requests
@@ -10,33 +9,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from chaosaitrapp.lab.runtime import processes
 from chaosaitrapp.lab.runtime.config import DB_PASSWORD
-from chaosaitrapp.lab.state import LabState
+from chaosaitrapp.targets.labstate import LabState
 from chaosaitrapp.targets.answers import service_answers
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Poll ``condition`` until truthy (returned) or fail the test at ``timeout``."""
-    deadline = time.monotonic() + timeout
-    last_error: Optional[BaseException] = None
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-            if value:
-                return value
-        except Exception as exc:  # keep polling; report the last error on timeout
-            last_error = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error!r})")
-
-
-def holds_for(condition: Callable[[], Any], duration: float, interval: float = 0.1) -> bool:
-    """True when ``condition`` stayed truthy at every poll during ``duration`` seconds."""
-    deadline = time.monotonic() + duration
-    while time.monotonic() < deadline:
-        if not condition():
-            return False
-        time.sleep(interval)
-    return True
+from chaosaitrapp.testing.waits import holds_for, wait_for  # noqa: F401 (used by the lab tests)
 
 
 def get(lab: LabState, path: str, **kwargs: Any) -> requests.Response:

@@ -15,7 +15,7 @@ OPEN = ["/health", "/metrics", "/docs", "/openapi.json", "/"]
 
 @pytest.fixture(scope="module")
 def keyed_lab():
-    from chaosaitrapp.lab.testing import make_lab_dir, start_lab
+    from chaosaitrapp.testing.lab import make_lab_dir, start_lab
     from chaosaitrapp.lab.runtime import lab_down
     import shutil
 

@@ -7,6 +7,7 @@ import signal
 
 import pytest
 
+from chaosaitrapp import procs
 from chaosaitrapp.lab.runtime import processes
 from chaosaitrapp.targets.process import ProcessDriver
 
@@ -18,7 +19,7 @@ def kill_redis(lab) -> None:
     pid = processes.running_pid(spec)
     assert pid is not None
     os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not processes.pid_alive(pid), 15, "redis to exit")
+    wait_for(lambda: not procs.alive(pid), 15, "redis to exit")
 
 
 def restart_redis_from_spec(lab) -> None:

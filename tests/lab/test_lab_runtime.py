@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from chaosaitrapp import procs
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.lab.errors import BinaryMissing, PortInUse, UnknownDefect
 from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_down, lab_logs, lab_status, lab_up, processes
-from chaosaitrapp.lab.state import load_state, state_path
+from chaosaitrapp.targets.labstate import load_state, state_path
 
-from chaosaitrapp.lab.testing import free_ports, make_lab_dir, start_lab
+from chaosaitrapp.testing.lab import free_ports, make_lab_dir, start_lab
 from lab_helpers import get
 
 
@@ -25,7 +26,7 @@ def lab_pids(state) -> dict:
     for name, spec in state.services.items():
         pid = processes.running_pid(spec)
         assert pid is not None, f"{name} is not running"
-        pids[name] = [pid, *processes.children(pid)]
+        pids[name] = [pid, *procs.descendants(pid)]
     return pids
 
 
@@ -43,7 +44,7 @@ def test_up_is_idempotent_and_down_leaves_no_process():
         lab_down(directory)
         for name, family in pids.items():
             for pid in family:
-                assert not processes.pid_alive(pid), f"{name} pid {pid} survived lab down"
+                assert not procs.alive(pid), f"{name} pid {pid} survived lab down"
         assert load_state(directory) is None
         assert not list((directory / "run").glob("*.pid"))
         lab_down(directory)  # idempotent
@@ -113,7 +114,7 @@ def test_missing_binary_is_named(monkeypatch, tmp_path):
 def test_cli_up_status_logs_down():
     directory = make_lab_dir()
     trader, broker, redis_port, postgres = free_ports(4)
-    base = [sys.executable, "-m", "chaosaitrapp.lab.cli"]
+    base = [str(Path(sys.executable).with_name("aitrapp-chaos")), "lab"]
     env = {k: v for k, v in os.environ.items() if k != "API_SECRET_KEY"}
     try:
         up = subprocess.run([*base, "up", "--lab-dir", str(directory), "--api-port", str(trader), "--broker-port",
@@ -121,9 +122,12 @@ def test_cli_up_status_logs_down():
                              "--profile", "fast"], capture_output=True, text=True, timeout=120, env=env)
         assert up.returncode == 0, up.stderr
         assert "lab up in" in up.stdout and f"http://127.0.0.1:{trader}" in up.stdout
-        status = subprocess.run([*base, "status", "--lab-dir", str(directory)], capture_output=True, text=True,
-                                timeout=60, env=env)
+        status = subprocess.run([*base, "status", "--json", "--lab-dir", str(directory)], capture_output=True,
+                                text=True, timeout=60, env=env)
         assert status.returncode == 0 and json.loads(status.stdout)["up"] is True, (status.stdout, status.stderr)
+        human = subprocess.run([*base, "status", "--lab-dir", str(directory)], capture_output=True, text=True,
+                               timeout=60, env=env)
+        assert human.returncode == 0 and "lab up: API" in human.stdout and "redis" in human.stdout
         logs = subprocess.run([*base, "logs", "redis", "--lab-dir", str(directory), "-n", "5"], capture_output=True,
                               text=True, timeout=60, env=env)
         assert logs.returncode == 0 and logs.stdout.strip(), logs.stderr
@@ -134,6 +138,9 @@ def test_cli_up_status_logs_down():
                               timeout=60, env=env)
         assert down.returncode == 0, down.stderr
         assert load_state(directory) is None
+        gone = subprocess.run([*base, "status", "--lab-dir", str(directory)], capture_output=True, text=True,
+                              timeout=60, env=env)
+        assert gone.returncode == 3 and "no lab" in gone.stdout
     finally:
         lab_down(directory)
         shutil.rmtree(directory, ignore_errors=True)

@@ -8,7 +8,7 @@ from chaosaitrapp.lab.trader.app import create_app
 from chaosaitrapp.lab.trader.lock import LOCK_KEY
 from chaosaitrapp.lab.trader.settings import TraderSettings
 
-from chaosaitrapp.lab.testing import free_ports
+from chaosaitrapp.testing.lab import free_ports
 
 
 def test_leader_999_when_lock_never_taken(redis_server):

@@ -136,7 +136,7 @@ def test_pid_matches_the_launcher_before_its_exec(tmp_path):
     import subprocess
 
     from chaosaitrapp.lab.runtime.processes import pid_matches
-    from chaosaitrapp.lab.state import ServiceSpec
+    from chaosaitrapp.targets.labstate import ServiceSpec
 
     argv = ["sleep", "30"]
     # the launcher's own shape, held before its exec by a read on a pipe that never gets data

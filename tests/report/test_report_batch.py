@@ -1,9 +1,10 @@
-"""build_reports: a folder of journals becomes drill reports, an index, JUnit XML and a summary."""
+"""The one suite runner over recorded journals: a folder of journals becomes drill reports, an index,
+JUnit XML and a summary; verdicts are the recorded ones."""
 import json
 import xml.etree.ElementTree as ET
 
-from chaosaitrapp.checks.synthetic import leader_lock, postgres_blip
-from chaosaitrapp.report import build_reports, find_journals
+from chaosaitrapp.suite import find_journals, rebuild_reports, run_from_journal, suite_verdict
+from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip
 from report_fixtures import API_KEY, make_journal
 
 
@@ -15,7 +16,7 @@ def test_folder_of_journals(tmp_path):
     (tmp_path / "summary-of-something.json").write_text('{"not": "a journal"}')
     assert len(find_journals(tmp_path)) == 2
 
-    result = build_reports(tmp_path, out_dir=tmp_path / "out", secrets=[API_KEY])
+    result = rebuild_reports(tmp_path, out_dir=tmp_path / "out", secrets=[API_KEY])
     assert result["verdict"] == "FAIL"
     runs = {r["drill"]: r for r in result["runs"]}
     assert runs["leader_lock"]["verdict"] == "PASS" and runs["postgres_blip"]["verdict"] == "FAIL"
@@ -31,12 +32,30 @@ def test_folder_of_journals(tmp_path):
     assert json.loads(open(result["summary"]).read())["passed"] == 1
 
 
-def test_single_journal_without_extension(tmp_path):
+def test_single_journal_without_extension_fails(tmp_path):
     journal = make_journal(leader_lock(), tmp_path, extension=False)
     path = tmp_path / "journal.json"
     path.write_text(json.dumps(journal))
-    result = build_reports(path)
+    result = rebuild_reports(path)
     (run,) = result["runs"]
-    assert run["verdict"] == "FAIL"  # no evidence linked: never PASS
-    assert run["report"] == str(tmp_path / "journal.html")
-    assert "UNKNOWN" in open(run["report"]).read()
+    assert run["verdict"] == "FAIL" and "no chaosaitrapp verdict" in run["reasons"][0]
+    assert '<div class="big">FAIL</div>' in open(run["report"]).read()
+
+
+def test_exit_code_and_missing_journal(tmp_path):
+    journal = make_journal(leader_lock(), tmp_path)
+    path = tmp_path / "j.json"
+    path.write_text(json.dumps(journal))
+    assert run_from_journal(path, exit_code=0)["verdict"] == "PASS"
+    crashed = run_from_journal(path, exit_code=1)
+    assert crashed["verdict"] == "FAIL" and "exited 1" in crashed["reasons"][0]
+    missing = run_from_journal(tmp_path / "nope.json", exit_code=-9)
+    assert missing["verdict"] == "FAIL" and "no journal (chaos run exited -9)" in missing["reasons"][0]
+
+
+def test_suite_verdict_rules():
+    assert suite_verdict([]) == "FAIL"
+    assert suite_verdict([{"verdict": "PASS"}, {"verdict": "DRY"}]) == "PASS"
+    assert suite_verdict([{"verdict": "DRY"}]) == "DRY"
+    assert suite_verdict([{"verdict": "PASS"}, {"verdict": "FAIL"}]) == "FAIL"
+    assert suite_verdict([{"verdict": "UNKNOWN"}]) == "FAIL"

@@ -11,7 +11,7 @@ def test_suite_index_links_every_report_with_verdict_and_reasons(tmp_path):
     runs = runs_fixture(tmp_path / "chaos")
     out = render_suite_index(runs, tmp_path / "chaos" / "index.html", secrets=[API_KEY])
     html = out.read_text()
-    assert '<div class="big">FAIL</div>' in html and "1 of 3 drill(s) passed" in html
+    assert '<div class="big">FAIL</div>' in html and "1 of 3 drill(s) passed" in html and ">dry<" in html
     assert 'href="leader_lock.html"' in html and 'href="postgres_blip.journal.json"' in html
     assert "API crashed or unreachable at t=3.00" in html and "steady state after not met" in html
     assert API_KEY not in html
@@ -33,7 +33,7 @@ def test_junit_has_one_testcase_per_drill_with_failures(tmp_path):
     assert root.tag == "testsuites"
     suite = root.find("testsuite")
     assert suite.get("name") == "chaosaitrapp" and suite.get("tests") == "3"
-    assert suite.get("failures") == "1" and suite.get("errors") == "1"
+    assert suite.get("failures") == "1" and suite.get("skipped") == "1" and suite.get("errors") == "0"
     cases = {c.get("name"): c for c in suite.findall("testcase")}
     assert list(cases) == ["leader_lock", "postgres_blip", "rate_limit_spike"]
     assert all(c.get("classname") == "chaosaitrapp.drills" for c in cases.values())
@@ -41,7 +41,8 @@ def test_junit_has_one_testcase_per_drill_with_failures(tmp_path):
     failure = cases["postgres_blip"].find("failure")
     assert failure.get("message").startswith("health_stayed_up: API crashed")
     assert "steady state after not met" in failure.text
-    assert cases["rate_limit_spike"].find("error") is not None and cases["rate_limit_spike"].get("time") == "0.000"
+    assert cases["rate_limit_spike"].find("skipped") is not None and cases["rate_limit_spike"].find("failure") is None
+    assert cases["rate_limit_spike"].get("time") == "0.000"
     out = cases["postgres_blip"].find("system-out").text
     assert "report: " + runs[1]["report"] in out and "log: " + runs[1]["log"] in out
     assert API_KEY not in path.read_text()
@@ -58,7 +59,8 @@ def test_junit_custom_suite_name_and_unknown_verdict_fails(tmp_path):
 def test_summary_json(tmp_path):
     runs = runs_fixture(tmp_path)
     data = json.loads(write_summary_json(runs, tmp_path / "summary.json", secrets=[API_KEY]).read_text())
-    assert data["verdict"] == "FAIL" and data["total"] == 3 and data["passed"] == 1 and data["failed"] == 2
+    assert data["verdict"] == "FAIL" and data["total"] == 3 and data["passed"] == 1 and data["failed"] == 1
+    assert data["dry"] == 1
     assert [r["drill"] for r in data["runs"]] == ["leader_lock", "postgres_blip", "rate_limit_spike"]
     assert data["runs"][1]["reasons"][1] == "steady state after not met"
     assert data["runs"][0]["report"] == runs[0]["report"]

@@ -4,7 +4,7 @@ import re
 import stat
 
 from chaosaitrapp.checks import load_timeline
-from chaosaitrapp.checks.synthetic import leader_lock, postgres_blip, rate_limit_spike
+from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip, rate_limit_spike
 from chaosaitrapp.report import render_drill_report, write_drill_report
 from report_fixtures import API_KEY, DB_PASSWORD, UNLISTED_KEY, make_journal
 
@@ -69,8 +69,12 @@ def test_fail_report_shows_failing_checkers_and_reasons_before_the_chart(tmp_pat
 
 def test_secrets_never_reach_the_html(tmp_path):
     scenario = postgres_blip(unreachable=[(3.0, 3.2)])
-    journal = make_journal(scenario, tmp_path, extension=False)
-    # an error message carrying the secret inside the timeline, surfaced by a checker's reason
+    journal = make_journal(scenario, tmp_path)
+    # an error message carrying the secret inside a check's reason and the timeline
+    ext = journal["extensions"][0]
+    for check in ext["checks"]:
+        check["reason"] = check["reason"].replace("GET /ready: ConnectionError",
+                                                  f"GET /ready?api_key={API_KEY}: ConnectionError")
     path = next(tmp_path.glob("*.timeline.jsonl"))
     text = path.read_text().replace("GET /ready: ConnectionError", f"GET /ready?api_key={API_KEY}: ConnectionError")
     path.write_text(text)
@@ -96,20 +100,34 @@ def test_rate_limit_report_has_the_queue_panel(tmp_path):
     assert_self_contained(html)
 
 
-def test_journal_without_extension_is_judged_from_the_timeline(tmp_path):
+def test_journal_without_extension_is_fail_never_judged_at_report_time(tmp_path):
     journal = make_journal(leader_lock(), tmp_path, extension=False)
     timeline = load_timeline(next(tmp_path.glob("*.timeline.jsonl")))
     html = render_drill_report(journal, timeline)
-    assert '<div class="big">PASS</div>' in html and "computed at report time" in html
-    journal["status"] = "failed"
-    html = render_drill_report(journal, timeline)
-    assert '<div class="big">FAIL</div>' in html and "Chaos Toolkit status &#x27;failed&#x27;" in html
+    assert '<div class="big">FAIL</div>' in html and "no chaosaitrapp verdict" in html
+    assert "No checks recorded." in html, "the report shows only the checks that decided a verdict"
+    assert render_drill_report(journal, None).count('<div class="big">FAIL</div>') == 1
 
 
-def test_no_evidence_at_all_is_unknown(tmp_path):
-    journal = make_journal(leader_lock(), tmp_path, extension=False)
+def test_report_shows_exactly_the_recorded_checks_strategies_and_notes(tmp_path):
+    journal = make_journal(leader_lock(), tmp_path)
+    ext = journal["extensions"][0]
+    ext["checks"] = ext["checks"][:2]
+    ext["strategies"] = {"rollbacks": "default", "hypothesis": "default"}
+    ext["notes"] = ["rollbacks run with Chaos Toolkit's 'default' strategy: on an interrupt they are skipped"]
+    html = render_drill_report(journal, load_timeline(ext["evidence"]["timeline"]))
+    section = html[html.index('id="checks"'):html.index('id="timeline"')]
+    names = re.findall(r"<td><code>([a-z_]+)</code></td>", section)
+    assert names == [c["name"] for c in ext["checks"]]
+    assert "rollbacks default · hypothesis default" in html and "on an interrupt they are skipped" in html
+
+
+def test_dry_run_report(tmp_path):
+    journal = make_journal(leader_lock(), tmp_path)
+    ext = journal["extensions"][0]
+    ext.update(verdict="DRY", checks=[], reasons=[])
     html = render_drill_report(journal, None)
-    assert '<div class="big">UNKNOWN</div>' in html and "No timeline was recorded" in html
+    assert '<div class="big">DRY</div>' in html and 'id="why"' not in html
 
 
 def test_write_drill_report_finds_the_timeline_next_to_the_journal(tmp_path, monkeypatch):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from chaosaitrapp.checks.synthetic import leader_lock, rate_limit_spike
+from chaosaitrapp.testing.synthetic import leader_lock, rate_limit_spike
 from chaosaitrapp.report import write_drill_report
 from chaosaitrapp.report.chart import BAD, FAULT, GOOD, HEARTBEAT_COLORS, NODATA
 from report_fixtures import API_KEY, make_journal, screenshot

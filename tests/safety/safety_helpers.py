@@ -12,10 +12,11 @@ import signal
 import socket
 import time
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 from chaosaitrapp.errors import TargetError
 from chaosaitrapp.targets.process import ProcessDriver, pid_alive
+from chaosaitrapp.testing.waits import wait_for
 
 
 class FakeDriver:
@@ -69,16 +70,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll ``condition`` until true; fail the test naming ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
-
-
-def redis_client(port: int) -> "redis.Redis":
+def redis_client(port: int) -> "redis.Redis":  # noqa: F821 (imported inside)
     """A client for 127.0.0.1:``port`` that fails at once when Redis is down (redis-py >= 6
     retries a refused connection with backoff for seconds by default)."""
     import redis

@@ -10,7 +10,6 @@ import redis
 from chaosaitrapp.safety.cleanup import (
     FACTORIES_ENV,
     cleanup,
-    cleanup_main,
     driver_from_undo,
     format_result,
     undo_entry,
@@ -19,6 +18,13 @@ from chaosaitrapp.safety.ledger import Ledger
 from chaosaitrapp.targets.process import ProcessDriver
 
 from safety_helpers import FakeDriver, fake_undo, redis_client, start_count
+
+
+def cleanup_main(argv):
+    """``aitrapp-chaos cleanup`` in process: its exit code."""
+    from chaosaitrapp.cli import main
+
+    return main(["cleanup", *argv])
 
 
 def test_driver_from_undo_uses_the_registered_factory_then_resolve(tmp_path: Path, fake_factory: None) -> None:
@@ -83,14 +89,22 @@ def test_cleanup_main_exit_codes(ledger: Ledger, tmp_path: Path, fake_factory: N
     assert str(ledger.path) in err and "corrupt" in err
 
 
-def test_only_expired_leaves_running_leases(ledger: Ledger, tmp_path: Path, fake_factory: None) -> None:
+def test_only_expired_leaves_live_drills_alone(ledger: Ledger, tmp_path: Path, fake_factory: None) -> None:
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
     old = ledger.record("stop", "lab:redis", fake_undo(tmp_path, "redis"), lease_seconds=10, now=lambda: 100.0)
     young = ledger.record("stop", "lab:postgres", fake_undo(tmp_path, "pg"), lease_seconds=100, now=lambda: 100.0)
+    orphan = ledger.record("stop", "lab:broker", fake_undo(tmp_path, "broker"), lease_seconds=100,
+                           now=lambda: 100.0, run_pid=gone.pid)
     results = {r["id"]: r for r in cleanup(ledger, timeout=5, only_expired=True, now=lambda: 150.0)}
-    assert results[old.id]["status"] == "undone"
-    assert results[young.id]["status"] == "skipped" and "lease still runs" in results[young.id]["detail"]
-    assert "not expired: lab:postgres" in format_result(results[young.id])
+    assert results[old.id]["status"] == "undone", "its lease ran out"
+    assert results[orphan.id]["status"] == "undone", "its run is gone"
+    assert results[young.id]["status"] == "skipped" and "a live drill's fault" in results[young.id]["detail"]
+    assert "left alone: lab:postgres" in format_result(results[young.id])
     assert ledger.outstanding() == [young]
+    assert young.run_start is not None and young.run_alive()
 
 
 def test_undo_entry_of_a_cleared_entry_does_nothing(ledger: Ledger, tmp_path: Path, fake_factory: None) -> None:

@@ -24,7 +24,7 @@ from safety_helpers import fake_undo, read_log, redis_pings, start_count, wait_f
 def test_run_alive_compares_the_start_time() -> None:
     me = os.getpid()
     start = process_start_time(me)
-    assert isinstance(start, int)
+    assert isinstance(start, float)
     assert run_alive(me, start)
     assert not run_alive(me, start + 1)  # same pid, another process: a reused pid
     assert not run_alive(me, None)  # the run was already gone when the watchdog was spawned

@@ -222,7 +222,7 @@ def run_trial(plan: TrialPlan, lab: Lab, workdir: Path, lease: float) -> TrialRe
     out_path = reports / "chaos.out"
     with open(out_path, "wb") as out:
         proc = subprocess.Popen(
-            [CHAOS, "--log-file", str(reports / "chaostoolkit.log"), "run", "--journal-path",
+            [CHAOS, "--no-version-check", "--log-file", str(reports / "chaostoolkit.log"), "run", "--journal-path",
              str(reports / "journal.json"), str(ROOT / "experiments" / f"{plan.drill}.json")],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT,
             start_new_session=True)

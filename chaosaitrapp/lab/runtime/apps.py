@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, Profile
-from chaosaitrapp.lab.state import ServiceSpec
+from chaosaitrapp.targets.labstate import ServiceSpec
 
 
 def broker_spec(lab_dir: Path, port: int, profile: Profile) -> ServiceSpec:

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 from chaosaitrapp.lab.defects import parse_defects, refuse_in_live
 from chaosaitrapp.lab.profiles import DEFAULT_PROFILE, get_profile
-from chaosaitrapp.lab.secrets import lab_db_password
+from chaosaitrapp.targets.labstate import lab_db_password
 from chaosaitrapp.paths import lab_dir as default_lab_dir
 
 RUNTIMES = ("process", "docker")

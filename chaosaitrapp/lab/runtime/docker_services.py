@@ -13,7 +13,7 @@ Images are never pulled: build the local ones with ``scripts/docker/build-images
 postgres:16`` yourself; both kinds speak the official images' interface.
 
 The Postgres password goes to the container's environment only; it is never in the returned
-:class:`~chaosaitrapp.lab.state.ServiceSpec` nor in any message.
+:class:`~chaosaitrapp.targets.labstate.ServiceSpec` nor in any message.
 """
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from chaosaitrapp.errors import TargetError
-from chaosaitrapp.lab.state import LabState, ServiceSpec
+from chaosaitrapp.targets.labstate import LabState, ServiceSpec
 from chaosaitrapp.targets.answers import tcp_answers
-from chaosaitrapp.targets.docker import COMPOSE_PROJECT, COMPOSE_SERVICE, DockerDriver, connect, explain_docker_error
+from chaosaitrapp.targets.docker import DockerDriver
+from chaosaitrapp.targets.docker_client import COMPOSE_PROJECT, COMPOSE_SERVICE, connect, explain_docker_error
 
 LAB_PROJECT = "aitrapp-lab"
 LAB_LABEL = "org.chaosaitrapp.lab"  # value "1" on every container and volume the lab creates

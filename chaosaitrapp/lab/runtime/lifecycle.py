@@ -26,8 +26,9 @@ from chaosaitrapp.lab.runtime.config import DB_NAME, DB_USER, LabConfig
 from chaosaitrapp.lab.runtime.postgres_process import init_cluster, postgres_spec
 from chaosaitrapp.lab.runtime.preflight import check_ports, postgres_bindir, redis_server
 from chaosaitrapp.lab.runtime.redis_process import redis_spec
-from chaosaitrapp.lab.state import LabState, ServiceSpec, clear_state, load_state, save_state
+from chaosaitrapp.targets.labstate import LabState, ServiceSpec, clear_state, load_state, save_state
 from chaosaitrapp.targets.answers import postgres_answers, redis_answers
+from chaosaitrapp.waiting import wait_until
 
 log = logging.getLogger("chaosaitrapp.lab.runtime")
 
@@ -36,16 +37,20 @@ SERVICE_ORDER = ("redis", "postgres", "broker", "trader")
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str, spec: Optional[ServiceSpec] = None,
           interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """Wait until ``condition()`` holds; LabError at once when ``spec``'s process exits meanwhile,
+    LabStartTimeout (pointing at its log) at the deadline."""
+
+    def observe() -> bool:
         if condition():
-            return
+            return True
         if spec is not None and spec.kind == "process" and processes.running_pid(spec) is None:
             raise LabError(f"lab service {spec.name} exited while starting; last log lines:\n"
-                           f"{tail(spec.log, 15)}", service=spec.name)
-        time.sleep(interval)
-    hint = f"; see {spec.log}" if spec is not None and spec.log else ""
-    raise LabStartTimeout(f"{what} did not happen within {timeout:.0f}s{hint}", what=what)
+                           f"{tail(spec.log, 15)}", service=spec.name, fatal=True)
+        return False
+
+    if not wait_until(observe, bool, timeout=timeout, interval=interval, what=what).held:
+        hint = f"; see {spec.log}" if spec is not None and spec.log else ""
+        raise LabStartTimeout(f"{what} did not happen within {timeout:.0f}s{hint}", what=what)
 
 
 def tail(path: Optional[str], lines: int) -> str:

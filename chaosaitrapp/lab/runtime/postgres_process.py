@@ -25,7 +25,7 @@ from typing import List, Optional
 
 from chaosaitrapp.lab.errors import BinaryMissing, LabError
 from chaosaitrapp.lab.runtime.preflight import maybe_setpriv, postgres_bindir
-from chaosaitrapp.lab.state import ServiceSpec
+from chaosaitrapp.targets.labstate import ServiceSpec
 
 PG_USER = "postgres"
 FALLBACK_ROOT = Path("/var/lib/chaosaitrapp")

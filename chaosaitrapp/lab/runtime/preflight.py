@@ -28,13 +28,6 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the kernel considers free right now on ``host``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
 def check_ports(ports: Dict[str, int]) -> None:
     """PortInUse naming the first taken port, its service and the option that moves it."""
     for service, port in ports.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chaosaitrapp.lab.runtime.preflight import redis_server
-from chaosaitrapp.lab.state import ServiceSpec
+from chaosaitrapp.targets.labstate import ServiceSpec
 
 
 def redis_spec(lab_dir: Path, port: int) -> ServiceSpec:

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-LOCK_KEY = "trader:leader"
+from chaosaitrapp.aitrapp import LOCK_KEY  # noqa: E402
 
 EXTEND_SCRIPT = """
 if redis.call('get', KEYS[1]) == ARGV[1] then

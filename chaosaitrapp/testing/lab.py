@@ -1,7 +1,8 @@
-"""Helpers to run throwaway labs from tests and benchmarks: free ports, a fresh lab directory, start.
+"""Throwaway labs for tests and benchmarks: free ports (the one :func:`free_port`), a fresh lab
+directory, start.
 
 ``tests/conftest.py`` builds its ``lab_factory`` and ``lab`` fixtures on these; import them from here
-(``from chaosaitrapp.lab.testing import free_port``), not from a conftest (several exist).
+(``from chaosaitrapp.testing.lab import free_port``), not from a conftest (several exist).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from chaosaitrapp.lab.errors import PortInUse
 from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_up
-from chaosaitrapp.lab.state import LabState
+from chaosaitrapp.targets.labstate import LabState
 
 
 def free_port() -> int:

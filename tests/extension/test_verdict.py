@@ -1,7 +1,6 @@
-"""The verdict CI trusts, and the seed-format evidence log."""
+"""The verdict CI trusts (the one judge), what a journal records, and the seed-format evidence log."""
 from chaosaitrapp.evidence.seedlog import extra_fields, seed_fields, write_seed_log
-from chaosaitrapp.evidence.verdict import judge
-from chaosaitrapp.redact import redact, redact_text
+from chaosaitrapp.verdict import judge, recorded
 
 
 def journal(**over):
@@ -65,13 +64,29 @@ def test_seed_log_has_every_seed_field_in_order(tmp_path):
     assert lines[-1] == "test_result,PASS"
 
 
-def test_missing_snapshot_is_unknown_not_a_guess():
+def test_labels_never_snapshotted_are_left_out_not_unknown():
     fields = dict(seed_fields({"before": {"leader": 1.0, "ready": True}}))
-    assert fields["leader_after_stop"] == "unknown" and fields["ready_after_recovery"] == "unknown"
+    assert fields["leader_before"] == "1" and fields["ready_before"] == "ready"
+    assert "leader_after_stop" not in fields and "ready_after_recovery" not in fields
+    assert dict(seed_fields({"before": {"leader": None, "ready": True}}))["leader_before"] == "unknown"
+    assert seed_fields({}) == []
 
 
-def test_redaction():
-    text = "url postgresql://trader:hunter2pw@127.0.0.1/aitrapp key=abc X-API-Key: topsecret api_key=zzz9"
-    out = redact_text(text, ["topsecret"])
-    assert "hunter2pw" not in out and "topsecret" not in out and "zzz9" not in out
-    assert redact({"a": ["topsecret", 1]}, ["topsecret"]) == {"a": ["***", 1]}
+def test_preflight_refusal_fails_with_only_its_reasons():
+    verdict, reasons = judge(journal(status="interrupted"), preflight=["pre-flight refused: bad api"])
+    assert verdict == "FAIL" and reasons == ["pre-flight refused: bad api"]
+
+
+def test_dry_run_is_its_own_outcome_unless_something_went_wrong():
+    assert judge(journal(run=[{"status": "failed", "activity": {"name": "wait"}}]), dry=True) == ("DRY", [])
+    assert judge(journal(), dry=True, preflight=["pre-flight refused: x"])[0] == "FAIL"
+    assert judge(journal(), ["boom"] and [], ["sampler died"], dry=True)[0] == "FAIL"
+    before_failed = journal(steady_states={"before": {"steady_state_met": False, "probes": []}, "after": None})
+    assert judge(before_failed, dry=True)[0] == "FAIL"
+
+
+def test_recorded_verdict_is_read_never_recomputed():
+    ext = {"name": "chaosaitrapp", "verdict": "PASS", "checks": [{"name": "flaps", "status": "pass"}], "reasons": []}
+    assert recorded({"status": "failed", "extensions": [ext]}) == ("PASS", [{"name": "flaps", "status": "pass"}], [])
+    verdict, checks, reasons = recorded({"status": "completed"})
+    assert verdict == "FAIL" and checks == [] and "no chaosaitrapp verdict" in reasons[0]

@@ -1,0 +1,135 @@
+"""``aitrapp-chaos run|report|cleanup|docs|new``: drills, their reports, the fault ledger, the docs, scaffolding."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import click
+
+from chaosaitrapp.cli import EXIT_CODES, quiet_broken_pipe
+
+
+@click.command(epilog=EXIT_CODES, help="Run drills with `chaos run`, every one even when an earlier one fails; "
+                                       "write JUnit, a JSON summary and an HTML index. DRILL is a bundled drill's "
+                                       "name (default: all of them) or an experiment file.")
+@click.argument("drills", nargs=-1, metavar="[DRILL_OR_FILE]...")
+@click.option("--experiments", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="folder to look drill names up in (default: ./experiments if it has them, else the bundled ones)")
+@click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="evidence folder (default: $AITRAPP_REPORTS_DIR or reports/chaos)")
+@click.option("--dry", default=None, type=click.Choice(["probes", "actions", "activities", "pause"]),
+              help="chaos run --dry: inject nothing (verdict DRY)")
+@click.pass_context
+def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path], out: Optional[Path],
+        dry: Optional[str]) -> None:
+    """``run``."""
+    from chaosaitrapp.suite import bundled_drills, locate, run_suite
+
+    names = list(drills) or bundled_drills(experiments)
+    files = []
+    for name in names:
+        try:
+            files.append(locate(name, experiments))
+        except FileNotFoundError as exc:
+            click.echo(f"aitrapp-chaos run: {exc}", err=True)
+            ctx.exit(2)
+    extra = ["--dry", dry] if dry else []
+    result = run_suite(files, out, extra, echo=click.echo)
+    ctx.exit(0 if result["verdict"] in ("PASS", "DRY") else 1)
+
+
+@click.command(epilog=EXIT_CODES, help="(Re)build the HTML report of a drill journal, or of every journal in a "
+                                       "folder plus its index, JUnit and summary (index.*).")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="where to write the reports (default: beside the journals)")
+@click.pass_context
+def report(ctx: click.Context, path: Path, out: Optional[Path]) -> None:
+    """``report``."""
+    from chaosaitrapp.config import known_secrets
+    from chaosaitrapp.suite import rebuild_reports
+
+    if not path.exists():
+        click.echo(f"aitrapp-chaos report: {path} does not exist", err=True)
+        ctx.exit(2)
+    result = rebuild_reports(path, out, secrets=known_secrets())
+    if not result["runs"]:
+        click.echo(f"aitrapp-chaos report: no Chaos Toolkit journal at {path}", err=True)
+        ctx.exit(2)
+    for item in result["runs"]:
+        click.echo(f"{item['drill']}: {item['verdict']}; report {item['report']}")
+    click.echo(f"{len(result['runs'])} drill report(s), {result['verdict']}; index {result['index']}; "
+               f"JUnit {result['junit']}")
+
+
+@click.command(epilog=EXIT_CODES, help="Undo the faults left in the fault ledger (restart stopped dependencies, "
+                                       "clear proxy faults), one line per entry.")
+@click.option("--ledger", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="ledger file (default: $AITRAPP_CHAOS_STATE/ledger.json)")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="seconds allowed for each undo")
+@click.option("--only-expired", is_flag=True,
+              help="undo only faults whose lease ran out or whose run is gone (leave drills in progress alone)")
+@click.pass_context
+def cleanup(ctx: click.Context, ledger: Optional[Path], timeout: float, only_expired: bool) -> None:
+    """``cleanup``."""
+    from chaosaitrapp.paths import ledger_path
+    from chaosaitrapp.safety.cleanup import cleanup as undo_all
+    from chaosaitrapp.safety.cleanup import format_result
+    from chaosaitrapp.safety.ledger import Ledger, LedgerError
+
+    book = Ledger(ledger or ledger_path())
+    try:
+        results = undo_all(book, timeout=timeout, only_expired=only_expired)
+        for result in results:
+            click.echo(format_result(result))
+        remaining = book.outstanding()
+    except LedgerError as exc:
+        click.echo(f"aitrapp-chaos cleanup: {exc}", err=True)
+        ctx.exit(1)
+        return
+    if not results:
+        click.echo(f"no outstanding faults in {book.path}")
+    live = [r for r in results if r["status"] == "skipped"]
+    stuck = len(remaining) - len(live)
+    if stuck > 0:
+        click.echo(f"{stuck} fault(s) still outstanding in {book.path}", err=True)
+        ctx.exit(1)
+
+
+@click.command(epilog=EXIT_CODES, help="The activity, control and checker reference (markdown), from the docstrings.")
+@click.option("--out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="write it to this file instead of stdout")
+@quiet_broken_pipe
+def docs(out: Optional[Path]) -> None:
+    """``docs``."""
+    from chaosaitrapp.docs import activity_reference
+
+    text = activity_reference()
+    if out:
+        out.write_text(text)
+    else:
+        click.echo(text)
+
+
+@click.command(epilog=EXIT_CODES, help="Write a minimal, valid, commented experiment of your own: the controls, the "
+                                       "rollback strategy, configuration from the environment, a fault, waits and "
+                                       "a tolerance probe. NAME becomes the drill's name.")
+@click.argument("name")
+@click.option("--dir", "directory", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="where to write NAME.yaml (or NAME.json)")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
+              help="yaml (commented) or json (descriptions instead of comments)")
+@click.option("--force", is_flag=True, help="overwrite an existing file")
+@click.pass_context
+def new(ctx: click.Context, name: str, directory: Path, fmt: str, force: bool) -> None:
+    """``new``."""
+    from chaosaitrapp.scaffold import ScaffoldError, write_experiment
+
+    try:
+        path = write_experiment(name, directory, fmt=fmt, force=force)
+    except ScaffoldError as exc:
+        click.echo(f"aitrapp-chaos new: {exc}", err=True)
+        ctx.exit(2)
+        return
+    click.echo(f"wrote {path}; run it with: chaos --no-version-check run {path}")

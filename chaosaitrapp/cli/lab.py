@@ -1,0 +1,140 @@
+"""``aitrapp-chaos lab up|down|status|logs``: the reference lab from the command line.
+
+The API key, if wanted, comes from ``$API_SECRET_KEY`` (never printed) and is passed to the trader only.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Optional, Tuple
+
+import click
+
+from chaosaitrapp.cli import EXIT_CODES, quiet_broken_pipe
+from chaosaitrapp.errors import ChaosAitrappError
+from chaosaitrapp.lab.defects import KNOWN_DEFECTS
+from chaosaitrapp.lab.profiles import DEFAULT_PROFILE, PROFILES
+from chaosaitrapp.lab.runtime.config import DEFAULT_IMAGES, RUNTIMES, LabConfig, LabPorts
+from chaosaitrapp.paths import lab_dir as default_lab_dir
+
+LAB_DIR_HELP = "lab state directory (default: $AITRAPP_LAB_DIR or $AITRAPP_CHAOS_STATE/lab)"
+_PORTS = LabPorts()
+
+
+def _directory(lab_dir: Optional[str]) -> Path:
+    return Path(lab_dir) if lab_dir else default_lab_dir()
+
+
+def _fail(ctx: click.Context, action: str, exc: Exception) -> None:
+    click.echo(f"aitrapp-chaos lab {action}: {exc}", err=True)
+    ctx.exit(2)
+
+
+@click.group(epilog=EXIT_CODES, help="The reference AITRAPP-compatible lab: Redis, Postgres, the broker "
+                                     "simulator and the trader, on loopback.")
+def lab() -> None:
+    """The ``lab`` command group."""
+
+
+@lab.command(epilog=EXIT_CODES, help="Bring the lab up (idempotent) and wait until the trader's /ready is 200.")
+@click.option("--lab-dir", default=None, help=LAB_DIR_HELP)
+@click.option("--runtime", type=click.Choice(RUNTIMES), default="process", show_default=True,
+              help="process: everything as local processes; docker: Redis and Postgres as containers")
+@click.option("--profile", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE, show_default=True,
+              help="timing profile: aitrapp (TTL 30 s, refresh 10 s, as the real service) or fast")
+@click.option("--defect", "defects", multiple=True, metavar="NAME",
+              help=f"start with a defect on purpose (repeatable): {', '.join(sorted(KNOWN_DEFECTS))}")
+@click.option("--api-port", type=int, default=_PORTS.trader, show_default=True, help="trader API port")
+@click.option("--broker-port", type=int, default=_PORTS.broker, show_default=True, help="broker simulator port")
+@click.option("--redis-port", type=int, default=_PORTS.redis, show_default=True, help="Redis port")
+@click.option("--postgres-port", type=int, default=_PORTS.postgres, show_default=True, help="Postgres port")
+@click.option("--redis-image", default=DEFAULT_IMAGES["redis"], show_default=True, help="Redis image (docker runtime)")
+@click.option("--postgres-image", default=DEFAULT_IMAGES["postgres"], show_default=True,
+              help="Postgres image (docker runtime)")
+@click.option("--mode", type=click.Choice(("PAPER", "LIVE")), default="PAPER", show_default=True,
+              help="trader mode at start")
+@click.option("--ready-timeout", type=float, default=60.0, show_default=True, help="seconds to wait for /ready 200")
+@click.pass_context
+def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, defects: Tuple[str, ...],
+       api_port: int, broker_port: int, redis_port: int, postgres_port: int, redis_image: str,
+       postgres_image: str, mode: str, ready_timeout: float) -> None:
+    """``lab up``."""
+    from chaosaitrapp.lab.runtime import lab_up
+
+    directory = _directory(lab_dir)
+    try:
+        config = LabConfig(
+            lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
+            ports=LabPorts(trader=api_port, broker=broker_port, redis=redis_port, postgres=postgres_port),
+            api_key=os.environ.get("API_SECRET_KEY") or None, mode=mode,
+            images={"redis": redis_image, "postgres": postgres_image}, ready_timeout=ready_timeout,
+        )
+        started = time.monotonic()
+        state = lab_up(config)
+    except (ChaosAitrappError, ValueError) as exc:
+        _fail(ctx, "up", exc)
+        return
+    click.echo(f"lab up in {time.monotonic() - started:.1f}s: API {state.api} (profile {state.profile}, "
+               f"runtime {state.runtime}, defects {', '.join(state.defects) or 'none'}, lab dir {directory})")
+
+
+@lab.command(epilog=EXIT_CODES, help="Stop every lab process (verified by pid) and remove lab.json.")
+@click.option("--lab-dir", default=None, help=LAB_DIR_HELP)
+@click.pass_context
+def down(ctx: click.Context, lab_dir: Optional[str]) -> None:
+    """``lab down``."""
+    from chaosaitrapp.lab.runtime import lab_down
+
+    directory = _directory(lab_dir)
+    try:
+        lab_down(directory)
+    except (ChaosAitrappError, ValueError) as exc:
+        _fail(ctx, "down", exc)
+        return
+    click.echo(f"lab down: no lab process left in {directory}")
+
+
+@lab.command(epilog=EXIT_CODES, help="What runs, where: the services, the API, the broker's REST root, ticker "
+                                     "URL and api key (never a secret or a token).")
+@click.option("--lab-dir", default=None, help=LAB_DIR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="print the status as JSON")
+@click.pass_context
+@quiet_broken_pipe
+def status(ctx: click.Context, lab_dir: Optional[str], as_json: bool) -> None:
+    """``lab status``."""
+    from chaosaitrapp.lab.runtime import lab_status
+
+    info = lab_status(_directory(lab_dir))
+    if as_json:
+        click.echo(json.dumps(info, indent=2, sort_keys=True, default=str))
+    elif not info.get("up") and not info.get("services"):
+        click.echo(f"no lab in {info['lab_dir']}")
+    else:
+        click.echo(f"lab {'up' if info.get('up') else 'NOT healthy'}: API {info.get('api')} "
+                   f"(profile {info.get('profile')}, runtime {info.get('runtime')}, mode {info.get('mode')}, "
+                   f"defects {', '.join(info.get('defects') or []) or 'none'})")
+        for name, service in sorted(info.get("services", {}).items()):
+            where = f"pid {service.get('pid')}" if service.get("pid") else (service.get("container") or "-")
+            click.echo(f"  {name:<9} port {service.get('port'):<6} {where:<14} "
+                       f"{'answers' if service.get('answers') else 'DOES NOT ANSWER'}")
+        for key, value in sorted((info.get("broker") or {}).items()):
+            click.echo(f"  broker {key}: {value}")
+    ctx.exit(0 if info.get("up") else 3)
+
+
+@lab.command(epilog=EXIT_CODES, help="The last lines of one lab service's log.")
+@click.argument("service", type=click.Choice(("redis", "postgres", "broker", "trader")))
+@click.option("--lab-dir", default=None, help=LAB_DIR_HELP)
+@click.option("-n", "--lines", type=int, default=50, show_default=True, help="how many lines")
+@click.pass_context
+@quiet_broken_pipe
+def logs(ctx: click.Context, service: str, lab_dir: Optional[str], lines: int) -> None:
+    """``lab logs``."""
+    from chaosaitrapp.lab.runtime import lab_logs
+
+    try:
+        click.echo(lab_logs(_directory(lab_dir), service, lines), nl=False)
+    except (ChaosAitrappError, ValueError) as exc:
+        _fail(ctx, "logs", exc)

@@ -1,0 +1,74 @@
+"""What Chaos Toolkit runs a drill with, as our controls need to know it.
+
+- The effective rollback and hypothesis strategies: ``chaos run --rollback-strategy`` and
+  ``--hypothesis-strategy`` silently override the experiment's ``runtime``; controls are not told,
+  but the run's event registry is (its ``running`` event carries the settings chaostoolkit built).
+  :func:`watch_strategies` registers a handler from ``configure_control``; :func:`strategies` reads
+  what it captured (``default`` for both when nothing was captured: chaoslib's own default).
+- :func:`prepare_experiment`: fixes applied to the experiment before it runs (a probe tolerance
+  without ``arguments`` crashes chaoslib with ``KeyError: 'arguments'``; we give it ``{}``).
+- :func:`rollback_note`: what the evidence says when rollbacks do not run on an interrupt.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Optional
+
+_CAPTURED: Dict[str, str] = {}
+
+
+def _handler_class():
+    from chaoslib.run import RunEventHandler
+
+    class StrategyWatcher(RunEventHandler):
+        """Captures the runtime strategies from the ``running`` event."""
+
+        def running(self, experiment, journal, configuration, secrets, schedule, settings) -> None:  # noqa: D401
+            runtime = (settings or {}).get("runtime") or {}
+            _CAPTURED["rollbacks"] = str((runtime.get("rollbacks") or {}).get("strategy") or "default")
+            _CAPTURED["hypothesis"] = str((runtime.get("hypothesis") or {}).get("strategy") or "default")
+
+    return StrategyWatcher
+
+
+def watch_strategies(event_registry: Any) -> None:
+    """Register (once per registry) the handler that captures the run's effective strategies."""
+    if event_registry is None:
+        return
+    watcher = _handler_class()
+    if any(type(h).__name__ == watcher.__name__ for h in getattr(event_registry, "handlers", [])):
+        return
+    _CAPTURED.clear()
+    event_registry.register(watcher())
+
+
+def strategies(experiment: Optional[Mapping[str, Any]] = None) -> Dict[str, str]:
+    """``{"rollbacks", "hypothesis"}``: the strategies Chaos Toolkit runs with. Captured from the run
+    when possible, else the experiment's ``runtime``, else ``default`` (chaoslib's default)."""
+    runtime = (experiment or {}).get("runtime") or {}
+    declared = {"rollbacks": str((runtime.get("rollbacks") or {}).get("strategy") or "default"),
+                "hypothesis": str((runtime.get("hypothesis") or {}).get("strategy") or "default")}
+    return {key: _CAPTURED.get(key, declared[key]) for key in declared}
+
+
+def rollback_note(strategy: str) -> Optional[str]:
+    """A sentence for the log, evidence and report when rollbacks do not run on an interrupt, else None."""
+    if strategy == "always":
+        return None
+    return (f"rollbacks run with Chaos Toolkit's {strategy!r} strategy: on an interrupt (Ctrl-C, SIGTERM) they "
+            "are skipped (add \"runtime\": {\"rollbacks\": {\"strategy\": \"always\"}} to the experiment or drop "
+            "--rollback-strategy); the fault ledger's watchdog still undoes every fault within its lease")
+
+
+def prepare_experiment(experiment: Dict[str, Any]) -> int:
+    """Give every probe tolerance without ``arguments`` an empty one (chaoslib writes the probed
+    value into it and crashes when it is missing); returns how many were fixed."""
+    fixed = 0
+    probes = list(((experiment.get("steady-state-hypothesis") or {}).get("probes")) or [])
+    for probe in probes:
+        tolerance = probe.get("tolerance") if isinstance(probe, dict) else None
+        if isinstance(tolerance, dict) and tolerance.get("type") == "probe":
+            provider = tolerance.get("provider")
+            if isinstance(provider, dict) and not isinstance(provider.get("arguments"), dict):
+                provider["arguments"] = {}
+                fixed += 1
+    return fixed
