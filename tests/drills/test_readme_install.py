@@ -55,14 +55,16 @@ def test_pip_install_lab_alone_brings_the_lab_up(workspace):
     venv = workspace / "chaos"
     assert (venv / "bin" / "aitrapp-chaos").exists()
     dist = subprocess.run([str(venv / "bin" / "python"), "-c",
-                           "import chaosaitrapp, sys; print(chaosaitrapp.__file__)"], capture_output=True, text=True)
+                           "import chaosaitrapp, sys; print(chaosaitrapp.__file__)"], capture_output=True, text=True,
+                          cwd=workspace)
     assert str(ROOT) not in dist.stdout, "a real install, not the repo's sources"
-    without_tests = subprocess.run([str(venv / "bin" / "python"), "-c", "import pytest"], capture_output=True)
+    without_tests = subprocess.run([str(venv / "bin" / "python"), "-c", "import pytest"], capture_output=True,
+                                   cwd=workspace)
     assert without_tests.returncode != 0, "the test extras were installed: the lab must run without them"
 
 
 def test_own_drill_scaffolded_and_run_outside_the_repo(workspace):
-    proc = _run(". chaos/bin/activate\n" + readme_block("own-drill"), workspace)
+    proc = _run(". ~/chaos/bin/activate\n" + readme_block("own-drill"), workspace)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-3000:]
     work = workspace / "work"
     experiment = work / "my_drill.yaml"

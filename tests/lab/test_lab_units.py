@@ -135,22 +135,18 @@ def test_pid_matches_the_launcher_before_its_exec(tmp_path):
     """A pid read from the pidfile while the detached launcher has not yet exec'd is the service's."""
     import subprocess
 
-    from chaosaitrapp.lab.runtime.processes import pid_matches
-    from chaosaitrapp.targets.labstate import ServiceSpec
+    from chaosaitrapp.procs import cmdline
+    from chaosaitrapp.targets.process import runs_command
+    from chaosaitrapp.waiting import wait_until
 
     argv = ["sleep", "30"]
     # the launcher's own shape, held before its exec by a read on a pipe that never gets data
     launcher = subprocess.Popen(["sh", "-c", 'read x; exec "$@"', str(tmp_path / "p.pid"), *argv],
                                 stdin=subprocess.PIPE)
     try:
-        spec = ServiceSpec(name="x", kind="process", host="127.0.0.1", port=1, check="tcp", argv=argv)
-        from chaosaitrapp.lab.runtime.processes import cmdline
-        from chaosaitrapp.waiting import wait_until
-
         assert wait_until(lambda: cmdline(launcher.pid)[:1] == ["sh"], bool, timeout=5, interval=0.01).held
-        assert pid_matches(launcher.pid, spec)
-        other = ServiceSpec(name="y", kind="process", host="127.0.0.1", port=1, check="tcp", argv=["sleep", "31"])
-        assert not pid_matches(launcher.pid, other)
+        assert runs_command(launcher.pid, argv)
+        assert not runs_command(launcher.pid, ["sleep", "31"])
     finally:
         launcher.kill()
         launcher.wait()
