@@ -2,7 +2,8 @@
 ``chaostoolkit-aitrapp``).
 
 Probes and actions live one folder per thing they touch (``trader``, ``metrics``,
-``dependencies``, ``orders``); drivers that stop and start a dependency live in ``targets``; the
+``dependencies``, ``orders``, ``broker``: the path to the broker, through the fault proxy that
+``broker/proxy`` implements); drivers that stop and start a dependency live in ``targets``; the
 evidence and safety controls in ``controls``; pure checkers in ``checks``; the HTML report in
 ``report``; the reference target in ``lab``; the command line in ``cli``.
 """
@@ -21,6 +22,8 @@ ACTIVITY_MODULES = [
     "chaosaitrapp.dependencies.actions",
     "chaosaitrapp.orders.probes",
     "chaosaitrapp.orders.actions",
+    "chaosaitrapp.broker.probes",
+    "chaosaitrapp.broker.actions",
     "chaosaitrapp.evidence.probes",
 ]
 

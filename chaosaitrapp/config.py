@@ -70,6 +70,15 @@ SETTINGS: Tuple[Setting, ...] = (
             "a command run once per order instead of `POST /orders` (the real service has no injection endpoint)"),
     Setting("pause_on_fail", "PAUSE_ON_FAIL", False,
             "`1`: when the drill fails, `make abort` runs (pause, flatten, PAPER)"),
+    Setting("broker_proxy", "BROKER_PROXY", None,
+            "control URL of the broker fault proxy the target's Kite roots point at (default: the lab's)"),
+    Setting("broker_orders", "BROKER_ORDERS", 5, "orders sent while a broker fault is in place (the broker drills)"),
+    Setting("drop_replies", "DROP_REPLIES", 1,
+            "the token drill: how many placement replies are lost during the expiry (the order reaches the broker)"),
+    Setting("ws_fault", "WS_FAULT", "close",
+            "the WebSocket drill's variant: `close` (closed, reconnects refused until detected), `stall` "
+            "(blackholed), `restart` (blackholed, remedied by `POST /market-data/restart`)"),
+    Setting("ws_close_code", "WS_CLOSE_CODE", 1006, "the close variant's close code: 1000, 1006 (dropped) or 1011"),
     Setting("http_timeout", "AITRAPP_HTTP_TIMEOUT", 2.0, "timeout of every call to the API (seconds)"),
     Setting("prometheus_url", "PROMETHEUS_URL", None, "enables the `prometheus_query` probe"),
     Setting("allowed_hosts", "AITRAPP_ALLOWED_HOSTS", None, "comma list of API hosts drills may touch (loopback)"),
@@ -156,6 +165,7 @@ class Settings:
     rollback_settle: float = -1.0
     http_timeout: float = 2.0
     prometheus_url: Optional[str] = None
+    broker_proxy: Optional[str] = None
     allowed_hosts: List[str] = field(default_factory=lambda: list(LOOPBACK_HOSTS))
     allow_live: bool = False
     pause_on_fail: bool = False
@@ -214,6 +224,7 @@ def settings_from(configuration: Optional[Mapping[str, Any]] = None) -> Settings
         rollback_settle=settle_s,
         http_timeout=_number("http_timeout", values["http_timeout"]),
         prometheus_url=str(prometheus).rstrip("/") if prometheus else None,
+        broker_proxy=str(values["broker_proxy"]).rstrip("/") if values["broker_proxy"] else None,
         allowed_hosts=allowed,
         allow_live=_flag(values["allow_live"]),
         pause_on_fail=_flag(values["pause_on_fail"]),

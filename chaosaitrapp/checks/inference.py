@@ -20,6 +20,9 @@ FAULT_ACTIONS: Dict[Tuple[str, str], Classifier] = {
     ("chaosaitrapp.dependencies.actions", "stop_dependency"):
         lambda args: f"{args.get('dependency', 'redis')}_stop",
     ("chaosaitrapp.orders.actions", "burst_orders"): lambda args: "order_burst",
+    ("chaosaitrapp.broker.actions", "inject_broker_fault"): lambda args: f"broker_{args.get('kind')}",
+    ("chaosaitrapp.broker.actions", "break_market_data"):
+        lambda args: "broker_ws_close" if args.get("mode", "close") == "close" else "broker_ws_stall",
 }
 
 #: An order burst is a fault of its own only when nothing else is injected; alongside another fault
@@ -28,8 +31,10 @@ LOAD_ONLY_WITH_OTHERS = "order_burst"
 
 #: Fault kinds that break a steady state on purpose: a Redis stop (the target must stop being ready
 #: and pause), a Postgres stop (the order book is unreadable until it returns), an order burst (the
-#: throttle queue must fill).
-STEADY_STATE_BREAKING = frozenset({"redis_stop", "postgres_stop", "order_burst"})
+#: throttle queue must fill), a dead market-data feed (``/ready`` must answer 503), a token expiry
+#: (the ticker must be made again with the new token: ``marketdata_connected`` drops for a moment).
+STEADY_STATE_BREAKING = frozenset({"redis_stop", "postgres_stop", "order_burst", "broker_ws_close",
+                                   "broker_ws_stall", "broker_ws_drop_subscriptions", "broker_token_invalidated"})
 
 
 def _resolved(arguments: Mapping[str, Any], configuration: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
@@ -44,7 +49,21 @@ def _resolved(arguments: Mapping[str, Any], configuration: Optional[Mapping[str,
 def faults_of(experiment: Mapping[str, Any], configuration: Optional[Mapping[str, Any]] = None) -> List[str]:
     """The fault kinds the experiment's method injects through this extension, in method order, each
     once (``${name}`` arguments resolved from ``configuration`` when given; an order burst next to
-    another fault counts as that fault's load)."""
+    another fault counts as that fault's load, see :func:`loaded`)."""
+    found = _all_kinds(experiment, configuration)
+    if len(found) > 1 and LOAD_ONLY_WITH_OTHERS in found:  # orders sent during another fault are its load
+        found.remove(LOAD_ONLY_WITH_OTHERS)
+    return found
+
+
+def loaded(experiment: Mapping[str, Any], configuration: Optional[Mapping[str, Any]] = None) -> bool:
+    """True when orders arrive during another fault (an order burst next to it): the checks that judge
+    what happened to orders under that fault then apply."""
+    found = _all_kinds(experiment, configuration)
+    return len(found) > 1 and LOAD_ONLY_WITH_OTHERS in found
+
+
+def _all_kinds(experiment: Mapping[str, Any], configuration: Optional[Mapping[str, Any]]) -> List[str]:
     found: List[str] = []
     for activity in experiment.get("method") or []:
         provider = activity.get("provider") if isinstance(activity, dict) else None
@@ -56,14 +75,13 @@ def faults_of(experiment: Mapping[str, Any], configuration: Optional[Mapping[str
         kind = classify(_resolved(provider.get("arguments") or {}, configuration))
         if kind not in found:
             found.append(kind)
-    if len(found) > 1 and LOAD_ONLY_WITH_OTHERS in found:  # orders sent during another fault are its load
-        found.remove(LOAD_ONLY_WITH_OTHERS)
     return found
 
 
 def checks_of(experiment: Mapping[str, Any], configuration: Optional[Mapping[str, Any]] = None) -> List[str]:
-    """The checker names that apply to ``experiment`` (the baseline plus those of its faults)."""
-    return checks_for_faults(faults_of(experiment, configuration))
+    """The checker names that apply to ``experiment`` (the baseline plus those of its faults, and those
+    of its faults under order load when orders arrive during them)."""
+    return checks_for_faults(faults_of(experiment, configuration), loaded(experiment, configuration))
 
 
 def breaks_steady_state(experiment: Mapping[str, Any],

@@ -24,6 +24,22 @@ is refreshed every ``refresh`` seconds and re-acquired with backoff capped at ``
 
 With AITRAPP's own timing (TTL 30, refresh 10, backoff 30 + 0.5 jitter, WAIT_READY_TIMEOUT 90,
 20 Hz): detect 12.1 s, recover 62.6 s.
+
+A broker fault is noticed and recovered on the market-data feed's timing instead
+(:meth:`Limits.feed`), for a ticker that reconnects with delays capped at ``ticker_max_delay``
+(KiteTicker's ``reconnect_max_delay``, 60 s by default, never below 5 s):
+
+- ``detect_s = heartbeat_max + 2*interval + margin``: after the last tick the market-data heartbeat
+  passes ``HEARTBEAT_MAX`` and ``/ready`` answers 503;
+- ``recover_s = min(wait_ready_timeout, ticker_max_delay * (1 + TICKER_JITTER) + TICK_PERIOD_S +
+  2*interval + margin)``: after the restore the ticker's next attempt comes within one backoff step
+  (at most the cap, plus Twisted's jitter), then the first tick (Kite streams every instrument at
+  least once a second while the market is open);
+- ``max_token_refreshes = 3``: a token expiry is refreshed once per session (the REST client and the
+  ticker may each notice it, a retry may race a refresh); more is a refresh storm.
+
+With AITRAPP's timing (KiteTicker defaults): detect 7.1 s, recover 70.3 s. A drill that injects both
+kinds of fault gets the larger of each limit (:meth:`Limits.widest`).
 """
 from __future__ import annotations
 
@@ -33,6 +49,11 @@ from typing import Any, Dict, Optional
 from chaosaitrapp import aitrapp
 
 MIN_SAMPLE_RATE_HZ = 10.0
+#: Twisted's ReconnectingClientFactory jitter (KiteTicker's backoff): a delay may run this much longer.
+TICKER_JITTER = 0.12
+#: The longest wait for a tick once the ticker is connected and subscribed.
+TICK_PERIOD_S = 1.0
+INT_FIELDS = ("max_flaps", "max_token_refreshes")
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,7 @@ class Limits:
     queue_drain_s: float = 30.0
     max_sample_gap_s: float = 1.0
     min_sample_rate_hz: float = MIN_SAMPLE_RATE_HZ
+    max_token_refreshes: int = 3
 
     @classmethod
     def defaults(
@@ -76,6 +98,35 @@ class Limits:
         )
 
     @classmethod
+    def feed(
+        cls,
+        ticker_max_delay: float,
+        wait_ready_timeout: float,
+        heartbeat_max: float,
+        *,
+        interval: float = 0.05,
+        margin: float = 2.0,
+        queue_drain_s: float = 30.0,
+    ) -> "Limits":
+        """Limits for broker faults, from the market-data feed's timing (see the module docstring)."""
+        sampling = 2 * interval
+        recover = min(float(wait_ready_timeout),
+                      max(5.0, ticker_max_delay) * (1 + TICKER_JITTER) + TICK_PERIOD_S + sampling + margin)
+        return cls(
+            detect_s=round(heartbeat_max + sampling + margin, 3),
+            recover_s=round(recover, 3),
+            heartbeat_max=float(heartbeat_max),
+            queue_drain_s=float(queue_drain_s),
+            max_sample_gap_s=round(max(1.0, 10 * interval), 3),
+        )
+
+    def widest(self, other: "Limits") -> "Limits":
+        """These limits with ``detect_s`` and ``recover_s`` the larger of the two (a drill injecting faults
+        of both families)."""
+        return replace(self, detect_s=max(self.detect_s, other.detect_s),
+                       recover_s=max(self.recover_s, other.recover_s))
+
+    @classmethod
     def aitrapp(cls) -> "Limits":
         """Defaults for AITRAPP's production timing (:mod:`chaosaitrapp.aitrapp`)."""
         return cls.defaults(**aitrapp.lock_timings(), wait_ready_timeout=aitrapp.WAIT_READY_TIMEOUT_S,
@@ -100,7 +151,7 @@ class Limits:
             if value is None and f.name == "unavailability_s":
                 changes[f.name] = None
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                changes[f.name] = int(value) if f.name == "max_flaps" else float(value)
+                changes[f.name] = int(value) if f.name in INT_FIELDS else float(value)
         return replace(result, **changes)
 
     @classmethod

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Iterable, List
 
+from chaosaitrapp.checks.broker import (feed_resubscribed, md_disconnect_seen, no_order_on_stale_feed,
+                                        orders_exactly_once, token_refresh_bounded)
 from chaosaitrapp.checks.detection import time_to_detect_pause, time_to_detect_ready
 from chaosaitrapp.checks.invariants import health_stayed_up, heartbeat_while_ready, ready_while_not_leader
 from chaosaitrapp.checks.limits import Limits
@@ -31,6 +33,11 @@ CHECKS: Dict[str, Checker] = {
     "ready_while_not_leader": ready_while_not_leader,
     "queue_drained": queue_drained,
     "health_stayed_up": health_stayed_up,
+    "token_refresh_bounded": token_refresh_bounded,
+    "orders_exactly_once": orders_exactly_once,
+    "no_order_on_stale_feed": no_order_on_stale_feed,
+    "md_disconnect_seen": md_disconnect_seen,
+    "feed_resubscribed": feed_resubscribed,
 }
 
 #: What holds on every drill, whatever its fault: a dense enough timeline, a live API, honest readiness.
@@ -45,14 +52,40 @@ FAULT_CHECKS: Dict[str, List[str]] = {
     "postgres_stop": ["time_to_recover_ready", "flaps"],
     # Order burst: the throttle queue fills and drains.
     "order_burst": ["queue_drained"],
+    # Broker session faults: the target refreshes (boundedly) and stays, or is again, ready.
+    "broker_token_invalidated": ["token_refresh_bounded", "time_to_recover_ready", "flaps"],
+    "broker_rate_limit": ["time_to_recover_ready"],
+    "broker_server_error": ["time_to_recover_ready"],
+    "broker_latency": ["time_to_recover_ready"],
+    "broker_drop_reply": ["time_to_recover_ready"],
+    # Market-data faults: the feed goes stale (503), comes back by itself, every instrument ticks again.
+    "broker_ws_close": ["md_disconnect_seen", "time_to_detect_ready", "time_to_recover_ready",
+                        "feed_resubscribed", "flaps"],
+    "broker_ws_stall": ["time_to_detect_ready", "time_to_recover_ready", "feed_resubscribed", "flaps"],
+    "broker_ws_refuse": ["time_to_recover_ready"],
+    "broker_ws_drop_subscriptions": ["time_to_detect_ready", "time_to_recover_ready", "feed_resubscribed"],
+}
+
+#: The checks a fault calls for when orders arrive during it (an order burst alongside): what became
+#: of every order, and no order on a dead feed.
+LOADED_CHECKS: Dict[str, List[str]] = {
+    "broker_token_invalidated": ["orders_exactly_once"],
+    "broker_rate_limit": ["orders_exactly_once"],
+    "broker_server_error": ["orders_exactly_once"],
+    "broker_latency": ["orders_exactly_once"],
+    "broker_drop_reply": ["orders_exactly_once"],
+    "broker_ws_close": ["no_order_on_stale_feed", "orders_exactly_once"],
+    "broker_ws_stall": ["no_order_on_stale_feed", "orders_exactly_once"],
+    "broker_ws_drop_subscriptions": ["no_order_on_stale_feed", "orders_exactly_once"],
 }
 
 
-def checks_for_faults(faults: Iterable[str]) -> List[str]:
-    """The baseline checks plus those of every fault kind in ``faults``, each once, in a stable order."""
+def checks_for_faults(faults: Iterable[str], loaded: bool = False) -> List[str]:
+    """The baseline checks plus those of every fault kind in ``faults`` (and, when ``loaded``: orders
+    arrived during them, their :data:`LOADED_CHECKS`), each once, in a stable order."""
     names = list(BASELINE_CHECKS)
     for fault in faults:
-        for name in FAULT_CHECKS.get(fault, []):
+        for name in FAULT_CHECKS.get(fault, []) + (LOADED_CHECKS.get(fault, []) if loaded else []):
             if name not in names:
                 names.append(name)
     return names

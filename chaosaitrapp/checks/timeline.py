@@ -2,8 +2,12 @@
 
 The sampler streams one JSON object per line: a ``meta`` record, ``sample`` records (what the
 target said, ``t`` seconds after the sampler started), ``event`` records (fault, restore,
-phase) and, when the run ended cleanly, an ``end`` record. A run killed mid-write leaves a
-truncated last line: :func:`load_timeline` drops it and sets ``Timeline.truncated``.
+phase) and, when the run ended cleanly, an ``end`` record. A drill that injected broker faults
+gets, after the end, ``broker`` records (what the broker fault proxy saw: order placements, ticker
+sockets, subscriptions, first ticks, faults; ``t`` on the sampler's clock) and one ``orders``
+record (the target's ``/orders`` at the end, and the SQL counts when a database was reachable).
+A run killed mid-write leaves a truncated last line: :func:`load_timeline` drops it and sets
+``Timeline.truncated``.
 
 Checkers read a :class:`Timeline` only through its plain attributes and the small helpers
 below, so a test can build one from hand-written records with :meth:`Timeline.from_records`.
@@ -36,7 +40,9 @@ class Timeline:
 
     ``meta`` is the ``meta`` record (drill, interval, heartbeat_max, limits, ...), ``samples``
     and ``events`` are their records sorted by ``t``, ``end`` the ``end`` record or None when
-    the run did not finish, ``truncated`` True when the file's last line was cut off.
+    the run did not finish, ``truncated`` True when the file's last line was cut off; ``broker``
+    the broker fault proxy's records sorted by ``t`` (None: not collected, the drill injected no
+    broker fault or the proxy could not be read), ``orders`` the ``orders`` record or None.
     """
 
     meta: Dict[str, Any] = field(default_factory=dict)
@@ -44,6 +50,8 @@ class Timeline:
     events: List[Dict[str, Any]] = field(default_factory=list)
     end: Optional[Dict[str, Any]] = None
     truncated: bool = False
+    broker: Optional[List[Dict[str, Any]]] = None
+    orders: Optional[Dict[str, Any]] = None
 
     @classmethod
     def from_records(cls, records: Iterable[Dict[str, Any]]) -> "Timeline":
@@ -64,8 +72,18 @@ class Timeline:
                 (timeline.samples if kind == "sample" else timeline.events).append(record)
             elif kind == "end":
                 timeline.end = record
+            elif kind == "broker":
+                if _number(record.get("t")) is None:
+                    raise TimelineError(f"broker record {index} has no numeric 't': {record.get('t')!r}")
+                if timeline.broker is None:
+                    timeline.broker = []
+                timeline.broker.append(record)
+            elif kind == "orders":
+                timeline.orders = record
         timeline.samples.sort(key=lambda r: float(r["t"]))
         timeline.events.sort(key=lambda r: float(r["t"]))
+        if timeline.broker is not None:
+            timeline.broker.sort(key=lambda r: float(r["t"]))
         return timeline
 
     def to_records(self) -> List[Dict[str, Any]]:
@@ -75,6 +93,9 @@ class Timeline:
         records.extend(body)
         if self.end is not None:
             records.append(self.end)
+        records.extend({**r, "kind": "broker"} for r in self.broker or [])
+        if self.orders is not None:
+            records.append({**self.orders, "kind": "orders"})
         return records
 
     def dump(self, path: Union[str, Path]) -> Path:
@@ -120,6 +141,10 @@ class Timeline:
     def series(self, name: str) -> List[Tuple[float, Any]]:
         """``(t, value)`` for every sample whose field ``name`` is not null, in time order."""
         return [(float(s["t"]), s[name]) for s in self.samples if s.get(name) is not None]
+
+    def broker_records(self, *names: str) -> List[Dict[str, Any]]:
+        """The broker records whose ``what`` is one of ``names`` (all when none given), in time order."""
+        return [r for r in self.broker or [] if not names or r.get("what") in names]
 
     def events_named(self, *names: str) -> List[Dict[str, Any]]:
         """The events whose ``event`` is one of ``names``, in time order."""

@@ -50,6 +50,10 @@ def lab() -> None:
 @click.option("--broker-port", type=int, default=_PORTS.broker, show_default=True, help="broker simulator port")
 @click.option("--redis-port", type=int, default=_PORTS.redis, show_default=True, help="Redis port")
 @click.option("--postgres-port", type=int, default=_PORTS.postgres, show_default=True, help="Postgres port")
+@click.option("--kite-port", type=int, default=_PORTS.kite, show_default=True,
+              help="the trader's Kite REST and ticker roots (the broker fault proxy)")
+@click.option("--proxy-control-port", type=int, default=_PORTS.proxy_control, show_default=True,
+              help="the broker fault proxy's control API")
 @click.option("--redis-image", default=DEFAULT_IMAGES["redis"], show_default=True, help="Redis image (docker runtime)")
 @click.option("--postgres-image", default=DEFAULT_IMAGES["postgres"], show_default=True,
               help="Postgres image (docker runtime)")
@@ -58,7 +62,8 @@ def lab() -> None:
 @click.option("--ready-timeout", type=float, default=60.0, show_default=True, help="seconds to wait for /ready 200")
 @click.pass_context
 def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, defects: Tuple[str, ...],
-       api_port: int, broker_port: int, redis_port: int, postgres_port: int, redis_image: str,
+       api_port: int, broker_port: int, redis_port: int, postgres_port: int, kite_port: int,
+       proxy_control_port: int, redis_image: str,
        postgres_image: str, mode: str, ready_timeout: float) -> None:
     """``lab up``."""
     from chaosaitrapp.lab.runtime import lab_up
@@ -67,7 +72,8 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
     try:
         config = LabConfig(
             lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
-            ports=LabPorts(trader=api_port, broker=broker_port, redis=redis_port, postgres=postgres_port),
+            ports=LabPorts(trader=api_port, broker=broker_port, redis=redis_port, postgres=postgres_port,
+                           kite=kite_port, proxy_control=proxy_control_port),
             api_key=os.environ.get("API_SECRET_KEY") or None, mode=mode,
             images={"redis": redis_image, "postgres": postgres_image}, ready_timeout=ready_timeout,
         )
@@ -125,7 +131,7 @@ def status(ctx: click.Context, lab_dir: Optional[str], as_json: bool) -> None:
 
 
 @lab.command(epilog=EXIT_CODES, help="The last lines of one lab service's log.")
-@click.argument("service", type=click.Choice(("redis", "postgres", "broker", "trader")))
+@click.argument("service", type=click.Choice(("redis", "postgres", "broker", "broker_proxy", "trader")))
 @click.option("--lab-dir", default=None, help=LAB_DIR_HELP)
 @click.option("-n", "--lines", type=int, default=50, show_default=True, help="how many lines")
 @click.pass_context

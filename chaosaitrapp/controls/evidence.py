@@ -18,8 +18,8 @@ Arguments, all optional:
   docs/activities.md and ``aitrapp-chaos docs``;
 - ``limits``: overrides of the checkers' limits (``{"detect_s": 15, "recover_s": 60}``; keys of
   :class:`chaosaitrapp.checks.limits.Limits`), applied before ``$AITRAPP_CHECK_LIMITS``;
-- ``lock_ttl``, ``refresh``, ``backoff_max``: the target's lock timing when it is neither the lab
-  nor AITRAPP's production timing (the limits derive from it);
+- ``lock_ttl``, ``refresh``, ``backoff_max``, ``ticker_max_delay``: the target's lock and ticker
+  timing when it is neither the lab nor AITRAPP's production timing (the limits derive from it);
 - ``sample_interval`` (0.05 s), ``reports_dir`` (``reports/chaos``), ``report`` (true: write the HTML).
 
 Before the experiment it runs the pre-flight when the safety control is declared (so nothing is
@@ -131,9 +131,12 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
         run_preflight(context, configuration, secrets)
     settings = settings_from(configuration)
     interval = float(arguments.get("sample_interval", DEFAULT_INTERVAL))
-    run.limits = drill_limits(configuration, arguments, interval)
+    from chaosaitrapp.checks.inference import faults_of
+
+    run.limits = drill_limits(configuration, arguments, interval, faults_of(context, configuration))
     run.checks = drill_checks(context, configuration, arguments)
     client = TraderClient(settings, api_key(secrets))
+    run.target = client
     meta = {"drill": run.drill, "run_id": run.run_id, "api": settings.api, "heartbeat_max": settings.heartbeat_max,
             "limits": run.limits.to_dict(), "checks": run.checks}
     run.sampler = Sampler(run.path(".timeline.jsonl"), target_observer(client), interval=interval,
@@ -185,7 +188,7 @@ def after_experiment_control(context: Experiment, state: Journal = None, configu
         run.errors.append("the run was not recorded from its start: the evidence control's before-experiment "
                           "hook did not run (see the errors above)")
     try:
-        extension = finish_run(run, state, arguments)
+        extension = finish_run(run, state, arguments, configuration, secrets)
         abort_if_failed_late(extension, state, configuration, secrets)
     finally:
         recorder.end_run()
@@ -224,14 +227,25 @@ def run_drill_checks(run: Run) -> List[Dict[str, Any]]:
     return [r.to_dict() for r in run_checks(timeline, run.limits or Limits.aitrapp(), run.checks)]
 
 
-def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any]) -> Dict[str, Any]:
-    """Stop sampling, check, judge, write every evidence file and amend ``journal`` in place."""
+def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configuration: Configuration = None,
+               secrets: Secrets = None) -> Dict[str, Any]:
+    """Stop sampling, gather the broker evidence (when the drill injected a broker fault), check, judge,
+    write every evidence file and amend ``journal`` in place."""
+    from chaosaitrapp.evidence.broker import collect
     from chaosaitrapp.evidence.recorder import stamp
     from chaosaitrapp.evidence.seedlog import log_fields, write_seed_log
     from chaosaitrapp.safety.faults import outstanding_for_run
     from chaosaitrapp.verdict import judge
 
     sampling = run.sampler.stop() if run.sampler is not None else None
+    broker = None
+    if sampling is not None and not run.dry:
+        try:
+            broker = collect(run, configuration, secrets)
+        except Exception as exc:
+            run.errors.append(f"broker evidence could not be gathered: {type(exc).__name__}: {exc}")
+        for error in (broker or {}).get("errors") or []:
+            run.note(f"broker evidence incomplete: {error}")
     try:
         checks = run_drill_checks(run)
     except Exception as exc:
@@ -252,7 +266,7 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any]) -> Dict[st
         evidence[f"metrics_{label}"] = str(run.path(f".metrics_{label}.prom"))
     extension = {"name": "chaosaitrapp", "drill": run.drill, "run_id": run.run_id, "verdict": verdict,
                  "reasons": reasons, "checks": checks, "notes": list(run.notes), "strategies": dict(run.strategies),
-                 "sampling": sampling, "ctk_status": (journal or {}).get("status"), "evidence": evidence}
+                 "sampling": sampling, "broker": broker, "ctk_status": (journal or {}).get("status"), "evidence": evidence}
     journal = journal if isinstance(journal, dict) else {}
     journal.setdefault("extensions", []).append(extension)
     extension["seed_fields"] = dict(log_fields(run, checks, sampling, reasons))

@@ -12,14 +12,15 @@ from whichever of our two controls comes first. It
    that cannot be undone refuses the drill;
 2. checks the experiment's configuration (typos of our keys get a "did you mean", unresolved
    ``${name}`` references are refused), every argument this extension understands (durations,
-   target schemes, dependency names, burst sizes), the evidence control's ``checks`` and ``limits``
-   and ``$AITRAPP_CHECK_LIMITS``;
+   target schemes, dependency names, burst sizes, broker fault kinds and parameters, market-data
+   modes and close codes), the evidence control's ``checks`` and ``limits`` and
+   ``$AITRAPP_CHECK_LIMITS``;
 3. checks the run's strategies: a ``continuously``/``during-method`` hypothesis strategy is refused
    when the method breaks the steady state on purpose (it would deviate by design); a rollback
    strategy other than ``always`` is noted (rollbacks would be skipped on Ctrl-C/SIGTERM, the ledger
    and its watchdog still undo the fault within the lease);
-4. checks the API host is allowed (loopback by default) and the API answers, and every dependency
-   the method stops exists and runs.
+4. checks the API host is allowed (loopback by default) and the API answers, every dependency
+   the method stops exists and runs, and the broker fault proxy answers when the drill uses it.
 
 Any problem interrupts the run with a message naming the bad value, so nothing is injected.
 
@@ -149,6 +150,54 @@ def _dependency_stops(experiment: Experiment, configuration: Configuration, secr
     return stops
 
 
+BROKER_FUNCS = ("inject_broker_fault", "break_market_data", "restore_market_data", "clear_broker_faults",
+                "wait_broker_faults_cleared")
+
+
+def _broker_problems(experiment: Experiment, configuration: Configuration, secrets: Secrets,
+                     check_target: bool) -> List[str]:
+    """Bad broker fault kinds, parameters, modes and close codes; with ``check_target``, a fault proxy
+    that is unknown or does not answer as one (when the experiment touches the broker at all)."""
+    from chaoslib import substitute
+
+    from chaosaitrapp.broker.actions import MARKET_DATA_MODES
+    from chaosaitrapp.broker.proxy.faults import CLOSE_CODES, INSTANT, FaultError, validate
+    from chaosaitrapp.errors import ChaosAitrappError
+
+    problems: List[str] = []
+    touches = False
+    for activity in _activities(experiment):
+        provider = activity.get("provider") or {}
+        if not _ours(activity) or provider.get("module") != "chaosaitrapp.broker.actions" \
+                or provider.get("func") not in BROKER_FUNCS:
+            continue
+        touches = True
+        name = activity.get("name", "?")
+        args = substitute(dict(provider.get("arguments") or {}), configuration, secrets)
+        func = provider.get("func")
+        if func == "inject_broker_fault":
+            kind = str(args.get("kind"))
+            try:
+                validate(kind, args.get("params"), 1 if kind in INSTANT else args.get("duration", 10) or 1)
+            except FaultError as exc:
+                problems.append(f"activity {name!r}: {exc}")
+        elif func in ("break_market_data", "restore_market_data"):
+            mode = args.get("mode", "close")
+            if mode not in MARKET_DATA_MODES:
+                problems.append(f"activity {name!r}: mode must be one of {', '.join(MARKET_DATA_MODES)}, got {mode!r}")
+            code = args.get("code", 1006)
+            if func == "break_market_data" and mode == "close" and code not in CLOSE_CODES:
+                problems.append(f"activity {name!r}: close code must be one of {CLOSE_CODES}, got {code!r}")
+    if touches and check_target:
+        from chaosaitrapp.broker.client import ProxyClient
+
+        try:
+            ProxyClient.from_configuration(configuration).health()
+        except ChaosAitrappError as exc:
+            problems.append(f"the broker fault proxy: {exc}")
+    return problems
+
+
 def _evidence_problems(experiment: Experiment) -> List[str]:
     """Bad ``checks``/``limits`` arguments of the evidence control and a bad ``$AITRAPP_CHECK_LIMITS``."""
     from chaosaitrapp.checks.registry import CHECKS
@@ -218,6 +267,7 @@ def preflight(experiment: Experiment, configuration: Configuration = None, secre
         return problems + [f"configuration: {exc}"]
     problems += _argument_problems(experiment, configuration, secrets)
     stops = _dependency_stops(experiment, configuration, secrets, problems)
+    problems += _broker_problems(experiment, configuration, secrets, check_target)
     problems += _evidence_problems(experiment)
     problems += _strategy_problems(experiment, configuration, run)
     try:

@@ -1,4 +1,7 @@
-"""One observation of the target: readiness, leader, pause flag, heartbeat ages, queue depth, health.
+"""One observation of the target: readiness, leader, pause flag, heartbeat ages, queue depth, health,
+whether market data is connected (``/state`` ``marketdata_connected``) and how many broker token
+refreshes it has counted (``trader_retries_total{type="token_refresh"}``; 0 while the counter family
+exists without that label, None when the target has no such family).
 
 Four reads (``/ready``, ``/state``, ``/metrics``, ``/health``), each its own function so that the
 ``snapshot_metrics`` probe can take them one after the other (:func:`observe`) and the timeline
@@ -16,13 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from chaosaitrapp.errors import ChaosAitrappError
-from chaosaitrapp.metrics.parse import HEARTBEATS, metric_value, parse_metrics
+from chaosaitrapp.metrics.parse import HEARTBEATS, Sample, metric_value, parse_metrics, select
 from chaosaitrapp.trader.client import TraderClient
 from chaosaitrapp.trader.readiness import interpret_ready
 
 QUEUE_METRIC = "trader_throttle_queue_depth"
 QUEUE_LABELS = {"type": "order_placement"}
-FIELDS = ("ready", "ready_code", "leader", "paused", "md_hb", "order_hb", "scan_hb", "queue", "health", "mode")
+RETRIES_METRIC = "trader_retries_total"
+TOKEN_REFRESH_LABELS = {"type": "token_refresh"}
+FIELDS = ("ready", "ready_code", "leader", "paused", "md_hb", "order_hb", "scan_hb", "queue", "health", "mode",
+          "md_connected", "token_refreshes")
 
 Part = Callable[[TraderClient, Dict[str, Any], List[str]], None]
 
@@ -38,6 +44,8 @@ def _read_state(client: TraderClient, sample: Dict[str, Any], errors: List[str])
     paused = state.get("is_paused") if isinstance(state, dict) else None
     sample["paused"] = paused if isinstance(paused, bool) else None
     sample["mode"] = state.get("mode") if isinstance(state, dict) else None
+    connected = state.get("marketdata_connected") if isinstance(state, dict) else None
+    sample["md_connected"] = connected if isinstance(connected, bool) else None
 
 
 def _read_metrics(client: TraderClient, sample: Dict[str, Any], errors: List[str]) -> None:
@@ -49,6 +57,15 @@ def _read_metrics(client: TraderClient, sample: Dict[str, Any], errors: List[str
                       ("scan_hb", HEARTBEATS["scan"])):
         sample[key] = _maybe(samples, name, None, "max", errors)
     sample["queue"] = _maybe(samples, QUEUE_METRIC, QUEUE_LABELS, "sum", errors)
+    sample["token_refreshes"] = token_refreshes(samples)
+
+
+def token_refreshes(samples: List[Sample]) -> Optional[float]:
+    """``trader_retries_total{type="token_refresh"}`` summed; 0.0 when the family is there without
+    that label (nothing refreshed yet), None when the target has no ``trader_retries_total`` at all."""
+    if not any(s.name == RETRIES_METRIC for s in samples):
+        return None
+    return float(sum(s.value for s in select(samples, RETRIES_METRIC, TOKEN_REFRESH_LABELS)))
 
 
 def _read_health(client: TraderClient, sample: Dict[str, Any], errors: List[str]) -> None:

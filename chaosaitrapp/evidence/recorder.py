@@ -40,7 +40,9 @@ class Run:
     ``recording`` is True when the evidence control is declared (someone will judge the run);
     ``preflight`` holds the pre-flight's refusals, ``notes`` what the verdict does not depend on
     but a reader must know (rollbacks off on interrupt, configuration keys nobody reads...),
-    ``strategies`` Chaos Toolkit's effective rollback and hypothesis strategies.
+    ``strategies`` Chaos Toolkit's effective rollback and hypothesis strategies; ``target`` the
+    TraderClient of the drill's API, ``broker_proxy`` the control URL of the broker fault proxy once a
+    broker fault was injected (its history becomes evidence).
     """
 
     drill: str
@@ -62,6 +64,8 @@ class Run:
     strategies: Dict[str, str] = field(default_factory=dict)
     recording: bool = False
     dry: bool = False
+    target: Any = None
+    broker_proxy: Optional[str] = None
 
     @property
     def prefix(self) -> Path:

@@ -54,12 +54,13 @@ class Sampler:
         self.dropped = 0
         self.max_in_flight = max(1, int(max_in_flight))
         self.started_mono = clock()
+        self.started_wall = time.time()
         self._lock = threading.Lock()
         self._in_flight = 0
         self._stop = threading.Event()
         self._file = open(path, "w", encoding="utf-8")
         self._pool = ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix="aitrapp-sample")
-        self.write({"kind": "meta", "started_wall": time.time(), "interval": interval,
+        self.write({"kind": "meta", "started_wall": self.started_wall, "interval": interval,
                     "max_in_flight": self.max_in_flight, **(meta or {})})
         self._thread = threading.Thread(target=self._loop, name="aitrapp-sampler", daemon=True)
 
@@ -115,6 +116,16 @@ class Sampler:
                 self.errors += 1
         self.recent.append(record)
         self.write(record)
+
+    def append(self, records: Iterable[Dict[str, Any]]) -> int:
+        """Append ``records`` (scrubbed) to the timeline file after :meth:`stop` (evidence gathered at the
+        end, e.g. the broker proxy's history); how many were written."""
+        count = 0
+        with open(self.path, "a", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(scrub_data(record, self.secrets), separators=(",", ":"), default=str) + "\n")
+                count += 1
+        return count
 
     def stop(self, timeout: float = 5.0) -> Dict[str, Any]:
         """Stop sampling, wait for the samples in flight, take a closing sample, close the file;

@@ -48,12 +48,24 @@ def seed_fields(snapshots: Dict[str, Dict[str, Any]]) -> List[Tuple[str, str]]:
     return fields
 
 
+#: Snapshot fields logged per label only when some snapshot read them (a target without market data
+#: or token refreshes leaves them out instead of writing ``unknown`` everywhere).
+OPTIONAL_FIELDS = (("md_connected", "md_connected"), ("token_refreshes", "token_refreshes"))
+#: Checks whose figure is seconds (the rest are counts).
+SECONDS_CHECKS = ("feed_resubscribed", "md_disconnect_seen")
+
+
 def extra_fields(snapshots: Dict[str, Dict[str, Any]]) -> List[Tuple[str, str]]:
-    """Pause flags and queue depth per snapshot, and every non-seed snapshot's leader/ready."""
+    """Pause flags and queue depth per snapshot (and whether market data was connected and how many
+    token refreshes the target had counted, when read), and every non-seed snapshot's leader/ready."""
     fields: List[Tuple[str, str]] = []
+    optional = [(key, name) for key, name in OPTIONAL_FIELDS
+                if any(snap.get(key) is not None for snap in snapshots.values())]
     for label, snap in snapshots.items():
         fields.append((f"paused_{label}", _fmt(snap.get("paused"))))
         fields.append((f"queue_depth_{label}", _fmt(snap.get("queue"))))
+        for key, name in optional:
+            fields.append((f"{name}_{label}", _fmt(snap.get(key))))
         if label not in SEED_LABELS:
             fields.append((f"leader_{label}", _fmt(snap.get("leader"))))
             fields.append((f"ready_{label}", _fmt(_ready_word(snap))))
@@ -75,7 +87,8 @@ def log_fields(run: Any, checks: List[Dict[str, Any]], sampling: Optional[Dict[s
     for check in checks:
         fields.append((f"check_{check['name']}", check["status"]))
         if check.get("value") is not None:
-            unit = "_s" if check["name"].startswith(("time_to", "total_")) else "_value"
+            seconds = check["name"].startswith(("time_to", "total_")) or check["name"] in SECONDS_CHECKS
+            unit = "_s" if seconds else "_value"
             fields.append((check["name"] + unit, f"{check['value']:.3f}"))
     if sampling:
         fields += [("timeline_samples", str(sampling["samples"])), ("timeline_rate_hz", str(sampling["rate_hz"]))]

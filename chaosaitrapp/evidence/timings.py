@@ -1,18 +1,20 @@
 """The target's timing, and the limits the checkers hold a drill to.
 
-The lock timing (``lock_ttl``, ``refresh``, ``backoff_max``) comes from, in this order: the evidence
-control's arguments; the lab's recorded profile when a lab serves the drill's API
-(:func:`chaosaitrapp.targets.labstate.lab_for`); AITRAPP's production timing
-(:mod:`chaosaitrapp.aitrapp`). The checkers' limits follow from it (:meth:`Limits.defaults`), then
-the control's ``limits`` argument and ``$AITRAPP_CHECK_LIMITS`` override them, key by key; an
-unknown key is an error naming the known ones, never silently ignored.
+The timing (the lock's ``lock_ttl``, ``refresh``, ``backoff_max``; the market-data ticker's
+``ticker_max_delay``) comes from, in this order: the evidence control's arguments; the lab's
+recorded profile when a lab serves the drill's API (:func:`chaosaitrapp.targets.labstate.lab_for`);
+AITRAPP's production timing (:mod:`chaosaitrapp.aitrapp`). The checkers' limits follow from it and
+from the faults the drill injects (:meth:`Limits.defaults` for dependency faults,
+:meth:`Limits.feed` for broker faults, the widest of both when it injects both), then the control's
+``limits`` argument and ``$AITRAPP_CHECK_LIMITS`` override them, key by key; an unknown key is an
+error naming the known ones, never silently ignored.
 """
 from __future__ import annotations
 
 import json
 import os
 from dataclasses import fields
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from chaoslib.types import Configuration
 
@@ -21,16 +23,17 @@ from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.config import settings_from
 from chaosaitrapp.errors import ConfigError
 
-TIMING_KEYS = ("lock_ttl", "refresh", "backoff_max")
+TIMING_KEYS = ("lock_ttl", "refresh", "backoff_max", "ticker_max_delay")
 LIMITS_ENV = "AITRAPP_CHECK_LIMITS"
 
 
 def target_timings(configuration: Configuration = None,
                    arguments: Optional[Mapping[str, Any]] = None) -> Dict[str, float]:
-    """``{"lock_ttl", "refresh", "backoff_max"}`` of the target, in seconds (see the module docstring)."""
+    """``{"lock_ttl", "refresh", "backoff_max", "ticker_max_delay"}`` of the target, in seconds (see the
+    module docstring)."""
     from chaosaitrapp.targets.labstate import lab_for
 
-    timings = aitrapp.lock_timings()
+    timings = {**aitrapp.lock_timings(), "ticker_max_delay": aitrapp.TICKER_RECONNECT_MAX_DELAY_S}
     lab = lab_for(settings_from(configuration).api)
     if lab is not None:
         timings.update({k: float(v) for k, v in lab.timings.items() if k in TIMING_KEYS
@@ -71,13 +74,22 @@ def limit_overrides_from_env() -> Dict[str, Any]:
     return check_limit_overrides(value, LIMITS_ENV)
 
 
-def drill_limits(configuration: Configuration, arguments: Mapping[str, Any], interval: float) -> Limits:
-    """The limits of this drill: derived from the target's timing, then the control's ``limits``
-    argument, then ``$AITRAPP_CHECK_LIMITS``. ConfigError for a bad override."""
+def drill_limits(configuration: Configuration, arguments: Mapping[str, Any], interval: float,
+                 faults: Optional[List[str]] = None) -> Limits:
+    """The limits of this drill: derived from the target's timing and the kinds of fault in ``faults``
+    (None or no broker fault: the dependency limits), then the control's ``limits`` argument, then
+    ``$AITRAPP_CHECK_LIMITS``. ConfigError for a bad override."""
     settings = settings_from(configuration)
     timings = target_timings(configuration, arguments)
-    limits = Limits.defaults(timings["lock_ttl"], timings["refresh"], timings["backoff_max"],
-                             settings.wait_ready_timeout, settings.heartbeat_max, interval=interval)
+    kinds = list(faults or [])
+    broker = [k for k in kinds if k.startswith("broker_")]
+    dependency = Limits.defaults(timings["lock_ttl"], timings["refresh"], timings["backoff_max"],
+                                 settings.wait_ready_timeout, settings.heartbeat_max, interval=interval)
+    limits = dependency
+    if broker:
+        feed = Limits.feed(timings["ticker_max_delay"], settings.wait_ready_timeout, settings.heartbeat_max,
+                           interval=interval)
+        limits = feed.widest(dependency) if len(broker) < len(kinds) else feed
     overrides = check_limit_overrides(arguments.get("limits") or {}, "the evidence control's 'limits'")
     overrides.update(limit_overrides_from_env())
     return Limits.from_dict(overrides, base=limits)

@@ -10,6 +10,14 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
 - ``duplicate_orders``: the ``orders.client_order_id`` UNIQUE constraint is dropped at startup and
   ``POST /orders`` inserts without checking, so a repeated ``client_order_id`` makes a second row.
 - ``ready_lies``: ``/ready`` answers 200 ``ready`` even while not leader.
+- ``no_token_refresh``: a broker ``TokenException`` is never refreshed: every call fails until restart.
+- ``refresh_storm``: after the first ``TokenException``, a new broker session is made before every call,
+  without bound (and the ticker is restarted with each).
+- ``duplicate_on_retry``: a placement whose reply was lost is sent again without looking it up by its
+  tag (Kite has no idempotency key: the broker then holds it twice).
+- ``ws_never_reconnects``: the KiteTicker is made with ``reconnect=False``: a closed feed stays closed.
+- ``ws_no_resubscribe``: after a ticker reconnect nothing is subscribed again: the socket is up, no tick comes.
+- ``trades_on_stale_feed``: orders leave even while the market-data heartbeat is past ``HEARTBEAT_MAX``.
 """
 from __future__ import annotations
 
@@ -18,7 +26,9 @@ from typing import FrozenSet, Iterable, Optional, Union
 from chaosaitrapp.lab.errors import DefectRefused, UnknownDefect
 
 KNOWN_DEFECTS: FrozenSet[str] = frozenset(
-    {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies"}
+    {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies",
+     "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects", "ws_no_resubscribe",
+     "trades_on_stale_feed"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

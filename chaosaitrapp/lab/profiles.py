@@ -24,9 +24,13 @@ class Profile:
     ``backoff`` + ``jitter``: re-acquire delays (the last one repeats), plus ``random() * jitter``.
     ``redis_socket_timeout``: connect and read timeout of the Redis client (a stopped Redis is
     seen at the next refresh). ``scan_period``/``order_stream_period``: loop periods.
-    ``md_reconnect``: market-data WebSocket reconnect delay. ``pg_connect_timeout``: Postgres
-    connect timeout (whole seconds, libpq). ``broker_token_ttl``: lifetime the lab gives the
-    broker's access tokens. ``broker_timeout``: HTTP timeout towards the broker.
+    ``ticker_max_delay``/``ticker_connect_timeout``: KiteTicker's ``reconnect_max_delay`` (the library's
+    floor is 5 s) and ``connect_timeout``. ``md_restart_pause``/``md_restart_wait``: what ``POST
+    /market-data/restart`` pauses before reconnecting and how long it polls for the connection.
+    ``pg_connect_timeout``: Postgres connect timeout (whole seconds, libpq). ``broker_token_ttl``:
+    lifetime the lab gives the broker's access tokens. ``broker_timeout``: HTTP timeout towards the
+    broker (KiteConnect's ``timeout``). ``min_refresh_interval``: the shortest time between two
+    session refreshes (a bound against refresh storms).
     """
 
     name: str
@@ -37,10 +41,14 @@ class Profile:
     redis_socket_timeout: float
     scan_period: float
     order_stream_period: float
-    md_reconnect: float
+    ticker_max_delay: float
+    ticker_connect_timeout: float
+    md_restart_pause: float
+    md_restart_wait: float
     pg_connect_timeout: int
     broker_token_ttl: float
     broker_timeout: float
+    min_refresh_interval: float
 
     @property
     def backoff_max(self) -> float:
@@ -54,6 +62,7 @@ class Profile:
             "refresh": self.lock_refresh,
             "backoff_max": self.backoff_max,
             "heartbeat_max": heartbeat_max,
+            "ticker_max_delay": max(5.0, self.ticker_max_delay),
         }
 
 
@@ -67,10 +76,14 @@ PROFILES: Dict[str, Profile] = {
         redis_socket_timeout=2.0,
         scan_period=1.0,
         order_stream_period=1.0,
-        md_reconnect=1.0,
+        ticker_max_delay=aitrapp.TICKER_RECONNECT_MAX_DELAY_S,
+        ticker_connect_timeout=aitrapp.TICKER_CONNECT_TIMEOUT_S,
+        md_restart_pause=2.0,
+        md_restart_wait=20.0,
         pg_connect_timeout=3,
         broker_token_ttl=600.0,
         broker_timeout=3.0,
+        min_refresh_interval=5.0,
     ),
     "fast": Profile(
         name="fast",
@@ -81,10 +94,14 @@ PROFILES: Dict[str, Profile] = {
         redis_socket_timeout=0.5,
         scan_period=0.25,
         order_stream_period=0.25,
-        md_reconnect=0.2,
+        ticker_max_delay=5.0,
+        ticker_connect_timeout=5.0,
+        md_restart_pause=0.5,
+        md_restart_wait=10.0,
         pg_connect_timeout=2,
         broker_token_ttl=120.0,
         broker_timeout=2.0,
+        min_refresh_interval=1.0,
     ),
 }
 

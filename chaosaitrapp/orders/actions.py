@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Set
 
 from chaoslib.types import Configuration, Secrets
 
@@ -46,6 +46,9 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
     0.5 s), with the same ``client_order_id``. Ids are ``chaos-<run id>-<n>``, so a second burst
     in the same drill re-submits the first one's ids (an idempotency check of its own).
 
+    The ids the target accepted are kept on the timeline's ``fault_injected`` event (``accepted_ids``),
+    so the order checks can tell an order the target lost from one it was never given.
+
     Refused unless the target reports PAPER mode. Returns what was sent and how it was answered:
     ``{"sent", "accepted", "duplicates_sent", "duplicate_answers", "rejected", "errors", "client_order_ids"}``.
     Raises ConfigError for a bad count/rate, GuardRefused against a LIVE target, ApiError when no order
@@ -62,7 +65,8 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
     else:
         result = _burst_over_api(client, prefix, count, rate, duplicate_every, symbol, side, quantity, price,
                                  max(0, int(retries)))
-    record_event("fault_injected", "orders", f"sent {result['sent']}")
+    accepted_ids = sorted(result.pop("accepted_ids", []))
+    record_event("fault_injected", "orders", f"sent {result['sent']}", accepted_ids=accepted_ids)
     return result
 
 
@@ -77,6 +81,7 @@ def _burst_over_api(client: TraderClient, prefix: str, count: int, rate: float, 
                     symbol: str, side: str, quantity: int, price: float, retries: int) -> Dict[str, Any]:
     tally = {"sent": 0, "accepted": 0, "duplicates_sent": 0, "duplicate_answers": 0, "rejected": 0, "retried": 0}
     errors: List[str] = []
+    accepted_ids: Set[str] = set()
     lock = threading.Lock()
 
     def submit(client_order_id: str) -> None:
@@ -98,6 +103,7 @@ def _burst_over_api(client: TraderClient, prefix: str, count: int, rate: float, 
             tally["sent"] += 1
             if response.status_code in (200, 201, 202):
                 tally["accepted"] += 1
+                accepted_ids.add(client_order_id)
                 try:
                     if response.json().get("duplicate"):
                         tally["duplicate_answers"] += 1
@@ -122,7 +128,8 @@ def _burst_over_api(client: TraderClient, prefix: str, count: int, rate: float, 
     if errors and not tally["sent"]:
         raise ApiError(f"order burst: no order could be sent; first error: {errors[0]}")
     return {**tally, "errors": errors[:10], "error_count": len(errors),
-            "elapsed_s": round(time.monotonic() - began, 3), "client_order_ids": [ids[0], ids[-1]]}
+            "elapsed_s": round(time.monotonic() - began, 3), "client_order_ids": [ids[0], ids[-1]],
+            "accepted_ids": sorted(accepted_ids)}
 
 
 def _burst_with_command(command: str, count: int, rate: float) -> Dict[str, Any]:

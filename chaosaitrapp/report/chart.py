@@ -106,6 +106,28 @@ def _paused_colour(value: Any) -> str:
     return NODATA if value is None else (BAD if value is True else GOOD)
 
 
+def _connected_colour(value: Any) -> str:
+    return NODATA if not isinstance(value, bool) else (GOOD if value else BAD)
+
+
+def _sampled(timeline: Timeline, field: str) -> bool:
+    """True when some sample read ``field`` (the chart then has its lane)."""
+    return any(s.get(field) is not None for s in timeline.samples)
+
+
+def refresh_instants(timeline: Timeline) -> List[Tuple[float, float]]:
+    """``(t, count)`` at each sample where the token-refresh count had risen since the previous one."""
+    out: List[Tuple[float, float]] = []
+    previous: Optional[float] = None
+    for t, value in timeline.series("token_refreshes"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if previous is not None and value > previous:
+            out.append((t, float(value)))
+        previous = float(value)
+    return out
+
+
 def _runs(samples: Sequence[Dict[str, Any]], field: str, max_gap: float) -> List[List[Tuple[float, float]]]:
     """The numeric values of ``field`` as polylines, split at nulls and at holes > ``max_gap``."""
     runs: List[List[Tuple[float, float]]] = []
@@ -234,7 +256,11 @@ def render_timeline_svg(
     bands_y = strip_y + strip_h + 10
     bands = [("ready", "ready (/ready)", _ready_colour), ("leader", "leader", _leader_colour),
              ("paused", "paused (/state)", _paused_colour)]
-    hb_y = bands_y + len(bands) * (band_h + band_gap) + 20
+    if _sampled(timeline, "md_connected"):
+        bands.append(("md_connected", "market data", _connected_colour))
+    refresh_lane = _sampled(timeline, "token_refreshes")
+    lanes = len(bands) + (1 if refresh_lane else 0)
+    hb_y = bands_y + lanes * (band_h + band_gap) + 20
     hb_h = 200
     has_queue = has_queue_panel(timeline)
     queue_y = hb_y + hb_h + 26
@@ -276,6 +302,19 @@ def render_timeline_svg(
             x0, x1 = scale.x(start), scale.x(stop)
             if x1 > x0:
                 group.append(f'<rect x="{x0:.2f}" y="{y}" width="{x1 - x0:.2f}" height="{band_h}" fill="{c}"/>')
+        group.append("</g>")
+        parts.append("".join(group))
+    if refresh_lane:  # one tick per token refresh the target counted, with the count reached
+        y = bands_y + len(bands) * (band_h + band_gap)
+        parts.append(_text(LEFT - 10, y + band_h / 2 + 4, "token refreshes", anchor="end", size=12, weight="600"))
+        parts.append(f'<rect x="{LEFT}" y="{y}" width="{scale.width}" height="{band_h}" fill="#f4f6f7" '
+                     f'stroke="#d5dbe0"/>')
+        group = ['<g data-band="token_refreshes">']
+        for t, count in refresh_instants(timeline):
+            x = scale.x(t)
+            group.append(f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + band_h}" stroke="{FAULT}" '
+                         f'stroke-width="2"/>')
+            group.append(_text(x + 3, y + band_h - 6, _fmt_num(count), size=10, colour="#7f5200"))
         group.append("</g>")
         parts.append("".join(group))
 

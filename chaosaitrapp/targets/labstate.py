@@ -64,6 +64,8 @@ class LabState:
     mode: str = "PAPER"  # the mode the trader was started in
     api_key_required: bool = False  # whether an API key was set (the key itself is never stored)
     lab_dir: str = ""  # where this state lives
+    ports: Dict[str, int] = field(default_factory=dict)  # the ports lab up was given, by name
+    endpoints: Dict[str, str] = field(default_factory=dict)  # kite_root, kite_ticker_root, kite_api_key, broker_proxy
 
     def to_json(self) -> str:
         """Serialise to the JSON stored in ``lab.json``."""

@@ -78,4 +78,8 @@ def driver_from_undo(undo: dict):
         from chaosaitrapp.targets.docker import DockerDriver
 
         return DockerDriver.from_undo(undo)
+    if kind == "broker_proxy":
+        from chaosaitrapp.broker.driver import ProxyFaultDriver
+
+        return ProxyFaultDriver.from_undo(undo)
     raise ConfigError(f"undo recipe names unknown driver {kind!r}", undo_driver=kind)

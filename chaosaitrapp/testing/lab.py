@@ -50,10 +50,11 @@ def start_lab(directory: Path, *, profile: str = "fast", defects: Iterable[str] 
     other :class:`LabConfig` field (``db_password``...) passes through ``config``.
     """
     for attempt in range(3):
-        trader, broker, redis, postgres = free_ports(4)
+        trader, broker, redis, postgres, kite, control = free_ports(6)
         config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
                            api_key=api_key, mode=mode, ready_timeout=ready_timeout, images=dict(images or {}),
-                           ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres), **config)
+                           ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres, kite=kite,
+                                          proxy_control=control), **config)
         try:
             return lab_up(config)
         except PortInUse:

@@ -16,7 +16,8 @@ from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.safety.guards import require_paper
 from chaosaitrapp.trader.client import TraderClient
 
-__all__ = ["pause_trading", "resume_trading", "flatten_positions", "set_mode", "abort", "abort_on_failure"]
+__all__ = ["pause_trading", "resume_trading", "flatten_positions", "set_mode", "restart_market_data", "abort",
+           "abort_on_failure"]
 
 logger = logging.getLogger("chaostoolkit")
 LIVE_CONFIRMATION = "CONFIRM LIVE TRADING"
@@ -62,6 +63,27 @@ def set_mode(mode: str = "PAPER", confirmation: str = "", override_reason: str =
             raise ConfigError("refusing to switch to LIVE without AITRAPP_ALLOW_LIVE=1")
     body = {"mode": mode, "confirmation": confirmation, "override_reason": override_reason}
     return client.json("POST", "/mode", json=body)[1]
+
+
+def restart_market_data(timeout: float = 30, configuration: Configuration = None,
+                        secrets: Secrets = None) -> Dict[str, Any]:
+    """``POST /market-data/restart``: the operator's remedy for a dead feed (AITRAPP reloads its token,
+    stops the ticker, pauses 2 s, starts it and polls ``is_connected`` up to 20 s). Its sending is
+    marked on the timeline as the restore (recovery is timed from it), its answer as
+    ``md_restart_answered``. ``timeout``: how long to wait for the answer
+    (the service answers after its own polling). Returns the answer (``{"status", "message",
+    "connected", "waited_seconds", "timestamp"}``; ``connected`` may be false: the service answers 200
+    either way, the drill's waits judge); raises ConfigError for a bad timeout, ApiError when the API
+    is unreachable or refuses."""
+    from chaosaitrapp.waiting import check_duration
+
+    timeout = check_duration("timeout", timeout, allow_zero=False)
+    client = _client(configuration, secrets).fork(http_timeout=timeout)
+    record_event("restored", "marketdata", "POST /market-data/restart sent: the dead socket is replaced")
+    answer = client.json("POST", "/market-data/restart")[1]
+    record_event("md_restart_answered", "marketdata", f"connected={answer.get('connected')} "
+                 f"waited_seconds={answer.get('waited_seconds')}")
+    return answer
 
 
 def abort(reason: str = "chaos drill abort", configuration: Configuration = None,

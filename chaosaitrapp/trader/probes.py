@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.config import deadline
-from chaosaitrapp.errors import ApiError, ConditionTimeout
+from chaosaitrapp.errors import ApiError, ConditionTimeout, ConfigError
 from chaosaitrapp.evidence.recorder import dry_wait
 from chaosaitrapp.trader.client import TraderClient
 from chaosaitrapp.trader.readiness import interpret_ready
@@ -31,6 +31,8 @@ __all__ = [
     "trader_state",
     "is_paused",
     "trading_mode",
+    "market_data_connected",
+    "wait_market_data",
     "wait_ready",
     "wait_not_ready",
     "wait_paused",
@@ -98,6 +100,31 @@ def is_paused(configuration: Configuration = None, secrets: Secrets = None) -> b
 def trading_mode(configuration: Configuration = None, secrets: Secrets = None) -> str:
     """Returns ``PAPER`` or ``LIVE`` as ``/health`` reports it. Raises ApiError as :func:`health`."""
     return str(health(configuration, secrets).get("mode", "")).upper()
+
+
+def market_data_connected(configuration: Configuration = None, secrets: Secrets = None) -> bool:
+    """Returns ``/state``'s ``marketdata_connected``: whether the market-data WebSocket is connected
+    (a stalled socket still reads true: the client does not notice a blackhole). Raises ApiError when
+    it is absent or not a boolean."""
+    state = trader_state(configuration, secrets)
+    value = state.get("marketdata_connected")
+    if not isinstance(value, bool):
+        raise ApiError(f"/state: expected boolean 'marketdata_connected', got {value!r} (keys: {sorted(state)[:12]})")
+    return value
+
+
+def wait_market_data(connected: bool = True, timeout: float = 0, interval: float = 0.1,
+                     configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until ``/state`` ``marketdata_connected`` reads ``connected``, up to ``timeout`` seconds (0:
+    ``DETECT_TIMEOUT`` when waiting for a disconnect, ``WAIT_READY_TIMEOUT`` for a reconnect). Returns
+    the wait's record; raises ConfigError for a non-boolean ``connected``, ConditionTimeout at the
+    deadline."""
+    if not isinstance(connected, bool):
+        raise ConfigError(f"wait_market_data: connected must be true or false, got {connected!r}", key="connected")
+    word = "connected" if connected else "disconnected"
+    return _wait(f"market data to be {word}", f"marketdata_connected {str(connected).lower()}",
+                 "recover" if connected else "detect", timeout, interval,
+                 lambda: market_data_connected(configuration, secrets), lambda v: v is connected, configuration)
 
 
 def _wait(what: str, expected: str, kind: str, timeout: float, interval: float, observe: Callable[[], Any],

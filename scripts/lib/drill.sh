@@ -3,7 +3,8 @@
 #
 #   NONINTERACTIVE=1     auto-proceed without prompts (CI); default 0: ask before injecting
 #   PAUSE_ON_FAIL=1      abort the target (pause, flatten, PAPER) when the drill fails
-#   API, REDIS_CONTAINER, POSTGRES_CONTAINER, HEARTBEAT_MAX, WAIT_READY_TIMEOUT: see README
+#   API, REDIS_CONTAINER, POSTGRES_CONTAINER, HEARTBEAT_MAX, WAIT_READY_TIMEOUT, BROKER_PROXY,
+#   BROKER_ORDERS, DROP_REPLIES, WS_FAULT, WS_CLOSE_CODE: see README
 #   (REDIS_CONTAINER/POSTGRES_CONTAINER are passed on only when set: an explicitly named container
 #   wins over a lab, the seed's default `redis`/`postgres` does not)
 #
@@ -43,7 +44,7 @@ run_drill() {
   out=${AITRAPP_REPORTS_DIR:-$ROOT/reports/chaos}
   mkdir -p "$out"
   export AITRAPP_REPORTS_DIR=$out
-  echo "== $drill: API=$API HEARTBEAT_MAX=$HEARTBEAT_MAX WAIT_READY_TIMEOUT=$WAIT_READY_TIMEOUT PAUSE_ON_FAIL=$PAUSE_ON_FAIL${REDIS_CONTAINER:+ REDIS_CONTAINER=$REDIS_CONTAINER}${POSTGRES_CONTAINER:+ POSTGRES_CONTAINER=$POSTGRES_CONTAINER}"
+  echo "== $drill: API=$API HEARTBEAT_MAX=$HEARTBEAT_MAX WAIT_READY_TIMEOUT=$WAIT_READY_TIMEOUT PAUSE_ON_FAIL=$PAUSE_ON_FAIL${REDIS_CONTAINER:+ REDIS_CONTAINER=$REDIS_CONTAINER}${POSTGRES_CONTAINER:+ POSTGRES_CONTAINER=$POSTGRES_CONTAINER}${BROKER_PROXY:+ BROKER_PROXY=$BROKER_PROXY}${WS_FAULT:+ WS_FAULT=$WS_FAULT}"
   local status=0
   (cd "$ROOT" && "$chaos" --no-version-check --log-file "$out/${drill}_chaostoolkit.log" run \
       --journal-path "$out/${drill}_journal.json" "experiments/${drill}.json") || status=$?

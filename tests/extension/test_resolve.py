@@ -83,7 +83,7 @@ def test_timings_and_settle_follow_the_lab_only_when_it_is_the_target(lab_dir):
     assert target_timings({"api": "http://127.0.0.1:18000"})["refresh"] == 0.5
     assert settle_time({"api": "http://127.0.0.1:18000"}) == pytest.approx(1.5)
     assert target_timings({"api": "http://127.0.0.1:18999"}) == {"lock_ttl": 30.0, "refresh": 10.0,
-                                                                  "backoff_max": 30.5}
+                                                                  "backoff_max": 30.5, "ticker_max_delay": 60.0}
     assert settle_time({"api": "http://127.0.0.1:18999"}) == 12.0
 
 

@@ -79,7 +79,8 @@ def test_manual_pause_survives_lock_recovery(lab_factory):
 @pytest.mark.slow
 def test_leader_drill_aitrapp_profile(lab_factory):
     lab = lab_factory(profile="aitrapp")
-    assert lab.timings == {"lock_ttl": 30.0, "refresh": 10.0, "backoff_max": 30.5, "heartbeat_max": 5.0}
+    assert lab.timings == {"lock_ttl": 30.0, "refresh": 10.0, "backoff_max": 30.5, "heartbeat_max": 5.0,
+                           "ticker_max_delay": 60.0}
     # loss within refresh (10 s) + socket timeout; recovery bounded by the stale key's TTL (30 s)
     # plus the backoff step in progress when it expires (up to 30.5 s).
     drill(lab, loss_timeout=20, recovery_timeout=75)

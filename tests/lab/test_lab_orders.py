@@ -30,7 +30,7 @@ def test_concurrent_duplicate_submissions_make_one_order(lab):
 
 def test_burst_queues_then_drains_without_duplicates(lab):
     broker = f"http://127.0.0.1:{lab.services['broker'].port}"
-    before = requests.get(broker + "/stats", timeout=5).json()
+    before = requests.get(broker + "/lab/stats", timeout=5).json()
     prefix = f"burst-{uuid.uuid4().hex[:6]}"
     ids = [f"{prefix}-{i}" for i in range(45)]
     depths = []
@@ -52,8 +52,8 @@ def test_burst_queues_then_drains_without_duplicates(lab):
         stop.set()
         watcher.join()
     assert max(d for d in depths if d is not None) > 0
-    after = requests.get(broker + "/stats", timeout=5).json()
-    assert after["accepted"] - before["accepted"] == 45
+    after = requests.get(broker + "/lab/stats", timeout=5).json()
+    assert after["orders"] - before["orders"] == 45
     assert after["rejected_429"] > before["rejected_429"]  # the burst hit the broker's limit and was retried
     rows = sql(lab, "SELECT count(*), count(DISTINCT client_order_id) FROM orders WHERE client_order_id LIKE %s",
                (prefix + "-%",))
@@ -65,7 +65,7 @@ def test_burst_queues_then_drains_without_duplicates(lab):
 def test_expired_broker_token_is_refreshed_and_counted(lab):
     broker = f"http://127.0.0.1:{lab.services['broker'].port}"
     before = sample(lab, "trader_retries_total", {"type": "token_refresh"})
-    assert requests.post(broker + "/session/expire", timeout=5).json()["status"] == "success"
+    assert requests.post(broker + "/lab/expire-tokens", timeout=5).json()["status"] == "success"
     wait_for(lambda: sample(lab, "trader_retries_total", {"type": "token_refresh"}) > before, 10,
              "a token refresh")
     cid = f"tok-{uuid.uuid4().hex[:8]}"

@@ -37,7 +37,7 @@ def test_up_is_idempotent_and_down_leaves_no_process():
         assert get(state, "/ready").status_code == 200
         pids = lab_pids(state)
         assert len(pids["postgres"]) > 1  # the postmaster and its workers
-        config = LabConfig(lab_dir=directory, ports=LabPorts(**{n: s.port for n, s in state.services.items()}))
+        config = LabConfig(lab_dir=directory, ports=LabPorts(**state.ports))
         again = lab_up(config)
         assert again.started_at == state.started_at
         assert {n: p[0] for n, p in lab_pids(again).items()} == {n: p[0] for n, p in pids.items()}
@@ -56,13 +56,14 @@ def test_up_is_idempotent_and_down_leaves_no_process():
 def test_state_records_specs_timings_and_no_secret(lab_factory):
     key = "k3y-" + os.urandom(8).hex()
     state = lab_factory(api_key=key)
-    assert set(state.services) == {"redis", "postgres", "broker", "trader"}
+    assert set(state.services) == {"redis", "postgres", "broker", "broker_proxy", "trader"}
     for spec in state.services.values():
         assert spec.kind == "process" and spec.pidfile and spec.argv and spec.log and spec.cwd
         assert spec.host == "127.0.0.1"
     assert {s.check for s in state.services.values()} == {"redis", "postgres", "http"}
     assert state.database_url.startswith("postgresql://trader@127.0.0.1:")
-    assert state.timings == {"lock_ttl": 3.0, "refresh": 0.5, "backoff_max": 2.1, "heartbeat_max": 5.0}
+    assert state.timings == {"lock_ttl": 3.0, "refresh": 0.5, "backoff_max": 2.1, "heartbeat_max": 5.0,
+                             "ticker_max_delay": 5.0}
     assert "--save" in state.services["redis"].argv and "3600 1" in state.services["redis"].argv
     text = state_path(Path(state.lab_dir)).read_text()
     assert key not in text and "trader:trader" not in text
@@ -73,7 +74,7 @@ def test_state_records_specs_timings_and_no_secret(lab_factory):
 def test_status_and_logs(lab):
     status = lab_status(Path(lab.lab_dir))
     assert status["up"] is True and status["leader"] == 1.0
-    assert set(status["services"]) == {"redis", "postgres", "broker", "trader"}
+    assert set(status["services"]) == {"redis", "postgres", "broker", "broker_proxy", "trader"}
     assert all(s["running"] and s["answers"] and s["pid"] for s in status["services"].values())
     assert "Uvicorn running" in lab_logs(Path(lab.lab_dir), "trader", 200)
     assert lab_status(Path("/nonexistent-lab"))["up"] is False

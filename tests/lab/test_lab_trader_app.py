@@ -17,7 +17,7 @@ def test_leader_999_when_lock_never_taken(redis_server):
     dead_db, dead_broker = free_ports(2)
     settings = TraderSettings(redis_url=f"redis://{host}:{port}/0",
                               database_url=f"postgresql://trader:x@127.0.0.1:{dead_db}/aitrapp",
-                              broker_url=f"http://127.0.0.1:{dead_broker}")
+                              kite_root=f"http://127.0.0.1:{dead_broker}", kite_ticker_root=f"ws://127.0.0.1:{dead_broker}")
     app = create_app(settings)
     with TestClient(app) as client:
         assert client.get("/health").json()["status"] == "healthy"

@@ -95,7 +95,9 @@ def test_defect_names_are_validated():
         parse_defects(["never_pause", "explode"])
     assert "explode" in str(err.value) and "never_pause" in str(err.value)
     assert isinstance(err.value, ConfigError)
-    assert KNOWN_DEFECTS == {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies"}
+    assert KNOWN_DEFECTS == {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies",
+                             "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects",
+                             "ws_no_resubscribe", "trades_on_stale_feed"}
 
 
 def test_defects_refused_in_live():

@@ -19,7 +19,7 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import requests
 
@@ -47,12 +47,14 @@ class TrialPlan:
     drill: str
     index: int
     signal: str
-    anchor: str  # "method": the method's start; "fault": the dependency stop
+    anchor: str  # "method": the method's start; "fault": the dependency stop or the first broker fault
     delay: float
+    env: Tuple[Tuple[str, str], ...] = ()  # extra drill environment (e.g. WS_FAULT)
 
     @property
     def id(self) -> str:
-        return f"{self.drill}-{self.index:02d}-{self.signal}-{self.anchor}"
+        variant = f"-{dict(self.env)['WS_FAULT']}" if "WS_FAULT" in dict(self.env) else ""
+        return f"{self.drill}{variant}-{self.index:02d}-{self.signal}-{self.anchor}"
 
 
 @dataclass
@@ -121,11 +123,17 @@ def timeline_events(reports: Path) -> List[Dict]:
     return events
 
 
+def is_fault_event(event: Dict) -> bool:
+    """A dependency stop or a broker fault (the faults a ledger entry stands for)."""
+    return event.get("event") == "fault" and (event.get("detail") == "stop"
+                                               or str(event.get("target") or "").startswith("broker-proxy:"))
+
+
 def _anchor_seen(reports: Path, anchor: str) -> bool:
     for event in timeline_events(reports):
         if anchor == "method" and event.get("event") == "phase" and event.get("detail") == "method":
             return True
-        if anchor == "fault" and event.get("event") == "fault" and event.get("detail") == "stop":
+        if anchor == "fault" and is_fault_event(event):
             return True
     return False
 
@@ -154,7 +162,7 @@ def restored_by(result: TrialResult) -> str:
     """Who undid the dependency fault: ``watchdog``, ``run``, or ``-`` (no fault was injected)."""
     if any("undone: " in line for lines in result.watchdogs.values() for line in lines):
         return "watchdog"
-    if any(e.get("event") == "fault" and e.get("detail") == "stop" for e in result.events):
+    if any(is_fault_event(e) for e in result.events):
         return "run"
     return "-"
 
@@ -176,9 +184,16 @@ def started_after(journal: Dict, wall: float) -> List[str]:
 
 
 def lab_missing(lab: Lab, state: Optional[Path] = None) -> List[str]:
-    """What is not whole yet: ``redis``, ``postgres``, ``/ready``, and ``ledger`` (entries left in
+    """What is not whole yet: ``redis``, ``postgres``, ``/ready``, ``market data`` (the trader's ticker
+    not connected), ``broker faults`` (faults left at the
+    lab's broker fault proxy, or the proxy not answering), and ``ledger`` (entries left in
     ``<state>/ledger.json``, when ``state`` is given)."""
     missing = []
+    try:
+        if requests.get(lab.state.endpoints["broker_proxy"] + "/faults", timeout=2).json()["faults"]:
+            missing.append("broker faults")
+    except (requests.RequestException, ValueError, KeyError):
+        missing.append("broker faults")
     if state is not None and ledger_entries(state):
         missing.append("ledger")
     if not redis_answers("127.0.0.1", lab.state.services["redis"].port):
@@ -188,7 +203,9 @@ def lab_missing(lab: Lab, state: Optional[Path] = None) -> List[str]:
     try:
         if requests.get(lab.api + "/ready", timeout=2).status_code != 200:
             missing.append("/ready")
-    except requests.RequestException:
+        if requests.get(lab.api + "/state", timeout=2).json().get("marketdata_connected") is not True:
+            missing.append("market data")
+    except (requests.RequestException, ValueError):
         missing.append("/ready")
     return missing
 
@@ -206,7 +223,7 @@ def _fault_in_place_at(events: List[Dict], wall: float) -> bool:
     for event in events:
         if event.get("wall", 0) > wall:
             break
-        if event.get("event") == "fault" and event.get("detail") == "stop":
+        if is_fault_event(event):
             state = True
         elif event.get("event") == "restored":
             state = False
@@ -215,7 +232,7 @@ def _fault_in_place_at(events: List[Dict], wall: float) -> bool:
 
 def run_trial(plan: TrialPlan, lab: Lab, workdir: Path, lease: float) -> TrialResult:
     """Play one trial (see the module docstring); the run is always reaped before returning."""
-    env = drill_env(lab, workdir, {"AITRAPP_FAULT_LEASE": f"{lease:g}"})
+    env = drill_env(lab, workdir, {"AITRAPP_FAULT_LEASE": f"{lease:g}", **dict(plan.env)})
     reports, state = Path(env["AITRAPP_REPORTS_DIR"]), Path(env["AITRAPP_CHAOS_STATE"])
     reports.mkdir(parents=True, exist_ok=True)
     result = TrialResult(plan, str(workdir))
@@ -276,11 +293,12 @@ def run_trial(plan: TrialPlan, lab: Lab, workdir: Path, lease: float) -> TrialRe
 
 def format_summary(rows: List[Dict], total_s: float) -> str:
     """The per-trial table, then per signal: trials, worst and median restore time."""
-    lines = [f"{'trial':<40} {'delay':>6} {'phase':<20} {'fault':<5} {'exit':>5} {'exit_s':>7} "
+    lines = [f"{'trial':<48} {'delay':>6} {'phase':<20} {'fault':<5} {'exit':>5} {'exit_s':>7} "
              f"{'restore_s':>9} {'journal':<12} {'restored_by':<11}"]
     for row in rows:
-        trial = f"{row['drill']}-{row['index']:02d}-{row['signal']}-{row['anchor']}"
-        lines.append(f"{trial:<40} {row['delay']:>6.3f} {row['phase_at_signal']:<20} "
+        variant = dict(tuple(pair) for pair in row.get("env") or ()).get("WS_FAULT")
+        trial = f"{row['drill']}{'-' + variant if variant else ''}-{row['index']:02d}-{row['signal']}-{row['anchor']}"
+        lines.append(f"{trial:<48} {row['delay']:>6.3f} {row['phase_at_signal']:<20} "
                      f"{'yes' if row['fault_in_place_at_signal'] else 'no':<5} {str(row['exit_code']):>5} "
                      f"{row['exit_s'] if row['exit_s'] is not None else '-':>7} "
                      f"{row['restore_s'] if row['restore_s'] is not None else '-':>9} "

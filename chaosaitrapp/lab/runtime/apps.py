@@ -1,9 +1,10 @@
-"""The lab's own Python services as processes: the broker simulator and the trader.
+"""The lab's own Python services as processes: the broker simulator, the broker fault proxy in front
+of it, and the trader (whose Kite roots point at the proxy).
 
-Their ServiceSpecs hold no secret: the broker's api secret, the API key and the database URL
-with its password are passed at launch through :func:`secrets_for` only. Restarting the trader
-from ``lab.json`` alone therefore needs ``DATABASE_URL`` (and ``API_SECRET_KEY`` if one was
-set) in the caller's environment.
+Their ServiceSpecs hold no secret: the Kite api secret, the API key and the database URL with its
+password are passed at launch through :func:`secrets_for` only. Restarting the trader from
+``lab.json`` alone therefore needs ``DATABASE_URL`` (and ``API_SECRET_KEY`` if one was set) in the
+caller's environment. The proxy holds no secret at all, so the fault ledger can restart it.
 """
 from __future__ import annotations
 
@@ -15,26 +16,39 @@ from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, Profile
 from chaosaitrapp.targets.labstate import ServiceSpec
 
 
-def broker_spec(lab_dir: Path, port: int, profile: Profile) -> ServiceSpec:
+def broker_spec(lab_dir: Path, port: int, profile: Profile, api_key: str) -> ServiceSpec:
     """The broker simulator's ServiceSpec."""
     env = {"BROKER_HOST": "127.0.0.1", "BROKER_PORT": str(port), "BROKER_RATE_LIMIT": "10",
-           "BROKER_TOKEN_TTL": str(profile.broker_token_ttl), "BROKER_API_KEY": "lab", "PYTHONUNBUFFERED": "1"}
+           "BROKER_TOKEN_TTL": str(profile.broker_token_ttl), "AITRAPP_LAB_KITE_API_KEY": api_key,
+           "PYTHONUNBUFFERED": "1"}
     return ServiceSpec(name="broker", kind="process", host="127.0.0.1", port=port, check="http",
                        pidfile=str(lab_dir / "run" / "broker.pid"),
                        argv=[sys.executable, "-m", "chaosaitrapp.lab.broker"], env=env, cwd=str(lab_dir),
                        log=str(lab_dir / "logs" / "broker.log"))
 
 
+def proxy_spec(lab_dir: Path, port: int, control_port: int, broker_port: int) -> ServiceSpec:
+    """The broker fault proxy's ServiceSpec: it listens on ``port`` (the trader's Kite roots), takes
+    faults on ``control_port`` and forwards to the simulator on ``broker_port``."""
+    argv = [sys.executable, "-m", "chaosaitrapp.broker.proxy", "--listen", f"127.0.0.1:{port}",
+            "--control", f"127.0.0.1:{control_port}", "--upstream", f"http://127.0.0.1:{broker_port}",
+            "--ticker-upstream", f"ws://127.0.0.1:{broker_port}"]
+    return ServiceSpec(name="broker_proxy", kind="process", host="127.0.0.1", port=control_port, check="http",
+                       pidfile=str(lab_dir / "run" / "broker_proxy.pid"), argv=argv, env={"PYTHONUNBUFFERED": "1"},
+                       cwd=str(lab_dir), log=str(lab_dir / "logs" / "broker_proxy.log"))
+
+
 def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defects: list, redis_url: str,
-                database_url: str, broker_port: int) -> ServiceSpec:
-    """The trader's ServiceSpec (``database_url`` without password)."""
+                database_url: str, kite_port: int, api_key: str) -> ServiceSpec:
+    """The trader's ServiceSpec (``database_url`` without password; Kite roots on ``kite_port``)."""
     env = {
         "TRADER_HOST": "127.0.0.1",
         "TRADER_PORT": str(port),
         "REDIS_URL": redis_url,
         "DATABASE_URL": database_url,
-        "BROKER_URL": f"http://127.0.0.1:{broker_port}",
-        "BROKER_API_KEY": "lab",
+        "KITE_ROOT": f"http://127.0.0.1:{kite_port}",
+        "KITE_TICKER_ROOT": f"ws://127.0.0.1:{kite_port}",
+        "KITE_API_KEY": api_key,
         "TRADER_MODE": mode,
         "HEARTBEAT_MAX": str(HEARTBEAT_MAX),
         "AITRAPP_LAB_DEFECTS": ",".join(sorted(defects)),
@@ -51,9 +65,9 @@ def secrets_for(service: str, *, broker_secret: str, database_url_with_password:
                 api_key: Optional[str]) -> Dict[str, str]:
     """Environment added at launch only (never stored)."""
     if service == "broker":
-        return {"BROKER_API_SECRET": broker_secret}
+        return {"AITRAPP_LAB_KITE_API_SECRET": broker_secret}
     if service == "trader":
-        extra = {"BROKER_API_SECRET": broker_secret, "DATABASE_URL": database_url_with_password}
+        extra = {"KITE_API_SECRET": broker_secret, "DATABASE_URL": database_url_with_password}
         if api_key:
             extra["API_SECRET_KEY"] = api_key
         return extra

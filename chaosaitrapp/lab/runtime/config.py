@@ -23,15 +23,18 @@ DB_NAME = "aitrapp"
 
 @dataclass
 class LabPorts:
-    """Loopback ports of the four services."""
+    """Loopback ports of the services: ``kite`` is where the trader's Kite roots point (the broker fault
+    proxy's listening port), ``proxy_control`` the proxy's control API."""
 
     trader: int = 8000
     broker: int = 8001
     redis: int = 6379
     postgres: int = 5432
+    kite: int = 8002
+    proxy_control: int = 8003
 
     def as_dict(self) -> Dict[str, int]:
-        """``{"trader": ..., "broker": ..., "redis": ..., "postgres": ...}``."""
+        """``{"trader", "broker", "redis", "postgres", "kite", "proxy_control"}`` -> port."""
         return asdict(self)
 
 
@@ -63,7 +66,7 @@ class LabConfig:
         if not isinstance(self.ports, LabPorts):
             unknown = set(self.ports) - set(LabPorts().as_dict())
             if unknown:
-                raise ValueError(f"unknown lab port name(s) {sorted(unknown)}; known: trader, broker, redis, postgres")
+                raise ValueError(f"unknown lab port name(s) {sorted(unknown)}; known: {', '.join(LabPorts().as_dict())}")
             self.ports = LabPorts(**{k: int(v) for k, v in self.ports.items()})
         self.images = {**DEFAULT_IMAGES, **(self.images or {})}
 

@@ -9,7 +9,7 @@ configuration (or a broken one) is brought down first.
 from __future__ import annotations
 
 import logging
-import secrets
+import os
 import time
 from collections import deque
 from pathlib import Path
@@ -21,7 +21,8 @@ import requests
 from chaosaitrapp.lab.errors import LabError, LabStartTimeout
 from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, get_profile
 from chaosaitrapp.lab.runtime import processes
-from chaosaitrapp.lab.runtime.apps import broker_spec, secrets_for, trader_spec
+from chaosaitrapp.lab.broker.settings import DEFAULT_API_KEY, DEFAULT_API_SECRET
+from chaosaitrapp.lab.runtime.apps import broker_spec, proxy_spec, secrets_for, trader_spec
 from chaosaitrapp.lab.runtime.config import DB_NAME, DB_USER, LabConfig
 from chaosaitrapp.lab.runtime.postgres_process import init_cluster, postgres_spec
 from chaosaitrapp.lab.runtime.preflight import check_ports, postgres_bindir, redis_server
@@ -32,7 +33,7 @@ from chaosaitrapp.waiting import wait_until
 
 log = logging.getLogger("chaosaitrapp.lab.runtime")
 
-SERVICE_ORDER = ("redis", "postgres", "broker", "trader")
+SERVICE_ORDER = ("redis", "postgres", "broker", "broker_proxy", "trader")
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str, spec: Optional[ServiceSpec] = None,
@@ -51,6 +52,16 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str, spec: Option
     if not wait_until(observe, bool, timeout=timeout, interval=interval, what=what).held:
         hint = f"; see {spec.log}" if spec is not None and spec.log else ""
         raise LabStartTimeout(f"{what} did not happen within {timeout:.0f}s{hint}", what=what)
+
+
+def kite_api_key() -> str:
+    """The lab Kite app's api key: ``$AITRAPP_LAB_KITE_API_KEY``, else the documented lab default."""
+    return os.environ.get("AITRAPP_LAB_KITE_API_KEY") or DEFAULT_API_KEY
+
+
+def kite_api_secret() -> str:
+    """Its api secret: ``$AITRAPP_LAB_KITE_API_SECRET``, else the documented lab default (never stored)."""
+    return os.environ.get("AITRAPP_LAB_KITE_API_SECRET") or DEFAULT_API_SECRET
 
 
 def tail(path: Optional[str], lines: int) -> str:
@@ -98,9 +109,8 @@ def _clear_stale_lock(port: int) -> None:
 
 def _same_config(state: LabState, config: LabConfig) -> bool:
     public = config.public()
-    ports = {name: spec.port for name, spec in state.services.items()}
     return (state.runtime == config.runtime and state.profile == config.profile
-            and sorted(state.defects) == public["defects"] and ports == public["ports"]
+            and sorted(state.defects) == public["defects"] and state.ports == public["ports"]
             and getattr(state, "mode", "PAPER") == config.mode
             and getattr(state, "api_key_required", False) == public["api_key_required"])
 
@@ -150,9 +160,13 @@ def lab_up(config: LabConfig) -> LabState:
     state = LabState(runtime=config.runtime, profile=config.profile, api=f"http://127.0.0.1:{ports['trader']}",
                      redis_url=redis_url, database_url=database_url, services={}, defects=list(config.defects),
                      timings=profile.timings(HEARTBEAT_MAX), started_at=started_at, mode=config.mode,
-                     api_key_required=bool(config.api_key), lab_dir=str(lab_dir))
-    broker_secret = secrets.token_hex(16)
-    launch_secrets = dict(broker_secret=broker_secret, database_url_with_password=full_database_url,
+                     api_key_required=bool(config.api_key), lab_dir=str(lab_dir), ports=dict(ports),
+                     endpoints={"kite_root": f"http://127.0.0.1:{ports['kite']}",
+                                "kite_ticker_root": f"ws://127.0.0.1:{ports['kite']}",
+                                "kite_api_key": kite_api_key(),
+                                "broker_proxy": f"http://127.0.0.1:{ports['proxy_control']}",
+                                "broker": f"http://127.0.0.1:{ports['broker']}"})
+    launch_secrets = dict(broker_secret=kite_api_secret(), database_url_with_password=full_database_url,
                           api_key=config.api_key)
     try:
         # Redis and Postgres
@@ -181,16 +195,23 @@ def lab_up(config: LabConfig) -> LabState:
               and _pg_login_ok(ports["postgres"], config.db_password),
               90, "Postgres accepting the trader's login", state.services["postgres"])
 
-        # broker and trader
-        spec_b = broker_spec(lab_dir, ports["broker"], profile)
+        # broker, the fault proxy in front of it, and the trader behind the proxy
+        spec_b = broker_spec(lab_dir, ports["broker"], profile, kite_api_key())
         state.services["broker"] = spec_b
         save_state(state, lab_dir)
         processes.launch(spec_b, secrets_for("broker", **launch_secrets))
+        spec_p = proxy_spec(lab_dir, ports["kite"], ports["proxy_control"], ports["broker"])
+        state.services["broker_proxy"] = spec_p
+        save_state(state, lab_dir)
+        processes.launch(spec_p)
         spec_t = trader_spec(lab_dir, ports["trader"], profile=profile, mode=config.mode, defects=config.defects,
-                             redis_url=redis_url, database_url=database_url, broker_port=ports["broker"])
+                             redis_url=redis_url, database_url=database_url, kite_port=ports["kite"],
+                             api_key=kite_api_key())
         state.services["trader"] = spec_t
         save_state(state, lab_dir)
         _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['broker']}/health"), 30, "broker /health 200", spec_b)
+        _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['proxy_control']}/health"), 30, "broker proxy /health 200",
+              spec_p)
         processes.launch(spec_t, secrets_for("trader", **launch_secrets))
         headers = {"X-API-Key": config.api_key} if config.api_key else {}
         _wait(lambda: _http_ok(state.api + "/ready", headers), config.ready_timeout, "trader /ready 200", spec_t)
@@ -241,7 +262,9 @@ def lab_down(lab_dir: Path) -> None:
 
 def lab_status(lab_dir: Path) -> Dict[str, Any]:
     """What runs in ``lab_dir``: ``{"up", "lab_dir", "api", "profile", "runtime", "defects", "mode",
-    "services": {name: {"kind", "port", "pid", "running", "answers"}}, "health", "leader"}``."""
+    "services": {name: {"kind", "port", "pid", "running", "answers"}}, "health", "leader", "broker"}``;
+    ``broker`` names the Kite REST root, ticker URL and api key the trader uses (through the fault
+    proxy), the proxy's control URL and the simulator's own address; never a secret or a token."""
     lab_dir = Path(lab_dir)
     state = load_state(lab_dir)
     if state is None:
@@ -271,11 +294,12 @@ def lab_status(lab_dir: Path) -> Dict[str, Any]:
     return {"up": all(s["answers"] for s in services.values()), "lab_dir": str(lab_dir), "api": state.api,
             "profile": state.profile, "runtime": state.runtime, "defects": state.defects,
             "mode": getattr(state, "mode", None), "started_at": state.started_at, "timings": state.timings,
-            "services": services, "health": health, "leader": leader}
+            "services": services, "health": health, "leader": leader, "broker": dict(state.endpoints)}
 
 
 def lab_logs(lab_dir: Path, service: str, lines: int = 50) -> str:
-    """The last ``lines`` lines of ``service``'s log (``redis``, ``postgres``, ``broker``, ``trader``)."""
+    """The last ``lines`` lines of ``service``'s log (``redis``, ``postgres``, ``broker``, ``broker_proxy``,
+    ``trader``)."""
     lab_dir = Path(lab_dir)
     state = load_state(lab_dir)
     spec = state.services.get(service) if state else None

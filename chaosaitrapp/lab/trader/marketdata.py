@@ -1,68 +1,152 @@
-"""The market-data feed: a WebSocket client to the broker's ``/ws/ticks`` that reconnects by itself.
+"""Market data through the official ``KiteTicker``, as AITRAPP streams it.
 
-Every tick calls ``on_tick`` (which beats the market-data heartbeat). When the broker dies or the
-stream stalls, no tick arrives and the heartbeat's age shows the dead feed. The client
-resubscribes on every connect and reconnects after ``reconnect_delay`` seconds.
+``KiteTicker(api_key, access_token, root=...)`` runs on Twisted's reactor, in a thread of its own (the
+reactor can run once per process, so a restart makes a new ticker on the same reactor). The library
+does the reconnecting: ``reconnect=True``, Twisted's backoff (about 1, 2.7, 7.4, 20... s, capped at
+``reconnect_max_delay``, which the library will not let below 5 s), ``reconnect_max_tries``; after a
+reconnect it resubscribes the instruments it knows by itself. ``on_connect`` subscribes the
+instruments in full mode and sets ``connected``; ``on_close``/``on_noreconnect`` clear it. The
+market-data heartbeat beats on ticks only (the library drops Kite's 1-byte heartbeats before
+``on_ticks``), so a stalled socket shows as a growing heartbeat age, not as a disconnect.
+
+A ticker's URL carries the access token it was made with: after a token refresh the ticker must be
+made again (:meth:`MarketData.restart`), or every reconnect is refused with 403.
+
+Defects: ``ws_never_reconnects`` (the retry is stopped in ``on_close``: kiteconnect 5.x accepts
+``reconnect=False`` and ignores it, its factory always reconnects), ``ws_no_resubscribe`` (after a
+reconnect nothing is subscribed again: the socket is up, no tick comes).
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import threading
 import time
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
-
-from websockets.asyncio.client import ClientConnection, connect
+from typing import Any, Callable, Dict, FrozenSet, List, Sequence, Tuple
 
 log = logging.getLogger("chaosaitrapp.lab.trader.marketdata")
+_REACTOR_LOCK = threading.Lock()
 
 
-class MarketDataFeed:
-    """One reconnecting WebSocket subscription."""
+def _reactor():
+    from twisted.internet import reactor
 
-    def __init__(self, url: str, on_tick: Callable[[Dict[str, Any]], None], *,
-                 reconnect_delay: float, symbols: Sequence[str] = ("NIFTY", "BANKNIFTY")) -> None:
-        self.url = url
+    return reactor
+
+
+class MarketData:
+    """One ticker subscription that survives restarts; callbacks run on the reactor's thread."""
+
+    def __init__(self, api_key: str, root: str, tokens: Sequence[int], on_tick: Callable[[List[Dict[str, Any]]], None],
+                 *, reconnect_max_delay: float = 60.0, reconnect_max_tries: int = 50, connect_timeout: float = 30.0,
+                 defects: FrozenSet[str] = frozenset()) -> None:
+        self.api_key = api_key
+        self.root = root.rstrip("/")
+        self.tokens = list(tokens)
         self.on_tick = on_tick
-        self.reconnect_delay = reconnect_delay
-        self.symbols = list(symbols)
+        self.reconnect_max_delay = reconnect_max_delay
+        self.reconnect_max_tries = reconnect_max_tries
+        self.connect_timeout = connect_timeout
+        self.defects = defects
         self.connected = False
         self.connects = 0
-        self.last_prices: Dict[str, float] = {}
-        self._ws: Optional[ClientConnection] = None
+        self.closes = 0
+        self.last_prices: Dict[int, float] = {}
+        self._ticker: Any = None
+        self._generation = 0
 
-    async def run(self) -> None:
-        """Connect, stream, reconnect, for ever (until cancelled)."""
-        while True:
-            try:
-                async with connect(self.url, open_timeout=2, ping_interval=None, close_timeout=1) as ws:
-                    self._ws = ws
-                    await ws.send(json.dumps({"a": "subscribe", "v": self.symbols}))
-                    self.connected = True
-                    self.connects += 1
-                    async for message in ws:
-                        tick = json.loads(message)
-                        if "last_price" in tick and "instrument" in tick:
-                            self.last_prices[tick["instrument"]] = float(tick["last_price"])
-                        self.on_tick(tick)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.debug("market-data stream ended: %s", type(exc).__name__)
-            finally:
+    def _make(self, access_token: str, generation: int) -> Any:
+        from kiteconnect import KiteTicker
+
+        ticker = KiteTicker(self.api_key, access_token, root=self.root,
+                            reconnect_max_tries=self.reconnect_max_tries,
+                            reconnect_max_delay=self.reconnect_max_delay, connect_timeout=self.connect_timeout)
+
+        subscribed = {"once": False}
+
+        def current() -> bool:
+            return generation == self._generation
+
+        def on_connect(ws: Any, response: Any) -> None:
+            if not current():
+                return
+            self.connects += 1
+            self.connected = True
+            if not subscribed["once"] or "ws_no_resubscribe" not in self.defects:
+                ws.subscribe(self.tokens)
+                ws.set_mode(ws.MODE_FULL, self.tokens)
+                subscribed["once"] = True
+
+        def on_close(ws: Any, code: Any, reason: Any) -> None:
+            if not current():
+                return
+            self.connected = False
+            self.closes += 1
+            if "ws_never_reconnects" in self.defects:
+                ticker.stop_retry()  # the only way: KiteTicker ignores its own reconnect=False
+            if "ws_no_resubscribe" in self.defects:
+                ticker.subscribed_tokens.clear()  # nor may the library resubscribe by itself
+
+        def on_noreconnect(ws: Any) -> None:
+            if current():
                 self.connected = False
-                self._ws = None
-            await asyncio.sleep(self.reconnect_delay)
 
-    async def restart(self, timeout: float = 10.0) -> Tuple[bool, float]:
-        """Drop the connection and wait until it is back; ``(connected, waited_seconds)``."""
-        start = time.monotonic()
+        def on_ticks(ws: Any, ticks: List[Dict[str, Any]]) -> None:
+            if not current() or not ticks:
+                return
+            for tick in ticks:
+                self.last_prices[int(tick["instrument_token"])] = float(tick["last_price"])
+            self.on_tick(ticks)
+
+        ticker.on_connect, ticker.on_close, ticker.on_noreconnect, ticker.on_ticks = (
+            on_connect, on_close, on_noreconnect, on_ticks)
+        return ticker
+
+    def start(self, access_token: str) -> None:
+        """Connect a new ticker with ``access_token`` (the first call starts the reactor's thread)."""
+        reactor = _reactor()
+        self._generation += 1
+        ticker = self._make(access_token, self._generation)
+        old, self._ticker = self._ticker, ticker
+        with _REACTOR_LOCK:
+            if not reactor.running:
+                ticker.connect(threaded=True)
+            else:
+                if old is not None:
+                    reactor.callFromThread(self._close, old)
+                reactor.callFromThread(ticker.connect)
+
+    @staticmethod
+    def _close(ticker: Any) -> None:
+        try:
+            ticker.stop_retry()
+            if ticker.ws is not None:
+                ticker.ws.sendClose(1000, "ticker restart")
+        except Exception:  # the old socket may be gone already
+            pass
+
+    def stop(self) -> None:
+        """Close the ticker for good (no reconnect)."""
+        self._generation += 1
+        self.connected = False
+        if self._ticker is not None and _reactor().running:
+            _reactor().callFromThread(self._close, self._ticker)
+
+    async def restart(self, access_token: str, pause: float, wait: float) -> Tuple[bool, float]:
+        """``POST /market-data/restart`` as AITRAPP does it: stop, ``pause`` seconds, start with the
+        (re)loaded token, poll ``is_connected`` up to ``wait`` s; ``(connected, waited_seconds)``."""
+        began = time.monotonic()
+        self.stop()
+        await asyncio.sleep(pause)  # the service's own pause before reconnecting
         before = self.connects
-        ws = self._ws
-        if ws is not None:
-            await ws.close()
-        while time.monotonic() - start < timeout:
-            if self.connected and self.connects > before:
-                break
-            await asyncio.sleep(0.02)
-        return self.connected and self.connects > before, time.monotonic() - start
+        self.start(access_token)
+        while time.monotonic() - began < pause + wait and not (self.connected and self.connects > before):
+            await asyncio.sleep(0.05)  # the service polls is_connected
+        return self.connected and self.connects > before, time.monotonic() - began
+
+    def shutdown(self) -> None:
+        """Stop the ticker and the reactor (at the trader's exit)."""
+        self.stop()
+        reactor = _reactor()
+        if reactor.running:
+            reactor.callFromThread(reactor.stop)

@@ -51,8 +51,8 @@ class TraderMetrics:
             self.orders_filled.labels(order_type=order_type)
             for status in ("accepted", "rejected"):
                 self.orders_placed.labels(order_type=order_type, status=status)
-        self.retries.labels(type="token_refresh")
-        self.retries.labels(type="rate_limited")
+        for kind in ("token_refresh", "rate_limited", "reply_lost", "stale_feed"):
+            self.retries.labels(type=kind)
         self.scan_supervisor_state.set(0)
 
     def bind_heartbeats(self, age: Callable[[str], float]) -> None:

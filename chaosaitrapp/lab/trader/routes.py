@@ -114,8 +114,8 @@ def build_router(trader: Trader) -> APIRouter:
             "positions_count": len(trader.positions),
             "trades_today": trader.trades_today,
             "daily_pnl": trader.daily_pnl(),
-            "marketdata_connected": trader.feed.connected,
-            "websocket_connected": trader.feed.connected,
+            "marketdata_connected": trader.market.connected,
+            "websocket_connected": trader.market.connected,
             "leader": trader.leader_value,
             "pause_reasons": sorted(trader.orchestrator.pause_reasons),
             "throttle_queue_depth": trader.throttle.depth,
@@ -191,8 +191,15 @@ def build_router(trader: Trader) -> APIRouter:
 
     @router.post("/market-data/restart")
     async def restart_market_data() -> Dict[str, Any]:
-        connected, waited = await trader.feed.restart(timeout=10.0)
-        return {"status": "success", "connected": connected, "waited_seconds": round(waited, 3)}
+        token = trader.kite.access_token
+        if token is None:
+            return {"status": "success", "message": "no broker session yet: nothing to restart", "connected": False,
+                    "waited_seconds": 0.0, "timestamp": now_iso()}
+        connected, waited = await trader.market.restart(token, trader.profile.md_restart_pause,
+                                                        trader.profile.md_restart_wait)
+        message = "market data reconnected" if connected else "market data restarted but not connected yet"
+        return {"status": "success", "message": message, "connected": connected, "waited_seconds": round(waited, 3),
+                "timestamp": now_iso()}
 
     @router.get("/metrics")
     async def metrics() -> Response:

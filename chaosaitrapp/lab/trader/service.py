@@ -1,8 +1,9 @@
-"""The trader's moving parts wired together: lock loop, orchestrator loops, throttle, store, feed.
+"""The trader's moving parts wired together: lock loop, orchestrator loops, throttle, store, the broker
+session and market data (both through the official Kite client), the order flow.
 
 :class:`Trader` owns every background task (started by :meth:`Trader.start`, stopped by
-:meth:`Trader.stop`) and the in-memory view the API reads (positions, trades, leader state).
-Routes (``routes.py``) stay thin and call it.
+:meth:`Trader.stop`) and the in-memory view the API reads (positions, trades, leader state). Routes
+(``routes.py``) stay thin and call it.
 """
 from __future__ import annotations
 
@@ -11,20 +12,23 @@ import logging
 import time
 from typing import Any, Dict, List, Set, Tuple
 
-from chaosaitrapp.lab.trader.broker_client import (BrokerClient, BrokerError, BrokerRejected,
-                                                   BrokerUnavailable, RateLimited)
+from chaosaitrapp.lab.trader.kite import BrokerError, KiteSession
 from chaosaitrapp.lab.trader.leadership import LeaderElector
 from chaosaitrapp.lab.trader.lock import LeaderLock, make_redis
-from chaosaitrapp.lab.trader.marketdata import MarketDataFeed
+from chaosaitrapp.lab.trader.marketdata import MarketData
 from chaosaitrapp.lab.trader.metrics import SUPERVISOR_STATES, TraderMetrics
 from chaosaitrapp.lab.trader.orchestrator import LOCK_LOST, Orchestrator
+from chaosaitrapp.lab.trader.orderflow import OrderFlow, order_from_row
 from chaosaitrapp.lab.trader.settings import TraderSettings
 from chaosaitrapp.lab.trader.store import OrderStore, StoreUnavailable
-from chaosaitrapp.lab.trader.throttle import RetryLater, ThrottleQueue
+from chaosaitrapp.lab.trader.throttle import ThrottleQueue
 
 log = logging.getLogger("chaosaitrapp.lab.trader")
 
 SWEEP_EVERY = 2.0  # seconds between sweeps for accepted orders that are in no queue
+#: Instruments the trader streams: NIFTY 50 and NIFTY BANK (indices), the NIFTY and BANKNIFTY futures.
+STREAMED = (256265, 260105, 12335874, 12336130)
+SYMBOLS = {12335874: "NIFTY", 12336130: "BANKNIFTY"}
 
 
 class Trader:
@@ -42,30 +46,30 @@ class Trader:
         self.redis = make_redis(settings.redis_url, self.profile.redis_socket_timeout)
         self.lock = LeaderLock(self.redis, settings.instance_id, self.profile.lock_ttl, settings.lock_key)
         self.elector = LeaderElector(
-            self.lock,
-            refresh=self.profile.lock_refresh,
-            backoff=self.profile.backoff,
-            jitter=self.profile.jitter,
-            on_acquired=self._on_acquired,
-            on_lost=self._on_lost,
+            self.lock, refresh=self.profile.lock_refresh, backoff=self.profile.backoff, jitter=self.profile.jitter,
+            on_acquired=self._on_acquired, on_lost=self._on_lost,
             never_reacquire="never_reacquire" in self.defects,
         )
         self.store = OrderStore(settings.database_url, connect_timeout=self.profile.pg_connect_timeout,
                                 allow_duplicates="duplicate_orders" in self.defects,
                                 instance_id=settings.instance_id)
-        self.broker = BrokerClient(settings.broker_url, settings.broker_api_key, settings.broker_api_secret,
-                                   self.profile.broker_timeout,
-                                   on_token_refresh=lambda: metrics.retries.labels(type="token_refresh").inc())
-        self.throttle = ThrottleQueue(self._place, rate=settings.throttle_rate, burst=settings.throttle_burst,
+        self.market = MarketData(settings.kite_api_key, settings.kite_ticker_root, STREAMED, self._on_ticks,
+                                 reconnect_max_delay=self.profile.ticker_max_delay,
+                                 connect_timeout=self.profile.ticker_connect_timeout, defects=self.defects)
+        self.kite = KiteSession(settings.kite_root, settings.kite_api_key, settings.kite_api_secret,
+                                self.profile.broker_timeout, on_refresh=self.market.start,
+                                count_refresh=lambda: metrics.retries.labels(type="token_refresh").inc(),
+                                defects=self.defects, min_refresh_interval=self.profile.min_refresh_interval)
+        self.orders = OrderFlow(self.kite, self.store, metrics, settings.throttle_rate, feed_fresh=self.feed_fresh,
+                                defects=self.defects)
+        self.orders.on_fill = self._on_fill
+        self.throttle = ThrottleQueue(self.orders.place, rate=settings.throttle_rate, burst=settings.throttle_burst,
                                       on_depth=metrics.set_queue_depth)
-        self.feed = MarketDataFeed(settings.broker_ws_url, self._on_tick, reconnect_delay=self.profile.md_reconnect)
-        self.open_orders: Dict[str, Dict[str, Any]] = {}  # client_order_id -> order sent, not yet filled
         self.positions: Dict[str, Tuple[int, float]] = {}
         self.trades_today = 0
-        self.order_stream_ok = False
+        self.broker_ready = asyncio.Event()
         self._tasks: List[asyncio.Task] = []
         self._side_tasks: Set[asyncio.Task] = set()
-        self._last_sweep = 0.0
 
     # ---- leadership -------------------------------------------------------------------------
     @property
@@ -90,6 +94,14 @@ class Trader:
             self.metrics.kill_switch.labels(reason="leader_lock_lost").inc()
         self.background(self.audit("leader_lost", {"reason": reason}))
 
+    # ---- market data ------------------------------------------------------------------------
+    def _on_ticks(self, ticks: List[Dict[str, Any]]) -> None:
+        self.orchestrator.beat("marketdata")
+
+    def feed_fresh(self) -> bool:
+        """True while the market-data heartbeat is younger than ``HEARTBEAT_MAX``."""
+        return self.orchestrator.age("marketdata") < self.settings.heartbeat_max
+
     # ---- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Start every background loop."""
@@ -97,25 +109,25 @@ class Trader:
         self._tasks = [
             asyncio.create_task(self.elector.run(), name="leader-lock"),
             asyncio.create_task(self._scan_loop(), name="scan"),
-            asyncio.create_task(self._order_stream_loop(), name="order-stream"),
-            asyncio.create_task(self.feed.run(), name="market-data"),
+            asyncio.create_task(self._broker_loop(), name="order-stream"),
             asyncio.create_task(self.throttle.run(), name="throttle"),
         ]
         self._tasks[1].add_done_callback(self._scan_done)
         self.metrics.scan_supervisor_state.set(SUPERVISOR_STATES["running"])
 
     async def stop(self) -> None:
-        """Cancel the loops, release the lock if ours, close clients."""
+        """Cancel the loops, stop the ticker, release the lock if ours, close clients."""
         self.metrics.scan_supervisor_state.set(SUPERVISOR_STATES["stopping"])
         for task in self._tasks + list(self._side_tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, *self._side_tasks, return_exceptions=True)
+        self.market.shutdown()
         if self.elector.is_leader:
             try:
                 await asyncio.wait_for(self.lock.release(), timeout=1.0)
             except Exception:
                 pass
-        for closer in (self.broker.close(), self.store.close(), self.redis.aclose()):
+        for closer in (self.store.close(), self.redis.aclose()):
             try:
                 await asyncio.wait_for(closer, timeout=2.0)
             except Exception:
@@ -145,17 +157,9 @@ class Trader:
         try:
             self.positions = await self.store.positions()
             self.trades_today = await self.store.trades_today()
-            await self._requeue_unfinished()
+            await self.orders.requeue_unfinished(self.throttle)
         except StoreUnavailable:
             log.warning("Postgres unavailable at startup; will retry in the background")
-
-    async def _requeue_unfinished(self) -> None:
-        for row in await self.store.unfinished_orders():
-            order = _order_from_row(row)
-            if row["status"] == "PENDING":
-                self.throttle.put(order)
-            else:
-                self.open_orders.setdefault(order["client_order_id"], order)
 
     # ---- loops ------------------------------------------------------------------------------
     async def _scan_loop(self) -> None:
@@ -169,81 +173,53 @@ class Trader:
     def _scan(self) -> None:
         """One strategy cycle. The lab's strategy never trades by itself: orders come from POST /orders."""
 
-    async def _order_stream_loop(self) -> None:
-        """Poll the broker's order book, record fills; beat after each successful poll."""
+    async def _connect_broker(self) -> None:
+        """Open the broker session and the ticker, retrying until the broker answers."""
+        delay = 0.2
         while True:
             try:
-                book = await self.broker.orders()
-                self.order_stream_ok = True
-                self.orchestrator.beat("order_stream")
-                await self._reconcile(book)
+                token = await asyncio.to_thread(self.kite.login)
+                break
             except BrokerError as exc:
-                self.order_stream_ok = False
+                log.warning("broker session not opened yet: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+        self.market.start(token)
+        self.broker_ready.set()
+
+    async def _broker_loop(self) -> None:
+        """The order stream: poll the book every period, record fills, beat after each good poll; sweep the
+        store for orders that are in no queue."""
+        await self._connect_broker()
+        last_sweep = 0.0
+        while True:
+            try:
+                await self.orders.poll()
+                self.orchestrator.beat("order_stream")
+            except BrokerError as exc:
                 log.debug("order stream poll failed: %s", exc)
             except StoreUnavailable:
                 pass
-            now = time.monotonic()
-            if now - self._last_sweep >= SWEEP_EVERY:
-                self._last_sweep = now
+            if time.monotonic() - last_sweep >= SWEEP_EVERY:
+                last_sweep = time.monotonic()
                 try:
-                    await self._requeue_unfinished()
+                    await self.orders.requeue_unfinished(self.throttle)
                 except StoreUnavailable:
                     pass
             await asyncio.sleep(self.profile.order_stream_period)
 
-    async def _reconcile(self, book: List[Dict[str, Any]]) -> None:
-        for broker_order in book:
-            tag = broker_order.get("tag")
-            order = self.open_orders.get(tag)
-            if order is None or broker_order.get("status") != "COMPLETE":
-                continue
-            price = float(broker_order.get("average_price") or order.get("price") or 0.0)
-            qty, avg = await self.store.record_fill(tag, str(broker_order["order_id"]), order["symbol"],
-                                                    order["side"], int(order["quantity"]), price)
-            self.open_orders.pop(tag, None)
-            self.positions[order["symbol"]] = (qty, avg)
-            if qty == 0:
-                self.positions.pop(order["symbol"], None)
-            self.trades_today += 1
-            self.metrics.orders_filled.labels(order_type=order["order_type"]).inc()
-
-    def _on_tick(self, tick: Dict[str, Any]) -> None:
-        self.orchestrator.beat("marketdata")
+    def _on_fill(self, order: Dict[str, Any], qty: int, avg: float) -> None:
+        self.positions[order["symbol"]] = (qty, avg)
+        if qty == 0:
+            self.positions.pop(order["symbol"], None)
+        self.trades_today += 1
 
     # ---- orders -----------------------------------------------------------------------------
-    async def _place(self, order: Dict[str, Any]) -> None:
-        """Send one order from the throttle to the broker (RetryLater on 429 / broker down)."""
-        started = time.perf_counter()
-        order_type = order["order_type"]
-        try:
-            broker_id = await self.broker.place_order(order)
-        except RateLimited as exc:
-            self.metrics.retries.labels(type="rate_limited").inc()
-            raise RetryLater(max(exc.retry_after, 1.0 / self.settings.throttle_rate), "broker 429") from None
-        except BrokerUnavailable as exc:
-            raise RetryLater(0.5, str(exc)) from None
-        except BrokerRejected as exc:
-            self.metrics.orders_placed.labels(order_type=order_type, status="rejected").inc()
-            log.warning("order %s rejected by the broker: %s", order["client_order_id"], exc)
-            try:
-                await self.store.mark_rejected(order["client_order_id"])
-            except StoreUnavailable:
-                raise RetryLater(1.0, "Postgres unavailable") from None
-            return
-        self.metrics.order_latency_ms.observe((time.perf_counter() - started) * 1000)
-        self.metrics.orders_placed.labels(order_type=order_type, status="accepted").inc()
-        self.open_orders[order["client_order_id"]] = {**order, "broker_order_id": broker_id}
-        try:
-            await self.store.mark_sent(order["client_order_id"], broker_id)
-        except StoreUnavailable:
-            # The broker has it (and is idempotent on the tag); the sweep re-syncs the row later.
-            pass
-
     async def submit(self, order: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
         """Persist then queue an order; ``(row, created)``. Raises StoreUnavailable when Postgres is down."""
         row, created = await self.store.insert_order(order, self.mode)
         if created or row["status"] == "PENDING":
-            self.throttle.put(_order_from_row(row), dedupe=not self.store.allow_duplicates)
+            self.throttle.put(order_from_row(row), dedupe=not self.store.allow_duplicates)
         return row, created
 
     async def flatten(self, reason: str) -> str:
@@ -260,19 +236,8 @@ class Trader:
 
     def daily_pnl(self) -> float:
         """Unrealised P&L of open positions at the last tick prices."""
+        by_symbol = {SYMBOLS[t]: p for t, p in self.market.last_prices.items() if t in SYMBOLS}
         pnl = 0.0
         for symbol, (qty, avg) in self.positions.items():
-            last = self.feed.last_prices.get(symbol, avg)
-            pnl += qty * (last - avg)
+            pnl += qty * (by_symbol.get(symbol, avg) - avg)
         return round(pnl, 2)
-
-
-def _order_from_row(row: Dict[str, Any]) -> Dict[str, Any]:
-    return {
-        "client_order_id": row["client_order_id"],
-        "symbol": row["symbol"],
-        "side": row["side"],
-        "quantity": int(row["quantity"]),
-        "price": row["price"],
-        "order_type": row["order_type"],
-    }

@@ -8,9 +8,10 @@ variable                    meaning                                             
 ``TRADER_HOST``/``_PORT``   where uvicorn listens (loopback only)                  ``127.0.0.1`` / ``8000``
 ``REDIS_URL``               the leader lock's Redis                                ``redis://127.0.0.1:6379/0``
 ``DATABASE_URL``            Postgres (may carry the password; never logged)        ``postgresql://trader@127.0.0.1:5432/aitrapp``
-``BROKER_URL``              the broker simulator                                   ``http://127.0.0.1:8001``
-``BROKER_API_KEY``          broker api key                                         ``lab``
-``BROKER_API_SECRET``       broker secret used to refresh tokens (secret)          empty
+``KITE_ROOT``               Kite's REST root (``KiteConnect(root=)``)              ``http://127.0.0.1:8001``
+``KITE_TICKER_ROOT``        Kite's ticker root (``KiteTicker(root=)``)             ``ws://127.0.0.1:8001``
+``KITE_API_KEY``            the Kite app's api key                                 ``aitrapplab``
+``KITE_API_SECRET``         its api secret, for new sessions (secret)              ``aitrapp-lab-secret``
 ``TRADER_MODE``             ``PAPER`` or ``LIVE``                                  ``PAPER``
 ``HEARTBEAT_MAX``           readiness limit on heartbeat ages, seconds             ``5``
 ``API_SECRET_KEY``          when set, ``X-API-Key``/``?api_key=`` required (secret) unset
@@ -42,9 +43,10 @@ class TraderSettings:
     port: int = 8000
     redis_url: str = "redis://127.0.0.1:6379/0"
     database_url: str = field(default="postgresql://trader@127.0.0.1:5432/aitrapp", repr=False)
-    broker_url: str = "http://127.0.0.1:8001"
-    broker_api_key: str = "lab"
-    broker_api_secret: str = field(default="", repr=False)
+    kite_root: str = "http://127.0.0.1:8001"
+    kite_ticker_root: str = "ws://127.0.0.1:8001"
+    kite_api_key: str = "aitrapplab"
+    kite_api_secret: str = field(default="aitrapp-lab-secret", repr=False)
     mode: str = "PAPER"
     heartbeat_max: float = HEARTBEAT_MAX
     api_key: Optional[str] = field(default=None, repr=False)
@@ -60,11 +62,6 @@ class TraderSettings:
             raise ValueError(f"TRADER_MODE must be PAPER or LIVE, got {self.mode!r}")
         refuse_in_live(self.mode, self.defects)
 
-    @property
-    def broker_ws_url(self) -> str:
-        """The broker's market-data WebSocket."""
-        return self.broker_url.replace("http://", "ws://", 1).rstrip("/") + "/ws/ticks"
-
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "TraderSettings":
         """Settings from ``env`` (default ``os.environ``); ValueError/ConfigError on bad values."""
@@ -75,9 +72,10 @@ class TraderSettings:
             port=int(get("TRADER_PORT", "8000")),
             redis_url=get("REDIS_URL", "redis://127.0.0.1:6379/0"),
             database_url=get("DATABASE_URL", "postgresql://trader@127.0.0.1:5432/aitrapp"),
-            broker_url=get("BROKER_URL", "http://127.0.0.1:8001").rstrip("/"),
-            broker_api_key=get("BROKER_API_KEY", "lab"),
-            broker_api_secret=get("BROKER_API_SECRET", ""),
+            kite_root=get("KITE_ROOT", "http://127.0.0.1:8001").rstrip("/"),
+            kite_ticker_root=get("KITE_TICKER_ROOT", "ws://127.0.0.1:8001").rstrip("/"),
+            kite_api_key=get("KITE_API_KEY") or "aitrapplab",
+            kite_api_secret=get("KITE_API_SECRET") or "aitrapp-lab-secret",
             mode=get("TRADER_MODE", "PAPER").upper(),
             heartbeat_max=float(get("HEARTBEAT_MAX", str(HEARTBEAT_MAX))),
             api_key=get("API_SECRET_KEY") or None,

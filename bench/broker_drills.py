@@ -1,0 +1,93 @@
+"""Benchmark: time to detect and to recover for each broker fault, under both lab timing profiles.
+
+    .venv/bin/python bench/broker_drills.py [--rounds 3] [--profiles fast aitrapp] [--faults token close stall restart]
+
+For each profile a healthy lab comes up; each fault is drilled ``--rounds`` times with a real
+``chaos run`` (``broker_token_expiry``; ``websocket_reconnect`` with ``WS_FAULT=close|stall|restart``)
+and the figures are read from the checks the evidence control recorded:
+
+- detect: ``time_to_detect_ready`` (fault event to the first 503; the market-data heartbeat passing
+  ``HEARTBEAT_MAX``), and for ``close`` ``md_disconnect_seen`` (to ``marketdata_connected`` false);
+- recover: ``time_to_recover_ready`` (restore to ``/ready`` 200 for good), and ``feed_resubscribed``
+  (restore to the last subscribed instrument ticking again);
+- token: the refreshes counted (``token_refresh_bounded``) and the recovery.
+
+Prints median and max per profile and fault, with the limits the checkers held them to; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from drills.kit import run_drill, start_lab  # noqa: E402
+
+FAULTS = {"token": ("broker_token_expiry", {}), "close": ("websocket_reconnect", {"WS_FAULT": "close"}),
+          "stall": ("websocket_reconnect", {"WS_FAULT": "stall"}),
+          "restart": ("websocket_reconnect", {"WS_FAULT": "restart"})}
+FIGURES = ("time_to_detect_ready", "md_disconnect_seen", "time_to_recover_ready", "feed_resubscribed",
+           "token_refresh_bounded")
+DEADLINES = {"DETECT_TIMEOUT": "30", "WAIT_READY_TIMEOUT": "90"}
+
+
+def _fmt(values) -> str:
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.2f} / {max(values):.2f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profiles", nargs="+", default=["fast", "aitrapp"])
+    parser.add_argument("--faults", nargs="+", default=list(FAULTS), choices=list(FAULTS))
+    args = parser.parse_args()
+    rows = []
+    for profile in args.profiles:
+        lab = start_lab(profile=profile)
+        try:
+            for fault in args.faults:
+                drill, extra = FAULTS[fault]
+                seen = {name: [] for name in FIGURES}
+                limits, verdicts = {}, []
+                for round_no in range(args.rounds):
+                    work = Path(tempfile.mkdtemp(prefix="bench-broker-"))
+                    try:
+                        run = run_drill(drill, lab, work, {**DEADLINES, **extra})
+                        verdicts.append(run.extension.get("verdict", "FAIL"))
+                        if verdicts[-1] != "PASS":
+                            print(json.dumps({"profile": profile, "fault": fault, "round": round_no,
+                                              "reasons": run.extension.get("reasons")}), flush=True)
+                        for check in run.extension.get("checks", []):
+                            if check["name"] in seen and check.get("value") is not None:
+                                seen[check["name"]].append(float(check["value"]))
+                                limits[check["name"]] = check.get("limit")
+                    finally:
+                        shutil.rmtree(work, ignore_errors=True)
+                rows.append((profile, fault, seen, limits, verdicts))
+                print(json.dumps({"profile": profile, "fault": fault, "verdicts": verdicts,
+                                  **{k: v for k, v in seen.items() if v}}), flush=True)
+        finally:
+            lab.down()
+    print()
+    print(f"{'profile':<8} {'fault':<8} {'detect 503':>15} {'disconnected':>14} {'ready again':>15} "
+          f"{'all ticking':>14} {'refreshes':>10}  verdicts   (median / max s; limits)")
+    for profile, fault, seen, limits, verdicts in rows:
+        limit_text = ", ".join(f"{k.split('_')[2]} <= {v:g}" for k, v in limits.items()
+                               if k.startswith("time_to") and isinstance(v, (int, float)))
+        print(f"{profile:<8} {fault:<8} {_fmt(seen['time_to_detect_ready']):>15} {_fmt(seen['md_disconnect_seen']):>14} "
+              f"{_fmt(seen['time_to_recover_ready']):>15} {_fmt(seen['feed_resubscribed']):>14} "
+              f"{_fmt(seen['token_refresh_bounded']):>10}  {','.join(v[0] for v in verdicts):<9} ({limit_text})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Probes on the path between the target and its broker: the fault proxy's faults and counters, and
+the target's broker-session refreshes.
+
+The refresh count is AITRAPP's ``trader_retries_total{type="token_refresh"}`` (0 while the counter has
+no such label yet); the proxy's figures come from its control API
+(:mod:`chaosaitrapp.broker.proxy.server`).
+"""
+
+from typing import Any, Dict, List, Optional
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.broker.client import ProxyClient
+from chaosaitrapp.config import deadline
+from chaosaitrapp.errors import ConfigError, MetricsError
+from chaosaitrapp.evidence.recorder import current_run, dry_wait
+from chaosaitrapp.waiting import require, wait_until
+
+__all__ = ["broker_faults", "broker_stats", "token_refreshes", "wait_token_refreshed"]
+
+
+def broker_faults(configuration: Configuration = None, secrets: Secrets = None) -> List[Dict[str, Any]]:
+    """Returns the faults active at the drill's fault proxy (``kind``, ``id``, ``params``, ``lease_s``,
+    ``hits``, ``biting``...; never a token). Raises ConfigError when no proxy is known, TargetError when
+    it is unreachable."""
+    return ProxyClient.from_configuration(configuration).active()
+
+
+def broker_stats(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Returns the fault proxy's counters (``requests``, ``orders``, ``refused_by_fault``,
+    ``upstream_errors``, ``ws_opened``, ``ws_refused``, ``open_sockets``, ``active_faults``...). Raises
+    as :func:`broker_faults`."""
+    return ProxyClient.from_configuration(configuration).stats()
+
+
+def token_refreshes(configuration: Configuration = None, secrets: Secrets = None) -> float:
+    """Returns how many broker token refreshes the target has counted
+    (``trader_retries_total{type="token_refresh"}``). Raises MetricsError when the target has no
+    ``trader_retries_total`` at all, ApiError when ``/metrics`` cannot be read."""
+    from chaosaitrapp.evidence.observe import token_refreshes as count
+    from chaosaitrapp.metrics.parse import parse_metrics
+    from chaosaitrapp.trader.client import TraderClient
+
+    client = TraderClient.from_configuration(configuration, secrets)
+    value = count(parse_metrics(client.text("/metrics"), source=f"{client.base}/metrics"))
+    if value is None:
+        raise MetricsError(f"{client.base}/metrics has no trader_retries_total: the target does not count its "
+                           "token refreshes", metric="trader_retries_total")
+    return value
+
+
+def _baseline(since: str) -> Optional[float]:
+    run = current_run()
+    snapshot = run.snapshots.get(since) if run is not None else None
+    value = snapshot.get("token_refreshes") if isinstance(snapshot, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def wait_token_refreshed(increase: int = 1, since: str = "before", timeout: float = 0, interval: float = 0.1,
+                         configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until the target's token-refresh count has risen by at least ``increase`` over its value in
+    the snapshot labelled ``since`` (taken by ``snapshot_metrics``; without that snapshot, over the
+    count when the wait begins), up to ``timeout`` seconds (0: ``DETECT_TIMEOUT``). Returns the wait's
+    record plus ``baseline``; raises ConfigError for an ``increase`` below 1, ConditionTimeout at the
+    deadline (the target never refreshed its session), MetricsError when it does not count refreshes."""
+    if not isinstance(increase, int) or isinstance(increase, bool) or increase < 1:
+        raise ConfigError(f"wait_token_refreshed: increase must be a whole number from 1, got {increase!r}",
+                          key="increase")
+    what = f"the token-refresh count to rise by {increase}"
+    skipped = dry_wait(what)
+    if skipped is not None:
+        return skipped
+    baseline = _baseline(since)
+    if baseline is None:
+        baseline = token_refreshes(configuration, secrets)
+    result = wait_until(lambda: token_refreshes(configuration, secrets), lambda v: v >= baseline + increase,
+                        timeout=deadline(timeout, configuration, "detect"), interval=interval, what=what)
+    out = require(result, f"at least {baseline + increase:g} refreshes (baseline {baseline:g})").as_dict()
+    out["baseline"] = baseline
+    return out

@@ -1,0 +1,219 @@
+"""The broker fault proxy: a Kite-aware HTTP and WebSocket reverse proxy between a trader and its broker.
+
+One listening port serves both Kite roots: plain HTTP requests go to the REST upstream
+(``api.kite.trade`` in production, the lab's simulator here), WebSocket upgrades to the ticker upstream
+(``ws.kite.trade``). A second, separate port serves the control API the extension's actions use::
+
+    GET    /health             {"status", "listen", "upstream", "ticker_upstream", "pid", "restart"}
+    GET    /faults             the active faults (``biting``: still changing what the target sees)
+    POST   /faults             {"kind", "params", "lease_s", "id"?} -> 201 the fault (400 naming a bad value)
+    DELETE /faults/{id}        {"cleared": true|false, "biting": true|false}
+    DELETE /faults             {"cleared": N}
+    GET    /history            every order placement seen (tag, status, broker order id, dropped?), the
+                               ticker sockets (open, subscribe, first tick of each instrument, closed)
+                               and the faults, with the proxy's monotonic and wall times
+    GET    /stats              request, order and socket counts
+
+The faults are in :mod:`chaosaitrapp.broker.proxy.faults`, the state (history, tokens, sockets) in
+:mod:`~chaosaitrapp.broker.proxy.state`, the ticker relay in :mod:`~chaosaitrapp.broker.proxy.ticker`.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from typing import Any, Dict, List, Optional
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+
+from chaosaitrapp.broker.proxy.faults import INSTANT, FaultError
+from chaosaitrapp.broker.proxy.state import (
+    BAD_TOKEN,
+    HOP_BY_HOP,
+    SESSION_PATHS,
+    ProxyState,
+    access_token_of,
+    kite_error,
+)
+from chaosaitrapp.broker.proxy.ticker import apply_instant, relay
+
+log = logging.getLogger("chaosaitrapp.broker.proxy")
+
+
+async def _forward(state: ProxyState, request: web.Request, body: bytes) -> web.Response:
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+    url = state.upstream + request.path_qs
+    assert state.session is not None
+    try:
+        async with state.session.request(request.method, url, headers=headers, data=body or None,
+                                         allow_redirects=False) as upstream:
+            payload = await upstream.read()
+            out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
+            return web.Response(status=upstream.status, body=payload, headers=out)
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        state.stats["upstream_errors"] += 1
+        return kite_error(502, "NetworkException", f"broker unreachable through the proxy: {type(exc).__name__}")
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    """Every request on the listening port: a ticker socket or a REST call, through the active faults."""
+    state: ProxyState = request.app["state"]
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        return await relay(state, request)
+    state.stats["requests"] += 1
+    body = await request.read()
+    token = access_token_of(request.headers.get("Authorization"))
+    state.see(token)
+    is_order = request.method == "POST" and request.path.startswith("/orders/")
+    form = dict(parse_qsl(body.decode("utf-8", "replace"))) if is_order else {}
+    order = {"tag": form.get("tag"), "tradingsymbol": form.get("tradingsymbol"),
+             "transaction_type": form.get("transaction_type"), "quantity": form.get("quantity")}
+    if is_order:
+        state.stats["orders"] += 1
+    if not request.path.startswith(SESSION_PATHS) and state.stale_token(token):
+        state.stats["refused_by_fault"] += 1
+        if is_order:
+            state.record("order", **order, status=403, by="proxy", fault="token_invalidated")
+        return kite_error(403, "TokenException", BAD_TOKEN)
+    if is_order:
+        for fault in state.faults.active("rate_limit"):
+            fault.hits += 1
+            state.stats["refused_by_fault"] += 1
+            state.record("order", **order, status=429, by="proxy", fault="rate_limit")
+            retry = fault.params["retry_after"]
+            return kite_error(429, "NetworkException", "Too many requests", {"Retry-After": f"{retry:g}"})
+    for fault in state.faults.active("server_error"):
+        if request.path.startswith(fault.params["path"]):
+            fault.hits += 1
+            state.stats["refused_by_fault"] += 1
+            if is_order:
+                state.record("order", **order, status=fault.params["status"], by="proxy", fault="server_error")
+            return kite_error(fault.params["status"], "NetworkException", "Service unavailable")
+    delay = sum(f.params["delay_ms"] for f in state.faults.active("latency")) / 1000.0
+    if delay:
+        await asyncio.sleep(delay)  # the injected latency itself
+    response = await _forward(state, request, body)
+    if not is_order:
+        return response
+    order_id = None
+    try:
+        order_id = (json.loads(response.body or b"{}").get("data") or {}).get("order_id")
+    except (ValueError, AttributeError):
+        pass
+    drop = next((f for f in state.faults.active("drop_reply")
+                 if f.params["count"] == -1 or f.hits < f.params["count"]), None)
+    state.record("order", **order, status=response.status, order_id=order_id, by="upstream",
+                 dropped=drop is not None, fault="drop_reply" if drop else None)
+    if drop is None:
+        return response
+    drop.hits += 1
+    await asyncio.sleep(drop.params["hold_s"])  # the reply is held back, then the connection dropped
+    if request.transport is not None:
+        request.transport.close()  # the reply never comes: the target sees its connection end
+    return web.Response(status=200)
+
+def control_app(state: ProxyState, info: Dict[str, Any]) -> web.Application:
+    """The control API (module docstring)."""
+    app = web.Application()
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "healthy", **info, "pid": os.getpid()})
+
+    async def list_faults(request: web.Request) -> web.Response:
+        open_now = state.open_sockets()
+        return web.json_response({"faults": [f.describe(open_now) for f in state.faults.active()]})
+
+    async def add_fault(request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": "the body must be a JSON object"}, status=400)
+        if not isinstance(body, dict):
+            return web.json_response({"error": "the body must be a JSON object"}, status=400)
+        try:
+            fault = state.faults.add(str(body.get("kind")), body.get("params"), body.get("lease_s", 60),
+                                     list(state.seen_tokens), body.get("id"), sorted(state.open_sockets()))
+        except FaultError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        out = fault.describe()
+        if fault.kind in INSTANT:
+            out["sockets"] = await apply_instant(state, fault.kind, fault.params)
+        subscribed = sorted(set().union(*(sock.subscriptions for sock in state.sockets)))
+        state.record("fault", fault=fault.kind, id=fault.id, params=fault.params, subscribed=subscribed)
+        return web.json_response(out, status=201)
+
+    async def clear_fault(request: web.Request) -> web.Response:
+        state.faults.active()  # drop the expired ones first: an expired fault is not "cleared"
+        fault = state.faults.remove(request.match_info["fault_id"])
+        biting = fault is not None and fault.biting(state.open_sockets())
+        if fault is not None:
+            state.record("fault_cleared", fault=fault.kind, id=fault.id, biting=biting)
+        return web.json_response({"cleared": fault is not None, "biting": biting})
+
+    async def clear_all(request: web.Request) -> web.Response:
+        state.faults.active()
+        return web.json_response({"cleared": state.faults.clear()})
+
+    async def history(request: web.Request) -> web.Response:
+        try:
+            since_wall = float(request.query.get("since_wall", "0") or 0)
+        except ValueError:
+            return web.json_response({"error": "since_wall must be a Unix time in seconds"}, status=400)
+        return web.json_response({"history": [h for h in state.history if h["wall"] >= since_wall]})
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response({**state.stats, "open_sockets": len(state.sockets),
+                                  "active_faults": len(state.faults.active()),
+                                  "expired_faults": state.faults.expired_total})
+
+    app.add_routes([web.get("/health", health), web.get("/faults", list_faults), web.post("/faults", add_fault),
+                    web.delete("/faults/{fault_id}", clear_fault), web.delete("/faults", clear_all),
+                    web.get("/history", history), web.get("/stats", stats)])
+    return app
+
+
+def proxy_app(state: ProxyState) -> web.Application:
+    """The listening port's app: every path, every method, through :func:`handle`."""
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app["state"] = state
+
+    async def start(app: web.Application) -> None:
+        state.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=5),
+                                              auto_decompress=False)
+        # a ticker socket lives for hours: no total timeout (a session's total would close it after 30 s)
+        state.ws_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=5))
+
+    async def stop(app: web.Application) -> None:
+        for session in (state.session, state.ws_session):
+            if session is not None:
+                await session.close()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+async def serve(listen_host: str, listen_port: int, control_host: str, control_port: int, upstream: str,
+                ticker_upstream: str, info: Optional[Dict[str, Any]] = None) -> None:
+    """Run both apps until cancelled."""
+    state = ProxyState(upstream, ticker_upstream)
+    runners: List[web.AppRunner] = []
+    details = {"listen": f"http://{listen_host}:{listen_port}", "upstream": upstream,
+               "ticker_upstream": ticker_upstream, **(info or {})}
+    for app, host, port in ((proxy_app(state), listen_host, listen_port),
+                            (control_app(state, details), control_host, control_port)):
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        runners.append(runner)
+    log.info("broker fault proxy on %s -> %s (ticker %s), control on %s:%s", details["listen"], upstream,
+             ticker_upstream, control_host, control_port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        for runner in runners:
+            await runner.cleanup()

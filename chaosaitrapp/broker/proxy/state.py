@@ -1,0 +1,113 @@
+"""The broker fault proxy's state: faults, the tokens seen, the history, the open ticker sockets,
+counters; and the Kite-shaped answers both of its halves give.
+
+Tokens are kept only to tell old from new ones (a token fault refuses those seen before it) and are
+never written out: the history holds tags, statuses, broker order ids and socket events, no token.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Deque, Dict, List, Optional, Set
+
+import aiohttp
+from aiohttp import web
+
+from chaosaitrapp.broker.proxy.faults import FaultTable
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+              "transfer-encoding", "upgrade", "host", "content-length", "content-encoding"}
+BAD_TOKEN = "Incorrect `api_key` or `access_token`."
+HISTORY_MAX = 200_000
+SESSION_PATHS = ("/session/", "/connect/")  # the login and token exchange: a refresh must get through
+
+
+def kite_error(status: int, error_type: str, message: str, headers: Optional[Dict[str, str]] = None) -> web.Response:
+    """A Kite-shaped error answer."""
+    body = json.dumps({"status": "error", "error_type": error_type, "message": message, "data": None})
+    return web.Response(status=status, text=body, content_type="application/json", headers=headers)
+
+
+def access_token_of(authorization: Optional[str]) -> Optional[str]:
+    """The access token in ``Authorization: token api_key:access_token``, or None."""
+    if authorization and authorization.startswith("token ") and ":" in authorization:
+        return authorization.split(":", 1)[1].strip() or None
+    return None
+
+
+_SOCKET_IDS = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Socket:
+    """One proxied ticker connection (``sid``: its number in the history; ``ticked``: the instruments
+    it has delivered a tick for since it opened or its last stall ended)."""
+
+    request: web.Request
+    client: web.WebSocketResponse
+    upstream: aiohttp.ClientWebSocketResponse
+    subscriptions: Set[int] = field(default_factory=set)
+    ticked: Set[int] = field(default_factory=set)
+    stalled: bool = False
+    sid: int = field(default_factory=lambda: next(_SOCKET_IDS))
+
+
+def packet_tokens(frame: bytes) -> List[int]:
+    """The instrument tokens in a binary ticker frame (int16 packet count, then int16 length + packet
+    each; a packet starts with its 4-byte token); ``[]`` for a 1-byte heartbeat or a short frame."""
+    if len(frame) < 2:
+        return []
+    count = int.from_bytes(frame[0:2], "big")
+    tokens, offset = [], 2
+    for _ in range(count):
+        if offset + 2 > len(frame):
+            break
+        length = int.from_bytes(frame[offset:offset + 2], "big")
+        packet = frame[offset + 2:offset + 2 + length]
+        if len(packet) >= 4:
+            tokens.append(int.from_bytes(packet[0:4], "big"))
+        offset += 2 + length
+    return tokens
+
+
+class ProxyState:
+    """Faults, the tokens seen, the history, the open ticker sockets and counters."""
+
+    def __init__(self, upstream: str, ticker_upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.ticker_upstream = ticker_upstream.rstrip("/")
+        self.faults = FaultTable()
+        self.seen_tokens: Dict[str, None] = {}  # insertion-ordered set
+        self.history: Deque[Dict[str, Any]] = deque(maxlen=HISTORY_MAX)
+        self.sockets: Set[Socket] = set()
+        self.stats = {"requests": 0, "orders": 0, "refused_by_fault": 0, "upstream_errors": 0,
+                      "ws_opened": 0, "ws_refused": 0, "ws_closed_by_fault": 0}
+        self.session: Optional[aiohttp.ClientSession] = None  # REST upstream
+        self.ws_session: Optional[aiohttp.ClientSession] = None  # ticker upstream
+
+    def see(self, token: Optional[str]) -> None:
+        """Remember a token the target used (old tokens are those seen before a token fault)."""
+        if token and token not in self.seen_tokens:
+            self.seen_tokens[token] = None
+            for fault in self.faults.active("token_invalidated"):
+                if token not in fault.old_tokens:
+                    fault.new_token_seen = True
+
+    def stale_token(self, token: Optional[str]) -> bool:
+        """True when a token fault refuses ``token`` (it was seen before the fault began)."""
+        for fault in self.faults.active("token_invalidated"):
+            if token and token in fault.old_tokens:
+                fault.hits += 1
+                return True
+        return False
+
+    def open_sockets(self) -> Set[int]:
+        """The ids of the ticker sockets open now."""
+        return {sock.sid for sock in self.sockets}
+
+    def record(self, kind: str, **fields: Any) -> None:
+        """Append one history record (times: the proxy's monotonic and wall clocks)."""
+        self.history.append({"kind": kind, "t": round(time.monotonic(), 4), "wall": round(time.time(), 4), **fields})

@@ -1,0 +1,84 @@
+"""Evidence from the broker side of a drill, gathered once it has ended (rollbacks included).
+
+When the drill injected a broker fault (:attr:`Run.broker_proxy` is set), :func:`collect` reads what
+the fault proxy saw since the sampler started (order placements with their tags, statuses and the
+broker's order ids, ticker sockets, subscriptions, the first tick of each instrument per socket,
+faults) and what the target says of its orders (``GET /orders``; and ``SELECT client_order_id,
+count(*)`` for the drill's orders when a database URL is known), and appends them to the timeline
+as ``broker`` records (``t`` on the sampler's clock, from the proxy's wall time) and one ``orders``
+record. Nothing here judges: the checkers of :mod:`chaosaitrapp.checks.broker` do. A source that
+cannot be read is recorded as an error, so the checks that need it say unknown.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List, Optional
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.scrub import scrub_text
+
+ORDER_FIELDS = ("client_order_id", "status", "timestamp", "symbol", "side", "quantity", "filled_quantity")
+SQL_COUNTS = "SELECT client_order_id, count(*) FROM orders WHERE client_order_id LIKE %s GROUP BY 1"
+
+
+def _history(run: Any, started_wall: float) -> List[Dict[str, Any]]:
+    from chaosaitrapp.broker.client import ProxyClient
+
+    records = []
+    for item in ProxyClient(run.broker_proxy).history(since_wall=started_wall):
+        record = {k: v for k, v in item.items() if k not in ("kind", "t")}
+        record.update(kind="broker", what=item.get("kind"), t=round(float(item.get("wall", 0)) - started_wall, 4),
+                      proxy_t=item.get("t"))
+        records.append(record)
+    return records
+
+
+def _sql_counts(prefix: str, configuration: Configuration, secrets: Secrets) -> Optional[Dict[str, int]]:
+    """``{client_order_id: rows}`` of the drill's orders in Postgres, or None when no database URL is known."""
+    from chaosaitrapp.errors import ConfigError
+    from chaosaitrapp.orders.probes import _connect
+
+    try:
+        conn = _connect(configuration, secrets)
+    except ConfigError:
+        return None
+    with conn:
+        rows = conn.execute(SQL_COUNTS, (prefix.replace("_", r"\_") + "%",)).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def collect(run: Any, configuration: Configuration = None, secrets: Secrets = None) -> Optional[Dict[str, Any]]:
+    """Append the broker evidence to the run's timeline (module docstring); returns a summary
+    (``broker_records``, ``orders``, ``errors``), or None when the drill injected no broker fault."""
+    if run.broker_proxy is None or run.sampler is None:
+        return None
+    started_wall = float(run.sampler.started_wall)
+    errors: List[str] = []
+    records: List[Dict[str, Any]] = []
+    history_read = False
+    try:
+        records = _history(run, started_wall)
+        history_read = True
+    except Exception as exc:  # the checks that need it will say unknown, naming this
+        errors.append(f"broker proxy history: {type(exc).__name__}: {scrub_text(str(exc), run.secrets)}")
+    prefix = f"chaos-{run.run_id}-"
+    orders_record: Dict[str, Any] = {"kind": "orders", "t": round(time.time() - started_wall, 4), "prefix": prefix,
+                                     "started_wall": started_wall, "orders": None, "sql_counts": None}
+    try:
+        _, body = run.target.json("GET", "/orders")
+        orders = body.get("orders") if isinstance(body, dict) else None
+        if not isinstance(orders, list):
+            raise ValueError(f"expected {{'orders': [...]}}, got {str(body)[:80]!r}")
+        orders_record["orders"] = [{k: o.get(k) for k in ORDER_FIELDS} for o in orders if isinstance(o, dict)]
+    except Exception as exc:
+        errors.append(f"target /orders: {type(exc).__name__}: {scrub_text(str(exc), run.secrets)}")
+    try:
+        orders_record["sql_counts"] = _sql_counts(prefix, configuration, secrets)
+    except Exception as exc:
+        errors.append(f"Postgres order counts: {type(exc).__name__}: {scrub_text(str(exc), run.secrets)}")
+    orders_record["errors"] = errors
+    if history_read:
+        records.append({"kind": "broker", "what": "collected", "t": orders_record["t"]})  # history read: not None
+    run.sampler.append(records + [orders_record])
+    return {"broker_records": len(records), "orders": len(orders_record["orders"] or []), "errors": errors}

@@ -1,0 +1,131 @@
+"""Orders between the trader's store and the broker: placing them from the throttle, looking them up
+after a lost reply, and the order stream (the book polled for fills).
+
+Placement rules (what a careful AITRAPP does; the defects undo one each):
+
+- no order leaves while the market-data feed is stale (heartbeat age at or above ``HEARTBEAT_MAX``):
+  it waits in the throttle (``trader_retries_total{type="stale_feed"}``); defect ``trades_on_stale_feed``;
+- a placement whose reply was lost (timeout, connection ended) is *indeterminate*: before it is sent
+  again the book is searched for its tag, and an order found there is taken as placed
+  (``trader_retries_total{type="reply_lost"}``); defect ``duplicate_on_retry`` re-sends blindly (Kite has
+  no idempotency key: the broker then holds it twice); an order re-queued from the store (after a
+  restart or a Postgres outage) may have been sent before and is looked up the same way;
+- 429 and an unreachable broker wait in the throttle; a refusal marks the order REJECTED; without a
+  broker session the order waits too (it is never dropped).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Dict, List, Optional, Set
+
+from chaosaitrapp.lab.trader.kite import (BrokerRejected, BrokerUnavailable, KiteSession, RateLimited, ReplyLost,
+                                          TokenExpired, kite_tag)
+from chaosaitrapp.lab.trader.metrics import TraderMetrics
+from chaosaitrapp.lab.trader.store import OrderStore, StoreUnavailable
+from chaosaitrapp.lab.trader.throttle import RetryLater, ThrottleQueue
+
+log = logging.getLogger("chaosaitrapp.lab.trader.orders")
+EXCHANGES = {"NIFTY": "NFO", "BANKNIFTY": "NFO"}
+
+
+def order_from_row(row: Dict[str, Any]) -> Dict[str, Any]:
+    """The order dict the throttle carries, from a store row."""
+    return {"client_order_id": row["client_order_id"], "symbol": row["symbol"], "side": row["side"],
+            "quantity": int(row["quantity"]), "price": row["price"], "order_type": row["order_type"]}
+
+
+class OrderFlow:
+    """Placement, look-up and fills; ``feed_fresh()`` says whether market data is fresh enough to trade."""
+
+    def __init__(self, kite: KiteSession, store: OrderStore, metrics: TraderMetrics, throttle_rate: float, *,
+                 feed_fresh: Callable[[], bool], defects: frozenset) -> None:
+        self.kite = kite
+        self.store = store
+        self.metrics = metrics
+        self.throttle_rate = throttle_rate
+        self.feed_fresh = feed_fresh
+        self.defects = defects
+        self.open_orders: Dict[str, Dict[str, Any]] = {}  # client_order_id -> order sent, not yet filled
+        self.unsure: Set[str] = set()  # client_order_ids whose placement may have reached the broker
+        self.on_fill: Callable[[Dict[str, Any], int, float], None] = lambda order, qty, avg: None
+
+    def _retry(self, kind: str, delay: float, reason: str) -> RetryLater:
+        self.metrics.retries.labels(type=kind).inc()
+        return RetryLater(delay, reason)
+
+    async def _already_placed(self, tag: str) -> Optional[str]:
+        """The broker's order id of the order tagged ``tag``, or None when the book has none."""
+        for broker_order in await self.kite.orders():
+            if broker_order.get("tag") == tag:
+                return str(broker_order["order_id"])
+        return None
+
+    async def place(self, order: Dict[str, Any]) -> None:
+        """The throttle's ``send``: one order to the broker (RetryLater to wait; see the module docstring)."""
+        client_order_id = order["client_order_id"]
+        tag = kite_tag(client_order_id)
+        if not self.feed_fresh() and "trades_on_stale_feed" not in self.defects:
+            raise self._retry("stale_feed", 0.5, "market data stale: no order on a dead feed")
+        started = time.perf_counter()
+        try:
+            broker_id = None
+            if client_order_id in self.unsure and "duplicate_on_retry" not in self.defects:
+                broker_id = await self._already_placed(tag)
+                if broker_id:
+                    log.info("order %s found at the broker after a lost reply: not sent again", client_order_id)
+            if broker_id is None:
+                broker_id = await self.kite.place_order(order, EXCHANGES.get(order["symbol"], "NSE"))
+        except ReplyLost as exc:
+            self.unsure.add(client_order_id)
+            raise self._retry("reply_lost", 0.5, str(exc)) from None
+        except RateLimited as exc:
+            raise self._retry("rate_limited", max(exc.retry_after, 1.0 / self.throttle_rate), "broker 429") from None
+        except (BrokerUnavailable, TokenExpired) as exc:
+            raise RetryLater(0.5, str(exc)) from None
+        except BrokerRejected as exc:
+            self.metrics.orders_placed.labels(order_type=order["order_type"], status="rejected").inc()
+            log.warning("order %s rejected by the broker: %s", client_order_id, exc)
+            try:
+                await self.store.mark_rejected(client_order_id)
+            except StoreUnavailable:
+                raise RetryLater(1.0, "Postgres unavailable") from None
+            return
+        self.unsure.discard(client_order_id)
+        self.metrics.order_latency_ms.observe((time.perf_counter() - started) * 1000)
+        self.metrics.orders_placed.labels(order_type=order["order_type"], status="accepted").inc()
+        self.open_orders[client_order_id] = {**order, "broker_order_id": broker_id}
+        try:
+            await self.store.mark_sent(client_order_id, broker_id)
+        except StoreUnavailable:
+            pass  # the row stays PENDING; the sweep re-queues it as unsure and finds it at the broker
+
+    async def requeue_unfinished(self, throttle: ThrottleQueue) -> None:
+        """Put the store's PENDING orders back in the throttle (each looked up before it is sent again)
+        and remember the OPEN ones for their fills."""
+        for row in await self.store.unfinished_orders():
+            order = order_from_row(row)
+            if row["status"] == "PENDING" and not throttle.knows(order["client_order_id"]):
+                self.unsure.add(order["client_order_id"])
+                throttle.put(order)
+            elif row["status"] == "OPEN":
+                self.open_orders.setdefault(order["client_order_id"], order)
+
+    async def poll(self) -> List[Dict[str, Any]]:
+        """One order-stream poll: the book, with the fills of our open orders recorded; BrokerError or
+        StoreUnavailable when it could not be read or recorded."""
+        book = await self.kite.orders()
+        tags = {kite_tag(client_order_id): client_order_id for client_order_id in self.open_orders}
+        for broker_order in book:
+            client_order_id = tags.get(broker_order.get("tag") or "")
+            order = self.open_orders.get(client_order_id or "")
+            if order is None or broker_order.get("status") != "COMPLETE":
+                continue
+            price = float(broker_order.get("average_price") or order.get("price") or 0.0)
+            qty, avg = await self.store.record_fill(client_order_id, str(broker_order["order_id"]), order["symbol"],
+                                                    order["side"], int(order["quantity"]), price)
+            self.open_orders.pop(client_order_id, None)
+            self.metrics.orders_filled.labels(order_type=order["order_type"]).inc()
+            self.on_fill(order, qty, avg)
+        return book
+

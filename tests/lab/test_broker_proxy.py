@@ -1,0 +1,173 @@
+"""The broker fault proxy in front of the lab's simulator, driven by the official ``kiteconnect`` client:
+each fault does what the target must see, and nothing else; its control API refuses bad input naming
+it; it cannot start on a taken port; an unreachable upstream is a Kite NetworkException."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from kiteconnect import KiteConnect
+from kiteconnect import exceptions as kite_errors
+
+from chaosaitrapp.broker.client import ProxyClient
+from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.testing.lab import free_ports
+from chaosaitrapp.testing.waits import wait_for
+
+API_KEY, API_SECRET = "proxykey", "proxy-test-secret"
+
+
+def _serve(argv, env=None):
+    return subprocess.Popen([sys.executable, "-m", *argv], env={**os.environ, **(env or {})},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture(scope="module")
+def path():
+    """A simulator and a proxy in front of it: ``(proxy root, control URL, simulator root)``."""
+    broker_port, listen, control = free_ports(3)
+    broker = _serve(["chaosaitrapp.lab.broker"], {"BROKER_PORT": str(broker_port), "AITRAPP_LAB_KITE_API_KEY": API_KEY,
+                                                   "AITRAPP_LAB_KITE_API_SECRET": API_SECRET,
+                                                   "BROKER_TICK_INTERVAL": "0.1", "BROKER_RATE_LIMIT": "1000"})
+    proxy = _serve(["chaosaitrapp.broker.proxy", "--listen", f"127.0.0.1:{listen}", "--control",
+                    f"127.0.0.1:{control}", "--upstream", f"http://127.0.0.1:{broker_port}", "--ticker-upstream",
+                    f"ws://127.0.0.1:{broker_port}"])
+    roots = (f"http://127.0.0.1:{listen}", f"http://127.0.0.1:{control}", f"http://127.0.0.1:{broker_port}")
+    try:
+        wait_for(lambda: requests.get(roots[2] + "/health", timeout=1).ok, 15, "the simulator")
+        wait_for(lambda: requests.get(roots[1] + "/health", timeout=1).ok, 15, "the proxy")
+        yield roots
+    finally:
+        for proc in (proxy, broker):
+            proc.terminate()
+            proc.wait(10)
+
+
+@pytest.fixture
+def control(path):
+    client = ProxyClient(path[1])
+    yield client
+    requests.delete(path[1] + "/faults", timeout=3)
+
+
+def login(root: str, timeout: float = 7) -> KiteConnect:
+    answer = requests.get(f"{root}/connect/login", params={"v": 3, "api_key": API_KEY}, allow_redirects=False)
+    request_token = parse_qs(urlsplit(answer.headers["location"]).query)["request_token"][0]
+    kite = KiteConnect(API_KEY, root=root, timeout=timeout)
+    kite.set_access_token(kite.generate_session(request_token, API_SECRET)["access_token"])
+    return kite
+
+
+def place(kite: KiteConnect, tag: str) -> str:
+    return kite.place_order(variety="regular", exchange="NFO", tradingsymbol="NIFTY", transaction_type="BUY",
+                            quantity=50, product="MIS", order_type="MARKET", tag=tag)
+
+
+def test_token_fault_refuses_the_old_token_until_a_new_session(path, control):
+    kite = login(path[0])
+    kite.orders()  # the proxy has seen this token
+    control.add("token_invalidated", {}, 30, "tok-1")
+    with pytest.raises(kite_errors.TokenException):
+        kite.orders()
+    fresh = login(path[0])  # the login and the token exchange pass through
+    assert isinstance(fresh.orders(), list)
+    with pytest.raises(kite_errors.TokenException):
+        kite.orders()  # the old one stays refused
+    assert control.clear("tok-1") == {"cleared": True, "biting": True}
+    assert isinstance(kite.orders(), list)
+    assert [f for f in control.active() if f["id"] == "tok-1"] == []
+
+
+def test_rate_limit_server_error_and_latency(path, control):
+    kite = login(path[0])
+    control.add("rate_limit", {"retry_after": 2}, 30, "rl-1")
+    with pytest.raises(kite_errors.NetworkException) as limited:
+        place(kite, "ratelimited1")
+    assert limited.value.code == 429
+    raw = requests.post(path[0] + "/orders/regular", data={"tradingsymbol": "NIFTY"},
+                        headers={"X-Kite-Version": "3", "Authorization": f"token {API_KEY}:{kite.access_token}"})
+    assert raw.status_code == 429 and raw.headers["Retry-After"] == "2"
+    control.clear("rl-1")
+    control.add("server_error", {"status": 503, "path": "/orders"}, 30, "se-1")
+    with pytest.raises(kite_errors.NetworkException) as failed:
+        kite.orders()
+    assert failed.value.code == 503
+    assert kite.profile()["user_id"]  # other paths pass
+    control.clear("se-1")
+    began = time.perf_counter()
+    kite.profile()
+    plain = time.perf_counter() - began
+    control.add("latency", {"delay_ms": 300}, 30, "lat-1")
+    began = time.perf_counter()
+    kite.profile()
+    assert time.perf_counter() - began >= 0.3 > plain
+
+
+def test_a_dropped_reply_leaves_the_order_at_the_broker(path, control):
+    kite = login(path[0], timeout=1)
+    control.add("drop_reply", {"hold_s": 2, "count": 1}, 30, "drop-1")
+    with pytest.raises(Exception) as lost:  # requests' ReadTimeout through the client
+        place(kite, "droppedreply1")
+    assert "timed out" in str(lost.value).lower() or "timeout" in type(lost.value).__name__.lower()
+    at_broker = [o for o in requests.get(path[2] + "/lab/orders").json()["orders"] if o["tag"] == "droppedreply1"]
+    assert len(at_broker) == 1, "the placement reached the broker although its reply never came"
+    assert place(kite, "afterthedrop1")  # count 1: the next reply comes
+    history = [h for h in control.history() if h.get("kind") == "order" and h.get("tag") == "droppedreply1"]
+    assert history and history[0]["dropped"] is True and history[0]["order_id"] == at_broker[0]["order_id"]
+
+
+def test_control_api_refuses_bad_input_naming_it(path, control):
+    for body, needle in (({"kind": "unplug"}, "unknown broker fault 'unplug'"),
+                         ({"kind": "latency", "params": {"delay_ms": "slow"}}, "delay_ms must be float"),
+                         ({"kind": "latency", "lease_s": -2}, "lease_s must be above 0"),
+                         ({"kind": "latency", "id": "bad id!"}, "fault id must be")):
+        answer = requests.post(path[1] + "/faults", json=body, timeout=3)
+        assert answer.status_code == 400 and needle in answer.json()["error"], answer.text
+    assert requests.post(path[1] + "/faults", data="not json", timeout=3).status_code == 400
+    with pytest.raises(ConfigError) as refused:
+        control.add("ws_close", {"code": 4000}, 1)
+    assert "code must be one of" in str(refused.value)
+    assert control.active() == []
+    assert requests.get(path[1] + "/history", params={"since_wall": "yesterday"}).status_code == 400
+
+
+def test_a_taken_port_and_bad_urls_are_refused_at_start():
+    taken, control = free_ports(2)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", taken))
+        held.listen()
+        out = subprocess.run([sys.executable, "-m", "chaosaitrapp.broker.proxy", "--listen", f"127.0.0.1:{taken}",
+                              "--control", f"127.0.0.1:{control}", "--upstream", "http://127.0.0.1:1",
+                              "--ticker-upstream", "ws://127.0.0.1:1"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2 and f"cannot listen on 127.0.0.1:{taken}" in out.stderr
+    for args, needle in ((["--listen", "10.0.0.1:9000"], "loopback only"),
+                         (["--upstream", "ftp://x"], "--upstream must be a http:// or https:// URL")):
+        base = {"--listen": f"127.0.0.1:{taken}", "--control": f"127.0.0.1:{control}",
+                "--upstream": "http://127.0.0.1:1", "--ticker-upstream": "ws://127.0.0.1:1"}
+        base[args[0]] = args[1]
+        argv = [item for pair in base.items() for item in pair]
+        bad = subprocess.run([sys.executable, "-m", "chaosaitrapp.broker.proxy", *argv], capture_output=True,
+                             text=True, timeout=30)
+        assert bad.returncode == 2 and needle in bad.stderr, bad.stderr
+
+
+def test_an_unreachable_upstream_is_a_kite_network_error():
+    listen, control, dead = free_ports(3)
+    proxy = _serve(["chaosaitrapp.broker.proxy", "--listen", f"127.0.0.1:{listen}", "--control",
+                    f"127.0.0.1:{control}", "--upstream", f"http://127.0.0.1:{dead}", "--ticker-upstream",
+                    f"ws://127.0.0.1:{dead}"])
+    try:
+        wait_for(lambda: requests.get(f"http://127.0.0.1:{control}/health", timeout=1).ok, 15, "the proxy")
+        kite = KiteConnect(API_KEY, root=f"http://127.0.0.1:{listen}", access_token="t")
+        with pytest.raises(kite_errors.NetworkException) as unreachable:
+            kite.orders()
+        assert unreachable.value.code == 502 and "broker unreachable through the proxy" in str(unreachable.value)
+    finally:
+        proxy.terminate()
+        proxy.wait(10)
