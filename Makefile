@@ -42,13 +42,16 @@ docker-engine:
 docker-images: docker-engine
 	bash scripts/docker/build-images.sh
 
-# Everything: apt packages, venv, Docker engine and images, then the whole test suite.
+# Everything: apt packages, venv, Docker engine and images, then the whole test suite, on three
+# workers (most tests wait on labs and drills; a module stays on one worker, and the tests bound to
+# the host's default ports and container names share one: tests/conftest.py).
+PYTEST_WORKERS ?= 3
 test: install docker-images
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # The fast tier for the development loop: unit and in-process tests (no lab, no drill, no Docker).
 test-fast: venv
-	$(BIN)/python -m pytest -m "not lab and not drill and not docker and not torture"
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not lab and not drill and not docker and not torture"
 
 docs: venv
 	$(BIN)/aitrapp-chaos docs --out docs/activities.md

@@ -3,7 +3,8 @@
 
 Probes and actions live one folder per thing they touch (``trader``, ``metrics``,
 ``dependencies``, ``orders``, ``broker``: the path to the broker, through the fault proxy that
-``broker/proxy`` implements); drivers that stop and start a dependency live in ``targets``; the
+``broker/proxy`` implements; ``network``: partitions, through the TCP fault proxy of ``network/proxy``
+or kernel rules; ``faultproxy`` is what both proxies share); drivers that stop and start a dependency live in ``targets``; the
 evidence and safety controls in ``controls``; pure checkers in ``checks``; the HTML report in
 ``report``; the reference target in ``lab``; the command line in ``cli``.
 """
@@ -24,6 +25,8 @@ ACTIVITY_MODULES = [
     "chaosaitrapp.orders.actions",
     "chaosaitrapp.broker.probes",
     "chaosaitrapp.broker.actions",
+    "chaosaitrapp.network.probes",
+    "chaosaitrapp.network.actions",
     "chaosaitrapp.evidence.probes",
 ]
 

@@ -72,6 +72,18 @@ SETTINGS: Tuple[Setting, ...] = (
             "`1`: when the drill fails, `make abort` runs (pause, flatten, PAPER)"),
     Setting("broker_proxy", "BROKER_PROXY", None,
             "control URL of the broker fault proxy the target's Kite roots point at (default: the lab's)"),
+    Setting("net_proxy", "NET_PROXY", None,
+            "control URL of the TCP fault proxy the target's Redis and Postgres traffic goes through (default: the lab's)"),
+    Setting("partition_kind", "PARTITION_KIND", "blackhole",
+            "the partition drills' fault: `blackhole` (hangs), `reject` (TCP resets) or `latency`"),
+    Setting("partition_latency_ms", "PARTITION_LATENCY_MS", 0,
+            "added latency (ms) for `PARTITION_KIND=latency`; compare it with the target's own timeouts"),
+    Setting("partition_mechanism", "PARTITION_MECHANISM", "auto",
+            "`proxy` (the TCP fault proxy), `kernel` (nftables, a table of our own) or `auto` (the proxy when it "
+            "serves the dependency)"),
+    Setting("partition_seconds", "PARTITION_SECONDS", 6, "how long the Postgres and broker partitions are held"),
+    Setting("kernel_rules", "AITRAPP_KERNEL_RULES", False,
+            "`1` lets kernel partitions into a namespace with other interfaces than `lo` (the host's)"),
     Setting("broker_orders", "BROKER_ORDERS", 5, "orders sent while a broker fault is in place (the broker drills)"),
     Setting("drop_replies", "DROP_REPLIES", 1,
             "the token drill: how many placement replies are lost during the expiry (the order reaches the broker)"),
@@ -166,6 +178,8 @@ class Settings:
     http_timeout: float = 2.0
     prometheus_url: Optional[str] = None
     broker_proxy: Optional[str] = None
+    net_proxy: Optional[str] = None
+    kernel_rules: bool = False
     allowed_hosts: List[str] = field(default_factory=lambda: list(LOOPBACK_HOSTS))
     allow_live: bool = False
     pause_on_fail: bool = False
@@ -225,6 +239,8 @@ def settings_from(configuration: Optional[Mapping[str, Any]] = None) -> Settings
         http_timeout=_number("http_timeout", values["http_timeout"]),
         prometheus_url=str(prometheus).rstrip("/") if prometheus else None,
         broker_proxy=str(values["broker_proxy"]).rstrip("/") if values["broker_proxy"] else None,
+        net_proxy=str(values["net_proxy"]).rstrip("/") if values["net_proxy"] else None,
+        kernel_rules=_flag(values["kernel_rules"]),
         allowed_hosts=allowed,
         allow_live=_flag(values["allow_live"]),
         pause_on_fail=_flag(values["pause_on_fail"]),

@@ -107,3 +107,22 @@ def cpu_seconds(pid: int) -> Optional[float]:
         return float(times.user + times.system)
     except (*_GONE, psutil.AccessDenied):
         return None
+
+
+def netns_path(pid: Optional[int] = None) -> str:
+    """The path naming the network namespace of ``pid`` (ours when None), for ``nsenter --net=``."""
+    return f"/proc/{int(pid)}/ns/net" if pid else "/proc/self/ns/net"
+
+
+def has_netns(pid: int) -> bool:
+    """True while ``pid``'s network namespace can still be entered (the process lives)."""
+    import os
+
+    return os.path.exists(netns_path(pid))
+
+
+def net_interfaces(pid: Optional[int] = None) -> List[str]:
+    """The network interfaces of ``pid``'s namespace (ours when None), from its ``net/dev`` table."""
+    path = f"/proc/{int(pid)}/net/dev" if pid else "/proc/self/net/dev"
+    with open(path, encoding="utf-8") as handle:
+        return [line.split(":", 1)[0].strip() for line in handle.readlines()[2:] if ":" in line]

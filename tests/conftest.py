@@ -47,10 +47,15 @@ DRILL_ENV = {s.env for s in SETTINGS} | set(SECRET_ENV) | {
     "AITRAPP_CHAOS_DRIVER_FACTORIES", "BROKER_TOKEN", "API_SECRET_KEY"}
 
 
+#: Tests that need the host's fixed resources (the default ports, the Docker containers named `redis`
+#: and `postgres`): never two at once.
+HOST_BOUND = ("docker/", "drills/test_readme_install.py", "drills/test_ci_workflow.py")
+
 #: Test folders of the full tier only: they run real labs, drills, Docker or signal trials.
 SLOW_FOLDERS = {"lab": "lab", "drills": "drill", "docker": "docker", "torture": "torture"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into its scheduling groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
     """Mark each test by its folder (``lab``, ``drill``, ``docker``, ``torture``); ``make test-fast``
     runs the rest: unit and in-process tests."""
@@ -59,6 +64,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
         parts = Path(str(item.fspath)).resolve().relative_to(root).parts
         if parts and parts[0] in SLOW_FOLDERS:
             item.add_marker(getattr(pytest.mark, SLOW_FOLDERS[parts[0]]))
+        # pytest-xdist (`-n N --dist loadgroup`): a module's tests stay on one worker (its fixtures are
+        # made once); the tests bound to the host's fixed resources (the default ports, the Docker
+        # containers named `redis` and `postgres`) all share one worker, one after the other
+        relative = "/".join(parts)
+        item.add_marker(pytest.mark.xdist_group("host" if relative.startswith(HOST_BOUND) else relative))
 
 
 @pytest.fixture(autouse=True)
@@ -142,3 +152,4 @@ def redis_server(tmp_path: Path) -> Iterator[Tuple[str, int]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+

@@ -14,11 +14,11 @@ from typing import Any, Dict, List, Set
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.broker.client import ProxyClient
-from chaosaitrapp.broker.driver import ProxyFaultDriver
 from chaosaitrapp.broker.proxy.faults import INSTANT, KINDS, FaultError, validate
 from chaosaitrapp.config import settings_from
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
+from chaosaitrapp.faultproxy.client import ProxyFaultDriver
 from chaosaitrapp.safety.faults import register_fault, restore_faults
 from chaosaitrapp.waiting import check_duration, require, wait_until
 

@@ -78,16 +78,19 @@ def token_refresh_bounded(timeline: Timeline, limits: Limits) -> CheckResult:
     fault = fault_ref(timeline)
     if fault is None:
         return CheckResult(name, "unknown", "no fault event: nothing to refresh for", None, float(most))
-    drops = [(t, v) for (t0, v0), (t, v) in zip(series, series[1:]) if v < v0]
-    if drops:
-        return CheckResult(name, "unknown", f"the refresh counter went down at t={drops[0][0]:.2f} (the target "
-                           "restarted?): the refreshes cannot be counted", None, float(most))
+    # samples overlap (their reads run in parallel), so a count read a little earlier may sort after a
+    # later one: a dip that comes back is read skew; a count that ends below an earlier one was reset
+    peak = max(v for _, v in series)
+    if series[-1][1] < peak:
+        drop_t = next(t for (t0, v0), (t, v) in zip(series, series[1:]) if v < v0)
+        return CheckResult(name, "unknown", f"the refresh counter went down at t={drop_t:.2f} and stayed down (the "
+                           "target restarted?): the refreshes cannot be counted", None, float(most))
     before = [v for t, v in series if t < fault.t]
     after = [(t, v) for t, v in series if t >= fault.t]
     if not after:
         return CheckResult(name, "unknown", f"no refresh count read after {fault.label}", None, float(most))
-    baseline = before[-1] if before else series[0][1]
-    rose = after[-1][1] - baseline
+    baseline = max(before) if before else series[0][1]
+    rose = max(v for _, v in after) - baseline
     if rose < 1:
         return CheckResult(name, "fail", f"the target never refreshed its broker session: the token-refresh "
                            f"count stayed at {baseline:g} from {fault.label} to the end", rose, float(most))

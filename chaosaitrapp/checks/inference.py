@@ -23,6 +23,8 @@ FAULT_ACTIONS: Dict[Tuple[str, str], Classifier] = {
     ("chaosaitrapp.broker.actions", "inject_broker_fault"): lambda args: f"broker_{args.get('kind')}",
     ("chaosaitrapp.broker.actions", "break_market_data"):
         lambda args: "broker_ws_close" if args.get("mode", "close") == "close" else "broker_ws_stall",
+    ("chaosaitrapp.network.actions", "partition"): lambda args: f"partition_{args.get('dependency', 'redis')}",
+    ("chaosaitrapp.network.actions", "slow_dependency"): lambda args: f"latency_{args.get('dependency', 'redis')}",
 }
 
 #: An order burst is a fault of its own only when nothing else is injected; alongside another fault
@@ -32,9 +34,12 @@ LOAD_ONLY_WITH_OTHERS = "order_burst"
 #: Fault kinds that break a steady state on purpose: a Redis stop (the target must stop being ready
 #: and pause), a Postgres stop (the order book is unreadable until it returns), an order burst (the
 #: throttle queue must fill), a dead market-data feed (``/ready`` must answer 503), a token expiry
-#: (the ticker must be made again with the new token: ``marketdata_connected`` drops for a moment).
+#: (the ticker must be made again with the new token: ``marketdata_connected`` drops for a moment), a
+#: partition (the target must stop trading or stop being ready). A slowdown below the target's
+#: timeouts breaks nothing: its steady state must hold throughout.
 STEADY_STATE_BREAKING = frozenset({"redis_stop", "postgres_stop", "order_burst", "broker_ws_close",
-                                   "broker_ws_stall", "broker_ws_drop_subscriptions", "broker_token_invalidated"})
+                                   "broker_ws_stall", "broker_ws_drop_subscriptions", "broker_token_invalidated",
+                                   "partition_redis", "partition_postgres", "partition_broker"})
 
 
 def _resolved(arguments: Mapping[str, Any], configuration: Optional[Mapping[str, Any]]) -> Dict[str, Any]:

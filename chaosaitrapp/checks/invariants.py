@@ -4,8 +4,10 @@
   ``order_hb``, ``scan_hb``) was at most ``limits.heartbeat_max``;
 - ``ready_while_not_leader``: ``/ready`` never said ready while the instance was not the leader
   (``leader`` other than 1; AITRAPP reads 999 when the lock was never taken);
-- ``health_stayed_up``: ``/health`` said ``healthy`` whenever it answered, and the API was never
-  unreachable (a sample with an ``error`` and nothing read at all: "API crashed").
+- ``health_stayed_up``: ``/health`` said ``healthy`` whenever it answered, it answered whenever the rest
+  of the API did (a ``/health`` that hangs while a dependency is unreachable is a liveness probe that
+  kills a healthy pod), and the API was never unreachable (a sample with an ``error`` and nothing read
+  at all: "API crashed").
 
 The sampler reads ``/ready`` before ``/metrics``, so when leadership is lost (or a heartbeat
 crosses the limit) between the two reads, one sample can show ``ready`` true with ``leader`` 0
@@ -14,12 +16,14 @@ to one sample whose next sample is no longer ready is therefore excused (and cou
 reason); a violation on two samples in a row, or not followed by not-ready, is not.
 
 A violation is a ``fail`` whatever else is missing. ``pass`` needs evidence: at least one relevant
-sample, every relevant sample complete, and no hole longer than ``limits.max_sample_gap_s``
-between the first sample and the end of the timeline; otherwise ``unknown``.
+sample, and no hole longer than ``limits.max_sample_gap_s`` between the first sample and the end of
+the timeline among the samples that can be judged (a ready sample whose heartbeat ages or leader
+gauge could not be read, a slow ``/metrics`` under load, is no evidence: it counts as a hole, so a
+few of them among dense samples do not hide anything, a run of them does); otherwise ``unknown``.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import largest_gap, secs
@@ -30,11 +34,14 @@ HEARTBEAT_FIELDS = ("md_hb", "order_hb", "scan_hb")
 ANSWER_FIELDS = ("ready", "ready_code", "paused", "leader", "health", "md_hb", "order_hb", "scan_hb", "queue")
 
 
-def _coverage_hole(timeline: Timeline, limits: Limits) -> Optional[str]:
-    """A sentence about the longest hole in the samples when it exceeds the max gap, else None."""
-    if not timeline.samples:
-        return "no samples in the timeline"
-    times = [float(s["t"]) for s in timeline.samples]
+def _coverage_hole(timeline: Timeline, limits: Limits,
+                   usable: Optional[Callable[[Dict[str, object]], bool]] = None) -> Optional[str]:
+    """A sentence about the longest hole in the samples (those ``usable`` says can be judged, when
+    given) when it exceeds the max gap, else None."""
+    samples = [s for s in timeline.samples if usable is None or usable(s)]
+    if not samples:
+        return "no usable samples in the timeline"
+    times = [float(s["t"]) for s in samples]
     gap = largest_gap(times, times[0], max(timeline.end_t, times[-1]))
     if gap[0] > limits.max_sample_gap_s:
         return (f"no sample for {secs(gap[0])} from t={gap[1]:.2f} "
@@ -91,12 +98,17 @@ def heartbeat_while_ready(timeline: Timeline, limits: Limits) -> CheckResult:
                            f"{race_note}", age, hb_max)
     if not ready_count:
         return CheckResult(name, "unknown", "no sample with /ready ready: nothing to check", None, hb_max)
-    if incomplete:
-        return CheckResult(name, "unknown", f"{incomplete} of {ready_count} ready sample(s) lack a heartbeat age",
-                           highest, hb_max)
-    hole = _coverage_hole(timeline, limits)
+    if incomplete == ready_count:
+        return CheckResult(name, "unknown", f"all {ready_count} ready sample(s) lack a heartbeat age", highest, hb_max)
+
+    def usable_sample(sample: Dict[str, object]) -> bool:  # a ready sample without every age cannot be judged
+        return sample.get("ready") is False or (sample.get("ready") is True and all(
+            _number(sample.get(f)) is not None for f in HEARTBEAT_FIELDS))
+
+    hole = _coverage_hole(timeline, limits, usable_sample)
     if hole:
-        return CheckResult(name, "unknown", hole, highest, hb_max)
+        why = f" ({incomplete} ready sample(s) without every heartbeat age)" if incomplete else ""
+        return CheckResult(name, "unknown", hole + why, highest, hb_max)
     clean = [worst_of[i][0] for i, bad in enumerate(flags) if not bad and worst_of[i][0] >= 0]
     oldest = max(clean, default=0.0)
     return CheckResult(name, "pass", f"oldest heartbeat while ready was {secs(oldest)} "
@@ -122,12 +134,16 @@ def ready_while_not_leader(timeline: Timeline, limits: Limits) -> CheckResult:
     if not ready_count:
         return CheckResult(name, "unknown", "no sample with /ready ready: nothing to check", None, 0.0)
     missing = sum(1 for s in samples if s.get("ready") is True and _number(s.get("leader")) is None)
-    if missing:
-        return CheckResult(name, "unknown", f"{missing} of {ready_count} ready sample(s) lack the leader gauge",
-                           0.0, 0.0)
-    hole = _coverage_hole(timeline, limits)
+    if missing == ready_count:
+        return CheckResult(name, "unknown", f"all {ready_count} ready sample(s) lack the leader gauge", 0.0, 0.0)
+
+    def usable_sample(sample: Dict[str, object]) -> bool:  # a ready sample without the gauge cannot be judged
+        return sample.get("ready") is False or (sample.get("ready") is True and _number(sample.get("leader")) is not None)
+
+    hole = _coverage_hole(timeline, limits, usable_sample)
     if hole:
-        return CheckResult(name, "unknown", hole, 0.0, 0.0)
+        why = f" ({missing} ready sample(s) without the leader gauge)" if missing else ""
+        return CheckResult(name, "unknown", hole + why, 0.0, 0.0)
     return CheckResult(name, "pass", f"ready only while leader ({ready_count} ready samples){race_note}", 0.0, 0.0)
 
 
@@ -136,11 +152,18 @@ def _unreachable(sample: Dict[str, object]) -> bool:
     return bool(sample.get("error")) and all(sample.get(f) is None for f in ANSWER_FIELDS)
 
 
+def _health_silent(sample: Dict[str, object]) -> bool:
+    """``/health`` did not answer on this sample while other endpoints did."""
+    return sample.get("health") is None and "/health" in str(sample.get("error") or "") and not _unreachable(sample)
+
+
 def health_stayed_up(timeline: Timeline, limits: Limits) -> CheckResult:
-    """Fail when ``/health`` answered anything but ``healthy`` or the API was unreachable."""
+    """Fail when ``/health`` answered anything but ``healthy``, stopped answering while the rest of the
+    API answered (on two samples in a row: one slow read is not a hang), or the API was unreachable."""
     name = "health_stayed_up"
     down = [s for s in timeline.samples if _unreachable(s)]
     unhealthy = [s for s in timeline.samples if s.get("health") is not None and s.get("health") != "healthy"]
+    silent = [s for s, nxt in zip(timeline.samples, timeline.samples[1:]) if _health_silent(s) and _health_silent(nxt)]
     if down:
         first = down[0]
         error = str(first.get("error"))[:160]
@@ -150,6 +173,11 @@ def health_stayed_up(timeline: Timeline, limits: Limits) -> CheckResult:
         first = unhealthy[0]
         return CheckResult(name, "fail", f"/health said {first.get('health')!r} at t={float(first['t']):.2f} "
                            f"({len(unhealthy)} sample(s))", float(len(unhealthy)), 0.0)
+    if silent:
+        first = silent[0]
+        return CheckResult(name, "fail", f"/health stopped answering at t={float(first['t']):.2f} while the rest of "
+                           f"the API answered ({len(silent) + 1} samples in a row or more): "
+                           f"{str(first.get('error'))[:120]}", float(len(silent)), 0.0)
     observed: List[Dict[str, object]] = [s for s in timeline.samples if s.get("health") is not None]
     if not observed:
         return CheckResult(name, "unknown", "no sample recorded /health", None, 0.0)

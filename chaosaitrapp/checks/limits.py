@@ -38,6 +38,10 @@ A broker fault is noticed and recovered on the market-data feed's timing instead
 - ``max_token_refreshes = 3``: a token expiry is refreshed once per session (the REST client and the
   ticker may each notice it, a retry may race a refresh); more is a refresh storm.
 
+``lock_ttl`` and ``lock_refresh`` are the target's lock timing itself: a partition from Redis must stop
+trading before the lease can have run out, at the earliest ``lock_ttl - lock_refresh`` after the
+partition began (the last refresh was at most one period before it).
+
 With AITRAPP's timing (KiteTicker defaults): detect 7.1 s, recover 70.3 s. A drill that injects both
 kinds of fault gets the larger of each limit (:meth:`Limits.widest`).
 """
@@ -69,6 +73,8 @@ class Limits:
     max_sample_gap_s: float = 1.0
     min_sample_rate_hz: float = MIN_SAMPLE_RATE_HZ
     max_token_refreshes: int = 3
+    lock_ttl: float = 30.0
+    lock_refresh: float = 10.0
 
     @classmethod
     def defaults(
@@ -90,6 +96,8 @@ class Limits:
         return cls(
             detect_s=round(refresh + sampling + margin, 3),
             recover_s=round(recover, 3),
+            lock_ttl=float(lock_ttl),
+            lock_refresh=float(refresh),
             unavailability_s=None if outage_s is None else round(outage_s + recover, 3),
             heartbeat_max=float(heartbeat_max),
             max_flaps=0,

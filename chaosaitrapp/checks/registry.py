@@ -13,6 +13,8 @@ from chaosaitrapp.checks.broker import (feed_resubscribed, md_disconnect_seen, n
 from chaosaitrapp.checks.detection import time_to_detect_pause, time_to_detect_ready
 from chaosaitrapp.checks.invariants import health_stayed_up, heartbeat_while_ready, ready_while_not_leader
 from chaosaitrapp.checks.limits import Limits
+from chaosaitrapp.checks.partition import (acknowledged_orders_stored_once, no_leadership_loss,
+                                           no_order_after_lease_expiry, trading_stopped_before_lease_expiry)
 from chaosaitrapp.checks.queue import queue_drained
 from chaosaitrapp.checks.recovery import flaps, time_to_recover_ready, time_to_recover_resume, total_unavailability
 from chaosaitrapp.checks.results import CheckResult
@@ -38,6 +40,10 @@ CHECKS: Dict[str, Checker] = {
     "no_order_on_stale_feed": no_order_on_stale_feed,
     "md_disconnect_seen": md_disconnect_seen,
     "feed_resubscribed": feed_resubscribed,
+    "trading_stopped_before_lease_expiry": trading_stopped_before_lease_expiry,
+    "no_order_after_lease_expiry": no_order_after_lease_expiry,
+    "acknowledged_orders_stored_once": acknowledged_orders_stored_once,
+    "no_leadership_loss": no_leadership_loss,
 }
 
 #: What holds on every drill, whatever its fault: a dense enough timeline, a live API, honest readiness.
@@ -64,6 +70,16 @@ FAULT_CHECKS: Dict[str, List[str]] = {
     "broker_ws_stall": ["time_to_detect_ready", "time_to_recover_ready", "feed_resubscribed", "flaps"],
     "broker_ws_refuse": ["time_to_recover_ready"],
     "broker_ws_drop_subscriptions": ["time_to_detect_ready", "time_to_recover_ready", "feed_resubscribed"],
+    # Partitions (the dependency runs, the path is cut): stop trading before the lease can run out,
+    # come back by itself; Postgres and the broker: the API stays up and is ready again after.
+    "partition_redis": ["time_to_detect_pause", "time_to_detect_ready", "trading_stopped_before_lease_expiry",
+                        "time_to_recover_ready", "time_to_recover_resume", "flaps"],
+    "partition_postgres": ["time_to_recover_ready", "flaps"],
+    "partition_broker": ["time_to_recover_ready"],
+    # A slowdown below the target's timeouts: nothing may change.
+    "latency_redis": ["no_leadership_loss"],
+    "latency_postgres": ["no_leadership_loss"],
+    "latency_broker": ["no_leadership_loss"],
 }
 
 #: The checks a fault calls for when orders arrive during it (an order burst alongside): what became
@@ -77,6 +93,9 @@ LOADED_CHECKS: Dict[str, List[str]] = {
     "broker_ws_close": ["no_order_on_stale_feed", "orders_exactly_once"],
     "broker_ws_stall": ["no_order_on_stale_feed", "orders_exactly_once"],
     "broker_ws_drop_subscriptions": ["no_order_on_stale_feed", "orders_exactly_once"],
+    "partition_redis": ["no_order_after_lease_expiry", "orders_exactly_once"],
+    "partition_postgres": ["acknowledged_orders_stored_once"],
+    "partition_broker": ["orders_exactly_once"],
 }
 
 

@@ -54,6 +54,12 @@ def lab() -> None:
               help="the trader's Kite REST and ticker roots (the broker fault proxy)")
 @click.option("--proxy-control-port", type=int, default=_PORTS.proxy_control, show_default=True,
               help="the broker fault proxy's control API")
+@click.option("--redis-proxy-port", type=int, default=_PORTS.redis_proxy, show_default=True,
+              help="where the trader reaches Redis (the TCP fault proxy's route)")
+@click.option("--postgres-proxy-port", type=int, default=_PORTS.postgres_proxy, show_default=True,
+              help="where the trader reaches Postgres (the TCP fault proxy's route)")
+@click.option("--net-control-port", type=int, default=_PORTS.net_control, show_default=True,
+              help="the TCP fault proxy's control API")
 @click.option("--redis-image", default=DEFAULT_IMAGES["redis"], show_default=True, help="Redis image (docker runtime)")
 @click.option("--postgres-image", default=DEFAULT_IMAGES["postgres"], show_default=True,
               help="Postgres image (docker runtime)")
@@ -63,8 +69,8 @@ def lab() -> None:
 @click.pass_context
 def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, defects: Tuple[str, ...],
        api_port: int, broker_port: int, redis_port: int, postgres_port: int, kite_port: int,
-       proxy_control_port: int, redis_image: str,
-       postgres_image: str, mode: str, ready_timeout: float) -> None:
+       proxy_control_port: int, redis_proxy_port: int, postgres_proxy_port: int, net_control_port: int,
+       redis_image: str, postgres_image: str, mode: str, ready_timeout: float) -> None:
     """``lab up``."""
     from chaosaitrapp.lab.runtime import lab_up
 
@@ -73,7 +79,8 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
         config = LabConfig(
             lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
             ports=LabPorts(trader=api_port, broker=broker_port, redis=redis_port, postgres=postgres_port,
-                           kite=kite_port, proxy_control=proxy_control_port),
+                           kite=kite_port, proxy_control=proxy_control_port, redis_proxy=redis_proxy_port,
+                           postgres_proxy=postgres_proxy_port, net_control=net_control_port),
             api_key=os.environ.get("API_SECRET_KEY") or None, mode=mode,
             images={"redis": redis_image, "postgres": postgres_image}, ready_timeout=ready_timeout,
         )

@@ -38,18 +38,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
 from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Secrets
 
-from chaosaitrapp.config import known_secrets
+from chaosaitrapp.config import known_secrets, settings_from
+from chaosaitrapp.controls import arguments as checks
 from chaosaitrapp.controls.runtime import prepare_experiment, rollback_note, strategies, watch_strategies
 from chaosaitrapp.evidence import recorder
 
 logger = logging.getLogger("chaostoolkit")
 
-DURATION_ARGS = ("timeout", "lease", "interval", "duration", "stable_for")
 CONTINUOUS = ("continuously", "during-method")
 
 # SIGTERM bookkeeping of the run in this process (one experiment per `chaos run`).
@@ -90,142 +90,6 @@ def _interrupt_if_terminated(where: str) -> None:
         raise InterruptExecution(f"SIGTERM signal received: drill stopped {where}")
 
 
-def _activities(experiment: Experiment) -> Iterable[Dict[str, Any]]:
-    hypothesis = experiment.get("steady-state-hypothesis") or {}
-    yield from hypothesis.get("probes") or []
-    yield from experiment.get("method") or []
-    yield from experiment.get("rollbacks") or []
-
-
-def _ours(activity: Dict[str, Any]) -> bool:
-    provider = activity.get("provider") or {}
-    return provider.get("type") == "python" and str(provider.get("module", "")).startswith("chaosaitrapp.")
-
-
-def _argument_problems(experiment: Experiment, configuration: Configuration, secrets: Secrets) -> List[str]:
-    """Bad values in the arguments of this extension's activities (after ``${}`` substitution)."""
-    from chaoslib import substitute
-
-    problems: List[str] = []
-    for activity in _activities(experiment):
-        if not _ours(activity):
-            continue
-        name = activity.get("name", "?")
-        args = substitute(dict((activity.get("provider") or {}).get("arguments") or {}), configuration, secrets)
-        for key in DURATION_ARGS:
-            if key in args:
-                value = args[key]
-                negative_ok = key == "stable_for"  # -1: auto
-                if not isinstance(value, (int, float)) or isinstance(value, bool) or (value < 0 and not negative_ok):
-                    problems.append(f"activity {name!r}: {key} must be a non-negative number of seconds, got {value!r}")
-        for key in ("count", "rate"):
-            if key in args and (not isinstance(args[key], (int, float)) or isinstance(args[key], bool)
-                                or args[key] <= 0):
-                problems.append(f"activity {name!r}: {key} must be a positive number, got {args[key]!r}")
-    return problems
-
-
-def _dependency_stops(experiment: Experiment, configuration: Configuration, secrets: Secrets,
-                      problems: List[str]) -> List[Any]:
-    """``(activity name, driver)`` of every dependency the method (or a rollback) acts on; bad
-    dependency names and target strings are added to ``problems``."""
-    from chaoslib import substitute
-
-    from chaosaitrapp.dependencies.drivers import dependency_driver
-    from chaosaitrapp.errors import ChaosAitrappError
-
-    stops = []
-    for activity in _activities(experiment):
-        provider = activity.get("provider") or {}
-        if not _ours(activity) or not str(provider.get("func", "")).endswith("_dependency"):
-            continue
-        args = substitute(dict(provider.get("arguments") or {}), configuration, secrets)
-        try:
-            driver = dependency_driver(args.get("dependency", "redis"), args.get("target", ""), configuration)
-        except ChaosAitrappError as exc:
-            problems.append(f"activity {activity.get('name', '?')!r}: {exc}")
-            continue
-        if activity.get("type") == "action" and provider.get("func") == "stop_dependency":
-            stops.append((activity.get("name", "?"), driver))
-    return stops
-
-
-BROKER_FUNCS = ("inject_broker_fault", "break_market_data", "restore_market_data", "clear_broker_faults",
-                "wait_broker_faults_cleared")
-
-
-def _broker_problems(experiment: Experiment, configuration: Configuration, secrets: Secrets,
-                     check_target: bool) -> List[str]:
-    """Bad broker fault kinds, parameters, modes and close codes; with ``check_target``, a fault proxy
-    that is unknown or does not answer as one (when the experiment touches the broker at all)."""
-    from chaoslib import substitute
-
-    from chaosaitrapp.broker.actions import MARKET_DATA_MODES
-    from chaosaitrapp.broker.proxy.faults import CLOSE_CODES, INSTANT, FaultError, validate
-    from chaosaitrapp.errors import ChaosAitrappError
-
-    problems: List[str] = []
-    touches = False
-    for activity in _activities(experiment):
-        provider = activity.get("provider") or {}
-        if not _ours(activity) or provider.get("module") != "chaosaitrapp.broker.actions" \
-                or provider.get("func") not in BROKER_FUNCS:
-            continue
-        touches = True
-        name = activity.get("name", "?")
-        args = substitute(dict(provider.get("arguments") or {}), configuration, secrets)
-        func = provider.get("func")
-        if func == "inject_broker_fault":
-            kind = str(args.get("kind"))
-            try:
-                validate(kind, args.get("params"), 1 if kind in INSTANT else args.get("duration", 10) or 1)
-            except FaultError as exc:
-                problems.append(f"activity {name!r}: {exc}")
-        elif func in ("break_market_data", "restore_market_data"):
-            mode = args.get("mode", "close")
-            if mode not in MARKET_DATA_MODES:
-                problems.append(f"activity {name!r}: mode must be one of {', '.join(MARKET_DATA_MODES)}, got {mode!r}")
-            code = args.get("code", 1006)
-            if func == "break_market_data" and mode == "close" and code not in CLOSE_CODES:
-                problems.append(f"activity {name!r}: close code must be one of {CLOSE_CODES}, got {code!r}")
-    if touches and check_target:
-        from chaosaitrapp.broker.client import ProxyClient
-
-        try:
-            ProxyClient.from_configuration(configuration).health()
-        except ChaosAitrappError as exc:
-            problems.append(f"the broker fault proxy: {exc}")
-    return problems
-
-
-def _evidence_problems(experiment: Experiment) -> List[str]:
-    """Bad ``checks``/``limits`` arguments of the evidence control and a bad ``$AITRAPP_CHECK_LIMITS``."""
-    from chaosaitrapp.checks.registry import CHECKS
-    from chaosaitrapp.errors import ConfigError
-    from chaosaitrapp.evidence.timings import check_limit_overrides, limit_overrides_from_env
-
-    problems: List[str] = []
-    arguments = recorder.control_arguments(experiment, recorder.EVIDENCE_MODULE) or {}
-    for key in ("checks", "extra_checks", "skip_checks"):
-        names = arguments.get(key)
-        if names is None:
-            continue
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            problems.append(f"the evidence control's {key!r} must be a list of checker names, got {names!r}")
-            continue
-        for unknown in [n for n in names if n not in CHECKS]:
-            problems.append(f"the evidence control's {key!r} names no checker {unknown!r}; "
-                            f"known: {', '.join(CHECKS)}")
-    for where, load in (("the evidence control's 'limits'",
-                         lambda: check_limit_overrides(arguments.get("limits") or {}, "the evidence control's 'limits'")),
-                        ("AITRAPP_CHECK_LIMITS", limit_overrides_from_env)):
-        try:
-            load()
-        except ConfigError as exc:
-            problems.append(str(exc))
-    return problems
-
-
 def _strategy_problems(experiment: Experiment, configuration: Configuration, run: Any) -> List[str]:
     """A hypothesis strategy the drill cannot meet (refused), and the rollback strategy (noted)."""
     from chaosaitrapp.checks.inference import breaks_steady_state
@@ -252,7 +116,7 @@ def preflight(experiment: Experiment, configuration: Configuration = None, secre
               check_target: bool = True) -> List[str]:
     """Every problem that must stop the drill before it injects anything (empty when safe); notes
     (not refusals) go to the run in progress."""
-    from chaosaitrapp.config import configuration_problems, settings_from
+    from chaosaitrapp.config import configuration_problems
     from chaosaitrapp.errors import ChaosAitrappError
     from chaosaitrapp.trader.client import TraderClient
 
@@ -265,10 +129,11 @@ def preflight(experiment: Experiment, configuration: Configuration = None, secre
         settings = settings_from(configuration)
     except ChaosAitrappError as exc:
         return problems + [f"configuration: {exc}"]
-    problems += _argument_problems(experiment, configuration, secrets)
-    stops = _dependency_stops(experiment, configuration, secrets, problems)
-    problems += _broker_problems(experiment, configuration, secrets, check_target)
-    problems += _evidence_problems(experiment)
+    problems += checks.argument_problems(experiment, configuration, secrets)
+    stops = checks.dependency_stops(experiment, configuration, secrets, problems)
+    problems += checks.broker_problems(experiment, configuration, secrets, check_target)
+    problems += checks.network_problems(experiment, configuration, secrets, check_target)
+    problems += checks.evidence_problems(experiment)
     problems += _strategy_problems(experiment, configuration, run)
     try:
         client = TraderClient(settings)
@@ -298,6 +163,31 @@ def _undo_leftovers() -> List[str]:
             logger.warning("chaosaitrapp: undid a fault left by an earlier run: %s", format_result(item))
         elif item["status"] == "failed":
             problems.append(f"a fault left by an earlier run could not be undone: {format_result(item)}")
+    return problems + _orphan_tables(Ledger(ledger_path()))
+
+
+def _orphan_tables(ledger: Any) -> List[str]:
+    """Delete nftables tables of ours (in this namespace) that no outstanding ledger entry stands for (a
+    cleanup that crashed half-way); a problem for each one that stays. Nothing to do without ``nft``."""
+    import shutil
+
+    from chaosaitrapp.errors import ChaosAitrappError
+    from chaosaitrapp.network import kernel
+
+    if not shutil.which("nft"):
+        return []
+    try:
+        present = kernel.tables()
+    except ChaosAitrappError:
+        return []  # nft cannot list here (no privileges): none of ours can have been made here either
+    owned = {str((e.undo or {}).get("table")) for e in ledger.outstanding() if (e.undo or {}).get("driver") == "nft"}
+    problems = []
+    for table in [t for t in present if t not in owned]:
+        try:
+            kernel.remove(table)
+            logger.warning("chaosaitrapp: deleted a leftover nftables table of an earlier run: %s", table)
+        except ChaosAitrappError as exc:
+            problems.append(f"a leftover nftables table {table} of an earlier run could not be deleted: {exc}")
     return problems
 
 

@@ -1,7 +1,8 @@
 """Evidence from the broker side of a drill, gathered once it has ended (rollbacks included).
 
-When the drill injected a broker fault (:attr:`Run.broker_proxy` is set), :func:`collect` reads what
-the fault proxy saw since the sampler started (order placements with their tags, statuses and the
+When the drill injected a broker fault (:attr:`Run.broker_proxy` is set) or sent orders
+(:attr:`Run.orders_sent`), :func:`collect` reads what the broker fault proxy (the drill's, else the one
+``BROKER_PROXY`` or the lab names) saw since the sampler started (order placements with their tags, statuses and the
 broker's order ids, ticker sockets, subscriptions, the first tick of each instrument per socket,
 faults) and what the target says of its orders (``GET /orders``; and ``SELECT client_order_id,
 count(*)`` for the drill's orders when a database URL is known), and appends them to the timeline
@@ -22,11 +23,24 @@ ORDER_FIELDS = ("client_order_id", "status", "timestamp", "symbol", "side", "qua
 SQL_COUNTS = "SELECT client_order_id, count(*) FROM orders WHERE client_order_id LIKE %s GROUP BY 1"
 
 
-def _history(run: Any, started_wall: float) -> List[Dict[str, Any]]:
+def _proxy(run: Any, configuration: Configuration) -> Optional[str]:
+    """The broker fault proxy whose history is evidence: the drill's, else the known one, else None."""
+    if run.broker_proxy:
+        return run.broker_proxy
+    from chaosaitrapp.broker.client import proxy_url
+    from chaosaitrapp.errors import ConfigError
+
+    try:
+        return proxy_url(configuration)
+    except ConfigError:
+        return None
+
+
+def _history(proxy: str, started_wall: float) -> List[Dict[str, Any]]:
     from chaosaitrapp.broker.client import ProxyClient
 
     records = []
-    for item in ProxyClient(run.broker_proxy).history(since_wall=started_wall):
+    for item in ProxyClient(proxy).history(since_wall=started_wall):
         record = {k: v for k, v in item.items() if k not in ("kind", "t")}
         record.update(kind="broker", what=item.get("kind"), t=round(float(item.get("wall", 0)) - started_wall, 4),
                       proxy_t=item.get("t"))
@@ -49,19 +63,22 @@ def _sql_counts(prefix: str, configuration: Configuration, secrets: Secrets) -> 
 
 
 def collect(run: Any, configuration: Configuration = None, secrets: Secrets = None) -> Optional[Dict[str, Any]]:
-    """Append the broker evidence to the run's timeline (module docstring); returns a summary
-    (``broker_records``, ``orders``, ``errors``), or None when the drill injected no broker fault."""
-    if run.broker_proxy is None or run.sampler is None:
+    """Append the broker and order evidence to the run's timeline (module docstring); returns a summary
+    (``broker_records``, ``orders``, ``errors``), or None when the drill neither injected a broker fault
+    nor sent orders."""
+    if run.sampler is None or (run.broker_proxy is None and not run.orders_sent):
         return None
     started_wall = float(run.sampler.started_wall)
     errors: List[str] = []
     records: List[Dict[str, Any]] = []
     history_read = False
-    try:
-        records = _history(run, started_wall)
-        history_read = True
-    except Exception as exc:  # the checks that need it will say unknown, naming this
-        errors.append(f"broker proxy history: {type(exc).__name__}: {scrub_text(str(exc), run.secrets)}")
+    proxy = _proxy(run, configuration)
+    if proxy is not None:
+        try:
+            records = _history(proxy, started_wall)
+            history_read = True
+        except Exception as exc:  # the checks that need it will say unknown, naming this
+            errors.append(f"broker proxy history: {type(exc).__name__}: {scrub_text(str(exc), run.secrets)}")
     prefix = f"chaos-{run.run_id}-"
     orders_record: Dict[str, Any] = {"kind": "orders", "t": round(time.time() - started_wall, 4), "prefix": prefix,
                                      "started_wall": started_wall, "orders": None, "sql_counts": None}

@@ -42,7 +42,8 @@ class Run:
     but a reader must know (rollbacks off on interrupt, configuration keys nobody reads...),
     ``strategies`` Chaos Toolkit's effective rollback and hypothesis strategies; ``target`` the
     TraderClient of the drill's API, ``broker_proxy`` the control URL of the broker fault proxy once a
-    broker fault was injected (its history becomes evidence).
+    broker fault was injected (its history becomes evidence), ``orders_sent`` True once the drill sent
+    orders (what became of them becomes evidence).
     """
 
     drill: str
@@ -66,6 +67,7 @@ class Run:
     dry: bool = False
     target: Any = None
     broker_proxy: Optional[str] = None
+    orders_sent: bool = False
 
     @property
     def prefix(self) -> Path:

@@ -52,7 +52,9 @@ def seed_fields(snapshots: Dict[str, Dict[str, Any]]) -> List[Tuple[str, str]]:
 #: or token refreshes leaves them out instead of writing ``unknown`` everywhere).
 OPTIONAL_FIELDS = (("md_connected", "md_connected"), ("token_refreshes", "token_refreshes"))
 #: Checks whose figure is seconds (the rest are counts).
-SECONDS_CHECKS = ("feed_resubscribed", "md_disconnect_seen")
+SECONDS_CHECKS = ("feed_resubscribed", "md_disconnect_seen", "trading_stopped_before_lease_expiry")
+#: Checks whose figure and limit the log names plainly: ``(figure key, limit key)``.
+NAMED_FIGURES = {"trading_stopped_before_lease_expiry": ("trading_stopped_s", "lease_could_expire_s")}
 
 
 def extra_fields(snapshots: Dict[str, Dict[str, Any]]) -> List[Tuple[str, str]]:
@@ -90,6 +92,11 @@ def log_fields(run: Any, checks: List[Dict[str, Any]], sampling: Optional[Dict[s
             seconds = check["name"].startswith(("time_to", "total_")) or check["name"] in SECONDS_CHECKS
             unit = "_s" if seconds else "_value"
             fields.append((check["name"] + unit, f"{check['value']:.3f}"))
+        named = NAMED_FIGURES.get(check["name"])
+        if named and check.get("value") is not None:
+            fields.append((named[0], f"{check['value']:.3f}"))
+        if named and check.get("limit") is not None:
+            fields.append((named[1], f"{check['limit']:.3f}"))
     if sampling:
         fields += [("timeline_samples", str(sampling["samples"])), ("timeline_rate_hz", str(sampling["rate_hz"]))]
     if run.strategies:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, Dict, List, Mapping, Optional
 
 from chaoslib.types import Configuration
@@ -90,6 +90,7 @@ def drill_limits(configuration: Configuration, arguments: Mapping[str, Any], int
         feed = Limits.feed(timings["ticker_max_delay"], settings.wait_ready_timeout, settings.heartbeat_max,
                            interval=interval)
         limits = feed.widest(dependency) if len(broker) < len(kinds) else feed
+    limits = replace(limits, lock_ttl=timings["lock_ttl"], lock_refresh=timings["refresh"])
     overrides = check_limit_overrides(arguments.get("limits") or {}, "the evidence control's 'limits'")
     overrides.update(limit_overrides_from_env())
     return Limits.from_dict(overrides, base=limits)

@@ -18,6 +18,12 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
 - ``ws_never_reconnects``: the KiteTicker is made with ``reconnect=False``: a closed feed stays closed.
 - ``ws_no_resubscribe``: after a ticker reconnect nothing is subscribed again: the socket is up, no tick comes.
 - ``trades_on_stale_feed``: orders leave even while the market-data heartbeat is past ``HEARTBEAT_MAX``.
+- ``no_redis_timeout``: the Redis client has no socket timeout: behind a partition (a silent socket, not
+  a refusal) the lock refresh waits forever, so the instance keeps leading and trading after its lease.
+- ``health_blocks_on_db``: ``/health`` queries Postgres without a timeout, so it hangs while Postgres is
+  unreachable.
+- ``blind_resend``: an order whose placement reply was lost is re-sent without looking it up by its tag
+  (the behaviour of ``duplicate_on_retry``, under the name the partition drill uses).
 """
 from __future__ import annotations
 
@@ -28,7 +34,7 @@ from chaosaitrapp.lab.errors import DefectRefused, UnknownDefect
 KNOWN_DEFECTS: FrozenSet[str] = frozenset(
     {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies",
      "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects", "ws_no_resubscribe",
-     "trades_on_stale_feed"}
+     "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "blind_resend"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

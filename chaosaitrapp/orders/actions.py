@@ -36,15 +36,36 @@ def _validate(count: int, rate: float, duplicate_every: int) -> None:
                           key="duplicate_every")
 
 
+def _spread(over: Any, configuration: Configuration) -> float:
+    """``over`` as seconds: a number (or its text), ``"lease"`` (the target's lock TTL), or 0 / ``""`` (none)."""
+    if over in ("", None):
+        return 0.0
+    if over == "lease":
+        from chaosaitrapp.evidence.timings import target_timings
+
+        return target_timings(configuration)["lock_ttl"]
+    try:
+        seconds = float(over)
+    except (TypeError, ValueError):
+        raise ConfigError(f"over must be a number of seconds or 'lease', got {over!r}", key="over") from None
+    if seconds < 0 or seconds > 3600:
+        raise ConfigError(f"over must be between 0 and 3600 seconds, got {over!r}", key="over")
+    return seconds
+
+
 def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4, symbol: str = "NIFTY",
                  side: str = "BUY", quantity: int = 50, price: float = 100.0, injector_command: str = "",
-                 retries: int = 2, configuration: Configuration = None,
+                 retries: int = 2, over: str = "", expect_failures: bool = False, configuration: Configuration = None,
                  secrets: Secrets = None) -> Dict[str, Any]:
     """Send ``count`` orders at ``rate`` per second; every ``duplicate_every``-th order is also
     re-submitted concurrently with the same ``client_order_id`` (0: no duplicates). An order
     answered 503/429 is retried up to ``retries`` times after its ``Retry-After`` (capped at
     0.5 s), with the same ``client_order_id``. Ids are ``chaos-<run id>-<n>``, so a second burst
     in the same drill re-submits the first one's ids (an idempotency check of its own).
+
+    ``over`` > 0 spreads the ``count`` orders evenly over that many seconds instead (``"lease"``: the
+    target's leader-lock TTL: orders keep arriving past the instant its lease could run out);
+    ``expect_failures``: answers that never come (a dependency cut off) are counted, not raised.
 
     The ids the target accepted are kept on the timeline's ``fault_injected`` event (``accepted_ids``),
     so the order checks can tell an order the target lost from one it was never given.
@@ -54,17 +75,22 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
     Raises ConfigError for a bad count/rate, GuardRefused against a LIVE target, ApiError when no order
     could be sent at all.
     """
+    spread = _spread(over, configuration)
+    if spread > 0 and isinstance(count, int) and count > 1:
+        rate = (count - 1) / spread
     _validate(count, rate, duplicate_every)
     client = TraderClient.from_configuration(configuration, secrets)
     require_paper(client, "send an order burst")
     run = current_run()
+    if run is not None:
+        run.orders_sent = True  # the evidence control then records what became of them
     prefix = f"chaos-{run.run_id if run else uuid.uuid4().hex[:12]}"
     record_event("fault", "orders", f"burst of {count} at {rate}/s")
     if injector_command:
         result = _burst_with_command(injector_command, count, rate)
     else:
         result = _burst_over_api(client, prefix, count, rate, duplicate_every, symbol, side, quantity, price,
-                                 max(0, int(retries)))
+                                 max(0, int(retries)), bool(expect_failures))
     accepted_ids = sorted(result.pop("accepted_ids", []))
     record_event("fault_injected", "orders", f"sent {result['sent']}", accepted_ids=accepted_ids)
     return result
@@ -78,7 +104,8 @@ def _retry_after(response) -> float:
 
 
 def _burst_over_api(client: TraderClient, prefix: str, count: int, rate: float, duplicate_every: int,
-                    symbol: str, side: str, quantity: int, price: float, retries: int) -> Dict[str, Any]:
+                    symbol: str, side: str, quantity: int, price: float, retries: int,
+                    expect_failures: bool = False) -> Dict[str, Any]:
     tally = {"sent": 0, "accepted": 0, "duplicates_sent": 0, "duplicate_answers": 0, "rejected": 0, "retried": 0}
     errors: List[str] = []
     accepted_ids: Set[str] = set()
@@ -125,7 +152,7 @@ def _burst_over_api(client: TraderClient, prefix: str, count: int, rate: float, 
                 with lock:
                     tally["duplicates_sent"] += 1
                 pool.submit(submit, client_order_id)
-    if errors and not tally["sent"]:
+    if errors and not tally["sent"] and not expect_failures:
         raise ApiError(f"order burst: no order could be sent; first error: {errors[0]}")
     return {**tally, "errors": errors[:10], "error_count": len(errors),
             "elapsed_s": round(time.monotonic() - began, 3), "client_order_ids": [ids[0], ids[-1]],

@@ -78,8 +78,12 @@ def driver_from_undo(undo: dict):
         from chaosaitrapp.targets.docker import DockerDriver
 
         return DockerDriver.from_undo(undo)
-    if kind == "broker_proxy":
-        from chaosaitrapp.broker.driver import ProxyFaultDriver
+    if kind in ("broker_proxy", "net_proxy"):
+        from chaosaitrapp.faultproxy.client import ProxyFaultDriver
 
         return ProxyFaultDriver.from_undo(undo)
+    if kind == "nft":
+        from chaosaitrapp.network.kernel import KernelRuleDriver
+
+        return KernelRuleDriver.from_undo(undo)
     raise ConfigError(f"undo recipe names unknown driver {kind!r}", undo_driver=kind)

@@ -50,11 +50,12 @@ def start_lab(directory: Path, *, profile: str = "fast", defects: Iterable[str] 
     other :class:`LabConfig` field (``db_password``...) passes through ``config``.
     """
     for attempt in range(3):
-        trader, broker, redis, postgres, kite, control = free_ports(6)
+        trader, broker, redis, postgres, kite, control, redis_proxy, postgres_proxy, net = free_ports(9)
         config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
                            api_key=api_key, mode=mode, ready_timeout=ready_timeout, images=dict(images or {}),
                            ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres, kite=kite,
-                                          proxy_control=control), **config)
+                                          proxy_control=control, redis_proxy=redis_proxy,
+                                          postgres_proxy=postgres_proxy, net_control=net), **config)
         try:
             return lab_up(config)
         except PortInUse:

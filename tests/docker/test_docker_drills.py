@@ -6,16 +6,16 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from drills.checks import assert_lab_whole
 from drills.kit import ROOT, Lab, drill_env, run_drill
 
+from chaosaitrapp.lab.runtime.config import LabPorts
 from chaosaitrapp.lab.runtime.preflight import port_free
 from chaosaitrapp.targets.labstate import load_state
 
 pytestmark = pytest.mark.docker
 CLI = str(Path(sys.executable).with_name("aitrapp-chaos"))
-DEFAULT_PORTS = {"trader": 8000, "broker": 8001, "redis": 6379, "postgres": 5432}
+DEFAULT_PORTS = LabPorts().as_dict()
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +90,17 @@ def test_missing_container_fails_clearly_and_changes_nothing(docker_lab, docker_
     assert not any(r["activity"]["name"] == "stop-redis" for r in run.journal.get("run", []))
     assert docker_engine.containers.get("redis").attrs["State"]["StartedAt"] == before, "redis was restarted"
     assert container_running(docker_engine, "redis")
+
+
+@pytest.mark.parametrize("partition", ["redis", "postgres"])
+def test_partition_drills_on_docker(partition, docker_lab, docker_engine, tmp_path):
+    """The containers keep running; the trader's path to them (through the lab's TCP fault proxy) is cut."""
+    env = {**seed_env(docker_lab, tmp_path), "PARTITION": partition, "PARTITION_SECONDS": "4"}
+    started = {name: docker_engine.containers.get(name).attrs["State"]["StartedAt"] for name in ("redis", "postgres")}
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / "chaos_test_network_partition.sh")], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=300, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert f"== network_partition_{partition}: PASS" in proc.stdout
+    after = {name: docker_engine.containers.get(name).attrs["State"]["StartedAt"] for name in ("redis", "postgres")}
+    assert after == started, "a partition never stops or restarts the dependency"
+    assert_lab_whole(docker_lab, ledger=Path(env["AITRAPP_CHAOS_STATE"]) / "ledger.json")

@@ -11,13 +11,14 @@ import pytest
 import yaml
 
 from chaosaitrapp.lab.runtime import lab_down
+from chaosaitrapp.lab.runtime.config import LabPorts
 from chaosaitrapp.lab.runtime.preflight import port_free
 from chaosaitrapp.suite import bundled_drills
 
 from .kit import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "chaos-tests.yml"
-DEFAULT_PORTS = (8000, 8001, 6379, 5432)
+DEFAULT_PORTS = tuple(LabPorts().as_dict().values())
 
 
 def load():

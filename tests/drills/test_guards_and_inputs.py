@@ -100,7 +100,7 @@ def test_burst_against_live_target_is_refused_and_sends_nothing(tmp_path):
         assert "refusing to send an order burst" in burst["exception"][-1] and "LIVE" in burst["exception"][-1]
         assert requests.get(lab.api + "/orders", timeout=2).json()["count"] == 0
         broker = lab.state.services["broker"]
-        stats = requests.get(f"http://127.0.0.1:{broker.port}/stats", timeout=2).json()
+        stats = requests.get(f"http://127.0.0.1:{broker.port}/lab/stats", timeout=2).json()
         assert stats["orders"] == 0, f"the broker received orders: {stats}"
     finally:
         lab.down()

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from chaosaitrapp.lab.runtime import lab_down
+from chaosaitrapp.lab.runtime.config import LabPorts
 from chaosaitrapp.lab.runtime.preflight import port_free
 
 from .kit import ROOT
 
-DEFAULT_PORTS = (8000, 8001, 6379, 5432)
+DEFAULT_PORTS = tuple(LabPorts().as_dict().values())
 
 
 def readme_block(marker: str) -> str:

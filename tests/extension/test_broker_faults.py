@@ -22,8 +22,9 @@ class Clock:
     ("cut_cable", {}, 10, "unknown broker fault 'cut_cable'"),
     ("latency", {"delay_ms": -5}, 10, "delay_ms must be between"),
     ("latency", {"delay": 5}, 10, "unknown parameter(s) ['delay']"),
-    ("ws_close", {"code": 4000}, 10, "code must be one of (1000, 1006, 1011)"),
-    ("ws_stall", {"scope": "some"}, 10, "scope must be 'existing'"),
+    ("ws_close", {"code": 4000}, 10, "code must be one of 1000, 1006, 1011"),
+    ("ws_stall", {"scope": "some"}, 10, "scope must be one of existing, all"),
+    ("partition", {"direction": "sideways"}, 10, "direction must be one of both, requests, replies"),
     ("drop_reply", {"count": 0}, 10, "count must be at least 1"),
     ("rate_limit", {"retry_after": "soon"}, 10, "retry_after must be float"),
     ("token_invalidated", {}, -1, "lease_s must be above 0"),
@@ -60,7 +61,7 @@ def test_a_stall_of_closed_sockets_no_longer_bites():
     everything = table.add("ws_stall", {"scope": "all"}, 60)
     assert stall.biting({4, 9}) and not stall.biting({9})
     assert everything.biting(set())
-    token = table.add("token_invalidated", {}, 60, seen_tokens=["tok-s3cr3t"])
+    token = table.add("token_invalidated", {}, 60, old_tokens=["tok-s3cr3t"])
     assert token.describe({1})["biting"] is True and "tok-s3cr3t" not in str(token.describe())
     assert token.describe()["old_token_count"] == 1
 

@@ -124,9 +124,9 @@ def timeline_events(reports: Path) -> List[Dict]:
 
 
 def is_fault_event(event: Dict) -> bool:
-    """A dependency stop or a broker fault (the faults a ledger entry stands for)."""
-    return event.get("event") == "fault" and (event.get("detail") == "stop"
-                                               or str(event.get("target") or "").startswith("broker-proxy:"))
+    """A dependency stop, a broker fault or a partition (the faults a ledger entry stands for)."""
+    return event.get("event") == "fault" and (event.get("detail") == "stop" or str(event.get("target") or "").startswith(
+        ("broker-proxy:", "net-proxy:", "nft:")))
 
 
 def _anchor_seen(reports: Path, anchor: str) -> bool:
@@ -189,11 +189,12 @@ def lab_missing(lab: Lab, state: Optional[Path] = None) -> List[str]:
     lab's broker fault proxy, or the proxy not answering), and ``ledger`` (entries left in
     ``<state>/ledger.json``, when ``state`` is given)."""
     missing = []
-    try:
-        if requests.get(lab.state.endpoints["broker_proxy"] + "/faults", timeout=2).json()["faults"]:
-            missing.append("broker faults")
-    except (requests.RequestException, ValueError, KeyError):
-        missing.append("broker faults")
+    for proxy, what in (("broker_proxy", "broker faults"), ("net_proxy", "network faults")):
+        try:
+            if requests.get(lab.state.endpoints[proxy] + "/faults", timeout=2).json()["faults"]:
+                missing.append(what)
+        except (requests.RequestException, ValueError, KeyError):
+            missing.append(what)
     if state is not None and ledger_entries(state):
         missing.append("ledger")
     if not redis_answers("127.0.0.1", lab.state.services["redis"].port):

@@ -2,17 +2,10 @@
 
 One listening port serves both Kite roots: plain HTTP requests go to the REST upstream
 (``api.kite.trade`` in production, the lab's simulator here), WebSocket upgrades to the ticker upstream
-(``ws.kite.trade``). A second, separate port serves the control API the extension's actions use::
-
-    GET    /health             {"status", "listen", "upstream", "ticker_upstream", "pid", "restart"}
-    GET    /faults             the active faults (``biting``: still changing what the target sees)
-    POST   /faults             {"kind", "params", "lease_s", "id"?} -> 201 the fault (400 naming a bad value)
-    DELETE /faults/{id}        {"cleared": true|false, "biting": true|false}
-    DELETE /faults             {"cleared": N}
-    GET    /history            every order placement seen (tag, status, broker order id, dropped?), the
-                               ticker sockets (open, subscribe, first tick of each instrument, closed)
-                               and the faults, with the proxy's monotonic and wall times
-    GET    /stats              request, order and socket counts
+(``ws.kite.trade``). A second, separate port serves the control API the extension's actions use
+(:mod:`chaosaitrapp.faultproxy.control`); its history holds every order placement seen (tag, status,
+broker order id, dropped?), the ticker sockets (open, subscribe, first tick of each instrument,
+closed) and the faults.
 
 The faults are in :mod:`chaosaitrapp.broker.proxy.faults`, the state (history, tokens, sockets) in
 :mod:`~chaosaitrapp.broker.proxy.state`, the ticker relay in :mod:`~chaosaitrapp.broker.proxy.ticker`.
@@ -22,14 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from typing import Any, Dict, List, Optional
 from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
 
-from chaosaitrapp.broker.proxy.faults import INSTANT, FaultError
 from chaosaitrapp.broker.proxy.state import (
     BAD_TOKEN,
     HOP_BY_HOP,
@@ -38,7 +29,8 @@ from chaosaitrapp.broker.proxy.state import (
     access_token_of,
     kite_error,
 )
-from chaosaitrapp.broker.proxy.ticker import apply_instant, relay
+from chaosaitrapp.broker.proxy.ticker import relay
+from chaosaitrapp.faultproxy.control import control_app
 
 log = logging.getLogger("chaosaitrapp.broker.proxy")
 
@@ -95,7 +87,12 @@ async def handle(request: web.Request) -> web.StreamResponse:
     delay = sum(f.params["delay_ms"] for f in state.faults.active("latency")) / 1000.0
     if delay:
         await asyncio.sleep(delay)  # the injected latency itself
+    if not await state.held(request, "both", "requests"):  # cut before it left: the broker never saw it
+        if is_order:
+            state.record("order", **order, status=None, by="proxy", fault="partition", delivered=False)
+        return web.Response(status=504)
     response = await _forward(state, request, body)
+    lost = not await state.held(request, "both", "replies")  # the answer, cut on its way back
     if not is_order:
         return response
     order_id = None
@@ -106,7 +103,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     drop = next((f for f in state.faults.active("drop_reply")
                  if f.params["count"] == -1 or f.hits < f.params["count"]), None)
     state.record("order", **order, status=response.status, order_id=order_id, by="upstream",
-                 dropped=drop is not None, fault="drop_reply" if drop else None)
+                 dropped=lost or drop is not None, fault="partition" if lost else "drop_reply" if drop else None)
     if drop is None:
         return response
     drop.hits += 1
@@ -114,66 +111,6 @@ async def handle(request: web.Request) -> web.StreamResponse:
     if request.transport is not None:
         request.transport.close()  # the reply never comes: the target sees its connection end
     return web.Response(status=200)
-
-def control_app(state: ProxyState, info: Dict[str, Any]) -> web.Application:
-    """The control API (module docstring)."""
-    app = web.Application()
-
-    async def health(request: web.Request) -> web.Response:
-        return web.json_response({"status": "healthy", **info, "pid": os.getpid()})
-
-    async def list_faults(request: web.Request) -> web.Response:
-        open_now = state.open_sockets()
-        return web.json_response({"faults": [f.describe(open_now) for f in state.faults.active()]})
-
-    async def add_fault(request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-        except ValueError:
-            return web.json_response({"error": "the body must be a JSON object"}, status=400)
-        if not isinstance(body, dict):
-            return web.json_response({"error": "the body must be a JSON object"}, status=400)
-        try:
-            fault = state.faults.add(str(body.get("kind")), body.get("params"), body.get("lease_s", 60),
-                                     list(state.seen_tokens), body.get("id"), sorted(state.open_sockets()))
-        except FaultError as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        out = fault.describe()
-        if fault.kind in INSTANT:
-            out["sockets"] = await apply_instant(state, fault.kind, fault.params)
-        subscribed = sorted(set().union(*(sock.subscriptions for sock in state.sockets)))
-        state.record("fault", fault=fault.kind, id=fault.id, params=fault.params, subscribed=subscribed)
-        return web.json_response(out, status=201)
-
-    async def clear_fault(request: web.Request) -> web.Response:
-        state.faults.active()  # drop the expired ones first: an expired fault is not "cleared"
-        fault = state.faults.remove(request.match_info["fault_id"])
-        biting = fault is not None and fault.biting(state.open_sockets())
-        if fault is not None:
-            state.record("fault_cleared", fault=fault.kind, id=fault.id, biting=biting)
-        return web.json_response({"cleared": fault is not None, "biting": biting})
-
-    async def clear_all(request: web.Request) -> web.Response:
-        state.faults.active()
-        return web.json_response({"cleared": state.faults.clear()})
-
-    async def history(request: web.Request) -> web.Response:
-        try:
-            since_wall = float(request.query.get("since_wall", "0") or 0)
-        except ValueError:
-            return web.json_response({"error": "since_wall must be a Unix time in seconds"}, status=400)
-        return web.json_response({"history": [h for h in state.history if h["wall"] >= since_wall]})
-
-    async def stats(request: web.Request) -> web.Response:
-        return web.json_response({**state.stats, "open_sockets": len(state.sockets),
-                                  "active_faults": len(state.faults.active()),
-                                  "expired_faults": state.faults.expired_total})
-
-    app.add_routes([web.get("/health", health), web.get("/faults", list_faults), web.post("/faults", add_fault),
-                    web.delete("/faults/{fault_id}", clear_fault), web.delete("/faults", clear_all),
-                    web.get("/history", history), web.get("/stats", stats)])
-    return app
-
 
 def proxy_app(state: ProxyState) -> web.Application:
     """The listening port's app: every path, every method, through :func:`handle`."""

@@ -6,22 +6,22 @@ never written out: the history holds tags, statuses, broker order ids and socket
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
-import time
-from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Deque, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set
 
 import aiohttp
 from aiohttp import web
 
-from chaosaitrapp.broker.proxy.faults import FaultTable
+from chaosaitrapp.broker.proxy.faults import INSTANT, FaultTable
+from chaosaitrapp.faultproxy.control import ProxyHooks
+from chaosaitrapp.faultproxy.table import Fault
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "host", "content-length", "content-encoding"}
 BAD_TOKEN = "Incorrect `api_key` or `access_token`."
-HISTORY_MAX = 200_000
 SESSION_PATHS = ("/session/", "/connect/")  # the login and token exchange: a refresh must get through
 
 
@@ -73,15 +73,14 @@ def packet_tokens(frame: bytes) -> List[int]:
     return tokens
 
 
-class ProxyState:
+class ProxyState(ProxyHooks):
     """Faults, the tokens seen, the history, the open ticker sockets and counters."""
 
     def __init__(self, upstream: str, ticker_upstream: str) -> None:
+        super().__init__(FaultTable())
         self.upstream = upstream.rstrip("/")
         self.ticker_upstream = ticker_upstream.rstrip("/")
-        self.faults = FaultTable()
         self.seen_tokens: Dict[str, None] = {}  # insertion-ordered set
-        self.history: Deque[Dict[str, Any]] = deque(maxlen=HISTORY_MAX)
         self.sockets: Set[Socket] = set()
         self.stats = {"requests": 0, "orders": 0, "refused_by_fault": 0, "upstream_errors": 0,
                       "ws_opened": 0, "ws_refused": 0, "ws_closed_by_fault": 0}
@@ -108,6 +107,36 @@ class ProxyState:
         """The ids of the ticker sockets open now."""
         return {sock.sid for sock in self.sockets}
 
-    def record(self, kind: str, **fields: Any) -> None:
-        """Append one history record (times: the proxy's monotonic and wall clocks)."""
-        self.history.append({"kind": kind, "t": round(time.monotonic(), 4), "wall": round(time.time(), 4), **fields})
+    def cut(self, *directions: str) -> bool:
+        """True while a ``partition`` fault cuts one of ``directions`` (``both``, ``requests``, ``replies``)."""
+        return any(f.params["direction"] in directions for f in self.faults.active("partition"))
+
+    async def held(self, request: web.Request, *directions: str) -> bool:
+        """Hold ``request`` while a partition cuts one of ``directions`` (the blackhole: nothing moves);
+        True when it may go on (healed, its client still waiting), False when the client gave up."""
+        while self.cut(*directions):
+            if request.transport is None or request.transport.is_closing():
+                return False
+            await asyncio.sleep(0.05)  # the partition's end is polled (its lease bounds the wait)
+        return request.transport is not None and not request.transport.is_closing()
+
+    # ---- the control API's hooks ------------------------------------------------------------
+    def fault_context(self) -> Dict[str, Any]:
+        """A new fault knows the tokens seen so far (a token fault refuses them) and the open sockets."""
+        return {"old_tokens": list(self.seen_tokens), "sockets": sorted(self.open_sockets())}
+
+    async def applied(self, fault: Fault) -> Dict[str, Any]:
+        """An instant kind acts on every open ticker socket now: how many it touched."""
+        if fault.kind not in INSTANT:
+            return {}
+        from chaosaitrapp.broker.proxy.ticker import apply_instant
+
+        return {"sockets": await apply_instant(self, fault.kind, fault.params)}
+
+    def fault_fields(self, fault: Fault) -> Dict[str, Any]:
+        """A fault's history record names what the open sockets had subscribed (to check resubscribes)."""
+        return {"subscribed": sorted(set().union(*(sock.subscriptions for sock in self.sockets)))}
+
+    def counters(self) -> Dict[str, Any]:
+        """The request, order and socket counts."""
+        return {**self.stats, "open_sockets": len(self.sockets)}

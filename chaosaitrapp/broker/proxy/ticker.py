@@ -25,6 +25,8 @@ async def relay(state: ProxyState, request: web.Request) -> web.StreamResponse:
         state.stats["ws_refused"] += 1
         state.record("ws_refused", by="proxy")
         return web.Response(status=403, text="Forbidden")
+    if not await state.held(request, "both", "requests", "replies"):  # a handshake into a blackhole hangs
+        return web.Response(status=504)
     assert state.ws_session is not None
     target = state.ticker_upstream + (request.path if request.path != "/" else "") + "?" + request.query_string
     try:
@@ -44,7 +46,8 @@ async def relay(state: ProxyState, request: web.Request) -> web.StreamResponse:
     state.record("ws_open", sid=sock.sid)
 
     def stalled() -> bool:
-        return any(f.params["scope"] == "all" or sock.sid in f.sockets for f in state.faults.active("ws_stall"))
+        return state.cut("both", "requests", "replies") or any(
+            f.params["scope"] == "all" or sock.sid in f.sockets for f in state.faults.active("ws_stall"))
 
     async def up() -> None:
         async for msg in client:

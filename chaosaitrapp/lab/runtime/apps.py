@@ -1,5 +1,6 @@
-"""The lab's own Python services as processes: the broker simulator, the broker fault proxy in front
-of it, and the trader (whose Kite roots point at the proxy).
+"""The lab's own Python services as processes: the TCP fault proxy in front of Redis and Postgres, the
+broker simulator, the broker fault proxy in front of it, and the trader (which reaches all three
+through the proxies).
 
 Their ServiceSpecs hold no secret: the Kite api secret, the API key and the database URL with its
 password are passed at launch through :func:`secrets_for` only. Restarting the trader from
@@ -36,6 +37,17 @@ def proxy_spec(lab_dir: Path, port: int, control_port: int, broker_port: int) ->
     return ServiceSpec(name="broker_proxy", kind="process", host="127.0.0.1", port=control_port, check="http",
                        pidfile=str(lab_dir / "run" / "broker_proxy.pid"), argv=argv, env={"PYTHONUNBUFFERED": "1"},
                        cwd=str(lab_dir), log=str(lab_dir / "logs" / "broker_proxy.log"))
+
+
+def netproxy_spec(lab_dir: Path, control_port: int, routes: Dict[str, tuple]) -> ServiceSpec:
+    """The TCP fault proxy's ServiceSpec: ``routes`` maps a name to ``(listen_port, upstream_port)`` on
+    loopback (the trader's Redis and Postgres); faults on ``control_port``. No secret."""
+    argv = [sys.executable, "-m", "chaosaitrapp.network.proxy", "--control", f"127.0.0.1:{control_port}"]
+    for name, (listen, upstream) in routes.items():
+        argv += ["--route", f"{name}={listen}:127.0.0.1:{upstream}"]
+    return ServiceSpec(name="net_proxy", kind="process", host="127.0.0.1", port=control_port, check="http",
+                       pidfile=str(lab_dir / "run" / "net_proxy.pid"), argv=argv, env={"PYTHONUNBUFFERED": "1"},
+                       cwd=str(lab_dir), log=str(lab_dir / "logs" / "net_proxy.log"))
 
 
 def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defects: list, redis_url: str,

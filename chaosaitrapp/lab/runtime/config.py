@@ -11,8 +11,8 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 from chaosaitrapp.lab.defects import parse_defects, refuse_in_live
 from chaosaitrapp.lab.profiles import DEFAULT_PROFILE, get_profile
-from chaosaitrapp.targets.labstate import lab_db_password
 from chaosaitrapp.paths import lab_dir as default_lab_dir
+from chaosaitrapp.targets.labstate import lab_db_password
 
 RUNTIMES = ("process", "docker")
 DEFAULT_IMAGES = {"redis": "redis:7", "postgres": "postgres:16"}
@@ -24,7 +24,9 @@ DB_NAME = "aitrapp"
 @dataclass
 class LabPorts:
     """Loopback ports of the services: ``kite`` is where the trader's Kite roots point (the broker fault
-    proxy's listening port), ``proxy_control`` the proxy's control API."""
+    proxy's listening port), ``proxy_control`` the proxy's control API; ``redis_proxy`` and
+    ``postgres_proxy`` are where the trader reaches Redis and Postgres (the TCP fault proxy's routes),
+    ``net_control`` that proxy's control API."""
 
     trader: int = 8000
     broker: int = 8001
@@ -32,9 +34,12 @@ class LabPorts:
     postgres: int = 5432
     kite: int = 8002
     proxy_control: int = 8003
+    redis_proxy: int = 6380
+    postgres_proxy: int = 5433
+    net_control: int = 8004
 
     def as_dict(self) -> Dict[str, int]:
-        """``{"trader", "broker", "redis", "postgres", "kite", "proxy_control"}`` -> port."""
+        """Every port by name."""
         return asdict(self)
 
 

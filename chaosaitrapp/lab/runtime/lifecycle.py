@@ -1,6 +1,7 @@
 """``lab_up``, ``lab_down``, ``lab_status``, ``lab_logs``: the lab's whole life.
 
-``lab_up`` starts Redis, Postgres, the broker simulator and the trader (in that order, each
+``lab_up`` starts Redis, Postgres, the TCP fault proxy in front of them, the broker simulator, the
+broker fault proxy in front of it and the trader (in that order, each
 waited on with a deadline), records them in ``<lab_dir>/lab.json`` after every step (so a failed
 start is torn down completely) and returns once the trader's ``/ready`` is 200. It is
 idempotent: a healthy lab with the same configuration is returned as it is; a lab with another
@@ -18,22 +19,22 @@ from urllib.parse import quote
 
 import requests
 
+from chaosaitrapp.lab.broker.settings import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from chaosaitrapp.lab.errors import LabError, LabStartTimeout
 from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, get_profile
 from chaosaitrapp.lab.runtime import processes
-from chaosaitrapp.lab.broker.settings import DEFAULT_API_KEY, DEFAULT_API_SECRET
-from chaosaitrapp.lab.runtime.apps import broker_spec, proxy_spec, secrets_for, trader_spec
+from chaosaitrapp.lab.runtime.apps import broker_spec, netproxy_spec, proxy_spec, secrets_for, trader_spec
 from chaosaitrapp.lab.runtime.config import DB_NAME, DB_USER, LabConfig
 from chaosaitrapp.lab.runtime.postgres_process import init_cluster, postgres_spec
 from chaosaitrapp.lab.runtime.preflight import check_ports, postgres_bindir, redis_server
 from chaosaitrapp.lab.runtime.redis_process import redis_spec
-from chaosaitrapp.targets.labstate import LabState, ServiceSpec, clear_state, load_state, save_state
 from chaosaitrapp.targets.answers import postgres_answers, redis_answers
+from chaosaitrapp.targets.labstate import LabState, ServiceSpec, clear_state, load_state, save_state
 from chaosaitrapp.waiting import wait_until
 
 log = logging.getLogger("chaosaitrapp.lab.runtime")
 
-SERVICE_ORDER = ("redis", "postgres", "broker", "broker_proxy", "trader")
+SERVICE_ORDER = ("redis", "postgres", "net_proxy", "broker", "broker_proxy", "trader")
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str, spec: Optional[ServiceSpec] = None,
@@ -156,7 +157,12 @@ def lab_up(config: LabConfig) -> LabState:
     started_at = time.time()
     redis_url = f"redis://127.0.0.1:{ports['redis']}/0"
     database_url = f"postgresql://{DB_USER}@127.0.0.1:{ports['postgres']}/{DB_NAME}"
-    full_database_url = f"postgresql://{DB_USER}:{quote(config.db_password, safe='')}@127.0.0.1:{ports['postgres']}/{DB_NAME}"
+    # the trader reaches Redis and Postgres through the TCP fault proxy's routes; the lab's own
+    # record (and the extension's probes) name the real ports
+    trader_redis_url = f"redis://127.0.0.1:{ports['redis_proxy']}/0"
+    trader_database_url = f"postgresql://{DB_USER}@127.0.0.1:{ports['postgres_proxy']}/{DB_NAME}"
+    trader_full_database_url = (f"postgresql://{DB_USER}:{quote(config.db_password, safe='')}"
+                                f"@127.0.0.1:{ports['postgres_proxy']}/{DB_NAME}")
     state = LabState(runtime=config.runtime, profile=config.profile, api=f"http://127.0.0.1:{ports['trader']}",
                      redis_url=redis_url, database_url=database_url, services={}, defects=list(config.defects),
                      timings=profile.timings(HEARTBEAT_MAX), started_at=started_at, mode=config.mode,
@@ -165,8 +171,11 @@ def lab_up(config: LabConfig) -> LabState:
                                 "kite_ticker_root": f"ws://127.0.0.1:{ports['kite']}",
                                 "kite_api_key": kite_api_key(),
                                 "broker_proxy": f"http://127.0.0.1:{ports['proxy_control']}",
-                                "broker": f"http://127.0.0.1:{ports['broker']}"})
-    launch_secrets = dict(broker_secret=kite_api_secret(), database_url_with_password=full_database_url,
+                                "broker": f"http://127.0.0.1:{ports['broker']}",
+                                "net_proxy": f"http://127.0.0.1:{ports['net_control']}",
+                                "redis_via_proxy": f"127.0.0.1:{ports['redis_proxy']}",
+                                "postgres_via_proxy": f"127.0.0.1:{ports['postgres_proxy']}"})
+    launch_secrets = dict(broker_secret=kite_api_secret(), database_url_with_password=trader_full_database_url,
                           api_key=config.api_key)
     try:
         # Redis and Postgres
@@ -195,7 +204,14 @@ def lab_up(config: LabConfig) -> LabState:
               and _pg_login_ok(ports["postgres"], config.db_password),
               90, "Postgres accepting the trader's login", state.services["postgres"])
 
-        # broker, the fault proxy in front of it, and the trader behind the proxy
+        # the TCP fault proxy in front of Redis and Postgres
+        spec_n = netproxy_spec(lab_dir, ports["net_control"], {"redis": (ports["redis_proxy"], ports["redis"]),
+                                                               "postgres": (ports["postgres_proxy"], ports["postgres"])})
+        state.services["net_proxy"] = spec_n
+        save_state(state, lab_dir)
+        processes.launch(spec_n)
+
+        # broker, the fault proxy in front of it, and the trader behind the proxies
         spec_b = broker_spec(lab_dir, ports["broker"], profile, kite_api_key())
         state.services["broker"] = spec_b
         save_state(state, lab_dir)
@@ -205,13 +221,14 @@ def lab_up(config: LabConfig) -> LabState:
         save_state(state, lab_dir)
         processes.launch(spec_p)
         spec_t = trader_spec(lab_dir, ports["trader"], profile=profile, mode=config.mode, defects=config.defects,
-                             redis_url=redis_url, database_url=database_url, kite_port=ports["kite"],
+                             redis_url=trader_redis_url, database_url=trader_database_url, kite_port=ports["kite"],
                              api_key=kite_api_key())
         state.services["trader"] = spec_t
         save_state(state, lab_dir)
         _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['broker']}/health"), 30, "broker /health 200", spec_b)
         _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['proxy_control']}/health"), 30, "broker proxy /health 200",
               spec_p)
+        _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['net_control']}/health"), 30, "TCP proxy /health 200", spec_n)
         processes.launch(spec_t, secrets_for("trader", **launch_secrets))
         headers = {"X-API-Key": config.api_key} if config.api_key else {}
         _wait(lambda: _http_ok(state.api + "/ready", headers), config.ready_timeout, "trader /ready 200", spec_t)
@@ -298,8 +315,8 @@ def lab_status(lab_dir: Path) -> Dict[str, Any]:
 
 
 def lab_logs(lab_dir: Path, service: str, lines: int = 50) -> str:
-    """The last ``lines`` lines of ``service``'s log (``redis``, ``postgres``, ``broker``, ``broker_proxy``,
-    ``trader``)."""
+    """The last ``lines`` lines of ``service``'s log (``redis``, ``postgres``, ``net_proxy``, ``broker``,
+    ``broker_proxy``, ``trader``)."""
     lab_dir = Path(lab_dir)
     state = load_state(lab_dir)
     spec = state.services.get(service) if state else None

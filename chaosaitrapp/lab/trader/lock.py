@@ -40,8 +40,9 @@ return 0
 """
 
 
-def make_redis(url: str, socket_timeout: float) -> Redis:
-    """An asyncio Redis client with short timeouts and no automatic retries (errors surface at once)."""
+def make_redis(url: str, socket_timeout: Optional[float]) -> Redis:
+    """An asyncio Redis client with short timeouts and no automatic retries (errors surface at once);
+    ``socket_timeout`` None: no timeout at all (a call on a silent socket waits forever)."""
     return Redis.from_url(
         url,
         socket_timeout=socket_timeout,

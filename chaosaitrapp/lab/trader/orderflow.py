@@ -3,12 +3,15 @@ after a lost reply, and the order stream (the book polled for fills).
 
 Placement rules (what a careful AITRAPP does; the defects undo one each):
 
+- no order leaves while trading is paused (the orchestrator's pause: lock lost, or ``POST /pause``):
+  it waits in the throttle; defect ``never_pause`` (no pause on a lost lock) lets them go;
 - no order leaves while the market-data feed is stale (heartbeat age at or above ``HEARTBEAT_MAX``):
   it waits in the throttle (``trader_retries_total{type="stale_feed"}``); defect ``trades_on_stale_feed``;
 - a placement whose reply was lost (timeout, connection ended) is *indeterminate*: before it is sent
   again the book is searched for its tag, and an order found there is taken as placed
-  (``trader_retries_total{type="reply_lost"}``); defect ``duplicate_on_retry`` re-sends blindly (Kite has
-  no idempotency key: the broker then holds it twice); an order re-queued from the store (after a
+  (``trader_retries_total{type="reply_lost"}``); defects ``duplicate_on_retry`` and ``blind_resend`` (the
+  same behaviour, as the broker-token and the partition drills name it) re-send blindly (Kite has no
+  idempotency key: the broker then holds it twice); an order re-queued from the store (after a
   restart or a Postgres outage) may have been sent before and is looked up the same way;
 - 429 and an unreachable broker wait in the throttle; a refusal marks the order REJECTED; without a
   broker session the order waits too (it is never dropped).
@@ -19,8 +22,15 @@ import logging
 import time
 from typing import Any, Callable, Dict, List, Optional, Set
 
-from chaosaitrapp.lab.trader.kite import (BrokerRejected, BrokerUnavailable, KiteSession, RateLimited, ReplyLost,
-                                          TokenExpired, kite_tag)
+from chaosaitrapp.lab.trader.kite import (
+    BrokerRejected,
+    BrokerUnavailable,
+    KiteSession,
+    RateLimited,
+    ReplyLost,
+    TokenExpired,
+    kite_tag,
+)
 from chaosaitrapp.lab.trader.metrics import TraderMetrics
 from chaosaitrapp.lab.trader.store import OrderStore, StoreUnavailable
 from chaosaitrapp.lab.trader.throttle import RetryLater, ThrottleQueue
@@ -39,13 +49,16 @@ class OrderFlow:
     """Placement, look-up and fills; ``feed_fresh()`` says whether market data is fresh enough to trade."""
 
     def __init__(self, kite: KiteSession, store: OrderStore, metrics: TraderMetrics, throttle_rate: float, *,
-                 feed_fresh: Callable[[], bool], defects: frozenset) -> None:
+                 feed_fresh: Callable[[], bool], defects: frozenset,
+                 trading: Callable[[], bool] = lambda: True) -> None:
         self.kite = kite
         self.store = store
         self.metrics = metrics
         self.throttle_rate = throttle_rate
         self.feed_fresh = feed_fresh
+        self.trading = trading
         self.defects = defects
+        self.blind = bool({"duplicate_on_retry", "blind_resend"} & set(defects))
         self.open_orders: Dict[str, Dict[str, Any]] = {}  # client_order_id -> order sent, not yet filled
         self.unsure: Set[str] = set()  # client_order_ids whose placement may have reached the broker
         self.on_fill: Callable[[Dict[str, Any], int, float], None] = lambda order, qty, avg: None
@@ -65,12 +78,14 @@ class OrderFlow:
         """The throttle's ``send``: one order to the broker (RetryLater to wait; see the module docstring)."""
         client_order_id = order["client_order_id"]
         tag = kite_tag(client_order_id)
+        if not self.trading():
+            raise RetryLater(0.2, "trading paused: no order leaves")
         if not self.feed_fresh() and "trades_on_stale_feed" not in self.defects:
             raise self._retry("stale_feed", 0.5, "market data stale: no order on a dead feed")
         started = time.perf_counter()
         try:
             broker_id = None
-            if client_order_id in self.unsure and "duplicate_on_retry" not in self.defects:
+            if client_order_id in self.unsure and not self.blind:
                 broker_id = await self._already_placed(tag)
                 if broker_id:
                     log.info("order %s found at the broker after a lost reply: not sent again", client_order_id)

@@ -43,7 +43,9 @@ class Trader:
         self.api_paused = False
         self.orchestrator = Orchestrator()
         metrics.bind_heartbeats(self.orchestrator.age)
-        self.redis = make_redis(settings.redis_url, self.profile.redis_socket_timeout)
+        # defect no_redis_timeout: the client waits forever on a silent socket (a partition, not a refusal)
+        redis_timeout = None if "no_redis_timeout" in self.defects else self.profile.redis_socket_timeout
+        self.redis = make_redis(settings.redis_url, redis_timeout)
         self.lock = LeaderLock(self.redis, settings.instance_id, self.profile.lock_ttl, settings.lock_key)
         self.elector = LeaderElector(
             self.lock, refresh=self.profile.lock_refresh, backoff=self.profile.backoff, jitter=self.profile.jitter,
@@ -61,7 +63,7 @@ class Trader:
                                 count_refresh=lambda: metrics.retries.labels(type="token_refresh").inc(),
                                 defects=self.defects, min_refresh_interval=self.profile.min_refresh_interval)
         self.orders = OrderFlow(self.kite, self.store, metrics, settings.throttle_rate, feed_fresh=self.feed_fresh,
-                                defects=self.defects)
+                                defects=self.defects, trading=lambda: not self.orchestrator.is_paused)
         self.orders.on_fill = self._on_fill
         self.throttle = ThrottleQueue(self.orders.place, rate=settings.throttle_rate, burst=settings.throttle_burst,
                                       on_depth=metrics.set_queue_depth)

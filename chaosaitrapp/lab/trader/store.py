@@ -175,6 +175,15 @@ class OrderStore:
             except Exception:  # the connection is being thrown away whatever happens
                 pass
 
+    async def ping_unbounded(self) -> None:
+        """``SELECT 1`` on the connection with no timeout at all (defect ``health_blocks_on_db``: it hangs
+        for as long as Postgres is unreachable); errors are swallowed, only the wait matters."""
+        try:
+            conn = self._conn if self._conn is not None and not self._conn.closed else await self._connection()
+            await conn.execute("SELECT 1")
+        except Exception:  # the defect is the wait, not the error
+            pass
+
     async def ping(self) -> bool:
         """True when a query goes through."""
         try:

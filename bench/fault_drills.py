@@ -1,16 +1,20 @@
-"""Benchmark: time to detect and to recover for each broker fault, under both lab timing profiles.
+"""Benchmark: time to detect and to recover for each broker fault and network partition, under both lab
+timing profiles, and the margin between "trading stopped" and "lease could have expired".
 
-    .venv/bin/python bench/broker_drills.py [--rounds 3] [--profiles fast aitrapp] [--faults token close stall restart]
+    .venv/bin/python bench/fault_drills.py [--rounds 3] [--profiles fast aitrapp] [--faults token close ...]
 
 For each profile a healthy lab comes up; each fault is drilled ``--rounds`` times with a real
-``chaos run`` (``broker_token_expiry``; ``websocket_reconnect`` with ``WS_FAULT=close|stall|restart``)
-and the figures are read from the checks the evidence control recorded:
+``chaos run`` (``broker_token_expiry``; ``websocket_reconnect`` with ``WS_FAULT=close|stall|restart``;
+``network_partition_redis`` blackhole and reject; ``network_partition_postgres``;
+``network_partition_broker``) and the figures are read from the checks the evidence control recorded:
 
 - detect: ``time_to_detect_ready`` (fault event to the first 503; the market-data heartbeat passing
   ``HEARTBEAT_MAX``), and for ``close`` ``md_disconnect_seen`` (to ``marketdata_connected`` false);
 - recover: ``time_to_recover_ready`` (restore to ``/ready`` 200 for good), and ``feed_resubscribed``
   (restore to the last subscribed instrument ticking again);
-- token: the refreshes counted (``token_refresh_bounded``) and the recovery.
+- token: the refreshes counted (``token_refresh_bounded``) and the recovery;
+- stopped: ``trading_stopped_before_lease_expiry`` (partition start to the pause), with the instant
+  the lease could expire as its limit: the margin is limit minus figure.
 
 Prints median and max per profile and fault, with the limits the checkers held them to; asserts nothing.
 """
@@ -32,10 +36,12 @@ from drills.kit import run_drill, start_lab  # noqa: E402
 
 FAULTS = {"token": ("broker_token_expiry", {}), "close": ("websocket_reconnect", {"WS_FAULT": "close"}),
           "stall": ("websocket_reconnect", {"WS_FAULT": "stall"}),
-          "restart": ("websocket_reconnect", {"WS_FAULT": "restart"})}
+          "restart": ("websocket_reconnect", {"WS_FAULT": "restart"}),
+          "redis": ("network_partition_redis", {}), "redis_reject": ("network_partition_redis", {"PARTITION_KIND": "reject"}),
+          "postgres": ("network_partition_postgres", {}), "broker": ("network_partition_broker", {})}
 FIGURES = ("time_to_detect_ready", "md_disconnect_seen", "time_to_recover_ready", "feed_resubscribed",
-           "token_refresh_bounded")
-DEADLINES = {"DETECT_TIMEOUT": "30", "WAIT_READY_TIMEOUT": "90"}
+           "token_refresh_bounded", "trading_stopped_before_lease_expiry")
+DEADLINES = {"DETECT_TIMEOUT": "30", "WAIT_READY_TIMEOUT": "90", "PARTITION_SECONDS": "6"}
 
 
 def _fmt(values) -> str:
@@ -78,14 +84,18 @@ def main() -> int:
         finally:
             lab.down()
     print()
-    print(f"{'profile':<8} {'fault':<8} {'detect 503':>15} {'disconnected':>14} {'ready again':>15} "
-          f"{'all ticking':>14} {'refreshes':>10}  verdicts   (median / max s; limits)")
+    print(f"{'profile':<8} {'fault':<12} {'detect 503':>15} {'disconnected':>14} {'ready again':>15} "
+          f"{'all ticking':>14} {'refreshes':>10} {'stopped':>13} {'margin':>7}  verdicts   (median / max s; limits)")
     for profile, fault, seen, limits, verdicts in rows:
         limit_text = ", ".join(f"{k.split('_')[2]} <= {v:g}" for k, v in limits.items()
                                if k.startswith("time_to") and isinstance(v, (int, float)))
-        print(f"{profile:<8} {fault:<8} {_fmt(seen['time_to_detect_ready']):>15} {_fmt(seen['md_disconnect_seen']):>14} "
+        stopped = seen["trading_stopped_before_lease_expiry"]
+        lease = limits.get("trading_stopped_before_lease_expiry")
+        margin = f"{lease - max(stopped):.2f}" if stopped and isinstance(lease, (int, float)) else "-"
+        print(f"{profile:<8} {fault:<12} {_fmt(seen['time_to_detect_ready']):>15} {_fmt(seen['md_disconnect_seen']):>14} "
               f"{_fmt(seen['time_to_recover_ready']):>15} {_fmt(seen['feed_resubscribed']):>14} "
-              f"{_fmt(seen['token_refresh_bounded']):>10}  {','.join(v[0] for v in verdicts):<9} ({limit_text})")
+              f"{_fmt(seen['token_refresh_bounded']):>10} {_fmt(stopped):>13} {margin:>7}  "
+              f"{','.join(v[0] for v in verdicts):<9} ({limit_text})")
     return 0
 
 

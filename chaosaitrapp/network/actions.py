@@ -1,0 +1,226 @@
+"""Network partitions between the target and a dependency that keeps running: Redis, Postgres or the
+broker. A partition hangs calls (``blackhole``) or fails them fast (``reject``: TCP resets) or slows
+them (``latency``), in ``direction`` ``both``, ``to_dependency`` or ``from_dependency``.
+
+Mechanisms (``mechanism``):
+
+- ``proxy``: the TCP fault proxy the target's Redis/Postgres traffic goes through
+  (:mod:`chaosaitrapp.network.proxy`; the lab wires its trader through one; ``NET_PROXY`` names
+  another); every kind; the fault also expires inside the proxy at its ``duration``;
+- ``kernel``: nftables rules in a table of our own (:mod:`chaosaitrapp.network.kernel`), in the
+  network namespace of ``netns_pid`` or ours, on the dependency's ``port`` (the lab's when 0);
+  blackhole and reject (no latency: no netem here); only the ledger's lease (watchdog) ends it;
+- ``auto``: the proxy when one serves the dependency, else kernel rules.
+
+The broker is partitioned at the broker fault proxy (its ``partition`` kind: requests held, or
+answers held with ``from_dependency``; the ticker stalls) or slowed (its ``latency``).
+
+Every partition is written to the fault ledger (with a lease and a watchdog) before it is made;
+:func:`heal_partition` undoes them all (the rollback of every partition drill).
+"""
+
+import uuid
+from typing import Any, Dict, List, Optional
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.config import settings_from
+from chaosaitrapp.errors import ConfigError, TargetError
+from chaosaitrapp.evidence.recorder import current_run, record_event
+from chaosaitrapp.faultproxy.client import ProxyFaultDriver
+from chaosaitrapp.network import kernel
+from chaosaitrapp.network.client import NetProxyClient
+from chaosaitrapp.safety.faults import register_fault, restore_faults
+from chaosaitrapp.waiting import check_duration
+
+__all__ = ["partition", "slow_dependency", "heal_partition"]
+
+DEPENDENCIES = ("redis", "postgres", "broker")
+KINDS = ("blackhole", "reject", "latency")
+DIRECTIONS = ("both", "to_dependency", "from_dependency")
+MECHANISMS = ("auto", "proxy", "kernel")
+BROKER_DIRECTIONS = {"both": "both", "to_dependency": "requests", "from_dependency": "replies"}
+LEASE_MARGIN_S = 30.0
+
+
+def _check(dependency: str, kind: str, direction: str, mechanism: str, delay_ms: Any) -> float:
+    for name, value, allowed in (("dependency", dependency, DEPENDENCIES), ("kind", kind, KINDS),
+                                 ("direction", direction, DIRECTIONS), ("mechanism", mechanism, MECHANISMS)):
+        if value not in allowed:
+            raise ConfigError(f"partition: {name} must be one of {', '.join(allowed)}, got {value!r}", key=name)
+    try:
+        delay = float(delay_ms)
+    except (TypeError, ValueError):
+        raise ConfigError(f"partition: delay_ms must be a number of milliseconds, got {delay_ms!r}",
+                          key="delay_ms") from None
+    if kind == "latency" and not 0 < delay <= 60000:
+        raise ConfigError(f"partition: a latency partition needs delay_ms above 0 and at most 60000, got {delay_ms!r}",
+                          key="delay_ms")
+    return delay
+
+
+def _lab_spec(configuration: Configuration, service: str) -> Any:
+    from chaosaitrapp.targets.labstate import lab_for
+
+    lab = lab_for(settings_from(configuration).api)
+    return lab.services.get(service) if lab is not None else None
+
+
+def _restart_recipe(configuration: Configuration, service: str) -> Optional[Dict[str, Any]]:
+    """A lab proxy's own restart recipe (no secret in it), else None."""
+    from chaosaitrapp.targets.lab import driver_for_service
+
+    spec = _lab_spec(configuration, service)
+    return driver_for_service(spec).undo() if spec is not None else None
+
+
+def _mechanism(mechanism: str, dependency: str, configuration: Configuration) -> str:
+    if mechanism != "auto":
+        return mechanism
+    client = NetProxyClient.from_configuration(configuration)
+    try:
+        served = client is not None and dependency in client.routes()
+    except TargetError:
+        served = False
+    return "proxy" if served else "kernel"
+
+
+def _detail(dependency: str, kind: str, direction: str, delay: float, mechanism: str) -> str:
+    extra = f" delay_ms={delay:g}" if kind == "latency" else ""
+    return f"{kind} {dependency} direction={direction}{extra} via {mechanism}"
+
+
+def partition(dependency: str = "redis", kind: str = "blackhole", direction: str = "both", delay_ms: float = 0,
+              duration: float = 120, mechanism: str = "auto", port: int = 0, netns_pid: int = 0,
+              configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Cut (or slow) the target's path to ``dependency`` (module docstring) for at most ``duration``
+    seconds. Returns ``{"dependency", "kind", "direction", "mechanism", "target", "fault_id", "lease_s"}``.
+    Raises ConfigError for a bad value or a mechanism that cannot do the kind (nothing is injected),
+    TargetError when the proxy or ``nft`` cannot be reached."""
+    delay = _check(dependency, kind, direction, mechanism, delay_ms)
+    duration = check_duration("duration", duration, allow_zero=False)
+    if dependency == "broker":
+        from chaosaitrapp.broker.actions import inject_broker_fault
+
+        if kind == "reject":
+            raise ConfigError("partition: the broker path can be blackholed or slowed, not reset (use the broker "
+                              "drills' faults for refusals)", key="kind")
+        params = {"delay_ms": delay} if kind == "latency" else {"direction": BROKER_DIRECTIONS[direction]}
+        fault = inject_broker_fault("latency" if kind == "latency" else "partition", duration, params,
+                                    configuration=configuration, secrets=secrets)
+        return {"dependency": dependency, "kind": kind, "direction": direction, "mechanism": "broker-proxy", **fault}
+    how = _mechanism(mechanism, dependency, configuration)
+    fault_id = f"partition-{dependency}-{uuid.uuid4().hex[:10]}"
+    lease_s = duration + LEASE_MARGIN_S
+    detail = _detail(dependency, kind, direction, delay, how)
+    if how == "proxy":
+        client = NetProxyClient.from_configuration(configuration)
+        if client is None:
+            raise ConfigError("partition: no TCP fault proxy is known for this target: set NET_PROXY (configuration "
+                              "'net_proxy') or use mechanism 'kernel'", key="net_proxy")
+        routes = client.routes()
+        if dependency not in routes:
+            raise ConfigError(f"partition: the TCP fault proxy at {client.url} serves {sorted(routes)}, not "
+                              f"{dependency!r}", key="dependency")
+        params: Dict[str, Any] = {"route": dependency}
+        if kind != "reject":
+            params["direction"] = direction
+        if kind == "latency":
+            params["delay_ms"] = delay
+        driver = ProxyFaultDriver(client.url, fault_id, kind, _restart_recipe(configuration, "net_proxy"), "net_proxy")
+        target = f"{client.describe()}/faults/{fault_id}"
+        entry = register_fault(f"partition {dependency}", target, driver.undo(), lease_s)
+        record_event("fault", client.describe(), detail, dependency=dependency)
+        try:
+            client.add(kind, params, duration, fault_id)
+        except Exception:
+            restore_faults(target, driver, 10)
+            raise
+        record_event("fault_injected", client.describe(), detail, dependency=dependency, fault_id=fault_id)
+        return {"dependency": dependency, "kind": kind, "direction": direction, "mechanism": how,
+                "target": client.describe(), "fault_id": fault_id, "lease_s": lease_s, "ledger_entry": entry}
+    if kind == "latency":
+        raise ConfigError("partition: kernel rules cannot add latency (this kernel has no netem); use the TCP fault "
+                          "proxy (mechanism 'proxy')", key="kind")
+    if not port:
+        spec = _lab_spec(configuration, dependency)
+        port = spec.port if spec is not None else 0
+    if not port:
+        raise ConfigError(f"partition: mechanism 'kernel' needs the {dependency} port (argument 'port')", key="port")
+    pid = int(netns_pid) or None
+    kernel.ruleset(fault_id, kind, int(port), direction)  # bad values refused before the ledger is touched
+    kernel.check_namespace(pid, settings_from(configuration).kernel_rules)
+    kernel.nft_binary()
+    driver = kernel.KernelRuleDriver(kernel.table_name(fault_id), pid)
+    entry = register_fault(f"partition {dependency}", driver.describe(), driver.undo(), lease_s)
+    record_event("fault", driver.describe(), detail, dependency=dependency)
+    try:
+        kernel.add(fault_id, kind, int(port), direction, netns_pid=pid, allow_host=True)
+    except Exception:
+        restore_faults(driver.describe(), driver, 10)
+        raise
+    record_event("fault_injected", driver.describe(), detail, dependency=dependency, fault_id=fault_id)
+    run = current_run()
+    if run is not None:
+        run.note(f"kernel partition: nftables table {driver.table} (port {port}, {kind}, {direction})")
+    return {"dependency": dependency, "kind": kind, "direction": direction, "mechanism": how, "port": int(port),
+            "target": driver.describe(), "fault_id": fault_id, "lease_s": lease_s, "ledger_entry": entry}
+
+
+def slow_dependency(dependency: str = "redis", delay_ms: float = 100, direction: str = "both",
+                    duration: float = 120, mechanism: str = "auto", configuration: Configuration = None,
+                    secrets: Secrets = None) -> Dict[str, Any]:
+    """Slow the target's path to ``dependency`` by ``delay_ms`` per exchange in ``direction``, without
+    cutting it (latency from the TCP or broker fault proxy: this kernel has no netem). Below the
+    target's own timeouts nothing may change (the checks say so); above them it is a partition, and
+    :func:`partition` with ``kind="latency"`` is the drill for that. Returns what :func:`partition`
+    returns; raises as it does."""
+    return partition(dependency, "latency", direction, delay_ms, duration, "proxy" if mechanism == "auto" else mechanism,
+                     configuration=configuration, secrets=secrets)
+
+
+def _partition_entries() -> List[Any]:
+    from chaosaitrapp.paths import ledger_path
+    from chaosaitrapp.safety.ledger import Ledger
+
+    out = []
+    for entry in Ledger(ledger_path()).outstanding():
+        driver = (entry.undo or {}).get("driver")
+        kind = (entry.undo or {}).get("kind")
+        if driver in ("net_proxy", "nft") or (driver == "broker_proxy" and kind in ("partition", "latency")):
+            out.append(entry)
+    return out
+
+
+def _still_cut(entry: Any) -> bool:
+    from chaosaitrapp.targets.resolve import driver_from_undo
+
+    driver = driver_from_undo(entry.undo)
+    if isinstance(driver, ProxyFaultDriver):
+        try:
+            return any(f.get("id") == driver.fault_id and f.get("biting", True) for f in driver.client.active())
+        except TargetError:
+            return True  # the proxy is down: the path is cut altogether
+    return not driver.answers()
+
+
+def heal_partition(timeout: float = 30, configuration: Configuration = None,
+                   secrets: Secrets = None) -> Dict[str, Any]:
+    """Undo every partition this machine's ledger holds (TCP proxy faults, kernel tables, broker
+    partitions and latency): restart a dead proxy, clear the faults, delete the tables, clear the ledger
+    entries. Idempotent (the rollback of every partition drill). The restore is marked on the timeline
+    when one still cut the path. Returns ``{"healed", "already_healed", "targets"}``; raises TargetError
+    when a fault cannot be undone."""
+    from chaosaitrapp.targets.resolve import driver_from_undo
+
+    timeout = check_duration("timeout", timeout, allow_zero=False)
+    entries = _partition_entries()
+    cut = [e for e in entries if _still_cut(e)]
+    if cut:
+        record_event("restore", cut[0].target.split("/faults/")[0], "heal partition")
+    healed = 0
+    for entry in entries:
+        healed += restore_faults(entry.target, driver_from_undo(entry.undo), timeout)
+    if cut:
+        record_event("restored", cut[0].target.split("/faults/")[0], "partition healed")
+    return {"healed": healed, "already_healed": not entries, "targets": sorted({e.target for e in entries})}

@@ -1,0 +1,41 @@
+"""The TCP fault proxy, as the partition activities reach it: named by its control URL, the
+``net_proxy`` setting (``$NET_PROXY``), else the lab's proxy when a lab is the drill's target. The
+client itself is :class:`chaosaitrapp.faultproxy.client.ControlClient`.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Optional
+
+from chaosaitrapp.config import settings_from
+from chaosaitrapp.faultproxy.client import ControlClient
+
+
+def net_proxy_url(configuration: Optional[Mapping[str, Any]] = None) -> Optional[str]:
+    """The TCP fault proxy's control URL for this drill, or None when none is known."""
+    from chaosaitrapp.targets.labstate import lab_for
+
+    settings = settings_from(configuration)
+    if settings.net_proxy:
+        return settings.net_proxy
+    lab = lab_for(settings.api)
+    return lab.endpoints.get("net_proxy") if lab is not None else None
+
+
+class NetProxyClient(ControlClient):
+    """The TCP fault proxy's control API."""
+
+    def __init__(self, url: str, timeout: float = 3.0, allowed_hosts: Optional[list] = None) -> None:
+        super().__init__(url, "net_proxy", timeout, allowed_hosts)
+
+    @classmethod
+    def from_configuration(cls, configuration: Optional[Mapping[str, Any]] = None) -> Optional["NetProxyClient"]:
+        """The client of this drill's proxy (allowed hosts checked), or None when none is known."""
+        url = net_proxy_url(configuration)
+        if url is None:
+            return None
+        settings = settings_from(configuration)
+        return cls(url, settings.http_timeout, settings.allowed_hosts)
+
+    def routes(self) -> Dict[str, Any]:
+        """The routes the proxy serves (``{name: {"listen", "upstream"}}``)."""
+        return dict(self.health().get("routes") or {})
