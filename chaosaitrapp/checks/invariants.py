@@ -9,11 +9,13 @@
   kills a healthy pod), and the API was never unreachable (a sample with an ``error`` and nothing read
   at all: "API crashed").
 
-The sampler reads ``/ready`` before ``/metrics``, so when leadership is lost (or a heartbeat
-crosses the limit) between the two reads, one sample can show ``ready`` true with ``leader`` 0
-(or a stale age) although ``/ready`` itself was right: a *read-order race*. A violation confined
-to one sample whose next sample is no longer ready is therefore excused (and counted in the
-reason); a violation on two samples in a row, or not followed by not-ready, is not.
+A sample's reads are not one instant (the sampler reads ``/ready`` and ``/metrics`` at once, the
+answers arrive ``skew_ms`` apart), so when leadership changes (or a heartbeat crosses the limit)
+between the two reads, one sample can show ``ready`` true with ``leader`` 0 (or a stale age)
+although ``/ready`` itself was right: a *read-order race*. It happens at a readiness edge: a
+violation confined to one sample whose next sample is no longer ready (a drop), or whose previous
+sample was not ready yet (a rise), is therefore excused (and counted in the reason); a violation
+on two samples in a row, or away from a readiness edge, is not.
 
 A violation is a ``fail`` whatever else is missing. ``pass`` needs evidence: at least one relevant
 sample, and no hole longer than ``limits.max_sample_gap_s`` between the first sample and the end of
@@ -50,11 +52,14 @@ def _coverage_hole(timeline: Timeline, limits: Limits,
 
 
 def _excused(flags: List[bool], samples: List[Dict[str, object]]) -> List[bool]:
-    """Which violations are read-order races: alone (neighbours clean) and followed by not-ready."""
+    """Which violations are read-order races: alone (its neighbours clean, a next one present) at a
+    readiness edge (the next sample not ready: a drop; the previous one not ready: a rise)."""
     out = []
     for i, bad in enumerate(flags):
         alone = bad and (i == 0 or not flags[i - 1]) and i + 1 < len(flags) and not flags[i + 1]
-        out.append(alone and samples[i + 1].get("ready") is not True)
+        drop = alone and samples[i + 1].get("ready") is not True
+        rise = alone and i > 0 and samples[i - 1].get("ready") is not True
+        out.append(bool(drop or rise))
     return out
 
 
@@ -89,7 +94,7 @@ def heartbeat_while_ready(timeline: Timeline, limits: Limits) -> CheckResult:
     excused = _excused(flags, samples)
     counted = [i for i, bad in enumerate(flags) if bad and not excused[i]]
     races = sum(excused)
-    race_note = f"; {races} one-sample read-order race(s) at a readiness drop excused" if races else ""
+    race_note = f"; {races} one-sample read-order race(s) at a readiness edge excused" if races else ""
     if counted:
         i = max(counted, key=lambda j: worst_of[j][0])
         age, field = worst_of[i]
@@ -125,7 +130,7 @@ def ready_while_not_leader(timeline: Timeline, limits: Limits) -> CheckResult:
     excused = _excused(flags, samples)
     counted = [i for i, bad in enumerate(flags) if bad and not excused[i]]
     races = sum(excused)
-    race_note = f"; {races} one-sample read-order race(s) at a readiness drop excused" if races else ""
+    race_note = f"; {races} one-sample read-order race(s) at a readiness edge excused" if races else ""
     if counted:
         first = samples[counted[0]]
         return CheckResult(name, "fail", f"/ready said ready while leader was {first.get('leader')} at "

@@ -83,6 +83,22 @@ def test_leadership_race_is_excused(limits):
     assert result.status == "pass" and "1 one-sample read-order race" in result.reason
 
 
+def test_leadership_race_at_a_readiness_rise_is_excused_only_at_the_edge(limits):
+    # /metrics answered just before the lock was taken, /ready just after: one sample, at the rise
+    rise = samples([(0.0, {"ready": False, "leader": 0}), (0.1, {"ready": True, "leader": 0}),
+                    (0.2, {"ready": True, "leader": 1})], **HB)
+    result = ready_while_not_leader(rise, limits)
+    assert result.status == "pass" and "1 one-sample read-order race(s) at a readiness edge" in result.reason
+    # the same lone sample in the middle of a ready stretch is not at an edge: a lie
+    middle = samples([(0.0, {"ready": True, "leader": 1}), (0.1, {"ready": True, "leader": 0}),
+                      (0.2, {"ready": True, "leader": 1})], **HB)
+    assert ready_while_not_leader(middle, limits).status == "fail"
+    # two in a row after a rise is not a race either
+    longer = samples([(0.0, {"ready": False, "leader": 0}), (0.1, {"ready": True, "leader": 0}),
+                      (0.2, {"ready": True, "leader": 0}), (0.3, {"ready": True, "leader": 1})], **HB)
+    assert ready_while_not_leader(longer, limits).status == "fail"
+
+
 def test_missing_leader_is_unknown(limits):
     assert ready_while_not_leader(leader_lock(null_fields=[(1.0, 1.2, "leader")]).timeline(), limits).status == "pass"
     result = ready_while_not_leader(leader_lock(null_fields=[(0.5, 2.0, "leader")]).timeline(), limits)

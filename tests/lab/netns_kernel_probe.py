@@ -93,6 +93,10 @@ def watchdog() -> dict:
         injector.wait(10)
         killed = time.monotonic()
         held = wait_for(lambda: kernel.tables() == [], 20, "the watchdog to delete the table")
+        log = WORK / "state" / "watchdog.log"
+        # the table goes first, the watchdog's line saying so right after: wait for the line too
+        wait_for(lambda: log.exists() and (": undone:" in log.read_text() or ": gone:" in log.read_text()), 10,
+                 "the watchdog to log its undo")
         return {"target": target, "cut": cut, "tables_during": tables_during, "undone_s": round(time.monotonic() - killed, 3),
                 "held": bool(held), "after": connect_result(port),
                 "watchdog_log": (WORK / "state" / "watchdog.log").read_text()[-2000:]}

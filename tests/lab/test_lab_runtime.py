@@ -56,7 +56,7 @@ def test_up_is_idempotent_and_down_leaves_no_process():
 def test_state_records_specs_timings_and_no_secret(lab_factory):
     key = "k3y-" + os.urandom(8).hex()
     state = lab_factory(api_key=key)
-    assert set(state.services) == {"redis", "postgres", "broker", "broker_proxy", "trader"}
+    assert set(state.services) == {"redis", "postgres", "broker", "broker_proxy", "net_proxy", "trader"}
     for spec in state.services.values():
         assert spec.kind == "process" and spec.pidfile and spec.argv and spec.log and spec.cwd
         assert spec.host == "127.0.0.1"
@@ -74,7 +74,7 @@ def test_state_records_specs_timings_and_no_secret(lab_factory):
 def test_status_and_logs(lab):
     status = lab_status(Path(lab.lab_dir))
     assert status["up"] is True and status["leader"] == 1.0
-    assert set(status["services"]) == {"redis", "postgres", "broker", "broker_proxy", "trader"}
+    assert set(status["services"]) == {"redis", "postgres", "broker", "broker_proxy", "net_proxy", "trader"}
     assert all(s["running"] and s["answers"] and s["pid"] for s in status["services"].values())
     assert "Uvicorn running" in lab_logs(Path(lab.lab_dir), "trader", 200)
     assert lab_status(Path("/nonexistent-lab"))["up"] is False
