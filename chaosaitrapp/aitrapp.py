@@ -11,6 +11,11 @@ from typing import Dict, Tuple
 
 #: The leader lock: key, TTL, refresh period, re-acquire backoff (the last step repeats) and jitter.
 LOCK_KEY = "trader:leader"
+#: Not AITRAPP's (it sends neither): the headers by which an instance names itself and its lock grant's
+#: fencing token on broker calls, as the lab trader does; the broker fault proxy records them (the
+#: split-brain history) and the lab's broker refuses a stale token.
+INSTANCE_HEADER = "X-AITRAPP-Instance"
+FENCE_HEADER = "X-AITRAPP-Fence"
 LOCK_TTL_S = 30.0
 LOCK_REFRESH_S = 10.0
 LOCK_BACKOFF_S: Tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)

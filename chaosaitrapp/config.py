@@ -91,6 +91,17 @@ SETTINGS: Tuple[Setting, ...] = (
             "the WebSocket drill's variant: `close` (closed, reconnects refused until detected), `stall` "
             "(blackholed), `restart` (blackholed, remedied by `POST /market-data/restart`)"),
     Setting("ws_close_code", "WS_CLOSE_CODE", 1006, "the close variant's close code: 1000, 1006 (dropped) or 1011"),
+    Setting("replicas", "REPLICAS", None,
+            "comma list of the other replicas' API URLs (the split-brain drills; default: the lab's replicas)"),
+    Setting("replica_targets", "REPLICA_TARGETS", None,
+            "comma list of how to pause each replica, `API` first then `REPLICAS`: `process:PIDFILE`, `pid:N` or "
+            "`docker:NAME` (default: the lab's processes)"),
+    Setting("replica_redis_routes", "REPLICA_REDIS_ROUTES", None,
+            "comma list of the TCP fault proxy route each replica reaches Redis by, in the same order (default: "
+            "the lab's `redis`, `redis_1`, ...)"),
+    Setting("split_brain_orders", "SPLIT_BRAIN_ORDERS", 12,
+            "orders sent to the leader just before it is paused or cut off (a few more than the broker takes in a "
+            "second, so some still wait in it)"),
     Setting("http_timeout", "AITRAPP_HTTP_TIMEOUT", 2.0, "timeout of every call to the API (seconds)"),
     Setting("prometheus_url", "PROMETHEUS_URL", None, "enables the `prometheus_query` probe"),
     Setting("allowed_hosts", "AITRAPP_ALLOWED_HOSTS", None, "comma list of API hosts drills may touch (loopback)"),
@@ -152,6 +163,14 @@ def _number(name: str, value: Any, *, positive: bool = True) -> float:
     return number
 
 
+def _list(value: Any) -> List[str]:
+    """A comma list (or a JSON list) as stripped, non-empty strings."""
+    if value in (None, ""):
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
 def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -184,6 +203,9 @@ class Settings:
     allow_live: bool = False
     pause_on_fail: bool = False
     fault_lease: float = aitrapp.WAIT_READY_TIMEOUT_S + 60.0
+    replicas: List[str] = field(default_factory=list)
+    replica_targets: List[str] = field(default_factory=list)
+    replica_redis_routes: List[str] = field(default_factory=list)
     explicit: FrozenSet[str] = frozenset()
 
     @property
@@ -226,6 +248,11 @@ def settings_from(configuration: Optional[Mapping[str, Any]] = None) -> Settings
     except (TypeError, ValueError):
         raise ConfigError(f"rollback_settle must be a number of seconds or -1 (auto), got {settle!r}",
                           key="rollback_settle")
+    replicas = [u.rstrip("/") for u in _list(values["replicas"])]
+    for url in replicas:
+        found = urlsplit(url)
+        if found.scheme not in ("http", "https") or not found.hostname or found.username or found.password:
+            raise ConfigError(f"replicas must be http(s) API URLs without credentials, got {url!r}", key="replicas")
     return Settings(
         api=api,
         heartbeat_max=_number("heartbeat_max", values["heartbeat_max"]),
@@ -245,6 +272,9 @@ def settings_from(configuration: Optional[Mapping[str, Any]] = None) -> Settings
         allow_live=_flag(values["allow_live"]),
         pause_on_fail=_flag(values["pause_on_fail"]),
         fault_lease=_number("fault_lease", lease) if lease is not None else wait_ready + 60.0,
+        replicas=replicas,
+        replica_targets=_list(values["replica_targets"]),
+        replica_redis_routes=_list(values["replica_redis_routes"]),
         explicit=frozenset(explicit),
     )
 

@@ -25,6 +25,8 @@ FAULT_ACTIONS: Dict[Tuple[str, str], Classifier] = {
         lambda args: "broker_ws_close" if args.get("mode", "close") == "close" else "broker_ws_stall",
     ("chaosaitrapp.network.actions", "partition"): lambda args: f"partition_{args.get('dependency', 'redis')}",
     ("chaosaitrapp.network.actions", "slow_dependency"): lambda args: f"latency_{args.get('dependency', 'redis')}",
+    ("chaosaitrapp.replicas.actions", "pause_leader"): lambda args: "split_brain_pause",
+    ("chaosaitrapp.replicas.actions", "isolate_leader"): lambda args: "split_brain_partition",
 }
 
 #: An order burst is a fault of its own only when nothing else is injected; alongside another fault
@@ -39,7 +41,8 @@ LOAD_ONLY_WITH_OTHERS = "order_burst"
 #: timeouts breaks nothing: its steady state must hold throughout.
 STEADY_STATE_BREAKING = frozenset({"redis_stop", "postgres_stop", "order_burst", "broker_ws_close",
                                    "broker_ws_stall", "broker_ws_drop_subscriptions", "broker_token_invalidated",
-                                   "partition_redis", "partition_postgres", "partition_broker"})
+                                   "partition_redis", "partition_postgres", "partition_broker",
+                                   "split_brain_pause", "split_brain_partition"})
 
 
 def _resolved(arguments: Mapping[str, Any], configuration: Optional[Mapping[str, Any]]) -> Dict[str, Any]:

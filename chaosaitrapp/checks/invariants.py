@@ -7,15 +7,17 @@
 - ``health_stayed_up``: ``/health`` said ``healthy`` whenever it answered, it answered whenever the rest
   of the API did (a ``/health`` that hangs while a dependency is unreachable is a liveness probe that
   kills a healthy pod), and the API was never unreachable (a sample with an ``error`` and nothing read
-  at all: "API crashed").
+  at all: "API crashed"; when every read merely timed out, only on two samples in a row: one late
+  answer on a starved machine is not a crash, a refused connection is).
 
 A sample's reads are not one instant (the sampler reads ``/ready`` and ``/metrics`` at once, the
 answers arrive ``skew_ms`` apart), so when leadership changes (or a heartbeat crosses the limit)
 between the two reads, one sample can show ``ready`` true with ``leader`` 0 (or a stale age)
 although ``/ready`` itself was right: a *read-order race*. It happens at a readiness edge: a
 violation confined to one sample whose next sample is no longer ready (a drop), or whose previous
-sample was not ready yet (a rise), is therefore excused (and counted in the reason); a violation
-on two samples in a row, or away from a readiness edge, is not.
+sample was not ready yet (a rise), is therefore excused (and counted in the reason), and so is a
+short run of them when the target answered slowly (samples overlap in time: the run may span no
+more than its slowest sample's reads took); a longer run, or one away from a readiness edge, is not.
 
 A violation is a ``fail`` whatever else is missing. ``pass`` needs evidence: at least one relevant
 sample, and no hole longer than ``limits.max_sample_gap_s`` between the first sample and the end of
@@ -44,7 +46,8 @@ def _coverage_hole(timeline: Timeline, limits: Limits,
     if not samples:
         return "no usable samples in the timeline"
     times = [float(s["t"]) for s in samples]
-    gap = largest_gap(times, times[0], max(timeline.end_t, times[-1]))
+    # a stretch in which the drill froze the target itself is the fault, not a hole
+    gap = largest_gap(times, times[0], max(timeline.end_t, times[-1]), covered=timeline.frozen_windows())
     if gap[0] > limits.max_sample_gap_s:
         return (f"no sample for {secs(gap[0])} from t={gap[1]:.2f} "
                 f"(max gap {secs(limits.max_sample_gap_s)}): a violation could hide there")
@@ -52,14 +55,27 @@ def _coverage_hole(timeline: Timeline, limits: Limits,
 
 
 def _excused(flags: List[bool], samples: List[Dict[str, object]]) -> List[bool]:
-    """Which violations are read-order races: alone (its neighbours clean, a next one present) at a
-    readiness edge (the next sample not ready: a drop; the previous one not ready: a rise)."""
-    out = []
-    for i, bad in enumerate(flags):
-        alone = bad and (i == 0 or not flags[i - 1]) and i + 1 < len(flags) and not flags[i + 1]
-        drop = alone and samples[i + 1].get("ready") is not True
-        rise = alone and i > 0 and samples[i - 1].get("ready") is not True
-        out.append(bool(drop or rise))
+    """Which violations are read-order races: a run of violating samples at a readiness edge (the sample
+    after the run not ready: a drop; the one before it not ready: a rise) that is no longer than the
+    reads in flight at that edge can explain (the run's span at most its slowest sample's
+    ``latency_ms``, plus 50 ms; one sample when the target answers fast, a few when it is starved)."""
+    out = [False] * len(flags)
+    i = 0
+    while i < len(flags):
+        if not flags[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(flags) and flags[j + 1]:
+            j += 1
+        run = samples[i:j + 1]
+        drop = j + 1 < len(flags) and samples[j + 1].get("ready") is not True
+        rise = i > 0 and samples[i - 1].get("ready") is not True
+        slowest = max((_number(s.get("latency_ms")) or 0.0) for s in run) / 1000.0
+        span = float(run[-1]["t"]) - float(run[0]["t"])
+        if (drop or rise) and (len(run) == 1 or span <= slowest + 0.05):
+            out[i:j + 1] = [True] * len(run)
+        i = j + 1
     return out
 
 
@@ -157,6 +173,12 @@ def _unreachable(sample: Dict[str, object]) -> bool:
     return bool(sample.get("error")) and all(sample.get(f) is None for f in ANSWER_FIELDS)
 
 
+def _refused(sample: Dict[str, object]) -> bool:
+    """The sample's error says a connection was refused or reset (nothing listens: a crash)."""
+    error = str(sample.get("error") or "").lower()
+    return any(word in error for word in ("refused", "reset", "connection aborted", "remote end closed"))
+
+
 def _health_silent(sample: Dict[str, object]) -> bool:
     """``/health`` did not answer on this sample while other endpoints did."""
     return sample.get("health") is None and "/health" in str(sample.get("error") or "") and not _unreachable(sample)
@@ -166,9 +188,13 @@ def health_stayed_up(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when ``/health`` answered anything but ``healthy``, stopped answering while the rest of the
     API answered (on two samples in a row: one slow read is not a hang), or the API was unreachable."""
     name = "health_stayed_up"
-    down = [s for s in timeline.samples if _unreachable(s)]
-    unhealthy = [s for s in timeline.samples if s.get("health") is not None and s.get("health") != "healthy"]
-    silent = [s for s, nxt in zip(timeline.samples, timeline.samples[1:]) if _health_silent(s) and _health_silent(nxt)]
+    samples = [s for s in timeline.samples if not timeline.frozen_at(float(s["t"]))]  # frozen on purpose: silent
+    # a crash refuses connections at once; a sample whose every read merely timed out is a slow answer
+    # (a starved machine) unless the next one is just as silent
+    down = [s for k, s in enumerate(samples) if _unreachable(s) and (
+        _refused(s) or (k + 1 < len(samples) and _unreachable(samples[k + 1])))]
+    unhealthy = [s for s in samples if s.get("health") is not None and s.get("health") != "healthy"]
+    silent = [s for s, nxt in zip(samples, samples[1:]) if _health_silent(s) and _health_silent(nxt)]
     if down:
         first = down[0]
         error = str(first.get("error"))[:160]

@@ -55,16 +55,19 @@ def secs(value: float) -> str:
     return f"{value:.2f} s"
 
 
-def largest_gap(times: Sequence[float], start: float, stop: float) -> Tuple[float, float]:
+def largest_gap(times: Sequence[float], start: float, stop: float,
+                covered: Sequence[Tuple[float, float]] = ()) -> Tuple[float, float]:
     """The longest stretch of ``[start, stop]`` with no observation time inside it,
-    as ``(length, where_it_begins)``; edges count (start -> first time, last time -> stop)."""
+    as ``(length, where_it_begins)``; edges count (start -> first time, last time -> stop). Time inside
+    the ``covered`` windows (``(from, to)``: stretches that need no observation) does not count."""
     if stop <= start:
         return 0.0, start
     points: List[float] = [start] + [t for t in times if start < t < stop] + [stop]
     best = (0.0, start)
     for a, b in zip(points, points[1:]):
-        if b - a > best[0]:
-            best = (b - a, a)
+        length = b - a - sum(max(0.0, min(b, hi) - max(a, lo)) for lo, hi in covered)
+        if length > best[0]:
+            best = (length, a)
     return best
 
 

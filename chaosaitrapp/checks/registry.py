@@ -8,17 +8,32 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Iterable, List
 
-from chaosaitrapp.checks.broker import (feed_resubscribed, md_disconnect_seen, no_order_on_stale_feed,
-                                        orders_exactly_once, token_refresh_bounded)
+from chaosaitrapp.checks.broker import (
+    feed_resubscribed,
+    md_disconnect_seen,
+    no_order_on_stale_feed,
+    orders_exactly_once,
+    token_refresh_bounded,
+)
 from chaosaitrapp.checks.detection import time_to_detect_pause, time_to_detect_ready
 from chaosaitrapp.checks.invariants import health_stayed_up, heartbeat_while_ready, ready_while_not_leader
 from chaosaitrapp.checks.limits import Limits
-from chaosaitrapp.checks.partition import (acknowledged_orders_stored_once, no_leadership_loss,
-                                           no_order_after_lease_expiry, trading_stopped_before_lease_expiry)
+from chaosaitrapp.checks.partition import (
+    acknowledged_orders_stored_once,
+    no_leadership_loss,
+    no_order_after_lease_expiry,
+    trading_stopped_before_lease_expiry,
+)
 from chaosaitrapp.checks.queue import queue_drained
 from chaosaitrapp.checks.recovery import flaps, time_to_recover_ready, time_to_recover_resume, total_unavailability
 from chaosaitrapp.checks.results import CheckResult
 from chaosaitrapp.checks.sampling import sampling_rate
+from chaosaitrapp.checks.split_brain import (
+    fencing_tokens_monotonic,
+    one_leader_at_a_time,
+    one_placer_at_a_time,
+    orders_once_across_replicas,
+)
 from chaosaitrapp.checks.timeline import Timeline
 
 Checker = Callable[[Timeline, Limits], CheckResult]
@@ -44,6 +59,10 @@ CHECKS: Dict[str, Checker] = {
     "no_order_after_lease_expiry": no_order_after_lease_expiry,
     "acknowledged_orders_stored_once": acknowledged_orders_stored_once,
     "no_leadership_loss": no_leadership_loss,
+    "one_placer_at_a_time": one_placer_at_a_time,
+    "fencing_tokens_monotonic": fencing_tokens_monotonic,
+    "orders_once_across_replicas": orders_once_across_replicas,
+    "one_leader_at_a_time": one_leader_at_a_time,
 }
 
 #: What holds on every drill, whatever its fault: a dense enough timeline, a live API, honest readiness.
@@ -80,6 +99,12 @@ FAULT_CHECKS: Dict[str, List[str]] = {
     "latency_redis": ["no_leadership_loss"],
     "latency_postgres": ["no_leadership_loss"],
     "latency_broker": ["no_leadership_loss"],
+    # Split brain (the leader paused, or cut off from Redis, while standbys run): one trader at a time,
+    # on the broker's history and every replica's gauge; the service is ready again after.
+    "split_brain_pause": ["one_placer_at_a_time", "fencing_tokens_monotonic", "orders_once_across_replicas",
+                          "one_leader_at_a_time"],
+    "split_brain_partition": ["one_placer_at_a_time", "fencing_tokens_monotonic", "orders_once_across_replicas",
+                              "one_leader_at_a_time"],
 }
 
 #: The checks a fault calls for when orders arrive during it (an order burst alongside): what became

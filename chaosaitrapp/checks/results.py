@@ -18,7 +18,8 @@ class CheckResult:
 
     ``status`` is ``"pass"``, ``"fail"`` or ``"unknown"``; ``reason`` is one sentence naming
     the measured value against the limit; ``value`` is the measured figure (seconds, count,
-    age) when there is one; ``limit`` the figure it was held to.
+    age) when there is one; ``limit`` the figure it was held to; ``figures`` more named figures the
+    evidence log records (e.g. the split-brain overlap's ``overlap_orders`` and ``overlap_s``).
     """
 
     name: str
@@ -26,14 +27,18 @@ class CheckResult:
     reason: str
     value: Optional[float] = None
     limit: Optional[float] = None
+    figures: Optional[Dict[str, float]] = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"CheckResult status must be one of {STATUSES}, got {self.status!r}")
 
     def to_dict(self) -> Dict[str, Any]:
-        """A JSON-ready dict with the five fields."""
-        return asdict(self)
+        """A JSON-ready dict with the fields (``figures`` only when there are some)."""
+        out = asdict(self)
+        if not self.figures:
+            out.pop("figures")
+        return out
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> "CheckResult":
@@ -46,6 +51,8 @@ class CheckResult:
             reason=str(data.get("reason", "")),
             value=float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None,
             limit=float(limit) if isinstance(limit, (int, float)) and not isinstance(limit, bool) else None,
+            figures={str(k): float(v) for k, v in data["figures"].items() if isinstance(v, (int, float))}
+            if isinstance(data.get("figures"), dict) else None,
         )
 
     @property

@@ -1,7 +1,8 @@
 """Is the timeline dense enough to judge the drill by?
 
 ``sampling_rate``: samples per second over the timeline (first sample to its end) must be at least
-``limits.min_sample_rate_hz`` (10): coarser than that, times to detect and recover are only known
+``limits.min_sample_rate_hz`` (10; a stretch in which the drill froze the sampled target itself is left
+out: its reads can only time out): coarser than that, times to detect and recover are only known
 to a fraction of a second's worth of samples and a short relapse can fall between two of them. A
 failure names the likely cause from what the samples recorded: slow answers (their median latency),
 or a sampler that could not keep its pace.
@@ -18,8 +19,12 @@ from chaosaitrapp.checks.timeline import Timeline
 def sampling_rate(timeline: Timeline, limits: Limits) -> CheckResult:
     """Samples per second over the timeline, at least ``min_sample_rate_hz``."""
     name, limit = "sampling_rate", limits.min_sample_rate_hz
-    samples = timeline.samples
-    span = timeline.end_t - timeline.start_t
+    # a stretch in which the drill froze the sampled target is the fault: no answer can come, the
+    # reads wait their timeout; the rate is measured over the rest
+    frozen = timeline.frozen_windows()
+    samples = [s for s in timeline.samples if not timeline.frozen_at(float(s["t"]))]
+    span = timeline.end_t - timeline.start_t - sum(
+        max(0.0, min(end + 0.6, timeline.end_t) - max(start, timeline.start_t)) for start, end in frozen)
     if len(samples) < 2 or span <= 0:
         return CheckResult(name, "unknown", f"{len(samples)} sample(s): too few to measure a rate", None, limit)
     rate = len(samples) / span

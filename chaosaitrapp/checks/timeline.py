@@ -182,6 +182,33 @@ class Timeline:
         return windows
 
 
+    def frozen_windows(self) -> List[Tuple[float, float]]:
+        """``(start, end)`` of each stretch in which the drill froze the sampled target itself (a pause of
+        the replica the sampler read, ``meta["sampled_replica"]``, default ``r0``, the drill's ``API``: a
+        split-brain pause): from its ``fault`` event to its ``restored`` event (to the end of the timeline
+        when none came). A frozen process answers nothing: these stretches are the fault, not holes in the
+        evidence, nor a crash."""
+        out: List[Tuple[float, float]] = []
+        began: Optional[float] = None
+        sampled = self.meta.get("sampled_replica", "r0")
+        for event in self.events:
+            if event.get("replica") != sampled or not str(event.get("target") or "").startswith("pause:"):
+                continue
+            if event.get("event") == "fault" and began is None:
+                began = float(event["t"])
+            elif event.get("event") == "restored" and began is not None:
+                out.append((began, float(event["t"])))
+                began = None
+        if began is not None:
+            out.append((began, self.end_t))
+        return out
+
+    def frozen_at(self, t: float) -> bool:
+        """True when ``t`` falls in one of :meth:`frozen_windows` (or within 0.6 s after one ends: the reads in
+        flight when it was thawed)."""
+        return any(start <= t <= end + 0.6 for start, end in self.frozen_windows())
+
+
 def load_timeline(path: Union[str, Path]) -> Timeline:
     """Load a timeline JSON-lines file.
 

@@ -16,7 +16,14 @@ from chaosaitrapp.cli import EXIT_CODES, quiet_broken_pipe
 from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.lab.defects import KNOWN_DEFECTS
 from chaosaitrapp.lab.profiles import DEFAULT_PROFILE, PROFILES
-from chaosaitrapp.lab.runtime.config import DEFAULT_IMAGES, RUNTIMES, LabConfig, LabPorts
+from chaosaitrapp.lab.runtime.config import (
+    DEFAULT_IMAGES,
+    REPLICA_API_BASE,
+    REPLICA_REDIS_BASE,
+    RUNTIMES,
+    LabConfig,
+    LabPorts,
+)
 from chaosaitrapp.paths import lab_dir as default_lab_dir
 
 LAB_DIR_HELP = "lab state directory (default: $AITRAPP_LAB_DIR or $AITRAPP_CHAOS_STATE/lab)"
@@ -66,11 +73,19 @@ def lab() -> None:
 @click.option("--mode", type=click.Choice(("PAPER", "LIVE")), default="PAPER", show_default=True,
               help="trader mode at start")
 @click.option("--ready-timeout", type=float, default=60.0, show_default=True, help="seconds to wait for /ready 200")
+@click.option("--replicas", type=int, default=1, show_default=True,
+              help="trader instances contending for the leader lock (1-5); the ones after the first listen on "
+                   "--replica-api-port and up, each with its own Redis route from --replica-redis-port up")
+@click.option("--replica-api-port", type=int, default=REPLICA_API_BASE, show_default=True,
+              help="API port of the second trader (then +1 each)")
+@click.option("--replica-redis-port", type=int, default=REPLICA_REDIS_BASE, show_default=True,
+              help="the second trader's Redis route through the TCP fault proxy (then +1 each)")
 @click.pass_context
 def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, defects: Tuple[str, ...],
        api_port: int, broker_port: int, redis_port: int, postgres_port: int, kite_port: int,
        proxy_control_port: int, redis_proxy_port: int, postgres_proxy_port: int, net_control_port: int,
-       redis_image: str, postgres_image: str, mode: str, ready_timeout: float) -> None:
+       redis_image: str, postgres_image: str, mode: str, ready_timeout: float, replicas: int,
+       replica_api_port: int, replica_redis_port: int) -> None:
     """``lab up``."""
     from chaosaitrapp.lab.runtime import lab_up
 
@@ -83,6 +98,8 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
                            postgres_proxy=postgres_proxy_port, net_control=net_control_port),
             api_key=os.environ.get("API_SECRET_KEY") or None, mode=mode,
             images={"redis": redis_image, "postgres": postgres_image}, ready_timeout=ready_timeout,
+            replicas=replicas,
+            replica_ports=[[replica_api_port + i, replica_redis_port + i] for i in range(max(0, replicas - 1))],
         )
         started = time.monotonic()
         state = lab_up(config)
@@ -91,6 +108,8 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
         return
     click.echo(f"lab up in {time.monotonic() - started:.1f}s: API {state.api} (profile {state.profile}, "
                f"runtime {state.runtime}, defects {', '.join(state.defects) or 'none'}, lab dir {directory})")
+    if len(state.replicas) > 1:
+        click.echo("replicas: " + ", ".join(f"{r['name']} {r['api']}" for r in state.replicas))
 
 
 @lab.command(epilog=EXIT_CODES, help="Stop every lab process (verified by pid) and remove lab.json.")

@@ -41,7 +41,7 @@ import json
 import logging
 import traceback
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Tuple
 
 from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
@@ -107,6 +107,18 @@ def drill_checks(experiment: Experiment, configuration: Configuration, arguments
     return [n for n in names if n not in skipped]
 
 
+def _split_brain_view(configuration: Configuration, secrets: Secrets) -> Tuple[str, str, List[Tuple[str, str]]]:
+    """What a split-brain drill samples: ``(name, api)`` of the replica that leads at its start (the one the
+    fault will hit; ``r0``, the drill's ``API``, when none leads alone) and ``(name, api)`` of the others,
+    whose leader gauges every sample reads too."""
+    from chaosaitrapp.replicas.topology import leader_values, replicas_of, the_leader
+
+    replicas = replicas_of(configuration)
+    name = the_leader(leader_values(replicas, configuration, secrets, timeout=2.0)) or replicas[0].name
+    leader = next(r for r in replicas if r.name == name)
+    return leader.name, leader.api, [(r.name, r.api) for r in replicas if r.name != name]
+
+
 @_guard("before_experiment_control")
 def before_experiment_control(context: Experiment, configuration: Configuration = None,
                               secrets: Secrets = None, **arguments: Any) -> None:
@@ -133,14 +145,20 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     interval = float(arguments.get("sample_interval", DEFAULT_INTERVAL))
     from chaosaitrapp.checks.inference import faults_of
 
-    run.limits = drill_limits(configuration, arguments, interval, faults_of(context, configuration))
+    run.fault_kinds = faults_of(context, configuration)
+    run.limits = drill_limits(configuration, arguments, interval, run.fault_kinds)
     run.checks = drill_checks(context, configuration, arguments)
     client = TraderClient(settings, api_key(secrets))
     run.target = client
     meta = {"drill": run.drill, "run_id": run.run_id, "api": settings.api, "heartbeat_max": settings.heartbeat_max,
             "limits": run.limits.to_dict(), "checks": run.checks}
-    run.sampler = Sampler(run.path(".timeline.jsonl"), target_observer(client), interval=interval,
-                          meta=meta, secrets=run.secrets).start()
+    sampled, others = "r0", []
+    if any(f.startswith("split_brain") for f in run.fault_kinds):
+        sampled, api, others = _split_brain_view(configuration, secrets)
+        client = client.fork(api=api)
+        meta.update(replicas=[sampled] + [name for name, _ in others], sampled_replica=sampled, sampled_api=api)
+    run.sampler = Sampler(run.path(".timeline.jsonl"), target_observer(client, replicas=others, name=sampled),
+                          interval=interval, meta=meta, secrets=run.secrets).start()
     record_event("phase", None, "steady_state_before")
     logger.info("chaosaitrapp: drill %s, checks %s, evidence under %s*", run.drill, ", ".join(run.checks),
                 run.prefix)
@@ -215,6 +233,24 @@ def abort_if_failed_late(extension: Dict[str, Any], journal: Journal, configurat
         logger.error("chaosaitrapp: the abort failed: %s", exc)
 
 
+def _write_history(run: Run) -> Optional[Path]:
+    """For a split-brain drill, the order history the checkers judge, one placement per line, next to the
+    timeline (``<prefix>.history.jsonl``); None for other drills or when it cannot be written (noted)."""
+    from chaosaitrapp.checks.split_brain import history_of
+    from chaosaitrapp.checks.timeline import load_timeline
+
+    if not any(k.startswith("split_brain") for k in run.fault_kinds):
+        return None
+    try:
+        path = run.path(".history.jsonl")
+        lines = [json.dumps(p, sort_keys=True) for p in history_of(load_timeline(run.path(".timeline.jsonl")))]
+        path.write_text("".join(line + "\n" for line in lines))
+        return path
+    except Exception as exc:  # the checks read the timeline itself; the file is for people
+        run.note(f"the order history could not be written: {type(exc).__name__}: {exc}")
+        return None
+
+
 def run_drill_checks(run: Run) -> List[Dict[str, Any]]:
     """The drill's checks on its timeline, as dicts; none when nothing was sampled (a refused or dry run)."""
     from chaosaitrapp.checks import run_checks
@@ -246,6 +282,7 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configurat
             run.errors.append(f"broker evidence could not be gathered: {type(exc).__name__}: {exc}")
         for error in (broker or {}).get("errors") or []:
             run.note(f"broker evidence incomplete: {error}")
+    history = _write_history(run) if broker is not None else None
     try:
         checks = run_drill_checks(run)
     except Exception as exc:
@@ -260,6 +297,8 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configurat
     evidence = {"log": str(run.path(".log")), "journal": str(run.path(".journal.json"))}
     if sampling is not None:
         evidence["timeline"] = str(run.path(".timeline.jsonl"))
+    if history is not None:
+        evidence["history"] = str(history)
     if arguments.get("report", True):
         evidence["report"] = str(run.path(".html"))
     for label in run.snapshots:

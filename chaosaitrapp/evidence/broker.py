@@ -44,6 +44,10 @@ def _history(proxy: str, started_wall: float) -> List[Dict[str, Any]]:
         record = {k: v for k, v in item.items() if k not in ("kind", "t")}
         record.update(kind="broker", what=item.get("kind"), t=round(float(item.get("wall", 0)) - started_wall, 4),
                       proxy_t=item.get("t"))
+        for key in ("arrived", "sent"):  # an order: when it reached the proxy, when it left for the broker
+            if item.get(f"{key}_wall") is not None:
+                record[f"{key}_t"] = round(float(item[f"{key}_wall"]) - started_wall, 4)
+                record.pop(f"{key}_wall", None)
         records.append(record)
     return records
 

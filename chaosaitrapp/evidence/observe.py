@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.metrics.parse import HEARTBEATS, Sample, metric_value, parse_metrics, select
@@ -110,28 +110,57 @@ def observe(client: TraderClient, *, health: bool = True, keep_metrics_text: boo
     return _assemble([_run_part(part, client) for part in parts], keep_metrics_text)
 
 
+def _replica_part(name: str) -> Part:
+    """A read of one other replica's ``trader_is_leader`` (its client is the one the part is given)."""
+    def read(client: TraderClient, sample: Dict[str, Any], errors: List[str]) -> None:
+        try:
+            value = metric_value(parse_metrics(client.text("/metrics")), "trader_is_leader", None, aggregate="max")
+        except ChaosAitrappError:
+            value = None  # a frozen or cut-off replica answers nothing: not an error of the sample's target
+        sample.setdefault("replica_leaders", {})[name] = value
+    return read
+
+
 class ParallelObserver:
     """The sampler's observer: the four reads of a sample in parallel, each thread with its own HTTP
     session (``requests.Session`` is not thread-safe); several samples may be in flight at once.
-    ``timeout`` bounds every read (short: a slow answer must show as a late sample, not a hole)."""
+    ``timeout`` bounds every read (short: a slow answer must show as a late sample, not a hole).
+    ``replicas`` (``(name, api)`` of the target's other replicas, for the split-brain drills) adds one
+    read of each one's leader gauge: the sample's ``replica_leaders`` ``{name: value}``, the sampled
+    replica's own (``name``) included; None for a replica that did not answer."""
 
-    def __init__(self, client: TraderClient, *, timeout: float = 0.5, max_in_flight: int = 4) -> None:
+    def __init__(self, client: TraderClient, *, timeout: float = 0.5, max_in_flight: int = 4,
+                 replicas: Sequence[Tuple[str, str]] = (), name: str = "r0") -> None:
         self.client = client.fork(http_timeout=min(timeout, client.settings.http_timeout))
+        self.replicas = list(replicas)
+        self.name = name
+        self._parts: List[Tuple[Part, Optional[str]]] = [(part, None) for part in PARTS]
+        self._parts += [(_replica_part(name), api) for name, api in self.replicas]
         self._local = threading.local()
-        self._pool = ThreadPoolExecutor(max_workers=len(PARTS) * max_in_flight, thread_name_prefix="aitrapp-read")
+        self._pool = ThreadPoolExecutor(max_workers=len(self._parts) * max_in_flight,
+                                        thread_name_prefix="aitrapp-read")
 
-    def _client(self) -> TraderClient:
-        client: Optional[TraderClient] = getattr(self._local, "client", None)
-        if client is None:
-            client = self._local.client = self.client.fork()
-        return client
+    def _client(self, api: Optional[str]) -> TraderClient:
+        clients: Dict[Optional[str], TraderClient] = self._local.__dict__.setdefault("clients", {})
+        if api not in clients:
+            # another replica's gauge waits at most 0.25 s: a frozen one must not slow every sample down
+            clients[api] = self.client.fork() if api is None else self.client.fork(
+                api=api, http_timeout=min(0.25, self.client.settings.http_timeout))
+        return clients[api]
 
-    def _part(self, part: Part) -> Tuple[Dict[str, Any], List[str], float, float]:
-        return _run_part(part, self._client())
+    def _part(self, part: Part, api: Optional[str]) -> Tuple[Dict[str, Any], List[str], float, float]:
+        return _run_part(part, self._client(api))
 
     def __call__(self) -> Dict[str, Any]:
-        futures = [self._pool.submit(self._part, part) for part in PARTS]
-        return _assemble([f.result() for f in futures], keep_metrics_text=False)
+        futures = [self._pool.submit(self._part, part, api) for part, api in self._parts]
+        results = [f.result() for f in futures]
+        leaders: Dict[str, Any] = {}
+        for fields, _, _, _ in results:
+            leaders.update(fields.pop("replica_leaders", {}))
+        sample = _assemble(results, keep_metrics_text=False)
+        if self.replicas:
+            sample["replica_leaders"] = {self.name: sample.get("leader"), **leaders}
+        return sample
 
     def close(self) -> None:
         """Let the read threads go."""

@@ -43,7 +43,8 @@ class Run:
     ``strategies`` Chaos Toolkit's effective rollback and hypothesis strategies; ``target`` the
     TraderClient of the drill's API, ``broker_proxy`` the control URL of the broker fault proxy once a
     broker fault was injected (its history becomes evidence), ``orders_sent`` True once the drill sent
-    orders (what became of them becomes evidence).
+    orders (what became of them becomes evidence), ``fault_kinds`` the kinds of fault its method injects
+    (:func:`chaosaitrapp.checks.inference.faults_of`).
     """
 
     drill: str
@@ -68,6 +69,7 @@ class Run:
     target: Any = None
     broker_proxy: Optional[str] = None
     orders_sent: bool = False
+    fault_kinds: List[str] = field(default_factory=list)
 
     @property
     def prefix(self) -> Path:

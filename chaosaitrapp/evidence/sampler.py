@@ -18,7 +18,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, Iterable, Optional
+from typing import Any, Callable, Deque, Dict, Iterable, Optional, Sequence, Tuple
 
 from chaosaitrapp.evidence.observe import ParallelObserver
 from chaosaitrapp.scrub import scrub_data
@@ -148,7 +148,9 @@ class Sampler:
         return summary
 
 
-def target_observer(client: TraderClient, max_in_flight: int = MAX_IN_FLIGHT) -> ParallelObserver:
+def target_observer(client: TraderClient, max_in_flight: int = MAX_IN_FLIGHT,
+                    replicas: Sequence[Tuple[str, str]] = (), name: str = "r0") -> ParallelObserver:
     """The sampler's observer for the API ``client`` talks to: parallel reads, short timeouts
-    (a slow answer must show as a late sample, not a hole longer than the checkers' max gap)."""
-    return ParallelObserver(client, timeout=0.5, max_in_flight=max_in_flight)
+    (a slow answer must show as a late sample, not a hole longer than the checkers' max gap); with
+    ``replicas`` (``(name, api)`` of the others), every replica's leader gauge too (``name``: the sampled one's)."""
+    return ParallelObserver(client, timeout=0.5, max_in_flight=max_in_flight, replicas=replicas, name=name)

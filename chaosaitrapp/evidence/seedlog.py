@@ -97,6 +97,9 @@ def log_fields(run: Any, checks: List[Dict[str, Any]], sampling: Optional[Dict[s
             fields.append((named[0], f"{check['value']:.3f}"))
         if named and check.get("limit") is not None:
             fields.append((named[1], f"{check['limit']:.3f}"))
+        for key, figure in (check.get("figures") or {}).items():
+            fields.append((key, f"{figure:.3f}" if isinstance(figure, float) and not figure.is_integer()
+                           else f"{figure:g}"))
     if sampling:
         fields += [("timeline_samples", str(sampling["samples"])), ("timeline_rate_hz", str(sampling["rate_hz"]))]
     if run.strategies:

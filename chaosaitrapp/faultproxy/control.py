@@ -56,6 +56,9 @@ class ProxyHooks:
         """Extra fields of the ``fault`` history record."""
         return {}
 
+    async def cleared(self, fault: Fault) -> None:
+        """``fault`` was just cleared: let what it held go on before the DELETE is answered."""
+
     def counters(self) -> Dict[str, Any]:
         """``GET /stats`` besides the active and expired fault counts."""
         return dict(self.stats)
@@ -98,6 +101,7 @@ def control_app(state: ProxyHooks, info: Dict[str, Any]) -> web.Application:
         biting = fault is not None and fault.biting(state.open_sockets())
         if fault is not None:
             state.record("fault_cleared", fault=fault.kind, id=fault.id, biting=biting)
+            await state.cleared(fault)
         return web.json_response({"cleared": fault is not None, "biting": biting})
 
     async def clear_all(request: web.Request) -> web.Response:

@@ -24,6 +24,9 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
   unreachable.
 - ``blind_resend``: an order whose placement reply was lost is re-sent without looking it up by its tag
   (the behaviour of ``duplicate_on_retry``, under the name the partition drill uses).
+- ``no_fencing``: AITRAPP's lock as published: a random owner id and nothing else: no fencing token on
+  orders (the broker cannot refuse a deposed leader's) and no lease guard (orders leave while the lease
+  may already have ended), so a leader paused past its TTL trades on beside its successor when it resumes.
 """
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ from chaosaitrapp.lab.errors import DefectRefused, UnknownDefect
 KNOWN_DEFECTS: FrozenSet[str] = frozenset(
     {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies",
      "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects", "ws_no_resubscribe",
-     "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "blind_resend"}
+     "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "blind_resend",
+     "no_fencing"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

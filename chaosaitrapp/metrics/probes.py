@@ -13,8 +13,8 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.config import deadline, settings_from
 from chaosaitrapp.errors import ConfigError, MetricsError
-from chaosaitrapp.evidence.recorder import dry_wait
 from chaosaitrapp.evidence.observe import QUEUE_LABELS, QUEUE_METRIC
+from chaosaitrapp.evidence.recorder import dry_wait
 from chaosaitrapp.metrics.parse import HEARTBEATS, metric_value, parse_metrics
 from chaosaitrapp.trader.client import TraderClient
 from chaosaitrapp.waiting import require, wait_until

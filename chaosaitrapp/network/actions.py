@@ -92,12 +92,19 @@ def _detail(dependency: str, kind: str, direction: str, delay: float, mechanism:
 
 def partition(dependency: str = "redis", kind: str = "blackhole", direction: str = "both", delay_ms: float = 0,
               duration: float = 120, mechanism: str = "auto", port: int = 0, netns_pid: int = 0,
-              configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+              route: str = "", replica: str = "", configuration: Configuration = None,
+              secrets: Secrets = None) -> Dict[str, Any]:
     """Cut (or slow) the target's path to ``dependency`` (module docstring) for at most ``duration``
-    seconds. Returns ``{"dependency", "kind", "direction", "mechanism", "target", "fault_id", "lease_s"}``.
-    Raises ConfigError for a bad value or a mechanism that cannot do the kind (nothing is injected),
-    TargetError when the proxy or ``nft`` cannot be reached."""
+    seconds; ``route``: the TCP fault proxy's route to cut when it is not named after the dependency (one
+    replica's own route to Redis: the split-brain partition; ``replica`` names that replica on the
+    timeline's events). Returns ``{"dependency", "kind",
+    "direction", "mechanism", "target", "fault_id", "lease_s"}``. Raises ConfigError for a bad value or
+    a mechanism that cannot do the kind (nothing is injected), TargetError when the proxy or ``nft``
+    cannot be reached."""
     delay = _check(dependency, kind, direction, mechanism, delay_ms)
+    if route and (dependency == "broker" or mechanism == "kernel"):
+        raise ConfigError("partition: a route is cut at the TCP fault proxy only (not the broker, not kernel rules)",
+                          key="route")
     duration = check_duration("duration", duration, allow_zero=False)
     if dependency == "broker":
         from chaosaitrapp.broker.actions import inject_broker_fault
@@ -119,10 +126,10 @@ def partition(dependency: str = "redis", kind: str = "blackhole", direction: str
             raise ConfigError("partition: no TCP fault proxy is known for this target: set NET_PROXY (configuration "
                               "'net_proxy') or use mechanism 'kernel'", key="net_proxy")
         routes = client.routes()
-        if dependency not in routes:
+        if (route or dependency) not in routes:
             raise ConfigError(f"partition: the TCP fault proxy at {client.url} serves {sorted(routes)}, not "
-                              f"{dependency!r}", key="dependency")
-        params: Dict[str, Any] = {"route": dependency}
+                              f"{route or dependency!r}", key="route" if route else "dependency")
+        params: Dict[str, Any] = {"route": route or dependency}
         if kind != "reject":
             params["direction"] = direction
         if kind == "latency":
@@ -130,13 +137,14 @@ def partition(dependency: str = "redis", kind: str = "blackhole", direction: str
         driver = ProxyFaultDriver(client.url, fault_id, kind, _restart_recipe(configuration, "net_proxy"), "net_proxy")
         target = f"{client.describe()}/faults/{fault_id}"
         entry = register_fault(f"partition {dependency}", target, driver.undo(), lease_s)
-        record_event("fault", client.describe(), detail, dependency=dependency)
+        tags = {"replica": replica} if replica else {}
+        record_event("fault", client.describe(), detail, dependency=dependency, **tags)
         try:
             client.add(kind, params, duration, fault_id)
         except Exception:
             restore_faults(target, driver, 10)
             raise
-        record_event("fault_injected", client.describe(), detail, dependency=dependency, fault_id=fault_id)
+        record_event("fault_injected", client.describe(), detail, dependency=dependency, fault_id=fault_id, **tags)
         return {"dependency": dependency, "kind": kind, "direction": direction, "mechanism": how,
                 "target": client.describe(), "fault_id": fault_id, "lease_s": lease_s, "ledger_entry": entry}
     if kind == "latency":

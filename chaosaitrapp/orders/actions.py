@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Set
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.errors import ApiError, ConfigError
+from chaosaitrapp.errors import ApiError, ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.safety.guards import require_paper
 from chaosaitrapp.trader.client import TraderClient
@@ -55,8 +55,8 @@ def _spread(over: Any, configuration: Configuration) -> float:
 
 def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4, symbol: str = "NIFTY",
                  side: str = "BUY", quantity: int = 50, price: float = 100.0, injector_command: str = "",
-                 retries: int = 2, over: str = "", expect_failures: bool = False, configuration: Configuration = None,
-                 secrets: Secrets = None) -> Dict[str, Any]:
+                 retries: int = 2, over: str = "", expect_failures: bool = False, to: str = "api",
+                 configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
     """Send ``count`` orders at ``rate`` per second; every ``duplicate_every``-th order is also
     re-submitted concurrently with the same ``client_order_id`` (0: no duplicates). An order
     answered 503/429 is retried up to ``retries`` times after its ``Retry-After`` (capped at
@@ -66,6 +66,8 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
     ``over`` > 0 spreads the ``count`` orders evenly over that many seconds instead (``"lease"``: the
     target's leader-lock TTL: orders keep arriving past the instant its lease could run out);
     ``expect_failures``: answers that never come (a dependency cut off) are counted, not raised.
+    ``to``: ``api`` (the drill's ``API``) or ``leader`` (whichever of the target's replicas leads now: the
+    split-brain drills queue orders at the instance they are about to pause or cut off).
 
     The ids the target accepted are kept on the timeline's ``fault_injected`` event (``accepted_ids``),
     so the order checks can tell an order the target lost from one it was never given.
@@ -80,6 +82,16 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
         rate = (count - 1) / spread
     _validate(count, rate, duplicate_every)
     client = TraderClient.from_configuration(configuration, secrets)
+    if to == "leader":
+        from chaosaitrapp.replicas.topology import leader_values, replicas_of, the_leader
+
+        replicas = replicas_of(configuration)
+        name = the_leader(leader_values(replicas, configuration, secrets, timeout=2.0))
+        if name is None:
+            raise TargetError("burst_orders to the leader: not exactly one of the replicas leads")
+        client = client.fork(api=next(r.api for r in replicas if r.name == name))
+    elif to != "api":
+        raise ConfigError(f"burst_orders: 'to' must be 'api' or 'leader', got {to!r}", key="to")
     require_paper(client, "send an order burst")
     run = current_run()
     if run is not None:

@@ -19,10 +19,28 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from chaosaitrapp import __version__
-from chaosaitrapp.checks import CheckResult, Limits, Timeline, TimelineError, combine, load_timeline, not_passed, recovery_marks
+from chaosaitrapp.checks import (
+    CheckResult,
+    Limits,
+    Timeline,
+    TimelineError,
+    combine,
+    load_timeline,
+    not_passed,
+    recovery_marks,
+)
 from chaosaitrapp.report.chart import (
-    BAD, FAULT, GOOD, HEARTBEAT_COLORS, HEARTBEAT_NAMES, LIMIT_COLOR, MARK_MEASURE, NODATA, QUEUE_COLOR,
-    has_queue_panel, render_timeline_svg,
+    BAD,
+    FAULT,
+    GOOD,
+    HEARTBEAT_COLORS,
+    HEARTBEAT_NAMES,
+    LIMIT_COLOR,
+    MARK_MEASURE,
+    NODATA,
+    QUEUE_COLOR,
+    has_queue_panel,
+    render_timeline_svg,
 )
 from chaosaitrapp.report.page import badge, esc, href_to, page, seconds, short, write_text_atomic
 from chaosaitrapp.scrub import scrub_data

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Union
 
 from chaosaitrapp import __version__
-from chaosaitrapp.suite import suite_verdict
 from chaosaitrapp.report.page import badge, esc, href_to, page, seconds, write_text_atomic
+from chaosaitrapp.suite import suite_verdict
 
 
 def _reasons(run: Dict[str, Any]) -> List[str]:

@@ -29,8 +29,7 @@ from typing import Any, Dict, List, Optional
 
 from chaosaitrapp.errors import TargetError, TargetNotFound
 from chaosaitrapp.targets.answers import service_answers
-from chaosaitrapp.targets.docker_client import (COMPOSE_PROJECT, COMPOSE_SERVICE, connect,  # noqa: F401
-                                                explain_docker_error)
+from chaosaitrapp.targets.docker_client import COMPOSE_PROJECT, COMPOSE_SERVICE, connect, explain_docker_error  # noqa: F401
 from chaosaitrapp.targets.docker_infer import infer_check, infer_port  # noqa: F401 (re-exported)
 from chaosaitrapp.waiting import wait_until
 

@@ -66,6 +66,8 @@ class LabState:
     lab_dir: str = ""  # where this state lives
     ports: Dict[str, int] = field(default_factory=dict)  # the ports lab up was given, by name
     endpoints: Dict[str, str] = field(default_factory=dict)  # kite_root, kite_ticker_root, kite_api_key, broker_proxy
+    # every trader instance: {"name": "r0", "api", "service": "trader", "redis_route": "redis", "instance_id"}
+    replicas: List[Dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> str:
         """Serialise to the JSON stored in ``lab.json``."""

@@ -82,6 +82,10 @@ def driver_from_undo(undo: dict):
         from chaosaitrapp.faultproxy.client import ProxyFaultDriver
 
         return ProxyFaultDriver.from_undo(undo)
+    if kind == "pause":
+        from chaosaitrapp.replicas.pause import PauseDriver
+
+        return PauseDriver.from_undo(undo)
     if kind == "nft":
         from chaosaitrapp.network.kernel import KernelRuleDriver
 

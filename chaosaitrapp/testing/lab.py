@@ -49,15 +49,19 @@ def start_lab(directory: Path, *, profile: str = "fast", defects: Iterable[str] 
     ``images`` (docker runtime) overrides the Redis/Postgres image names, e.g. local builds; any
     other :class:`LabConfig` field (``db_password``...) passes through ``config``.
     """
+    replicas = int(config.pop("replicas", 1))
     for attempt in range(3):
         trader, broker, redis, postgres, kite, control, redis_proxy, postgres_proxy, net = free_ports(9)
-        config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
+        extra = free_ports(2 * (replicas - 1)) if replicas > 1 else []
+        config["replica_ports"] = [extra[i:i + 2] for i in range(0, len(extra), 2)]
+        config["replicas"] = replicas
+        lab_config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),
                            api_key=api_key, mode=mode, ready_timeout=ready_timeout, images=dict(images or {}),
                            ports=LabPorts(trader=trader, broker=broker, redis=redis, postgres=postgres, kite=kite,
                                           proxy_control=control, redis_proxy=redis_proxy,
                                           postgres_proxy=postgres_proxy, net_control=net), **config)
         try:
-            return lab_up(config)
+            return lab_up(lab_config)
         except PortInUse:
             if attempt == 2:
                 raise

@@ -99,6 +99,18 @@ def test_leadership_race_at_a_readiness_rise_is_excused_only_at_the_edge(limits)
     assert ready_while_not_leader(longer, limits).status == "fail"
 
 
+def test_a_short_run_of_races_is_excused_only_when_the_reads_were_that_slow(limits):
+    # a starved target: each sample's reads took 450 ms, so three samples 0.1 s apart overlap the drop
+    def run(latency_ms):
+        rows = [(0.0, {"ready": True, "leader": 1})]
+        rows += [(0.1 * k, {"ready": True, "leader": 0, "latency_ms": latency_ms}) for k in (1, 2, 3)]
+        rows += [(0.4, {"ready": False, "leader": 0}), (0.5, {"ready": False, "leader": 0})]
+        return samples(rows, **{**HB, "leader": None})
+    slow = ready_while_not_leader(run(450.0), limits)
+    assert slow.status == "pass" and "3 one-sample read-order race(s)" in slow.reason
+    assert ready_while_not_leader(run(5.0), limits).status == "fail"  # fast reads cannot explain three
+
+
 def test_missing_leader_is_unknown(limits):
     assert ready_while_not_leader(leader_lock(null_fields=[(1.0, 1.2, "leader")]).timeline(), limits).status == "pass"
     result = ready_while_not_leader(leader_lock(null_fields=[(0.5, 2.0, "leader")]).timeline(), limits)
@@ -110,6 +122,20 @@ def test_api_unreachable_is_a_crash(limits):
     result = health_stayed_up(timeline, limits)
     assert result.status == "fail" and result.reason.startswith("API crashed")
     assert "Connection refused" in result.reason
+
+
+def test_one_sample_of_timeouts_is_not_a_crash_but_a_refusal_or_two_are(limits):
+    def timeline(errors):
+        rows = [(0.1 * k, {"ready": True}) for k in range(5)]
+        rows += [(0.5 + 0.1 * k, {"ready": None, "leader": None, "health": None, "md_hb": None, "order_hb": None,
+                                  "scan_hb": None, "error": e}) for k, e in enumerate(errors)]
+        rows += [(1.0, {"ready": True}), (1.1, {"ready": True})]
+        return samples(rows, **HB)
+    slow = "GET http://h/ready: no answer within 0.5s; GET http://h/metrics: no answer within 0.5s"
+    assert health_stayed_up(timeline([slow]), limits).status == "pass"
+    assert health_stayed_up(timeline([slow, slow]), limits).reason.startswith("API crashed")
+    refused = "GET http://h/ready: Connection refused"
+    assert health_stayed_up(timeline([refused]), limits).reason.startswith("API crashed")
 
 
 def test_unhealthy_fails(limits):

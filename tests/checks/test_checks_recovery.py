@@ -2,9 +2,7 @@
 import pytest
 
 from chaosaitrapp.checks import Limits, Timeline, recovery_marks
-from chaosaitrapp.checks.recovery import (
-    flaps, time_to_recover_ready, time_to_recover_resume, total_unavailability,
-)
+from chaosaitrapp.checks.recovery import flaps, time_to_recover_ready, time_to_recover_resume, total_unavailability
 from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip
 
 

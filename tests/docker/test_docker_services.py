@@ -16,9 +16,9 @@ import redis
 
 from chaosaitrapp.errors import TargetError
 from chaosaitrapp.lab.runtime import docker_services as ds
-from chaosaitrapp.targets.labstate import LabState, ServiceSpec
 from chaosaitrapp.targets.docker import DockerDriver
 from chaosaitrapp.targets.docker_client import COMPOSE_PROJECT, COMPOSE_SERVICE
+from chaosaitrapp.targets.labstate import LabState, ServiceSpec
 
 pytestmark = pytest.mark.docker
 

@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
-from chaosaitrapp.testing import lab as lab_testing
+import requests
+
 from chaosaitrapp.lab.runtime import lab_down
 from chaosaitrapp.targets.labstate import LabState
+from chaosaitrapp.testing import lab as lab_testing
 from chaosaitrapp.testing.lab import free_ports, make_lab_dir  # noqa: F401 (re-exported for the drill tests)
+from chaosaitrapp.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAOS = str(Path(sys.executable).with_name("chaos"))
@@ -97,9 +100,30 @@ def drill_env(lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]]
     return env
 
 
+def settle(lab: Optional[Lab]) -> None:
+    """Give ``lab`` time to be whole again after the previous test (``/ready`` 200 and the ticker connected:
+    an aitrapp-profile ticker may take up to a minute to reconnect after a broker fault). Quiet when it
+    never is: a lab with a defect may never be, and the drill's own steady state then says so."""
+    if lab is None:
+        return
+    deadline = 90.0 if lab.state.profile == "aitrapp" else 20.0
+
+    def whole() -> bool:
+        try:
+            state = requests.get(lab.api + "/state", timeout=2).json()
+            return requests.get(lab.api + "/ready", timeout=2).status_code == 200 and \
+                state.get("marketdata_connected") is True
+        except (requests.RequestException, ValueError):
+            return False
+
+    wait_until(whole, bool, timeout=deadline, interval=0.1, what="the lab whole before the drill")
+
+
 def run_drill(drill: str, lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]] = None,
               args: Iterable[str] = (), timeout: float = 300) -> DrillRun:
-    """`chaos run experiments/<drill>.json` as CI would, and what it wrote."""
+    """`chaos run experiments/<drill>.json` as CI would (against a lab that had time to be whole again),
+    and what it wrote."""
+    settle(lab)
     env = drill_env(lab, workdir, extra)
     reports = Path(env["AITRAPP_REPORTS_DIR"])
     reports.mkdir(parents=True, exist_ok=True)
@@ -115,6 +139,7 @@ def run_drill(drill: str, lab: Optional[Lab], workdir: Path, extra: Optional[Dic
 def run_script(script: str, lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]] = None,
                timeout: float = 300) -> DrillRun:
     """`bash scripts/<script>` (a seed entry point) with the drill environment."""
+    settle(lab)
     env = drill_env(lab, workdir, extra)
     reports = Path(env["AITRAPP_REPORTS_DIR"])
     proc = subprocess.run(["bash", str(ROOT / "scripts" / script)], capture_output=True, text=True,

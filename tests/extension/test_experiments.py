@@ -67,6 +67,10 @@ def test_shape(path):
     method_funcs = [a["provider"]["func"] for a in exp["method"]]
     if "stop_dependency" in method_funcs:
         assert "start_dependency" in funcs, "a stopped dependency must be restored by a rollback"
+    for fault, undo in (("pause_leader", "resume_paused"), ("isolate_leader", "heal_partition"),
+                        ("partition", "heal_partition"), ("hold_leader_orders", "clear_broker_faults")):
+        if fault in method_funcs:
+            assert undo in funcs, f"{fault} must be undone by a rollback ({undo})"
     labels = [a["provider"]["arguments"]["label"] for a in exp["method"] if a["provider"]["func"] == "snapshot_metrics"]
     assert labels == ["before", "after_stop", "after_recovery"]
     for key, value in SEED_ENV.items():

@@ -1,7 +1,8 @@
 """/metrics parsing: prometheus_client's parser, numeric values, clear errors on bad input."""
 import pytest
-from hypothesis import given, settings, strategies as st
 from chaoslib.exceptions import ActivityFailed
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chaosaitrapp.errors import MetricsError
 from chaosaitrapp.metrics.parse import metric_value, parse_metrics

@@ -6,8 +6,8 @@ import pytest
 
 from chaosaitrapp.errors import ApiError, ConfigError, GuardRefused, MetricsError, TargetNotFound
 from chaosaitrapp.metrics import probes as metrics
-from chaosaitrapp.trader import probes as trader
 from chaosaitrapp.targets.resolve import resolve_target
+from chaosaitrapp.trader import probes as trader
 
 from .fakeapi import FakeApi
 
@@ -101,7 +101,8 @@ def test_probes_over_http_give_only_clear_activity_failures_on_garbage():
     """Property: whatever /metrics, /ready, /state and /health answer, every probe returns a value
     or raises ActivityFailed with a message (never another exception)."""
     from chaoslib.exceptions import ActivityFailed
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     json_values = st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=12),

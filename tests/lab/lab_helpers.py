@@ -9,8 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from chaosaitrapp.lab.runtime import processes
 from chaosaitrapp.lab.runtime.config import DB_PASSWORD
-from chaosaitrapp.targets.labstate import LabState
 from chaosaitrapp.targets.answers import service_answers
+from chaosaitrapp.targets.labstate import LabState
 from chaosaitrapp.testing.waits import holds_for, wait_for  # noqa: F401 (used by the lab tests)
 
 

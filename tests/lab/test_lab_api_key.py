@@ -15,9 +15,10 @@ OPEN = ["/health", "/metrics", "/docs", "/openapi.json", "/"]
 
 @pytest.fixture(scope="module")
 def keyed_lab():
-    from chaosaitrapp.testing.lab import make_lab_dir, start_lab
-    from chaosaitrapp.lab.runtime import lab_down
     import shutil
+
+    from chaosaitrapp.lab.runtime import lab_down
+    from chaosaitrapp.testing.lab import make_lab_dir, start_lab
 
     key = "key-" + os.urandom(12).hex()
     directory = make_lab_dir()

@@ -4,9 +4,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from lab_helpers import get, metrics, order, post, wait_for
+from prometheus_client.parser import text_string_to_metric_families
 
 READY_KEYS = {"ok", "ready", "status", "mode", "leader", "marketdata_heartbeat", "order_stream_heartbeat",
               "scan_heartbeat"}

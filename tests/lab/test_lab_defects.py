@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import redis
+from lab_helpers import get, holds_for, leader, order, post, sample, sql, start_service, stop_service, wait_for
 
 from chaosaitrapp.lab.trader.lock import LOCK_KEY
-
-from lab_helpers import (get, holds_for, leader, order, post, sample, sql, start_service, stop_service,
-                         wait_for)
 
 
 def test_never_pause(lab_factory):

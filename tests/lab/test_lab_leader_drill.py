@@ -6,12 +6,11 @@ import os
 import signal
 
 import pytest
+from lab_helpers import get, leader, sample, wait_for
 
 from chaosaitrapp import procs
 from chaosaitrapp.lab.runtime import processes
 from chaosaitrapp.targets.process import ProcessDriver
-
-from lab_helpers import get, leader, sample, wait_for
 
 
 def kill_redis(lab) -> None:

@@ -6,7 +6,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-
 from lab_helpers import get, order, post, sample, sql, wait_for
 
 

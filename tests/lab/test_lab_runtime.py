@@ -10,15 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab_helpers import get
 
 from chaosaitrapp import procs
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.lab.errors import BinaryMissing, PortInUse, UnknownDefect
 from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_down, lab_logs, lab_status, lab_up, processes
 from chaosaitrapp.targets.labstate import load_state, state_path
-
 from chaosaitrapp.testing.lab import free_ports, make_lab_dir, start_lab
-from lab_helpers import get
 
 
 def lab_pids(state) -> dict:

@@ -7,7 +7,6 @@ from fastapi.testclient import TestClient
 from chaosaitrapp.lab.trader.app import create_app
 from chaosaitrapp.lab.trader.lock import LOCK_KEY
 from chaosaitrapp.lab.trader.settings import TraderSettings
-
 from chaosaitrapp.testing.lab import free_ports
 
 

@@ -1,8 +1,8 @@
 """Fixtures for the report tests (helpers live in report_fixtures.py)."""
 import pytest
+from report_fixtures import fast_limits
 
 from chaosaitrapp.checks import Limits
-from report_fixtures import fast_limits
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@ JUnit XML and a summary; verdicts are the recorded ones."""
 import json
 import xml.etree.ElementTree as ET
 
+from report_fixtures import API_KEY, make_journal
+
 from chaosaitrapp.suite import find_journals, rebuild_reports, run_from_journal, suite_verdict
 from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip
-from report_fixtures import API_KEY, make_journal
 
 
 def test_folder_of_journals(tmp_path):

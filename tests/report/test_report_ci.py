@@ -2,9 +2,10 @@
 import json
 import xml.etree.ElementTree as ET
 
-from chaosaitrapp.report import render_suite_index, write_junit, write_summary_json
 from report_fixtures import API_KEY, runs_fixture
 from test_report_html import assert_self_contained
+
+from chaosaitrapp.report import render_suite_index, write_junit, write_summary_json
 
 
 def test_suite_index_links_every_report_with_verdict_and_reasons(tmp_path):

@@ -3,10 +3,11 @@ import json
 import re
 import stat
 
-from chaosaitrapp.checks import load_timeline
-from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip, rate_limit_spike
-from chaosaitrapp.report import render_drill_report, write_drill_report
 from report_fixtures import API_KEY, DB_PASSWORD, UNLISTED_KEY, make_journal
+
+from chaosaitrapp.checks import load_timeline
+from chaosaitrapp.report import render_drill_report, write_drill_report
+from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip, rate_limit_spike
 
 EXTERNAL = [
     (re.compile(r"(?i)\b(?:https?|wss?|ftp)://"), "an absolute URL"),

@@ -2,11 +2,11 @@
 from pathlib import Path
 
 from PIL import Image
+from report_fixtures import API_KEY, make_journal, screenshot
 
-from chaosaitrapp.testing.synthetic import leader_lock, rate_limit_spike
 from chaosaitrapp.report import write_drill_report
 from chaosaitrapp.report.chart import BAD, FAULT, GOOD, HEARTBEAT_COLORS, NODATA
-from report_fixtures import API_KEY, make_journal, screenshot
+from chaosaitrapp.testing.synthetic import leader_lock, rate_limit_spike
 
 
 def rgb(hex_colour: str):

@@ -6,18 +6,11 @@ from pathlib import Path
 
 import pytest
 import redis
+from safety_helpers import FakeDriver, fake_undo, redis_client, start_count
 
-from chaosaitrapp.safety.cleanup import (
-    FACTORIES_ENV,
-    cleanup,
-    driver_from_undo,
-    format_result,
-    undo_entry,
-)
+from chaosaitrapp.safety.cleanup import FACTORIES_ENV, cleanup, driver_from_undo, format_result, undo_entry
 from chaosaitrapp.safety.ledger import Ledger
 from chaosaitrapp.targets.process import ProcessDriver
-
-from safety_helpers import FakeDriver, fake_undo, redis_client, start_count
 
 
 def cleanup_main(argv):

@@ -10,13 +10,11 @@ import textwrap
 from pathlib import Path
 from typing import List
 
+from safety_helpers import fake_undo, read_log, redis_pings, start_count, wait_for
 
 from chaosaitrapp.safety.ledger import Ledger
 from chaosaitrapp.safety.watchdog import process_start_time, run_alive, spawn_watchdog, wait_watchdog, watch
 from chaosaitrapp.targets.process import ProcessDriver
-
-from safety_helpers import fake_undo, read_log, redis_pings, start_count, wait_for
-
 
 # ---- pid reuse protection (unit) -------------------------------------------------------
 

@@ -21,7 +21,6 @@ import time
 
 import pytest
 import requests
-
 from drills.checks import assert_lab_whole
 from drills.kit import start_lab
 

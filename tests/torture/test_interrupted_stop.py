@@ -13,10 +13,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from drills.kit import free_ports
 
 from chaosaitrapp.targets.process import ProcessDriver, pid_alive
 from chaosaitrapp.waiting import wait_until
-from drills.kit import free_ports
 
 pytestmark = pytest.mark.torture
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import requests
+from drills.kit import CHAOS, ROOT, Lab, drill_env
 
 from chaosaitrapp.safety.watchdog import process_start_time
 from chaosaitrapp.targets.answers import postgres_answers, redis_answers
-from drills.kit import CHAOS, ROOT, Lab, drill_env
 
 SIGNALS = ("SIGINT", "SIGTERM", "SIGKILL")
 # Seconds after the anchor the signal may land in; each stays inside the method on the fast lab.

@@ -20,7 +20,10 @@ kind                       what the target sees while it is active
                            (requests are held, never forwarded), ``requests`` (the same),
                            ``replies`` (requests reach the broker, answers are held back); every
                            ticker socket stalls both ways. Held requests and answers go on at the
-                           heal if their client is still waiting (TCP would retransmit them)
+                           heal if their client is still waiting (TCP would retransmit them);
+                           ``instance`` (default: every sender) limits it to the REST calls of the
+                           instance whose ``X-AITRAPP-Instance`` it names (its ticker is not stalled):
+                           the split-brain drill's order still on the wire
 ``drop_reply``             an order placement reaches the broker (the order exists there) but its
                            reply never comes: the connection is held ``hold_s`` (default 10, above
                            KiteConnect's 7 s timeout) then closed; for ``count`` placements (default
@@ -57,7 +60,7 @@ _PARAMS: Dict[str, Dict[str, table.ParamSpec]] = {
     "server_error": {"status": (int, 503, 500, 599), "path": (str, "/orders", None, None)},
     "latency": {"delay_ms": (float, 500.0, 0.0, 60000.0)},
     "drop_reply": {"hold_s": (float, 10.0, 0.0, 120.0), "count": (int, 1, -1, 100000)},
-    "partition": {"direction": (str, "both", None, None)},
+    "partition": {"direction": (str, "both", None, None), "instance": (str, "", None, None)},
     "ws_close": {"code": (int, 1006, None, None)},
     "ws_stall": {"scope": (str, "existing", None, None)},
 }

@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any, Dict, List, Optional
 from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
 
+from chaosaitrapp.aitrapp import FENCE_HEADER, INSTANCE_HEADER
 from chaosaitrapp.broker.proxy.state import (
     BAD_TOKEN,
     HOP_BY_HOP,
@@ -61,8 +63,12 @@ async def handle(request: web.Request) -> web.StreamResponse:
     state.see(token)
     is_order = request.method == "POST" and request.path.startswith("/orders/")
     form = dict(parse_qsl(body.decode("utf-8", "replace"))) if is_order else {}
+    # who sent it (X-AITRAPP-Instance, else unknown), under which lock grant (X-AITRAPP-Fence, if any), and
+    # when it arrived here: the split-brain history (chaosaitrapp.checks.history)
     order = {"tag": form.get("tag"), "tradingsymbol": form.get("tradingsymbol"),
-             "transaction_type": form.get("transaction_type"), "quantity": form.get("quantity")}
+             "transaction_type": form.get("transaction_type"), "quantity": form.get("quantity"),
+             "instance": request.headers.get(INSTANCE_HEADER), "fence": request.headers.get(FENCE_HEADER),
+             "arrived_wall": round(time.time(), 6)} if is_order else {}
     if is_order:
         state.stats["orders"] += 1
     if not request.path.startswith(SESSION_PATHS) and state.stale_token(token):
@@ -87,10 +93,12 @@ async def handle(request: web.Request) -> web.StreamResponse:
     delay = sum(f.params["delay_ms"] for f in state.faults.active("latency")) / 1000.0
     if delay:
         await asyncio.sleep(delay)  # the injected latency itself
-    if not await state.held(request, "both", "requests"):  # cut before it left: the broker never saw it
+    if not await state.held(request, "both", "requests", order=is_order):  # cut before it left: never seen
         if is_order:
             state.record("order", **order, status=None, by="proxy", fault="partition", delivered=False)
         return web.Response(status=504)
+    if is_order:
+        order["sent_wall"] = round(time.time(), 6)  # when it left for the broker (after any hold)
     response = await _forward(state, request, body)
     lost = not await state.held(request, "both", "replies")  # the answer, cut on its way back
     if not is_order:

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Set
 import aiohttp
 from aiohttp import web
 
+from chaosaitrapp.aitrapp import INSTANCE_HEADER
 from chaosaitrapp.broker.proxy.faults import INSTANT, FaultTable
 from chaosaitrapp.faultproxy.control import ProxyHooks
 from chaosaitrapp.faultproxy.table import Fault
@@ -86,6 +87,8 @@ class ProxyState(ProxyHooks):
                       "ws_opened": 0, "ws_refused": 0, "ws_closed_by_fault": 0}
         self.session: Optional[aiohttp.ClientSession] = None  # REST upstream
         self.ws_session: Optional[aiohttp.ClientSession] = None  # ticker upstream
+        self.holding: Dict[str, int] = {}  # fault id -> requests it holds now
+        self._changed = asyncio.Event()  # set (and replaced) when a fault is cleared
 
     def see(self, token: Optional[str]) -> None:
         """Remember a token the target used (old tokens are those seen before a token fault)."""
@@ -107,18 +110,52 @@ class ProxyState(ProxyHooks):
         """The ids of the ticker sockets open now."""
         return {sock.sid for sock in self.sockets}
 
-    def cut(self, *directions: str) -> bool:
-        """True while a ``partition`` fault cuts one of ``directions`` (``both``, ``requests``, ``replies``)."""
-        return any(f.params["direction"] in directions for f in self.faults.active("partition"))
+    def cutting(self, *directions: str, instance: Optional[str] = None) -> List[Fault]:
+        """The ``partition`` faults that cut one of ``directions`` (``both``, ``requests``, ``replies``) for
+        a sender named ``instance`` (a fault limited to an instance cuts only its REST calls; None: a
+        ticker socket or an unnamed sender, which only unlimited partitions cut)."""
+        return [f for f in self.faults.active("partition") if f.params["direction"] in directions
+                and (not f.params.get("instance") or f.params["instance"] == instance)]
 
-    async def held(self, request: web.Request, *directions: str) -> bool:
-        """Hold ``request`` while a partition cuts one of ``directions`` (the blackhole: nothing moves);
-        True when it may go on (healed, its client still waiting), False when the client gave up."""
-        while self.cut(*directions):
-            if request.transport is None or request.transport.is_closing():
-                return False
-            await asyncio.sleep(0.05)  # the partition's end is polled (its lease bounds the wait)
-        return request.transport is not None and not request.transport.is_closing()
+    def cut(self, *directions: str, instance: Optional[str] = None) -> bool:
+        """True while a partition cuts one of ``directions`` for ``instance`` (:meth:`cutting`)."""
+        return bool(self.cutting(*directions, instance=instance))
+
+    async def held(self, request: web.Request, *directions: str, order: bool = False) -> bool:
+        """Hold ``request`` while a partition cuts one of ``directions`` for its sender (the blackhole:
+        nothing moves; each fault counts the order placements it held in ``hits``); True when it may go on
+        (healed, its client still waiting), False when the client gave up."""
+        instance = request.headers.get(INSTANCE_HEADER)
+        cutting = self.cutting(*directions, instance=instance)
+        for fault in cutting:
+            fault.hits += 1 if order else 0
+            self.holding[fault.id] = self.holding.get(fault.id, 0) + 1
+        try:
+            while self.cut(*directions, instance=instance):
+                if request.transport is None or request.transport.is_closing():
+                    return False
+                try:  # woken at once by a clear (see cleared), else the lease's end is polled
+                    await asyncio.wait_for(asyncio.shield(self._changed.wait()), 0.05)
+                except asyncio.TimeoutError:
+                    pass
+            return request.transport is not None and not request.transport.is_closing()
+        finally:
+            for fault in cutting:
+                left = self.holding.get(fault.id, 1) - 1
+                if left > 0:
+                    self.holding[fault.id] = left
+                else:
+                    self.holding.pop(fault.id, None)
+
+    async def cleared(self, fault: Fault) -> None:
+        """A cleared partition lets what it held go on before the DELETE is answered (so a drill that
+        releases a frozen instance's held order knows it left before the instance is thawed); at most ~1 s."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+        for _ in range(100):
+            if not self.holding.get(fault.id):
+                break
+            await asyncio.sleep(0.01)
 
     # ---- the control API's hooks ------------------------------------------------------------
     def fault_context(self) -> Dict[str, Any]:

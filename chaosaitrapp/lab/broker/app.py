@@ -200,6 +200,7 @@ def create_app(settings: Optional[BrokerSettings] = None) -> FastAPI:
     @app.get("/lab/stats")
     async def stats() -> Dict[str, Any]:
         return {"orders": len(broker.book.orders), "rejected_429": broker.book.rejected_429,
+                "rejected_fence": broker.book.rejected_fence,
                 "tokens_issued": broker.sessions.issued, "token_refusals": broker.sessions.refused,
                 "live_tokens": len(broker.sessions.access_tokens), "ticker_connections": broker.ticker_connections,
                 "ticker_refused": broker.ticker_refused, "open_sockets": broker.open_sockets}

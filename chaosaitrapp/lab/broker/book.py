@@ -8,6 +8,12 @@ order up by tag first. Beyond ``rate_limit`` orders in any second (or ``rate_lim
 minute) it answers 429 ``NetworkException`` "Too many requests". Orders are ``OPEN`` and then
 ``COMPLETE`` after ``fill_delay``. Every accepted order is also kept in :attr:`OrderBook.received` with
 the broker's own monotonic receive time (the history the checkers read).
+
+Fencing (the split-brain fix the lab trader implements): a placement may carry a fencing token in
+``X-AITRAPP-Fence`` (a number that grows with every leader-lock grant). The book remembers the
+highest token it has accepted and refuses an older one with 403 ``PermissionException`` "stale
+fencing token" (nothing is placed): an instance that lost its lease while paused cannot trade on
+after its successor did. Placements without the header (AITRAPP as published) are not checked.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional
 
+from chaosaitrapp import aitrapp
 from chaosaitrapp.lab.broker.instruments import tradable
 from chaosaitrapp.lab.broker.market import Market
 
@@ -25,6 +32,8 @@ VARIETIES = ("regular", "amo", "co", "iceberg", "auction")
 ORDER_TYPES = ("MARKET", "LIMIT", "SL", "SL-M")
 PRODUCTS = ("CNC", "NRML", "MIS", "MTF")
 TAG = re.compile(r"^[A-Za-z0-9]{1,20}$")
+FENCE_HEADER = aitrapp.FENCE_HEADER.lower()
+STALE_FENCE = "stale fencing token"
 
 
 class OrderRefused(Exception):
@@ -78,6 +87,8 @@ class OrderBook:
         self.window: Deque[float] = deque()
         self.next_id = 261201000000000
         self.rejected_429 = 0
+        self.highest_fence: Optional[int] = None
+        self.rejected_fence = 0
 
     def _rate_wait(self) -> float:
         """0 and count the order when within both limits, else seconds until a slot frees."""
@@ -118,6 +129,7 @@ class OrderBook:
         tag = form.get("tag") or None
         if tag is not None and not TAG.match(tag):
             raise OrderRefused("Invalid `tag`: alphanumeric, at most 20 characters.", "InputException", 400)
+        self._check_fence(headers or {})
         wait = self._rate_wait()
         if wait > 0:
             self.rejected_429 += 1
@@ -129,6 +141,20 @@ class OrderBook:
         self.orders.append(order)
         self.by_id[order.order_id] = order
         return order
+
+    def _check_fence(self, headers: Mapping[str, str]) -> None:
+        """Refuse a fencing token older than the highest accepted one (module docstring); remember a newer one."""
+        raw = next((v for k, v in headers.items() if k.lower() == FENCE_HEADER), None)
+        if raw is None:
+            return
+        try:
+            fence = int(raw)
+        except ValueError:
+            raise OrderRefused(f"Invalid fencing token {raw!r}.", "InputException", 400) from None
+        if self.highest_fence is not None and fence < self.highest_fence:
+            self.rejected_fence += 1
+            raise OrderRefused(f"{STALE_FENCE} {fence}: {self.highest_fence} has been seen", "PermissionException", 403)
+        self.highest_fence = fence
 
     def status(self, order: Order) -> str:
         """``OPEN`` until ``fill_delay`` has passed, then ``COMPLETE``."""

@@ -51,8 +51,10 @@ def netproxy_spec(lab_dir: Path, control_port: int, routes: Dict[str, tuple]) ->
 
 
 def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defects: list, redis_url: str,
-                database_url: str, kite_port: int, api_key: str) -> ServiceSpec:
-    """The trader's ServiceSpec (``database_url`` without password; Kite roots on ``kite_port``)."""
+                database_url: str, kite_port: int, api_key: str, name: str = "trader",
+                instance_id: str = "") -> ServiceSpec:
+    """The trader's ServiceSpec (``database_url`` without password; Kite roots on ``kite_port``); ``name``
+    ``trader_1``, ... for the replicas after the first; ``instance_id`` its lock owner id (default: random)."""
     env = {
         "TRADER_HOST": "127.0.0.1",
         "TRADER_PORT": str(port),
@@ -67,10 +69,12 @@ def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defect
         "AITRAPP_LAB_PROFILE": profile.name,
         "PYTHONUNBUFFERED": "1",
     }
-    return ServiceSpec(name="trader", kind="process", host="127.0.0.1", port=port, check="http",
-                       pidfile=str(lab_dir / "run" / "trader.pid"),
+    if instance_id:
+        env["TRADER_INSTANCE_ID"] = instance_id
+    return ServiceSpec(name=name, kind="process", host="127.0.0.1", port=port, check="http",
+                       pidfile=str(lab_dir / "run" / f"{name}.pid"),
                        argv=[sys.executable, "-m", "chaosaitrapp.lab.trader"], env=env, cwd=str(lab_dir),
-                       log=str(lab_dir / "logs" / "trader.log"))
+                       log=str(lab_dir / "logs" / f"{name}.log"))
 
 
 def secrets_for(service: str, *, broker_secret: str, database_url_with_password: str,

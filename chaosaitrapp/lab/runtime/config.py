@@ -15,6 +15,9 @@ from chaosaitrapp.paths import lab_dir as default_lab_dir
 from chaosaitrapp.targets.labstate import lab_db_password
 
 RUNTIMES = ("process", "docker")
+MAX_REPLICAS = 5
+REPLICA_API_BASE = 8010  # the second trader's API port (the first is LabPorts.trader); then 8011, ...
+REPLICA_REDIS_BASE = 6390  # its Redis route through the TCP fault proxy; then 6391, ...
 DEFAULT_IMAGES = {"redis": "redis:7", "postgres": "postgres:16"}
 DB_USER = "trader"
 DB_PASSWORD = "trader"  # the compose file's default; passed to the trader's env only
@@ -53,6 +56,10 @@ class LabConfig:
     ``lab_up`` waits for the trader's ``/ready`` 200. ``db_password``: the ``trader`` role's
     password (``$AITRAPP_LAB_DB_PASSWORD``, default the compose file's ``trader``); it is set when the
     cluster is first made, passed to the trader's environment only, and never written to ``lab.json``.
+    ``replicas``: how many trader instances contend for the leader lock (1-5; they share Redis, Postgres
+    and the broker); ``replica_ports``: ``[api, redis_route]`` of each one after the first (default
+    ``[8010, 6390]``, ``[8011, 6391]``, ...: its API, and the TCP fault proxy's route to Redis that only it
+    uses, so one replica can be cut from Redis alone).
     """
 
     lab_dir: Path = field(default_factory=default_lab_dir)
@@ -65,6 +72,8 @@ class LabConfig:
     images: Dict[str, str] = field(default_factory=lambda: dict(DEFAULT_IMAGES))
     ready_timeout: float = 60.0
     db_password: str = field(default_factory=lambda: lab_db_password(), repr=False)
+    replicas: int = 1
+    replica_ports: List[List[int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.lab_dir = Path(self.lab_dir).expanduser().absolute()
@@ -74,6 +83,13 @@ class LabConfig:
                 raise ValueError(f"unknown lab port name(s) {sorted(unknown)}; known: {', '.join(LabPorts().as_dict())}")
             self.ports = LabPorts(**{k: int(v) for k, v in self.ports.items()})
         self.images = {**DEFAULT_IMAGES, **(self.images or {})}
+        try:
+            self.replicas = int(self.replicas)
+        except (TypeError, ValueError):
+            raise ValueError(f"replicas must be a whole number 1-{MAX_REPLICAS}, got {self.replicas!r}") from None
+        if not self.replica_ports and self.replicas > 1:
+            self.replica_ports = [[REPLICA_API_BASE + i, REPLICA_REDIS_BASE + i] for i in range(self.replicas - 1)]
+        self.replica_ports = [[int(api), int(route)] for api, route in self.replica_ports]
 
     def validate(self) -> None:
         """ValueError/ConfigError on a bad runtime, profile, mode, port or defect (each named)."""
@@ -85,7 +101,12 @@ class LabConfig:
             raise ValueError(f"lab mode must be PAPER or LIVE, got {self.mode!r}")
         self.defects = sorted(parse_defects(self.defects))
         refuse_in_live(self.mode, self.defects)
-        ports = self.ports.as_dict()
+        if not 1 <= self.replicas <= MAX_REPLICAS:
+            raise ValueError(f"replicas must be 1-{MAX_REPLICAS}, got {self.replicas}")
+        if len(self.replica_ports) != self.replicas - 1:
+            raise ValueError(f"replica_ports must give [api, redis_route] for each of the {self.replicas - 1} "
+                             f"replica(s) after the first, got {self.replica_ports}")
+        ports = self.all_ports()
         for name, port in ports.items():
             if not 1 <= port <= 65535:
                 raise ValueError(f"{name} port {port} is out of range 1-65535")
@@ -93,6 +114,13 @@ class LabConfig:
             raise ValueError(f"lab ports must differ, got {ports}")
         if self.ready_timeout <= 0:
             raise ValueError(f"ready_timeout must be positive, got {self.ready_timeout}")
+
+    def all_ports(self) -> Dict[str, int]:
+        """Every port the lab will listen on, by service name (``trader_1``, ``redis_1``: the replicas')."""
+        ports = self.ports.as_dict()
+        for i, (api, route) in enumerate(self.replica_ports, start=1):
+            ports[f"trader_{i}"], ports[f"redis_{i}"] = api, route
+        return ports
 
     def public(self) -> Dict[str, Any]:
         """The config without secrets (the api key is reduced to whether one is set)."""
@@ -105,4 +133,6 @@ class LabConfig:
             "api_key_required": bool(self.api_key),
             "mode": self.mode,
             "images": dict(self.images),
+            "replicas": self.replicas,
+            "replica_ports": [list(p) for p in self.replica_ports],
         }

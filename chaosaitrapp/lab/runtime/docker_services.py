@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from chaosaitrapp.errors import TargetError
-from chaosaitrapp.targets.labstate import LabState, ServiceSpec
 from chaosaitrapp.targets.answers import tcp_answers
 from chaosaitrapp.targets.docker import DockerDriver
 from chaosaitrapp.targets.docker_client import COMPOSE_PROJECT, COMPOSE_SERVICE, connect, explain_docker_error
+from chaosaitrapp.targets.labstate import LabState, ServiceSpec
 
 LAB_PROJECT = "aitrapp-lab"
 LAB_LABEL = "org.chaosaitrapp.lab"  # value "1" on every container and volume the lab creates

@@ -1,8 +1,8 @@
 """``lab_up``, ``lab_down``, ``lab_status``, ``lab_logs``: the lab's whole life.
 
 ``lab_up`` starts Redis, Postgres, the TCP fault proxy in front of them, the broker simulator, the
-broker fault proxy in front of it and the trader (in that order, each
-waited on with a deadline), records them in ``<lab_dir>/lab.json`` after every step (so a failed
+broker fault proxy in front of it and the trader, then the trader's replicas when more than one
+was asked for (standbys contending for the leader lock; in that order, each waited on with a deadline), records them in ``<lab_dir>/lab.json`` after every step (so a failed
 start is torn down completely) and returns once the trader's ``/ready`` is 200. It is
 idempotent: a healthy lab with the same configuration is returned as it is; a lab with another
 configuration (or a broken one) is brought down first.
@@ -35,6 +35,12 @@ from chaosaitrapp.waiting import wait_until
 log = logging.getLogger("chaosaitrapp.lab.runtime")
 
 SERVICE_ORDER = ("redis", "postgres", "net_proxy", "broker", "broker_proxy", "trader")
+
+
+def _service_order(services: Dict[str, Any]) -> list:
+    """The lab's services in start order, the replicas (``trader_1``, ...) after the first trader."""
+    replicas = sorted((n for n in services if n.startswith("trader_")), key=lambda n: int(n.split("_")[1]))
+    return list(SERVICE_ORDER) + replicas
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str, spec: Optional[ServiceSpec] = None,
@@ -113,11 +119,14 @@ def _same_config(state: LabState, config: LabConfig) -> bool:
     return (state.runtime == config.runtime and state.profile == config.profile
             and sorted(state.defects) == public["defects"] and state.ports == public["ports"]
             and getattr(state, "mode", "PAPER") == config.mode
-            and getattr(state, "api_key_required", False) == public["api_key_required"])
+            and getattr(state, "api_key_required", False) == public["api_key_required"]
+            and len(state.replicas or [None]) == config.replicas
+            and [[int(r["api"].rsplit(":", 1)[1]), int(r.get("redis_port") or 0)] for r in state.replicas[1:]]
+            == public["replica_ports"])
 
 
 def _healthy(state: LabState, api_key: Optional[str]) -> bool:
-    for name in SERVICE_ORDER:
+    for name in list(SERVICE_ORDER) + [r["service"] for r in state.replicas[1:]]:
         spec = state.services.get(name)
         if spec is None:
             return False
@@ -149,7 +158,7 @@ def lab_up(config: LabConfig) -> LabState:
     if config.runtime == "process":
         redis_server()
         postgres_bindir()
-    check_ports(ports)
+    check_ports(config.all_ports())
 
     lab_dir.mkdir(parents=True, exist_ok=True)
     for sub in ("run", "logs"):
@@ -175,6 +184,13 @@ def lab_up(config: LabConfig) -> LabState:
                                 "net_proxy": f"http://127.0.0.1:{ports['net_control']}",
                                 "redis_via_proxy": f"127.0.0.1:{ports['redis_proxy']}",
                                 "postgres_via_proxy": f"127.0.0.1:{ports['postgres_proxy']}"})
+    lab_id = os.urandom(3).hex()
+    state.replicas = [{"name": "r0", "api": state.api, "service": "trader", "redis_route": "redis",
+                       "redis_port": str(ports["redis_proxy"]), "instance_id": f"r0-{lab_id}"}]
+    for i, (api_port, route_port) in enumerate(config.replica_ports, start=1):
+        state.replicas.append({"name": f"r{i}", "api": f"http://127.0.0.1:{api_port}", "service": f"trader_{i}",
+                               "redis_route": f"redis_{i}", "redis_port": str(route_port),
+                               "instance_id": f"r{i}-{lab_id}"})
     launch_secrets = dict(broker_secret=kite_api_secret(), database_url_with_password=trader_full_database_url,
                           api_key=config.api_key)
     try:
@@ -205,8 +221,10 @@ def lab_up(config: LabConfig) -> LabState:
               90, "Postgres accepting the trader's login", state.services["postgres"])
 
         # the TCP fault proxy in front of Redis and Postgres
-        spec_n = netproxy_spec(lab_dir, ports["net_control"], {"redis": (ports["redis_proxy"], ports["redis"]),
-                                                               "postgres": (ports["postgres_proxy"], ports["postgres"])})
+        routes = {"redis": (ports["redis_proxy"], ports["redis"]), "postgres": (ports["postgres_proxy"], ports["postgres"])}
+        for replica in state.replicas[1:]:  # each replica its own route to Redis: one can be cut alone
+            routes[replica["redis_route"]] = (int(replica["redis_port"]), ports["redis"])
+        spec_n = netproxy_spec(lab_dir, ports["net_control"], routes)
         state.services["net_proxy"] = spec_n
         save_state(state, lab_dir)
         processes.launch(spec_n)
@@ -222,7 +240,7 @@ def lab_up(config: LabConfig) -> LabState:
         processes.launch(spec_p)
         spec_t = trader_spec(lab_dir, ports["trader"], profile=profile, mode=config.mode, defects=config.defects,
                              redis_url=trader_redis_url, database_url=trader_database_url, kite_port=ports["kite"],
-                             api_key=kite_api_key())
+                             api_key=kite_api_key(), instance_id=state.replicas[0]["instance_id"])
         state.services["trader"] = spec_t
         save_state(state, lab_dir)
         _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['broker']}/health"), 30, "broker /health 200", spec_b)
@@ -232,6 +250,19 @@ def lab_up(config: LabConfig) -> LabState:
         processes.launch(spec_t, secrets_for("trader", **launch_secrets))
         headers = {"X-API-Key": config.api_key} if config.api_key else {}
         _wait(lambda: _http_ok(state.api + "/ready", headers), config.ready_timeout, "trader /ready 200", spec_t)
+        # the standbys, started once the first trader leads (so it is the leader a drill finds)
+        for replica in state.replicas[1:]:
+            spec_r = trader_spec(lab_dir, int(replica["api"].rsplit(":", 1)[1]), profile=profile, mode=config.mode,
+                                 defects=config.defects, redis_url=f"redis://127.0.0.1:{replica['redis_port']}/0",
+                                 database_url=trader_database_url, kite_port=ports["kite"], api_key=kite_api_key(),
+                                 name=replica["service"], instance_id=replica["instance_id"])
+            state.services[replica["service"]] = spec_r
+            save_state(state, lab_dir)
+            processes.launch(spec_r, secrets_for("trader", **launch_secrets))
+        for replica in state.replicas[1:]:
+            spec_r = state.services[replica["service"]]
+            _wait(lambda: _http_ok(replica["api"] + "/health", headers), config.ready_timeout,
+                  f"replica {replica['name']} /health 200", spec_r)
     except BaseException:
         try:
             lab_down(lab_dir)
@@ -253,7 +284,7 @@ def lab_down(lab_dir: Path) -> None:
     state = load_state(lab_dir)
     services: Dict[str, ServiceSpec] = dict(state.services) if state else {}
     errors = []
-    for name in reversed(SERVICE_ORDER):
+    for name in reversed(_service_order(services)):
         spec = services.get(name)
         if spec is None or spec.kind != "process":
             continue

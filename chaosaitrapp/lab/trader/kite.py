@@ -14,6 +14,10 @@ many requests"), :class:`BrokerUnavailable` (5xx, the broker or the path to it d
 (a placement's reply never came: the order may exist at the broker; only a look-up by its tag can
 tell), :class:`BrokerRejected` (refused for good), :class:`TokenExpired` (no valid session).
 
+Identity: every request carries ``X-AITRAPP-Instance`` (the instance id: the history's attribution) and,
+once :meth:`KiteSession.set_fence` gave one, ``X-AITRAPP-Fence`` (the leader lock grant's fencing
+token); a placement refused for a stale token is :class:`FenceRejected`.
+
 Defects: ``no_token_refresh`` (a TokenException is never refreshed), ``refresh_storm`` (from the first
 TokenException on, a new session before every call, without bound).
 """
@@ -30,6 +34,9 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from kiteconnect import KiteConnect
 from kiteconnect import exceptions as kite_errors
+
+from chaosaitrapp.aitrapp import FENCE_HEADER, INSTANCE_HEADER
+from chaosaitrapp.lab.broker.book import STALE_FENCE
 
 log = logging.getLogger("chaosaitrapp.lab.trader.kite")
 
@@ -62,6 +69,11 @@ class TokenExpired(BrokerError):
     """No valid session: the token expired and could not (or may not) be refreshed."""
 
 
+class FenceRejected(BrokerError):
+    """The broker refused the order's fencing token as stale: another instance holds a newer grant."""
+
+
+
 def kite_tag(client_order_id: str) -> str:
     """The Kite ``tag`` of an order: 20 alphanumeric characters derived from its ``client_order_id``
     (Kite allows no more), the same every time, so the order can be looked up after a lost reply."""
@@ -74,7 +86,8 @@ class KiteSession:
     def __init__(self, root: str, api_key: str, api_secret: str, timeout: float, *,
                  on_refresh: Callable[[str], None] = lambda token: None,
                  count_refresh: Callable[[], None] = lambda: None,
-                 defects: FrozenSet[str] = frozenset(), min_refresh_interval: float = 1.0) -> None:
+                 defects: FrozenSet[str] = frozenset(), min_refresh_interval: float = 1.0,
+                 instance_id: str = "") -> None:
         self.root = root.rstrip("/")
         self.api_key = api_key
         self._api_secret = api_secret
@@ -84,10 +97,19 @@ class KiteSession:
         self.defects = defects
         self.min_refresh_interval = min_refresh_interval
         self.kite = KiteConnect(api_key, root=self.root, timeout=timeout)
+        if instance_id:
+            self.kite.reqsession.headers[INSTANCE_HEADER] = instance_id  # merged into every request
         self._lock = threading.Lock()
         self._last_refresh = 0.0
         self._storming = False
         self.refreshes = 0
+
+    def set_fence(self, fence: Optional[int]) -> None:
+        """Send ``fence`` (a leader lock grant's token) with every request from now on; None: send none."""
+        if fence is None:
+            self.kite.reqsession.headers.pop(FENCE_HEADER, None)
+        else:
+            self.kite.reqsession.headers[FENCE_HEADER] = str(int(fence))
 
     @property
     def access_token(self) -> Optional[str]:
@@ -160,7 +182,11 @@ class KiteSession:
                 if exc.code == 429:
                     raise RateLimited(1.0) from None
                 raise BrokerUnavailable(f"{name}: {exc.code} {exc}") from None
-            except (kite_errors.InputException, kite_errors.OrderException, kite_errors.PermissionException) as exc:
+            except kite_errors.PermissionException as exc:
+                if STALE_FENCE in str(exc):
+                    raise FenceRejected(f"{name}: {exc}") from None
+                raise BrokerRejected(f"{name}: {exc}") from None
+            except (kite_errors.InputException, kite_errors.OrderException) as exc:
                 raise BrokerRejected(f"{name}: {exc}") from None
             except kite_errors.KiteException as exc:
                 raise BrokerUnavailable(f"{name}: {type(exc).__name__} {exc.code}") from None

@@ -67,6 +67,19 @@ class LeaderElector:
         self.attempt += 1
         return base + self.random() * self.jitter
 
+    def step_down(self, reason: str) -> None:
+        """Give leadership up now (the resource refused our fencing token: someone holds a newer grant);
+        the next step tries to re-acquire."""
+        if self.state != "leader":
+            return
+        self.state = "follower"
+        self.attempt = 0
+        self.losses += 1
+        self.last_error = reason
+        self.lock.lease_deadline = float("-inf")
+        log.warning("leader lock given up (%s)", reason)
+        self.on_lost(reason)
+
     async def step(self) -> float:
         """One round of the lock loop; returns the seconds to wait before the next round."""
         if self.state == "leader":

@@ -5,6 +5,11 @@ Placement rules (what a careful AITRAPP does; the defects undo one each):
 
 - no order leaves while trading is paused (the orchestrator's pause: lock lost, or ``POST /pause``):
   it waits in the throttle; defect ``never_pause`` (no pause on a lost lock) lets them go;
+- no order leaves when the leader lock's lease could end before the order's reply (the lease guard:
+  remaining lease on the monotonic clock below the broker timeout; ``trader_retries_total{type="lease_guard"}``),
+  and an order the broker refuses for a stale fencing token steps the instance down (another holds a
+  newer grant; ``trader_retries_total{type="stale_fence"}``), the order left to the new leader; defect
+  ``no_fencing`` (AITRAPP as published) has neither;
 - no order leaves while the market-data feed is stale (heartbeat age at or above ``HEARTBEAT_MAX``):
   it waits in the throttle (``trader_retries_total{type="stale_feed"}``); defect ``trades_on_stale_feed``;
 - a placement whose reply was lost (timeout, connection ended) is *indeterminate*: before it is sent
@@ -25,6 +30,7 @@ from typing import Any, Callable, Dict, List, Optional, Set
 from chaosaitrapp.lab.trader.kite import (
     BrokerRejected,
     BrokerUnavailable,
+    FenceRejected,
     KiteSession,
     RateLimited,
     ReplyLost,
@@ -50,13 +56,16 @@ class OrderFlow:
 
     def __init__(self, kite: KiteSession, store: OrderStore, metrics: TraderMetrics, throttle_rate: float, *,
                  feed_fresh: Callable[[], bool], defects: frozenset,
-                 trading: Callable[[], bool] = lambda: True) -> None:
+                 trading: Callable[[], bool] = lambda: True, lease_ok: Callable[[], bool] = lambda: True,
+                 on_fenced: Callable[[str], None] = lambda reason: None) -> None:
         self.kite = kite
         self.store = store
         self.metrics = metrics
         self.throttle_rate = throttle_rate
         self.feed_fresh = feed_fresh
         self.trading = trading
+        self.lease_ok = lease_ok
+        self.on_fenced = on_fenced
         self.defects = defects
         self.blind = bool({"duplicate_on_retry", "blind_resend"} & set(defects))
         self.open_orders: Dict[str, Dict[str, Any]] = {}  # client_order_id -> order sent, not yet filled
@@ -80,6 +89,8 @@ class OrderFlow:
         tag = kite_tag(client_order_id)
         if not self.trading():
             raise RetryLater(0.2, "trading paused: no order leaves")
+        if not self.lease_ok():
+            raise self._retry("lease_guard", 0.2, "the lease could end before the reply: no order leaves")
         if not self.feed_fresh() and "trades_on_stale_feed" not in self.defects:
             raise self._retry("stale_feed", 0.5, "market data stale: no order on a dead feed")
         started = time.perf_counter()
@@ -94,6 +105,11 @@ class OrderFlow:
         except ReplyLost as exc:
             self.unsure.add(client_order_id)
             raise self._retry("reply_lost", 0.5, str(exc)) from None
+        except FenceRejected as exc:
+            self.metrics.retries.labels(type="stale_fence").inc()
+            log.warning("order %s refused for a stale fencing token: stepping down", client_order_id)
+            self.on_fenced(str(exc))
+            raise RetryLater(0.5, str(exc)) from None
         except RateLimited as exc:
             raise self._retry("rate_limited", max(exc.retry_after, 1.0 / self.throttle_rate), "broker 429") from None
         except (BrokerUnavailable, TokenExpired) as exc:

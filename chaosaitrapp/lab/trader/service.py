@@ -46,7 +46,10 @@ class Trader:
         # defect no_redis_timeout: the client waits forever on a silent socket (a partition, not a refusal)
         redis_timeout = None if "no_redis_timeout" in self.defects else self.profile.redis_socket_timeout
         self.redis = make_redis(settings.redis_url, redis_timeout)
-        self.lock = LeaderLock(self.redis, settings.instance_id, self.profile.lock_ttl, settings.lock_key)
+        # the split-brain fix (fencing token + lease guard); defect no_fencing is AITRAPP as published
+        self.fencing = "no_fencing" not in self.defects
+        self.lock = LeaderLock(self.redis, settings.instance_id, self.profile.lock_ttl, settings.lock_key,
+                               fencing=self.fencing)
         self.elector = LeaderElector(
             self.lock, refresh=self.profile.lock_refresh, backoff=self.profile.backoff, jitter=self.profile.jitter,
             on_acquired=self._on_acquired, on_lost=self._on_lost,
@@ -61,9 +64,11 @@ class Trader:
         self.kite = KiteSession(settings.kite_root, settings.kite_api_key, settings.kite_api_secret,
                                 self.profile.broker_timeout, on_refresh=self.market.start,
                                 count_refresh=lambda: metrics.retries.labels(type="token_refresh").inc(),
-                                defects=self.defects, min_refresh_interval=self.profile.min_refresh_interval)
+                                defects=self.defects, min_refresh_interval=self.profile.min_refresh_interval,
+                                instance_id=settings.instance_id)
         self.orders = OrderFlow(self.kite, self.store, metrics, settings.throttle_rate, feed_fresh=self.feed_fresh,
-                                defects=self.defects, trading=lambda: not self.orchestrator.is_paused)
+                                defects=self.defects, trading=self.trading, lease_ok=self.lease_ok,
+                                on_fenced=self.elector.step_down)
         self.orders.on_fill = self._on_fill
         self.throttle = ThrottleQueue(self.orders.place, rate=settings.throttle_rate, burst=settings.throttle_burst,
                                       on_depth=metrics.set_queue_depth)
@@ -81,7 +86,23 @@ class Trader:
             return 999
         return 1 if self.elector.is_leader else 0
 
+    def trading(self) -> bool:
+        """Whether orders may leave: leading and not paused (with ``never_pause``, also after a lost lock)."""
+        if self.orchestrator.is_paused:
+            return False
+        return self.elector.is_leader or ("never_pause" in self.defects and self.elector.state == "follower")
+
+    def lease_ok(self) -> bool:
+        """The lease guard: the lock's lease surely outlasts an order's reply (the broker timeout). Always
+        True without fencing (``no_fencing``: AITRAPP as published has no guard)."""
+        return not self.fencing or self.lock.lease_remaining() > self.profile.broker_timeout
+
     def _on_acquired(self) -> None:
+        if self.fencing:
+            self.kite.set_fence(self.lock.fence)
+        # orders still queued here from before may have been placed by another leader meanwhile: each
+        # is looked up by its tag before it is sent (never sent twice)
+        self.orders.unsure.update(self.throttle.queued_ids())
         self.metrics.set_leader(True)
         self.metrics.leader_changes.inc()
         self.orchestrator.resume(LOCK_LOST)

@@ -76,6 +76,10 @@ class ThrottleQueue:
         """Orders waiting (the one being sent included)."""
         return len(self._items) + (1 if self._inflight else 0)
 
+    def queued_ids(self) -> Set[str]:
+        """The ``client_order_id`` of every order waiting (the one being sent included)."""
+        return set(self._known)
+
     def knows(self, client_order_id: str) -> bool:
         """True when the order is queued or being sent."""
         return client_order_id in self._known

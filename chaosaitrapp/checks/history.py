@@ -1,0 +1,146 @@
+"""Split brain, Jepsen-style: what an order history says about how many instances traded at once.
+
+A history is a list of placements as the broker saw them (the broker fault proxy's ``order`` records
+of a drill): ``t`` (receive time), ``instance`` (the sending instance's id, when it said), ``fence``
+(its fencing token, when it sent one), ``tag`` (Kite's, one per ``client_order_id``), ``status``
+(200: the broker accepted it) and ``dropped`` (its answer never reached the sender). Pure functions,
+no I/O: :func:`analyse` returns every finding, the checkers turn them into results.
+
+- **overlap**: at most one instance places orders at any time. With fencing tokens: no accepted order
+  from an instance under grant ``g`` after another instance's first accepted order under a newer grant
+  ``g' > g``. Without tokens (AITRAPP as published) the successive leaders are read from the order of
+  the instances' first placements: no earlier leader places after a later one began, while that later
+  one could still hold its lease (``lease_s`` after its last placement). Each such order is reported
+  with its time and the window's length (from the later leader's first placement).
+- **stale fence**: the tokens of accepted orders never go backwards in receive order.
+- **duplicate**: no tag accepted twice (two broker order ids for one ``client_order_id``).
+- **lost** / **indeterminate**: an acknowledged order (the target's API said accepted) with no accepted
+  placement at the broker is lost, unless one of its placements lost its answer: then its fate was
+  unknown to the sender, and it is counted as indeterminate, never as lost or ok.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
+
+
+@dataclass
+class Finding:
+    """One thing wrong in a history: ``kind`` (overlap, stale_fence, duplicate, lost), when, which."""
+
+    kind: str
+    t: float
+    tag: str = ""
+    instance: str = ""
+    detail: str = ""
+    window_s: float = 0.0
+
+
+@dataclass
+class Analysis:
+    """Everything :func:`analyse` found, and what it counted."""
+
+    findings: List[Finding] = field(default_factory=list)
+    accepted: int = 0
+    instances: List[str] = field(default_factory=list)
+    fenced: bool = False
+    indeterminate: List[str] = field(default_factory=list)
+
+    def of(self, kind: str) -> List[Finding]:
+        """The findings of one kind."""
+        return [f for f in self.findings if f.kind == kind]
+
+
+def _accepted(history: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+    return sorted((p for p in history if p.get("status") == 200), key=lambda p: float(p["t"]))
+
+
+def _fence(placement: Mapping[str, Any]) -> Optional[int]:
+    value = placement.get("fence")
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _overlaps_fenced(accepted: Sequence[Mapping[str, Any]]) -> List[Finding]:
+    """Orders under a grant older than one another instance already traded under."""
+    out: List[Finding] = []
+    newest: Dict[str, tuple] = {}  # instance -> (fence, first t) of its newest grant seen so far
+    for p in accepted:
+        instance, fence, t = str(p.get("instance") or "?"), _fence(p), float(p["t"])
+        if fence is None:
+            continue
+        if instance not in newest or fence > newest[instance][0]:
+            newest[instance] = (fence, t)
+        newer = [(f, first, other) for other, (f, first) in newest.items() if other != instance and f > fence]
+        if newer:
+            f, first, other = min(newer, key=lambda x: x[1])
+            out.append(Finding("overlap", t, str(p.get("tag") or ""), instance,
+                               f"placed under grant {fence} after {other} traded under grant {f} (from t={first:.3f})",
+                               round(t - first, 4)))
+    return out
+
+
+def _overlaps_unfenced(accepted: Sequence[Mapping[str, Any]], lease_s: float) -> List[Finding]:
+    """Without tokens the grants are read from the history itself: the instances in the order of their
+    first placement are the successive leaders. A placement by an earlier leader after a later one began
+    trading, while that later one could still hold its lease (up to ``lease_s`` after its last
+    placement), is an overlap."""
+    first: Dict[str, float] = {}
+    last: Dict[str, float] = {}
+    for p in accepted:
+        instance, t = str(p.get("instance") or "?"), float(p["t"])
+        first.setdefault(instance, t)
+        last[instance] = t
+    out: List[Finding] = []
+    for p in accepted:
+        instance, t = str(p.get("instance") or "?"), float(p["t"])
+        later = [(first[o], o) for o in first if o != instance and first[instance] < first[o] < t <= last[o] + lease_s]
+        if later:
+            began, other = min(later)
+            out.append(Finding("overlap", t, str(p.get("tag") or ""), instance,
+                               f"placed after {other} began trading at t={began:.3f} (it placed until "
+                               f"t={last[other]:.3f})", round(t - began, 4)))
+    return out
+
+
+def analyse(history: Iterable[Mapping[str, Any]], acknowledged: Iterable[str] = (),
+            tags_of: Optional[Mapping[str, Set[str]]] = None, lease_s: float = float("inf")) -> Analysis:
+    """Every finding in ``history`` (module docstring). ``acknowledged``: the ``client_order_id`` values
+    the target's API accepted; ``tags_of``: the tags each may carry (default: the id itself); ``lease_s``:
+    the lock's TTL (without tokens, how long after its last placement a later leader may still hold it)."""
+    history = list(history)
+    accepted = _accepted(history)
+    result = Analysis(accepted=len(accepted))
+    result.instances = sorted({str(p.get("instance") or "?") for p in accepted})
+    result.fenced = any(_fence(p) is not None for p in accepted)
+    result.findings += _overlaps_fenced(accepted) if result.fenced else _overlaps_unfenced(accepted, lease_s)
+    highest: Optional[int] = None
+    for p in accepted:
+        fence = _fence(p)
+        if fence is None:
+            continue
+        if highest is not None and fence < highest:
+            result.findings.append(Finding("stale_fence", float(p["t"]), str(p.get("tag") or ""),
+                                           str(p.get("instance") or "?"),
+                                           f"token {fence} accepted after token {highest}"))
+        highest = fence if highest is None else max(highest, fence)
+    by_tag: Dict[str, List[Mapping[str, Any]]] = {}
+    for p in accepted:
+        by_tag.setdefault(str(p.get("tag") or ""), []).append(p)
+    for tag, placed in by_tag.items():
+        ids = {str(p.get("order_id")) for p in placed}
+        if len(placed) > 1 and len(ids) > 1:
+            result.findings.append(Finding("duplicate", float(placed[1]["t"]), tag, str(placed[1].get("instance") or "?"),
+                                           f"accepted {len(placed)} times (by {sorted({str(p.get('instance')) for p in placed})})"))
+    dropped_tags = {str(p.get("tag") or "") for p in history if p.get("dropped")}
+    for client_order_id in acknowledged:
+        tags = (tags_of or {}).get(client_order_id, {client_order_id})
+        if any(tag in by_tag for tag in tags):
+            continue
+        if any(tag in dropped_tags for tag in tags):
+            result.indeterminate.append(client_order_id)
+        else:
+            result.findings.append(Finding("lost", 0.0, client_order_id, "", "acknowledged but never accepted at the broker"))
+    return result

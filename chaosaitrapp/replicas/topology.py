@@ -1,0 +1,117 @@
+"""The target's replicas: every instance of the service that contends for the leader lock.
+
+A :class:`Replica` has a ``name`` (``r0`` is the drill's ``API``), its ``api``, how to pause it
+(``target``: ``lab:trader_1``, ``process:PIDFILE``, ``pid:N`` or ``docker:NAME``) and the TCP fault
+proxy's route by which it reaches Redis (``redis_route``: what the split-brain partition cuts).
+
+:func:`replicas_of` reads them from the lab when a lab is the target (``lab up --replicas N``), else
+from the settings ``REPLICAS`` (the other replicas' APIs), ``REPLICA_TARGETS`` and
+``REPLICA_REDIS_ROUTES`` (both in the order ``API`` then ``REPLICAS``), and :func:`leader_values` reads
+every replica's ``trader_is_leader``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+from chaosaitrapp.config import settings_from
+from chaosaitrapp.errors import ConfigError, TargetNotFound
+from chaosaitrapp.replicas.pause import PauseDriver
+
+TARGET_SCHEMES = ("lab", "process", "pid", "docker")
+
+
+@dataclass(frozen=True)
+class Replica:
+    """One instance of the service (module docstring)."""
+
+    name: str
+    api: str
+    target: Optional[str] = None
+    redis_route: Optional[str] = None
+    instance_id: Optional[str] = None
+
+
+def replicas_of(configuration: Optional[Mapping[str, Any]] = None) -> List[Replica]:
+    """Every replica, the drill's ``API`` first (module docstring); ConfigError for a target list or route
+    list whose length does not match, or an unknown target scheme."""
+    from chaosaitrapp.targets.labstate import lab_for
+
+    settings = settings_from(configuration)
+    lab = lab_for(settings.api)
+    if lab is not None and lab.replicas and not settings.replicas:
+        return [Replica(r["name"], r["api"], f"lab:{r['service']}", r.get("redis_route"), r.get("instance_id"))
+                for r in lab.replicas]
+    apis = [settings.api] + list(settings.replicas)
+    for key, values in (("replica_targets", settings.replica_targets),
+                        ("replica_redis_routes", settings.replica_redis_routes)):
+        if values and len(values) != len(apis):
+            raise ConfigError(f"{key} names {len(values)} replica(s) but there are {len(apis)} (API and REPLICAS, "
+                              f"in that order)", key=key)
+    for target in settings.replica_targets:
+        scheme = target.partition(":")[0]
+        if scheme not in TARGET_SCHEMES or not target.partition(":")[2]:
+            raise ConfigError(f"replica target {target!r}: expected one of "
+                              f"{', '.join(s + ':...' for s in TARGET_SCHEMES)}", key="replica_targets")
+    return [Replica(f"r{i}", api, settings.replica_targets[i] if settings.replica_targets else None,
+                    settings.replica_redis_routes[i] if settings.replica_redis_routes else None)
+            for i, api in enumerate(apis)]
+
+
+def pause_driver(replica: Replica) -> PauseDriver:
+    """How to freeze ``replica``; ConfigError when no target is known for it, TargetNotFound when its
+    process is gone."""
+    from chaosaitrapp.targets.process import read_pid
+
+    if not replica.target:
+        raise ConfigError(f"replica {replica.name} ({replica.api}): no way to pause it is known; set REPLICA_TARGETS "
+                          "(process:PIDFILE, pid:N or docker:NAME for API, then each of REPLICAS)",
+                          key="replica_targets")
+    scheme, _, rest = replica.target.partition(":")
+    label = f"replica {replica.name} ({replica.api})"
+    if scheme == "docker":
+        return PauseDriver(container=rest, label=label)
+    if scheme == "pid":
+        try:
+            return PauseDriver(pid=int(rest), label=label)
+        except ValueError:
+            raise ConfigError(f"replica target {replica.target!r}: not a pid", key="replica_targets") from None
+    if scheme == "lab":
+        from chaosaitrapp.targets.labstate import load_state
+
+        state = load_state()
+        spec = state.services.get(rest) if state is not None else None
+        if spec is None or not spec.pidfile:
+            raise TargetNotFound(f"{label}: the lab has no process {rest!r}", target=replica.target)
+        pidfile = Path(spec.pidfile)
+    else:
+        pidfile = Path(rest)
+    pid = read_pid(pidfile)
+    if pid is None:
+        raise TargetNotFound(f"{label}: no pid in {pidfile}", target=replica.target)
+    return PauseDriver(pid=pid, label=label)
+
+
+def leader_values(replicas: List[Replica], configuration: Optional[Mapping[str, Any]] = None,
+                  secrets: Optional[Mapping[str, Any]] = None, timeout: float = 0.5) -> Dict[str, Optional[float]]:
+    """``{name: trader_is_leader}`` of every replica (None for one that did not answer in ``timeout``: a
+    frozen process answers nothing)."""
+    from chaosaitrapp.metrics.parse import metric_value, parse_metrics
+    from chaosaitrapp.trader.client import TraderClient
+
+    out: Dict[str, Optional[float]] = {}
+    for replica in replicas:
+        client = TraderClient.from_configuration(configuration, secrets).fork(api=replica.api, http_timeout=timeout)
+        try:
+            out[replica.name] = metric_value(parse_metrics(client.text("/metrics")), "trader_is_leader", None,
+                                             aggregate="max")
+        except Exception:  # noqa: BLE001 - an unreadable replica is None, never a guess
+            out[replica.name] = None
+    return out
+
+
+def the_leader(values: Mapping[str, Optional[float]]) -> Optional[str]:
+    """The one replica reporting leader 1, or None when none or several do."""
+    leaders = [name for name, value in values.items() if value == 1.0]
+    return leaders[0] if len(leaders) == 1 else None
