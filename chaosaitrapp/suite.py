@@ -7,7 +7,9 @@ Its verdict is the one the evidence control recorded in the journal
 run`` exited non-zero is FAIL too. Every drill of a suite is run even when an earlier one failed;
 the suite fails if any did (a DRY run is not a failure).
 
-Drills are named by file (``path/to/my_drill.json``) or by name: ``leader_lock`` is looked up in
+Without names, the bundled drills that fit the target run (:func:`default_drills`: the single-instance
+ones, or, against several replicas, the split-brain ones). Drills are named by file
+(``path/to/my_drill.json``) or by name: ``leader_lock`` is looked up in
 the experiments folder given (default ``./experiments`` when it has it, else the experiments this
 package ships), so the bundled drills run from any directory after ``pip install``.
 """
@@ -35,6 +37,25 @@ def bundled_drills(folder: Optional[Path] = None) -> List[str]:
     """The drill names of the experiments in ``folder`` (default: the ones this package ships), sorted."""
     folder = folder or PACKAGED_EXPERIMENTS
     return sorted(p.stem for p in folder.glob("*") if p.suffix in EXPERIMENT_SUFFIXES)
+
+
+REPLICAS_TAG = "replicas"
+
+
+def needs_replicas(experiment: Path) -> bool:
+    """True for a drill that needs several replicas of the target (tagged ``replicas``: the split-brain drills)."""
+    try:
+        return REPLICAS_TAG in (json.loads(experiment.read_text()).get("tags") or [])
+    except (OSError, ValueError):
+        return False
+
+
+def default_drills(experiments: Optional[Path] = None, replicas: int = 1) -> List[Path]:
+    """The bundled drills that fit a target with ``replicas`` replicas: with one, every drill of a single
+    instance; with several, the drills that need them (the single-instance drills judge the ``API`` as
+    the one leader, which a replica set does not promise after a fault)."""
+    files = [locate(name, experiments) for name in bundled_drills(experiments)]
+    return [f for f in files if needs_replicas(f) == (replicas > 1)]
 
 
 def locate(drill_or_file: str, experiments: Optional[Path] = None) -> Path:

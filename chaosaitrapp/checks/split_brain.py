@@ -23,7 +23,7 @@ Missing evidence (no broker history, no instance ids, no replica gauges) is ``un
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Tuple
 
 from chaosaitrapp.checks.broker import _accepted_ids, order_tags
 from chaosaitrapp.checks.history import Analysis, analyse
@@ -49,6 +49,14 @@ def _analysis(timeline: Timeline, limits: Limits) -> Analysis:
     acknowledged = sorted(_accepted_ids(timeline))
     return analyse(history_of(timeline), acknowledged, {cid: order_tags(cid) for cid in acknowledged},
                    lease_s=limits.lock_ttl)
+
+
+def overlap_windows(timeline: Timeline, lease_s: float) -> List[Tuple[float, float]]:
+    """``(from, to)`` of each overlap: from the newer leader's first order to an older leader's order after
+    it (what the report shades); empty without broker history."""
+    acknowledged = sorted(_accepted_ids(timeline))
+    found = analyse(history_of(timeline), acknowledged, lease_s=lease_s).of("overlap")
+    return [(round(f.t - f.window_s, 4), f.t) for f in found]
 
 
 def _no_history(timeline: Timeline) -> str:

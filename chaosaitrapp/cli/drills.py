@@ -11,7 +11,9 @@ from chaosaitrapp.cli import EXIT_CODES, quiet_broken_pipe
 
 @click.command(epilog=EXIT_CODES, help="Run drills with `chaos run`, every one even when an earlier one fails; "
                                        "write JUnit, a JSON summary and an HTML index. DRILL is a bundled drill's "
-                                       "name (default: all of them) or an experiment file.")
+                                       "name or an experiment file (default: the bundled drills that fit the "
+                                       "target: every single-instance drill, or, when it has several replicas, "
+                                       "the split-brain drills).")
 @click.argument("drills", nargs=-1, metavar="[DRILL_OR_FILE]...")
 @click.option("--experiments", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="folder to look drill names up in (default: ./experiments if it has them, else the bundled ones)")
@@ -23,16 +25,22 @@ from chaosaitrapp.cli import EXIT_CODES, quiet_broken_pipe
 def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path], out: Optional[Path],
         dry: Optional[str]) -> None:
     """``run``."""
-    from chaosaitrapp.suite import bundled_drills, locate, run_suite
+    from chaosaitrapp.errors import ChaosAitrappError
+    from chaosaitrapp.replicas.topology import replicas_of
+    from chaosaitrapp.suite import default_drills, locate, run_suite
 
-    names = list(drills) or bundled_drills(experiments)
     files = []
-    for name in names:
-        try:
-            files.append(locate(name, experiments))
-        except FileNotFoundError as exc:
-            click.echo(f"aitrapp-chaos run: {exc}", err=True)
-            ctx.exit(2)
+    try:
+        if drills:
+            files = [locate(name, experiments) for name in drills]
+        else:
+            replicas = len(replicas_of())
+            files = default_drills(experiments, replicas)
+            kind = f"{replicas} replicas: the split-brain drills" if replicas > 1 else "one instance: every drill of one"
+            click.echo(f"aitrapp-chaos run: the target has {kind} ({', '.join(f.stem for f in files)})")
+    except (FileNotFoundError, ChaosAitrappError) as exc:
+        click.echo(f"aitrapp-chaos run: {exc}", err=True)
+        ctx.exit(2)
     extra = ["--dry", dry] if dry else []
     result = run_suite(files, out, extra, echo=click.echo)
     ctx.exit(0 if result["verdict"] in ("PASS", "DRY") else 1)

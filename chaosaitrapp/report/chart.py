@@ -20,6 +20,7 @@ BAD = "#d64541"
 NODATA = "#c3c9d1"
 FAULT = "#f0a030"
 FAULT_SHADE = "#f0a030"
+OVERLAP = "#c0392b"  # two traders at once (the split-brain drills)
 MARK_FAULT = "#a04000"
 MARK_MEASURE = "#1b4f8a"
 HEARTBEAT_COLORS = {"md_hb": "#1f77b4", "order_hb": "#8e44ad", "scan_hb": "#17a589"}
@@ -108,6 +109,17 @@ def _paused_colour(value: Any) -> str:
 
 def _connected_colour(value: Any) -> str:
     return NODATA if not isinstance(value, bool) else (GOOD if value else BAD)
+
+
+def _replica_names(timeline: Timeline) -> List[str]:
+    """The replicas whose leader gauges the samples read (``meta["replicas"]`` order), else none."""
+    seen: List[str] = []
+    for sample in timeline.samples:
+        for name in (sample.get("replica_leaders") or {}):
+            if name not in seen:
+                seen.append(name)
+    order = [n for n in timeline.meta.get("replicas") or [] if n in seen]
+    return order + [n for n in seen if n not in order]
 
 
 def _sampled(timeline: Timeline, field: str) -> bool:
@@ -241,7 +253,10 @@ def render_timeline_svg(
     ``marks`` is :func:`chaosaitrapp.checks.recovery_marks` output; ``checks`` (optional)
     adds the "drained" mark of a ``queue_drained`` result.
     """
-    samples = timeline.samples
+    replicas = _replica_names(timeline)
+    samples = timeline.samples if not replicas else [  # one leader lane per replica (the split-brain drills)
+        dict(s, **{f"leader@{name}": value for name, value in (s.get("replica_leaders") or {}).items()})
+        for s in timeline.samples]
     event_ts = [float(e["t"]) for e in timeline.events]
     t0 = min([0.0, timeline.start_t] + event_ts)
     t1 = max([timeline.end_t] + event_ts)
@@ -258,6 +273,7 @@ def render_timeline_svg(
              ("paused", "paused (/state)", _paused_colour)]
     if _sampled(timeline, "md_connected"):
         bands.append(("md_connected", "market data", _connected_colour))
+    bands += [(f"leader@{name}", f"leader {name}", _leader_colour) for name in replicas]
     refresh_lane = _sampled(timeline, "token_refreshes")
     lanes = len(bands) + (1 if refresh_lane else 0)
     hb_y = bands_y + lanes * (band_h + band_gap) + 20
@@ -278,6 +294,14 @@ def render_timeline_svg(
             parts.append(f'<rect x="{x0:.2f}" y="{strip_y}" width="{x1 - x0:.2f}" height="{strip_h}" '
                          f'fill="{FAULT}" shape-rendering="crispEdges"/>')
     parts.append(_text(LEFT - 10, strip_y + strip_h - 2, "fault window", anchor="end", size=11, colour="#7f5200"))
+    if replicas:  # two traders at once: the overlap windows of the order history, shaded red
+        from chaosaitrapp.checks.split_brain import overlap_windows
+
+        lease = float(((timeline.meta.get("limits") or {}).get("lock_ttl")) or 30.0)
+        for start, stop in overlap_windows(timeline, lease):
+            x0, x1 = scale.x(start), scale.x(stop)
+            parts.append(f'<rect x="{x0:.2f}" y="{strip_y}" width="{max(2.0, x1 - x0):.2f}" '
+                         f'height="{bottom - strip_y}" fill="{OVERLAP}" fill-opacity="0.28" data-overlap="1"/>')
 
     # x grid
     step = _nice_step(t1 - t0, 12)

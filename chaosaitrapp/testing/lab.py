@@ -7,18 +7,31 @@ directory, start.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
-from chaosaitrapp.lab.errors import PortInUse
+from chaosaitrapp.lab.errors import LabError, PortInUse
 from chaosaitrapp.lab.runtime import LabConfig, LabPorts, lab_up
 from chaosaitrapp.targets.labstate import LabState
 
+#: Below Linux's ephemeral range (32768-60999): a port handed out here is never also the source port the
+#: kernel picks for some test's outgoing connection between our check and the lab's bind.
+PORT_RANGE = (20000, 32000)
+
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now, outside the ephemeral range."""
+    for _ in range(200):
+        port = random.randrange(*PORT_RANGE)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -64,5 +77,8 @@ def start_lab(directory: Path, *, profile: str = "fast", defects: Iterable[str] 
             return lab_up(lab_config)
         except PortInUse:
             if attempt == 2:
+                raise
+        except LabError as exc:  # a free port taken between the check and the bind (another test's socket)
+            if "address already in use" not in str(exc) or attempt == 2:
                 raise
     raise AssertionError("unreachable")

@@ -50,6 +50,8 @@ def assert_pass(run, drill: str) -> None:
     placed = [p for p in history(run) if p["status"] == 200]
     assert len({p["instance"] for p in placed}) >= 2, "a standby took over and traded"
     assert all(p["fence"] for p in placed), "every accepted order carried its grant's fencing token"
+    html = open(run.extension["evidence"]["report"]).read()
+    assert html.count('data-band="leader@') >= 2 and "data-overlap" not in html  # a lane per replica, no overlap
 
 
 @pytest.mark.parametrize("drill", ["split_brain_pause", "split_brain_partition"])
@@ -73,6 +75,8 @@ def test_the_pause_drill_fails_without_fencing_and_shows_the_overlap(tmp_path):
     assert int(run.fields["overlap_orders"]) >= 1 and float(run.fields["overlap_s"]) > 0
     late = [p for p in history(run) if p["status"] == 200 and p["fence"] is None]
     assert len({p["instance"] for p in late}) == 2
+    html = open(run.extension["evidence"]["report"]).read()
+    assert "data-overlap" in html and html.count('data-band="leader@') == 2  # the overlap shaded, a lane each
 
 
 def test_the_partition_drill_fails_when_the_old_leader_cannot_notice(tmp_path):
