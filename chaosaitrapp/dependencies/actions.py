@@ -8,6 +8,8 @@ A start clears the ledger entries of that target once the dependency answers aga
 import time
 from typing import Any, Dict
 
+import psycopg  # noqa: F401 - imported before the method, never first inside a rollback (targets.answers)
+import redis  # noqa: F401
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.config import settings_from

@@ -1,19 +1,15 @@
 """Does a dependency answer? Redis PING, Postgres accepting connections, HTTP /health.
 
 Shared by every driver so "the dependency is back" means the same thing everywhere. The clients are
-imported with this module, never first inside a check: a rollback runs while a SIGINT may land, and an
-import interrupted half-way leaves a package (``asyncio``, under ``redis``) that cannot be imported again
-in that process, so the restore itself would fail.
+imported lazily here (a Docker-only caller needs neither); the dependency actions import them up front
+(:mod:`chaosaitrapp.dependencies.actions`), never first inside a rollback: a SIGINT landing in an import
+leaves a package (``asyncio``, under ``redis``) that cannot be imported again in that process, so the
+restore itself would fail.
 """
 from __future__ import annotations
 
 import socket
 from typing import Optional
-
-import psycopg
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 DEFAULT_PORTS = {"redis": 6379, "postgres": 5432, "http": 8000}
 
@@ -29,6 +25,10 @@ _PG_ANSWERED = (
 
 def redis_answers(host: str, port: int, timeout: float = 0.5) -> bool:
     """True when Redis at ``host:port`` answers PING (a LOADING reply counts as not yet)."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
     # no retries: redis-py would otherwise back off for seconds before saying "down"
     client = redis.Redis(host=host, port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
                          retry=Retry(NoBackoff(), 0))
@@ -48,6 +48,8 @@ def postgres_answers(host: str, port: int, timeout: float = 1.0) -> bool:
     An authentication refusal counts as answering (the server is up and speaking the
     protocol); refused sockets and "the database system is starting up/shutting down" don't.
     """
+    import psycopg
+
     try:
         conn = psycopg.connect(
             host=host,
