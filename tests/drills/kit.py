@@ -16,7 +16,7 @@ from chaosaitrapp.lab.runtime import lab_down
 from chaosaitrapp.targets.labstate import LabState
 from chaosaitrapp.testing import lab as lab_testing
 from chaosaitrapp.testing.lab import free_ports, make_lab_dir  # noqa: F401 (re-exported for the drill tests)
-from chaosaitrapp.waiting import wait_until
+from chaosaitrapp.waiting import wait_stable
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAOS = str(Path(sys.executable).with_name("chaos"))
@@ -116,7 +116,9 @@ def settle(lab: Optional[Lab]) -> None:
         except (requests.RequestException, ValueError):
             return False
 
-    wait_until(whole, bool, timeout=deadline, interval=0.1, what="the lab whole before the drill")
+    # whole for 2 s in a row: a lab that has only just come back (a ticker reconnecting, a heartbeat
+    # catching up on a loaded runner) can drop again before the drill's steady state is read
+    wait_stable(whole, bool, hold=2.0, timeout=deadline, interval=0.1, what="the lab whole before the drill")
 
 
 def run_drill(drill: str, lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]] = None,
