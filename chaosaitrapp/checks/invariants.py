@@ -7,8 +7,8 @@
 - ``health_stayed_up``: ``/health`` said ``healthy`` whenever it answered, it answered whenever the rest
   of the API did (a ``/health`` that hangs while a dependency is unreachable is a liveness probe that
   kills a healthy pod), and the API was never unreachable (a sample with an ``error`` and nothing read
-  at all: "API crashed"; when every read merely timed out, only on two samples in a row: one late
-  answer on a starved machine is not a crash, a refused connection is).
+  at all: "API crashed"; when every read merely timed out, only when that lasts 1.5 s: a moment of late
+  answers on a starved machine is not a crash, a refused connection is).
 
 A sample's reads are not one instant (the sampler reads ``/ready`` and ``/metrics`` at once, the
 answers arrive ``skew_ms`` apart), so when leadership changes (or a heartbeat crosses the limit)
@@ -47,7 +47,8 @@ def _coverage_hole(timeline: Timeline, limits: Limits,
         return "no usable samples in the timeline"
     times = [float(s["t"]) for s in samples]
     # a stretch in which the drill froze the target itself is the fault, not a hole
-    gap = largest_gap(times, times[0], max(timeline.end_t, times[-1]), covered=timeline.frozen_windows())
+    covered = [(start - 0.6, end + 0.6) for start, end in timeline.frozen_windows()]
+    gap = largest_gap(times, times[0], max(timeline.end_t, times[-1]), covered=covered)
     if gap[0] > limits.max_sample_gap_s:
         return (f"no sample for {secs(gap[0])} from t={gap[1]:.2f} "
                 f"(max gap {secs(limits.max_sample_gap_s)}): a violation could hide there")
@@ -173,6 +174,25 @@ def _unreachable(sample: Dict[str, object]) -> bool:
     return bool(sample.get("error")) and all(sample.get(f) is None for f in ANSWER_FIELDS)
 
 
+SILENT_FOR_S = 1.5  # every read timing out for this long (sample start to sample start) is a hung API
+
+
+def _silent_stretches(samples: List[Dict[str, object]]) -> List[Dict[str, object]]:
+    """The samples of every run of unreachable ones (every read timed out) spanning at least
+    ``SILENT_FOR_S``: overlapping samples on a starved runner all time out at once for a moment; a hung
+    API stays silent."""
+    out: List[Dict[str, object]] = []
+    run: List[Dict[str, object]] = []
+    for sample in samples + [{}]:
+        if sample and _unreachable(sample) and not _refused(sample):
+            run.append(sample)
+            continue
+        if run and float(run[-1]["t"]) - float(run[0]["t"]) >= SILENT_FOR_S:
+            out += run
+        run = []
+    return out
+
+
 def _refused(sample: Dict[str, object]) -> bool:
     """The sample's error says a connection was refused or reset (nothing listens: a crash)."""
     error = str(sample.get("error") or "").lower()
@@ -191,8 +211,7 @@ def health_stayed_up(timeline: Timeline, limits: Limits) -> CheckResult:
     samples = [s for s in timeline.samples if not timeline.frozen_at(float(s["t"]))]  # frozen on purpose: silent
     # a crash refuses connections at once; a sample whose every read merely timed out is a slow answer
     # (a starved machine) unless the next one is just as silent
-    down = [s for k, s in enumerate(samples) if _unreachable(s) and (
-        _refused(s) or (k + 1 < len(samples) and _unreachable(samples[k + 1])))]
+    down = [s for s in samples if _unreachable(s) and _refused(s)] + _silent_stretches(samples)
     unhealthy = [s for s in samples if s.get("health") is not None and s.get("health") != "healthy"]
     silent = [s for s, nxt in zip(samples, samples[1:]) if _health_silent(s) and _health_silent(nxt)]
     if down:

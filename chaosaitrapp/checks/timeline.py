@@ -204,9 +204,10 @@ class Timeline:
         return out
 
     def frozen_at(self, t: float) -> bool:
-        """True when ``t`` falls in one of :meth:`frozen_windows` (or within 0.6 s after one ends: the reads in
-        flight when it was thawed)."""
-        return any(start <= t <= end + 0.6 for start, end in self.frozen_windows())
+        """True when a sample begun at ``t`` may have read the frozen target: ``t`` in one of
+        :meth:`frozen_windows`, or within 0.6 s before one began or after it ended (reads in flight then
+        wait out their 0.5 s timeout)."""
+        return any(start - 0.6 <= t <= end + 0.6 for start, end in self.frozen_windows())
 
 
 def load_timeline(path: Union[str, Path]) -> Timeline:
