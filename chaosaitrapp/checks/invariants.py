@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Optional, Tuple
 
 from chaosaitrapp.checks.limits import Limits
-from chaosaitrapp.checks.measure import largest_gap, secs
+from chaosaitrapp.checks.measure import flag_runs, largest_gap, secs, skew_explains
 from chaosaitrapp.checks.results import CheckResult
 from chaosaitrapp.checks.timeline import Timeline
 
@@ -61,22 +61,11 @@ def _excused(flags: List[bool], samples: List[Dict[str, object]]) -> List[bool]:
     reads in flight at that edge can explain (the run's span at most its slowest sample's
     ``latency_ms``, plus 50 ms; one sample when the target answers fast, a few when it is starved)."""
     out = [False] * len(flags)
-    i = 0
-    while i < len(flags):
-        if not flags[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(flags) and flags[j + 1]:
-            j += 1
-        run = samples[i:j + 1]
+    for i, j in flag_runs(flags):
         drop = j + 1 < len(flags) and samples[j + 1].get("ready") is not True
         rise = i > 0 and samples[i - 1].get("ready") is not True
-        slowest = max((_number(s.get("latency_ms")) or 0.0) for s in run) / 1000.0
-        span = float(run[-1]["t"]) - float(run[0]["t"])
-        if (drop or rise) and (len(run) == 1 or span <= slowest + 0.05):
-            out[i:j + 1] = [True] * len(run)
-        i = j + 1
+        if (drop or rise) and skew_explains(samples[i:j + 1], slack=0.05):
+            out[i:j + 1] = [True] * (j + 1 - i)
     return out
 
 

@@ -15,7 +15,7 @@ samples prove the limit was exceeded whatever happened in the holes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from chaosaitrapp.checks.results import CheckResult
 
@@ -191,3 +191,29 @@ def time_to_stable(
                        f"{words.steady or words.hit} on every sample from {ref_label} on (limit {secs(limit)})")
     return Measure("pass", instant, value,
                    f"{words.hit} {secs(value)} after {ref_label} and stayed so (limit {secs(limit)})")
+
+
+def flag_runs(flags: Sequence[bool]) -> List[Tuple[int, int]]:
+    """``(first, last)`` indices (inclusive) of each run of consecutive True values in ``flags``."""
+    runs: List[Tuple[int, int]] = []
+    i = 0
+    while i < len(flags):
+        if flags[i]:
+            j = i
+            while j + 1 < len(flags) and flags[j + 1]:
+                j += 1
+            runs.append((i, j))
+            i = j
+        i += 1
+    return runs
+
+
+def skew_explains(run: Sequence[Dict[str, Any]], slack: float = 0.0) -> bool:
+    """True when a run of samples could all have read one change in flight: a single sample, or a run
+    whose span (first ``t`` to last) is at most its slowest sample's ``latency_ms`` plus ``slack`` seconds."""
+    if len(run) == 1:
+        return True
+    latencies = [float(v) for v in (s.get("latency_ms") for s in run)
+                 if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    slowest = max(latencies, default=0.0) / 1000.0
+    return float(run[-1]["t"]) - float(run[0]["t"]) <= slowest + slack

@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Mapping, Tuple
 from chaosaitrapp.checks.broker import _accepted_ids, order_tags
 from chaosaitrapp.checks.history import Analysis, analyse
 from chaosaitrapp.checks.limits import Limits
-from chaosaitrapp.checks.measure import secs
+from chaosaitrapp.checks.measure import flag_runs, secs, skew_explains
 from chaosaitrapp.checks.results import CheckResult
 from chaosaitrapp.checks.timeline import Timeline
 
@@ -146,24 +146,15 @@ def one_leader_at_a_time(timeline: Timeline, limits: Limits) -> CheckResult:
     flags = [len(_leaders(s)) > 1 for s in samples]
     counted: List[Dict[str, Any]] = []
     excused = 0
-    i = 0
-    while i < len(flags):
-        if not flags[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(flags) and flags[j + 1]:
-            j += 1
+    for i, j in flag_runs(flags):
         run = samples[i:j + 1]
         before = _leaders(samples[i - 1]) if i > 0 else []
         after = _leaders(samples[j + 1]) if j + 1 < len(samples) else []
-        slowest = max(float(s.get("latency_ms") or 0.0) for s in run) / 1000.0
         handover = bool(before) and bool(after) and before != after
-        if handover and (len(run) == 1 or float(run[-1]["t"]) - float(run[0]["t"]) <= slowest):
+        if handover and skew_explains(run):
             excused += len(run)
         else:
             counted += run
-        i = j + 1
     note = f"; {excused} sample(s) at a handover excused (read skew)" if excused else ""
     if counted:
         first = counted[0]
