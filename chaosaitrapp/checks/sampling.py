@@ -22,9 +22,9 @@ def sampling_rate(timeline: Timeline, limits: Limits) -> CheckResult:
     # a stretch in which the drill froze the sampled target is the fault: no answer can come, the
     # reads wait their timeout; the rate is measured over the rest
     frozen = timeline.frozen_windows()
-    samples = [s for s in timeline.samples if not timeline.frozen_at(float(s["t"]))]
+    samples = [s for s in timeline.samples if not any(start <= float(s["t"]) <= end for start, end in frozen)]
     span = timeline.end_t - timeline.start_t - sum(
-        max(0.0, min(end + 0.6, timeline.end_t) - max(start, timeline.start_t)) for start, end in frozen)
+        max(0.0, min(end, timeline.end_t) - max(start, timeline.start_t)) for start, end in frozen)
     if len(samples) < 2 or span <= 0:
         return CheckResult(name, "unknown", f"{len(samples)} sample(s): too few to measure a rate", None, limit)
     rate = len(samples) / span
