@@ -16,7 +16,7 @@ from chaosaitrapp.errors import ConfigError, MetricsError
 from chaosaitrapp.evidence.recorder import current_run, dry_wait
 from chaosaitrapp.waiting import require, wait_until
 
-__all__ = ["broker_faults", "broker_stats", "token_refreshes", "wait_token_refreshed"]
+__all__ = ["broker_faults", "broker_stats", "token_refreshes", "wait_feed_resubscribed", "wait_token_refreshed"]
 
 
 def broker_faults(configuration: Configuration = None, secrets: Secrets = None) -> List[Dict[str, Any]]:
@@ -77,4 +77,54 @@ def wait_token_refreshed(increase: int = 1, since: str = "before", timeout: floa
                         timeout=deadline(timeout, configuration, "detect"), interval=interval, what=what)
     out = require(result, f"at least {baseline + increase:g} refreshes (baseline {baseline:g})").as_dict()
     out["baseline"] = baseline
+    return out
+
+
+def _fault_and_restore_wall() -> Optional[tuple]:
+    """(wall time of this run's first fault event, of its last restore after it), or None without a fault."""
+    from chaosaitrapp.checks.timeline import FAULT_EVENTS
+
+    run = current_run()
+    events = run.events if run is not None else []
+    fault = next((float(e["wall"]) for e in events if e.get("event") in FAULT_EVENTS), None)
+    if fault is None:
+        return None
+    restores = [float(e["wall"]) for e in events if float(e["wall"]) >= fault
+                and e.get("event") in ("restored", "restore")]
+    restored = [float(e["wall"]) for e in events if float(e["wall"]) >= fault and e.get("event") == "restored"]
+    return fault, (restored or restores or [fault])[-1]
+
+
+def wait_feed_resubscribed(timeout: float = 0, interval: float = 0.1, configuration: Configuration = None,
+                           secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until, after this run's last restore, the broker fault proxy has passed the target a tick of
+    every instrument its ticker sockets had subscribed when the run's first fault came (the reading of
+    the ``feed_resubscribed`` check, :func:`chaosaitrapp.checks.broker.resubscription`), up to ``timeout``
+    seconds (0: ``WAIT_READY_TIMEOUT``): "connected again" is not "streaming again". Returns the wait's
+    record plus ``subscribed`` and ``missing`` (instrument tokens); raises ConfigError when no fault was injected
+    in this run before it or no broker fault proxy is known, ConditionTimeout at the deadline (the target
+    did not resubscribe them all)."""
+    from chaosaitrapp.checks.broker import resubscription
+
+    what = "a tick of every instrument subscribed before the fault"
+    skipped = dry_wait(what)
+    if skipped is not None:
+        return skipped
+    times = _fault_and_restore_wall()
+    if times is None:
+        raise ConfigError("wait_feed_resubscribed: no fault was injected in this run before it")
+    fault, restore = times
+    client = ProxyClient.from_configuration(configuration)
+    since = current_run().started_wall  # type: ignore[union-attr]
+
+    def observe() -> Dict[str, Any]:
+        records = [{**item, "what": item.get("kind"), "t": float(item.get("wall", 0))}
+                   for item in client.history(since_wall=since)]
+        subscribed, ticked = resubscription(records, fault, restore)
+        return {"subscribed": sorted(subscribed), "missing": sorted(subscribed - set(ticked))}
+
+    result = wait_until(observe, lambda v: bool(v["subscribed"]) and not v["missing"],
+                        timeout=deadline(timeout, configuration, "recover"), interval=interval, what=what)
+    out = require(result, "every subscribed instrument ticked again").as_dict()
+    out.update(result.value or {})
     return out

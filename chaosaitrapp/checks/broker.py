@@ -260,6 +260,34 @@ def md_disconnect_seen(timeline: Timeline, limits: Limits) -> CheckResult:
                        round(first - fault.t, 3), limits.detect_s)
 
 
+def resubscription(records: List[Dict[str, Any]], fault_t: float,
+                   restore_t: float) -> Tuple[Set[int], Dict[int, float]]:
+    """From the broker proxy's records (``what``, ``t``; in time order), the instruments the target's ticker
+    sockets had subscribed when the first fault came (``t`` < ``fault_t``) and ``{instrument: t}`` of the
+    first tick of each instrument at or after ``restore_t``. One reading for :func:`feed_resubscribed` and
+    the drill's wait (:func:`chaosaitrapp.broker.probes.wait_feed_resubscribed`)."""
+    subscribed: Set[int] = set()
+    faults = [r for r in records if r.get("what") == "fault"]
+    if faults:  # what the open sockets had subscribed when the first fault came
+        subscribed = {int(t) for t in faults[0].get("subscribed") or []}
+    for record in records:
+        if record.get("what") not in ("ws_subscribe", "ws_unsubscribe"):
+            continue
+        if float(record["t"]) >= fault_t:
+            break
+        tokens = {int(t) for t in record.get("tokens") or []}
+        subscribed = subscribed | tokens if record.get("what") == "ws_subscribe" else subscribed - tokens
+    ticked: Dict[int, float] = {}
+    for record in records:
+        if record.get("what") != "ws_tick":
+            continue
+        t = float(record["t"])
+        token = int(record.get("token", -1))
+        if t >= restore_t and token not in ticked:
+            ticked[token] = t
+    return subscribed, ticked
+
+
 def feed_resubscribed(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when, after the restore, some instrument subscribed before the fault never ticked again."""
     name = "feed_resubscribed"
@@ -270,24 +298,10 @@ def feed_resubscribed(timeline: Timeline, limits: Limits) -> CheckResult:
     if fault is None:
         return CheckResult(name, "unknown", "no fault event in the timeline")
     restore = restore_ref(timeline) or fault
-    subscribed: Set[int] = set()
-    injected = timeline.broker_records("fault")
-    if injected:  # what the open sockets had subscribed when the first fault came
-        subscribed = {int(t) for t in injected[0].get("subscribed") or []}
-    for record in timeline.broker_records("ws_subscribe", "ws_unsubscribe"):
-        if float(record["t"]) >= fault.t:
-            break
-        tokens = {int(t) for t in record.get("tokens") or []}
-        subscribed = subscribed | tokens if record.get("what") == "ws_subscribe" else subscribed - tokens
+    subscribed, ticked = resubscription(timeline.broker or [], fault.t, restore.t)
     if not subscribed:
         return CheckResult(name, "unknown", "the proxy saw no subscription before the fault: nothing to "
                            "resubscribe (was the sampler started after the ticker connected?)")
-    ticked: Dict[int, float] = {}
-    for record in timeline.broker_records("ws_tick"):
-        t = float(record["t"])
-        token = int(record.get("token", -1))
-        if t >= restore.t and token not in ticked:
-            ticked[token] = t
     missing_tokens = sorted(subscribed - set(ticked))
     if missing_tokens:
         return CheckResult(name, "fail", f"after {restore.label} no tick reached the target for "

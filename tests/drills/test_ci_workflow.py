@@ -47,6 +47,18 @@ def _sudo_shim(directory: Path) -> Path:
     return directory
 
 
+def _junit_failures(reports: Path, before: set) -> str:
+    """The failed drills of the JUnit files a step left, with their messages (the step's output tail may
+    not reach them)."""
+    lines = []
+    for junit in sorted(set(reports.glob("suite_*.junit.xml")) - before):
+        for case in ET.parse(junit).getroot().iter("testcase"):
+            failure = case.find("failure")
+            if failure is not None:
+                lines.append(f"{junit.name}: {case.get('name')}: {failure.get('message')}\n{(failure.text or '')[:3000]}")
+    return "\n".join(lines) or "(no JUnit failure recorded)"
+
+
 def test_workflow_run_steps_work_in_order(tmp_path):
     busy = [port for port in DEFAULT_PORTS if not port_free(port)]
     assert not busy, f"the workflow uses the lab's default ports, but these are taken: {busy}"
@@ -68,7 +80,8 @@ def test_workflow_run_steps_work_in_order(tmp_path):
             proc = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
             if proc.returncode != 0 and failed is None:
-                failed = f"step {step['name']!r} exited {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
+                failed = (f"step {step['name']!r} exited {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
+                          f"\n{_junit_failures(reports, before)}")
     finally:
         lab_down(state / "lab")
     assert failed is None, failed
