@@ -25,15 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import requests  # noqa: E402
 from kiteconnect import KiteConnect  # noqa: E402
 
+from chaosaitrapp.checks.measure import percentile  # noqa: E402
 from chaosaitrapp.testing.lab import free_ports  # noqa: E402
 from chaosaitrapp.testing.waits import wait_for  # noqa: E402
 
 API_KEY, API_SECRET = "benchkey", "bench-secret"
 
-
-def percentile(values, q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def session(root: str) -> KiteConnect:

@@ -22,13 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import redis  # noqa: E402
 
+from chaosaitrapp.checks.measure import percentile  # noqa: E402
 from chaosaitrapp.testing.lab import free_ports  # noqa: E402
 from chaosaitrapp.testing.waits import wait_for  # noqa: E402
-
-
-def percentile(values, q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> int:

@@ -27,6 +27,10 @@ ACTIVITY_MODULES = [
     "chaosaitrapp.broker.actions",
     "chaosaitrapp.network.probes",
     "chaosaitrapp.network.actions",
+    "chaosaitrapp.replicas.probes",
+    "chaosaitrapp.replicas.actions",
+    "chaosaitrapp.stress.probes",
+    "chaosaitrapp.stress.actions",
     "chaosaitrapp.evidence.probes",
 ]
 

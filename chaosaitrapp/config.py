@@ -102,6 +102,18 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("split_brain_orders", "SPLIT_BRAIN_ORDERS", 12,
             "orders sent to the leader just before it is paused or cut off (a few more than the broker takes in a "
             "second, so some still wait in it)"),
+    Setting("target_process", "TARGET_PROCESS", None,
+            "the target's own process, for the stress drills: `pid:N`, `process:PIDFILE`, `docker:NAME` or "
+            "`lab:SERVICE` (default: the lab's trader)"),
+    Setting("stress_seconds", "STRESS_SECONDS", 20, "how long the stress drills stress (seconds, at most 600)"),
+    Setting("stress_workers", "STRESS_WORKERS", 2,
+            "stress-ng workers (at most the machine's CPUs; the CPU drill's `--cpu`, the memory drill's `--vm`)"),
+    Setting("stress_vm_bytes", "STRESS_VM_BYTES", "64M",
+            "memory each memory-stress worker holds (`64M`, `1G`; all of them together at most half the machine's)"),
+    Setting("stress_scope", "STRESS_SCOPE", "auto",
+            "`target` (the stressors join the target's cgroup and compete within its limits), `host` (beside it), "
+            "`auto` (`target` when the target has a cgroup of its own)"),
+    Setting("stress_orders", "STRESS_ORDERS", 20, "orders sent (paced, 2 a second) while the stress drills stress"),
     Setting("http_timeout", "AITRAPP_HTTP_TIMEOUT", 2.0, "timeout of every call to the API (seconds)"),
     Setting("prometheus_url", "PROMETHEUS_URL", None, "enables the `prometheus_query` probe"),
     Setting("allowed_hosts", "AITRAPP_ALLOWED_HOSTS", None, "comma list of API hosts drills may touch (loopback)"),
@@ -206,6 +218,7 @@ class Settings:
     replicas: List[str] = field(default_factory=list)
     replica_targets: List[str] = field(default_factory=list)
     replica_redis_routes: List[str] = field(default_factory=list)
+    target_process: Optional[str] = None
     explicit: FrozenSet[str] = frozenset()
 
     @property
@@ -275,6 +288,7 @@ def settings_from(configuration: Optional[Mapping[str, Any]] = None) -> Settings
         replicas=replicas,
         replica_targets=_list(values["replica_targets"]),
         replica_redis_routes=_list(values["replica_redis_routes"]),
+        target_process=str(values["target_process"]).strip() or None if values["target_process"] else None,
         explicit=frozenset(explicit),
     )
 

@@ -7,6 +7,7 @@ as gone everywhere: it runs nothing and will never answer.
 """
 from __future__ import annotations
 
+import os
 from typing import List, Optional
 
 import psutil
@@ -126,3 +127,31 @@ def net_interfaces(pid: Optional[int] = None) -> List[str]:
     path = f"/proc/{int(pid)}/net/dev" if pid else "/proc/self/net/dev"
     with open(path, encoding="utf-8") as handle:
         return [line.split(":", 1)[0].strip() for line in handle.readlines()[2:] if ":" in line]
+
+
+def group_members(pgid: int, since: Optional[float] = None, name: Optional[str] = None) -> List[int]:
+    """The live processes whose process group is ``pgid`` (the leader excluded), that started at or after
+    ``since`` (Unix time) and, when ``name`` is given, run that program: what is left of a group we
+    started, never another's."""
+    out = []
+    for process in psutil.process_iter(["pid", "name", "create_time", "status"]):
+        try:
+            info = process.info
+            if info["pid"] == pgid or info["status"] in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+                continue
+            if since is not None and float(info["create_time"]) < float(since) - 0.05:
+                continue
+            if name is not None and info["name"] != name:
+                continue
+            if os.getpgid(info["pid"]) == pgid:
+                out.append(int(info["pid"]))
+        except (*_GONE, psutil.AccessDenied, ProcessLookupError):
+            continue
+    return out
+
+
+def proc_file(pid: Optional[int], name: str, root: str = "/") -> str:
+    """The path of ``/proc/<pid>/<name>`` (``self`` when ``pid`` is None) under ``root`` (a test's fake tree)."""
+    import os
+
+    return os.path.join(root, "proc", str(int(pid)) if pid else "self", name)

@@ -27,6 +27,8 @@ FAULT_ACTIONS: Dict[Tuple[str, str], Classifier] = {
     ("chaosaitrapp.network.actions", "slow_dependency"): lambda args: f"latency_{args.get('dependency', 'redis')}",
     ("chaosaitrapp.replicas.actions", "pause_leader"): lambda args: "split_brain_pause",
     ("chaosaitrapp.replicas.actions", "isolate_leader"): lambda args: "split_brain_partition",
+    ("chaosaitrapp.stress.actions", "stress_cpu"): lambda args: "stress_cpu",
+    ("chaosaitrapp.stress.actions", "stress_memory"): lambda args: "stress_memory",
 }
 
 #: An order burst is a fault of its own only when nothing else is injected; alongside another fault

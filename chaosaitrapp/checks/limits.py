@@ -44,6 +44,12 @@ partition began (the last refresh was at most one period before it).
 
 With AITRAPP's timing (KiteTicker defaults): detect 7.1 s, recover 70.3 s. A drill that injects both
 kinds of fault gets the larger of each limit (:meth:`Limits.widest`).
+
+The stress drills' budgets (:mod:`chaosaitrapp.checks.stress`) are figures an experiment sets in its
+evidence control's ``limits``: ``heartbeat_recover_s`` (None: the heartbeats stay below ``HEARTBEAT_MAX``
+throughout the stress; a number: they must be below it again that long after it), ``ready_p99_ms``
+(400: below the sampler's 500 ms read timeout, so a hung read always fails it), ``order_p99_ms``
+(1000) and ``memory_growth_mb`` (100: what the target may keep after the stress).
 """
 from __future__ import annotations
 
@@ -58,6 +64,7 @@ TICKER_JITTER = 0.12
 #: The longest wait for a tick once the ticker is connected and subscribed.
 TICK_PERIOD_S = 1.0
 INT_FIELDS = ("max_flaps", "max_token_refreshes")
+NULLABLE_FIELDS = ("unavailability_s", "heartbeat_recover_s")
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,10 @@ class Limits:
     max_token_refreshes: int = 3
     lock_ttl: float = 30.0
     lock_refresh: float = 10.0
+    heartbeat_recover_s: Optional[float] = None
+    ready_p99_ms: float = 400.0
+    order_p99_ms: float = 1000.0
+    memory_growth_mb: float = 100.0
 
     @classmethod
     def defaults(
@@ -156,7 +167,7 @@ class Limits:
             if not data or f.name not in data:
                 continue
             value = data[f.name]
-            if value is None and f.name == "unavailability_s":
+            if value is None and f.name in NULLABLE_FIELDS:
                 changes[f.name] = None
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 changes[f.name] = int(value) if f.name in INT_FIELDS else float(value)

@@ -14,8 +14,9 @@ samples prove the limit was exceeded whatever happened in the holes.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from chaosaitrapp.checks.results import CheckResult
 
@@ -217,3 +218,35 @@ def skew_explains(run: Sequence[Dict[str, Any]], slack: float = 0.0) -> bool:
                  if isinstance(v, (int, float)) and not isinstance(v, bool)]
     slowest = max(latencies, default=0.0) / 1000.0
     return float(run[-1]["t"]) - float(run[0]["t"]) <= slowest + slack
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0-1) of ``values`` by nearest rank (ValueError when empty): one definition for the
+    checks and the benchmarks."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("percentile of no values")
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def quantile_of_delta(before: Optional[Mapping[str, object]], after: Mapping[str, object],
+                      q: float) -> Optional[float]:
+    """The ``q`` quantile (0-1) of the observations a histogram gained between two readings (:func:`chaosaitrapp.metrics.parse.histogram`;
+    ``before`` None: since the start), interpolated inside its bucket as Prometheus's
+    ``histogram_quantile`` does; the highest finite bound when it falls in ``+Inf``; None when nothing
+    was observed in between or a counter went down (a restart: the readings cannot be compared)."""
+    old = {float(le): float(c) for le, c in (before or {}).get("buckets", [])}  # type: ignore[union-attr]
+    rows = [(float(le), float(c) - old.get(float(le), 0.0)) for le, c in after["buckets"]]  # type: ignore[union-attr]
+    if any(c < 0 for _, c in rows) or not rows or rows[-1][1] <= 0:
+        return None
+    rank = q * rows[-1][1]
+    lower, below = 0.0, 0.0
+    for le, cumulative in rows:
+        if cumulative >= rank:
+            if math.isinf(le):
+                finite = [b for b, _ in rows if not math.isinf(b)]
+                return finite[-1] if finite else None
+            inside = cumulative - below
+            return lower + (le - lower) * ((rank - below) / inside if inside > 0 else 1.0)
+        lower, below = le, cumulative
+    return None

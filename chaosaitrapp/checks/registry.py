@@ -34,6 +34,15 @@ from chaosaitrapp.checks.split_brain import (
     one_placer_at_a_time,
     orders_once_across_replicas,
 )
+from chaosaitrapp.checks.stress import (
+    heartbeats_under_stress,
+    latency_under_stress,
+    memory_settles,
+    no_leader_flap,
+    order_latency_under_stress,
+    stress_bounded,
+    target_survived,
+)
 from chaosaitrapp.checks.timeline import Timeline
 
 Checker = Callable[[Timeline, Limits], CheckResult]
@@ -63,6 +72,13 @@ CHECKS: Dict[str, Checker] = {
     "fencing_tokens_monotonic": fencing_tokens_monotonic,
     "orders_once_across_replicas": orders_once_across_replicas,
     "one_leader_at_a_time": one_leader_at_a_time,
+    "heartbeats_under_stress": heartbeats_under_stress,
+    "latency_under_stress": latency_under_stress,
+    "order_latency_under_stress": order_latency_under_stress,
+    "no_leader_flap": no_leader_flap,
+    "target_survived": target_survived,
+    "memory_settles": memory_settles,
+    "stress_bounded": stress_bounded,
 }
 
 #: What holds on every drill, whatever its fault: a dense enough timeline, a live API, honest readiness.
@@ -105,6 +121,11 @@ FAULT_CHECKS: Dict[str, List[str]] = {
                           "one_leader_at_a_time"],
     "split_brain_partition": ["one_placer_at_a_time", "fencing_tokens_monotonic", "orders_once_across_replicas",
                               "one_leader_at_a_time"],
+    # CPU and memory stress: the target keeps beating, answering and leading, survives, gives memory back.
+    "stress_cpu": ["heartbeats_under_stress", "latency_under_stress", "order_latency_under_stress", "no_leader_flap",
+                   "target_survived", "stress_bounded"],
+    "stress_memory": ["heartbeats_under_stress", "latency_under_stress", "order_latency_under_stress",
+                      "no_leader_flap", "target_survived", "memory_settles", "stress_bounded"],
 }
 
 #: The checks a fault calls for when orders arrive during it (an order burst alongside): what became
@@ -121,6 +142,8 @@ LOADED_CHECKS: Dict[str, List[str]] = {
     "partition_redis": ["no_order_after_lease_expiry", "orders_exactly_once"],
     "partition_postgres": ["acknowledged_orders_stored_once"],
     "partition_broker": ["orders_exactly_once"],
+    "stress_cpu": ["orders_exactly_once"],
+    "stress_memory": ["orders_exactly_once"],
 }
 
 

@@ -80,12 +80,17 @@ def lab() -> None:
               help="API port of the second trader (then +1 each)")
 @click.option("--replica-redis-port", type=int, default=REPLICA_REDIS_BASE, show_default=True,
               help="the second trader's Redis route through the TCP fault proxy (then +1 each)")
+@click.option("--cpu-limit", type=float, default=None,
+              help="each trader in a cgroup of its own with this CPU quota (CPUs, e.g. 0.5; cgroup v1 or v2)")
+@click.option("--memory-limit", default=None,
+              help="each trader in a cgroup of its own with this memory limit (256M, 1G; the kernel OOM-kills past it)")
 @click.pass_context
 def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, defects: Tuple[str, ...],
        api_port: int, broker_port: int, redis_port: int, postgres_port: int, kite_port: int,
        proxy_control_port: int, redis_proxy_port: int, postgres_proxy_port: int, net_control_port: int,
        redis_image: str, postgres_image: str, mode: str, ready_timeout: float, replicas: int,
-       replica_api_port: int, replica_redis_port: int) -> None:
+       replica_api_port: int, replica_redis_port: int, cpu_limit: Optional[float],
+       memory_limit: Optional[str]) -> None:
     """``lab up``."""
     from chaosaitrapp.lab.runtime import lab_up
 
@@ -100,6 +105,7 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
             images={"redis": redis_image, "postgres": postgres_image}, ready_timeout=ready_timeout,
             replicas=replicas,
             replica_ports=[[replica_api_port + i, replica_redis_port + i] for i in range(max(0, replicas - 1))],
+            cpu_limit=cpu_limit, memory_limit=memory_limit,
         )
         started = time.monotonic()
         state = lab_up(config)
@@ -108,6 +114,11 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
         return
     click.echo(f"lab up in {time.monotonic() - started:.1f}s: API {state.api} (profile {state.profile}, "
                f"runtime {state.runtime}, defects {', '.join(state.defects) or 'none'}, lab dir {directory})")
+    if state.cgroups:
+        from chaosaitrapp.stress.cgroups import from_dict
+
+        click.echo("limits: " + ", ".join(f"{name} in {from_dict(g).describe()}" for name, g in state.cgroups.items())
+                   + f" (cpu {state.limits.get('cpu') or 'unlimited'}, memory {state.limits.get('memory') or 'unlimited'})")
     if len(state.replicas) > 1:
         click.echo("replicas: " + ", ".join(f"{r['name']} {r['api']}" for r in state.replicas))
 

@@ -157,7 +157,14 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
         sampled, api, others = _split_brain_view(configuration, secrets)
         client = client.fork(api=api)
         meta.update(replicas=[sampled] + [name for name, _ in others], sampled_replica=sampled, sampled_api=api)
-    run.sampler = Sampler(run.path(".timeline.jsonl"), target_observer(client, replicas=others, name=sampled),
+    extra = []
+    if any(f.startswith("stress_") for f in run.fault_kinds):
+        from chaosaitrapp.stress.probes import process_part
+
+        extra.append(process_part(configuration))
+        meta["process_lanes"] = True
+    run.sampler = Sampler(run.path(".timeline.jsonl"),
+                          target_observer(client, replicas=others, name=sampled, extra=extra),
                           interval=interval, meta=meta, secrets=run.secrets).start()
     record_event("phase", None, "steady_state_before")
     logger.info("chaosaitrapp: drill %s, checks %s, evidence under %s*", run.drill, ", ".join(run.checks),

@@ -74,6 +74,9 @@ def _read_health(client: TraderClient, sample: Dict[str, Any], errors: List[str]
 
 
 PARTS: Tuple[Part, ...] = (_read_ready, _read_state, _read_metrics, _read_health)
+#: The reads whose own duration a sample keeps (``ready_ms``, ``health_ms``: a timed-out read counts
+#: its whole wait), for the latency percentiles of the stress drills.
+TIMED_PARTS: Dict[Part, str] = {_read_ready: "ready_ms", _read_health: "health_ms"}
 
 
 def _run_part(part: Part, client: TraderClient) -> Tuple[Dict[str, Any], List[str], float, float]:
@@ -85,7 +88,10 @@ def _run_part(part: Part, client: TraderClient) -> Tuple[Dict[str, Any], List[st
         part(client, sample, errors)
     except ChaosAitrappError as exc:
         errors.append(str(exc))
-    return sample, errors, started, time.perf_counter()
+    ended = time.perf_counter()
+    if part in TIMED_PARTS:
+        sample[TIMED_PARTS[part]] = round((ended - started) * 1000, 2)
+    return sample, errors, started, ended
 
 
 def _assemble(results: List[Tuple[Dict[str, Any], List[str], float, float]], keep_metrics_text: bool) -> Dict[str, Any]:
@@ -127,15 +133,18 @@ class ParallelObserver:
     ``timeout`` bounds every read (short: a slow answer must show as a late sample, not a hole).
     ``replicas`` (``(name, api)`` of the target's other replicas, for the split-brain drills) adds one
     read of each one's leader gauge: the sample's ``replica_leaders`` ``{name: value}``, the sampled
-    replica's own (``name``) included; None for a replica that did not answer."""
+    replica's own (``name``) included; None for a replica that did not answer. ``extra`` parts run
+    beside the reads (the target process's resources, for the stress drills:
+    :func:`chaosaitrapp.stress.probes.process_part`)."""
 
     def __init__(self, client: TraderClient, *, timeout: float = 0.5, max_in_flight: int = 4,
-                 replicas: Sequence[Tuple[str, str]] = (), name: str = "r0") -> None:
+                 replicas: Sequence[Tuple[str, str]] = (), name: str = "r0", extra: Sequence[Part] = ()) -> None:
         self.client = client.fork(http_timeout=min(timeout, client.settings.http_timeout))
         self.replicas = list(replicas)
         self.name = name
         self._parts: List[Tuple[Part, Optional[str]]] = [(part, None) for part in PARTS]
         self._parts += [(_replica_part(name), api) for name, api in self.replicas]
+        self._parts += [(part, None) for part in extra]
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(max_workers=len(self._parts) * max_in_flight,
                                         thread_name_prefix="aitrapp-read")

@@ -6,7 +6,7 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.observe import observe
-from chaosaitrapp.evidence.recorder import current_run, record_snapshot
+from chaosaitrapp.evidence.recorder import current_run, record_event, record_snapshot
 from chaosaitrapp.trader.client import TraderClient
 
 __all__ = ["snapshot_metrics"]
@@ -20,8 +20,9 @@ def snapshot_metrics(label: str = "snapshot", configuration: Configuration = Non
 
     Never fails on what it sees (a dead endpoint is recorded as ``null`` with its error): it is a
     recorder; the checks judge. Returns the observation (``ready``, ``leader``, ``paused``, ``md_hb``,
-    ``order_hb``, ``scan_hb``, ``queue``, ``health``, ``latency_ms``, ``error``); raises ConfigError for
-    a label that is not letters, digits and underscores.
+    ``order_hb``, ``scan_hb``, ``queue``, ``health``, ``latency_ms``, ``error``); the timeline gets a
+    ``snapshot`` event with its :func:`counters`. Raises ConfigError for a label that is not letters,
+    digits and underscores.
     """
     if not isinstance(label, str) or not label.replace("_", "").isalnum():
         raise ConfigError(f"snapshot label must be letters, digits and underscores, got {label!r}")
@@ -34,4 +35,29 @@ def snapshot_metrics(label: str = "snapshot", configuration: Configuration = Non
 
         run.path(f".metrics_{label}.prom").write_text(scrub_text(text, run.secrets))
     record_snapshot(label, snap)
+    record_event("snapshot", None, label, label=label, **counters(text))
     return snap
+
+
+ORDER_LATENCY = "trader_order_latency_ms"
+
+
+def counters(text: Any) -> Dict[str, Any]:
+    """What a snapshot keeps on the timeline for the checks that compare two of them: the order-latency
+    histogram (``order_latency``, :func:`chaosaitrapp.metrics.parse.histogram`), ``leader_changes``
+    (``trader_leader_changes_total``) and ``lock_lost`` (``trader_kill_switch_total{reason="leader_lock_lost"}``);
+    None for each the text does not have (or when ``/metrics`` could not be read)."""
+    from chaosaitrapp.errors import MetricsError
+    from chaosaitrapp.metrics.parse import histogram, parse_metrics, select
+
+    out: Dict[str, Any] = {"order_latency": None, "leader_changes": None, "lock_lost": None}
+    try:
+        samples = parse_metrics(text) if isinstance(text, str) else []
+    except MetricsError:
+        return out
+    out["order_latency"] = histogram(samples, ORDER_LATENCY)
+    for key, name, labels in (("leader_changes", "trader_leader_changes_total", None),
+                              ("lock_lost", "trader_kill_switch_total", {"reason": "leader_lock_lost"})):
+        found = select(samples, name, labels)
+        out[key] = sum(s.value for s in found) if found else None
+    return out

@@ -149,8 +149,11 @@ class Sampler:
 
 
 def target_observer(client: TraderClient, max_in_flight: int = MAX_IN_FLIGHT,
-                    replicas: Sequence[Tuple[str, str]] = (), name: str = "r0") -> ParallelObserver:
+                    replicas: Sequence[Tuple[str, str]] = (), name: str = "r0",
+                    extra: Sequence[Callable[..., None]] = ()) -> ParallelObserver:
     """The sampler's observer for the API ``client`` talks to: parallel reads, short timeouts
     (a slow answer must show as a late sample, not a hole longer than the checkers' max gap); with
-    ``replicas`` (``(name, api)`` of the others), every replica's leader gauge too (``name``: the sampled one's)."""
-    return ParallelObserver(client, timeout=0.5, max_in_flight=max_in_flight, replicas=replicas, name=name)
+    ``replicas`` (``(name, api)`` of the others), every replica's leader gauge too (``name``: the sampled one's);
+    ``extra`` parts beside the reads (:class:`ParallelObserver`)."""
+    return ParallelObserver(client, timeout=0.5, max_in_flight=max_in_flight, replicas=replicas, name=name,
+                            extra=extra)

@@ -54,7 +54,8 @@ OPTIONAL_FIELDS = (("md_connected", "md_connected"), ("token_refreshes", "token_
 #: Checks whose figure is seconds (the rest are counts).
 SECONDS_CHECKS = ("feed_resubscribed", "md_disconnect_seen", "trading_stopped_before_lease_expiry")
 #: Checks whose figure and limit the log names plainly: ``(figure key, limit key)``.
-NAMED_FIGURES = {"trading_stopped_before_lease_expiry": ("trading_stopped_s", "lease_could_expire_s")}
+NAMED_FIGURES = {"trading_stopped_before_lease_expiry": ("trading_stopped_s", "lease_could_expire_s"),
+                 "heartbeats_under_stress": ("heartbeat_max_s", "heartbeat_limit_s")}
 
 
 def extra_fields(snapshots: Dict[str, Dict[str, Any]]) -> List[Tuple[str, str]]:

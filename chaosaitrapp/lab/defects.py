@@ -27,6 +27,11 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
 - ``no_fencing``: AITRAPP's lock as published: a random owner id and nothing else: no fencing token on
   orders (the broker cannot refuse a deposed leader's) and no lease guard (orders leave while the lease
   may already have ended), so a leader paused past its TTL trades on beside its successor when it resumes.
+- ``blocking_scan``: each strategy scan burns CPU on the event loop (30 % of a scan period of CPU time), and
+  scans missed while behind run back to back without yielding: with CPU to spare nothing shows; starved
+  (CPU stress within its cgroup's quota) it never catches up, and the API and heartbeats freeze.
+- ``memory_leak_under_load``: every order placed keeps a 12 MiB buffer for ever: under an order flow the
+  process grows until its memory limit gets it OOM-killed (without a limit it just stays grown).
 """
 from __future__ import annotations
 
@@ -38,7 +43,7 @@ KNOWN_DEFECTS: FrozenSet[str] = frozenset(
     {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies",
      "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects", "ws_no_resubscribe",
      "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "blind_resend",
-     "no_fencing"}
+     "no_fencing", "blocking_scan", "memory_leak_under_load"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

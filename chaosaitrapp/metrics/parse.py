@@ -83,3 +83,21 @@ HEARTBEATS: Dict[str, str] = {
     "order_stream": "trader_order_stream_heartbeat_seconds",
     "scan": "trader_scan_heartbeat_seconds",
 }
+
+
+def histogram(samples: List[Sample], name: str) -> Optional[Dict[str, object]]:
+    """Histogram ``name`` summed over its label sets: ``{"buckets": [[le, cumulative count], ...] (le
+    ascending, ``+Inf`` as ``inf``), "count", "sum"}``, or None when the target has no such histogram."""
+    buckets: Dict[float, float] = {}
+    for s in select(samples, f"{name}_bucket"):
+        le = s.labels.get("le")
+        if le is None:
+            continue
+        bound = math.inf if le in ("+Inf", "Inf", "inf") else float(le)
+        buckets[bound] = buckets.get(bound, 0.0) + s.value
+    if not buckets:
+        return None
+    count = sum(s.value for s in select(samples, f"{name}_count"))
+    total = sum(s.value for s in select(samples, f"{name}_sum"))
+    return {"buckets": [[le, buckets[le]] for le in sorted(buckets)], "count": count, "sum": total}
+

@@ -16,8 +16,6 @@ Every pause is in the fault ledger with a lease before the signal is sent, so a 
 ``chaos run`` leaves the process thawed by the watchdog within the lease; within the run a timer thaws
 it after ``max_seconds`` even when the experiment never calls :func:`resume_paused`.
 """
-from __future__ import annotations
-
 import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -68,7 +66,7 @@ def pause_leader(max_seconds: float = 0, configuration: Configuration = None,
     the longest re-acquire delay plus 10 s); returns at once with ``{"replica", "api", "target",
     "max_seconds", "lease_s", "ledger_entry", "leaders_before"}``. ConfigError for a bad value or fewer
     than two replicas, TargetError when not exactly one leads or the process cannot be frozen (nothing
-    is left frozen)."""
+    is left frozen); raises nothing else."""
     bound = check_duration("max_seconds", max_seconds)
     bound = bound or _auto_max(configuration)
     leader, _, values = _leader(configuration, secrets)
@@ -113,7 +111,8 @@ def _resume_one(name: str, why: str) -> Optional[float]:
 
 def resume_paused(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
     """Thaw every replica this run froze, and any pause the ledger still holds (a run that died before
-    its rollback); idempotent. Returns ``{"resumed": {name: seconds frozen}, "from_ledger": n}``."""
+    its rollback); idempotent. Returns ``{"resumed": {name: seconds frozen}, "from_ledger": n}``; raises
+    TargetError when a frozen process cannot be thawed."""
     with _LOCK:
         names = list(_PAUSED)
     resumed = {name: _resume_one(name, "resume_paused") for name in names}
@@ -132,8 +131,8 @@ def isolate_leader(kind: str = "blackhole", duration: float = 120, configuration
     """Cut the leading replica's own path to Redis (``kind`` ``blackhole`` or ``reject``) at the TCP fault
     proxy, for at most ``duration`` seconds, while it still reaches the broker; healed by
     :func:`chaosaitrapp.network.actions.heal_partition`. Returns what
-    :func:`~chaosaitrapp.network.actions.partition` returns plus ``replica``; ConfigError when the leader's
-    route is unknown (``REPLICA_REDIS_ROUTES``)."""
+    :func:`~chaosaitrapp.network.actions.partition` returns plus ``replica``; raises ConfigError when the
+    leader's route is unknown (``REPLICA_REDIS_ROUTES``), TargetError when not exactly one replica leads."""
     from chaosaitrapp.network.actions import partition
 
     if kind not in ("blackhole", "reject"):
@@ -154,7 +153,8 @@ def hold_leader_orders(duration: float = 300, timeout: float = 10, configuration
     ``timeout`` seconds until one of them is held (an order on the wire). Needs the replicas' instance ids
     (the lab's); without them nothing is injected and the result says why (``skipped``). Returns
     ``{"replica", "instance", "fault_id", "held", "waited_s"}``; released by
-    :func:`chaosaitrapp.broker.actions.clear_broker_faults`."""
+    :func:`chaosaitrapp.broker.actions.clear_broker_faults`. Raises ConfigError for a bad timeout,
+    TargetError when not exactly one replica leads or the broker fault proxy is unreachable."""
     from chaosaitrapp.broker.actions import inject_broker_fault
     from chaosaitrapp.broker.client import ProxyClient
     from chaosaitrapp.waiting import wait_until

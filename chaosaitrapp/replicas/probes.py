@@ -20,13 +20,15 @@ def replica_leaders(configuration: Configuration = None, secrets: Secrets = None
 
 
 def leader_count(configuration: Configuration = None, secrets: Secrets = None) -> int:
-    """Returns how many replicas report ``trader_is_leader`` 1 (the steady state: exactly 1)."""
+    """Returns how many replicas report ``trader_is_leader`` 1 (the steady state: exactly 1); raises
+    ConfigError when the replicas are misconfigured (an unreadable replica counts as not leading)."""
     return sum(1 for value in replica_leaders(configuration, secrets).values() if value == 1.0)
 
 
 def leader_ready(configuration: Configuration = None, secrets: Secrets = None) -> str:
     """Returns ``ready`` when exactly one replica leads and its ``/ready`` answers 200 ``ready``, else
-    ``no_single_leader`` or the leader's readiness (``not_ready``...)."""
+    ``no_single_leader`` or the leader's readiness (``not_ready``...); raises ConfigError when the replicas
+    are misconfigured."""
     from chaosaitrapp.trader.client import TraderClient
     from chaosaitrapp.trader.readiness import interpret_ready
 
@@ -93,7 +95,7 @@ def wait_new_leader_trades(timeout: float = 0, interval: float = 0.05, configura
     (plus 0.2 s for calls in flight): the frozen instance cannot have sent it, so a successor trades. Up to
     ``timeout`` seconds (0: ``WAIT_READY_TIMEOUT``). Returns the wait's record plus ``instance`` (the
     sender's ``X-AITRAPP-Instance``, when it said); ConfigError when no replica was frozen in this run or no
-    broker fault proxy is known; ConditionTimeout at the deadline."""
+    broker fault proxy is known; raises ConditionTimeout at the deadline."""
     from chaosaitrapp.broker.client import ProxyClient
     from chaosaitrapp.errors import ConfigError
     from chaosaitrapp.evidence.recorder import dry_wait

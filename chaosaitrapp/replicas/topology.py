@@ -12,14 +12,12 @@ every replica's ``trader_is_leader``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 from chaosaitrapp.config import settings_from
-from chaosaitrapp.errors import ConfigError, TargetNotFound
+from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.replicas.pause import PauseDriver
-
-TARGET_SCHEMES = ("lab", "process", "pid", "docker")
+from chaosaitrapp.targets.processref import SCHEMES as TARGET_SCHEMES
 
 
 @dataclass(frozen=True)
@@ -62,34 +60,16 @@ def replicas_of(configuration: Optional[Mapping[str, Any]] = None) -> List[Repli
 def pause_driver(replica: Replica) -> PauseDriver:
     """How to freeze ``replica``; ConfigError when no target is known for it, TargetNotFound when its
     process is gone."""
-    from chaosaitrapp.targets.process import read_pid
+    from chaosaitrapp.targets.processref import locate
 
     if not replica.target:
         raise ConfigError(f"replica {replica.name} ({replica.api}): no way to pause it is known; set REPLICA_TARGETS "
                           "(process:PIDFILE, pid:N or docker:NAME for API, then each of REPLICAS)",
                           key="replica_targets")
-    scheme, _, rest = replica.target.partition(":")
     label = f"replica {replica.name} ({replica.api})"
-    if scheme == "docker":
-        return PauseDriver(container=rest, label=label)
-    if scheme == "pid":
-        try:
-            return PauseDriver(pid=int(rest), label=label)
-        except ValueError:
-            raise ConfigError(f"replica target {replica.target!r}: not a pid", key="replica_targets") from None
-    if scheme == "lab":
-        from chaosaitrapp.targets.labstate import load_state
-
-        state = load_state()
-        spec = state.services.get(rest) if state is not None else None
-        if spec is None or not spec.pidfile:
-            raise TargetNotFound(f"{label}: the lab has no process {rest!r}", target=replica.target)
-        pidfile = Path(spec.pidfile)
-    else:
-        pidfile = Path(rest)
-    pid = read_pid(pidfile)
-    if pid is None:
-        raise TargetNotFound(f"{label}: no pid in {pidfile}", target=replica.target)
+    if replica.target.startswith("docker:"):
+        return PauseDriver(container=replica.target.partition(":")[2], label=label)
+    pid, _ = locate(replica.target, label)
     return PauseDriver(pid=pid, label=label)
 
 

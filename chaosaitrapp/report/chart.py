@@ -3,7 +3,8 @@
 Top to bottom, over a shared time axis: labelled marks (fault, detected, restored, recovered,
 burst, drained), a strip showing the fault windows, three state bands (``ready``, ``leader``,
 ``paused``: green good, red bad, grey no data), heartbeat ages as lines with a dashed
-``heartbeat_max`` line, and the throttle queue depth when it ever rose above 0. Fault windows are
+``heartbeat_max`` line, the throttle queue depth when it ever rose above 0, and the target process's CPU %
+and resident memory when it was sampled (the stress drills). Fault windows are
 shaded across the panels. Bands use exact, opaque colours (:data:`GOOD`, :data:`BAD`,
 :data:`NODATA`) drawn with crisp edges, so a screenshot can be checked for them.
 """
@@ -14,6 +15,7 @@ import math
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from chaosaitrapp.checks.timeline import Timeline
+from chaosaitrapp.report.marks import chart_marks, place_labels
 
 GOOD = "#2e9e4f"
 BAD = "#d64541"
@@ -25,6 +27,8 @@ MARK_FAULT = "#a04000"
 MARK_MEASURE = "#1b4f8a"
 HEARTBEAT_COLORS = {"md_hb": "#1f77b4", "order_hb": "#8e44ad", "scan_hb": "#17a589"}
 HEARTBEAT_NAMES = {"md_hb": "market data", "order_hb": "order stream", "scan_hb": "scan"}
+CPU_COLOR = "#c0392b"
+RSS_COLOR = "#16a085"
 QUEUE_COLOR = "#34495e"
 LIMIT_COLOR = "#c0392b"
 
@@ -195,49 +199,53 @@ def _text(x: float, y: float, text: str, *, anchor: str = "start", size: int = 1
             f'font-weight="{weight}"{halo_attrs}>{_e(text)}</text>')
 
 
-def _place_labels(marks: List[Tuple[float, str, str, bool]], scale: _Scale) -> List[Tuple[float, int, str, str, bool, bool]]:
-    """Assign each mark's label a row so labels do not overlap:
-    ``(x, row, label, colour, dashed, left)``; ``left`` labels sit left of their line (near the right edge)."""
-    spans: List[List[Tuple[float, float]]] = [[] for _ in range(LABEL_ROWS)]
-    placed = []
-    for t, label, colour, dashed in sorted(marks, key=lambda m: m[0]):
-        x = scale.x(t)
-        width = 6.8 * len(label) + 8
-        left = x + width > WIDTH - 2
-        lo, hi = (x - width, x) if left else (x, x + width)
-        row = next((r for r in range(LABEL_ROWS) if all(hi < a - 4 or lo > b + 4 for a, b in spans[r])), None)
-        if row is None:
-            row = min(range(LABEL_ROWS), key=lambda r: len(spans[r]))
-        spans[row].append((lo, hi))
-        placed.append((x, row, label, colour, dashed, left))
-    return placed
-
-
-def chart_marks(marks: Dict[str, Any], checks: Sequence[Any] = ()) -> List[Tuple[float, str, str, bool]]:
-    """The labelled vertical marks ``(t, label, colour, dashed)`` for :func:`recovery_marks` output,
-    plus "drained" from a ``queue_drained`` check result (a :class:`CheckResult` or its dict)."""
-    out: List[Tuple[float, str, str, bool]] = []
-    windows = marks.get("windows") or []
-    burst = next((w for w in windows if w[2] == "burst"), None)
-    if marks.get("fault") is not None:
-        out.append((marks["fault"], "burst" if burst and burst[0] == marks["fault"] else "fault", MARK_FAULT, False))
-    if marks.get("detect") is not None and marks.get("detect_s") is not None:
-        out.append((marks["detect"], f"not ready +{marks['detect_s']:.2f} s", MARK_MEASURE, True))
-    if marks.get("restore") is not None:
-        out.append((marks["restore"], "restored", MARK_FAULT, False))
-    if marks.get("recover") is not None and marks.get("recover_s") is not None:
-        out.append((marks["recover"], f"ready again +{marks['recover_s']:.2f} s", MARK_MEASURE, True))
-    for check in checks:
-        data = check if isinstance(check, dict) else check.to_dict()
-        if data.get("name") == "queue_drained" and isinstance(data.get("value"), (int, float)) and burst:
-            out.append((burst[0] + float(data["value"]), f"drained +{float(data['value']):.2f} s", MARK_MEASURE, True))
-    return out
-
-
 def has_queue_panel(timeline: Timeline) -> bool:
     """True when the queue depth was ever sampled above 0 (the chart then has a queue panel)."""
     return any(isinstance(s.get("queue"), (int, float)) and not isinstance(s.get("queue"), bool)
                and s["queue"] > 0 for s in timeline.samples)
+
+
+def cpu_percent(samples: Sequence[Dict[str, Any]], every: float = 0.5) -> List[Tuple[float, float]]:
+    """``(t, CPU %)`` of the target process from the samples' cumulative ``cpu_s`` (one point per ``every``
+    seconds at least; a change of ``proc_pid`` starts afresh)."""
+    out: List[Tuple[float, float]] = []
+    last: Optional[Tuple[float, float, Any]] = None
+    for s in samples:
+        value = s.get("cpu_s")
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        t, pid = float(s["t"]), s.get("proc_pid")
+        if last is None or pid != last[2] or value < last[1]:
+            last = (t, float(value), pid)
+            continue
+        if t - last[0] >= every:
+            out.append((t, max(0.0, (float(value) - last[1]) / (t - last[0]) * 100)))
+            last = (t, float(value), pid)
+    return out
+
+
+def _line_panel(parts: List[str], scale: "_Scale", runs: List[List[Tuple[float, float]]], y0: float, h: float,
+                label: str, unit: str, colour: str, lane: str) -> None:
+    """A panel of one series (``runs``: unbroken stretches of ``(t, value)``) with its y grid, label and
+    ``data-lane``."""
+    values = [v for run in runs for _, v in run]
+    step = _nice_step(max(max(values, default=1.0) * 1.1, 1.0), 4)
+    top = math.ceil(max(max(values, default=1.0) * 1.1, 1.0) / step) * step
+
+    def y(v: float) -> float:
+        return y0 + h - min(max(v, 0.0), top) / top * h
+
+    parts.append(f'<rect x="{LEFT}" y="{y0}" width="{scale.width}" height="{h}" fill="none" stroke="#aab4be" '
+                 f'data-lane="{lane}"/>')
+    v = 0.0
+    while v <= top + 1e-9:
+        parts.append(f'<line x1="{LEFT}" y1="{y(v):.1f}" x2="{LEFT + scale.width}" y2="{y(v):.1f}" stroke="#edf0f3"/>')
+        parts.append(_text(LEFT - 8, y(v) + 4, f"{_fmt_num(v)}{unit}", anchor="end", size=11, colour="#566573"))
+        v += step
+    parts.append(_text(LEFT - 58, y0 + h / 2, label, anchor="middle", size=12, weight="600")
+                 .replace("<text ", f'<text transform="rotate(-90 {LEFT - 58} {y0 + h / 2})" ', 1))
+    for run in runs:
+        parts.append(_polyline([(scale.x(t), y(v)) for t, v in _thin(run, scale.x)], colour, 2.0))
 
 
 def render_timeline_svg(
@@ -282,6 +290,13 @@ def render_timeline_svg(
     queue_y = hb_y + hb_h + 26
     queue_h = 110
     bottom = queue_y + queue_h if has_queue else hb_y + hb_h
+    cpu_points = cpu_percent(samples)
+    has_process = _sampled(timeline, "rss_mb")  # the stress drills: the target process's CPU and memory
+    process_h = 90
+    cpu_y = bottom + 26
+    rss_y = cpu_y + process_h + 26
+    if has_process:
+        bottom = rss_y + process_h
     height = bottom + 44
 
     # fault windows: shading behind everything, and the strip
@@ -374,27 +389,14 @@ def render_timeline_svg(
 
     # queue panel
     if has_queue:
-        depths = [float(s["queue"]) for s in samples
-                  if isinstance(s.get("queue"), (int, float)) and not isinstance(s.get("queue"), bool)]
-        qstep = _nice_step(max(max(depths) * 1.1, 1.0), 4)
-        qmax = math.ceil(max(max(depths) * 1.1, 1.0) / qstep) * qstep
-
-        def qy(v: float) -> float:
-            return queue_y + queue_h - min(max(v, 0.0), qmax) / qmax * queue_h
-
-        parts.append(f'<rect x="{LEFT}" y="{queue_y}" width="{scale.width}" height="{queue_h}" fill="none" '
-                     f'stroke="#aab4be"/>')
-        v = 0.0
-        while v <= qmax + 1e-9:
-            y = qy(v)
-            parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + scale.width}" y2="{y:.1f}" stroke="#edf0f3"/>')
-            parts.append(_text(LEFT - 8, y + 4, _fmt_num(v), anchor="end", size=11, colour="#566573"))
-            v += qstep
-        parts.append(_text(LEFT - 58, queue_y + queue_h / 2, "queue depth", anchor="middle", size=12, weight="600")
-                     .replace("<text ", f'<text transform="rotate(-90 {LEFT - 58} {queue_y + queue_h / 2})" ', 1))
-        for run in _runs(samples, "queue", max_gap):
-            points = [(scale.x(t), qy(v)) for t, v in _thin(run, scale.x)]
-            parts.append(_polyline(points, QUEUE_COLOR, 2.0))
+        _line_panel(parts, scale, _runs(samples, "queue", max_gap), queue_y, queue_h, "queue depth", "",
+                    QUEUE_COLOR, "queue")
+    # the target process: CPU % and resident memory
+    if has_process:
+        _line_panel(parts, scale, [cpu_points] if cpu_points else [], cpu_y, process_h, "target CPU", " %",
+                    CPU_COLOR, "cpu")
+        _line_panel(parts, scale, _runs(samples, "rss_mb", max_gap), rss_y, process_h, "target RSS", " MiB",
+                    RSS_COLOR, "rss")
 
     # x axis
     parts.append(f'<line x1="{LEFT}" y1="{bottom}" x2="{LEFT + scale.width}" y2="{bottom}" stroke="#7f8c8d"/>')
@@ -403,7 +405,8 @@ def render_timeline_svg(
                        colour="#566573"))
 
     # marks: vertical lines and staggered labels
-    for x, row, label, colour, dashed, left in _place_labels(chart_marks(marks, checks), scale):
+    for x, row, label, colour, dashed, left in place_labels(chart_marks(marks, checks, MARK_FAULT, MARK_MEASURE),
+                                                            scale.x, WIDTH, LABEL_ROWS):
         y_label = top_labels + (row + 1) * LABEL_ROW_H - 3
         dash = ' stroke-dasharray="4 3"' if dashed else ""
         parts.append(f'<line x1="{x:.1f}" y1="{y_label + 3}" x2="{x:.1f}" y2="{bottom}" stroke="{colour}" '

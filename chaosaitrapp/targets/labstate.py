@@ -18,7 +18,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from chaosaitrapp.paths import lab_dir
@@ -68,6 +68,9 @@ class LabState:
     endpoints: Dict[str, str] = field(default_factory=dict)  # kite_root, kite_ticker_root, kite_api_key, broker_proxy
     # every trader instance: {"name": "r0", "api", "service": "trader", "redis_route": "redis", "instance_id"}
     replicas: List[Dict[str, str]] = field(default_factory=list)
+    # each trader's own cgroup when lab up was given --cpu-limit/--memory-limit: {service: to_dict(cgroup)}
+    cgroups: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    limits: Dict[str, Any] = field(default_factory=dict)  # {"cpu": 0.5, "memory": bytes}; None: unlimited
 
     def to_json(self) -> str:
         """Serialise to the JSON stored in ``lab.json``."""

@@ -30,7 +30,9 @@ from chaosaitrapp.errors import TargetError, TargetNotFound
 from chaosaitrapp.targets.answers import service_answers
 from chaosaitrapp.waiting import wait_until
 
-_LAUNCHER = 'echo $$ > "$0"; exec "$@"'
+#: Joins the cgroup(s) whose ``cgroup.procs`` files ``$AITRAPP_CGROUP_PROCS`` names (the lab's
+#: ``--cpu-limit``/``--memory-limit``), writes its pid, then becomes the service.
+_LAUNCHER = 'for f in $AITRAPP_CGROUP_PROCS; do echo $$ > "$f" || exit 97; done; echo $$ > "$0"; exec "$@"'
 _SHELLS = ("sh", "dash", "bash")
 
 

@@ -86,6 +86,10 @@ def driver_from_undo(undo: dict):
         from chaosaitrapp.replicas.pause import PauseDriver
 
         return PauseDriver.from_undo(undo)
+    if kind == "stress":
+        from chaosaitrapp.stress.stressor import StressDriver
+
+        return StressDriver.from_undo(undo)
     if kind == "nft":
         from chaosaitrapp.network.kernel import KernelRuleDriver
 

@@ -82,6 +82,12 @@ class DrillRun:
         return [line.split(",", 1)[1] for line in self.log_path.read_text().splitlines()
                 if line.startswith("failure_reason,")]
 
+    def timeline_events(self) -> List[Dict]:
+        """The events of the run's timeline (``<evidence>.timeline.jsonl``)."""
+        path = self.extension["evidence"]["timeline"]
+        records = [json.loads(line) for line in open(path) if line.strip()]
+        return [r for r in records if r.get("kind") == "event"]
+
     def written_files(self) -> List[Path]:
         return [p for p in self.reports.rglob("*") if p.is_file()]
 

@@ -124,9 +124,10 @@ def timeline_events(reports: Path) -> List[Dict]:
 
 
 def is_fault_event(event: Dict) -> bool:
-    """A dependency stop, a broker fault or a partition (the faults a ledger entry stands for)."""
+    """A dependency stop, a broker fault, a partition, a pause or a stressor (the faults a ledger entry
+    stands for)."""
     return event.get("event") == "fault" and (event.get("detail") == "stop" or str(event.get("target") or "").startswith(
-        ("broker-proxy:", "net-proxy:", "nft:")))
+        ("broker-proxy:", "net-proxy:", "nft:", "pause:", "stress:")))
 
 
 def _anchor_seen(reports: Path, anchor: str) -> bool:
@@ -186,9 +187,17 @@ def started_after(journal: Dict, wall: float) -> List[str]:
 def lab_missing(lab: Lab, state: Optional[Path] = None) -> List[str]:
     """What is not whole yet: ``redis``, ``postgres``, ``/ready``, ``market data`` (the trader's ticker
     not connected), ``broker faults`` (faults left at the
-    lab's broker fault proxy, or the proxy not answering), and ``ledger`` (entries left in
+    lab's broker fault proxy, or the proxy not answering), ``stressors`` (a process besides the trader in
+    a lab trader's cgroup: `lab up --cpu-limit`), and ``ledger`` (entries left in
     ``<state>/ledger.json``, when ``state`` is given)."""
+    from chaosaitrapp.stress.cgroups import from_dict
+    from chaosaitrapp.targets.process import read_pid_quietly
+
     missing = []
+    for service, group in (lab.state.cgroups or {}).items():
+        own = read_pid_quietly(Path(lab.state.services[service].pidfile))
+        if set(from_dict(group).pids()) - {own}:
+            missing.append("stressors")
     for proxy, what in (("broker_proxy", "broker faults"), ("net_proxy", "network faults")):
         try:
             if requests.get(lab.state.endpoints[proxy] + "/faults", timeout=2).json()["faults"]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, Profile
 from chaosaitrapp.targets.labstate import ServiceSpec
@@ -52,9 +52,10 @@ def netproxy_spec(lab_dir: Path, control_port: int, routes: Dict[str, tuple]) ->
 
 def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defects: list, redis_url: str,
                 database_url: str, kite_port: int, api_key: str, name: str = "trader",
-                instance_id: str = "") -> ServiceSpec:
+                instance_id: str = "", cgroup_procs: Optional[List[str]] = None) -> ServiceSpec:
     """The trader's ServiceSpec (``database_url`` without password; Kite roots on ``kite_port``); ``name``
-    ``trader_1``, ... for the replicas after the first; ``instance_id`` its lock owner id (default: random)."""
+    ``trader_1``, ... for the replicas after the first; ``instance_id`` its lock owner id (default: random);
+    ``cgroup_procs`` the ``cgroup.procs`` files it joins before it starts (its limits; restarts too)."""
     env = {
         "TRADER_HOST": "127.0.0.1",
         "TRADER_PORT": str(port),
@@ -71,6 +72,8 @@ def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defect
     }
     if instance_id:
         env["TRADER_INSTANCE_ID"] = instance_id
+    if cgroup_procs:
+        env["AITRAPP_CGROUP_PROCS"] = " ".join(cgroup_procs)
     return ServiceSpec(name=name, kind="process", host="127.0.0.1", port=port, check="http",
                        pidfile=str(lab_dir / "run" / f"{name}.pid"),
                        argv=[sys.executable, "-m", "chaosaitrapp.lab.trader"], env=env, cwd=str(lab_dir),

@@ -59,7 +59,9 @@ class LabConfig:
     ``replicas``: how many trader instances contend for the leader lock (1-5; they share Redis, Postgres
     and the broker); ``replica_ports``: ``[api, redis_route]`` of each one after the first (default
     ``[8010, 6390]``, ``[8011, 6391]``, ...: its API, and the TCP fault proxy's route to Redis that only it
-    uses, so one replica can be cut from Redis alone).
+    uses, so one replica can be cut from Redis alone). ``cpu_limit`` (CPUs, e.g. ``0.5``) and ``memory_limit``
+    (``256M``, bytes): each trader runs in a cgroup of its own with those limits (v1 or v2,
+    :mod:`chaosaitrapp.stress.cgroups`), removed by ``lab down``; None: no limit.
     """
 
     lab_dir: Path = field(default_factory=default_lab_dir)
@@ -74,6 +76,8 @@ class LabConfig:
     db_password: str = field(default_factory=lambda: lab_db_password(), repr=False)
     replicas: int = 1
     replica_ports: List[List[int]] = field(default_factory=list)
+    cpu_limit: Optional[float] = None
+    memory_limit: Optional[Union[int, str]] = None
 
     def __post_init__(self) -> None:
         self.lab_dir = Path(self.lab_dir).expanduser().absolute()
@@ -114,6 +118,35 @@ class LabConfig:
             raise ValueError(f"lab ports must differ, got {ports}")
         if self.ready_timeout <= 0:
             raise ValueError(f"ready_timeout must be positive, got {self.ready_timeout}")
+        self.limits()
+
+    def limits(self) -> Dict[str, Any]:
+        """``{"cpu": CPUs or None, "memory": bytes or None}``; ValueError for a CPU limit outside 0.05 to the
+        machine's CPUs, or a memory limit below 64 MiB or above the machine's memory."""
+        import os
+
+        import psutil
+
+        from chaosaitrapp.stress.cgroups import parse_size
+
+        cpu = memory = None
+        if self.cpu_limit is not None:
+            try:
+                cpu = float(self.cpu_limit)
+            except (TypeError, ValueError):
+                raise ValueError(f"cpu_limit must be a number of CPUs like 0.5, got {self.cpu_limit!r}") from None
+            cpus = os.cpu_count() or 1
+            if not 0.05 <= cpu <= cpus:
+                raise ValueError(f"cpu_limit must be 0.05-{cpus} CPUs (this machine has {cpus}), got {self.cpu_limit!r}")
+        if self.memory_limit is not None:
+            try:
+                memory = parse_size(self.memory_limit, "memory_limit")
+            except Exception as exc:
+                raise ValueError(str(exc)) from None
+            total = int(psutil.virtual_memory().total)
+            if not 64 * 2**20 <= memory <= total:
+                raise ValueError(f"memory_limit must be 64M to this machine's {total // 2**20}M, got {self.memory_limit!r}")
+        return {"cpu": cpu, "memory": memory}
 
     def all_ports(self) -> Dict[str, int]:
         """Every port the lab will listen on, by service name (``trader_1``, ``redis_1``: the replicas')."""
@@ -135,4 +168,5 @@ class LabConfig:
             "images": dict(self.images),
             "replicas": self.replicas,
             "replica_ports": [list(p) for p in self.replica_ports],
+            "limits": self.limits(),
         }

@@ -14,7 +14,7 @@ import os
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import quote
 
 import requests
@@ -122,7 +122,8 @@ def _same_config(state: LabState, config: LabConfig) -> bool:
             and getattr(state, "api_key_required", False) == public["api_key_required"]
             and len(state.replicas or [None]) == config.replicas
             and [[int(r["api"].rsplit(":", 1)[1]), int(r.get("redis_port") or 0)] for r in state.replicas[1:]]
-            == public["replica_ports"])
+            == public["replica_ports"]
+            and (state.limits or {"cpu": None, "memory": None}) == public["limits"])
 
 
 def _healthy(state: LabState, api_key: Optional[str]) -> bool:
@@ -191,6 +192,19 @@ def lab_up(config: LabConfig) -> LabState:
         state.replicas.append({"name": f"r{i}", "api": f"http://127.0.0.1:{api_port}", "service": f"trader_{i}",
                                "redis_route": f"redis_{i}", "redis_port": str(route_port),
                                "instance_id": f"r{i}-{lab_id}"})
+    state.limits = config.limits()
+
+    def cgroup_for(service: str) -> Optional[List[str]]:
+        """Make ``service``'s own cgroup with the limits (none asked: None) and note it in the state."""
+        if state.limits["cpu"] is None and state.limits["memory"] is None:
+            return None
+        from chaosaitrapp.stress.cgroups import make_cgroup, to_dict
+
+        group = make_cgroup(f"aitrapp-lab-{lab_id}-{service}", state.limits["cpu"], state.limits["memory"])
+        state.cgroups[service] = to_dict(group)
+        save_state(state, lab_dir)
+        return group.procs_files()
+
     launch_secrets = dict(broker_secret=kite_api_secret(), database_url_with_password=trader_full_database_url,
                           api_key=config.api_key)
     try:
@@ -240,7 +254,8 @@ def lab_up(config: LabConfig) -> LabState:
         processes.launch(spec_p)
         spec_t = trader_spec(lab_dir, ports["trader"], profile=profile, mode=config.mode, defects=config.defects,
                              redis_url=trader_redis_url, database_url=trader_database_url, kite_port=ports["kite"],
-                             api_key=kite_api_key(), instance_id=state.replicas[0]["instance_id"])
+                             api_key=kite_api_key(), instance_id=state.replicas[0]["instance_id"],
+                             cgroup_procs=cgroup_for("trader"))
         state.services["trader"] = spec_t
         save_state(state, lab_dir)
         _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['broker']}/health"), 30, "broker /health 200", spec_b)
@@ -255,7 +270,8 @@ def lab_up(config: LabConfig) -> LabState:
             spec_r = trader_spec(lab_dir, int(replica["api"].rsplit(":", 1)[1]), profile=profile, mode=config.mode,
                                  defects=config.defects, redis_url=f"redis://127.0.0.1:{replica['redis_port']}/0",
                                  database_url=trader_database_url, kite_port=ports["kite"], api_key=kite_api_key(),
-                                 name=replica["service"], instance_id=replica["instance_id"])
+                                 name=replica["service"], instance_id=replica["instance_id"],
+                                 cgroup_procs=cgroup_for(replica["service"]))
             state.services[replica["service"]] = spec_r
             save_state(state, lab_dir)
             processes.launch(spec_r, secrets_for("trader", **launch_secrets))
@@ -299,6 +315,14 @@ def lab_down(lab_dir: Path) -> None:
         docker_services.remove_services(state)
     survivors = {name: processes.running_pid(spec) for name, spec in services.items() if spec.kind == "process"}
     survivors = {name: pid for name, pid in survivors.items() if pid is not None}
+    for name, group in (state.cgroups if state else {}).items():
+        from chaosaitrapp.errors import TargetError
+        from chaosaitrapp.stress.cgroups import from_dict
+
+        try:
+            from_dict(group).remove()
+        except TargetError as exc:
+            errors.append(f"{name}: {exc}")
     if survivors or errors:
         raise LabError(f"lab down in {lab_dir} left processes running: {survivors} {'; '.join(errors)}",
                        survivors=survivors)

@@ -43,6 +43,8 @@ from chaosaitrapp.lab.trader.throttle import RetryLater, ThrottleQueue
 
 log = logging.getLogger("chaosaitrapp.lab.trader.orders")
 EXCHANGES = {"NIFTY": "NFO", "BANKNIFTY": "NFO"}
+#: What each placement keeps for ever with the ``memory_leak_under_load`` defect.
+LEAK_BYTES = 12 * 2**20
 
 
 def order_from_row(row: Dict[str, Any]) -> Dict[str, Any]:
@@ -68,6 +70,8 @@ class OrderFlow:
         self.on_fenced = on_fenced
         self.defects = defects
         self.blind = bool({"duplicate_on_retry", "blind_resend"} & set(defects))
+        self.leaky = "memory_leak_under_load" in defects
+        self.leaked: List[bytearray] = []
         self.open_orders: Dict[str, Dict[str, Any]] = {}  # client_order_id -> order sent, not yet filled
         self.unsure: Set[str] = set()  # client_order_ids whose placement may have reached the broker
         self.on_fill: Callable[[Dict[str, Any], int, float], None] = lambda order, qty, avg: None
@@ -123,6 +127,8 @@ class OrderFlow:
                 raise RetryLater(1.0, "Postgres unavailable") from None
             return
         self.unsure.discard(client_order_id)
+        if self.leaky:  # defect memory_leak_under_load: every placement keeps a resident buffer for ever
+            self.leaked.append(bytearray(b"\x01") * LEAK_BYTES)
         self.metrics.order_latency_ms.observe((time.perf_counter() - started) * 1000)
         self.metrics.orders_placed.labels(order_type=order["order_type"], status="accepted").inc()
         self.open_orders[client_order_id] = {**order, "broker_order_id": broker_id}

@@ -31,6 +31,20 @@ STREAMED = (256265, 260105, 12335874, 12336130)
 SYMBOLS = {12335874: "NIFTY", 12336130: "BANKNIFTY"}
 
 
+#: The share of a scan period one scan burns with the ``blocking_scan`` defect (CPU time, not wall time:
+#: the same work takes longer when the process gets less CPU).
+BLOCKING_SCAN_SHARE = 0.3
+
+
+def burn_cpu(seconds: float) -> None:
+    """Busy-loop until this thread has used ``seconds`` of CPU time."""
+    until = time.thread_time() + seconds
+    x = 0
+    while time.thread_time() < until:
+        for i in range(2000):
+            x ^= i * i
+
+
 class Trader:
     """The running trader (one per process)."""
 
@@ -186,15 +200,28 @@ class Trader:
 
     # ---- loops ------------------------------------------------------------------------------
     async def _scan_loop(self) -> None:
-        """Strategy scan: beats every period, paused or not; scans only when leading and not paused."""
+        """Strategy scan: beats every period, paused or not; scans only when leading and not paused. With the
+        ``blocking_scan`` defect a scan is CPU work on the event loop, and a loop that fell behind runs the
+        scans it missed at once, back to back, without yielding: starved of CPU it never catches up, and
+        nothing else in the process runs (API, heartbeats) until the CPU comes back."""
+        blocking = "blocking_scan" in self.defects
+        due = time.monotonic()
         while True:
             self.orchestrator.beat("scan")
             if self.elector.is_leader and not self.orchestrator.is_paused:
                 self._scan()
+                due += self.profile.scan_period
+                while blocking and time.monotonic() > due:  # catch up on the missed scans, never yielding
+                    self._scan()
+                    due += self.profile.scan_period
+            due = max(due, time.monotonic())
             await asyncio.sleep(self.profile.scan_period)
 
     def _scan(self) -> None:
-        """One strategy cycle. The lab's strategy never trades by itself: orders come from POST /orders."""
+        """One strategy cycle. The lab's strategy never trades by itself: orders come from POST /orders. With
+        ``blocking_scan`` it burns ``BLOCKING_SCAN_SHARE`` of a scan period of CPU time, on the event loop."""
+        if "blocking_scan" in self.defects:
+            burn_cpu(BLOCKING_SCAN_SHARE * self.profile.scan_period)
 
     async def _connect_broker(self) -> None:
         """Open the broker session and the ticker, retrying until the broker answers."""

@@ -1,0 +1,61 @@
+"""The target's own process, for the stress drills: where its cgroup is, whether it restarted, how much
+CPU and memory it uses.
+
+``TARGET_PROCESS`` names it (``pid:N``, ``process:PIDFILE``, ``docker:NAME``, ``lab:SERVICE``:
+:func:`chaosaitrapp.targets.processref.locate`); without it, the lab's trader when a lab is the drill's
+target. Identity is ``(pid, start time)``: a restart (a crash and a supervisor, an OOM kill and a
+container restart) shows as a different pair.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Mapping, Optional
+
+from chaosaitrapp import procs
+from chaosaitrapp.config import settings_from
+from chaosaitrapp.errors import ConfigError, TargetNotFound
+
+
+@dataclass(frozen=True)
+class TargetProcess:
+    """The target's process: ``pid``, ``started`` (Unix time), what named it (``label``)."""
+
+    pid: int
+    started: float
+    label: str
+
+
+def target_spec(configuration: Optional[Mapping[str, Any]] = None) -> str:
+    """The target string: ``TARGET_PROCESS``, else ``lab:trader`` when a lab is the drill's target;
+    ConfigError when neither."""
+    from chaosaitrapp.targets.labstate import lab_for
+    from chaosaitrapp.targets.processref import check_target
+
+    settings = settings_from(configuration)
+    if settings.target_process:
+        return check_target(settings.target_process, "target_process")
+    if lab_for(settings.api) is not None:
+        return "lab:trader"
+    raise ConfigError(f"the stress drills need the target's process: set TARGET_PROCESS (pid:N, process:PIDFILE, "
+                      f"docker:NAME) for {settings.api}", key="target_process")
+
+
+def target_process(configuration: Optional[Mapping[str, Any]] = None) -> TargetProcess:
+    """The target's process now; ConfigError as :func:`target_spec`, TargetNotFound when it is not running."""
+    from chaosaitrapp.targets.processref import locate
+
+    spec = target_spec(configuration)
+    pid, _ = locate(spec, f"target process {spec}")
+    started = procs.start_time(pid) if pid else None
+    if pid is None or started is None:
+        raise TargetNotFound(f"target process {spec}: not running (pid {pid})", target=spec)
+    return TargetProcess(int(pid), float(started), spec)
+
+
+def resources(pid: int, cgroup: Optional[Any] = None) -> Dict[str, Optional[float]]:
+    """``{"rss_mb", "cpu_s", "cg_mem_mb"}`` of process ``pid`` now (None for what cannot be read); ``cgroup``
+    (a :class:`chaosaitrapp.stress.cgroups.Cgroup`) adds its memory in use."""
+    rss = procs.rss_bytes(pid)
+    cg = cgroup.memory_bytes() if cgroup is not None else None
+    return {"rss_mb": round(rss / 2**20, 2) if rss is not None else None, "cpu_s": procs.cpu_seconds(pid),
+            "cg_mem_mb": round(cg / 2**20, 2) if cg is not None else None}
