@@ -98,7 +98,7 @@ def test_defect_names_are_validated():
     assert KNOWN_DEFECTS == {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies",
                              "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects",
                              "ws_no_resubscribe", "trades_on_stale_feed", "no_redis_timeout",
-                             "health_blocks_on_db", "blind_resend", "no_fencing"}
+                             "health_blocks_on_db", "blind_resend", "no_fencing", "blocking_scan", "memory_leak_under_load"}
 
 
 def test_defects_refused_in_live():
