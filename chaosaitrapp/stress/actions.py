@@ -96,13 +96,14 @@ def _inject(kind: str, argv: List[str], seconds: float, scope: str, configuratio
     driver = StressDriver(argv, cgroup_procs=group.procs_files() if group is not None else [], label=detail, log=log)
     lease_s = seconds + GRACE_S + LEASE_MARGIN_S
     text = f"{detail} for {seconds:g}s in {where}"
-    # the ledger's recipe is the stressor's pid and start time, so it is recorded right after the launch;
-    # stress-ng's own --timeout bounds the moment in between
+    # the launcher waits for go: its pid and start time (the stressor's, after the exec) go into the ledger
+    # with a watchdog first; dying before go closes its stdin and it exits without stressing
     driver.launch()
     target = driver.describe()
     entry = None
     try:
         entry = register_fault(f"stress {kind}", target, driver.undo(), lease_s)
+        driver.go()
         record_event("fault", target, text, dependency="target", stress=kind, seconds=seconds, **facts)
         timer = threading.Timer(seconds + GRACE_S, _end_one, args=(name, "its time ran out"))
         timer.daemon = True

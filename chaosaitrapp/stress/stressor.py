@@ -24,8 +24,11 @@ from chaosaitrapp import procs
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.waiting import wait_until
 
-#: How the launcher joins the cgroup(s) before it becomes stress-ng: ``$AITRAPP_CGROUP_PROCS`` files.
-_LAUNCHER = 'for f in $AITRAPP_CGROUP_PROCS; do echo $$ > "$f" || exit 97; done; exec "$@"'
+#: The launcher waits for a line on its stdin (:meth:`StressDriver.go`; end of file, its owner died before
+#: the fault was in the ledger: it exits), joins the cgroup(s) whose ``cgroup.procs`` files
+#: ``$AITRAPP_CGROUP_PROCS`` names, then becomes stress-ng (same pid, same start time).
+_LAUNCHER = ('read go || exit 0; [ "$go" = go ] || exit 0; '
+             'for f in $AITRAPP_CGROUP_PROCS; do echo $$ > "$f" || exit 97; done; exec "$@"')
 PROGRAM = "stress-ng"
 
 
@@ -57,13 +60,13 @@ class StressDriver:
         return f"stress:pid:{self.pid}" if self.pid is not None else f"stress:{self.label}"
 
     def launch(self) -> int:
-        """Start the stressor (module docstring); its pid. TargetError when it cannot start or could not
-        join the cgroup (then nothing is left running)."""
+        """Start the stressor's launcher, waiting for :meth:`go` (module docstring); its pid, which stays
+        the stressor's. TargetError when it cannot start."""
         env = {**os.environ, "AITRAPP_CGROUP_PROCS": " ".join(self.cgroup_procs)}
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         try:
             self._popen = subprocess.Popen(["/bin/sh", "-c", _LAUNCHER, "sh", stress_ng(), *self.argv], env=env,
-                                           stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
                                            start_new_session=True)
         finally:
             if out is not subprocess.DEVNULL:
@@ -74,6 +77,27 @@ class StressDriver:
             code = self._popen.wait(5)
             raise TargetError(f"{self.describe()}: stress-ng ended at once (exit {code}; see {self.log})")
         return self.pid
+
+    def go(self, timeout: float = 5.0) -> None:
+        """Let the launched stressor run (once its recipe is in the ledger); TargetError when it could not
+        join the cgroup or ended at once."""
+        assert self._popen is not None and self._popen.stdin is not None
+        try:
+            self._popen.stdin.write(b"go\n")
+            self._popen.stdin.close()
+        except BrokenPipeError:
+            pass
+        started = wait_until(lambda: self._popen.poll() is not None or self._is_stress_ng(), bool, timeout=timeout,
+                             interval=0.01, what=f"{self.describe()} started")
+        code = self._popen.poll()
+        if code is not None and code != 0 or not started.held:
+            raise TargetError(f"{self.describe()}: stress-ng did not start (exit {code}"
+                              f"{', it could not join the cgroup' if code == 97 else ''}; see {self.log})")
+
+    def _is_stress_ng(self) -> bool:
+        """True once the launcher has become stress-ng (exec'd; before, stress-ng is only its argument)."""
+        argv = procs.cmdline(self.pid or 0)
+        return bool(argv) and os.path.basename(argv[0]) == PROGRAM
 
     def exited(self) -> Optional[int]:
         """The stressor's exit code once it ended (in this process: reaps it), else None."""
@@ -98,8 +122,9 @@ class StressDriver:
         return self.is_running()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Start stressing (:meth:`launch`)."""
+        """Start stressing (:meth:`launch`, then :meth:`go`)."""
         self.launch()
+        self.go()
 
     def start(self, timeout: float = 10.0) -> None:
         """End the stress: SIGKILL to the group while its leader is ours, else to each member left; returns

@@ -128,3 +128,14 @@ def test_the_watchdog_ends_the_stressor_of_a_sigkilled_run(target, tmp_path):
     finally:
         if owner.poll() is None:
             owner.kill()
+
+
+def test_a_launcher_whose_owner_dies_before_go_never_stresses(tmp_path):
+    """Between the launch and the ledger record nothing runs: the launcher waits for go on its stdin, and
+    the end of that stdin (its owner died) ends it."""
+    driver = StressDriver(["--cpu", "1", "--timeout", "30s"], log=str(tmp_path / "stress.log"))
+    pid = driver.launch()
+    assert procs.cmdline(pid)[0] == "/bin/sh" and not driver._is_stress_ng()
+    driver._popen.stdin.close()  # what the owner's death does to the pipe
+    assert wait_until(driver.exited, lambda code: code == 0, timeout=5, interval=0.02, what="launcher gone").held
+    assert not procs.alive(pid) and stress_processes() == []

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import requests
 
+from chaosaitrapp import procs
 from chaosaitrapp.lab.broker.settings import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from chaosaitrapp.lab.errors import LabError, LabStartTimeout
 from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, get_profile
@@ -51,7 +52,8 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str, spec: Option
     def observe() -> bool:
         if condition():
             return True
-        if spec is not None and spec.kind == "process" and processes.running_pid(spec) is None:
+        if spec is not None and spec.kind == "process" and processes.running_pid(spec) is None \
+                and not procs.alive(processes.read_pid(spec.pidfile) or 0):  # mid-exec its cmdline reads empty
             raise LabError(f"lab service {spec.name} exited while starting; last log lines:\n"
                            f"{tail(spec.log, 15)}", service=spec.name, fatal=True)
         return False
