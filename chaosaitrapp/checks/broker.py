@@ -264,8 +264,10 @@ def resubscription(records: List[Dict[str, Any]], fault_t: float,
                    restore_t: float) -> Tuple[Set[int], Dict[int, float]]:
     """From the broker proxy's records (``what``, ``t``; in time order), the instruments the target's ticker
     sockets had subscribed when the first fault came (``t`` < ``fault_t``) and ``{instrument: t}`` of the
-    first tick of each instrument at or after ``restore_t``. One reading for :func:`feed_resubscribed` and
-    the drill's wait (:func:`chaosaitrapp.broker.probes.wait_feed_resubscribed`)."""
+    first tick of each instrument the target got again: at or after ``restore_t``, or on a socket it
+    opened after the fault began (a target that noticed a stalled socket, left it and subscribed again
+    on a new one streams again before the stall is lifted). One reading for :func:`feed_resubscribed`
+    and the drill's wait (:func:`chaosaitrapp.broker.probes.wait_feed_resubscribed`)."""
     subscribed: Set[int] = set()
     faults = [r for r in records if r.get("what") == "fault"]
     if faults:  # what the open sockets had subscribed when the first fault came
@@ -277,13 +279,14 @@ def resubscription(records: List[Dict[str, Any]], fault_t: float,
             break
         tokens = {int(t) for t in record.get("tokens") or []}
         subscribed = subscribed | tokens if record.get("what") == "ws_subscribe" else subscribed - tokens
+    reopened = {r.get("sid") for r in records if r.get("what") == "ws_open" and float(r["t"]) >= fault_t}
     ticked: Dict[int, float] = {}
     for record in records:
         if record.get("what") != "ws_tick":
             continue
         t = float(record["t"])
         token = int(record.get("token", -1))
-        if t >= restore_t and token not in ticked:
+        if (t >= restore_t or record.get("sid") in reopened) and token not in ticked:
             ticked[token] = t
     return subscribed, ticked
 
@@ -308,5 +311,7 @@ def feed_resubscribed(timeline: Timeline, limits: Limits) -> CheckResult:
                            f"{len(missing_tokens)} of {len(subscribed)} subscribed instrument(s) "
                            f"({missing_tokens[:6]}): it did not resubscribe", float(len(missing_tokens)), 0.0)
     last = max(ticked[t] for t in subscribed)
-    return CheckResult(name, "pass", f"all {len(subscribed)} subscribed instruments ticked again, the last "
-                       f"{secs(last - restore.t)} after {restore.label}", round(last - restore.t, 3), 0.0)
+    when = f"{secs(last - restore.t)} after {restore.label}" if last >= restore.t else \
+        f"on a socket the target opened itself, {secs(restore.t - last)} before {restore.label}"
+    return CheckResult(name, "pass", f"all {len(subscribed)} subscribed instruments ticked again, the last {when}",
+                       round(max(0.0, last - restore.t), 3), 0.0)
