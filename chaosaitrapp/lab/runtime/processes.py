@@ -73,6 +73,10 @@ def stop(spec: ServiceSpec, timeout: float = 15.0) -> None:
     A pid that no longer runs ``spec``'s program is left alone (it was recycled).
     """
     pid = running_pid(spec)
+    launched = read_pid(spec.pidfile)
+    if pid is None and launched is not None and procs.alive(launched):  # mid-exec: its cmdline reads empty
+        pid = wait_until(lambda: running_pid(spec), lambda p: p is not None, timeout=2.0, interval=0.02,
+                         what=f"lab service {spec.name} to be its program").value
     if pid is None:
         return
     family = [pid, *procs.descendants(pid)]
