@@ -86,12 +86,13 @@ def heartbeats_under_stress(timeline: Timeline, limits: Limits) -> CheckResult:
     worst: Optional[Tuple[float, float, str]] = None
     seen = 0
     for field, label in HEARTBEAT_FIELDS.items():
-        ages = [(t, a) for t, a in effective_ages(timeline, field) if t >= start and a is not None]
+        every = [(t, a) for t, a in effective_ages(timeline, field) if a is not None]
+        ages = [(t, a) for t, a in every if t >= start]
         if not ages:
             continue
         seen += 1
         figures[f"{field}_max_s"] = round(max(a for _, a in ages), 3)
-        before = [a for t, a in effective_ages(timeline, field) if t < start and a is not None]
+        before = [a for t, a in every if t < start]
         if before:
             figures[f"{field}_max_before_s"] = round(max(before), 3)
         for t, age in ages:

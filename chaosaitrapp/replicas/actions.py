@@ -26,7 +26,7 @@ from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.replicas.pause import PauseDriver
 from chaosaitrapp.replicas.topology import Replica, leader_values, pause_driver, replicas_of, the_leader
-from chaosaitrapp.safety.faults import register_fault, restore_faults
+from chaosaitrapp.safety.faults import register_fault, restore_faults, restore_outstanding
 from chaosaitrapp.waiting import check_duration
 
 __all__ = ["hold_leader_orders", "pause_leader", "isolate_leader", "resume_paused"]
@@ -116,14 +116,7 @@ def resume_paused(configuration: Configuration = None, secrets: Secrets = None) 
     with _LOCK:
         names = list(_PAUSED)
     resumed = {name: _resume_one(name, "resume_paused") for name in names}
-    from chaosaitrapp.paths import ledger_path
-    from chaosaitrapp.safety.ledger import Ledger
-
-    leftover = 0
-    for entry in Ledger(ledger_path()).outstanding():
-        if (entry.undo or {}).get("driver") == "pause":
-            leftover += restore_faults(entry.target, PauseDriver.from_undo(entry.undo), 10.0)
-    return {"resumed": {k: v for k, v in resumed.items() if v is not None}, "from_ledger": leftover}
+    return {"resumed": {k: v for k, v in resumed.items() if v is not None}, "from_ledger": restore_outstanding("pause")}
 
 
 def isolate_leader(kind: str = "blackhole", duration: float = 120, configuration: Configuration = None,

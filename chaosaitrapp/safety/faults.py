@@ -43,6 +43,19 @@ def restore_faults(target: str, driver, timeout: float) -> int:
     return cleared
 
 
+def restore_outstanding(kind: str, timeout: float = 10.0) -> int:
+    """Undo every ledger entry whose recipe's driver is ``kind`` (``pause``, ``stress``: what a run that died
+    before its rollback left), each through its driver; how many entries were cleared."""
+    from chaosaitrapp.safety.cleanup import driver_from_undo
+    from chaosaitrapp.safety.ledger import Ledger
+
+    cleared = 0
+    for entry in Ledger(ledger_path()).outstanding():
+        if (entry.undo or {}).get("driver") == kind:
+            cleared += restore_faults(entry.target, driver_from_undo(entry.undo), timeout)
+    return cleared
+
+
 def outstanding_for_run(run_id: str) -> int:
     """How many ledger entries of run ``run_id`` are still outstanding."""
     from chaosaitrapp.safety.ledger import Ledger

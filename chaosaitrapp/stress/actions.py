@@ -18,6 +18,7 @@ in its own process group, has stress-ng's own ``--timeout`` and an in-run timer 
 it should have ended; a SIGKILLed ``chaos run`` leaves it to the watchdog. A stressor still running
 after its time is marked on the timeline (``stress_overran``): the ``stress_bounded`` check fails the drill.
 """
+import itertools
 import os
 import threading
 import time
@@ -27,7 +28,7 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import current_run, dry_wait, record_event
-from chaosaitrapp.safety.faults import register_fault, restore_faults
+from chaosaitrapp.safety.faults import register_fault, restore_faults, restore_outstanding
 from chaosaitrapp.stress.stressor import StressDriver, log_path, stress_ng
 from chaosaitrapp.waiting import check_duration, require, wait_until
 
@@ -41,6 +42,8 @@ SCOPES = ("auto", "target", "host")
 #: name -> (driver, ledger target, monotonic start, seconds, timer)
 _RUNNING: Dict[str, Tuple[StressDriver, str, float, float, threading.Timer]] = {}
 _LOCK = threading.Lock()
+#: Numbers the stressors of this process (``cpu-1``, ``memory-2``...): a name is never reused while running.
+_NUMBERS = itertools.count(1)
 
 
 def _whole(name: str, value: Any, low: int, high: int, why: str) -> int:
@@ -88,7 +91,7 @@ def _inject(kind: str, argv: List[str], seconds: float, scope: str, configuratio
     stress_ng()
     group, where, facts = _placement(scope, configuration)
     run = current_run()
-    name = f"{kind}-{len(_RUNNING) + 1}"
+    name = f"{kind}-{next(_NUMBERS)}"
     directory = run.directory if run is not None else None
     from chaosaitrapp.paths import state_dir
 
@@ -188,14 +191,7 @@ def end_stress(configuration: Configuration = None, secrets: Secrets = None) -> 
     with _LOCK:
         names = list(_RUNNING)
     ended = [r for r in (_end_one(name, "end_stress") for name in names) if r is not None]
-    from chaosaitrapp.paths import ledger_path
-    from chaosaitrapp.safety.ledger import Ledger
-
-    leftover = 0
-    for entry in Ledger(ledger_path()).outstanding():
-        if (entry.undo or {}).get("driver") == "stress":
-            leftover += restore_faults(entry.target, StressDriver.from_undo(entry.undo), 10.0)
-    return {"ended": ended, "from_ledger": leftover}
+    return {"ended": ended, "from_ledger": restore_outstanding("stress")}
 
 
 def wait_stress_ended(timeout: float = 0, interval: float = 0.1, configuration: Configuration = None,
@@ -209,11 +205,10 @@ def wait_stress_ended(timeout: float = 0, interval: float = 0.1, configuration: 
         return skipped
     with _LOCK:
         running = dict(_RUNNING)
-    if timeout in (0, 0.0, "0"):
+    deadline_s = check_duration("timeout", timeout)
+    if deadline_s == 0:
         now = time.monotonic()
-        left = [since + seconds - now for _, _, since, seconds, _ in running.values()]
-        timeout = max(left + [0.0]) + GRACE_S
-    deadline_s = check_duration("timeout", timeout, allow_zero=False)
+        deadline_s = max([since + seconds - now for _, _, since, seconds, _ in running.values()] + [0.0]) + GRACE_S
     result = wait_until(lambda: [n for n, held in running.items() if not held[0].is_running()], lambda left: not left,
                         timeout=deadline_s, interval=interval, what="every stressor to end")
     out = require(result, "no stressor left").as_dict()

@@ -36,13 +36,18 @@ def process_part(configuration: Configuration = None) -> Callable[[Any, Dict[str
     sample (``proc_pid`` None: not running then; the reason in the sample's error)."""
     from chaosaitrapp.errors import ChaosAitrappError
     from chaosaitrapp.stress.cgroups import cgroup_of
+    from chaosaitrapp.stress.target import target_spec
 
     cache: Dict[int, Optional[Any]] = {}
+    try:  # the target string once; each sample reads only its pid (a restart shows as a new one)
+        spec: Optional[str] = target_spec(configuration)
+    except ChaosAitrappError:
+        spec = None
 
     def read(client: Any, sample: Dict[str, Any], errors: List[str]) -> None:
         sample.update(proc_pid=None, proc_started=None, rss_mb=None, cpu_s=None, cg_mem_mb=None, oom_kills=None)
         try:
-            target = target_process(configuration)
+            target = target_process(configuration, spec)
         except ChaosAitrappError as exc:
             errors.append(f"target process: {exc}")
             return

@@ -40,11 +40,12 @@ def target_spec(configuration: Optional[Mapping[str, Any]] = None) -> str:
                       f"docker:NAME) for {settings.api}", key="target_process")
 
 
-def target_process(configuration: Optional[Mapping[str, Any]] = None) -> TargetProcess:
-    """The target's process now; ConfigError as :func:`target_spec`, TargetNotFound when it is not running."""
+def target_process(configuration: Optional[Mapping[str, Any]] = None, spec: Optional[str] = None) -> TargetProcess:
+    """The target's process now (``spec``: a target string already found by :func:`target_spec`); ConfigError
+    as :func:`target_spec`, TargetNotFound when it is not running."""
     from chaosaitrapp.targets.processref import locate
 
-    spec = target_spec(configuration)
+    spec = spec or target_spec(configuration)
     pid, _ = locate(spec, f"target process {spec}")
     started = procs.start_time(pid) if pid else None
     if pid is None or started is None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional
 
 import requests
 
@@ -16,7 +17,7 @@ from chaosaitrapp.lab.runtime import lab_down
 from chaosaitrapp.targets.labstate import LabState
 from chaosaitrapp.testing import lab as lab_testing
 from chaosaitrapp.testing.lab import free_ports, make_lab_dir  # noqa: F401 (re-exported for the drill tests)
-from chaosaitrapp.waiting import wait_stable
+from chaosaitrapp.waiting import wait_stable, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAOS = str(Path(sys.executable).with_name("chaos"))
@@ -155,3 +156,44 @@ def run_script(script: str, lab: Optional[Lab], workdir: Path, extra: Optional[D
     journals = sorted(reports.glob("*_journal.json")) if reports.exists() else []
     data = json.loads(journals[-1].read_text()) if journals else {}
     return DrillRun(proc.returncode, proc.stdout + proc.stderr, reports, data)
+
+
+def ledger_entries(state: Path) -> List[Dict]:
+    """The outstanding entries of ``<state>/ledger.json`` (none when it does not exist)."""
+    path = state / "ledger.json"
+    if not path.exists():
+        return []
+    return json.loads(path.read_text()).get("entries", [])
+
+
+def sigkill_mid_fault(drill: str, lab: Lab, workdir: Path, extra: Dict[str, str], driver: str,
+                      in_place: Callable[[int], bool], timeout: float = 60) -> int:
+    """Start `chaos run <drill>` against ``lab``, wait (up to ``timeout``) until its ledger holds an entry of
+    ``driver`` whose pid ``in_place`` says is faulted, SIGKILL the run and return that pid; the test then
+    waits for the watchdog to undo it (:func:`wait_ledger_empty`)."""
+    settle(lab)
+    env = drill_env(lab, workdir, extra)
+    state = Path(env["AITRAPP_CHAOS_STATE"])
+    Path(env["AITRAPP_REPORTS_DIR"]).mkdir(parents=True, exist_ok=True)
+    chaos = subprocess.Popen([CHAOS, "--no-version-check", "run", "--journal-path", str(workdir / "journal.json"),
+                              str(ROOT / "experiments" / f"{drill}.json")], env=env, cwd=ROOT,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        def faulted() -> Optional[int]:
+            found = [e["undo"]["pid"] for e in ledger_entries(state) if e["undo"].get("driver") == driver]
+            return found[0] if found and in_place(found[0]) else None
+        seen = wait_until(faulted, bool, timeout=timeout, interval=0.02, what=f"a {driver} fault in place")
+        assert seen.held, f"{drill} never put a {driver} fault in place"
+        chaos.send_signal(signal.SIGKILL)
+        chaos.wait(10)
+        return int(seen.value)
+    finally:
+        if chaos.poll() is None:
+            chaos.kill()
+            chaos.wait(10)
+
+
+def wait_ledger_empty(workdir: Path, timeout: float = 30) -> bool:
+    """True once the drill's ledger (``<workdir>/state``) holds no entry, within ``timeout``."""
+    return wait_until(lambda: ledger_entries(workdir / "state"), lambda e: e == [], timeout=timeout, interval=0.1,
+                      what="the ledger empty").held

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 
 import pytest
 
@@ -16,7 +15,7 @@ from chaosaitrapp.checks.inference import checks_of
 from chaosaitrapp.targets.process import read_pid
 from chaosaitrapp.waiting import wait_until
 
-from .kit import CHAOS, ROOT, drill_env, run_drill, settle, start_lab
+from .kit import ROOT, run_drill, sigkill_mid_fault, start_lab, wait_ledger_empty
 
 FAST = {"DETECT_TIMEOUT": "8", "WAIT_READY_TIMEOUT": "20"}
 AITRAPP = {"DETECT_TIMEOUT": "40", "WAIT_READY_TIMEOUT": "90"}
@@ -120,32 +119,14 @@ def test_one_replica_is_refused_naming_what_is_missing(tmp_path):
 
 
 def test_a_sigkilled_run_leaves_the_frozen_leader_thawed(lab2, tmp_path):
-    settle(lab2)
-    env = drill_env(lab2, tmp_path, {**FAST, "WAIT_READY_TIMEOUT": "60"})
-    state = tmp_path / "state"
-    (tmp_path / "reports").mkdir(parents=True, exist_ok=True)
-    chaos = subprocess.Popen([CHAOS, "--no-version-check", "run", "--journal-path", str(tmp_path / "journal.json"),
-                              str(ROOT / "experiments" / "split_brain_pause.json")], env=env, cwd=ROOT,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        def frozen():
-            ledger = state / "ledger.json"
-            entries = json.loads(ledger.read_text())["entries"] if ledger.exists() else []
-            paused = [e for e in entries if e["undo"].get("driver") == "pause"]
-            return paused[0]["undo"]["pid"] if paused and procs.state(paused[0]["undo"]["pid"]) == "stopped" else None
-        seen = wait_until(frozen, bool, timeout=60, interval=0.02, what="the leader frozen")
-        assert seen.held, "the drill never froze the leader"
-        pid = seen.value
-        chaos.send_signal(signal.SIGKILL)
-        chaos.wait(10)
+        pid = sigkill_mid_fault("split_brain_pause", lab2, tmp_path, {**FAST, "WAIT_READY_TIMEOUT": "60"}, "pause",
+                                lambda p: procs.state(p) == "stopped")
         thawed = wait_until(lambda: procs.state(pid), lambda s: s not in ("stopped", None), timeout=30, interval=0.05,
                             what="the watchdog to thaw the leader")
         assert thawed.held, f"pid {pid} still {procs.state(pid)} after the run was SIGKILLed"
-        assert wait_until(lambda: json.loads((state / "ledger.json").read_text())["entries"], lambda e: e == [],
-                          timeout=30, interval=0.1, what="the ledger empty").held
+        assert wait_ledger_empty(tmp_path)
     finally:
-        if chaos.poll() is None:
-            chaos.kill()
         for replica in lab2.state.services:  # never leave a lab process frozen, whatever failed above
             spec = lab2.state.services[replica]
             pid = read_pid(spec.pidfile) if spec.pidfile else None

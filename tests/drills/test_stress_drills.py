@@ -6,8 +6,6 @@ no stressor behind (the watchdog ends it within its lease)."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 
 import pytest
 
@@ -16,7 +14,7 @@ from chaosaitrapp.checks.inference import checks_of
 from chaosaitrapp.stress.cgroups import from_dict
 from chaosaitrapp.waiting import wait_until
 
-from .kit import CHAOS, ROOT, drill_env, run_drill, run_script, settle, start_lab
+from .kit import ROOT, run_drill, run_script, sigkill_mid_fault, start_lab, wait_ledger_empty
 
 STRESS_ENV = {"DETECT_TIMEOUT": "8", "WAIT_READY_TIMEOUT": "20", "STRESS_SECONDS": "6", "STRESS_ORDERS": "8"}
 LIMITS = {"cpu_limit": 0.5, "memory_limit": "256M"}
@@ -101,31 +99,11 @@ def test_the_seed_wrapper_runs_the_memory_drill(limited_lab, tmp_path):
 
 
 def test_a_sigkilled_run_leaves_no_stressor(limited_lab, tmp_path):
-    settle(limited_lab)
-    env = drill_env(limited_lab, tmp_path, {**STRESS_ENV, "STRESS_SECONDS": "120", "STRESS_ORDERS": "4"})
-    state = tmp_path / "state"
-    (tmp_path / "reports").mkdir(parents=True, exist_ok=True)
-    chaos = subprocess.Popen([CHAOS, "--no-version-check", "run", "--journal-path", str(tmp_path / "journal.json"),
-                              str(ROOT / "experiments" / "cpu_stress.json")], env=env, cwd=ROOT,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        def stressing():
-            ledger = state / "ledger.json"
-            entries = json.loads(ledger.read_text())["entries"] if ledger.exists() else []
-            stress = [e for e in entries if e["undo"].get("driver") == "stress"]
-            return stress[0]["undo"]["pid"] if stress and procs.alive(stress[0]["undo"]["pid"]) else None
-        seen = wait_until(stressing, bool, timeout=60, interval=0.02, what="the stressor running")
-        assert seen.held, "the drill never started its stressor"
-        pid = seen.value
-        chaos.send_signal(signal.SIGKILL)
-        chaos.wait(10)
-        gone = wait_until(lambda: procs.alive(pid) or procs.group_members(pid, name="stress-ng"), lambda a: not a,
-                          timeout=30, interval=0.05, what="the watchdog to end the stressor")
-        assert gone.held, f"stressor {pid} still running after the run was SIGKILLed"
-        assert wait_until(lambda: json.loads((state / "ledger.json").read_text())["entries"], lambda e: e == [],
-                          timeout=30, interval=0.1, what="the ledger empty").held
-        group = from_dict(limited_lab.state.cgroups["trader"])
-        assert len(group.pids()) == 1, f"only the trader left in its cgroup: {group.pids()}"
-    finally:
-        if chaos.poll() is None:
-            chaos.kill()
+    pid = sigkill_mid_fault("cpu_stress", limited_lab, tmp_path, {**STRESS_ENV, "STRESS_SECONDS": "120",
+                                                                   "STRESS_ORDERS": "4"}, "stress", procs.alive)
+    gone = wait_until(lambda: procs.alive(pid) or procs.group_members(pid, name="stress-ng"), lambda a: not a,
+                      timeout=30, interval=0.05, what="the watchdog to end the stressor")
+    assert gone.held, f"stressor {pid} still running after the run was SIGKILLed"
+    assert wait_ledger_empty(tmp_path)
+    group = from_dict(limited_lab.state.cgroups["trader"])
+    assert len(group.pids()) == 1, f"only the trader left in its cgroup: {group.pids()}"

@@ -24,7 +24,7 @@ import requests
 from drills.checks import assert_lab_whole
 from drills.kit import start_lab
 
-from .trials import TrialPlan, format_summary, lab_missing, restored_by, run_trial
+from .trials import TrialPlan, assert_left_whole, format_summary, lab_missing, run_trial
 
 SEED = 20261201
 LEASE = 20.0
@@ -69,20 +69,7 @@ def test_signal_with_broker_faults_in_place_leaves_lab_whole(plan, proxy_lab, tm
     assert lab_missing(proxy_lab) == [], "the lab is not whole before the trial"
     result = run_trial(plan, proxy_lab, tmp_path, LEASE)
     summary.append(result.summary())
-    context = (f"\ntrial {plan.id}: phase {result.phase_at_signal}, fault in place {result.fault_in_place_at_signal}, "
-               f"exit {result.exit_code}, missing {result.missing}\nwatchdogs {result.watchdogs}\n{result.output_tail}")
-    assert result.alive_at_signal and result.phase_at_signal == "method", context
-    assert result.fault_in_place_at_signal, "the signal must land while a broker fault is in place" + context
-    assert result.exit_code is not None, f"chaos still ran {LEASE:g} s after {plan.signal}" + context
-    assert result.restore_s is not None, f"not whole within the {LEASE:g} s lease: {result.missing}" + context
-    assert_lab_whole(proxy_lab, tmp_path, timeout=max(1.0, LEASE - result.restore_s))
-    if plan.signal == "SIGKILL":
-        assert result.exit_code == -9 and restored_by(result) == "watchdog", context
-    else:
-        assert restored_by(result) != "watchdog", "the run's own rollback clears the faults" + context
-        assert result.journal.get("status") in ("interrupted", "failed"), context
-        ran = [r["activity"]["name"] for r in result.journal.get("rollbacks", [])]
-        assert ran[:1] and ran[0] in FIRST_ROLLBACKS, ran
+    assert_left_whole(result, proxy_lab, tmp_path, LEASE, "a broker fault is in place", FIRST_ROLLBACKS)
 
 
 def test_a_dead_proxy_is_restarted_by_the_ledgers_undo(proxy_lab, tmp_path):

@@ -13,10 +13,9 @@ import random
 import time
 
 import pytest
-from drills.checks import assert_lab_whole
 from drills.kit import start_lab
 
-from .trials import TrialPlan, format_summary, lab_missing, restored_by, run_trial
+from .trials import TrialPlan, assert_left_whole, format_summary, lab_missing, run_trial
 
 SEED = 20261202
 LEASE = 20.0
@@ -54,16 +53,4 @@ def test_signal_while_stressing_leaves_no_stressor(plan, limited_lab, tmp_path, 
     assert lab_missing(limited_lab) == [], "the lab is not whole before the trial"
     result = run_trial(plan, limited_lab, tmp_path, LEASE)
     summary.append(result.summary())
-    context = (f"\ntrial {plan.id}: phase {result.phase_at_signal}, stress in place {result.fault_in_place_at_signal}, "
-               f"exit {result.exit_code}, missing {result.missing}\nwatchdogs {result.watchdogs}\n{result.output_tail}")
-    assert result.alive_at_signal and result.phase_at_signal == "method", context
-    assert result.fault_in_place_at_signal, "the signal must land while the stressor runs" + context
-    assert result.exit_code is not None, f"chaos still ran {LEASE:g} s after {plan.signal}" + context
-    assert result.restore_s is not None, f"not whole within {LEASE:g} s: {result.missing}" + context
-    assert_lab_whole(limited_lab, tmp_path, timeout=max(1.0, LEASE - result.restore_s))
-    if plan.signal == "SIGKILL":
-        assert result.exit_code == -9 and restored_by(result) == "watchdog", context
-    else:
-        assert restored_by(result) != "watchdog", "the run's own rollback ends the stress" + context
-        ran = [r["activity"]["name"] for r in result.journal.get("rollbacks", [])]
-        assert ran[:1] == ["end-the-stress"], ran
+    assert_left_whole(result, limited_lab, tmp_path, LEASE, "the stressor runs", ("end-the-stress",))

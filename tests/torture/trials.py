@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import requests
-from drills.kit import CHAOS, ROOT, Lab, drill_env
+from drills.kit import CHAOS, ROOT, Lab, drill_env, ledger_entries
 
 from chaosaitrapp.safety.watchdog import process_start_time
 from chaosaitrapp.targets.answers import postgres_answers, redis_answers
@@ -168,14 +168,6 @@ def restored_by(result: TrialResult) -> str:
     return "-"
 
 
-def ledger_entries(state: Path) -> List[Dict]:
-    """The outstanding entries of ``<state>/ledger.json`` (none when it does not exist)."""
-    path = state / "ledger.json"
-    if not path.exists():
-        return []
-    return json.loads(path.read_text()).get("entries", [])
-
-
 def started_after(journal: Dict, wall: float) -> List[str]:
     """Names of the method/hypothesis activities the journal shows starting after Unix time ``wall``."""
     from datetime import datetime
@@ -299,6 +291,31 @@ def run_trial(plan: TrialPlan, lab: Lab, workdir: Path, lease: float) -> TrialRe
             result.journal = {"status": "<unreadable journal>"}
     result.output_tail = out_path.read_text(errors="replace")[-3000:]
     return result
+
+
+def assert_left_whole(result: TrialResult, lab: Lab, workdir: Path, lease: float, what: str,
+                      first_rollbacks: Sequence[str]) -> None:
+    """The verdict of a trial whose signal had to land while a fault (``what``) was in place: the run ended
+    within ``lease``, the lab is whole again within it (:func:`drills.checks.assert_lab_whole`); after a
+    SIGKILL the watchdog undid the fault, otherwise the run's own rollback did, starting with one of
+    ``first_rollbacks``."""
+    from drills.checks import assert_lab_whole
+
+    plan = result.plan
+    context = (f"\ntrial {plan.id}: phase {result.phase_at_signal}, fault in place {result.fault_in_place_at_signal}, "
+               f"exit {result.exit_code}, missing {result.missing}\nwatchdogs {result.watchdogs}\n{result.output_tail}")
+    assert result.alive_at_signal and result.phase_at_signal == "method", context
+    assert result.fault_in_place_at_signal, f"the signal must land while {what}" + context
+    assert result.exit_code is not None, f"chaos still ran {lease:g} s after {plan.signal}" + context
+    assert result.restore_s is not None, f"not whole within the {lease:g} s lease: {result.missing}" + context
+    assert_lab_whole(lab, workdir, timeout=max(1.0, lease - result.restore_s))
+    if plan.signal == "SIGKILL":
+        assert result.exit_code == -9 and restored_by(result) == "watchdog", context
+    else:
+        assert restored_by(result) != "watchdog", "the run's own rollback undoes the fault" + context
+        assert result.journal.get("status") in ("interrupted", "failed"), context
+        ran = [r["activity"]["name"] for r in result.journal.get("rollbacks", [])]
+        assert ran[:1] and ran[0] in first_rollbacks, ran
 
 
 def format_summary(rows: List[Dict], total_s: float) -> str:

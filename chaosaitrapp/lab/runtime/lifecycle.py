@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 import requests
 
-from chaosaitrapp import procs
 from chaosaitrapp.lab.broker.settings import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from chaosaitrapp.lab.errors import LabError, LabStartTimeout
 from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, get_profile
@@ -52,8 +51,7 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str, spec: Option
     def observe() -> bool:
         if condition():
             return True
-        if spec is not None and spec.kind == "process" and processes.running_pid(spec) is None \
-                and not procs.alive(processes.read_pid(spec.pidfile) or 0):  # mid-exec its cmdline reads empty
+        if spec is not None and spec.kind == "process" and processes.running_pid(spec) is None:
             raise LabError(f"lab service {spec.name} exited while starting; last log lines:\n"
                            f"{tail(spec.log, 15)}", service=spec.name, fatal=True)
         return False
@@ -317,10 +315,10 @@ def lab_down(lab_dir: Path) -> None:
         docker_services.remove_services(state)
     survivors = {name: processes.running_pid(spec) for name, spec in services.items() if spec.kind == "process"}
     survivors = {name: pid for name, pid in survivors.items() if pid is not None}
-    for name, group in (state.cgroups if state else {}).items():
-        from chaosaitrapp.errors import TargetError
-        from chaosaitrapp.stress.cgroups import from_dict
+    from chaosaitrapp.errors import TargetError
+    from chaosaitrapp.stress.cgroups import from_dict
 
+    for name, group in (state.cgroups if state else {}).items():
         try:
             from_dict(group).remove()
         except TargetError as exc:

@@ -73,10 +73,6 @@ def stop(spec: ServiceSpec, timeout: float = 15.0) -> None:
     A pid that no longer runs ``spec``'s program is left alone (it was recycled).
     """
     pid = running_pid(spec)
-    launched = read_pid(spec.pidfile)
-    if pid is None and launched is not None and procs.alive(launched):  # mid-exec: its cmdline reads empty
-        pid = wait_until(lambda: running_pid(spec), lambda p: p is not None, timeout=2.0, interval=0.02,
-                         what=f"lab service {spec.name} to be its program").value
     if pid is None:
         return
     family = [pid, *procs.descendants(pid)]
@@ -95,9 +91,17 @@ def stop(spec: ServiceSpec, timeout: float = 15.0) -> None:
         raise LabError(f"lab service {spec.name}: pid(s) {survivors} survived SIGKILL", service=spec.name)
 
 
+#: How long a live process whose command line reads empty (caught inside an exec) is given to show it.
+MID_EXEC_S = 1.0
+
+
 def running_pid(spec: ServiceSpec) -> Optional[int]:
-    """The service's pid when it runs (and is still its program), else None."""
+    """The service's pid when it runs (and is still its program), else None. A live process whose command
+    line reads empty is in the middle of an exec (the launcher becoming the service): it is read again
+    until it shows one, for :data:`MID_EXEC_S` at most, instead of being taken for gone."""
     pid = read_pid(spec.pidfile)
-    if pid is not None and runs_command(pid, spec.argv or []):
-        return pid
-    return None
+    if pid is None:
+        return None
+    wait_until(lambda: bool(procs.cmdline(pid)) or not procs.alive(pid), bool, timeout=MID_EXEC_S, interval=0.01,
+               what=f"the command line of lab service {spec.name}")
+    return pid if runs_command(pid, spec.argv or []) else None
