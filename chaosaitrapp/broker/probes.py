@@ -81,7 +81,9 @@ def wait_token_refreshed(increase: int = 1, since: str = "before", timeout: floa
 
 
 def _fault_and_restore_wall() -> Optional[tuple]:
-    """(wall time of this run's first fault event, of its last restore after it), or None without a fault."""
+    """(wall time of this run's first fault event, of the instant its last restore began), or None without a
+    fault (:func:`chaosaitrapp.checks.events.restore_began`)."""
+    from chaosaitrapp.checks.events import restore_began
     from chaosaitrapp.checks.timeline import FAULT_EVENTS
 
     run = current_run()
@@ -89,10 +91,8 @@ def _fault_and_restore_wall() -> Optional[tuple]:
     fault = next((float(e["wall"]) for e in events if e.get("event") in FAULT_EVENTS), None)
     if fault is None:
         return None
-    restores = [float(e["wall"]) for e in events if float(e["wall"]) >= fault
-                and e.get("event") in ("restored", "restore")]
-    restored = [float(e["wall"]) for e in events if float(e["wall"]) >= fault and e.get("event") == "restored"]
-    return fault, (restored or restores or [fault])[-1]
+    began = restore_began(events, fault, key="wall")
+    return fault, float(began["wall"]) if began else fault
 
 
 def wait_feed_resubscribed(timeout: float = 0, interval: float = 0.1, configuration: Configuration = None,

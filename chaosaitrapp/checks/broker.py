@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from chaosaitrapp.checks.events import fault_ref, restore_ref
+from chaosaitrapp.checks.events import fault_ref, restore_began_ref
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import secs
 from chaosaitrapp.checks.results import CheckResult
@@ -300,7 +300,7 @@ def feed_resubscribed(timeline: Timeline, limits: Limits) -> CheckResult:
     fault = fault_ref(timeline)
     if fault is None:
         return CheckResult(name, "unknown", "no fault event in the timeline")
-    restore = restore_ref(timeline) or fault
+    restore = restore_began_ref(timeline) or fault
     subscribed, ticked = resubscription(timeline.broker or [], fault.t, restore.t)
     if not subscribed:
         return CheckResult(name, "unknown", "the proxy saw no subscription before the fault: nothing to "

@@ -4,11 +4,13 @@
   drill began stopping the dependency, so detection times include the stop itself);
 - restore: the last ``restored`` event after the fault (the dependency answers again), or the
   last ``restore`` event when no ``restored`` was recorded;
-- burst: the first fault event whose detail is ``burst``, else the first fault event.
+- burst: the first fault event whose detail is ``burst``, else the first fault event;
+- restore began: the last ``restore`` event after the fault (the instant the undo was issued: what it
+  lets through may arrive before its ``restored`` event is written), else the last ``restored``.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import Any, Dict, Iterable, NamedTuple, Optional
 
 from chaosaitrapp.checks.timeline import FAULT_EVENTS, Timeline
 
@@ -41,6 +43,24 @@ def restore_ref(timeline: Timeline) -> Optional[Ref]:
         if found:
             return Ref(float(found[-1]["t"]), _label(found[-1]))
     return None
+
+
+def restore_began(events: Iterable[Dict[str, Any]], fault_at: float, key: str = "t") -> Optional[Dict[str, Any]]:
+    """The event at which the last restore after ``fault_at`` began (module docstring), comparing each
+    event's ``key`` (``t`` on a timeline, ``wall`` in a running drill); None when there was none."""
+    after = [e for e in events if float(e[key]) >= fault_at]
+    for name in ("restore", "restored"):
+        found = [e for e in after if e.get("event") == name]
+        if found:
+            return found[-1]
+    return None
+
+
+def restore_began_ref(timeline: Timeline) -> Optional[Ref]:
+    """:func:`restore_began` on a timeline, after its first fault; None without a fault or a restore."""
+    fault = fault_ref(timeline)
+    event = restore_began(timeline.events, fault.t) if fault else None
+    return Ref(float(event["t"]), _label(event)) if event else None
 
 
 def burst_ref(timeline: Timeline) -> Optional[Ref]:

@@ -39,3 +39,18 @@ def test_a_reconnect_that_subscribes_nothing_fails_and_old_ticks_do_not_count():
     silent = [{"what": "ws_open", "t": 6.0, "sid": 2}]
     subscribed, ticked = resubscription(records(*silent), 1.0, 5.0)
     assert subscribed == set(TOKENS) and ticked == {}
+
+
+def test_ticks_let_through_before_the_restored_event_is_written_count():
+    """The blackhole ends inside the clear: the proxy passes ticks a few ms before the drill writes its
+    ``restored`` event. They count from the instant the restore began (its ``restore`` event)."""
+    ticks = [{"what": "ws_resumed", "t": 7.1092, "sid": 1}]
+    ticks += [{"what": "ws_tick", "t": 7.1093, "sid": 1, "token": t} for t in TOKENS]
+    timeline = Timeline.from_records([{"kind": "meta"}, {"kind": "sample", "t": 0.0},
+                                      {"kind": "event", "t": 1.0, "event": "fault", "target": "broker-proxy:x"},
+                                      {"kind": "event", "t": 7.1006, "event": "restore", "target": "broker-proxy:x"},
+                                      {"kind": "event", "t": 7.1169, "event": "restored", "target": "broker-proxy:x"},
+                                      *({**r, "kind": "broker"} for r in records(*ticks)),
+                                      {"kind": "broker", "what": "collected", "t": 9.0}, {"kind": "end", "t": 9.0}])
+    result = feed_resubscribed(timeline, Limits(5, 10))
+    assert result.status == "pass", result
