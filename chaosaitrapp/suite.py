@@ -1,7 +1,8 @@
 """The one suite runner: drills run as ``chaos run`` subprocesses, or journals already recorded,
 turned into *runs* and written out for CI (JUnit XML, a JSON summary, one HTML index).
 
-A run is ``{"drill", "verdict", "reasons", "duration", "report", "journal", "log", "exit_code"}``.
+A run is ``{"drill", "verdict", "reasons", "duration", "report", "journal", "log", "exit_code", "refused"}``
+(``refused``: its pre-flight refused it, so it acted on nothing: bad input, not a failed drill).
 Its verdict is the one the evidence control recorded in the journal
 (:func:`chaosaitrapp.verdict.recorded`); a journal without it is FAIL, and a PASS whose ``chaos
 run`` exited non-zero is FAIL too. Every drill of a suite is run even when an earlier one failed;
@@ -108,7 +109,8 @@ def run_from_journal(journal_path: Union[str, Path], exit_code: Optional[int] = 
     ext = extension(journal) or {}
     evidence = ext.get("evidence") if isinstance(ext.get("evidence"), dict) else {}
     run.update(verdict=verdict, reasons=reasons, checks=checks, report=evidence.get("report"),
-               log=evidence.get("log"), timeline=evidence.get("timeline"), evidence=evidence)
+               log=evidence.get("log"), timeline=evidence.get("timeline"), evidence=evidence,
+               refused=bool(ext.get("refused")))
     if drill is None and ext.get("drill"):
         run["drill"] = ext["drill"]
     if run["duration"] is None and isinstance(journal.get("duration"), (int, float)):
@@ -130,6 +132,15 @@ def write_outputs(runs: Sequence[Dict[str, object]], out_dir: Path, tag: str, *,
     return {"junit": str(write_junit(runs, out_dir / f"{tag}.junit.xml", secrets=secrets)),
             "summary": str(write_summary_json(runs, out_dir / f"{tag}.summary.json", secrets=secrets)),
             "index": str(render_suite_index(runs, out_dir / f"{tag}.html", secrets=secrets, title=title))}
+
+
+def suite_exit_code(runs: Sequence[Dict[str, object]]) -> int:
+    """``aitrapp-chaos run``'s exit code: 0 when the suite passed (or was dry), 1 when a drill failed, 2 when
+    every drill that did not pass was refused by its pre-flight (bad input: nothing was injected)."""
+    if suite_verdict(runs) in ("PASS", "DRY"):
+        return 0
+    failed = [r for r in runs if r.get("verdict") not in ("PASS", "DRY")]
+    return 2 if failed and all(r.get("refused") for r in failed) else 1
 
 
 def suite_verdict(runs: Sequence[Dict[str, object]]) -> str:

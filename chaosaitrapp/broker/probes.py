@@ -11,9 +11,8 @@ from typing import Any, Dict, List, Optional
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.broker.client import ProxyClient
-from chaosaitrapp.config import deadline
 from chaosaitrapp.errors import ConfigError, MetricsError
-from chaosaitrapp.evidence.recorder import current_run, dry_wait
+from chaosaitrapp.evidence.recorder import current_run, dry_wait, wait_deadline
 from chaosaitrapp.waiting import require, wait_until
 
 __all__ = ["broker_faults", "broker_stats", "token_refreshes", "wait_feed_resubscribed", "wait_token_refreshed"]
@@ -74,7 +73,7 @@ def wait_token_refreshed(increase: int = 1, since: str = "before", timeout: floa
     if baseline is None:
         baseline = token_refreshes(configuration, secrets)
     result = wait_until(lambda: token_refreshes(configuration, secrets), lambda v: v >= baseline + increase,
-                        timeout=deadline(timeout, configuration, "detect"), interval=interval, what=what)
+                        timeout=wait_deadline(timeout, configuration, "detect", what), interval=interval, what=what)
     out = require(result, f"at least {baseline + increase:g} refreshes (baseline {baseline:g})").as_dict()
     out["baseline"] = baseline
     return out
@@ -124,7 +123,7 @@ def wait_feed_resubscribed(timeout: float = 0, interval: float = 0.1, configurat
         return {"subscribed": sorted(subscribed), "missing": sorted(subscribed - set(ticked))}
 
     result = wait_until(observe, lambda v: bool(v["subscribed"]) and not v["missing"],
-                        timeout=deadline(timeout, configuration, "recover"), interval=interval, what=what)
+                        timeout=wait_deadline(timeout, configuration, "recover", what), interval=interval, what=what)
     out = require(result, "every subscribed instrument ticked again").as_dict()
     out.update(result.value or {})
     return out

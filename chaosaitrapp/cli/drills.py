@@ -27,7 +27,7 @@ def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path]
     """``run``."""
     from chaosaitrapp.errors import ChaosAitrappError
     from chaosaitrapp.replicas.topology import replicas_of
-    from chaosaitrapp.suite import default_drills, locate, run_suite
+    from chaosaitrapp.suite import default_drills, locate, run_suite, suite_exit_code
 
     files = []
     try:
@@ -43,7 +43,7 @@ def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path]
         ctx.exit(2)
     extra = ["--dry", dry] if dry else []
     result = run_suite(files, out, extra, echo=click.echo)
-    ctx.exit(0 if result["verdict"] in ("PASS", "DRY") else 1)
+    ctx.exit(suite_exit_code(result["runs"]))
 
 
 @click.command(epilog=EXIT_CODES, help="(Re)build the HTML report of a drill journal, or of every journal in a "

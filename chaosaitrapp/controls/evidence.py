@@ -46,7 +46,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
-from chaosaitrapp.config import api_key, known_secrets, settings_from
+from chaosaitrapp.config import api_key, flag, known_secrets, settings_from
 from chaosaitrapp.evidence import recorder
 from chaosaitrapp.evidence.recorder import Run, record_event, record_failure
 from chaosaitrapp.scrub import install_log_filter, scrub_data
@@ -142,6 +142,7 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
 
         run_preflight(context, configuration, secrets)
     settings = settings_from(configuration)
+    run.wait_ready_timeout = settings.wait_ready_timeout
     interval = float(arguments.get("sample_interval", DEFAULT_INTERVAL))
     from chaosaitrapp.checks.inference import faults_of
 
@@ -181,7 +182,18 @@ def after_hypothesis_control(context: Dict[str, Any], state: Dict[str, Any] = No
 @_guard("before_method_control")
 def before_method_control(context: Experiment, **arguments: Any) -> None:
     """Mark the method's start on the timeline."""
+    from chaosaitrapp.controls.runtime import note_phase
+
+    note_phase("method")
     record_event("phase", None, "method")
+
+
+@_guard("before_activity_control")
+def before_activity_control(context: Dict[str, Any], **arguments: Any) -> None:
+    """Note a method action of another extension (it may inject what this extension cannot see)."""
+    from chaosaitrapp.controls.runtime import note_activity
+
+    note_activity(context)
 
 
 @_guard("after_method_control")
@@ -199,8 +211,12 @@ def after_activity_control(context: Dict[str, Any], state: Dict[str, Any] = None
 
 @_guard("before_rollback_control")
 def before_rollback_control(context: Experiment, **arguments: Any) -> None:
-    """Mark the rollbacks' start on the timeline."""
-    record_event("phase", None, "rollbacks")
+    """Mark the rollbacks' start on the timeline; a drill that acted on nothing plays none
+    (:func:`chaosaitrapp.controls.runtime.skip_rollbacks_if_nothing_ran`)."""
+    from chaosaitrapp.controls.runtime import skip_rollbacks_if_nothing_ran
+
+    if not skip_rollbacks_if_nothing_ran(context) and context.get("rollbacks"):
+        record_event("phase", None, "rollbacks")
 
 
 @_guard("after_experiment_control")
@@ -213,31 +229,35 @@ def after_experiment_control(context: Experiment, state: Journal = None, configu
         run.errors.append("the run was not recorded from its start: the evidence control's before-experiment "
                           "hook did not run (see the errors above)")
     try:
-        extension = finish_run(run, state, arguments, configuration, secrets)
-        abort_if_failed_late(extension, state, configuration, secrets)
+        finish_run(run, state, arguments, configuration, secrets)
     finally:
         recorder.end_run()
 
 
-def abort_if_failed_late(extension: Dict[str, Any], journal: Journal, configuration: Configuration,
-                         secrets: Secrets) -> None:
+def abort_if_failed_late(run: Run, verdict: str, journal: Journal, configuration: Configuration,
+                         secrets: Secrets) -> Optional[Dict[str, Any]]:
     """``PAUSE_ON_FAIL=1``: abort (pause, flatten, PAPER) a drill whose failure was only known after
     the rollbacks (a failed checker, a fault left in the ledger), which ``abort_on_failure`` in the
-    rollbacks could not see. Does nothing when the rollbacks already aborted."""
-    if extension.get("verdict") != "FAIL" or not settings_from(configuration).pause_on_fail:
-        return
+    rollbacks could not see. Returns what was done (``{"done": steps}``, ``{"skipped": why}``,
+    ``{"error": ...}``; the rollbacks' own abort when they aborted), or None when no abort was called for
+    (the drill did not fail, or ``PAUSE_ON_FAIL`` is unset). A drill that injected nothing is never aborted:
+    the target is left as it was."""
+    if verdict != "FAIL" or not flag(configuration, "pause_on_fail"):
+        return None
+    if not run.injected:
+        return {"skipped": "nothing was injected: the target is left as it was"}
     for rollback in (journal or {}).get("rollbacks") or []:
         output = rollback.get("output")
         if isinstance(output, dict) and output.get("aborted") is True:
-            return
+            return {"done": output.get("steps"), "by": "rollback"}
     from chaosaitrapp.trader.actions import abort
 
     logger.warning("chaosaitrapp: PAUSE_ON_FAIL=1 and the drill failed after its rollbacks: aborting")
     try:
-        extension["abort"] = abort("chaos drill failed its checks", configuration, secrets)
+        return {"done": abort("chaos drill failed its checks", configuration, secrets)}
     except Exception as exc:  # reported, never swallowed
-        extension["abort"] = {"error": str(exc)}
         logger.error("chaosaitrapp: the abort failed: %s", exc)
+        return {"error": str(exc)}
 
 
 def _write_history(run: Run) -> Optional[Path]:
@@ -330,6 +350,12 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configurat
             extension["seed_fields"] = dict(log_fields(run, checks, sampling, reasons))
     if verdict == "FAIL":
         journal["status"] = "failed"
+    run.abort = abort_if_failed_late(run, verdict, journal, configuration, secrets)
+    if run.abort is not None:
+        extension["abort"] = run.abort
+    extension["refused"] = bool(run.preflight)
+    extension["injected"] = run.injected
+    extension["seed_fields"] = dict(log_fields(run, checks, sampling, reasons))
     write_seed_log(run.path(".log"), run.drill, stamp(run.started_wall),
                    scrub_data(log_fields(run, checks, sampling, reasons), run.secrets), verdict)
     scrubbed = scrub_data(journal, run.secrets)

@@ -8,10 +8,16 @@
 - :func:`prepare_experiment`: fixes applied to the experiment before it runs (a probe tolerance
   without ``arguments`` crashes chaoslib with ``KeyError: 'arguments'``; we give it ``{}``).
 - :func:`rollback_note`: what the evidence says when rollbacks do not run on an interrupt.
+- What the run has done so far, noted by whichever of our controls is declared (both call these, which
+  are idempotent): :func:`note_phase` and :func:`note_activity`; :func:`skip_rollbacks_if_nothing_ran`:
+  a drill refused by its pre-flight, or whose method never began, acts on nothing, not even through its
+  rollbacks.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
+
+from chaosaitrapp.evidence import recorder
 
 _CAPTURED: Dict[str, str] = {}
 
@@ -72,3 +78,40 @@ def prepare_experiment(experiment: Dict[str, Any]) -> int:
                 provider["arguments"] = {}
                 fixed += 1
     return fixed
+
+
+def note_phase(phase: str) -> None:
+    """Note that the run entered ``phase`` (``method``, ``rollbacks``)."""
+    run = recorder.current_run()
+    if run is not None and phase == "method":
+        run.method_started = True
+
+
+def note_activity(context: Any) -> None:
+    """Note a method action of another extension starting: it may inject something this extension cannot
+    see, so the run counts as having acted on the target (:attr:`recorder.Run.injected`)."""
+    run = recorder.current_run()
+    if run is None or not run.method_started or not isinstance(context, dict) or context.get("type") != "action":
+        return
+    provider = context.get("provider") or {}
+    if provider.get("type") == "python" and str(provider.get("module", "")).startswith("chaosaitrapp."):
+        return
+    run.foreign_actions.add(str(context.get("name")))
+
+
+def skip_rollbacks_if_nothing_ran(experiment: Dict[str, Any]) -> bool:
+    """Empty the experiment's rollbacks (before Chaos Toolkit reads them) when the drill acted on nothing:
+    its pre-flight refused it, or its method never began (a steady state not met before it, an interrupt
+    before it). Returns True when they were skipped; the run's evidence says why."""
+    run = recorder.current_run()
+    if run is None or not experiment.get("rollbacks"):
+        return False
+    if run.preflight:
+        why = "the pre-flight refused the drill"
+    elif not run.method_started:
+        why = "the method never began"
+    else:
+        return False
+    experiment["rollbacks"] = []
+    run.note(f"rollbacks skipped: {why}, so nothing was injected and nothing is rolled back, waited for or aborted")
+    return True

@@ -45,7 +45,15 @@ from chaoslib.types import Configuration, Experiment, Secrets
 
 from chaosaitrapp.config import known_secrets, settings_from
 from chaosaitrapp.controls import arguments as checks
-from chaosaitrapp.controls.runtime import prepare_experiment, rollback_note, strategies, watch_strategies
+from chaosaitrapp.controls.runtime import (
+    note_activity,
+    note_phase,
+    prepare_experiment,
+    rollback_note,
+    skip_rollbacks_if_nothing_ran,
+    strategies,
+    watch_strategies,
+)
 from chaosaitrapp.evidence import recorder
 
 logger = logging.getLogger("chaostoolkit")
@@ -116,7 +124,7 @@ def preflight(experiment: Experiment, configuration: Configuration = None, secre
               check_target: bool = True) -> List[str]:
     """Every problem that must stop the drill before it injects anything (empty when safe); notes
     (not refusals) go to the run in progress."""
-    from chaosaitrapp.config import configuration_problems
+    from chaosaitrapp.controls.configuration import configuration_problems
     from chaosaitrapp.errors import ChaosAitrappError
     from chaosaitrapp.trader.client import TraderClient
 
@@ -230,9 +238,16 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     run_preflight(context, configuration, secrets)
 
 
+def before_method_control(context: Experiment, **arguments: Any) -> None:
+    """Note that the method began (from here on the drill may act on the target)."""
+    note_phase("method")
+
+
 def before_activity_control(context: Dict[str, Any], **arguments: Any) -> None:
-    """Start no activity once a SIGTERM was received (outside the rollbacks)."""
+    """Start no activity once a SIGTERM was received (outside the rollbacks); note a method action of
+    another extension (it may inject what this extension cannot see)."""
     _interrupt_if_terminated(f"before {context.get('name', '?')!r}" if isinstance(context, dict) else "")
+    note_activity(context)
 
 
 def after_activity_control(context: Dict[str, Any], state: Optional[Dict[str, Any]] = None,
@@ -242,5 +257,8 @@ def after_activity_control(context: Dict[str, Any], state: Optional[Dict[str, An
 
 
 def before_rollback_control(context: Experiment, **arguments: Any) -> None:
-    """From here on a SIGTERM no longer interrupts anything: the rollbacks must run to their end."""
+    """From here on a SIGTERM no longer interrupts anything: the rollbacks must run to their end. A drill
+    that acted on nothing (refused by the pre-flight, or its method never began) plays no rollback at all
+    (:func:`chaosaitrapp.controls.runtime.skip_rollbacks_if_nothing_ran`)."""
     _SIGTERM["rollbacks"] = True
+    skip_rollbacks_if_nothing_ran(context)

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Set
 
 _LOCK = threading.Lock()
 _CURRENT: Optional["Run"] = None
@@ -45,6 +45,13 @@ class Run:
     broker fault was injected (its history becomes evidence), ``orders_sent`` True once the drill sent
     orders (what became of them becomes evidence), ``fault_kinds`` the kinds of fault its method injects
     (:func:`chaosaitrapp.checks.inference.faults_of`).
+
+    What the run has done to the target so far: ``method_started`` (the method began), ``faults`` (how
+    many ``fault`` events this extension's actions recorded), ``foreign_actions`` (the names of method actions of
+    other extensions that ran: they may have injected something we cannot see). :attr:`injected` is False
+    until one of them happened: then a refused or failed drill acts on nothing (no rollback, no abort).
+    ``fail_deadline`` (monotonic) is set once the drill is decided FAIL during its method (fail fast):
+    every later wait ends by it (:func:`wait_budget`).
     """
 
     drill: str
@@ -70,6 +77,19 @@ class Run:
     broker_proxy: Optional[str] = None
     orders_sent: bool = False
     fault_kinds: List[str] = field(default_factory=list)
+    method_started: bool = False
+    faults: int = 0
+    first_fault_mono: Optional[float] = None
+    foreign_actions: Set[str] = field(default_factory=set)
+    wait_ready_timeout: Optional[float] = None
+    fail_deadline: Optional[float] = None
+    abort: Optional[Dict[str, Any]] = None
+
+    @property
+    def injected(self) -> bool:
+        """True once something may have been done to the target: a fault of ours was recorded, or a
+        method action of another extension ran."""
+        return self.faults > 0 or bool(self.foreign_actions)
 
     @property
     def prefix(self) -> Path:
@@ -166,8 +186,14 @@ def record_event(event: str, target: Optional[str] = None, detail: Optional[str]
     run = _CURRENT
     if run is None:
         return
-    entry = {"kind": "event", "t": round(time.monotonic() - run.started_mono, 4), "wall": time.time(),
+    now = time.monotonic()
+    entry = {"kind": "event", "t": round(now - run.started_mono, 4), "wall": time.time(),
              "event": event, "target": target, "detail": detail, **extra}
+    if event == "fault":
+        with _LOCK:
+            run.faults += 1
+            if run.first_fault_mono is None:
+                run.first_fault_mono = now
     if run.sampler is not None:
         entry["t"] = round(time.monotonic() - run.sampler.started_mono, 4)
         run.sampler.write(entry)
@@ -175,12 +201,41 @@ def record_event(event: str, target: Optional[str] = None, detail: Optional[str]
         run.events.append(entry)
 
 
+#: Fail fast: a drill decided FAIL ends within ``WAIT_READY_TIMEOUT`` + 30 s of its first fault (or of the
+#: decision, when no fault was injected yet); its later waits share one deadline 5 s before that, which
+#: leaves the restore, the steady state after and the evidence their time.
+FAIL_FAST_GRACE_S = 30.0
+FAIL_FAST_RESERVE_S = 5.0
+
+
 def record_failure(reason: str) -> None:
-    """Note that the drill failed (a steady state, a wait, a rollback), for ``abort_on_failure``."""
+    """Note that the drill failed (a steady state, a wait, a rollback), for ``abort_on_failure``; the
+    first failure sets the run's fail-fast deadline (see :func:`wait_budget`)."""
     run = _CURRENT
-    if run is not None:
-        with _LOCK:
-            run.failures.append(reason)
+    if run is None:
+        return
+    with _LOCK:
+        run.failures.append(reason)
+        if run.fail_deadline is None and run.wait_ready_timeout is not None:
+            base = run.first_fault_mono if run.first_fault_mono is not None else time.monotonic()
+            run.fail_deadline = base + run.wait_ready_timeout + FAIL_FAST_GRACE_S - FAIL_FAST_RESERVE_S
+
+
+def wait_budget(seconds: float, what: str = "") -> float:
+    """The seconds a wait may take: ``seconds``, or less once the drill is decided FAIL (fail fast: every
+    later wait, the rollback's ready confirmation included, ends by one deadline, so that the drill ends
+    within ``WAIT_READY_TIMEOUT`` + 30 s of its first fault); the cut is noted in the run's evidence."""
+    run = _CURRENT
+    if run is None or run.fail_deadline is None:
+        return seconds
+    left = max(0.0, run.fail_deadline - time.monotonic())
+    if left >= seconds:
+        return seconds
+    run.note(f"fail fast: the drill had already failed ({run.failures[0]}), so its later waits ended by one "
+             f"deadline: it ends within WAIT_READY_TIMEOUT + {FAIL_FAST_GRACE_S:.0f} s of its first fault")
+    if what:
+        run.note(f"fail fast: the wait for {what} was cut from {seconds:.1f} s to {left:.1f} s")
+    return left
 
 
 def record_snapshot(label: str, snapshot: Dict[str, Any]) -> None:
@@ -189,6 +244,14 @@ def record_snapshot(label: str, snapshot: Dict[str, Any]) -> None:
     if run is not None:
         with _LOCK:
             run.snapshots[label] = snapshot
+
+
+def wait_deadline(timeout: Any, configuration: Optional[Mapping[str, Any]], kind: str, what: str = "") -> float:
+    """A ``wait_*`` activity's deadline in seconds: :func:`chaosaitrapp.config.deadline` (``timeout``, else
+    the configured deadline of ``kind``), cut short by :func:`wait_budget` once the drill has failed."""
+    from chaosaitrapp.config import deadline
+
+    return wait_budget(deadline(timeout, configuration, kind), what)
 
 
 def dry_wait(what: str) -> Optional[Dict[str, Any]]:

@@ -82,6 +82,16 @@ def write_seed_log(path: Path, drill: str, stamp: str, fields: List[Tuple[str, s
     return path
 
 
+def abort_summary(abort: Dict[str, Any]) -> str:
+    """One phrase for what ``PAUSE_ON_FAIL`` did: ``done`` (pause, flatten, PAPER), ``skipped: <why>`` or
+    ``failed: <error>``."""
+    if "skipped" in abort:
+        return f"skipped: {abort['skipped']}"
+    if "error" in abort:
+        return f"failed: {abort['error']}"
+    return "done (pause, flatten, PAPER)"
+
+
 def log_fields(run: Any, checks: List[Dict[str, Any]], sampling: Optional[Dict[str, Any]],
                reasons: List[str]) -> List[Tuple[str, str]]:
     """Every field of a run's log, in order: the seed's, the snapshots' extras, each check's status
@@ -106,6 +116,11 @@ def log_fields(run: Any, checks: List[Dict[str, Any]], sampling: Optional[Dict[s
     if run.strategies:
         fields += [("rollback_strategy", run.strategies.get("rollbacks", "default")),
                    ("hypothesis_strategy", run.strategies.get("hypothesis", "default"))]
+    fields.append(("faults_injected", str(run.faults)))
+    if run.preflight:
+        fields.append(("refused", "true"))
+    if run.abort is not None:
+        fields.append(("abort", _fmt(abort_summary(run.abort))))
     fields += [("note", _fmt(note)) for note in run.notes]
     fields += [("failure_reason", _fmt(reason)) for reason in reasons]
     return fields

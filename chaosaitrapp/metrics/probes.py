@@ -11,10 +11,10 @@ from typing import Any, Dict, List
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.config import deadline, settings_from
+from chaosaitrapp.config import settings_from
 from chaosaitrapp.errors import ConfigError, MetricsError
 from chaosaitrapp.evidence.observe import QUEUE_LABELS, QUEUE_METRIC
-from chaosaitrapp.evidence.recorder import dry_wait
+from chaosaitrapp.evidence.recorder import dry_wait, wait_deadline
 from chaosaitrapp.metrics.parse import HEARTBEATS, metric_value, parse_metrics
 from chaosaitrapp.trader.client import TraderClient
 from chaosaitrapp.waiting import require, wait_until
@@ -125,7 +125,7 @@ def wait_leader(expected: int = 1, timeout: float = 0, interval: float = 0.1,
     if skipped is not None:
         return skipped
     result = wait_until(lambda: leader_status(configuration, secrets), lambda v: v == float(expected),
-                        timeout=deadline(timeout, configuration, "detect" if int(expected) == 0 else "recover"),
+                        timeout=wait_deadline(timeout, configuration, "detect" if int(expected) == 0 else "recover", what),
                         interval=interval, what=what)
     return require(result, f"trader_is_leader {float(expected)}").as_dict()
 
@@ -140,7 +140,7 @@ def wait_queue_depth_above(threshold: float = 0, timeout: float = 10, interval: 
     if skipped is not None:
         return skipped
     result = wait_until(lambda: throttle_queue_depth(configuration, secrets), lambda d: d > float(threshold),
-                        timeout=deadline(timeout, configuration, "detect"), interval=interval, what=what)
+                        timeout=wait_deadline(timeout, configuration, "detect", what), interval=interval, what=what)
     return require(result, f"depth above {threshold}").as_dict()
 
 
@@ -159,8 +159,9 @@ def wait_queue_drained(timeout: float = 30, interval: float = 0.1,
         seen.append(depth)
         return depth
 
-    result = require(wait_until(observe, lambda d: d == 0.0, timeout=deadline(timeout, configuration, "recover"),
-                                interval=interval, what="throttle queue depth == 0"), "depth 0")
+    what = "throttle queue depth == 0"
+    result = require(wait_until(observe, lambda d: d == 0.0, timeout=wait_deadline(timeout, configuration, "recover", what),
+                                interval=interval, what=what), "depth 0")
     out = result.as_dict()
     out["peak_seen"] = max(seen) if seen else None
     return out

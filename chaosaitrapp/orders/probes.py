@@ -100,8 +100,7 @@ def wait_orders_settled(prefix: str = "auto", timeout: float = 0, interval: floa
     ``chaos-<run id>-``; ``""``: every order). Returns the wait's record plus ``by_status`` (counts) and
     ``orders`` (how many matched); raises ConditionTimeout at the deadline (naming the orders still
     pending), ApiError when ``/orders`` cannot be read."""
-    from chaosaitrapp.config import deadline
-    from chaosaitrapp.evidence.recorder import dry_wait
+    from chaosaitrapp.evidence.recorder import dry_wait, wait_deadline
     from chaosaitrapp.waiting import require, wait_until
 
     skipped = dry_wait("the drill's orders to settle")
@@ -118,7 +117,7 @@ def wait_orders_settled(prefix: str = "auto", timeout: float = 0, interval: floa
                 "pending_count": len(pending)}
 
     result = wait_until(observe, lambda seen: seen["orders"] > 0 and seen["pending_count"] == 0,
-                        timeout=deadline(timeout, configuration, "recover"), interval=interval,
+                        timeout=wait_deadline(timeout, configuration, "recover", "the drill's orders to settle"), interval=interval,
                         what=f"the orders {wanted or '(all)'}* to settle")
     out = require(result, "at least one order, none PENDING").as_dict()
     last = result.value or {}

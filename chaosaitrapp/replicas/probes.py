@@ -5,8 +5,7 @@ from typing import Any, Dict, Optional
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.config import deadline
-from chaosaitrapp.evidence.recorder import current_run
+from chaosaitrapp.evidence.recorder import current_run, wait_deadline
 from chaosaitrapp.replicas.topology import leader_values, replicas_of, the_leader
 from chaosaitrapp.waiting import require, wait_until
 
@@ -71,7 +70,7 @@ def wait_new_leader(timeout: float = 0, interval: float = 0.05, configuration: C
     def accept(values: Dict[str, Optional[float]]) -> bool:
         return any(value == 1.0 and name != old for name, value in values.items())
 
-    result = wait_until(observe, accept, timeout=deadline(timeout, configuration, "recover"), interval=interval,
+    result = wait_until(observe, accept, timeout=wait_deadline(timeout, configuration, "recover", "a new leader"), interval=interval,
                         what=f"a replica other than {old or 'the old leader'} to lead")
     out = require(result, "trader_is_leader 1 on another replica").as_dict()
     values = result.value or {}
@@ -115,7 +114,7 @@ def wait_new_leader_trades(timeout: float = 0, interval: float = 0.05, configura
                 return {"instance": item.get("instance"), "tag": item.get("tag")}
         return None
 
-    result = wait_until(observe, lambda found: found is not None, timeout=deadline(timeout, configuration, "recover"),
+    result = wait_until(observe, lambda found: found is not None, timeout=wait_deadline(timeout, configuration, "recover", "the new leader to trade"),
                         interval=interval, what="an order placed by the new leader")
     out = require(result, "an order accepted after the freeze").as_dict()
     out["instance"] = (result.value or {}).get("instance")

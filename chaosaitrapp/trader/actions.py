@@ -113,14 +113,17 @@ def abort_on_failure(reason: str = "chaos drill failed", configuration: Configur
                      secrets: Secrets = None) -> Dict[str, Any]:
     """Rollback: run :func:`abort` when ``PAUSE_ON_FAIL=1`` and the drill failed so far.
 
-    With ``PAUSE_ON_FAIL`` unset it does nothing. Without an evidence control the outcome is unknown,
-    which counts as failed (the safe side). Returns ``{"aborted": bool, "why", "steps"}``; raises
-    ApiError when the abort itself failed.
+    With ``PAUSE_ON_FAIL`` unset it does nothing; when the drill injected nothing (no fault of this
+    extension, no action of another) it does nothing either: the target is left as it was. Without an
+    evidence control the outcome is unknown, which counts as failed (the safe side). Returns
+    ``{"aborted": bool, "why", "steps"}``; raises ApiError when the abort itself failed.
     """
     settings = settings_from(configuration)
     if not settings.pause_on_fail:
         return {"aborted": False, "why": "PAUSE_ON_FAIL is not set"}
     run = current_run()
+    if run is not None and not run.injected:
+        return {"aborted": False, "why": "nothing was injected: the target is left as it was"}
     failures = run.failures if run is not None and run.recording else ["outcome unknown: no evidence control"]
     if not failures:
         return {"aborted": False, "why": "the drill has not failed"}

@@ -16,9 +16,8 @@ from typing import Any, Callable, Dict
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.config import deadline
 from chaosaitrapp.errors import ApiError, ConditionTimeout, ConfigError
-from chaosaitrapp.evidence.recorder import dry_wait
+from chaosaitrapp.evidence.recorder import dry_wait, wait_deadline
 from chaosaitrapp.trader.client import TraderClient
 from chaosaitrapp.trader.readiness import interpret_ready
 from chaosaitrapp.waiting import require, wait_stable, wait_until
@@ -132,7 +131,7 @@ def _wait(what: str, expected: str, kind: str, timeout: float, interval: float, 
     skipped = dry_wait(what)
     if skipped is not None:
         return skipped
-    result = wait_stable(observe, accept, hold=hold, timeout=deadline(timeout, configuration, kind),
+    result = wait_stable(observe, accept, hold=hold, timeout=wait_deadline(timeout, configuration, kind, what),
                          interval=interval, what=what)
     return require(result, expected).as_dict()
 

@@ -8,7 +8,8 @@
 #   (REDIS_CONTAINER/POSTGRES_CONTAINER are passed on only when set: an explicitly named container
 #   wins over a lab, the seed's default `redis`/`postgres` does not)
 #
-# The verdict is chaos run's exit code: 0 PASS, non-zero FAIL. Evidence: reports/chaos/.
+# Exit code: 0 PASS, 1 FAIL, 2 refused by the pre-flight (bad input: nothing was injected, nothing
+# rolled back or aborted). Evidence: reports/chaos/.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -51,6 +52,10 @@ run_drill() {
   local log
   log=$(ls -t "$out/${drill}"_20*.log 2>/dev/null | head -n 1 || true)
   if [ -n "$log" ]; then
+    if grep -q '^refused,true$' "$log"; then
+      status=2
+      echo "== $drill: REFUSED by the pre-flight (nothing was injected): $(grep -m1 '^failure_reason,' "$log" | cut -d, -f2-)" >&2
+    fi
     echo "== $drill: $(grep '^test_result,' "$log" | cut -d, -f2) (exit $status); evidence: $log"
     [ -f "${log%.log}.html" ] && echo "== report: ${log%.log}.html"
   else

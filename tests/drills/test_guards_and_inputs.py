@@ -1,13 +1,16 @@
 """Bad input fails early and injects nothing; LIVE targets are refused; a failed steady state
 before the method makes `chaos run` exit non-zero; a dry run injects nothing."""
 import socket
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
 from .checks import assert_lab_whole
-from .kit import run_drill, start_lab
+from .kit import run_drill, run_script, start_lab
+from chaosaitrapp.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +51,42 @@ def test_bad_input_fails_early_naming_the_value_and_injects_nothing(env, message
     assert_lab_whole(shared_lab, tmp_path)
 
 
+def open_position(lab) -> dict:
+    """Place one paper order on ``lab`` and wait until it is an open position; returns ``/state``."""
+    order = {"client_order_id": "pos" + uuid.uuid4().hex[:12], "symbol": "NIFTY", "side": "BUY", "quantity": 50}
+    requests.post(lab.api + "/orders", json=order, timeout=5).raise_for_status()
+    seen = wait_until(lambda: requests.get(lab.api + "/state", timeout=2).json(),
+                      lambda s: s.get("positions_count", 0) >= 1, timeout=15, interval=0.1, what="an open position")
+    assert seen.held, seen.value
+    return seen.value
+
+
+def test_a_refused_drill_acts_on_nothing_and_exits_2_at_once(shared_lab, tmp_path):
+    """A mistyped target with PAUSE_ON_FAIL=1: the pre-flight refuses, and then no rollback runs, no abort
+    pauses or flattens the target, nothing waits: the seed script exits 2 within seconds."""
+    before = open_position(shared_lab)
+    began = time.monotonic()
+    run = run_script("chaos_test_leader_lock.sh", shared_lab, tmp_path,
+                     {"REDIS_TARGET": "nosuch:thing", "PAUSE_ON_FAIL": "1", "NONINTERACTIVE": "1"})
+    took = time.monotonic() - began
+    assert run.code == 2, run.output[-2000:]
+    assert took < 10, f"a refused drill took {took:.1f} s"
+    assert "REFUSED by the pre-flight" in run.output
+    assert any("unknown target scheme 'nosuch'" in r for r in run.reasons), run.reasons
+    assert run.fields["refused"] == "true" and run.fields["faults_injected"] == "0"
+    assert run.fields["abort"].startswith("skipped: nothing was injected")
+    assert run.journal["rollbacks"] == [], "a refused drill played its rollbacks"
+    after = requests.get(shared_lab.api + "/state", timeout=2).json()
+    assert after["is_paused"] is False and after["mode"] == "PAPER"
+    assert after["positions_count"] == before["positions_count"], "the refused drill flattened the target"
+
+
 def test_unreachable_api_fails_early(shared_lab, tmp_path):
     before = redis_pid(shared_lab)
-    run = run_drill("leader_lock", shared_lab, tmp_path, {"API": f"http://127.0.0.1:{closed_port()}",
-                                                          "WAIT_READY_TIMEOUT": "2"})
-    assert run.code != 0 and run.fields["test_result"] == "FAIL"
+    began = time.monotonic()
+    run = run_drill("leader_lock", shared_lab, tmp_path, {"API": f"http://127.0.0.1:{closed_port()}"})
+    assert time.monotonic() - began < 10, "a mistyped API must not cost the ready wait"
+    assert run.code != 0 and run.fields["test_result"] == "FAIL" and run.fields["refused"] == "true"
     assert any("API unreachable" in r for r in run.reasons), run.reasons
     assert redis_pid(shared_lab) == before
 
@@ -68,6 +102,8 @@ def test_failed_steady_state_before_exits_non_zero(shared_lab, tmp_path):
     assert run.fields["test_result"] == "FAIL"
     assert run.extension["ctk_status"] == "completed"
     assert any("before the method not met: orchestrator-not-paused" in r for r in run.reasons), run.reasons
+    assert run.journal["rollbacks"] == [], "the method never began: nothing to roll back"
+    assert any("rollbacks skipped: the method never began" in n for n in run.extension["notes"])
     assert redis_pid(shared_lab) == before
     assert_lab_whole(shared_lab, tmp_path)
 

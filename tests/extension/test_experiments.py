@@ -55,7 +55,7 @@ def test_shape(path):
     modules = [c["provider"]["module"] for c in exp["controls"]]
     assert modules == ["chaosaitrapp.controls.evidence", "chaosaitrapp.controls.safety"]
     assert "drill" not in exp["controls"][0]["provider"].get("arguments", {}), "the drill's name is its file's name"
-    from chaosaitrapp.config import configuration_problems
+    from chaosaitrapp.controls.configuration import configuration_problems
 
     assert configuration_problems(exp) == ([], []), "every configuration key is a setting or referenced"
     for key in ("redis_container", "postgres_container"):
