@@ -84,3 +84,42 @@ def test_wait_stable_times_out_when_it_keeps_flapping():
 
     result = wait_stable(observe, bool, hold=1.0, timeout=3, interval=0.5, clock=clock, sleep=clock.sleep)
     assert not result.held
+
+
+def test_fail_fast_cuts_later_waits_to_one_deadline_after_the_first_fault(tmp_path):
+    """Once a drill has failed, every later wait ends by WAIT_READY_TIMEOUT + 30 s after its first fault
+    (less a reserve for the restore and the evidence); before the failure, waits keep their own deadline."""
+    import time
+
+    from chaosaitrapp.evidence import recorder
+
+    run = recorder.begin_run("ff", tmp_path)
+    try:
+        run.wait_ready_timeout = 60.0
+        assert recorder.wait_budget(90.0, "x") == 90.0, "no failure yet: the wait keeps its deadline"
+        recorder.record_event("fault", "lab:redis", "stop")
+        recorder.record_failure("ready-again failed")
+        promise = run.first_fault_mono + 60.0 + recorder.FAIL_FAST_GRACE_S - recorder.FAIL_FAST_RESERVE_S
+        assert run.fail_deadline == pytest.approx(promise)
+        left = recorder.wait_budget(90.0, "/ready to answer 200")
+        assert 0 < left <= promise - time.monotonic() + 0.01 and left < 90.0
+        assert recorder.wait_budget(1.0) == 1.0, "a wait shorter than what is left keeps its own deadline"
+        assert any("fail fast" in n for n in run.notes) and any("/ready to answer 200" in n for n in run.notes)
+        run.fail_deadline = time.monotonic() - 1
+        assert recorder.wait_budget(30.0) == 0.0, "past the deadline a wait polls once"
+    finally:
+        recorder.end_run()
+
+
+def test_a_run_that_injected_nothing_says_so(tmp_path):
+    from chaosaitrapp.evidence import recorder
+
+    run = recorder.begin_run("inj", tmp_path)
+    try:
+        assert not run.injected
+        recorder.record_event("phase", None, "method")
+        assert not run.injected, "a phase is not a fault"
+        recorder.record_event("fault", "orders", "burst")
+        assert run.injected and run.faults == 1
+    finally:
+        recorder.end_run()
