@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from chaosaitrapp.api.client import TraderClient  # noqa: E402
 from chaosaitrapp.config import Settings  # noqa: E402
 from chaosaitrapp.evidence.observe import ParallelObserver, observe  # noqa: E402
 from chaosaitrapp.evidence.sampler import MAX_IN_FLIGHT, Sampler  # noqa: E402
-from chaosaitrapp.trader.client import TraderClient  # noqa: E402
 
 METRICS = ("trader_is_leader{instance_id=\"a\"} 1.0\ntrader_marketdata_heartbeat_seconds 0.2\n"
            "trader_order_stream_heartbeat_seconds 0.3\ntrader_scan_heartbeat_seconds 0.1\n"

@@ -18,16 +18,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests  # noqa: E402
 
+from chaosaitrapp.api.client import TraderClient  # noqa: E402
+from chaosaitrapp.api.metrics import histogram, parse_metrics  # noqa: E402
 from chaosaitrapp.checks.measure import percentile, quantile_of_delta  # noqa: E402
 from chaosaitrapp.checks.stress import HEARTBEAT_FIELDS, effective_ages  # noqa: E402
 from chaosaitrapp.checks.timeline import load_timeline  # noqa: E402
 from chaosaitrapp.evidence.sampler import Sampler, target_observer  # noqa: E402
 from chaosaitrapp.lab.runtime import lab_down  # noqa: E402
-from chaosaitrapp.metrics.parse import histogram, parse_metrics  # noqa: E402
 from chaosaitrapp.orders.actions import burst_orders  # noqa: E402
 from chaosaitrapp.stress.actions import end_stress, stress_cpu, stress_memory, wait_stress_ended  # noqa: E402
 from chaosaitrapp.testing.lab import make_lab_dir, start_lab  # noqa: E402
-from chaosaitrapp.trader.client import TraderClient  # noqa: E402
 from chaosaitrapp.waiting import wait_until  # noqa: E402
 
 

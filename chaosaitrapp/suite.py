@@ -27,7 +27,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from chaosaitrapp.evidence.recorder import stamp
 from chaosaitrapp.paths import reports_dir
-from chaosaitrapp.verdict import extension, recorded
+from chaosaitrapp.verdict import extension, recorded, suite_verdict
 
 PACKAGED_EXPERIMENTS = Path(__file__).resolve().parent / "experiments"
 EXPERIMENT_SUFFIXES = (".json", ".yaml", ".yml")
@@ -132,23 +132,6 @@ def write_outputs(runs: Sequence[Dict[str, object]], out_dir: Path, tag: str, *,
     return {"junit": str(write_junit(runs, out_dir / f"{tag}.junit.xml", secrets=secrets)),
             "summary": str(write_summary_json(runs, out_dir / f"{tag}.summary.json", secrets=secrets)),
             "index": str(render_suite_index(runs, out_dir / f"{tag}.html", secrets=secrets, title=title))}
-
-
-def suite_exit_code(runs: Sequence[Dict[str, object]]) -> int:
-    """``aitrapp-chaos run``'s exit code: 0 when the suite passed (or was dry), 1 when a drill failed, 2 when
-    every drill that did not pass was refused by its pre-flight (bad input: nothing was injected)."""
-    if suite_verdict(runs) in ("PASS", "DRY"):
-        return 0
-    failed = [r for r in runs if r.get("verdict") not in ("PASS", "DRY")]
-    return 2 if failed and all(r.get("refused") for r in failed) else 1
-
-
-def suite_verdict(runs: Sequence[Dict[str, object]]) -> str:
-    """``FAIL`` when there is no run or any run failed, ``DRY`` when every run was dry, else ``PASS``."""
-    verdicts = [r.get("verdict") for r in runs]
-    if not verdicts or any(v not in ("PASS", "DRY") for v in verdicts):
-        return "FAIL"
-    return "DRY" if all(v == "DRY" for v in verdicts) else "PASS"
 
 
 def run_drill(experiment: Path, out_dir: Path, extra_args: Sequence[str] = (), echo: Echo = print,

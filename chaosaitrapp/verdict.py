@@ -14,7 +14,7 @@ the one :func:`judge` wrote into the journal, never a verdict of its own.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 EXTENSION_NAME = "chaosaitrapp"
 VERDICTS = ("PASS", "FAIL", "DRY")
@@ -102,3 +102,20 @@ def recorded(journal: Dict[str, Any]) -> Tuple[str, List[Dict[str, Any]], List[s
                             "no evidence control judged this run"]
     checks = [c for c in ext.get("checks") or [] if isinstance(c, dict)]
     return str(ext["verdict"]), checks, [str(r) for r in ext.get("reasons") or []]
+
+
+def suite_exit_code(runs: Sequence[Dict[str, object]]) -> int:
+    """``aitrapp-chaos run``'s exit code: 0 when the suite passed (or was dry), 1 when a drill failed, 2 when
+    every drill that did not pass was refused by its pre-flight (bad input: nothing was injected)."""
+    if suite_verdict(runs) in ("PASS", "DRY"):
+        return 0
+    failed = [r for r in runs if r.get("verdict") not in ("PASS", "DRY")]
+    return 2 if failed and all(r.get("refused") for r in failed) else 1
+
+
+def suite_verdict(runs: Sequence[Dict[str, object]]) -> str:
+    """``FAIL`` when there is no run or any run failed, ``DRY`` when every run was dry, else ``PASS``."""
+    verdicts = [r.get("verdict") for r in runs]
+    if not verdicts or any(v not in ("PASS", "DRY") for v in verdicts):
+        return "FAIL"
+    return "DRY" if all(v == "DRY" for v in verdicts) else "PASS"

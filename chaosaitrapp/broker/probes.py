@@ -36,9 +36,9 @@ def token_refreshes(configuration: Configuration = None, secrets: Secrets = None
     """Returns how many broker token refreshes the target has counted
     (``trader_retries_total{type="token_refresh"}``). Raises MetricsError when the target has no
     ``trader_retries_total`` at all, ApiError when ``/metrics`` cannot be read."""
+    from chaosaitrapp.api.client import TraderClient
+    from chaosaitrapp.api.metrics import parse_metrics
     from chaosaitrapp.evidence.observe import token_refreshes as count
-    from chaosaitrapp.metrics.parse import parse_metrics
-    from chaosaitrapp.trader.client import TraderClient
 
     client = TraderClient.from_configuration(configuration, secrets)
     value = count(parse_metrics(client.text("/metrics"), source=f"{client.base}/metrics"))

@@ -2,7 +2,7 @@
 
 Load a timeline (:func:`load_timeline`), pick limits (:class:`Limits`), choose checkers (by name
 from :data:`CHECKS`, or inferred from an experiment's faults with
-:func:`chaosaitrapp.checks.inference.checks_of`), run them (:func:`run_checks`) and fold the results
+:func:`chaosaitrapp.controls.inference.checks_of`), run them (:func:`run_checks`) and fold the results
 (:func:`combine`). Formats: docs/internals.md.
 """
 from chaosaitrapp.checks.limits import Limits

@@ -2,7 +2,7 @@
 
 They read the samples (``token_refreshes``, ``md_connected``, ``md_hb``), the events (faults,
 restores, order bursts with the ids the target accepted) and the broker evidence the evidence
-control gathers at the end (:mod:`chaosaitrapp.evidence.broker`: the fault proxy's ``broker``
+control gathers at the end (:mod:`chaosaitrapp.broker.evidence`: the fault proxy's ``broker``
 records and the target's ``orders``):
 
 - ``token_refresh_bounded``: the token-refresh count rose during the drill, by at least 1 and at most

@@ -231,7 +231,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def quantile_of_delta(before: Optional[Mapping[str, object]], after: Mapping[str, object],
                       q: float) -> Optional[float]:
-    """The ``q`` quantile (0-1) of the observations a histogram gained between two readings (:func:`chaosaitrapp.metrics.parse.histogram`;
+    """The ``q`` quantile (0-1) of the observations a histogram gained between two readings (:func:`chaosaitrapp.api.metrics.histogram`;
     ``before`` None: since the start), interpolated inside its bucket as Prometheus's
     ``histogram_quantile`` does; the highest finite bound when it falls in ``+Inf``; None when nothing
     was observed in between or a counter went down (a restart: the readings cannot be compared)."""

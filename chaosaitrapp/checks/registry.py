@@ -84,7 +84,7 @@ CHECKS: Dict[str, Checker] = {
 #: What holds on every drill, whatever its fault: a dense enough timeline, a live API, honest readiness.
 BASELINE_CHECKS: List[str] = ["sampling_rate", "health_stayed_up", "heartbeat_while_ready", "ready_while_not_leader"]
 
-#: The checks each kind of fault calls for, on top of the baseline (see :mod:`chaosaitrapp.checks.inference`).
+#: The checks each kind of fault calls for, on top of the baseline (see :mod:`chaosaitrapp.controls.inference`).
 FAULT_CHECKS: Dict[str, List[str]] = {
     # Redis stopped: the seed's leader-lock criteria, timed.
     "redis_stop": ["time_to_detect_ready", "time_to_detect_pause", "time_to_recover_ready",

@@ -25,9 +25,10 @@ from chaosaitrapp.cli import EXIT_CODES, quiet_broken_pipe
 def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path], out: Optional[Path],
         dry: Optional[str]) -> None:
     """``run``."""
+    from chaosaitrapp.deployment.replicas import replicas_of
     from chaosaitrapp.errors import ChaosAitrappError
-    from chaosaitrapp.replicas.topology import replicas_of
-    from chaosaitrapp.suite import default_drills, locate, run_suite, suite_exit_code
+    from chaosaitrapp.suite import default_drills, locate, run_suite
+    from chaosaitrapp.verdict import suite_exit_code
 
     files = []
     try:

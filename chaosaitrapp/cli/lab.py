@@ -115,7 +115,7 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
     click.echo(f"lab up in {time.monotonic() - started:.1f}s: API {state.api} (profile {state.profile}, "
                f"runtime {state.runtime}, defects {', '.join(state.defects) or 'none'}, lab dir {directory})")
     if state.cgroups:
-        from chaosaitrapp.stress.cgroups import from_dict
+        from chaosaitrapp.targets.cgroups import from_dict
 
         click.echo("limits: " + ", ".join(f"{name} in {from_dict(g).describe()}" for name, g in state.cgroups.items())
                    + f" (cpu {state.limits.get('cpu') or 'unlimited'}, memory {state.limits.get('memory') or 'unlimited'})")

@@ -172,8 +172,8 @@ def broker_problems(experiment: Experiment, configuration: Configuration, secret
 def evidence_problems(experiment: Experiment) -> List[str]:
     """Bad ``checks``/``limits`` arguments of the evidence control and a bad ``$AITRAPP_CHECK_LIMITS``."""
     from chaosaitrapp.checks.registry import CHECKS
+    from chaosaitrapp.deployment.timing import check_limit_overrides, limit_overrides_from_env
     from chaosaitrapp.errors import ConfigError
-    from chaosaitrapp.evidence.timings import check_limit_overrides, limit_overrides_from_env
 
     problems: List[str] = []
     arguments = recorder.control_arguments(experiment, recorder.EVIDENCE_MODULE) or {}

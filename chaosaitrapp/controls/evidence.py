@@ -11,7 +11,7 @@ Arguments, all optional:
   ``leader_lock`` for ``experiments/leader_lock.json``, else the title as a slug);
 - ``checks``: the checker names that judge the drill, replacing the inferred ones; ``extra_checks``
   adds to them, ``skip_checks`` removes from them. By default the checks are *inferred* from the
-  faults the method injects through this extension (:mod:`chaosaitrapp.checks.inference`): every
+  faults the method injects through this extension (:mod:`chaosaitrapp.controls.inference`): every
   drill gets the baseline (``sampling_rate``, ``health_stayed_up``, ``heartbeat_while_ready``,
   ``ready_while_not_leader``), a Redis stop adds the detection and recovery timings, a Postgres
   stop the recovery, an order burst ``queue_drained``. The checker names are listed in
@@ -96,7 +96,7 @@ def configure_control(experiment: Experiment = None, configuration: Configuratio
 def drill_checks(experiment: Experiment, configuration: Configuration, arguments: Dict[str, Any]) -> List[str]:
     """The checker names that judge this drill: the ``checks`` argument, else those inferred from
     the experiment's faults; plus ``extra_checks``, minus ``skip_checks``."""
-    from chaosaitrapp.checks.inference import checks_of
+    from chaosaitrapp.controls.inference import checks_of
 
     names = list(arguments["checks"]) if isinstance(arguments.get("checks"), list) \
         else checks_of(experiment, configuration)
@@ -111,7 +111,7 @@ def _split_brain_view(configuration: Configuration, secrets: Secrets) -> Tuple[s
     """What a split-brain drill samples: ``(name, api)`` of the replica that leads at its start (the one the
     fault will hit; ``r0``, the drill's ``API``, when none leads alone) and ``(name, api)`` of the others,
     whose leader gauges every sample reads too."""
-    from chaosaitrapp.replicas.topology import leader_values, replicas_of, the_leader
+    from chaosaitrapp.deployment.replicas import leader_values, replicas_of, the_leader
 
     replicas = replicas_of(configuration)
     name = the_leader(leader_values(replicas, configuration, secrets, timeout=2.0)) or replicas[0].name
@@ -123,10 +123,10 @@ def _split_brain_view(configuration: Configuration, secrets: Secrets) -> Tuple[s
 def before_experiment_control(context: Experiment, configuration: Configuration = None,
                               secrets: Secrets = None, **arguments: Any) -> None:
     """Begin the run: pre-flight (when the safety control is declared), limits, checks, the sampler."""
+    from chaosaitrapp.api.client import TraderClient
     from chaosaitrapp.controls.runtime import prepare_experiment, rollback_note, strategies
+    from chaosaitrapp.deployment.timing import drill_limits
     from chaosaitrapp.evidence.sampler import Sampler, target_observer
-    from chaosaitrapp.evidence.timings import drill_limits
-    from chaosaitrapp.trader.client import TraderClient
 
     run = recorder.ensure_run(context, known_secrets(secrets))
     run.recording = True
@@ -144,7 +144,7 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     settings = settings_from(configuration)
     run.wait_ready_timeout = settings.wait_ready_timeout
     interval = float(arguments.get("sample_interval", DEFAULT_INTERVAL))
-    from chaosaitrapp.checks.inference import faults_of
+    from chaosaitrapp.controls.inference import faults_of
 
     run.fault_kinds = faults_of(context, configuration)
     run.limits = drill_limits(configuration, arguments, interval, run.fault_kinds)
@@ -294,7 +294,7 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configurat
                secrets: Secrets = None) -> Dict[str, Any]:
     """Stop sampling, gather the broker evidence (when the drill injected a broker fault), check, judge,
     write every evidence file and amend ``journal`` in place."""
-    from chaosaitrapp.evidence.broker import collect
+    from chaosaitrapp.broker.evidence import collect
     from chaosaitrapp.evidence.recorder import stamp
     from chaosaitrapp.evidence.seedlog import log_fields, write_seed_log
     from chaosaitrapp.safety.faults import outstanding_for_run

@@ -100,7 +100,7 @@ def _interrupt_if_terminated(where: str) -> None:
 
 def _strategy_problems(experiment: Experiment, configuration: Configuration, run: Any) -> List[str]:
     """A hypothesis strategy the drill cannot meet (refused), and the rollback strategy (noted)."""
-    from chaosaitrapp.checks.inference import breaks_steady_state
+    from chaosaitrapp.controls.inference import breaks_steady_state
 
     effective = strategies(experiment)
     if run is not None:
@@ -124,9 +124,9 @@ def preflight(experiment: Experiment, configuration: Configuration = None, secre
               check_target: bool = True) -> List[str]:
     """Every problem that must stop the drill before it injects anything (empty when safe); notes
     (not refusals) go to the run in progress."""
+    from chaosaitrapp.api.client import TraderClient
     from chaosaitrapp.controls.configuration import configuration_problems
     from chaosaitrapp.errors import ChaosAitrappError
-    from chaosaitrapp.trader.client import TraderClient
 
     run = recorder.current_run()
     problems, notes = configuration_problems(experiment, configuration)

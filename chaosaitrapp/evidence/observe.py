@@ -18,10 +18,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.api.metrics import HEARTBEATS, Sample, metric_value, parse_metrics, select
+from chaosaitrapp.api.readiness import interpret_ready
 from chaosaitrapp.errors import ChaosAitrappError
-from chaosaitrapp.metrics.parse import HEARTBEATS, Sample, metric_value, parse_metrics, select
-from chaosaitrapp.trader.client import TraderClient
-from chaosaitrapp.trader.readiness import interpret_ready
 
 QUEUE_METRIC = "trader_throttle_queue_depth"
 QUEUE_LABELS = {"type": "order_placement"}

@@ -4,10 +4,10 @@ from typing import Any, Dict
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.observe import observe
 from chaosaitrapp.evidence.recorder import current_run, record_event, record_snapshot
-from chaosaitrapp.trader.client import TraderClient
 
 __all__ = ["snapshot_metrics"]
 
@@ -44,11 +44,11 @@ ORDER_LATENCY = "trader_order_latency_ms"
 
 def counters(text: Any) -> Dict[str, Any]:
     """What a snapshot keeps on the timeline for the checks that compare two of them: the order-latency
-    histogram (``order_latency``, :func:`chaosaitrapp.metrics.parse.histogram`), ``leader_changes``
+    histogram (``order_latency``, :func:`chaosaitrapp.api.metrics.histogram`), ``leader_changes``
     (``trader_leader_changes_total``) and ``lock_lost`` (``trader_kill_switch_total{reason="leader_lock_lost"}``);
     None for each the text does not have (or when ``/metrics`` could not be read)."""
+    from chaosaitrapp.api.metrics import histogram, parse_metrics, select
     from chaosaitrapp.errors import MetricsError
-    from chaosaitrapp.metrics.parse import histogram, parse_metrics, select
 
     out: Dict[str, Any] = {"order_latency": None, "leader_changes": None, "lock_lost": None}
     try:

@@ -44,7 +44,7 @@ class Run:
     TraderClient of the drill's API, ``broker_proxy`` the control URL of the broker fault proxy once a
     broker fault was injected (its history becomes evidence), ``orders_sent`` True once the drill sent
     orders (what became of them becomes evidence), ``fault_kinds`` the kinds of fault its method injects
-    (:func:`chaosaitrapp.checks.inference.faults_of`).
+    (:func:`chaosaitrapp.controls.inference.faults_of`).
 
     What the run has done to the target so far: ``method_started`` (the method began), ``faults`` (how
     many ``fault`` events this extension's actions recorded), ``foreign_actions`` (the names of method actions of

@@ -20,9 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, Iterable, Optional, Sequence, Tuple
 
+from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.evidence.observe import ParallelObserver
 from chaosaitrapp.scrub import scrub_data
-from chaosaitrapp.trader.client import TraderClient
 
 #: Samples that may be in flight at once: at a 50 ms interval, answers up to ~150 ms keep the pace.
 MAX_IN_FLIGHT = 4

@@ -11,12 +11,12 @@ from typing import Any, Dict, List
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.api.metrics import HEARTBEATS, metric_value, parse_metrics
 from chaosaitrapp.config import settings_from
 from chaosaitrapp.errors import ConfigError, MetricsError
 from chaosaitrapp.evidence.observe import QUEUE_LABELS, QUEUE_METRIC
 from chaosaitrapp.evidence.recorder import dry_wait, wait_deadline
-from chaosaitrapp.metrics.parse import HEARTBEATS, metric_value, parse_metrics
-from chaosaitrapp.trader.client import TraderClient
 from chaosaitrapp.waiting import require, wait_until
 
 __all__ = [

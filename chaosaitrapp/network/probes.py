@@ -40,7 +40,7 @@ def hold_past_lease(beyond: float = 1.0, interval: float = 0.1, configuration: C
     fault held for a computed duration, not a wait for a state. Returns ``stays_healthy``'s record plus
     ``held_until_s`` (seconds after the partition began); raises ConfigError without a partition in
     this drill, ConditionTimeout when ``/health`` stops being healthy."""
-    from chaosaitrapp.evidence.timings import target_timings
+    from chaosaitrapp.deployment.timing import target_timings
     from chaosaitrapp.trader.probes import stays_healthy
     from chaosaitrapp.waiting import check_duration
 

@@ -16,10 +16,10 @@ from typing import Any, Dict, List, Set
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.errors import ApiError, ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.safety.guards import require_paper
-from chaosaitrapp.trader.client import TraderClient
 
 __all__ = ["burst_orders"]
 
@@ -41,7 +41,7 @@ def _spread(over: Any, configuration: Configuration) -> float:
     if over in ("", None):
         return 0.0
     if over == "lease":
-        from chaosaitrapp.evidence.timings import target_timings
+        from chaosaitrapp.deployment.timing import target_timings
 
         return target_timings(configuration)["lock_ttl"]
     try:
@@ -83,7 +83,7 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
     _validate(count, rate, duplicate_every)
     client = TraderClient.from_configuration(configuration, secrets)
     if to == "leader":
-        from chaosaitrapp.replicas.topology import leader_values, replicas_of, the_leader
+        from chaosaitrapp.deployment.replicas import leader_values, replicas_of, the_leader
 
         replicas = replicas_of(configuration)
         name = the_leader(leader_values(replicas, configuration, secrets, timeout=2.0))

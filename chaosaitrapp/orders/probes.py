@@ -6,10 +6,9 @@ from typing import Any, Dict, List, Optional
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.config import database_url
-from chaosaitrapp.errors import ApiError, ConfigError, TargetError
-from chaosaitrapp.scrub import scrub_text
-from chaosaitrapp.trader.client import TraderClient
+from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.deployment.database import connect
+from chaosaitrapp.errors import ApiError, TargetError
 
 __all__ = ["duplicate_orders_sql", "duplicate_orders_api", "order_count_sql", "wait_orders_settled"]
 
@@ -19,34 +18,13 @@ UNSETTLED = frozenset({"PENDING", "NEW", "QUEUED", "SUBMITTING"})
 DUPLICATES_SQL = "SELECT client_order_id, count(*) FROM orders GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC LIMIT 50"
 
 
-def _connect(configuration: Configuration, secrets: Secrets):
-    """A connection to ``$DATABASE_URL`` (secret ``database_url``), else to the lab's database when a
-    lab describes the target (:func:`chaosaitrapp.targets.labstate.lab_for`); ConfigError otherwise."""
-    import psycopg
-
-    from chaosaitrapp.config import settings_from
-    from chaosaitrapp.targets.labstate import lab_database_url, lab_for
-
-    url = database_url(secrets)
-    if not url:
-        lab = lab_for(settings_from(configuration).api)
-        url = lab_database_url(lab) if lab is not None else None
-    if not url:
-        raise ConfigError("the SQL order checks need DATABASE_URL (or secret database_url); no lab serves "
-                          "this API to take it from")
-    try:
-        return psycopg.connect(url, connect_timeout=3)
-    except psycopg.Error as exc:
-        raise TargetError(f"Postgres at {scrub_text(url)}: cannot connect: {scrub_text(str(exc).strip())}")
-
-
 def duplicate_orders_sql(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
     """The ``client_order_id`` values stored more than once in ``orders`` (``SELECT client_order_id,
     count(*) FROM orders GROUP BY 1 HAVING count(*) > 1``). Returns ``{"count", "duplicates": {id: n}}``;
     raises ConfigError without a database URL, TargetError when Postgres cannot be queried."""
     import psycopg
 
-    with _connect(configuration, secrets) as conn:
+    with connect(configuration, secrets) as conn:
         try:
             rows = conn.execute(DUPLICATES_SQL).fetchall()
         except psycopg.Error as exc:
@@ -57,7 +35,7 @@ def duplicate_orders_sql(configuration: Configuration = None, secrets: Secrets =
 def order_count_sql(configuration: Configuration = None, secrets: Secrets = None) -> int:
     """Returns the number of rows in the ``orders`` table (evidence: how many orders the drill stored).
     Raises ConfigError without a database URL, TargetError when Postgres cannot be queried."""
-    with _connect(configuration, secrets) as conn:
+    with connect(configuration, secrets) as conn:
         return int(conn.execute("SELECT count(*) FROM orders").fetchone()[0])
 
 

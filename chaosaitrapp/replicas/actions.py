@@ -1,4 +1,4 @@
-"""Split-brain faults on the leader among the target's replicas (:mod:`chaosaitrapp.replicas.topology`).
+"""Split-brain faults on the leader among the target's replicas (:mod:`chaosaitrapp.deployment.replicas`).
 
 - :func:`pause_leader`: freeze the replica that leads (SIGSTOP of its process group, or ``docker
   pause``), as a GC pause or a frozen VM would, while its standbys keep running: its lease runs out in
@@ -22,11 +22,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.deployment.replicas import Replica, leader_values, pause_driver, replicas_of, the_leader
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
-from chaosaitrapp.replicas.pause import PauseDriver
-from chaosaitrapp.replicas.topology import Replica, leader_values, pause_driver, replicas_of, the_leader
 from chaosaitrapp.safety.faults import register_fault, restore_faults, restore_outstanding
+from chaosaitrapp.targets.pause import PauseDriver
 from chaosaitrapp.waiting import check_duration
 
 __all__ = ["hold_leader_orders", "pause_leader", "isolate_leader", "resume_paused"]
@@ -54,7 +54,7 @@ def _leader(configuration: Configuration, secrets: Secrets) -> Tuple[Replica, Li
 def _auto_max(configuration: Configuration) -> float:
     """The longest a pause may last when the experiment gives no bound: two lock TTLs plus the longest
     re-acquire delay plus 10 s (a standby surely took over by then)."""
-    from chaosaitrapp.evidence.timings import target_timings
+    from chaosaitrapp.deployment.timing import target_timings
 
     timings = target_timings(configuration)
     return 2 * timings["lock_ttl"] + timings["backoff_max"] + 10.0

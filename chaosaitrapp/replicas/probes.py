@@ -5,8 +5,8 @@ from typing import Any, Dict, Optional
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.deployment.replicas import leader_values, replicas_of, the_leader
 from chaosaitrapp.evidence.recorder import current_run, wait_deadline
-from chaosaitrapp.replicas.topology import leader_values, replicas_of, the_leader
 from chaosaitrapp.waiting import require, wait_until
 
 __all__ = ["replica_leaders", "leader_count", "leader_ready", "wait_new_leader", "wait_new_leader_trades"]
@@ -28,8 +28,8 @@ def leader_ready(configuration: Configuration = None, secrets: Secrets = None) -
     """Returns ``ready`` when exactly one replica leads and its ``/ready`` answers 200 ``ready``, else
     ``no_single_leader`` or the leader's readiness (``not_ready``...); raises ConfigError when the replicas
     are misconfigured."""
-    from chaosaitrapp.trader.client import TraderClient
-    from chaosaitrapp.trader.readiness import interpret_ready
+    from chaosaitrapp.api.client import TraderClient
+    from chaosaitrapp.api.readiness import interpret_ready
 
     replicas = replicas_of(configuration)
     name = the_leader(leader_values(replicas, configuration, secrets, timeout=2.0))

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Sequence, Union
 
 from chaosaitrapp.report.page import write_text_atomic
 from chaosaitrapp.scrub import scrub_data, scrub_text
-from chaosaitrapp.suite import suite_verdict
+from chaosaitrapp.verdict import suite_verdict
 
 CLASSNAME = "chaosaitrapp.drills"
 EVIDENCE_KEYS = ("report", "journal", "log", "timeline")

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Sequence, Union
 
 from chaosaitrapp import __version__
 from chaosaitrapp.report.page import badge, esc, href_to, page, seconds, write_text_atomic
-from chaosaitrapp.suite import suite_verdict
+from chaosaitrapp.verdict import suite_verdict
 
 
 def _reasons(run: Dict[str, Any]) -> List[str]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.errors import ApiError, GuardRefused
-from chaosaitrapp.trader.client import TraderClient
 
 logger = logging.getLogger("chaostoolkit")
 

@@ -70,8 +70,8 @@ def _workers(workers: Any) -> int:
 
 def _placement(scope: str, configuration: Configuration) -> Tuple[Optional[Any], str, Dict[str, Any]]:
     """``(cgroup or None, where, target facts)``: the cgroup the stressors join (None: beside the target)."""
-    from chaosaitrapp.stress.cgroups import cgroup_of
     from chaosaitrapp.stress.target import target_process
+    from chaosaitrapp.targets.cgroups import cgroup_of
 
     if scope not in SCOPES:
         raise ConfigError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}", key="scope")
@@ -146,7 +146,7 @@ def stress_memory(seconds: float = 20, workers: int = 1, vm_bytes: str = "64M", 
     size that is malformed or, over all workers, more than half the machine's memory)."""
     import psutil
 
-    from chaosaitrapp.stress.cgroups import parse_size
+    from chaosaitrapp.targets.cgroups import parse_size
 
     seconds = _seconds(seconds)
     workers = _workers(workers)

@@ -15,7 +15,7 @@ def target_resources(configuration: Configuration = None, secrets: Secrets = Non
     Raises ConfigError when no target process is known (``TARGET_PROCESS``), TargetNotFound when it is
     not running."""
     from chaosaitrapp.errors import TargetError
-    from chaosaitrapp.stress.cgroups import cgroup_of
+    from chaosaitrapp.targets.cgroups import cgroup_of
 
     target = target_process(configuration)
     try:
@@ -35,8 +35,8 @@ def process_part(configuration: Configuration = None) -> Callable[[Any, Dict[str
     process's ``proc_pid``, ``proc_started``, ``rss_mb``, ``cpu_s``, ``cg_mem_mb`` and ``oom_kills`` into each
     sample (``proc_pid`` None: not running then; the reason in the sample's error)."""
     from chaosaitrapp.errors import ChaosAitrappError
-    from chaosaitrapp.stress.cgroups import cgroup_of
     from chaosaitrapp.stress.target import target_spec
+    from chaosaitrapp.targets.cgroups import cgroup_of
 
     cache: Dict[int, Optional[Any]] = {}
     try:  # the target string once; each sample reads only its pid (a restart shows as a new one)

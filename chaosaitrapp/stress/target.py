@@ -55,7 +55,7 @@ def target_process(configuration: Optional[Mapping[str, Any]] = None, spec: Opti
 
 def resources(pid: int, cgroup: Optional[Any] = None) -> Dict[str, Optional[float]]:
     """``{"rss_mb", "cpu_s", "cg_mem_mb"}`` of process ``pid`` now (None for what cannot be read); ``cgroup``
-    (a :class:`chaosaitrapp.stress.cgroups.Cgroup`) adds its memory in use."""
+    (a :class:`chaosaitrapp.targets.cgroups.Cgroup`) adds its memory in use."""
     rss = procs.rss_bytes(pid)
     cg = cgroup.memory_bytes() if cgroup is not None else None
     return {"rss_mb": round(rss / 2**20, 2) if rss is not None else None, "cpu_s": procs.cpu_seconds(pid),

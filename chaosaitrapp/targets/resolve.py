@@ -83,7 +83,7 @@ def driver_from_undo(undo: dict):
 
         return ProxyFaultDriver.from_undo(undo)
     if kind == "pause":
-        from chaosaitrapp.replicas.pause import PauseDriver
+        from chaosaitrapp.targets.pause import PauseDriver
 
         return PauseDriver.from_undo(undo)
     if kind == "stress":

@@ -10,11 +10,11 @@ from typing import Any, Dict
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.config import settings_from
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.safety.guards import require_paper
-from chaosaitrapp.trader.client import TraderClient
 
 __all__ = ["pause_trading", "resume_trading", "flatten_positions", "set_mode", "restart_market_data", "abort",
            "abort_on_failure"]

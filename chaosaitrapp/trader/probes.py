@@ -16,10 +16,10 @@ from typing import Any, Callable, Dict
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.api.readiness import interpret_ready
 from chaosaitrapp.errors import ApiError, ConditionTimeout, ConfigError
 from chaosaitrapp.evidence.recorder import dry_wait, wait_deadline
-from chaosaitrapp.trader.client import TraderClient
-from chaosaitrapp.trader.readiness import interpret_ready
 from chaosaitrapp.waiting import require, wait_stable, wait_until
 
 __all__ = [
@@ -176,7 +176,7 @@ def rollback_restored_something() -> bool:
 def settle_time(configuration: Configuration = None) -> float:
     """How long a recovered target must stay ready to be trusted: returns three of its lock refresh
     periods (the lab's when a lab serves this API, else AITRAPP's 10 s), at most 12 s."""
-    from chaosaitrapp.evidence.timings import target_timings
+    from chaosaitrapp.deployment.timing import target_timings
 
     return min(12.0, 3 * target_timings(configuration)["refresh"])
 

@@ -39,8 +39,8 @@ def test_from_dict_and_meta():
 
 
 def test_user_overrides_are_checked_key_by_key():
+    from chaosaitrapp.deployment.timing import check_limit_overrides
     from chaosaitrapp.errors import ConfigError
-    from chaosaitrapp.evidence.timings import check_limit_overrides
 
     assert check_limit_overrides({"detect_s": 15, "unavailability_s": None}, "x") == {"detect_s": 15,
                                                                                      "unavailability_s": None}

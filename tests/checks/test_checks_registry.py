@@ -5,7 +5,7 @@ import json
 import pytest
 
 from chaosaitrapp.checks import BASELINE_CHECKS, CHECKS, FAULT_CHECKS, checks_for_faults, combine, registry, run_checks
-from chaosaitrapp.checks.inference import breaks_steady_state, checks_of, faults_of
+from chaosaitrapp.controls.inference import breaks_steady_state, checks_of, faults_of
 from chaosaitrapp.suite import PACKAGED_EXPERIMENTS
 from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip, rate_limit_spike
 

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from chaosaitrapp.api.metrics import histogram, parse_metrics
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import quantile_of_delta
 from chaosaitrapp.checks.stress import (
@@ -20,7 +21,6 @@ from chaosaitrapp.checks.stress import (
     target_survived,
 )
 from chaosaitrapp.checks.timeline import Timeline
-from chaosaitrapp.metrics.parse import histogram, parse_metrics
 
 LIMITS = Limits(detect_s=5, recover_s=10, heartbeat_max=5.0)
 

@@ -8,8 +8,8 @@ import pytest
 from chaosaitrapp import procs
 from chaosaitrapp.errors import TargetError
 from chaosaitrapp.stress import actions
-from chaosaitrapp.stress.cgroups import cgroup_of
 from chaosaitrapp.stress.probes import target_resources
+from chaosaitrapp.targets.cgroups import cgroup_of
 from chaosaitrapp.waiting import wait_until
 
 

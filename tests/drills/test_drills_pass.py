@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from chaosaitrapp.checks.inference import checks_of
+from chaosaitrapp.controls.inference import checks_of
 
 from .checks import assert_lab_whole
 from .kit import run_drill, start_lab

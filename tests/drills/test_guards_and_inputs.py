@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from chaosaitrapp.waiting import wait_until
+
 from .checks import assert_lab_whole
 from .kit import run_drill, run_script, start_lab
-from chaosaitrapp.waiting import wait_until
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import json
 import pytest
 import requests
 
-from chaosaitrapp.checks.inference import checks_of
+from chaosaitrapp.controls.inference import checks_of
 
 from .checks import assert_lab_whole
 from .kit import ROOT, run_drill, run_script, start_lab

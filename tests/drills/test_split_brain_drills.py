@@ -11,7 +11,7 @@ import signal
 import pytest
 
 from chaosaitrapp import procs
-from chaosaitrapp.checks.inference import checks_of
+from chaosaitrapp.controls.inference import checks_of
 from chaosaitrapp.targets.process import read_pid
 from chaosaitrapp.waiting import wait_until
 

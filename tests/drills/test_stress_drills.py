@@ -10,8 +10,8 @@ import json
 import pytest
 
 from chaosaitrapp import procs
-from chaosaitrapp.checks.inference import checks_of
-from chaosaitrapp.stress.cgroups import from_dict
+from chaosaitrapp.controls.inference import checks_of
+from chaosaitrapp.targets.cgroups import from_dict
 from chaosaitrapp.waiting import wait_until
 
 from .kit import ROOT, run_drill, run_script, sigkill_mid_fault, start_lab, wait_ledger_empty

@@ -4,9 +4,9 @@ from chaoslib.exceptions import ActivityFailed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chaosaitrapp.api.metrics import metric_value, parse_metrics
+from chaosaitrapp.api.readiness import interpret_ready
 from chaosaitrapp.errors import MetricsError
-from chaosaitrapp.metrics.parse import metric_value, parse_metrics
-from chaosaitrapp.trader.readiness import interpret_ready
 
 TEXT = """# HELP trader_is_leader 1 when leader
 # TYPE trader_is_leader gauge

@@ -1,8 +1,8 @@
 """/ready in both of the real service's forms, and the leader-999 quirk."""
 import pytest
 
+from chaosaitrapp.api.readiness import interpret_ready
 from chaosaitrapp.errors import ApiError
-from chaosaitrapp.trader.readiness import interpret_ready
 
 READY = {"ok": True, "ready": True, "status": "ready", "mode": "PAPER", "leader": 1,
          "marketdata_heartbeat": 0.2, "order_stream_heartbeat": 0.5, "scan_heartbeat": 1.1}

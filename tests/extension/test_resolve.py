@@ -8,7 +8,7 @@ import pytest
 from chaosaitrapp import procs
 from chaosaitrapp.config import settings_from
 from chaosaitrapp.dependencies.drivers import dependency_driver
-from chaosaitrapp.evidence.timings import target_timings
+from chaosaitrapp.deployment.timing import target_timings
 from chaosaitrapp.targets.docker import DockerDriver
 from chaosaitrapp.targets.labstate import LabState, ServiceSpec, forget_lab_decisions, lab_for, same_api, save_state
 from chaosaitrapp.targets.process import ProcessDriver

@@ -5,8 +5,9 @@ import xml.etree.ElementTree as ET
 
 from report_fixtures import API_KEY, make_journal
 
-from chaosaitrapp.suite import find_journals, rebuild_reports, run_from_journal, suite_verdict
+from chaosaitrapp.suite import find_journals, rebuild_reports, run_from_journal
 from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip
+from chaosaitrapp.verdict import suite_verdict
 
 
 def test_folder_of_journals(tmp_path):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from chaosaitrapp.errors import ConfigError
-from chaosaitrapp.stress import cgroups
-from chaosaitrapp.stress.cgroups import cgroup_of, from_dict, hierarchy, make_cgroup, parse_size, to_dict
+from chaosaitrapp.targets import cgroups
+from chaosaitrapp.targets.cgroups import cgroup_of, from_dict, hierarchy, make_cgroup, parse_size, to_dict
 
 
 @pytest.mark.parametrize("text,expected", [("256M", 256 * 2**20), ("1G", 2**30), ("512MiB", 512 * 2**20),

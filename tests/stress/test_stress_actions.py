@@ -17,8 +17,8 @@ from chaosaitrapp.errors import ConfigError, TargetNotFound
 from chaosaitrapp.paths import ledger_path
 from chaosaitrapp.safety.ledger import Ledger
 from chaosaitrapp.stress import actions
-from chaosaitrapp.stress.cgroups import cgroup_of, make_cgroup
 from chaosaitrapp.stress.stressor import StressDriver
+from chaosaitrapp.targets.cgroups import cgroup_of, make_cgroup
 from chaosaitrapp.waiting import wait_until
 
 

@@ -182,7 +182,7 @@ def lab_missing(lab: Lab, state: Optional[Path] = None) -> List[str]:
     lab's broker fault proxy, or the proxy not answering), ``stressors`` (a process besides the trader in
     a lab trader's cgroup: `lab up --cpu-limit`), and ``ledger`` (entries left in
     ``<state>/ledger.json``, when ``state`` is given)."""
-    from chaosaitrapp.stress.cgroups import from_dict
+    from chaosaitrapp.targets.cgroups import from_dict
     from chaosaitrapp.targets.process import read_pid_quietly
 
     missing = []

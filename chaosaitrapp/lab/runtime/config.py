@@ -61,7 +61,7 @@ class LabConfig:
     ``[8010, 6390]``, ``[8011, 6391]``, ...: its API, and the TCP fault proxy's route to Redis that only it
     uses, so one replica can be cut from Redis alone). ``cpu_limit`` (CPUs, e.g. ``0.5``) and ``memory_limit``
     (``256M``, bytes): each trader runs in a cgroup of its own with those limits (v1 or v2,
-    :mod:`chaosaitrapp.stress.cgroups`), removed by ``lab down``; None: no limit.
+    :mod:`chaosaitrapp.targets.cgroups`), removed by ``lab down``; None: no limit.
     """
 
     lab_dir: Path = field(default_factory=default_lab_dir)
@@ -127,7 +127,7 @@ class LabConfig:
 
         import psutil
 
-        from chaosaitrapp.stress.cgroups import parse_size
+        from chaosaitrapp.targets.cgroups import parse_size
 
         cpu = memory = None
         if self.cpu_limit is not None:

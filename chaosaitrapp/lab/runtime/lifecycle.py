@@ -198,7 +198,7 @@ def lab_up(config: LabConfig) -> LabState:
         """Make ``service``'s own cgroup with the limits (none asked: None) and note it in the state."""
         if state.limits["cpu"] is None and state.limits["memory"] is None:
             return None
-        from chaosaitrapp.stress.cgroups import make_cgroup, to_dict
+        from chaosaitrapp.targets.cgroups import make_cgroup, to_dict
 
         group = make_cgroup(f"aitrapp-lab-{lab_id}-{service}", state.limits["cpu"], state.limits["memory"])
         state.cgroups[service] = to_dict(group)
@@ -316,7 +316,7 @@ def lab_down(lab_dir: Path) -> None:
     survivors = {name: processes.running_pid(spec) for name, spec in services.items() if spec.kind == "process"}
     survivors = {name: pid for name, pid in survivors.items() if pid is not None}
     from chaosaitrapp.errors import TargetError
-    from chaosaitrapp.stress.cgroups import from_dict
+    from chaosaitrapp.targets.cgroups import from_dict
 
     for name, group in (state.cgroups if state else {}).items():
         try:

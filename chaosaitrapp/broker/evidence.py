@@ -54,11 +54,11 @@ def _history(proxy: str, started_wall: float) -> List[Dict[str, Any]]:
 
 def _sql_counts(prefix: str, configuration: Configuration, secrets: Secrets) -> Optional[Dict[str, int]]:
     """``{client_order_id: rows}`` of the drill's orders in Postgres, or None when no database URL is known."""
+    from chaosaitrapp.deployment.database import connect
     from chaosaitrapp.errors import ConfigError
-    from chaosaitrapp.orders.probes import _connect
 
     try:
-        conn = _connect(configuration, secrets)
+        conn = connect(configuration, secrets)
     except ConfigError:
         return None
     with conn:

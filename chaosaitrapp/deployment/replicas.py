@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from chaosaitrapp.config import settings_from
 from chaosaitrapp.errors import ConfigError
-from chaosaitrapp.replicas.pause import PauseDriver
+from chaosaitrapp.targets.pause import PauseDriver
 from chaosaitrapp.targets.processref import SCHEMES as TARGET_SCHEMES
 
 
@@ -77,8 +77,8 @@ def leader_values(replicas: List[Replica], configuration: Optional[Mapping[str, 
                   secrets: Optional[Mapping[str, Any]] = None, timeout: float = 0.5) -> Dict[str, Optional[float]]:
     """``{name: trader_is_leader}`` of every replica (None for one that did not answer in ``timeout``: a
     frozen process answers nothing)."""
-    from chaosaitrapp.metrics.parse import metric_value, parse_metrics
-    from chaosaitrapp.trader.client import TraderClient
+    from chaosaitrapp.api.client import TraderClient
+    from chaosaitrapp.api.metrics import metric_value, parse_metrics
 
     out: Dict[str, Optional[float]] = {}
     for replica in replicas:
