@@ -6,7 +6,8 @@ import inspect
 from importlib import import_module
 from typing import List
 
-from chaosaitrapp import ACTIVITY_MODULES, describe_controls
+from chaosaitrapp import describe_controls, registry
+from chaosaitrapp.checks.registry import BASELINE_CHECKS
 
 SKIP = ("configuration", "secrets")
 
@@ -23,23 +24,24 @@ def _signature(func) -> str:
 
 
 def settings_table() -> str:
-    """The configuration table (markdown): experiment key, environment variable, default, meaning."""
-    from chaosaitrapp.config import SETTINGS
-
+    """The configuration table (markdown): experiment key, environment variable, default, meaning; the core's
+    settings, then each fault family's (:func:`chaosaitrapp.registry.settings`)."""
     rows = ["| configuration key | environment | default | meaning |", "|---|---|---|---|"]
-    for s in SETTINGS:
+    for s in registry.settings():
         default = "unset" if s.default is None else f"`{s.default}`"
         rows.append(f"| `{s.key}` | `{s.env}` | {default} | {s.doc} |")
     return "\n".join(rows)
 
 
 def checkers_table() -> str:
-    """The checkers (markdown): name, first line of its docstring, and the faults that call for it."""
-    from chaosaitrapp.checks.registry import BASELINE_CHECKS, CHECKS, FAULT_CHECKS
-
+    """The checkers (markdown): name, first line of its docstring, and the fault kinds that call for it (with
+    orders: when orders arrive during the fault)."""
     rows = ["| checker | checks | applies to |", "|---|---|---|"]
-    for name, func in CHECKS.items():
-        faults = ["every drill"] if name in BASELINE_CHECKS else [f for f, names in FAULT_CHECKS.items() if name in names]
+    kinds = [registry.fault_kind(k) for k in registry.fault_kinds()]
+    for name, func in registry.checkers().items():
+        faults = ["every drill"] if name in BASELINE_CHECKS else \
+            [k.name for k in kinds if name in k.checks] + [f"{k.name} (with orders)" for k in kinds
+                                                           if name in k.loaded_checks]
         first = inspect.cleandoc(func.__doc__ or "").split("\n")[0]
         rows.append(f"| `{name}` | {first} | {', '.join(faults) or 'named explicitly'} |")
     return "\n".join(rows)
@@ -54,7 +56,7 @@ def activity_reference() -> str:
     for control in describe_controls():
         lines += [f"### `{control['module']}` (`{control['name']}`)", "", control["doc"], ""]
     lines += ["## Checkers", "", checkers_table(), ""]
-    for module_name in ACTIVITY_MODULES:
+    for module_name in registry.activity_modules():
         module = import_module(module_name)
         kind = "actions" if module_name.endswith(".actions") else "probes"
         lines += [f"## `{module_name}` ({kind})", "", inspect.cleandoc(module.__doc__ or "").split("\n\n")[0], ""]

@@ -117,8 +117,6 @@ def netns_path(pid: Optional[int] = None) -> str:
 
 def has_netns(pid: int) -> bool:
     """True while ``pid``'s network namespace can still be entered (the process lives)."""
-    import os
-
     return os.path.exists(netns_path(pid))
 
 
@@ -152,6 +150,4 @@ def group_members(pgid: int, since: Optional[float] = None, name: Optional[str] 
 
 def proc_file(pid: Optional[int], name: str, root: str = "/") -> str:
     """The path of ``/proc/<pid>/<name>`` (``self`` when ``pid`` is None) under ``root`` (a test's fake tree)."""
-    import os
-
     return os.path.join(root, "proc", str(int(pid)) if pid else "self", name)

@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 from typing import Any, Dict
 
+import yaml
+
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -129,8 +131,6 @@ runtime:
 
 def experiment_dict(name: str) -> Dict[str, Any]:
     """The scaffold as a dict (what the YAML template says, comments as ``description`` fields)."""
-    import yaml
-
     data = yaml.safe_load(YAML_TEMPLATE.format(name=name))
     notes = {
         "stop-redis": "The fault: written to the fault ledger before it is injected; a watchdog outside "

@@ -25,8 +25,12 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
+from chaosaitrapp.config import known_secrets
 from chaosaitrapp.evidence.recorder import stamp
 from chaosaitrapp.paths import reports_dir
+from chaosaitrapp.report.html import write_drill_report
+from chaosaitrapp.report.junit import write_junit, write_summary_json
+from chaosaitrapp.report.suite import render_suite_index
 from chaosaitrapp.verdict import extension, recorded, suite_verdict
 
 PACKAGED_EXPERIMENTS = Path(__file__).resolve().parent / "experiments"
@@ -125,9 +129,6 @@ def write_outputs(runs: Sequence[Dict[str, object]], out_dir: Path, tag: str, *,
                   title: str = "chaosaitrapp drills") -> Dict[str, str]:
     """Write ``<tag>.junit.xml``, ``<tag>.summary.json`` and ``<tag>.html`` (the index) for ``runs``
     into ``out_dir``; returns their paths."""
-    from chaosaitrapp.report.junit import write_junit, write_summary_json
-    from chaosaitrapp.report.suite import render_suite_index
-
     out_dir.mkdir(parents=True, exist_ok=True)
     return {"junit": str(write_junit(runs, out_dir / f"{tag}.junit.xml", secrets=secrets)),
             "summary": str(write_summary_json(runs, out_dir / f"{tag}.summary.json", secrets=secrets)),
@@ -160,8 +161,6 @@ def run_suite(experiments: Sequence[Path], out_dir: Optional[Path] = None, extra
               echo: Echo = print) -> Dict[str, object]:
     """Run every experiment in order (all of them, whatever the earlier ones gave), then write JUnit,
     summary and index; returns ``{"verdict", "runs", "junit", "summary", "index"}``."""
-    from chaosaitrapp.config import known_secrets
-
     out_dir = out_dir or reports_dir()
     started = time.monotonic()
     runs: List[Dict[str, object]] = []
@@ -224,8 +223,6 @@ def rebuild_reports(journal_or_dir: Union[str, Path], out_dir: Optional[Path] = 
     """``aitrapp-chaos report``: the drill report of every journal at ``journal_or_dir`` (into
     ``out_dir``, default beside the journals), then index, JUnit and summary there (tag ``index``).
     Returns ``{"verdict", "runs", "junit", "summary", "index"}``."""
-    from chaosaitrapp.report.html import write_drill_report
-
     base = Path(journal_or_dir)
     folder = out_dir or (base if base.is_dir() else base.parent)
     runs = []

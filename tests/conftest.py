@@ -32,8 +32,9 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import pytest
 
-from chaosaitrapp.config import SECRET_ENV, SETTINGS
+from chaosaitrapp.config import SECRET_ENV
 from chaosaitrapp.lab.runtime import lab_down
+from chaosaitrapp.registry import settings as all_settings
 from chaosaitrapp.targets.answers import tcp_answers
 from chaosaitrapp.targets.labstate import LabState, forget_lab_decisions
 from chaosaitrapp.testing.lab import free_port, free_ports, make_lab_dir, start_lab
@@ -42,7 +43,7 @@ from chaosaitrapp.testing.waits import wait_for
 __all__ = ["free_port", "free_ports", "make_lab_dir", "start_lab"]
 
 #: Variables that change what a drill or the extension does; a test sets the ones it needs itself.
-DRILL_ENV = {s.env for s in SETTINGS} | set(SECRET_ENV) | {
+DRILL_ENV = {s.env for s in all_settings()} | set(SECRET_ENV) | {
     "NONINTERACTIVE", "AITRAPP_CHECK_LIMITS", "AITRAPP_LAB_DIR", "AITRAPP_LAB_DEFECTS", "AITRAPP_LAB_PROFILE",
     "AITRAPP_CHAOS_DRIVER_FACTORIES", "BROKER_TOKEN", "API_SECRET_KEY"}
 

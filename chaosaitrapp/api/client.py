@@ -5,6 +5,7 @@ what went wrong (unreachable, 401, non-JSON body), never the key.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 import requests
@@ -44,8 +45,6 @@ class TraderClient:
     def fork(self, **changes: Any) -> "TraderClient":
         """A client for the same API with a session of its own (for another thread: sessions are not
         thread-safe), the same headers (API key included), and ``changes`` applied to its settings."""
-        from dataclasses import replace
-
         twin = TraderClient(replace(self.settings, **changes))
         twin.session = requests.Session()
         twin.session.headers.update(self.session.headers)

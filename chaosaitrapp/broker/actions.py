@@ -14,12 +14,17 @@ from typing import Any, Dict, List, Set
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.broker.client import ProxyClient
-from chaosaitrapp.broker.proxy.faults import INSTANT, KINDS, FaultError, validate
+from chaosaitrapp.broker.proxy.faults import CLOSE_CODES, INSTANT, KINDS, FaultError, validate
 from chaosaitrapp.config import settings_from
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.faultproxy.client import ProxyFaultDriver
+from chaosaitrapp.paths import ledger_path
 from chaosaitrapp.safety.faults import register_fault, restore_faults
+from chaosaitrapp.safety.ledger import Ledger
+from chaosaitrapp.targets.lab import driver_for_service
+from chaosaitrapp.targets.labstate import lab_for
+from chaosaitrapp.trader.actions import restart_market_data
 from chaosaitrapp.waiting import check_duration, require, wait_until
 
 __all__ = ["inject_broker_fault", "clear_broker_faults", "wait_broker_faults_cleared", "break_market_data",
@@ -33,9 +38,6 @@ LEASE_MARGIN_S = 30.0
 
 def _restart_recipe(configuration: Configuration) -> Any:
     """The proxy's own restart recipe when a lab runs it (no secret in it), else None."""
-    from chaosaitrapp.targets.lab import driver_for_service
-    from chaosaitrapp.targets.labstate import lab_for
-
     lab = lab_for(settings_from(configuration).api)
     spec = lab.services.get("broker_proxy") if lab is not None else None
     return driver_for_service(spec).undo() if spec is not None else None
@@ -92,9 +94,6 @@ def inject_broker_fault(kind: str, duration: float = 10, params: Dict[str, Any] 
 
 
 def _ours(client: ProxyClient) -> List[Any]:
-    from chaosaitrapp.paths import ledger_path
-    from chaosaitrapp.safety.ledger import Ledger
-
     prefix = client.describe() + "/faults/"
     return [e for e in Ledger(ledger_path()).outstanding() if e.target.startswith(prefix)]
 
@@ -174,8 +173,6 @@ def break_market_data(mode: str = "close", code: int = 1006, duration: float = 1
     mode or code (nothing injected), TargetError when the proxy is unreachable."""
     _mode(mode)
     if mode == "close":
-        from chaosaitrapp.broker.proxy.faults import CLOSE_CODES
-
         if int(code) not in CLOSE_CODES:
             raise ConfigError(f"close code must be one of {CLOSE_CODES}, got {code!r}", key="code")
         refused = inject_broker_fault("ws_refuse", duration, configuration=configuration, secrets=secrets)
@@ -194,7 +191,5 @@ def restore_market_data(mode: str = "close", timeout: float = 30, configuration:
     socket stays in place: the target must leave it). Returns what that step returned; raises
     ConfigError for an unknown mode, TargetError/ApiError when the proxy or the API is unreachable."""
     if _mode(mode) == "restart":
-        from chaosaitrapp.trader.actions import restart_market_data
-
         return restart_market_data(timeout, configuration, secrets)
     return clear_broker_faults(timeout, configuration, secrets)

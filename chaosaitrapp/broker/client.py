@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from chaosaitrapp.config import settings_from
+from chaosaitrapp.broker.family import BROKER_PROXY
+from chaosaitrapp.config import settings_from, value
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.faultproxy.client import ControlClient
+from chaosaitrapp.targets.labstate import lab_for
 
 
 def proxy_url(configuration: Optional[Mapping[str, Any]] = None) -> str:
     """The fault proxy's control URL for this drill (see the module docstring); ConfigError when none is known."""
-    from chaosaitrapp.targets.labstate import lab_for
-
-    settings = settings_from(configuration)
-    if settings.broker_proxy:
-        return settings.broker_proxy
-    lab = lab_for(settings.api)
+    given = value(configuration, BROKER_PROXY)
+    if given:
+        return given
+    lab = lab_for(settings_from(configuration).api)
     if lab is not None and lab.endpoints.get("broker_proxy"):
         return lab.endpoints["broker_proxy"]
     raise ConfigError("the broker drills need the fault proxy's control URL: set BROKER_PROXY (configuration "

@@ -17,6 +17,9 @@ from typing import Any, Dict, List, Optional
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.broker.client import ProxyClient, proxy_url
+from chaosaitrapp.deployment.database import connect
+from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.scrub import scrub_text
 
 ORDER_FIELDS = ("client_order_id", "status", "timestamp", "symbol", "side", "quantity", "filled_quantity")
@@ -27,8 +30,6 @@ def _proxy(run: Any, configuration: Configuration) -> Optional[str]:
     """The broker fault proxy whose history is evidence: the drill's, else the known one, else None."""
     if run.broker_proxy:
         return run.broker_proxy
-    from chaosaitrapp.broker.client import proxy_url
-    from chaosaitrapp.errors import ConfigError
 
     try:
         return proxy_url(configuration)
@@ -37,8 +38,6 @@ def _proxy(run: Any, configuration: Configuration) -> Optional[str]:
 
 
 def _history(proxy: str, started_wall: float) -> List[Dict[str, Any]]:
-    from chaosaitrapp.broker.client import ProxyClient
-
     records = []
     for item in ProxyClient(proxy).history(since_wall=started_wall):
         record = {k: v for k, v in item.items() if k not in ("kind", "t")}
@@ -54,9 +53,6 @@ def _history(proxy: str, started_wall: float) -> List[Dict[str, Any]]:
 
 def _sql_counts(prefix: str, configuration: Configuration, secrets: Secrets) -> Optional[Dict[str, int]]:
     """``{client_order_id: rows}`` of the drill's orders in Postgres, or None when no database URL is known."""
-    from chaosaitrapp.deployment.database import connect
-    from chaosaitrapp.errors import ConfigError
-
     try:
         conn = connect(configuration, secrets)
     except ConfigError:

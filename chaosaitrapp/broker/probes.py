@@ -10,8 +10,14 @@ from typing import Any, Dict, List, Optional
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.api.metrics import parse_metrics
 from chaosaitrapp.broker.client import ProxyClient
+from chaosaitrapp.checks.broker import resubscription
+from chaosaitrapp.checks.events import restore_began
+from chaosaitrapp.checks.timeline import FAULT_EVENTS
 from chaosaitrapp.errors import ConfigError, MetricsError
+from chaosaitrapp.evidence.observe import token_refreshes as count
 from chaosaitrapp.evidence.recorder import current_run, dry_wait, wait_deadline
 from chaosaitrapp.waiting import require, wait_until
 
@@ -36,10 +42,6 @@ def token_refreshes(configuration: Configuration = None, secrets: Secrets = None
     """Returns how many broker token refreshes the target has counted
     (``trader_retries_total{type="token_refresh"}``). Raises MetricsError when the target has no
     ``trader_retries_total`` at all, ApiError when ``/metrics`` cannot be read."""
-    from chaosaitrapp.api.client import TraderClient
-    from chaosaitrapp.api.metrics import parse_metrics
-    from chaosaitrapp.evidence.observe import token_refreshes as count
-
     client = TraderClient.from_configuration(configuration, secrets)
     value = count(parse_metrics(client.text("/metrics"), source=f"{client.base}/metrics"))
     if value is None:
@@ -82,9 +84,6 @@ def wait_token_refreshed(increase: int = 1, since: str = "before", timeout: floa
 def _fault_and_restore_wall() -> Optional[tuple]:
     """(wall time of this run's first fault event, of the instant its last restore began), or None without a
     fault (:func:`chaosaitrapp.checks.events.restore_began`)."""
-    from chaosaitrapp.checks.events import restore_began
-    from chaosaitrapp.checks.timeline import FAULT_EVENTS
-
     run = current_run()
     events = run.events if run is not None else []
     fault = next((float(e["wall"]) for e in events if e.get("event") in FAULT_EVENTS), None)
@@ -103,8 +102,6 @@ def wait_feed_resubscribed(timeout: float = 0, interval: float = 0.1, configurat
     record plus ``subscribed`` and ``missing`` (instrument tokens); raises ConfigError when no fault was injected
     in this run before it or no broker fault proxy is known, ConditionTimeout at the deadline (the target
     did not resubscribe them all)."""
-    from chaosaitrapp.checks.broker import resubscription
-
     what = "a tick of every instrument subscribed before the fault"
     skipped = dry_wait(what)
     if skipped is not None:

@@ -45,15 +45,14 @@ partition began (the last refresh was at most one period before it).
 With AITRAPP's timing (KiteTicker defaults): detect 7.1 s, recover 70.3 s. A drill that injects both
 kinds of fault gets the larger of each limit (:meth:`Limits.widest`).
 
-The stress drills' budgets (:mod:`chaosaitrapp.checks.stress`) are figures an experiment sets in its
-evidence control's ``limits``: ``heartbeat_recover_s`` (None: the heartbeats stay below ``HEARTBEAT_MAX``
-throughout the stress; a number: they must be below it again that long after it), ``ready_p99_ms``
-(400: below the sampler's 500 ms read timeout, so a hung read always fails it), ``order_p99_ms``
-(1000) and ``memory_growth_mb`` (100: what the target may keep after the stress).
+A fault family's own figures are its **budgets** (:attr:`Limits.budgets`): declared with their defaults by
+the family (the stress drills' ``heartbeat_recover_s``, ``ready_p99_ms``, ``order_p99_ms``,
+``memory_growth_mb``: :mod:`chaosaitrapp.stress.family`), overridden like every limit, read by its
+checkers with :meth:`Limits.budget`.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Dict, Optional
 
 from chaosaitrapp import aitrapp
@@ -64,7 +63,11 @@ TICKER_JITTER = 0.12
 #: The longest wait for a tick once the ticker is connected and subscribed.
 TICK_PERIOD_S = 1.0
 INT_FIELDS = ("max_flaps", "max_token_refreshes")
-NULLABLE_FIELDS = ("unavailability_s", "heartbeat_recover_s")
+NULLABLE_FIELDS = ("unavailability_s",)
+
+
+class MissingBudget(KeyError):
+    """A checker asked for a budget its drill's limits do not have (a family's default was not applied)."""
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,14 @@ class Limits:
     max_token_refreshes: int = 3
     lock_ttl: float = 30.0
     lock_refresh: float = 10.0
-    heartbeat_recover_s: Optional[float] = None
-    ready_p99_ms: float = 400.0
-    order_p99_ms: float = 1000.0
-    memory_growth_mb: float = 100.0
+    budgets: Dict[str, Optional[float]] = field(default_factory=dict)
+
+    def budget(self, name: str) -> Optional[float]:
+        """A fault family's budget (None is a value: "no allowance", as the family defines it); MissingBudget
+        when these limits have none of that name."""
+        if name not in self.budgets:
+            raise MissingBudget(f"no budget {name!r} in the drill's limits (known: {', '.join(self.budgets) or 'none'})")
+        return self.budgets[name]
 
     @classmethod
     def defaults(
@@ -152,26 +159,33 @@ class Limits:
                             heartbeat_max=aitrapp.HEARTBEAT_MAX_S)
 
     def to_dict(self) -> Dict[str, Any]:
-        """A JSON-ready dict (what the sampler stores as the timeline meta's ``limits``)."""
-        return asdict(self)
+        """A JSON-ready flat dict (what the sampler stores as the timeline meta's ``limits``): the fields and
+        the budgets side by side."""
+        out = asdict(self)
+        out.update(out.pop("budgets"))
+        return out
 
     @classmethod
     def from_dict(cls, data: Optional[Dict[str, Any]], base: Optional["Limits"] = None) -> "Limits":
-        """``base`` (default :meth:`aitrapp`) with the known numeric keys of ``data`` applied.
+        """``base`` (default :meth:`aitrapp`) with the numeric keys of ``data`` applied: a field's name sets the
+        field, any other name a budget (the caller validated the names: :mod:`chaosaitrapp.controls.limits`).
 
-        Unknown keys and non-numeric values are ignored; ``unavailability_s`` may be null.
+        Non-numeric values are ignored; ``unavailability_s`` and budgets may be null.
         """
         result = base or cls.aitrapp()
         changes: Dict[str, Any] = {}
-        for f in fields(cls):
-            if not data or f.name not in data:
-                continue
-            value = data[f.name]
-            if value is None and f.name in NULLABLE_FIELDS:
-                changes[f.name] = None
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                changes[f.name] = int(value) if f.name in INT_FIELDS else float(value)
-        return replace(result, **changes)
+        budgets = dict(result.budgets)
+        names = {f.name for f in fields(cls)} - {"budgets"}
+        for key, value in (data or {}).items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if key in names:
+                if value is None and key in NULLABLE_FIELDS:
+                    changes[key] = None
+                elif number:
+                    changes[key] = int(value) if key in INT_FIELDS else float(value)
+            elif key != "budgets" and (value is None or number):
+                budgets[key] = None if value is None else float(value)
+        return replace(result, budgets=budgets, **changes)
 
     @classmethod
     def from_meta(cls, meta: Dict[str, Any], base: Optional["Limits"] = None) -> "Limits":

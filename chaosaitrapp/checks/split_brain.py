@@ -59,6 +59,15 @@ def overlap_windows(timeline: Timeline, lease_s: float) -> List[Tuple[float, flo
     return [(round(f.t - f.window_s, 4), f.t) for f in found]
 
 
+def overlap_shading(timeline: Timeline) -> List[Tuple[float, float]]:
+    """The overlap windows the report shades (:func:`overlap_windows`), at the lease the timeline's limits
+    recorded (30 s when they did not); none for a timeline that sampled no replicas."""
+    if not timeline.meta.get("replicas"):
+        return []
+    lease = float(((timeline.meta.get("limits") or {}).get("lock_ttl")) or 30.0)
+    return overlap_windows(timeline, lease)
+
+
 def _no_history(timeline: Timeline) -> str:
     if not timeline.broker_records("collected"):
         return "no broker history in the timeline (the broker fault proxy's records were not read)"

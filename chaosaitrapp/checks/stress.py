@@ -76,12 +76,13 @@ def effective_ages(timeline: Timeline, field: str) -> List[Tuple[float, Optional
 def heartbeats_under_stress(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when a heartbeat's effective age reached ``HEARTBEAT_MAX`` during the stress (or, with
     ``heartbeat_recover_s``, was not below it again that long after the stress)."""
+    recover_after = limits.budget("heartbeat_recover_s")
     name = "heartbeats_under_stress"
     window = stress_window(timeline)
     if window is None:
         return _no_stress(name)
     start, end = window
-    allowed_from = start if limits.heartbeat_recover_s is None else end + limits.heartbeat_recover_s
+    allowed_from = start if recover_after is None else end + recover_after
     figures: Dict[str, float] = {}
     worst: Optional[Tuple[float, float, str]] = None
     seen = 0
@@ -109,14 +110,15 @@ def heartbeats_under_stress(timeline: Timeline, limits: Limits) -> CheckResult:
         return CheckResult(name, "fail", f"the {worst[2]} heartbeat was {secs(worst[1])} old at t={worst[0]:.2f} "
                            f"{when} (HEARTBEAT_MAX {limits.heartbeat_max:g}s): the process stalled",
                            round(worst[1], 3), limits.heartbeat_max, figures)
-    rule = "throughout the stress" if limits.heartbeat_recover_s is None else \
-        f"again {secs(limits.heartbeat_recover_s)} after the stress"
+    rule = "throughout the stress" if recover_after is None else \
+        f"again {secs(recover_after)} after the stress"
     return CheckResult(name, "pass", f"every heartbeat below {limits.heartbeat_max:g}s {rule} (oldest {secs(top)})",
                        round(top, 3), limits.heartbeat_max, figures)
 
 
 def latency_under_stress(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when the p99 of ``/ready`` or ``/health`` read durations during the stress is over ``ready_p99_ms``."""
+    budget_ms = limits.budget("ready_p99_ms")
     name = "latency_under_stress"
     window = stress_window(timeline)
     if window is None:
@@ -139,9 +141,9 @@ def latency_under_stress(timeline: Timeline, limits: Limits) -> CheckResult:
     worst = max(("ready", figures["ready_p99_ms"]), ("health", figures["health_p99_ms"]), key=lambda x: x[1])
     text = (f"/ready p99 {figures['ready_p99_ms']:g} ms, /health p99 {figures['health_p99_ms']:g} ms over "
             f"{len(inside)} samples of stress (p50 {figures['ready_p50_ms']:g}/{figures['health_p50_ms']:g} ms)")
-    verdict = "fail" if worst[1] > limits.ready_p99_ms else "pass"
-    return CheckResult(name, verdict, text + (f": over the {limits.ready_p99_ms:g} ms budget" if verdict == "fail" else ""),
-                       worst[1], limits.ready_p99_ms, figures)
+    verdict = "fail" if worst[1] > budget_ms else "pass"
+    return CheckResult(name, verdict, text + (f": over the {budget_ms:g} ms budget" if verdict == "fail" else ""),
+                       worst[1], budget_ms, figures)
 
 
 def _snapshots(timeline: Timeline) -> List[Dict[str, Any]]:
@@ -159,6 +161,7 @@ def _around(timeline: Timeline, window: Tuple[float, float]) -> Tuple[Optional[D
 
 def order_latency_under_stress(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when the p99 placement latency of the orders placed around the stress is over ``order_p99_ms``."""
+    budget_ms = limits.budget("order_p99_ms")
     name = "order_latency_under_stress"
     window = stress_window(timeline)
     if window is None:
@@ -179,10 +182,10 @@ def order_latency_under_stress(timeline: Timeline, limits: Limits) -> CheckResul
                            "restart): nothing to judge")
     figures = {"orders": count, "order_p50_ms": round(p50 or 0.0, 2), "order_p99_ms": round(p99, 2)}
     text = f"order placement p99 {p99:.1f} ms (p50 {p50:.1f}) over {count:g} order(s) between {between}"
-    if p99 > limits.order_p99_ms:
-        return CheckResult(name, "fail", text + f": over the {limits.order_p99_ms:g} ms budget", round(p99, 2),
-                           limits.order_p99_ms, figures)
-    return CheckResult(name, "pass", text, round(p99, 2), limits.order_p99_ms, figures)
+    if p99 > budget_ms:
+        return CheckResult(name, "fail", text + f": over the {budget_ms:g} ms budget", round(p99, 2),
+                           budget_ms, figures)
+    return CheckResult(name, "pass", text, round(p99, 2), budget_ms, figures)
 
 
 def no_leader_flap(timeline: Timeline, limits: Limits) -> CheckResult:
@@ -243,6 +246,7 @@ def target_survived(timeline: Timeline, limits: Limits) -> CheckResult:
 
 def memory_settles(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when the target's RSS at the end is more than ``memory_growth_mb`` above its RSS before the stress."""
+    budget_mb = limits.budget("memory_growth_mb")
     name = "memory_settles"
     window = stress_window(timeline)
     if window is None:
@@ -256,10 +260,10 @@ def memory_settles(timeline: Timeline, limits: Limits) -> CheckResult:
     figures = {"rss_before_mb": base, "rss_peak_mb": peak, "rss_end_mb": last}
     growth = last - base
     text = f"RSS {base:.0f} MiB before the stress, {peak:.0f} MiB at most, {last:.0f} MiB at the end"
-    if growth > limits.memory_growth_mb:
-        return CheckResult(name, "fail", text + f": {growth:.0f} MiB kept (more than {limits.memory_growth_mb:g}): a leak",
-                           round(growth, 1), limits.memory_growth_mb, figures)
-    return CheckResult(name, "pass", text, round(growth, 1), limits.memory_growth_mb, figures)
+    if growth > budget_mb:
+        return CheckResult(name, "fail", text + f": {growth:.0f} MiB kept (more than {budget_mb:g}): a leak",
+                           round(growth, 1), budget_mb, figures)
+    return CheckResult(name, "pass", text, round(growth, 1), budget_mb, figures)
 
 
 def stress_bounded(timeline: Timeline, limits: Limits) -> CheckResult:

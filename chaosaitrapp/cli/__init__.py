@@ -14,30 +14,8 @@ from typing import Any, Callable, List, Optional
 import click
 
 from chaosaitrapp import __version__
-
-EXIT_CODES = """\b
-Exit codes:
-  0  success: every drill PASSED (or was a DRY run), the command did what it says
-  1  a drill FAILED, or faults remain outstanding after cleanup
-  2  bad input: unknown drill or file, bad option value, a lab that cannot start, a drill its
-     pre-flight refused (nothing was injected)
-  3  lab status: no lab is up"""
-
-
-def quiet_broken_pipe(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Let output be cut short (``aitrapp-chaos docs | head``) without a traceback: stdout is pointed
-    at /dev/null and the command exits 0 when its reader goes away."""
-
-    @functools.wraps(func)
-    def inner(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BrokenPipeError:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            raise SystemExit(0)
-
-    return inner
+from chaosaitrapp.cli import drills, lab
+from chaosaitrapp.cli.common import EXIT_CODES
 
 
 @click.group(name="aitrapp", epilog=EXIT_CODES,
@@ -47,15 +25,9 @@ def cli() -> None:
     """The command group (``aitrapp-chaos`` / ``chaos aitrapp``)."""
 
 
-def _register() -> None:
-    from chaosaitrapp.cli import drills, lab
-
-    cli.add_command(lab.lab)
-    for command in (drills.run, drills.report, drills.cleanup, drills.docs, drills.new):
-        cli.add_command(command)
-
-
-_register()
+cli.add_command(lab.lab)
+for command in (drills.run, drills.report, drills.cleanup, drills.docs, drills.new):
+    cli.add_command(command)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

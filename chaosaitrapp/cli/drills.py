@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 import click
 
-from chaosaitrapp.cli import EXIT_CODES, quiet_broken_pipe
+from chaosaitrapp.cli.common import EXIT_CODES, quiet_broken_pipe
 
 
 @click.command(epilog=EXIT_CODES, help="Run drills with `chaos run`, every one even when an earlier one fails; "
@@ -25,10 +25,10 @@ from chaosaitrapp.cli import EXIT_CODES, quiet_broken_pipe
 def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path], out: Optional[Path],
         dry: Optional[str]) -> None:
     """``run``."""
-    from chaosaitrapp.deployment.replicas import replicas_of
-    from chaosaitrapp.errors import ChaosAitrappError
-    from chaosaitrapp.suite import default_drills, locate, run_suite
-    from chaosaitrapp.verdict import suite_exit_code
+    from chaosaitrapp.deployment.replicas import replicas_of  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.suite import default_drills, locate, run_suite  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.verdict import suite_exit_code  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     files = []
     try:
@@ -55,8 +55,8 @@ def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path]
 @click.pass_context
 def report(ctx: click.Context, path: Path, out: Optional[Path]) -> None:
     """``report``."""
-    from chaosaitrapp.config import known_secrets
-    from chaosaitrapp.suite import rebuild_reports
+    from chaosaitrapp.config import known_secrets  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.suite import rebuild_reports  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     if not path.exists():
         click.echo(f"aitrapp-chaos report: {path} does not exist", err=True)
@@ -82,10 +82,10 @@ def report(ctx: click.Context, path: Path, out: Optional[Path]) -> None:
 @click.pass_context
 def cleanup(ctx: click.Context, ledger: Optional[Path], timeout: float, only_expired: bool) -> None:
     """``cleanup``."""
-    from chaosaitrapp.paths import ledger_path
-    from chaosaitrapp.safety.cleanup import cleanup as undo_all
-    from chaosaitrapp.safety.cleanup import format_result
-    from chaosaitrapp.safety.ledger import Ledger, LedgerError
+    from chaosaitrapp.paths import ledger_path  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.safety.cleanup import cleanup as undo_all  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.safety.cleanup import format_result  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.safety.ledger import Ledger, LedgerError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     book = Ledger(ledger or ledger_path())
     try:
@@ -112,7 +112,7 @@ def cleanup(ctx: click.Context, ledger: Optional[Path], timeout: float, only_exp
 @quiet_broken_pipe
 def docs(out: Optional[Path]) -> None:
     """``docs``."""
-    from chaosaitrapp.docs import activity_reference
+    from chaosaitrapp.docs import activity_reference  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     text = activity_reference()
     if out:
@@ -133,7 +133,7 @@ def docs(out: Optional[Path]) -> None:
 @click.pass_context
 def new(ctx: click.Context, name: str, directory: Path, fmt: str, force: bool) -> None:
     """``new``."""
-    from chaosaitrapp.scaffold import ScaffoldError, write_experiment
+    from chaosaitrapp.scaffold import ScaffoldError, write_experiment  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     try:
         path = write_experiment(name, directory, fmt=fmt, force=force)

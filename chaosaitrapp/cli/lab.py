@@ -12,7 +12,7 @@ from typing import Optional, Tuple
 
 import click
 
-from chaosaitrapp.cli import EXIT_CODES, quiet_broken_pipe
+from chaosaitrapp.cli.common import EXIT_CODES, quiet_broken_pipe
 from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.lab.defects import KNOWN_DEFECTS
 from chaosaitrapp.lab.profiles import DEFAULT_PROFILE, PROFILES
@@ -92,7 +92,7 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
        replica_api_port: int, replica_redis_port: int, cpu_limit: Optional[float],
        memory_limit: Optional[str]) -> None:
     """``lab up``."""
-    from chaosaitrapp.lab.runtime import lab_up
+    from chaosaitrapp.lab.runtime import lab_up  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     directory = _directory(lab_dir)
     try:
@@ -115,7 +115,7 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
     click.echo(f"lab up in {time.monotonic() - started:.1f}s: API {state.api} (profile {state.profile}, "
                f"runtime {state.runtime}, defects {', '.join(state.defects) or 'none'}, lab dir {directory})")
     if state.cgroups:
-        from chaosaitrapp.targets.cgroups import from_dict
+        from chaosaitrapp.targets.cgroups import from_dict  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
         click.echo("limits: " + ", ".join(f"{name} in {from_dict(g).describe()}" for name, g in state.cgroups.items())
                    + f" (cpu {state.limits.get('cpu') or 'unlimited'}, memory {state.limits.get('memory') or 'unlimited'})")
@@ -128,7 +128,7 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
 @click.pass_context
 def down(ctx: click.Context, lab_dir: Optional[str]) -> None:
     """``lab down``."""
-    from chaosaitrapp.lab.runtime import lab_down
+    from chaosaitrapp.lab.runtime import lab_down  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     directory = _directory(lab_dir)
     try:
@@ -147,7 +147,7 @@ def down(ctx: click.Context, lab_dir: Optional[str]) -> None:
 @quiet_broken_pipe
 def status(ctx: click.Context, lab_dir: Optional[str], as_json: bool) -> None:
     """``lab status``."""
-    from chaosaitrapp.lab.runtime import lab_status
+    from chaosaitrapp.lab.runtime import lab_status  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     info = lab_status(_directory(lab_dir))
     if as_json:
@@ -175,7 +175,7 @@ def status(ctx: click.Context, lab_dir: Optional[str], as_json: bool) -> None:
 @quiet_broken_pipe
 def logs(ctx: click.Context, service: str, lab_dir: Optional[str], lines: int) -> None:
     """``lab logs``."""
-    from chaosaitrapp.lab.runtime import lab_logs
+    from chaosaitrapp.lab.runtime import lab_logs  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     try:
         click.echo(lab_logs(_directory(lab_dir), service, lines), nl=False)

@@ -8,7 +8,10 @@ import difflib
 import re
 from typing import Any, Iterable, List, Mapping, Optional, Tuple
 
-from chaosaitrapp.config import _BY_KEY, _PREFIX_OURS, SETTINGS, canonical_key
+from chaosaitrapp import registry
+
+#: Configuration keys with these prefixes are ours: one that no setting has is refused, not noted.
+PREFIX_OURS = ("aitrapp_", "chaosaitrapp_")
 
 _REFERENCE = re.compile(r"\$\{([^}]+)\}")
 
@@ -25,6 +28,16 @@ def references(value: Any) -> List[str]:
         for item in value:
             found.extend(references(item))
     return found
+
+
+def canonical_key(key: str) -> Optional[str]:
+    """The setting (core or a family's) ``key`` names, by its configuration key or its environment variable,
+    in any case; None when it is not one of ours."""
+    lowered = str(key).lower()
+    for setting in registry.settings():
+        if lowered in (setting.key, setting.env.lower()):
+            return setting.key
+    return None
 
 
 def _close_match(key: str, candidates: Iterable[str]) -> Optional[str]:
@@ -47,7 +60,8 @@ def configuration_problems(experiment: Mapping[str, Any],
     secrets = experiment.get("secrets") or {}
     secret_names = {name for scope in secrets.values() if isinstance(scope, Mapping) for name in scope}
     referenced = set(references({k: v for k, v in experiment.items() if k != "configuration"}))
-    ours = set(_BY_KEY) | {s.env for s in SETTINGS}
+    table = registry.settings()
+    ours = {s.key for s in table} | {s.env for s in table}
     problems: List[str] = []
     notes: List[str] = []
     for key in declared:
@@ -57,9 +71,9 @@ def configuration_problems(experiment: Mapping[str, Any],
         if guess:
             proper = canonical_key(guess) or guess
             problems.append(f"unknown configuration key {key!r}: did you mean {proper!r}?")
-        elif key.lower().startswith(_PREFIX_OURS):
+        elif key.lower().startswith(PREFIX_OURS):
             problems.append(f"unknown configuration key {key!r}: chaosaitrapp has no such setting "
-                            f"(settings: {', '.join(sorted(_BY_KEY))})")
+                            f"(settings: {', '.join(sorted(s.key for s in table))})")
         else:
             notes.append(f"configuration key {key!r} is not a chaosaitrapp setting and no activity references it")
     for name in sorted(set(references(experiment)) - set(declared) - secret_names):

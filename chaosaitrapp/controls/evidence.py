@@ -46,10 +46,33 @@ from typing import Any, Dict, List, Optional, Tuple
 from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
+from chaosaitrapp import registry
+from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.checks import run_checks
+from chaosaitrapp.checks.limits import Limits
+from chaosaitrapp.checks.timeline import load_timeline
 from chaosaitrapp.config import api_key, flag, known_secrets, settings_from
+from chaosaitrapp.controls.inference import checks_of, faults_of
+from chaosaitrapp.controls.limits import drill_limits
+from chaosaitrapp.controls.runtime import (
+    note_activity,
+    note_phase,
+    prepare_experiment,
+    rollback_note,
+    skip_rollbacks_if_nothing_ran,
+    strategies,
+    watch_strategies,
+)
+from chaosaitrapp.controls.safety import run_preflight
 from chaosaitrapp.evidence import recorder
-from chaosaitrapp.evidence.recorder import Run, record_event, record_failure
+from chaosaitrapp.evidence.recorder import Run, record_event, record_failure, stamp
+from chaosaitrapp.evidence.sampler import Sampler, SamplerPlan
+from chaosaitrapp.evidence.seedlog import log_fields, write_seed_log
+from chaosaitrapp.report.html import write_drill_report
+from chaosaitrapp.safety.faults import outstanding_for_run
 from chaosaitrapp.scrub import install_log_filter, scrub_data
+from chaosaitrapp.trader.actions import abort
+from chaosaitrapp.verdict import judge
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -86,8 +109,6 @@ def _guard(hook: str):
 def configure_control(experiment: Experiment = None, configuration: Configuration = None,
                       secrets: Secrets = None, event_registry: Any = None, **arguments: Any) -> None:
     """Begin the run's record (drill name, evidence folder) and watch Chaos Toolkit's strategies."""
-    from chaosaitrapp.controls.runtime import watch_strategies
-
     if experiment is not None:
         recorder.ensure_run(experiment, known_secrets(secrets)).recording = True
     watch_strategies(event_registry)
@@ -96,8 +117,6 @@ def configure_control(experiment: Experiment = None, configuration: Configuratio
 def drill_checks(experiment: Experiment, configuration: Configuration, arguments: Dict[str, Any]) -> List[str]:
     """The checker names that judge this drill: the ``checks`` argument, else those inferred from
     the experiment's faults; plus ``extra_checks``, minus ``skip_checks``."""
-    from chaosaitrapp.controls.inference import checks_of
-
     names = list(arguments["checks"]) if isinstance(arguments.get("checks"), list) \
         else checks_of(experiment, configuration)
     for name in arguments.get("extra_checks") or []:
@@ -107,27 +126,11 @@ def drill_checks(experiment: Experiment, configuration: Configuration, arguments
     return [n for n in names if n not in skipped]
 
 
-def _split_brain_view(configuration: Configuration, secrets: Secrets) -> Tuple[str, str, List[Tuple[str, str]]]:
-    """What a split-brain drill samples: ``(name, api)`` of the replica that leads at its start (the one the
-    fault will hit; ``r0``, the drill's ``API``, when none leads alone) and ``(name, api)`` of the others,
-    whose leader gauges every sample reads too."""
-    from chaosaitrapp.deployment.replicas import leader_values, replicas_of, the_leader
-
-    replicas = replicas_of(configuration)
-    name = the_leader(leader_values(replicas, configuration, secrets, timeout=2.0)) or replicas[0].name
-    leader = next(r for r in replicas if r.name == name)
-    return leader.name, leader.api, [(r.name, r.api) for r in replicas if r.name != name]
-
-
 @_guard("before_experiment_control")
 def before_experiment_control(context: Experiment, configuration: Configuration = None,
                               secrets: Secrets = None, **arguments: Any) -> None:
-    """Begin the run: pre-flight (when the safety control is declared), limits, checks, the sampler."""
-    from chaosaitrapp.api.client import TraderClient
-    from chaosaitrapp.controls.runtime import prepare_experiment, rollback_note, strategies
-    from chaosaitrapp.deployment.timing import drill_limits
-    from chaosaitrapp.evidence.sampler import Sampler, target_observer
-
+    """Begin the run: pre-flight (when the safety control is declared), limits, checks, the sampler (as
+    each fault family of the drill plans it: :attr:`chaosaitrapp.declare.Family.sampler`)."""
     run = recorder.ensure_run(context, known_secrets(secrets))
     run.recording = True
     run.secrets = known_secrets(secrets)
@@ -138,35 +141,22 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     if note:
         run.note(note)
     if recorder.control_arguments(context, recorder.SAFETY_MODULE) is not None:
-        from chaosaitrapp.controls.safety import run_preflight
-
         run_preflight(context, configuration, secrets)
     settings = settings_from(configuration)
     run.wait_ready_timeout = settings.wait_ready_timeout
     interval = float(arguments.get("sample_interval", DEFAULT_INTERVAL))
-    from chaosaitrapp.controls.inference import faults_of
-
     run.fault_kinds = faults_of(context, configuration)
     run.limits = drill_limits(configuration, arguments, interval, run.fault_kinds)
     run.checks = drill_checks(context, configuration, arguments)
     client = TraderClient(settings, api_key(secrets))
     run.target = client
-    meta = {"drill": run.drill, "run_id": run.run_id, "api": settings.api, "heartbeat_max": settings.heartbeat_max,
-            "limits": run.limits.to_dict(), "checks": run.checks}
-    sampled, others = "r0", []
-    if any(f.startswith("split_brain") for f in run.fault_kinds):
-        sampled, api, others = _split_brain_view(configuration, secrets)
-        client = client.fork(api=api)
-        meta.update(replicas=[sampled] + [name for name, _ in others], sampled_replica=sampled, sampled_api=api)
-    extra = []
-    if any(f.startswith("stress_") for f in run.fault_kinds):
-        from chaosaitrapp.stress.probes import process_part
-
-        extra.append(process_part(configuration))
-        meta["process_lanes"] = True
-    run.sampler = Sampler(run.path(".timeline.jsonl"),
-                          target_observer(client, replicas=others, name=sampled, extra=extra),
-                          interval=interval, meta=meta, secrets=run.secrets).start()
+    plan = SamplerPlan(client, meta={"drill": run.drill, "run_id": run.run_id, "api": settings.api,
+                                     "heartbeat_max": settings.heartbeat_max, "limits": run.limits.to_dict(),
+                                     "checks": run.checks})
+    for _, adjust in registry.hooks("sampler", run.fault_kinds):
+        plan = adjust(plan, configuration, secrets)
+    run.sampler = Sampler(run.path(".timeline.jsonl"), plan.observer(), interval=interval, meta=plan.meta,
+                          secrets=run.secrets).start()
     record_event("phase", None, "steady_state_before")
     logger.info("chaosaitrapp: drill %s, checks %s, evidence under %s*", run.drill, ", ".join(run.checks),
                 run.prefix)
@@ -182,8 +172,6 @@ def after_hypothesis_control(context: Dict[str, Any], state: Dict[str, Any] = No
 @_guard("before_method_control")
 def before_method_control(context: Experiment, **arguments: Any) -> None:
     """Mark the method's start on the timeline."""
-    from chaosaitrapp.controls.runtime import note_phase
-
     note_phase("method")
     record_event("phase", None, "method")
 
@@ -191,8 +179,6 @@ def before_method_control(context: Experiment, **arguments: Any) -> None:
 @_guard("before_activity_control")
 def before_activity_control(context: Dict[str, Any], **arguments: Any) -> None:
     """Note a method action of another extension (it may inject what this extension cannot see)."""
-    from chaosaitrapp.controls.runtime import note_activity
-
     note_activity(context)
 
 
@@ -213,8 +199,6 @@ def after_activity_control(context: Dict[str, Any], state: Dict[str, Any] = None
 def before_rollback_control(context: Experiment, **arguments: Any) -> None:
     """Mark the rollbacks' start on the timeline; a drill that acted on nothing plays none
     (:func:`chaosaitrapp.controls.runtime.skip_rollbacks_if_nothing_ran`)."""
-    from chaosaitrapp.controls.runtime import skip_rollbacks_if_nothing_ran
-
     if not skip_rollbacks_if_nothing_ran(context) and context.get("rollbacks"):
         record_event("phase", None, "rollbacks")
 
@@ -250,8 +234,6 @@ def abort_if_failed_late(run: Run, verdict: str, journal: Journal, configuration
         output = rollback.get("output")
         if isinstance(output, dict) and output.get("aborted") is True:
             return {"done": output.get("steps"), "by": "rollback"}
-    from chaosaitrapp.trader.actions import abort
-
     logger.warning("chaosaitrapp: PAUSE_ON_FAIL=1 and the drill failed after its rollbacks: aborting")
     try:
         return {"done": abort("chaos drill failed its checks", configuration, secrets)}
@@ -260,56 +242,47 @@ def abort_if_failed_late(run: Run, verdict: str, journal: Journal, configuration
         return {"error": str(exc)}
 
 
-def _write_history(run: Run) -> Optional[Path]:
-    """For a split-brain drill, the order history the checkers judge, one placement per line, next to the
-    timeline (``<prefix>.history.jsonl``); None for other drills or when it cannot be written (noted)."""
-    from chaosaitrapp.checks.split_brain import history_of
-    from chaosaitrapp.checks.timeline import load_timeline
-
-    if not any(k.startswith("split_brain") for k in run.fault_kinds):
-        return None
-    try:
-        path = run.path(".history.jsonl")
-        lines = [json.dumps(p, sort_keys=True) for p in history_of(load_timeline(run.path(".timeline.jsonl")))]
-        path.write_text("".join(line + "\n" for line in lines))
-        return path
-    except Exception as exc:  # the checks read the timeline itself; the file is for people
-        run.note(f"the order history could not be written: {type(exc).__name__}: {exc}")
-        return None
-
-
 def run_drill_checks(run: Run) -> List[Dict[str, Any]]:
     """The drill's checks on its timeline, as dicts; none when nothing was sampled (a refused or dry run)."""
-    from chaosaitrapp.checks import run_checks
-    from chaosaitrapp.checks.limits import Limits
-    from chaosaitrapp.checks.timeline import load_timeline
-
     if run.sampler is None or not run.checks or run.dry:
         return []
     timeline = load_timeline(run.path(".timeline.jsonl"))
-    return [r.to_dict() for r in run_checks(timeline, run.limits or Limits.aitrapp(), run.checks)]
+    return [r.to_dict() for r in run_checks(timeline, run.limits or Limits.aitrapp(), run.checks,
+                                            registry.checkers())]
+
+
+def gather_family_evidence(run: Run, configuration: Configuration, secrets: Secrets) -> Tuple[Dict[str, Any],
+                                                                                              Dict[str, str]]:
+    """Each family's evidence after the run (:attr:`chaosaitrapp.declare.Family.evidence`, in registry order:
+    the broker's history before the split-brain history drawn from it): ``({family: summary}, {label:
+    path})``. A family that cannot gather its evidence is an error of the run, never a silent gap."""
+    summaries: Dict[str, Any] = {}
+    files: Dict[str, str] = {}
+    for family, gather in registry.hooks("evidence"):
+        try:
+            result = gather(run, configuration, secrets)
+        except Exception as exc:  # noqa: BLE001 - reported as a control error: the drill fails, naming it
+            run.errors.append(f"{family.name} evidence could not be gathered: {type(exc).__name__}: {exc}")
+            continue
+        if result is None:
+            continue
+        files.update(result.pop("files", {}))
+        for error in result.get("errors") or []:
+            run.note(f"{family.name} evidence incomplete: {error}")
+        if result:
+            summaries[family.name] = result
+    return summaries, files
 
 
 def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configuration: Configuration = None,
                secrets: Secrets = None) -> Dict[str, Any]:
-    """Stop sampling, gather the broker evidence (when the drill injected a broker fault), check, judge,
-    write every evidence file and amend ``journal`` in place."""
-    from chaosaitrapp.broker.evidence import collect
-    from chaosaitrapp.evidence.recorder import stamp
-    from chaosaitrapp.evidence.seedlog import log_fields, write_seed_log
-    from chaosaitrapp.safety.faults import outstanding_for_run
-    from chaosaitrapp.verdict import judge
-
+    """Stop sampling, gather each family's evidence, check, judge, write every evidence file and amend
+    ``journal`` in place."""
     sampling = run.sampler.stop() if run.sampler is not None else None
-    broker = None
+    gathered: Dict[str, Any] = {}
+    files: Dict[str, str] = {}
     if sampling is not None and not run.dry:
-        try:
-            broker = collect(run, configuration, secrets)
-        except Exception as exc:
-            run.errors.append(f"broker evidence could not be gathered: {type(exc).__name__}: {exc}")
-        for error in (broker or {}).get("errors") or []:
-            run.note(f"broker evidence incomplete: {error}")
-    history = _write_history(run) if broker is not None else None
+        gathered, files = gather_family_evidence(run, configuration, secrets)
     try:
         checks = run_drill_checks(run)
     except Exception as exc:
@@ -324,22 +297,20 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configurat
     evidence = {"log": str(run.path(".log")), "journal": str(run.path(".journal.json"))}
     if sampling is not None:
         evidence["timeline"] = str(run.path(".timeline.jsonl"))
-    if history is not None:
-        evidence["history"] = str(history)
+    evidence.update(files)
     if arguments.get("report", True):
         evidence["report"] = str(run.path(".html"))
     for label in run.snapshots:
         evidence[f"metrics_{label}"] = str(run.path(f".metrics_{label}.prom"))
     extension = {"name": "chaosaitrapp", "drill": run.drill, "run_id": run.run_id, "verdict": verdict,
                  "reasons": reasons, "checks": checks, "notes": list(run.notes), "strategies": dict(run.strategies),
-                 "sampling": sampling, "broker": broker, "ctk_status": (journal or {}).get("status"), "evidence": evidence}
+                 "sampling": sampling, "broker": gathered.pop("broker", None), **gathered,
+                 "ctk_status": (journal or {}).get("status"), "evidence": evidence}
     journal = journal if isinstance(journal, dict) else {}
     journal.setdefault("extensions", []).append(extension)
     extension["seed_fields"] = dict(log_fields(run, checks, sampling, reasons))
     if arguments.get("report", True):
         try:
-            from chaosaitrapp.report.html import write_drill_report
-
             write_drill_report(scrub_data(journal, run.secrets), evidence.get("timeline"),
                                Path(evidence["report"]), secrets=run.secrets)
         except Exception as exc:  # a missing report is a failed drill, not a silent gap

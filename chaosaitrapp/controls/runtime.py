@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
 
+from chaoslib.run import RunEventHandler
+
 from chaosaitrapp.evidence import recorder
 
 _CAPTURED: Dict[str, str] = {}
 
 
 def _handler_class():
-    from chaoslib.run import RunEventHandler
-
     class StrategyWatcher(RunEventHandler):
         """Captures the runtime strategies from the ``running`` event."""
 

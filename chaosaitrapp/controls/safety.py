@@ -19,8 +19,10 @@ from whichever of our two controls comes first. It
    when the method breaks the steady state on purpose (it would deviate by design); a rollback
    strategy other than ``always`` is noted (rollbacks would be skipped on Ctrl-C/SIGTERM, the ledger
    and its watchdog still undo the fault within the lease);
-4. checks the API host is allowed (loopback by default) and the API answers, every dependency
-   the method stops exists and runs, and the broker fault proxy answers when the drill uses it.
+4. runs every fault family's own pre-flight over its activities (its offline part always, its online part
+   when the target is checked: a dependency the method stops runs, the broker fault proxy answers, a TCP
+   fault proxy serves the dependency...), and checks the API host is allowed (loopback by default) and
+   the API answers.
 
 Any problem interrupts the run with a message naming the bad value, so nothing is injected.
 
@@ -43,8 +45,12 @@ from typing import Any, Dict, List, Optional
 from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Secrets
 
+from chaosaitrapp import registry
+from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.config import known_secrets, settings_from
 from chaosaitrapp.controls import arguments as checks
+from chaosaitrapp.controls.configuration import configuration_problems
+from chaosaitrapp.controls.inference import breaks_steady_state
 from chaosaitrapp.controls.runtime import (
     note_activity,
     note_phase,
@@ -54,7 +60,11 @@ from chaosaitrapp.controls.runtime import (
     strategies,
     watch_strategies,
 )
+from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.evidence import recorder
+from chaosaitrapp.paths import ledger_path
+from chaosaitrapp.safety.cleanup import cleanup, format_result
+from chaosaitrapp.safety.ledger import Ledger
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -100,8 +110,6 @@ def _interrupt_if_terminated(where: str) -> None:
 
 def _strategy_problems(experiment: Experiment, configuration: Configuration, run: Any) -> List[str]:
     """A hypothesis strategy the drill cannot meet (refused), and the rollback strategy (noted)."""
-    from chaosaitrapp.controls.inference import breaks_steady_state
-
     effective = strategies(experiment)
     if run is not None:
         run.strategies = dict(effective)
@@ -123,11 +131,8 @@ def _strategy_problems(experiment: Experiment, configuration: Configuration, run
 def preflight(experiment: Experiment, configuration: Configuration = None, secrets: Secrets = None,
               check_target: bool = True) -> List[str]:
     """Every problem that must stop the drill before it injects anything (empty when safe); notes
-    (not refusals) go to the run in progress."""
-    from chaosaitrapp.api.client import TraderClient
-    from chaosaitrapp.controls.configuration import configuration_problems
-    from chaosaitrapp.errors import ChaosAitrappError
-
+    (not refusals) go to the run in progress. ``check_target`` False: only what needs no target (the
+    offline part: configuration, arguments, each family's offline checks, the evidence control's)."""
     run = recorder.current_run()
     problems, notes = configuration_problems(experiment, configuration)
     for note in notes:
@@ -138,9 +143,7 @@ def preflight(experiment: Experiment, configuration: Configuration = None, secre
     except ChaosAitrappError as exc:
         return problems + [f"configuration: {exc}"]
     problems += checks.argument_problems(experiment, configuration, secrets)
-    stops = checks.dependency_stops(experiment, configuration, secrets, problems)
-    problems += checks.broker_problems(experiment, configuration, secrets, check_target)
-    problems += checks.network_problems(experiment, configuration, secrets, check_target)
+    problems += checks.family_problems(experiment, configuration, secrets, online=check_target)
     problems += checks.evidence_problems(experiment)
     problems += _strategy_problems(experiment, configuration, run)
     try:
@@ -149,53 +152,20 @@ def preflight(experiment: Experiment, configuration: Configuration = None, secre
             client.json("GET", "/health")
     except ChaosAitrappError as exc:
         problems.append(str(exc))
-    if check_target:
-        for name, driver in stops:
-            try:
-                if not driver.is_running():
-                    problems.append(f"activity {name!r}: {driver.describe()} is not running before the drill")
-            except ChaosAitrappError as exc:
-                problems.append(f"activity {name!r}: {exc}")
     return problems
 
 
 def _undo_leftovers() -> List[str]:
-    """Undo the stale faults of the ledger (dead run or expired lease); problems for those that stay."""
-    from chaosaitrapp.paths import ledger_path
-    from chaosaitrapp.safety.cleanup import cleanup, format_result
-    from chaosaitrapp.safety.ledger import Ledger
-
+    """Undo the stale faults of the ledger (dead run or expired lease), then each family's leftovers that no
+    ledger entry stands for (:attr:`chaosaitrapp.declare.Family.sweep`); problems for those that stay."""
     problems = []
     for item in cleanup(Ledger(ledger_path()), only_expired=True):
         if item["status"] == "undone":
             logger.warning("chaosaitrapp: undid a fault left by an earlier run: %s", format_result(item))
         elif item["status"] == "failed":
             problems.append(f"a fault left by an earlier run could not be undone: {format_result(item)}")
-    return problems + _orphan_tables(Ledger(ledger_path()))
-
-
-def _orphan_tables(ledger: Any) -> List[str]:
-    """Delete nftables tables of ours (in this namespace) that no outstanding ledger entry stands for (a
-    cleanup that crashed half-way); a problem for each one that stays. Nothing to do without ``nft``."""
-    import shutil
-
-    from chaosaitrapp.errors import ChaosAitrappError
-    from chaosaitrapp.network import kernel
-
-    if not shutil.which("nft"):
-        return []
-    try:
-        present = kernel.tables()
-    except ChaosAitrappError:
-        return []  # nft cannot list here (no privileges): none of ours can have been made here either
-    owned = {str((e.undo or {}).get("table")) for e in ledger.outstanding() if (e.undo or {}).get("driver") == "nft"}
-    problems = []
-    for table in [t for t in present if t not in owned]:
-        try:
-            kernel.remove(table)
-            logger.warning("chaosaitrapp: deleted a leftover nftables table of an earlier run: %s", table)
-        except ChaosAitrappError as exc:
-            problems.append(f"a leftover nftables table {table} of an earlier run could not be deleted: {exc}")
+    for _, sweep in registry.hooks("sweep"):
+        problems += sweep()
     return problems
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from chaoslib.types import Configuration
 
-from chaosaitrapp.config import settings_from
+from chaosaitrapp.config import is_explicit, settings_from, value
+from chaosaitrapp.dependencies.family import POSTGRES_CONTAINER, POSTGRES_TARGET, REDIS_CONTAINER, REDIS_TARGET
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.targets.resolve import resolve_target
 
@@ -19,7 +20,7 @@ def dependency_driver(dependency: str, target: str = "", configuration: Configur
     if dependency not in DEPENDENCIES:
         raise ConfigError(f"dependency must be one of {DEPENDENCIES}, got {dependency!r}", dependency=dependency)
     settings = settings_from(configuration)
-    chosen = target or (settings.redis_target if dependency == "redis" else settings.postgres_target)
-    key = f"{dependency}_container"
-    return resolve_target(chosen, dependency, container=getattr(settings, key), api=settings.api,
-                          container_explicit=key in settings.explicit)
+    container = REDIS_CONTAINER if dependency == "redis" else POSTGRES_CONTAINER
+    chosen = target or value(configuration, REDIS_TARGET if dependency == "redis" else POSTGRES_TARGET)
+    return resolve_target(chosen, dependency, container=value(configuration, container), api=settings.api,
+                          container_explicit=is_explicit(configuration, container))

@@ -3,10 +3,14 @@
 import os
 from typing import Any, Dict
 
+import redis
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.config import settings_from
 from chaosaitrapp.dependencies.drivers import dependency_driver
 from chaosaitrapp.errors import ConfigError, TargetError
+from chaosaitrapp.scrub import scrub_text
+from chaosaitrapp.targets.labstate import lab_for
 
 __all__ = ["dependency_running", "dependency_answers", "leader_lock_key"]
 
@@ -36,8 +40,6 @@ def leader_lock_key(redis_url: str = "", configuration: Configuration = None,
     serves the drill's API. Returns ``{"present", "ttl_s", "holder"}``; raises ConfigError when no
     Redis URL is known, TargetError when Redis cannot be read.
     """
-    import redis
-
     url = redis_url or os.environ.get("REDIS_URL") or _lab_redis_url(configuration)
     client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
     try:
@@ -52,9 +54,6 @@ def leader_lock_key(redis_url: str = "", configuration: Configuration = None,
 
 
 def _lab_redis_url(configuration: Configuration) -> str:
-    from chaosaitrapp.config import settings_from
-    from chaosaitrapp.targets.labstate import lab_for
-
     lab = lab_for(settings_from(configuration).api)
     if lab is None:
         raise ConfigError("leader_lock_key: no redis_url given, $REDIS_URL unset and no lab serves this API")
@@ -62,6 +61,4 @@ def _lab_redis_url(configuration: Configuration) -> str:
 
 
 def _public(url: str) -> str:
-    from chaosaitrapp.scrub import scrub_text
-
     return scrub_text(url)

@@ -13,11 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
+from urllib.parse import urlsplit
 
-from chaosaitrapp.config import settings_from
+from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.api.metrics import metric_value, parse_metrics
+from chaosaitrapp.config import settings_from, value
 from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.replicas.family import REPLICA_REDIS_ROUTES, REPLICA_TARGETS, REPLICAS
+from chaosaitrapp.targets.labstate import lab_for
 from chaosaitrapp.targets.pause import PauseDriver
 from chaosaitrapp.targets.processref import SCHEMES as TARGET_SCHEMES
+from chaosaitrapp.targets.processref import locate
 
 
 @dataclass(frozen=True)
@@ -34,34 +40,34 @@ class Replica:
 def replicas_of(configuration: Optional[Mapping[str, Any]] = None) -> List[Replica]:
     """Every replica, the drill's ``API`` first (module docstring); ConfigError for a target list or route
     list whose length does not match, or an unknown target scheme."""
-    from chaosaitrapp.targets.labstate import lab_for
-
     settings = settings_from(configuration)
+    others = [url.rstrip("/") for url in value(configuration, REPLICAS)]
+    for url in others:
+        found = urlsplit(url)
+        if found.scheme not in ("http", "https") or not found.hostname or found.username or found.password:
+            raise ConfigError(f"replicas must be http(s) API URLs without credentials, got {url!r}", key="replicas")
+    targets, routes = value(configuration, REPLICA_TARGETS), value(configuration, REPLICA_REDIS_ROUTES)
     lab = lab_for(settings.api)
-    if lab is not None and lab.replicas and not settings.replicas:
+    if lab is not None and lab.replicas and not others:
         return [Replica(r["name"], r["api"], f"lab:{r['service']}", r.get("redis_route"), r.get("instance_id"))
                 for r in lab.replicas]
-    apis = [settings.api] + list(settings.replicas)
-    for key, values in (("replica_targets", settings.replica_targets),
-                        ("replica_redis_routes", settings.replica_redis_routes)):
+    apis = [settings.api] + others
+    for key, values in (("replica_targets", targets), ("replica_redis_routes", routes)):
         if values and len(values) != len(apis):
             raise ConfigError(f"{key} names {len(values)} replica(s) but there are {len(apis)} (API and REPLICAS, "
                               f"in that order)", key=key)
-    for target in settings.replica_targets:
+    for target in targets:
         scheme = target.partition(":")[0]
         if scheme not in TARGET_SCHEMES or not target.partition(":")[2]:
             raise ConfigError(f"replica target {target!r}: expected one of "
                               f"{', '.join(s + ':...' for s in TARGET_SCHEMES)}", key="replica_targets")
-    return [Replica(f"r{i}", api, settings.replica_targets[i] if settings.replica_targets else None,
-                    settings.replica_redis_routes[i] if settings.replica_redis_routes else None)
+    return [Replica(f"r{i}", api, targets[i] if targets else None, routes[i] if routes else None)
             for i, api in enumerate(apis)]
 
 
 def pause_driver(replica: Replica) -> PauseDriver:
     """How to freeze ``replica``; ConfigError when no target is known for it, TargetNotFound when its
     process is gone."""
-    from chaosaitrapp.targets.processref import locate
-
     if not replica.target:
         raise ConfigError(f"replica {replica.name} ({replica.api}): no way to pause it is known; set REPLICA_TARGETS "
                           "(process:PIDFILE, pid:N or docker:NAME for API, then each of REPLICAS)",
@@ -77,9 +83,6 @@ def leader_values(replicas: List[Replica], configuration: Optional[Mapping[str, 
                   secrets: Optional[Mapping[str, Any]] = None, timeout: float = 0.5) -> Dict[str, Optional[float]]:
     """``{name: trader_is_leader}`` of every replica (None for one that did not answer in ``timeout``: a
     frozen process answers nothing)."""
-    from chaosaitrapp.api.client import TraderClient
-    from chaosaitrapp.api.metrics import metric_value, parse_metrics
-
     out: Dict[str, Optional[float]] = {}
     for replica in replicas:
         client = TraderClient.from_configuration(configuration, secrets).fork(api=replica.api, http_timeout=timeout)

@@ -5,9 +5,11 @@ from typing import Any, Dict
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
-from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.api.metrics import histogram, parse_metrics, select
+from chaosaitrapp.errors import ConfigError, MetricsError
 from chaosaitrapp.evidence.observe import observe
 from chaosaitrapp.evidence.recorder import current_run, record_event, record_snapshot
+from chaosaitrapp.scrub import scrub_text
 
 __all__ = ["snapshot_metrics"]
 
@@ -31,8 +33,6 @@ def snapshot_metrics(label: str = "snapshot", configuration: Configuration = Non
     text = snap.pop("metrics_text", None)
     run = current_run()
     if run is not None and text is not None:
-        from chaosaitrapp.scrub import scrub_text
-
         run.path(f".metrics_{label}.prom").write_text(scrub_text(text, run.secrets))
     record_snapshot(label, snap)
     record_event("snapshot", None, label, label=label, **counters(text))
@@ -47,9 +47,6 @@ def counters(text: Any) -> Dict[str, Any]:
     histogram (``order_latency``, :func:`chaosaitrapp.api.metrics.histogram`), ``leader_changes``
     (``trader_leader_changes_total``) and ``lock_lost`` (``trader_kill_switch_total{reason="leader_lock_lost"}``);
     None for each the text does not have (or when ``/metrics`` could not be read)."""
-    from chaosaitrapp.api.metrics import histogram, parse_metrics, select
-    from chaosaitrapp.errors import MetricsError
-
     out: Dict[str, Any] = {"order_latency": None, "leader_changes": None, "lock_lost": None}
     try:
         samples = parse_metrics(text) if isinstance(text, str) else []

@@ -18,6 +18,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Set
 
+from chaosaitrapp.config import deadline
+from chaosaitrapp.paths import reports_dir
+
 _LOCK = threading.Lock()
 _CURRENT: Optional["Run"] = None
 
@@ -153,8 +156,6 @@ def begin_run(drill: str, directory: Path, secrets: Optional[List[str]] = None) 
 def ensure_run(experiment: Mapping[str, Any], secrets: Optional[List[str]] = None) -> Run:
     """The run in progress, begun now from ``experiment`` if none is (by whichever of our controls
     comes first): drill name and evidence folder from the evidence control's arguments."""
-    from chaosaitrapp.paths import reports_dir
-
     run = _CURRENT
     if run is not None:
         return run
@@ -249,8 +250,6 @@ def record_snapshot(label: str, snapshot: Dict[str, Any]) -> None:
 def wait_deadline(timeout: Any, configuration: Optional[Mapping[str, Any]], kind: str, what: str = "") -> float:
     """A ``wait_*`` activity's deadline in seconds: :func:`chaosaitrapp.config.deadline` (``timeout``, else
     the configured deadline of ``kind``), cut short by :func:`wait_budget` once the drill has failed."""
-    from chaosaitrapp.config import deadline
-
     return wait_budget(deadline(timeout, configuration, kind), what)
 
 

@@ -17,8 +17,9 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, Iterable, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.evidence.observe import ParallelObserver
@@ -146,6 +147,24 @@ class Sampler:
         with self._lock:
             self._file.close()
         return summary
+
+
+@dataclass
+class SamplerPlan:
+    """What the timeline sampler of one drill reads: the API ``client`` it samples (named ``name`` among the
+    replicas), the ``others`` whose leader gauges each sample reads too (``(name, api)``), ``extra`` parts
+    beside the reads, and ``meta`` added to the timeline's meta record. A fault family adjusts it for its
+    drills (:attr:`chaosaitrapp.declare.Family.sampler`)."""
+
+    client: TraderClient
+    name: str = "r0"
+    others: List[Tuple[str, str]] = field(default_factory=list)
+    extra: List[Callable[..., None]] = field(default_factory=list)
+    meta: Dict[str, Any] = field(default_factory=dict)
+
+    def observer(self, max_in_flight: int = MAX_IN_FLIGHT) -> ParallelObserver:
+        """The sampler's observer for this plan (:func:`target_observer`)."""
+        return target_observer(self.client, max_in_flight, replicas=self.others, name=self.name, extra=self.extra)
 
 
 def target_observer(client: TraderClient, max_in_flight: int = MAX_IN_FLIGHT,

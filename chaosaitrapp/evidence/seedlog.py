@@ -3,12 +3,15 @@
 The seed's fields first, in its order (``leader_before`` ... ``md_hb``, ``health``), for the
 snapshot labels the experiment took (a label it never used is left out, not written ``unknown``),
 then what this suite measures on top (pause flags, checks and their figures, the sampling rate, the
-strategies, notes, failure reasons), and ``test_result,PASS|FAIL|DRY`` last.
+strategies, notes, failure reasons), and ``test_result,PASS|FAIL|DRY`` last. Which checks' figures are seconds, and which the log names plainly,
+each fault family declares (:func:`chaosaitrapp.registry.seconds_checks`, :func:`chaosaitrapp.registry.figures`).
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
+
+from chaosaitrapp import registry
 
 SEED_LABELS = ("before", "after_stop", "after_recovery")
 
@@ -51,11 +54,6 @@ def seed_fields(snapshots: Dict[str, Dict[str, Any]]) -> List[Tuple[str, str]]:
 #: Snapshot fields logged per label only when some snapshot read them (a target without market data
 #: or token refreshes leaves them out instead of writing ``unknown`` everywhere).
 OPTIONAL_FIELDS = (("md_connected", "md_connected"), ("token_refreshes", "token_refreshes"))
-#: Checks whose figure is seconds (the rest are counts).
-SECONDS_CHECKS = ("feed_resubscribed", "md_disconnect_seen", "trading_stopped_before_lease_expiry")
-#: Checks whose figure and limit the log names plainly: ``(figure key, limit key)``.
-NAMED_FIGURES = {"trading_stopped_before_lease_expiry": ("trading_stopped_s", "lease_could_expire_s"),
-                 "heartbeats_under_stress": ("heartbeat_max_s", "heartbeat_limit_s")}
 
 
 def extra_fields(snapshots: Dict[str, Dict[str, Any]]) -> List[Tuple[str, str]]:
@@ -97,13 +95,14 @@ def log_fields(run: Any, checks: List[Dict[str, Any]], sampling: Optional[Dict[s
     """Every field of a run's log, in order: the seed's, the snapshots' extras, each check's status
     and figure, the sampling rate, the rollback strategy, notes, failure reasons."""
     fields = seed_fields(run.snapshots) + extra_fields(run.snapshots)
+    seconds_checks, named_figures = registry.seconds_checks(), registry.figures()
     for check in checks:
         fields.append((f"check_{check['name']}", check["status"]))
         if check.get("value") is not None:
-            seconds = check["name"].startswith(("time_to", "total_")) or check["name"] in SECONDS_CHECKS
+            seconds = check["name"].startswith(("time_to", "total_")) or check["name"] in seconds_checks
             unit = "_s" if seconds else "_value"
             fields.append((check["name"] + unit, f"{check['value']:.3f}"))
-        named = NAMED_FIGURES.get(check["name"])
+        named = named_figures.get(check["name"])
         if named and check.get("value") is not None:
             fields.append((named[0], f"{check['value']:.3f}"))
         if named and check.get("limit") is not None:

@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from chaosaitrapp.declare import ref_of
 from chaosaitrapp.errors import ConfigError, GuardRefused, TargetError
+from chaosaitrapp.targets.process import ProcessDriver
 
 #: The ledger's driver names of the proxies, and how their targets are described.
 LABELS = {"broker_proxy": "broker-proxy", "net_proxy": "net-proxy"}
@@ -137,18 +139,18 @@ class ProxyFaultDriver:
             if not self.process:
                 raise TargetError(f"{self.describe()}: the fault proxy does not answer and no restart recipe is "
                                   "known; the target cannot reach its dependency until the proxy is started again")
-            from chaosaitrapp.targets.process import ProcessDriver
 
             ProcessDriver.from_undo(self.process).start(timeout)
         self.client.clear(self.fault_id)
 
     def undo(self) -> dict:
         """The ledger recipe (no secret: the control URL, the fault id, the proxy's restart recipe)."""
-        return {"driver": self.client.driver, "control": self.client.url, "fault_id": self.fault_id,
-                "kind": self.kind, "process": self.process}
+        return {"driver": ref_of(ProxyFaultDriver), "proxy": self.client.driver, "control": self.client.url,
+                "fault_id": self.fault_id, "kind": self.kind, "process": self.process}
 
     @classmethod
     def from_undo(cls, undo: dict) -> "ProxyFaultDriver":
         """Rebuild from :meth:`undo`'s dict."""
-        return cls(undo["control"], undo["fault_id"], undo.get("kind", ""), undo.get("process"),
-                   undo.get("driver", "broker_proxy"))
+        proxy = undo.get("proxy") or (undo["driver"] if undo.get("driver") in ("broker_proxy", "net_proxy")
+                                      else "broker_proxy")  # older ledgers named the proxy in "driver"
+        return cls(undo["control"], undo["fault_id"], undo.get("kind", ""), undo.get("process"), proxy)

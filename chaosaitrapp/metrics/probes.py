@@ -92,7 +92,7 @@ def prometheus_query(query: str, configuration: Configuration = None, secrets: S
     settings = settings_from(configuration)
     if not settings.prometheus_url:
         raise MetricsError("prometheus_query needs PROMETHEUS_URL (configuration 'prometheus_url')")
-    from prometheus_api_client import PrometheusConnect
+    from prometheus_api_client import PrometheusConnect  # noqa: PLC0415 - prometheus-api-client is an optional extra
 
     try:
         prom = PrometheusConnect(url=settings.prometheus_url, disable_ssl=True, timeout=settings.http_timeout)

@@ -24,65 +24,38 @@ from typing import Any, Dict, List, Optional
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.config import settings_from
+from chaosaitrapp import registry
+from chaosaitrapp.broker.actions import inject_broker_fault
+from chaosaitrapp.config import settings_from, value
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.faultproxy.client import ProxyFaultDriver
 from chaosaitrapp.network import kernel
 from chaosaitrapp.network.client import NetProxyClient
+from chaosaitrapp.network.family import KERNEL_RULES
+from chaosaitrapp.network.kernel import KernelRuleDriver
+from chaosaitrapp.network.options import BROKER_DIRECTIONS, check_partition, choose_mechanism
+from chaosaitrapp.paths import ledger_path
 from chaosaitrapp.safety.faults import register_fault, restore_faults
+from chaosaitrapp.safety.ledger import Ledger
+from chaosaitrapp.targets.lab import driver_for_service
+from chaosaitrapp.targets.labstate import lab_for
 from chaosaitrapp.waiting import check_duration
 
 __all__ = ["partition", "slow_dependency", "heal_partition"]
 
-DEPENDENCIES = ("redis", "postgres", "broker")
-KINDS = ("blackhole", "reject", "latency")
-DIRECTIONS = ("both", "to_dependency", "from_dependency")
-MECHANISMS = ("auto", "proxy", "kernel")
-BROKER_DIRECTIONS = {"both": "both", "to_dependency": "requests", "from_dependency": "replies"}
 LEASE_MARGIN_S = 30.0
 
 
-def _check(dependency: str, kind: str, direction: str, mechanism: str, delay_ms: Any) -> float:
-    for name, value, allowed in (("dependency", dependency, DEPENDENCIES), ("kind", kind, KINDS),
-                                 ("direction", direction, DIRECTIONS), ("mechanism", mechanism, MECHANISMS)):
-        if value not in allowed:
-            raise ConfigError(f"partition: {name} must be one of {', '.join(allowed)}, got {value!r}", key=name)
-    try:
-        delay = float(delay_ms)
-    except (TypeError, ValueError):
-        raise ConfigError(f"partition: delay_ms must be a number of milliseconds, got {delay_ms!r}",
-                          key="delay_ms") from None
-    if kind == "latency" and not 0 < delay <= 60000:
-        raise ConfigError(f"partition: a latency partition needs delay_ms above 0 and at most 60000, got {delay_ms!r}",
-                          key="delay_ms")
-    return delay
-
-
 def _lab_spec(configuration: Configuration, service: str) -> Any:
-    from chaosaitrapp.targets.labstate import lab_for
-
     lab = lab_for(settings_from(configuration).api)
     return lab.services.get(service) if lab is not None else None
 
 
 def _restart_recipe(configuration: Configuration, service: str) -> Optional[Dict[str, Any]]:
     """A lab proxy's own restart recipe (no secret in it), else None."""
-    from chaosaitrapp.targets.lab import driver_for_service
-
     spec = _lab_spec(configuration, service)
     return driver_for_service(spec).undo() if spec is not None else None
-
-
-def _mechanism(mechanism: str, dependency: str, configuration: Configuration) -> str:
-    if mechanism != "auto":
-        return mechanism
-    client = NetProxyClient.from_configuration(configuration)
-    try:
-        served = client is not None and dependency in client.routes()
-    except TargetError:
-        served = False
-    return "proxy" if served else "kernel"
 
 
 def _detail(dependency: str, kind: str, direction: str, delay: float, mechanism: str) -> str:
@@ -101,14 +74,12 @@ def partition(dependency: str = "redis", kind: str = "blackhole", direction: str
     "direction", "mechanism", "target", "fault_id", "lease_s"}``. Raises ConfigError for a bad value or
     a mechanism that cannot do the kind (nothing is injected), TargetError when the proxy or ``nft``
     cannot be reached."""
-    delay = _check(dependency, kind, direction, mechanism, delay_ms)
+    delay = check_partition(dependency, kind, direction, mechanism, delay_ms)
     if route and (dependency == "broker" or mechanism == "kernel"):
         raise ConfigError("partition: a route is cut at the TCP fault proxy only (not the broker, not kernel rules)",
                           key="route")
     duration = check_duration("duration", duration, allow_zero=False)
     if dependency == "broker":
-        from chaosaitrapp.broker.actions import inject_broker_fault
-
         if kind == "reject":
             raise ConfigError("partition: the broker path can be blackholed or slowed, not reset (use the broker "
                               "drills' faults for refusals)", key="kind")
@@ -116,7 +87,7 @@ def partition(dependency: str = "redis", kind: str = "blackhole", direction: str
         fault = inject_broker_fault("latency" if kind == "latency" else "partition", duration, params,
                                     configuration=configuration, secrets=secrets)
         return {"dependency": dependency, "kind": kind, "direction": direction, "mechanism": "broker-proxy", **fault}
-    how = _mechanism(mechanism, dependency, configuration)
+    how = choose_mechanism(mechanism, dependency, configuration)
     fault_id = f"partition-{dependency}-{uuid.uuid4().hex[:10]}"
     lease_s = duration + LEASE_MARGIN_S
     detail = _detail(dependency, kind, direction, delay, how)
@@ -157,7 +128,7 @@ def partition(dependency: str = "redis", kind: str = "blackhole", direction: str
         raise ConfigError(f"partition: mechanism 'kernel' needs the {dependency} port (argument 'port')", key="port")
     pid = int(netns_pid) or None
     kernel.ruleset(fault_id, kind, int(port), direction)  # bad values refused before the ledger is touched
-    kernel.check_namespace(pid, settings_from(configuration).kernel_rules)
+    kernel.check_namespace(pid, value(configuration, KERNEL_RULES))
     kernel.nft_binary()
     driver = kernel.KernelRuleDriver(kernel.table_name(fault_id), pid)
     entry = register_fault(f"partition {dependency}", driver.describe(), driver.undo(), lease_s)
@@ -188,22 +159,20 @@ def slow_dependency(dependency: str = "redis", delay_ms: float = 100, direction:
 
 
 def _partition_entries() -> List[Any]:
-    from chaosaitrapp.paths import ledger_path
-    from chaosaitrapp.safety.ledger import Ledger
-
+    """The ledger's partitions: TCP proxy faults, kernel tables, and broker proxy partitions and latency."""
     out = []
     for entry in Ledger(ledger_path()).outstanding():
-        driver = (entry.undo or {}).get("driver")
-        kind = (entry.undo or {}).get("kind")
-        if driver in ("net_proxy", "nft") or (driver == "broker_proxy" and kind in ("partition", "latency")):
+        undo = entry.undo or {}
+        cls = registry.driver_class(undo)
+        proxy = ProxyFaultDriver.from_undo(undo).client.driver if cls is ProxyFaultDriver else None
+        if cls is KernelRuleDriver or proxy == "net_proxy" or \
+                (proxy == "broker_proxy" and undo.get("kind") in ("partition", "latency")):
             out.append(entry)
     return out
 
 
 def _still_cut(entry: Any) -> bool:
-    from chaosaitrapp.targets.resolve import driver_from_undo
-
-    driver = driver_from_undo(entry.undo)
+    driver = registry.driver_from_undo(entry.undo)
     if isinstance(driver, ProxyFaultDriver):
         try:
             return any(f.get("id") == driver.fault_id and f.get("biting", True) for f in driver.client.active())
@@ -219,8 +188,6 @@ def heal_partition(timeout: float = 30, configuration: Configuration = None,
     entries. Idempotent (the rollback of every partition drill). The restore is marked on the timeline
     when one still cut the path. Returns ``{"healed", "already_healed", "targets"}``; raises TargetError
     when a fault cannot be undone."""
-    from chaosaitrapp.targets.resolve import driver_from_undo
-
     timeout = check_duration("timeout", timeout, allow_zero=False)
     entries = _partition_entries()
     cut = [e for e in entries if _still_cut(e)]
@@ -228,7 +195,7 @@ def heal_partition(timeout: float = 30, configuration: Configuration = None,
         record_event("restore", cut[0].target.split("/faults/")[0], "heal partition")
     healed = 0
     for entry in entries:
-        healed += restore_faults(entry.target, driver_from_undo(entry.undo), timeout)
+        healed += restore_faults(entry.target, registry.driver_from_undo(entry.undo), timeout)
     if cut:
         record_event("restored", cut[0].target.split("/faults/")[0], "partition healed")
     return {"healed": healed, "already_healed": not entries, "targets": sorted({e.target for e in entries})}

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
 
-from chaosaitrapp.config import settings_from
+from chaosaitrapp.config import settings_from, value
 from chaosaitrapp.faultproxy.client import ControlClient
+from chaosaitrapp.network.family import NET_PROXY
+from chaosaitrapp.targets.labstate import lab_for
 
 
 def net_proxy_url(configuration: Optional[Mapping[str, Any]] = None) -> Optional[str]:
     """The TCP fault proxy's control URL for this drill, or None when none is known."""
-    from chaosaitrapp.targets.labstate import lab_for
-
-    settings = settings_from(configuration)
-    if settings.net_proxy:
-        return settings.net_proxy
-    lab = lab_for(settings.api)
+    given = value(configuration, NET_PROXY)
+    if given:
+        return given
+    lab = lab_for(settings_from(configuration).api)
     return lab.endpoints.get("net_proxy") if lab is not None else None
 
 

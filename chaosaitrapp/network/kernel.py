@@ -24,6 +24,7 @@ import subprocess
 from typing import Dict, List, Optional
 
 from chaosaitrapp import procs
+from chaosaitrapp.declare import ref_of
 from chaosaitrapp.errors import ConfigError, TargetError
 
 TABLE_PREFIX = "aitrapp_chaos_"
@@ -166,7 +167,7 @@ class KernelRuleDriver:
 
     def undo(self) -> Dict[str, object]:
         """The ledger recipe."""
-        return {"driver": "nft", "table": self.table, "netns_pid": self.netns_pid}
+        return {"driver": ref_of(KernelRuleDriver), "table": self.table, "netns_pid": self.netns_pid}
 
     @classmethod
     def from_undo(cls, undo: Dict[str, object]) -> "KernelRuleDriver":

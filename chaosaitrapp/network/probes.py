@@ -6,9 +6,12 @@ from typing import Any, Dict, List
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.deployment.timing import target_timings
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import current_run
 from chaosaitrapp.network.client import NetProxyClient
+from chaosaitrapp.trader.probes import stays_healthy
+from chaosaitrapp.waiting import check_duration
 
 __all__ = ["net_faults", "hold_past_lease"]
 
@@ -40,10 +43,6 @@ def hold_past_lease(beyond: float = 1.0, interval: float = 0.1, configuration: C
     fault held for a computed duration, not a wait for a state. Returns ``stays_healthy``'s record plus
     ``held_until_s`` (seconds after the partition began); raises ConfigError without a partition in
     this drill, ConditionTimeout when ``/health`` stops being healthy."""
-    from chaosaitrapp.deployment.timing import target_timings
-    from chaosaitrapp.trader.probes import stays_healthy
-    from chaosaitrapp.waiting import check_duration
-
     beyond = check_duration("beyond", beyond)
     began = _partition_began_wall()
     until = began + target_timings(configuration)["lock_ttl"] + beyond

@@ -17,6 +17,8 @@ from typing import Any, Dict, List, Set
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.deployment.replicas import leader_values, replicas_of, the_leader
+from chaosaitrapp.deployment.timing import target_timings
 from chaosaitrapp.errors import ApiError, ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.safety.guards import require_paper
@@ -41,8 +43,6 @@ def _spread(over: Any, configuration: Configuration) -> float:
     if over in ("", None):
         return 0.0
     if over == "lease":
-        from chaosaitrapp.deployment.timing import target_timings
-
         return target_timings(configuration)["lock_ttl"]
     try:
         seconds = float(over)
@@ -83,8 +83,6 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
     _validate(count, rate, duplicate_every)
     client = TraderClient.from_configuration(configuration, secrets)
     if to == "leader":
-        from chaosaitrapp.deployment.replicas import leader_values, replicas_of, the_leader
-
         replicas = replicas_of(configuration)
         name = the_leader(leader_values(replicas, configuration, secrets, timeout=2.0))
         if name is None:

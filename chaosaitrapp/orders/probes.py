@@ -4,11 +4,14 @@ wait for a drill's orders to settle."""
 from collections import Counter
 from typing import Any, Dict, List, Optional
 
+import psycopg
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.deployment.database import connect
 from chaosaitrapp.errors import ApiError, TargetError
+from chaosaitrapp.evidence.recorder import current_run, dry_wait, wait_deadline
+from chaosaitrapp.waiting import require, wait_until
 
 __all__ = ["duplicate_orders_sql", "duplicate_orders_api", "order_count_sql", "wait_orders_settled"]
 
@@ -22,8 +25,6 @@ def duplicate_orders_sql(configuration: Configuration = None, secrets: Secrets =
     """The ``client_order_id`` values stored more than once in ``orders`` (``SELECT client_order_id,
     count(*) FROM orders GROUP BY 1 HAVING count(*) > 1``). Returns ``{"count", "duplicates": {id: n}}``;
     raises ConfigError without a database URL, TargetError when Postgres cannot be queried."""
-    import psycopg
-
     with connect(configuration, secrets) as conn:
         try:
             rows = conn.execute(DUPLICATES_SQL).fetchall()
@@ -54,8 +55,6 @@ def duplicate_orders_api(configuration: Configuration = None, secrets: Secrets =
 
 def run_order_prefix() -> Optional[str]:
     """The ``client_order_id`` prefix of this drill's bursts (``chaos-<run id>-``), or None without a run."""
-    from chaosaitrapp.evidence.recorder import current_run
-
     run = current_run()
     return f"chaos-{run.run_id}-" if run is not None else None
 
@@ -78,9 +77,6 @@ def wait_orders_settled(prefix: str = "auto", timeout: float = 0, interval: floa
     ``chaos-<run id>-``; ``""``: every order). Returns the wait's record plus ``by_status`` (counts) and
     ``orders`` (how many matched); raises ConditionTimeout at the deadline (naming the orders still
     pending), ApiError when ``/orders`` cannot be read."""
-    from chaosaitrapp.evidence.recorder import dry_wait, wait_deadline
-    from chaosaitrapp.waiting import require, wait_until
-
     skipped = dry_wait("the drill's orders to settle")
     if skipped is not None:
         return skipped

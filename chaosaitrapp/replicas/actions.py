@@ -22,12 +22,16 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.broker.actions import inject_broker_fault
+from chaosaitrapp.broker.client import ProxyClient
 from chaosaitrapp.deployment.replicas import Replica, leader_values, pause_driver, replicas_of, the_leader
+from chaosaitrapp.deployment.timing import target_timings
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
+from chaosaitrapp.network.actions import partition
 from chaosaitrapp.safety.faults import register_fault, restore_faults, restore_outstanding
 from chaosaitrapp.targets.pause import PauseDriver
-from chaosaitrapp.waiting import check_duration
+from chaosaitrapp.waiting import check_duration, wait_until
 
 __all__ = ["hold_leader_orders", "pause_leader", "isolate_leader", "resume_paused"]
 
@@ -54,8 +58,6 @@ def _leader(configuration: Configuration, secrets: Secrets) -> Tuple[Replica, Li
 def _auto_max(configuration: Configuration) -> float:
     """The longest a pause may last when the experiment gives no bound: two lock TTLs plus the longest
     re-acquire delay plus 10 s (a standby surely took over by then)."""
-    from chaosaitrapp.deployment.timing import target_timings
-
     timings = target_timings(configuration)
     return 2 * timings["lock_ttl"] + timings["backoff_max"] + 10.0
 
@@ -116,7 +118,7 @@ def resume_paused(configuration: Configuration = None, secrets: Secrets = None) 
     with _LOCK:
         names = list(_PAUSED)
     resumed = {name: _resume_one(name, "resume_paused") for name in names}
-    return {"resumed": {k: v for k, v in resumed.items() if v is not None}, "from_ledger": restore_outstanding("pause")}
+    return {"resumed": {k: v for k, v in resumed.items() if v is not None}, "from_ledger": restore_outstanding(PauseDriver)}
 
 
 def isolate_leader(kind: str = "blackhole", duration: float = 120, configuration: Configuration = None,
@@ -126,8 +128,6 @@ def isolate_leader(kind: str = "blackhole", duration: float = 120, configuration
     :func:`chaosaitrapp.network.actions.heal_partition`. Returns what
     :func:`~chaosaitrapp.network.actions.partition` returns plus ``replica``; raises ConfigError when the
     leader's route is unknown (``REPLICA_REDIS_ROUTES``), TargetError when not exactly one replica leads."""
-    from chaosaitrapp.network.actions import partition
-
     if kind not in ("blackhole", "reject"):
         raise ConfigError(f"isolate_leader: kind must be blackhole or reject, got {kind!r}", key="kind")
     leader, _, values = _leader(configuration, secrets)
@@ -148,10 +148,6 @@ def hold_leader_orders(duration: float = 300, timeout: float = 10, configuration
     ``{"replica", "instance", "fault_id", "held", "waited_s"}``; released by
     :func:`chaosaitrapp.broker.actions.clear_broker_faults`. Raises ConfigError for a bad timeout,
     TargetError when not exactly one replica leads or the broker fault proxy is unreachable."""
-    from chaosaitrapp.broker.actions import inject_broker_fault
-    from chaosaitrapp.broker.client import ProxyClient
-    from chaosaitrapp.waiting import wait_until
-
     timeout = check_duration("timeout", timeout, allow_zero=False)
     leader, _, _ = _leader(configuration, secrets)
     if not leader.instance_id:

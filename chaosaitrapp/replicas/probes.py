@@ -5,8 +5,12 @@ from typing import Any, Dict, Optional
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.api.readiness import interpret_ready
+from chaosaitrapp.broker.client import ProxyClient
 from chaosaitrapp.deployment.replicas import leader_values, replicas_of, the_leader
-from chaosaitrapp.evidence.recorder import current_run, wait_deadline
+from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.evidence.recorder import current_run, dry_wait, wait_deadline
 from chaosaitrapp.waiting import require, wait_until
 
 __all__ = ["replica_leaders", "leader_count", "leader_ready", "wait_new_leader", "wait_new_leader_trades"]
@@ -28,9 +32,6 @@ def leader_ready(configuration: Configuration = None, secrets: Secrets = None) -
     """Returns ``ready`` when exactly one replica leads and its ``/ready`` answers 200 ``ready``, else
     ``no_single_leader`` or the leader's readiness (``not_ready``...); raises ConfigError when the replicas
     are misconfigured."""
-    from chaosaitrapp.api.client import TraderClient
-    from chaosaitrapp.api.readiness import interpret_ready
-
     replicas = replicas_of(configuration)
     name = the_leader(leader_values(replicas, configuration, secrets, timeout=2.0))
     if name is None:
@@ -56,8 +57,6 @@ def wait_new_leader(timeout: float = 0, interval: float = 0.05, configuration: C
     (a standby took the lock), up to ``timeout`` seconds (0: ``WAIT_READY_TIMEOUT``, default 90: the
     lease must run out first, then a re-acquire delay). Returns the wait's record plus ``leader``;
     raises ConditionTimeout at the deadline (with the gauges last seen)."""
-    from chaosaitrapp.evidence.recorder import dry_wait
-
     skipped = dry_wait("a new leader")
     if skipped is not None:
         return skipped
@@ -95,10 +94,6 @@ def wait_new_leader_trades(timeout: float = 0, interval: float = 0.05, configura
     ``timeout`` seconds (0: ``WAIT_READY_TIMEOUT``). Returns the wait's record plus ``instance`` (the
     sender's ``X-AITRAPP-Instance``, when it said); ConfigError when no replica was frozen in this run or no
     broker fault proxy is known; raises ConditionTimeout at the deadline."""
-    from chaosaitrapp.broker.client import ProxyClient
-    from chaosaitrapp.errors import ConfigError
-    from chaosaitrapp.evidence.recorder import dry_wait
-
     skipped = dry_wait("the new leader to trade")
     if skipped is not None:
         return skipped

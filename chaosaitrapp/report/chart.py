@@ -14,6 +14,7 @@ import html
 import math
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from chaosaitrapp import registry
 from chaosaitrapp.checks.timeline import Timeline
 from chaosaitrapp.report.marks import chart_marks, place_labels
 
@@ -248,6 +249,11 @@ def _line_panel(parts: List[str], scale: "_Scale", runs: List[List[Tuple[float, 
         parts.append(_polyline([(scale.x(t), y(v)) for t, v in _thin(run, scale.x)], colour, 2.0))
 
 
+def shaded_windows(timeline: Timeline) -> List[Tuple[float, float]]:
+    """Windows the families shade red (:attr:`chaosaitrapp.declare.Family.shading`: two traders at once)."""
+    return [window for _, shade in registry.hooks("shading") for window in shade(timeline)]
+
+
 def render_timeline_svg(
     timeline: Timeline,
     marks: Dict[str, Any],
@@ -309,14 +315,10 @@ def render_timeline_svg(
             parts.append(f'<rect x="{x0:.2f}" y="{strip_y}" width="{x1 - x0:.2f}" height="{strip_h}" '
                          f'fill="{FAULT}" shape-rendering="crispEdges"/>')
     parts.append(_text(LEFT - 10, strip_y + strip_h - 2, "fault window", anchor="end", size=11, colour="#7f5200"))
-    if replicas:  # two traders at once: the overlap windows of the order history, shaded red
-        from chaosaitrapp.checks.split_brain import overlap_windows
-
-        lease = float(((timeline.meta.get("limits") or {}).get("lock_ttl")) or 30.0)
-        for start, stop in overlap_windows(timeline, lease):
-            x0, x1 = scale.x(start), scale.x(stop)
-            parts.append(f'<rect x="{x0:.2f}" y="{strip_y}" width="{max(2.0, x1 - x0):.2f}" '
-                         f'height="{bottom - strip_y}" fill="{OVERLAP}" fill-opacity="0.28" data-overlap="1"/>')
+    for start, stop in shaded_windows(timeline):  # two traders at once (split brain): shaded red
+        x0, x1 = scale.x(start), scale.x(stop)
+        parts.append(f'<rect x="{x0:.2f}" y="{strip_y}" width="{max(2.0, x1 - x0):.2f}" '
+                     f'height="{bottom - strip_y}" fill="{OVERLAP}" fill-opacity="0.28" data-overlap="1"/>')
 
     # x grid
     step = _nice_step(t1 - t0, 12)

@@ -22,8 +22,6 @@ _EXPORTS = {
     "LedgerCorrupt": "ledger",
     "cleanup": "cleanup",
     "undo_entry": "cleanup",
-    "driver_from_undo": "cleanup",
-    "register_driver_factory": "cleanup",
     "spawn_watchdog": "watchdog",
     "wait_watchdog": "watchdog",
     "run_alive": "watchdog",

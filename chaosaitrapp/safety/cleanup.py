@@ -18,77 +18,18 @@ Per-entry report (a dict)::
 drill's fault (its run lives and its lease still runs: another drill running at the same moment
 keeps its fault for as long as it planned).
 
-The driver seam: :func:`driver_from_undo` rebuilds a driver from its undo recipe through
-:func:`chaosaitrapp.targets.resolve.driver_from_undo`, unless a factory was registered for
-the recipe's ``driver`` kind with :func:`register_driver_factory` (in this process) or named
-in ``$AITRAPP_CHAOS_DRIVER_FACTORIES`` (``kind=module:attr[,kind=module:attr]``, for child
-processes such as the watchdog). Both exist for tests; production recipes use ``resolve``.
+A driver is rebuilt from its undo recipe by :func:`chaosaitrapp.registry.driver_from_undo` (the recipe
+names its driver; the registry also holds the test seam for fake drivers).
 """
 from __future__ import annotations
 
-import importlib
-import os
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, List, Optional
 
+from chaosaitrapp import registry
 from chaosaitrapp.safety.ledger import FaultEntry, Ledger, LedgerError
 
-__all__ = [
-    "cleanup",
-    "undo_entry",
-    "driver_from_undo",
-    "register_driver_factory",
-    "unregister_driver_factory",
-    "format_result",
-    "FACTORIES_ENV",
-]
-
-FACTORIES_ENV = "AITRAPP_CHAOS_DRIVER_FACTORIES"
-
-DriverFactory = Callable[[dict], object]
-_FACTORIES: Dict[str, DriverFactory] = {}
-
-
-def register_driver_factory(kind: str, factory: DriverFactory) -> None:
-    """Make :func:`driver_from_undo` build recipes whose ``driver`` is ``kind`` with
-    ``factory(undo) -> Driver`` in this process (a test seam; overrides ``resolve``)."""
-    _FACTORIES[kind] = factory
-
-
-def unregister_driver_factory(kind: str) -> None:
-    """Undo :func:`register_driver_factory` for ``kind`` (no error if none)."""
-    _FACTORIES.pop(kind, None)
-
-
-def _env_factory(kind: str) -> Optional[DriverFactory]:
-    spec = os.environ.get(FACTORIES_ENV, "")
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        name, _, target = item.partition("=")
-        if name.strip() != kind:
-            continue
-        module_name, _, attr = target.strip().partition(":")
-        if not module_name or not attr:
-            raise ValueError(f"{FACTORIES_ENV}: {item!r} is not kind=module:attr")
-        return getattr(importlib.import_module(module_name), attr)
-    return None
-
-
-def driver_from_undo(undo: dict):
-    """Rebuild the driver described by an undo recipe (see the module docstring for the seam).
-
-    Raises whatever ``chaosaitrapp.targets.resolve.driver_from_undo`` raises for an unknown
-    or unusable recipe (a :class:`~chaosaitrapp.errors.TargetError` or ``ConfigError``).
-    """
-    kind = undo.get("driver") if isinstance(undo, dict) else None
-    factory = _FACTORIES.get(kind) if isinstance(kind, str) else None
-    if factory is None and isinstance(kind, str):
-        factory = _env_factory(kind)
-    if factory is not None:
-        return factory(undo)
-    from chaosaitrapp.targets.resolve import driver_from_undo as resolve_undo
-
-    return resolve_undo(undo)
-
+__all__ = ["cleanup", "undo_entry", "format_result"]
 
 def _report(entry: FaultEntry, status: str, detail: str, started: float) -> dict:
     return {
@@ -134,7 +75,7 @@ def undo_entry(
                 if reason:
                     return _report(entry, "skipped", reason, started)
             try:
-                driver = driver_from_undo(entry.undo)
+                driver = registry.driver_from_undo(entry.undo)
                 driver.start(timeout)
             except Exception as exc:  # noqa: BLE001 - every failure is reported, entry kept
                 message = str(exc) or type(exc).__name__

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from typing import Any, Dict
 
+from chaosaitrapp import registry
 from chaosaitrapp.evidence.recorder import current_run
 from chaosaitrapp.paths import ledger_path
+from chaosaitrapp.safety.ledger import Ledger
+from chaosaitrapp.safety.watchdog import spawn_watchdog
 
 
 def register_fault(what: str, target: str, undo: Dict[str, Any], lease_s: float) -> str:
     """Record the fault durably, start its watchdog, and return the entry id."""
-    from chaosaitrapp.safety.ledger import Ledger
-    from chaosaitrapp.safety.watchdog import spawn_watchdog
-
     run = current_run()
     ledger = Ledger(ledger_path())
     entry = ledger.record(what, target, undo, lease_seconds=lease_s,
@@ -31,8 +31,6 @@ def restore_faults(target: str, driver, timeout: float) -> int:
     """Start ``driver`` and clear ``target``'s ledger entries, under the ledger's undo lock so a
     watchdog whose lease ran out meanwhile never starts the same dependency twice.
     Returns how many entries were cleared."""
-    from chaosaitrapp.safety.ledger import Ledger
-
     ledger = Ledger(ledger_path())
     with ledger.undo_lock(timeout=timeout + 30):
         driver.start(timeout)
@@ -43,21 +41,16 @@ def restore_faults(target: str, driver, timeout: float) -> int:
     return cleared
 
 
-def restore_outstanding(kind: str, timeout: float = 10.0) -> int:
-    """Undo every ledger entry whose recipe's driver is ``kind`` (``pause``, ``stress``: what a run that died
-    before its rollback left), each through its driver; how many entries were cleared."""
-    from chaosaitrapp.safety.cleanup import driver_from_undo
-    from chaosaitrapp.safety.ledger import Ledger
-
+def restore_outstanding(driver: type, timeout: float = 10.0) -> int:
+    """Undo every ledger entry whose recipe names the ``driver`` class (a pause, a stressor: what a run that
+    died before its rollback left), each through its driver; how many entries were cleared."""
     cleared = 0
     for entry in Ledger(ledger_path()).outstanding():
-        if (entry.undo or {}).get("driver") == kind:
-            cleared += restore_faults(entry.target, driver_from_undo(entry.undo), timeout)
+        if registry.driver_class(entry.undo or {}) is driver:
+            cleared += restore_faults(entry.target, registry.driver_from_undo(entry.undo), timeout)
     return cleared
 
 
 def outstanding_for_run(run_id: str) -> int:
     """How many ledger entries of run ``run_id`` are still outstanding."""
-    from chaosaitrapp.safety.ledger import Ledger
-
     return sum(1 for e in Ledger(ledger_path()).outstanding() if e.run_id == run_id)

@@ -40,7 +40,10 @@ from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
 
 from chaosaitrapp import procs
+from chaosaitrapp.config import known_secrets
+from chaosaitrapp.safety.cleanup import undo_entry
 from chaosaitrapp.safety.ledger import Ledger, LedgerError
+from chaosaitrapp.scrub import scrub_text
 
 __all__ = [
     "spawn_watchdog",
@@ -152,9 +155,6 @@ def wait_watchdog(pid: int, timeout: float) -> Optional[int]:
 
 
 def _default_log(message: str) -> None:
-    from chaosaitrapp.config import known_secrets
-    from chaosaitrapp.scrub import scrub_text
-
     stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
     print(f"{stamp} watchdog[{os.getpid()}] {scrub_text(message, known_secrets())}", flush=True)
 
@@ -179,8 +179,6 @@ def watch(
     tested without waiting. The lease is the entry's own ``lease_expires_wall`` as stored in
     the ledger (``lease_expires_wall`` is used while the ledger cannot be read).
     """
-    from chaosaitrapp.safety.cleanup import undo_entry
-
     lease_end = lease_expires_wall
     tag = f"entry {entry_id[:8]}"
     log(f"{tag}: watching run pid {run_pid}, lease ends {lease_end:.3f}")

@@ -24,12 +24,16 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+import psutil
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import current_run, dry_wait, record_event
+from chaosaitrapp.paths import state_dir
 from chaosaitrapp.safety.faults import register_fault, restore_faults, restore_outstanding
 from chaosaitrapp.stress.stressor import StressDriver, log_path, stress_ng
+from chaosaitrapp.stress.target import target_process
+from chaosaitrapp.targets.cgroups import cgroup_of, parse_size
 from chaosaitrapp.waiting import check_duration, require, wait_until
 
 __all__ = ["end_stress", "stress_cpu", "stress_memory", "wait_stress_ended"]
@@ -70,9 +74,6 @@ def _workers(workers: Any) -> int:
 
 def _placement(scope: str, configuration: Configuration) -> Tuple[Optional[Any], str, Dict[str, Any]]:
     """``(cgroup or None, where, target facts)``: the cgroup the stressors join (None: beside the target)."""
-    from chaosaitrapp.stress.target import target_process
-    from chaosaitrapp.targets.cgroups import cgroup_of
-
     if scope not in SCOPES:
         raise ConfigError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}", key="scope")
     target = target_process(configuration)
@@ -93,7 +94,6 @@ def _inject(kind: str, argv: List[str], seconds: float, scope: str, configuratio
     run = current_run()
     name = f"{kind}-{next(_NUMBERS)}"
     directory = run.directory if run is not None else None
-    from chaosaitrapp.paths import state_dir
 
     log = log_path(directory or state_dir(), f"{run.drill if run else 'stress'}_{name}")
     driver = StressDriver(argv, cgroup_procs=group.procs_files() if group is not None else [], label=detail, log=log)
@@ -144,9 +144,6 @@ def stress_memory(seconds: float = 20, workers: int = 1, vm_bytes: str = "64M", 
     """Start ``workers`` stress-ng memory workers each holding ``vm_bytes`` (``64M``, ``1G``; kept
     resident, rewritten) for ``seconds``; returns and raises as :func:`stress_cpu` (ConfigError too for a
     size that is malformed or, over all workers, more than half the machine's memory)."""
-    import psutil
-
-    from chaosaitrapp.targets.cgroups import parse_size
 
     seconds = _seconds(seconds)
     workers = _workers(workers)
@@ -191,7 +188,7 @@ def end_stress(configuration: Configuration = None, secrets: Secrets = None) -> 
     with _LOCK:
         names = list(_RUNNING)
     ended = [r for r in (_end_one(name, "end_stress") for name in names) if r is not None]
-    return {"ended": ended, "from_ledger": restore_outstanding("stress")}
+    return {"ended": ended, "from_ledger": restore_outstanding(StressDriver)}
 
 
 def wait_stress_ended(timeout: float = 0, interval: float = 0.1, configuration: Configuration = None,

@@ -4,7 +4,9 @@ from typing import Any, Callable, Dict, List, Optional
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.stress.target import resources, target_process
+from chaosaitrapp.errors import ChaosAitrappError, TargetError
+from chaosaitrapp.stress.target import resources, target_process, target_spec
+from chaosaitrapp.targets.cgroups import cgroup_of
 
 __all__ = ["target_resources"]
 
@@ -14,9 +16,6 @@ def target_resources(configuration: Configuration = None, secrets: Secrets = Non
     "cgroup", "cpu_limit", "memory_limit_mb"}`` (its cgroup's figures None where the kernel does not say).
     Raises ConfigError when no target process is known (``TARGET_PROCESS``), TargetNotFound when it is
     not running."""
-    from chaosaitrapp.errors import TargetError
-    from chaosaitrapp.targets.cgroups import cgroup_of
-
     target = target_process(configuration)
     try:
         group = cgroup_of(target.pid)
@@ -34,10 +33,6 @@ def process_part(configuration: Configuration = None) -> Callable[[Any, Dict[str
     """A sampler part (:class:`chaosaitrapp.evidence.observe.ParallelObserver` ``extra``) writing the target
     process's ``proc_pid``, ``proc_started``, ``rss_mb``, ``cpu_s``, ``cg_mem_mb`` and ``oom_kills`` into each
     sample (``proc_pid`` None: not running then; the reason in the sample's error)."""
-    from chaosaitrapp.errors import ChaosAitrappError
-    from chaosaitrapp.stress.target import target_spec
-    from chaosaitrapp.targets.cgroups import cgroup_of
-
     cache: Dict[int, Optional[Any]] = {}
     try:  # the target string once; each sample reads only its pid (a restart shows as a new one)
         spec: Optional[str] = target_spec(configuration)
@@ -60,3 +55,11 @@ def process_part(configuration: Configuration = None) -> Callable[[Any, Dict[str
         sample.update(proc_pid=target.pid, proc_started=target.started, **resources(target.pid, group),
                       oom_kills=group.oom_kills() if group is not None else None)
     return read
+
+
+def sampler_plan(current: Any, configuration: Configuration = None, secrets: Any = None) -> Any:
+    """The stress family's sampler plan: every sample also reads the target process (:func:`process_part`),
+    and the report draws its CPU and RSS lanes."""
+    current.extra.append(process_part(configuration))
+    current.meta["process_lanes"] = True
+    return current

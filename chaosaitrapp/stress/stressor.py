@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from chaosaitrapp import procs
+from chaosaitrapp.declare import ref_of
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.waiting import wait_until
 
@@ -146,7 +147,7 @@ class StressDriver:
 
     def undo(self) -> Dict[str, Any]:
         """The ledger recipe."""
-        return {"driver": "stress", "pid": self.pid, "started": self.started, "argv": self.argv,
+        return {"driver": ref_of(StressDriver), "pid": self.pid, "started": self.started, "argv": self.argv,
                 "cgroup_procs": self.cgroup_procs, "label": self.label}
 
     @classmethod

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from typing import Any, Dict, Mapping, Optional
 
 from chaosaitrapp import procs
-from chaosaitrapp.config import settings_from
+from chaosaitrapp.config import settings_from, value
 from chaosaitrapp.errors import ConfigError, TargetNotFound
+from chaosaitrapp.stress.family import TARGET_PROCESS
+from chaosaitrapp.targets.labstate import lab_for
+from chaosaitrapp.targets.processref import check_target, locate
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,10 @@ class TargetProcess:
 def target_spec(configuration: Optional[Mapping[str, Any]] = None) -> str:
     """The target string: ``TARGET_PROCESS``, else ``lab:trader`` when a lab is the drill's target;
     ConfigError when neither."""
-    from chaosaitrapp.targets.labstate import lab_for
-    from chaosaitrapp.targets.processref import check_target
-
     settings = settings_from(configuration)
-    if settings.target_process:
-        return check_target(settings.target_process, "target_process")
+    given = value(configuration, TARGET_PROCESS)
+    if given:
+        return check_target(given, "target_process")
     if lab_for(settings.api) is not None:
         return "lab:trader"
     raise ConfigError(f"the stress drills need the target's process: set TARGET_PROCESS (pid:N, process:PIDFILE, "
@@ -43,8 +44,6 @@ def target_spec(configuration: Optional[Mapping[str, Any]] = None) -> str:
 def target_process(configuration: Optional[Mapping[str, Any]] = None, spec: Optional[str] = None) -> TargetProcess:
     """The target's process now (``spec``: a target string already found by :func:`target_spec`); ConfigError
     as :func:`target_spec`, TargetNotFound when it is not running."""
-    from chaosaitrapp.targets.processref import locate
-
     spec = spec or target_spec(configuration)
     pid, _ = locate(spec, f"target process {spec}")
     started = procs.start_time(pid) if pid else None

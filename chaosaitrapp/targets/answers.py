@@ -11,6 +11,11 @@ from __future__ import annotations
 import socket
 from typing import Optional
 
+import psycopg
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 DEFAULT_PORTS = {"redis": 6379, "postgres": 5432, "http": 8000}
 
 # Postgres answered (it is accepting connections) even though our anonymous probe was refused.
@@ -25,10 +30,6 @@ _PG_ANSWERED = (
 
 def redis_answers(host: str, port: int, timeout: float = 0.5) -> bool:
     """True when Redis at ``host:port`` answers PING (a LOADING reply counts as not yet)."""
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
     # no retries: redis-py would otherwise back off for seconds before saying "down"
     client = redis.Redis(host=host, port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
                          retry=Retry(NoBackoff(), 0))
@@ -48,8 +49,6 @@ def postgres_answers(host: str, port: int, timeout: float = 1.0) -> bool:
     An authentication refusal counts as answering (the server is up and speaking the
     protocol); refused sockets and "the database system is starting up/shutting down" don't.
     """
-    import psycopg
-
     try:
         conn = psycopg.connect(
             host=host,

@@ -27,7 +27,11 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+import docker.errors
+
+from chaosaitrapp.declare import ref_of
 from chaosaitrapp.errors import TargetError, TargetNotFound
+from chaosaitrapp.paths import state_dir
 from chaosaitrapp.targets.answers import service_answers
 from chaosaitrapp.targets.docker_client import COMPOSE_PROJECT, COMPOSE_SERVICE, connect, explain_docker_error  # noqa: F401
 from chaosaitrapp.targets.docker_infer import infer_check, infer_port  # noqa: F401 (re-exported)
@@ -80,8 +84,6 @@ class DockerDriver:
 
     def container(self) -> Any:
         """The ``docker.models.containers.Container`` this target names (see the module doc)."""
-        import docker.errors
-
         client = self.client()
         try:
             try:
@@ -177,8 +179,6 @@ class DockerDriver:
 
     def _stopping_marker(self) -> Path:
         """``$AITRAPP_CHAOS_STATE/docker-stopping/<name>``: present while a stop is under way."""
-        from chaosaitrapp.paths import state_dir
-
         prefix = f"{self.project}." if self.project else ""
         return state_dir() / "docker-stopping" / f"{prefix}{self.name}"
 
@@ -199,7 +199,6 @@ class DockerDriver:
                 container.unpause()
             container.stop(timeout=grace)
         except Exception as exc:  # noqa: BLE001
-            import docker.errors
 
             if not isinstance(exc, docker.errors.NotFound):
                 raise explain_docker_error(self.describe(), "stop the container", exc) from exc
@@ -279,7 +278,7 @@ class DockerDriver:
         except TargetError:
             pass
         return {
-            "driver": "docker",
+            "driver": ref_of(DockerDriver),
             "name": self.name,
             "project": self.project,
             "container_id": container_id,
@@ -316,3 +315,9 @@ def _list_containers(containers: List[Any], with_status: bool = False, limit: in
     if len(containers) > limit:
         parts.append(f"... {len(containers) - limit} more")
     return ", ".join(parts)
+
+
+def docker_driver(rest: str, service: str) -> DockerDriver:
+    """The ``docker:NAME[@PROJECT]`` target kind's driver for dependency ``service`` (its answer check)."""
+    name, _, project = rest.partition("@")
+    return DockerDriver(name, project=project or None, check=service if service in ("redis", "postgres") else None)

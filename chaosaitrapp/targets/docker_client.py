@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import docker
+import docker.errors
+import requests.exceptions
+
 from chaosaitrapp.errors import TargetError, TargetNotFound
 
 COMPOSE_SERVICE = "com.docker.compose.service"
@@ -27,9 +31,6 @@ def explain_docker_error(target: str, doing: str, exc: BaseException) -> TargetE
     unreachable daemon, a permission refusal on its socket, a vanished container and an
     API error; the message says what to do about it.
     """
-    import docker.errors
-    import requests.exceptions
-
     text = str(exc)
     host = docker_host()
     if isinstance(exc, PermissionError) or "Permission denied" in text or "PermissionError" in text:
@@ -66,8 +67,6 @@ def connect(target: str = "docker", timeout: float = 60.0) -> Any:
     The API version is negotiated with the daemon (``version="auto"``), so older engines
     (e.g. Debian's 20.10, API 1.41) work.
     """
-    import docker
-
     try:
         return docker.from_env(version="auto", timeout=int(max(1, timeout)))
     except Exception as exc:  # noqa: BLE001 - mapped to a clear TargetError

@@ -9,16 +9,15 @@ from pathlib import Path
 from typing import Optional
 
 from chaosaitrapp.errors import TargetNotFound
+from chaosaitrapp.targets.docker import DockerDriver
 from chaosaitrapp.targets.labstate import LabState, ServiceSpec, load_state, state_path
+from chaosaitrapp.targets.process import ProcessDriver
 
 
 def driver_for_service(spec: ServiceSpec):
     """The concrete driver for one lab service record."""
     if spec.kind == "docker":
-        from chaosaitrapp.targets.docker import DockerDriver
-
         return DockerDriver(spec.container or spec.name, check=spec.check, host=spec.host, port=spec.port)
-    from chaosaitrapp.targets.process import ProcessDriver
 
     if not spec.pidfile:
         raise TargetNotFound(f"lab:{spec.name} has no pidfile in lab.json", service=spec.name)
@@ -28,8 +27,9 @@ def driver_for_service(spec: ServiceSpec):
     )
 
 
-def lab_driver(name: str, directory: Optional[Path] = None):
-    """The driver for lab service ``name`` (``redis``, ``postgres``, ...), or TargetNotFound."""
+def lab_driver(name: str, service: str = "", directory: Optional[Path] = None):
+    """The driver for lab service ``name`` (``redis``, ``postgres``, ...), or TargetNotFound (``service``:
+    the dependency's role, which the lab's record already knows)."""
     state: Optional[LabState] = load_state(directory)
     if state is None:
         raise TargetNotFound(

@@ -19,9 +19,10 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from chaosaitrapp.paths import lab_dir
+from chaosaitrapp.targets.process import read_pid_quietly, runs_command
 
 STATE_FILE = "lab.json"
 
@@ -134,8 +135,6 @@ def same_api(a: str, b: str) -> bool:
 
 def trader_alive(state: LabState) -> bool:
     """True when the lab's trader process (its pidfile's pid, running the trader's command) lives."""
-    from chaosaitrapp.targets.process import read_pid_quietly, runs_command
-
     spec = state.services.get("trader")
     if spec is None or spec.kind != "process" or not spec.pidfile:
         return False
@@ -187,8 +186,6 @@ def lab_db_password() -> str:
 
 def lab_database_url(state: LabState) -> str:
     """The lab's full database URL with its password (:func:`lab_db_password`), assembled in memory only."""
-    from urllib.parse import quote, urlunsplit
-
     parts = urlsplit(state.database_url)
     netloc = f"{parts.username or ''}:{quote(lab_db_password(), safe='')}@{parts.hostname}"
     if parts.port:

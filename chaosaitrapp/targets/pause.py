@@ -20,7 +20,9 @@ import signal
 from typing import Any, Dict, Optional
 
 from chaosaitrapp import procs
+from chaosaitrapp.declare import ref_of
 from chaosaitrapp.errors import TargetError, TargetNotFound
+from chaosaitrapp.targets.docker_client import connect, explain_docker_error
 from chaosaitrapp.waiting import wait_until
 
 
@@ -64,8 +66,6 @@ class PauseDriver:
         return self._container().status == "paused"
 
     def _container(self) -> Any:
-        from chaosaitrapp.targets.docker_client import connect, explain_docker_error
-
         client = connect(f"docker:{self.container}")
         try:
             container = client.containers.get(self.container)
@@ -111,7 +111,7 @@ class PauseDriver:
 
     def undo(self) -> Dict[str, Any]:
         """The ledger recipe."""
-        return {"driver": "pause", "pid": self.pid, "started": self.started, "container": self.container,
+        return {"driver": ref_of(PauseDriver), "pid": self.pid, "started": self.started, "container": self.container,
                 "label": self.label}
 
     @classmethod

@@ -26,6 +26,7 @@ from typing import Dict, Iterable, List, Optional
 
 from chaosaitrapp import procs
 from chaosaitrapp.config import SECRET_ENV
+from chaosaitrapp.declare import ref_of
 from chaosaitrapp.errors import TargetError, TargetNotFound
 from chaosaitrapp.targets.answers import service_answers
 from chaosaitrapp.waiting import wait_until
@@ -252,7 +253,7 @@ class ProcessDriver:
     def undo(self) -> dict:
         """Recipe to restart this process from another process (no secrets in ``env``)."""
         return {
-            "driver": "process",
+            "driver": ref_of(ProcessDriver),
             "pidfile": str(self.pidfile),
             "argv": self.argv,
             "cwd": self.cwd,
@@ -271,3 +272,7 @@ class ProcessDriver:
         fields = {k: v for k, v in undo.items() if k != "driver"}
         return cls(**fields)
 
+
+def process_driver(rest: str, service: str) -> ProcessDriver:
+    """The ``process:PIDFILE`` target kind's driver for dependency ``service`` (its answer check)."""
+    return ProcessDriver(rest, check=service if service in ("redis", "postgres") else None)

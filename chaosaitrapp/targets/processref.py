@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 from chaosaitrapp.errors import ConfigError, TargetNotFound
+from chaosaitrapp.targets.docker_client import connect, explain_docker_error
+from chaosaitrapp.targets.labstate import load_state
+from chaosaitrapp.targets.process import read_pid
 
 SCHEMES = ("lab", "process", "pid", "docker")
 
@@ -28,8 +31,6 @@ def check_target(target: str, key: str) -> str:
 def container_pid(name: str) -> Optional[int]:
     """The host pid of container ``name``'s main process, None when it is not running; TargetError (from
     the Docker client) when the engine or the container cannot be reached."""
-    from chaosaitrapp.targets.docker_client import connect, explain_docker_error
-
     client = connect(f"docker:{name}")
     try:
         container = client.containers.get(name)
@@ -43,8 +44,6 @@ def container_pid(name: str) -> Optional[int]:
 def locate(target: str, label: str = "") -> Tuple[Optional[int], Optional[str]]:
     """``(pid, container)`` of ``target`` (module docstring); ConfigError for a malformed one,
     TargetNotFound when the lab has no such process or its pidfile holds no pid."""
-    from chaosaitrapp.targets.process import read_pid
-
     scheme, _, rest = check_target(target, "target").partition(":")
     label = label or target
     if scheme == "docker":
@@ -55,8 +54,6 @@ def locate(target: str, label: str = "") -> Tuple[Optional[int], Optional[str]]:
         except ValueError:
             raise ConfigError(f"target {target!r}: not a pid", key="target") from None
     if scheme == "lab":
-        from chaosaitrapp.targets.labstate import load_state
-
         state = load_state()
         spec = state.services.get(rest) if state is not None else None
         if spec is None or not spec.pidfile:

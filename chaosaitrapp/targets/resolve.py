@@ -1,4 +1,5 @@
-"""Turn a target string into a driver, and a ledger ``undo`` recipe back into one.
+"""Turn a target string into a driver (a ledger ``undo`` recipe is turned back into one by
+:func:`chaosaitrapp.registry.driver_from_undo`).
 
 ``docker:NAME[@PROJECT]``, ``process:PIDFILE``, ``lab:NAME`` and ``auto``. ``auto`` resolves, in
 this order: to ``docker:<container>`` when the user named the container explicitly
@@ -9,18 +10,20 @@ else to ``docker:<container>`` with the seed's default name.
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Optional
 
+from chaosaitrapp import registry
 from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.targets.labstate import lab_for
 
-SCHEMES = ("docker", "process", "lab", "auto")
+#: The target kinds that can stop and start a dependency (:data:`chaosaitrapp.registry.TARGET_KINDS`), and ``auto``.
+SCHEMES = tuple(k.scheme for k in registry.TARGET_KINDS if k.driver) + ("auto",)
 
 
 def resolve_target(
     target: str,
     service: str,
     container: Optional[str] = None,
-    start_command: Optional[List[str]] = None,
     *,
     api: Optional[str] = None,
     container_explicit: bool = False,
@@ -31,8 +34,8 @@ def resolve_target(
     for ``auto``/``lab:`` and the readiness check. ``container`` is the container (or compose
     service) name ``auto`` falls back to (default: ``service``); ``container_explicit`` says the
     user named it (then ``auto`` never picks the lab). ``api`` is the drill's API, which a lab
-    must serve for ``auto`` to pick it. ``start_command`` is needed only by ``process:`` targets.
-    Raises ConfigError for an unknown scheme or an empty name.
+    must serve for ``auto`` to pick it. The driver comes from the scheme's target kind
+    (:data:`chaosaitrapp.registry.TARGET_KINDS`). Raises ConfigError for an unknown scheme or an empty name.
     """
     if not isinstance(target, str) or not target.strip():
         raise ConfigError(f"target must be a non-empty string like 'auto', 'lab:redis', 'docker:redis', got {target!r}")
@@ -40,58 +43,14 @@ def resolve_target(
     scheme, _, rest = target.partition(":")
     if scheme not in SCHEMES:
         raise ConfigError(
-            f"unknown target scheme {scheme!r} in {target!r}; expected one of {', '.join(s + ':' for s in SCHEMES[:3])} or 'auto'",
+            f"unknown target scheme {scheme!r} in {target!r}; expected one of {', '.join(s + ':' for s in SCHEMES[:-1])} or 'auto'",
             target=target,
         )
     if scheme == "auto":
         if not container_explicit and api is not None:
-            from chaosaitrapp.targets.labstate import lab_for
-
             if lab_for(api) is not None:
                 return resolve_target(f"lab:{service}", service)
         return resolve_target(f"docker:{container or service}", service)
     if not rest:
         raise ConfigError(f"target {target!r} names no {scheme} object after the colon", target=target)
-    check = service if service in ("redis", "postgres") else None
-    if scheme == "lab":
-        from chaosaitrapp.targets.lab import lab_driver
-
-        return lab_driver(rest)
-    if scheme == "docker":
-        from chaosaitrapp.targets.docker import DockerDriver
-
-        name, _, project = rest.partition("@")
-        return DockerDriver(name, project=project or None, check=check)
-    from chaosaitrapp.targets.process import ProcessDriver
-
-    return ProcessDriver(rest, argv=start_command, check=check)
-
-
-def driver_from_undo(undo: dict):
-    """Rebuild a driver from its ``undo()`` dict (the fault ledger's recipe); ConfigError for an unknown kind."""
-    kind = undo.get("driver")
-    if kind == "process":
-        from chaosaitrapp.targets.process import ProcessDriver
-
-        return ProcessDriver.from_undo(undo)
-    if kind == "docker":
-        from chaosaitrapp.targets.docker import DockerDriver
-
-        return DockerDriver.from_undo(undo)
-    if kind in ("broker_proxy", "net_proxy"):
-        from chaosaitrapp.faultproxy.client import ProxyFaultDriver
-
-        return ProxyFaultDriver.from_undo(undo)
-    if kind == "pause":
-        from chaosaitrapp.targets.pause import PauseDriver
-
-        return PauseDriver.from_undo(undo)
-    if kind == "stress":
-        from chaosaitrapp.stress.stressor import StressDriver
-
-        return StressDriver.from_undo(undo)
-    if kind == "nft":
-        from chaosaitrapp.network.kernel import KernelRuleDriver
-
-        return KernelRuleDriver.from_undo(undo)
-    raise ConfigError(f"undo recipe names unknown driver {kind!r}", undo_driver=kind)
+    return registry.resolve(registry.target_kind(scheme).driver)(rest, service)

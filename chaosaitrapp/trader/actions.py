@@ -12,9 +12,10 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.config import settings_from
-from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.errors import ApiError, ConfigError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.safety.guards import require_paper
+from chaosaitrapp.waiting import check_duration
 
 __all__ = ["pause_trading", "resume_trading", "flatten_positions", "set_mode", "restart_market_data", "abort",
            "abort_on_failure"]
@@ -75,8 +76,6 @@ def restart_market_data(timeout: float = 30, configuration: Configuration = None
     "connected", "waited_seconds", "timestamp"}``; ``connected`` may be false: the service answers 200
     either way, the drill's waits judge); raises ConfigError for a bad timeout, ApiError when the API
     is unreachable or refuses."""
-    from chaosaitrapp.waiting import check_duration
-
     timeout = check_duration("timeout", timeout, allow_zero=False)
     client = _client(configuration, secrets).fork(http_timeout=timeout)
     record_event("restored", "marketdata", "POST /market-data/restart sent: the dead socket is replaced")
@@ -103,8 +102,6 @@ def abort(reason: str = "chaos drill abort", configuration: Configuration = None
             steps[name] = {"error": str(exc)}
             errors.append(f"{name}: {exc}")
     if errors:
-        from chaosaitrapp.errors import ApiError
-
         raise ApiError("abort incomplete: " + "; ".join(errors))
     return steps
 

@@ -18,9 +18,10 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.api.readiness import interpret_ready
+from chaosaitrapp.deployment.timing import target_timings
 from chaosaitrapp.errors import ApiError, ConditionTimeout, ConfigError
-from chaosaitrapp.evidence.recorder import dry_wait, wait_deadline
-from chaosaitrapp.waiting import require, wait_stable, wait_until
+from chaosaitrapp.evidence.recorder import current_run, dry_wait, wait_deadline
+from chaosaitrapp.waiting import check_duration, require, wait_stable, wait_until
 
 __all__ = [
     "readiness",
@@ -162,8 +163,6 @@ def wait_ready(timeout: float = 0, interval: float = 0.1, stable_for: float = 0,
 def rollback_restored_something() -> bool:
     """True when a dependency was restored during this drill's rollbacks (the run was interrupted or
     its method failed before restoring), or when no evidence control records the drill (unknown)."""
-    from chaosaitrapp.evidence.recorder import current_run
-
     run = current_run()
     if run is None:
         return True
@@ -176,8 +175,6 @@ def rollback_restored_something() -> bool:
 def settle_time(configuration: Configuration = None) -> float:
     """How long a recovered target must stay ready to be trusted: returns three of its lock refresh
     periods (the lab's when a lab serves this API, else AITRAPP's 10 s), at most 12 s."""
-    from chaosaitrapp.deployment.timing import target_timings
-
     return min(12.0, 3 * target_timings(configuration)["refresh"])
 
 
@@ -222,8 +219,6 @@ def stays_healthy(duration: float = 3, interval: float = 0.1,
     """Watch ``/health`` for ``duration`` seconds (holding a fault open meanwhile): every answer must be
     200 ``healthy``. Returns ``{"healthy_throughout": True, "watched_s", "answers"}``; raises
     ConditionTimeout at the first answer that is not healthy, ApiError when the API stops answering."""
-    from chaosaitrapp.waiting import check_duration
-
     duration = check_duration("duration", duration)
     skipped = dry_wait("/health to stay healthy")
     if skipped is not None:

@@ -39,7 +39,7 @@ def test_from_dict_and_meta():
 
 
 def test_user_overrides_are_checked_key_by_key():
-    from chaosaitrapp.deployment.timing import check_limit_overrides
+    from chaosaitrapp.controls.limits import check_limit_overrides
     from chaosaitrapp.errors import ConfigError
 
     assert check_limit_overrides({"detect_s": 15, "unavailability_s": None}, "x") == {"detect_s": 15,

@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from chaosaitrapp.checks import BASELINE_CHECKS, CHECKS, FAULT_CHECKS, checks_for_faults, combine, registry, run_checks
+from chaosaitrapp import registry
+from chaosaitrapp.checks import BASELINE_CHECKS, combine, run_checks
 from chaosaitrapp.controls.inference import breaks_steady_state, checks_of, faults_of
+from chaosaitrapp.registry import checks_for_faults
 from chaosaitrapp.suite import PACKAGED_EXPERIMENTS
 from chaosaitrapp.testing.synthetic import leader_lock, postgres_blip, rate_limit_spike
 
@@ -13,9 +15,11 @@ SCENARIO_FAULTS = {"leader_lock": "redis_stop", "postgres_blip": "postgres_stop"
 
 
 def test_every_named_check_is_registered():
-    assert set(BASELINE_CHECKS) <= set(CHECKS)
-    for names in FAULT_CHECKS.values():
-        assert names and set(names) <= set(CHECKS)
+    checkers = registry.checkers()
+    assert set(BASELINE_CHECKS) <= set(checkers)
+    for name in registry.fault_kinds():
+        kind = registry.fault_kind(name)
+        assert set(kind.checks) | set(kind.loaded_checks) <= set(checkers), name
     assert checks_for_faults([]) == BASELINE_CHECKS
     assert checks_for_faults(["no_such_fault"]) == BASELINE_CHECKS
 
@@ -24,7 +28,7 @@ def test_every_named_check_is_registered():
 def test_nominal_drills_pass_the_checks_their_fault_calls_for(scenario, limits):
     timeline = scenario.timeline()
     names = checks_for_faults([SCENARIO_FAULTS[timeline.drill]])
-    results = run_checks(timeline, limits, names)
+    results = run_checks(timeline, limits, names, registry.checkers())
     assert [r.name for r in results] == names
     assert combine(results) == "pass", [r.reason for r in results if r.status != "pass"]
 
@@ -37,17 +41,17 @@ def test_nominal_drills_pass_the_checks_their_fault_calls_for(scenario, limits):
 ], ids=["never-detects", "flaps", "crash", "queue-stuck"])
 def test_variants_fail_the_right_checks(scenario, failing, limits):
     timeline = scenario.timeline()
-    results = run_checks(timeline, limits, checks_for_faults([SCENARIO_FAULTS[timeline.drill]]))
+    results = run_checks(timeline, limits, checks_for_faults([SCENARIO_FAULTS[timeline.drill]]), registry.checkers())
     assert {r.name for r in results if r.status == "fail"} == failing
     assert combine(results) == "fail"
 
 
-def test_unknown_name_and_raising_checker_are_unknown(monkeypatch, limits):
+def test_unknown_name_and_raising_checker_are_unknown(limits):
     def broken(timeline, limits):
         raise ZeroDivisionError("oops")
 
-    monkeypatch.setitem(registry.CHECKS, "broken", broken)
-    results = run_checks(leader_lock().timeline(), limits, ["nope", "broken", "flaps"])
+    checkers = {**registry.checkers(), "broken": broken}
+    results = run_checks(leader_lock().timeline(), limits, ["nope", "broken", "flaps"], checkers)
     assert [r.status for r in results] == ["unknown", "unknown", "pass"]
     assert "no checker named 'nope'" in results[0].reason
     assert "ZeroDivisionError: oops" in results[1].reason

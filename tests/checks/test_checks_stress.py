@@ -21,8 +21,10 @@ from chaosaitrapp.checks.stress import (
     target_survived,
 )
 from chaosaitrapp.checks.timeline import Timeline
+from chaosaitrapp.stress.family import FAMILY
 
-LIMITS = Limits(detect_s=5, recover_s=10, heartbeat_max=5.0)
+BUDGETS = dict(FAMILY.budgets)  # the stress family's declared defaults
+LIMITS = Limits(detect_s=5, recover_s=10, heartbeat_max=5.0, budgets=BUDGETS)
 
 
 def sample(t: float, **fields: Any) -> Dict[str, Any]:
@@ -85,13 +87,13 @@ def test_metrics_that_do_not_answer_count_as_a_stall():
 def test_the_recover_within_rule_lets_the_heartbeats_lapse_during_the_stress_only():
     frozen = [sample(round(1 + i * 0.1, 3), scan_hb=0.3) for i in range(1, 60)]
     timeline = stressed(ticking(0, 1) + frozen + ticking(7, 12), end=6.0)
-    assert heartbeats_under_stress(timeline, Limits(5, 10, heartbeat_recover_s=2.0)).status == "pass"
+    assert heartbeats_under_stress(timeline, Limits(5, 10, budgets={**BUDGETS, "heartbeat_recover_s": 2.0})).status == "pass"
     late = [sample(round(1 + i * 0.1, 3), scan_hb=0.3) for i in range(1, 75)]  # stale until t=8.4
     timeline = stressed(ticking(0, 1) + late + ticking(8.5, 12), end=6.0)
-    result = heartbeats_under_stress(timeline, Limits(5, 10, heartbeat_recover_s=2.0))
+    result = heartbeats_under_stress(timeline, Limits(5, 10, budgets={**BUDGETS, "heartbeat_recover_s": 2.0}))
     assert result.status == "fail" and "after the stress ended" in result.reason
     short = stressed(ticking(0, 7), end=6.0)  # ends before the recovery deadline: cannot decide
-    assert heartbeats_under_stress(short, Limits(5, 10, heartbeat_recover_s=2.0)).status == "unknown"
+    assert heartbeats_under_stress(short, Limits(5, 10, budgets={**BUDGETS, "heartbeat_recover_s": 2.0})).status == "unknown"
 
 
 def test_read_latency_p99_against_its_budget():

@@ -61,7 +61,7 @@ def test_postgres_found_by_compose_label_stop_start(make_container, timed, uniqu
     driver = DockerDriver(service)  # check and port inferred from image and command
     driver.start(timeout=60)
     undo = driver.undo()
-    assert undo == {"driver": "docker", "name": service, "project": None, "container_id": made.container.id,
+    assert undo == {"driver": "chaosaitrapp.targets.docker:DockerDriver", "name": service, "project": None, "container_id": made.container.id,
                     "check": "postgres", "host": "127.0.0.1", "port": made.port}
     dsn = dict(host="127.0.0.1", port=made.port, user=made.user, password=made.password, dbname=made.database,
                connect_timeout=5)

@@ -13,6 +13,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 import requests
 
+from chaosaitrapp import registry
 from chaosaitrapp.lab.runtime import lab_down
 from chaosaitrapp.targets.labstate import LabState
 from chaosaitrapp.testing import lab as lab_testing
@@ -166,7 +167,7 @@ def ledger_entries(state: Path) -> List[Dict]:
     return json.loads(path.read_text()).get("entries", [])
 
 
-def sigkill_mid_fault(drill: str, lab: Lab, workdir: Path, extra: Dict[str, str], driver: str,
+def sigkill_mid_fault(drill: str, lab: Lab, workdir: Path, extra: Dict[str, str], driver: type,
                       in_place: Callable[[int], bool], timeout: float = 60) -> int:
     """Start `chaos run <drill>` against ``lab``, wait (up to ``timeout``) until its ledger holds an entry of
     ``driver`` whose pid ``in_place`` says is faulted, SIGKILL the run and return that pid; the test then
@@ -180,10 +181,10 @@ def sigkill_mid_fault(drill: str, lab: Lab, workdir: Path, extra: Dict[str, str]
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         def faulted() -> Optional[int]:
-            found = [e["undo"]["pid"] for e in ledger_entries(state) if e["undo"].get("driver") == driver]
+            found = [e["undo"]["pid"] for e in ledger_entries(state) if registry.driver_class(e["undo"]) is driver]
             return found[0] if found and in_place(found[0]) else None
-        seen = wait_until(faulted, bool, timeout=timeout, interval=0.02, what=f"a {driver} fault in place")
-        assert seen.held, f"{drill} never put a {driver} fault in place"
+        seen = wait_until(faulted, bool, timeout=timeout, interval=0.02, what=f"a {driver.__name__} fault in place")
+        assert seen.held, f"{drill} never put a {driver.__name__} fault in place"
         chaos.send_signal(signal.SIGKILL)
         chaos.wait(10)
         return int(seen.value)

@@ -12,6 +12,7 @@ import pytest
 
 from chaosaitrapp import procs
 from chaosaitrapp.controls.inference import checks_of
+from chaosaitrapp.targets.pause import PauseDriver
 from chaosaitrapp.targets.process import read_pid
 from chaosaitrapp.waiting import wait_until
 
@@ -120,7 +121,7 @@ def test_one_replica_is_refused_naming_what_is_missing(tmp_path):
 
 def test_a_sigkilled_run_leaves_the_frozen_leader_thawed(lab2, tmp_path):
     try:
-        pid = sigkill_mid_fault("split_brain_pause", lab2, tmp_path, {**FAST, "WAIT_READY_TIMEOUT": "60"}, "pause",
+        pid = sigkill_mid_fault("split_brain_pause", lab2, tmp_path, {**FAST, "WAIT_READY_TIMEOUT": "60"}, PauseDriver,
                                 lambda p: procs.state(p) == "stopped")
         thawed = wait_until(lambda: procs.state(pid), lambda s: s not in ("stopped", None), timeout=30, interval=0.05,
                             what="the watchdog to thaw the leader")

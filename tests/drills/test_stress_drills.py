@@ -11,6 +11,7 @@ import pytest
 
 from chaosaitrapp import procs
 from chaosaitrapp.controls.inference import checks_of
+from chaosaitrapp.stress.stressor import StressDriver
 from chaosaitrapp.targets.cgroups import from_dict
 from chaosaitrapp.waiting import wait_until
 
@@ -100,7 +101,7 @@ def test_the_seed_wrapper_runs_the_memory_drill(limited_lab, tmp_path):
 
 def test_a_sigkilled_run_leaves_no_stressor(limited_lab, tmp_path):
     pid = sigkill_mid_fault("cpu_stress", limited_lab, tmp_path, {**STRESS_ENV, "STRESS_SECONDS": "120",
-                                                                   "STRESS_ORDERS": "4"}, "stress", procs.alive)
+                                                                   "STRESS_ORDERS": "4"}, StressDriver, procs.alive)
     gone = wait_until(lambda: procs.alive(pid) or procs.group_members(pid, name="stress-ng"), lambda a: not a,
                       timeout=30, interval=0.05, what="the watchdog to end the stressor")
     assert gone.held, f"stressor {pid} still running after the run was SIGKILLed"

@@ -9,13 +9,14 @@ from importlib import import_module
 import pytest
 
 import chaosaitrapp
-from chaosaitrapp import ACTIVITY_MODULES, discover
+from chaosaitrapp import discover
+from chaosaitrapp.registry import activity_modules
 
 ALLOWED = {str, int, float, bool, dict, list, typing.Dict, typing.List}
 
 
 def exported():
-    for module_name in ACTIVITY_MODULES:
+    for module_name in activity_modules():
         module = import_module(module_name)
         assert module.__all__, f"{module_name} exports nothing"
         for name in module.__all__:

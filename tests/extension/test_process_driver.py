@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from chaosaitrapp.registry import driver_from_undo
 from chaosaitrapp.targets.answers import redis_answers
 from chaosaitrapp.targets.process import ProcessDriver, pid_alive
-from chaosaitrapp.targets.resolve import driver_from_undo
 from chaosaitrapp.testing.lab import free_port
 
 

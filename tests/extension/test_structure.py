@@ -1,14 +1,184 @@
-"""The package's shape, as docs/internals.md draws it: who may import whom, small modules, one place
-for each thing."""
+"""The package's shape, as docs/internals.md draws it: who may import whom (every import counted, those
+inside functions too), small modules, one place for each thing, and fault families that own their faults."""
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Dict, List, Set, Tuple
 
 import pytest
 
+from chaosaitrapp import registry
+
 PACKAGE = Path(__file__).resolve().parents[2] / "chaosaitrapp"
 MAX_LINES = 420
+
+#: The layers of docs/internals.md, lowest first: a module may import its own layer and those below.
+LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
+    ("base", ("", "aitrapp", "errors", "paths", "procs", "scrub", "waiting", "declare", "config", "verdict")),
+    ("declarations", ("*.family",)),
+    ("checks", ("checks",)),
+    ("registry", ("registry", "api")),
+    ("targets", ("targets", "faultproxy")),
+    ("lab", ("lab", "evidence")),
+    ("safety", ("safety", "deployment")),
+    ("families", ("trader", "metrics", "dependencies", "orders", "broker", "network", "replicas", "stress")),
+    ("controls", ("controls", "report")),
+    ("suite", ("suite",)),
+    ("entry", ("cli", "docs", "scaffold", "testing")),
+]
+#: Function-level imports that stay, and why (ruff PLC0415): the reason is written on the import.
+LAZY_REASON = "noqa: PLC0415 - "
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES: Dict[str, Path] = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def layer_of(module: str) -> int:
+    """The layer index of a module of this package."""
+    rest = module[len("chaosaitrapp."):] if module.startswith("chaosaitrapp.") else ""
+    for index, (_, patterns) in enumerate(LAYERS):
+        for pattern in patterns:
+            if pattern == "*.family" and rest.endswith(".family") or pattern == "" and rest == "":
+                return index
+            if pattern not in ("", "*.family") and (rest == pattern or rest.startswith(pattern + ".")):
+                return index
+    raise AssertionError(f"{module} is in no layer of docs/internals.md")
+
+
+def internal_imports(path: Path) -> List[Tuple[str, int, bool, str]]:
+    """``(imported module, line, inside a function, source line)`` of every import of this package's modules
+    (names imported from a package count as modules when they are)."""
+    source = path.read_text()
+    lines = source.splitlines()
+    name = module_name(path)
+    found: List[Tuple[str, int, bool, str]] = []
+
+    def walk(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if isinstance(child, ast.Import):
+                targets = [a.name for a in child.names]
+            elif isinstance(child, ast.ImportFrom):
+                if child.level:
+                    base = name.split(".")[:len(name.split(".")) - child.level + (path.name == "__init__.py")]
+                    module = ".".join(base + ([child.module] if child.module else []))
+                else:
+                    module = child.module or ""
+                targets = [f"{module}.{a.name}" if f"{module}.{a.name}" in MODULES else module for a in child.names]
+            else:
+                walk(child, inner)
+                continue
+            for target in targets:
+                if target.split(".")[0] == "chaosaitrapp":
+                    found.append((target, child.lineno, in_function, lines[child.end_lineno - 1]))
+            walk(child, inner)
+
+    walk(ast.parse(source), False)
+    if name == "chaosaitrapp.registry":  # the families are listed by name: a line each
+        found += [(m, 0, False, "FAMILY_MODULES") for m in registry.FAMILY_MODULES]
+    return found
+
+
+def import_graph() -> Dict[str, Set[str]]:
+    return {name: {t for t, _, _, _ in internal_imports(path) if t != name} for name, path in MODULES.items()}
+
+
+def test_no_import_cycle_counting_every_import():
+    graph = import_graph()
+    state: Dict[str, int] = {}
+    stack: List[str] = []
+    cycles: List[List[str]] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in graph:
+                continue
+            if state.get(nxt) == 1:
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles[:5])
+
+
+def test_no_upward_import_counting_every_import():
+    upward = []
+    for name, path in MODULES.items():
+        for target, line, _, text in internal_imports(path):
+            if target in MODULES and layer_of(target) > layer_of(name) and LAZY_REASON not in text:
+                upward.append(f"{path.relative_to(PACKAGE)}:{line} ({LAYERS[layer_of(name)][0]}) imports {target} "
+                              f"({LAYERS[layer_of(target)][0]})")
+    assert not upward, "upward imports:\n" + "\n".join(upward)
+
+
+def test_imports_inside_functions_only_with_a_stated_reason():
+    """Top-level imports by default; a function-level import says why on its line (CLI start-up, an
+    optional extra, the package's own ``__init__`` that every submodule imports first...)."""
+    unstated = []
+    for path in MODULES.values():
+        tree = ast.parse(path.read_text())
+        lines = path.read_text().splitlines()
+
+        def walk(node: ast.AST, in_function: bool) -> None:
+            for child in ast.iter_child_nodes(node):
+                inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+                if in_function and isinstance(child, (ast.Import, ast.ImportFrom)):
+                    text = "\n".join(lines[child.lineno - 1:child.end_lineno])
+                    if LAZY_REASON not in text or not re.search(LAZY_REASON + r"\S", text):
+                        unstated.append(f"{path.relative_to(PACKAGE)}:{child.lineno}: {ast.unparse(child)}")
+                walk(child, inner)
+
+        walk(tree, False)
+    assert not unstated, "function-level imports without a stated reason:\n" + "\n".join(unstated)
+
+
+def test_family_declarations_import_only_the_declaration_types():
+    for module in registry.FAMILY_MODULES:
+        imported = {t for t, _, _, _ in internal_imports(MODULES[module])}
+        assert imported <= {"chaosaitrapp.declare"}, f"{module} imports {imported}: a declaration is pure data"
+
+
+def test_no_module_outside_a_family_folder_names_a_fault_kind():
+    """The centre iterates the registry: only a family's own folder (and the registry's tests) names its kinds."""
+    kinds = registry.fault_kinds()
+    folders = {m.rsplit(".", 1)[0] for m in registry.FAMILY_MODULES}
+    named = []
+    for name, path in MODULES.items():
+        if any(name == f or name.startswith(f + ".") for f in folders) or name.startswith("chaosaitrapp.lab."):
+            continue
+        text = path.read_text()
+        named += [f"{path.relative_to(PACKAGE)} names {k!r}" for k in kinds
+                  if re.search(r"[\"']" + re.escape(k) + r"[\"']", text)]
+    assert not named, "\n".join(named)
+
+
+def test_every_declared_reference_resolves_inside_its_family_or_the_checks():
+    for family in registry.FAMILIES:
+        folder = next(m.rsplit(".", 1)[0] for m in registry.FAMILY_MODULES
+                      if registry.resolve if m.endswith(f"{family.name}.family"))
+        refs = [r for r in (family.preflight, family.sampler, family.evidence, family.sweep, family.shading) if r]
+        refs += list(family.checkers.values()) + list(family.drivers.values())
+        for ref in refs:
+            assert registry.resolve(ref) is not None
+            module = ref.partition(":")[0]
+            assert module.startswith((folder + ".", "chaosaitrapp.checks.", "chaosaitrapp.targets.",
+                                      "chaosaitrapp.faultproxy.")), f"{family.name} refers to {ref}"
+        for module in family.activity_modules:
+            assert module.startswith(folder + "."), f"{family.name} lists {module}"
 
 
 def imports_of(path: Path):

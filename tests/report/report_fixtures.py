@@ -9,7 +9,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from chaosaitrapp.checks import Limits, checks_for_faults, combine, reasons_of, run_checks
+from chaosaitrapp import registry
+from chaosaitrapp.checks import Limits, combine, reasons_of, run_checks
+from chaosaitrapp.registry import checks_for_faults
 from chaosaitrapp.testing.synthetic import Scenario
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,7 +57,7 @@ def make_journal(scenario: Scenario, directory: Path, *, extension: bool = True,
     timeline = scenario.with_(limits=limits.to_dict()).timeline()
     stem = f"{scenario.drill}_2025-11-25T10-00-00"
     timeline_path = timeline.dump(directory / f"{stem}.timeline.jsonl")
-    results = run_checks(timeline, limits, checks_for_faults([SCENARIO_FAULTS[scenario.drill]]))
+    results = run_checks(timeline, limits, checks_for_faults([SCENARIO_FAULTS[scenario.drill]]), registry.checkers())
     verdict = "PASS" if combine(results) == "pass" else "FAIL"
     journal: Dict[str, Any] = {
         "chaoslib-version": "1.44.0", "platform": "Linux", "node": "ci",

@@ -8,7 +8,7 @@ from typing import Iterator, List
 import pytest
 from safety_helpers import FakeDriver, kill_pids, redis_driver
 
-from chaosaitrapp.safety.cleanup import register_driver_factory, unregister_driver_factory
+from chaosaitrapp.registry import register_driver_factory, unregister_driver_factory
 from chaosaitrapp.safety.ledger import Ledger
 from chaosaitrapp.targets.process import ProcessDriver
 

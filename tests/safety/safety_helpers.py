@@ -1,7 +1,7 @@
 """Test doubles and helpers for the safety tests (not collected: no ``test_`` prefix).
 
 ``FakeDriver`` is the only double, and it lives at the seam: a factory registered for the
-``"fake"`` undo kind (:func:`chaosaitrapp.safety.cleanup.register_driver_factory`). Its
+``"fake"`` undo kind (:func:`chaosaitrapp.registry.register_driver_factory`). Its
 ``start`` appends a line to the file named in its recipe, so tests count starts, and fails
 with a TargetError naming its target when the recipe says ``"fail": true``.
 """

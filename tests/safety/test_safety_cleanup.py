@@ -8,7 +8,8 @@ import pytest
 import redis
 from safety_helpers import FakeDriver, fake_undo, redis_client, start_count
 
-from chaosaitrapp.safety.cleanup import FACTORIES_ENV, cleanup, driver_from_undo, format_result, undo_entry
+from chaosaitrapp.registry import FACTORIES_ENV, driver_from_undo
+from chaosaitrapp.safety.cleanup import cleanup, format_result, undo_entry
 from chaosaitrapp.safety.ledger import Ledger
 from chaosaitrapp.targets.process import ProcessDriver
 

@@ -69,7 +69,7 @@ def test_the_stressor_joins_the_targets_cgroup_and_ends_on_time(target):
     result = actions.stress_cpu(seconds=2, workers=1, configuration=target["configuration"])
     assert result["where"].startswith("the target's cgroup") and result["target_pid"] == target["pid"]
     entries = Ledger(ledger_path()).outstanding()
-    assert [e.undo["driver"] for e in entries] == ["stress"] and entries[0].undo["pid"] == result["pid"]
+    assert [e.undo["driver"] for e in entries] == ["chaosaitrapp.stress.stressor:StressDriver"] and entries[0].undo["pid"] == result["pid"]
     workers = wait_until(lambda: set(target["group"].pids()) - {target["pid"]}, lambda p: len(p) >= 2, timeout=5,
                          interval=0.02, what="the stressor and its worker in the target's cgroup")
     assert workers.held, f"stressor processes in the target's cgroup: {target['group'].pids()}"

@@ -166,9 +166,26 @@ class ProxyState(ProxyHooks):
         """An instant kind acts on every open ticker socket now: how many it touched."""
         if fault.kind not in INSTANT:
             return {}
-        from chaosaitrapp.broker.proxy.ticker import apply_instant
+        return {"sockets": await self.apply_instant(fault.kind, fault.params)}
 
-        return {"sockets": await apply_instant(self, fault.kind, fault.params)}
+    async def apply_instant(self, kind: str, params: Dict[str, Any]) -> int:
+        """Apply an instant fault to every open ticker socket; how many it touched."""
+        touched = 0
+        for sock in list(self.sockets):
+            touched += 1
+            if kind == "ws_close":
+                self.stats["ws_closed_by_fault"] += 1
+                if params["code"] == 1006:  # no close frame: the connection just drops
+                    if sock.request.transport is not None:
+                        sock.request.transport.abort()
+                    await sock.upstream.close()
+                else:
+                    await sock.client.close(code=params["code"], message=b"closed by the broker fault proxy")
+            elif kind == "ws_drop_subscriptions" and sock.subscriptions:
+                await sock.upstream.send_str(json.dumps({"a": "unsubscribe", "v": sorted(sock.subscriptions)}))
+                sock.subscriptions.clear()
+                sock.ticked.clear()
+        return touched
 
     def fault_fields(self, fault: Fault) -> Dict[str, Any]:
         """A fault's history record names what the open sockets had subscribed (to check resubscribes)."""

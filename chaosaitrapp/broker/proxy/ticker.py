@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Dict
 
 import aiohttp
 from aiohttp import WSMsgType, web
@@ -117,23 +116,3 @@ def _track(state: ProxyState, sock: Socket, text: str) -> None:
     else:
         sock.subscriptions.difference_update(tokens)
     state.record("ws_" + str(data["a"]), sid=sock.sid, tokens=sorted(tokens))
-
-
-async def apply_instant(state: ProxyState, kind: str, params: Dict[str, Any]) -> int:
-    """Apply an instant fault to every open ticker socket; how many it touched."""
-    touched = 0
-    for sock in list(state.sockets):
-        touched += 1
-        if kind == "ws_close":
-            state.stats["ws_closed_by_fault"] += 1
-            if params["code"] == 1006:  # no close frame: the connection just drops
-                if sock.request.transport is not None:
-                    sock.request.transport.abort()
-                await sock.upstream.close()
-            else:
-                await sock.client.close(code=params["code"], message=b"closed by the broker fault proxy")
-        elif kind == "ws_drop_subscriptions" and sock.subscriptions:
-            await sock.upstream.send_str(json.dumps({"a": "unsubscribe", "v": sorted(sock.subscriptions)}))
-            sock.subscriptions.clear()
-            sock.ticked.clear()
-    return touched

@@ -5,13 +5,17 @@ of ``repr`` and never written to ``lab.json``.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
+import psutil
+
 from chaosaitrapp.lab.defects import parse_defects, refuse_in_live
 from chaosaitrapp.lab.profiles import DEFAULT_PROFILE, get_profile
 from chaosaitrapp.paths import lab_dir as default_lab_dir
+from chaosaitrapp.targets.cgroups import parse_size
 from chaosaitrapp.targets.labstate import lab_db_password
 
 RUNTIMES = ("process", "docker")
@@ -123,11 +127,7 @@ class LabConfig:
     def limits(self) -> Dict[str, Any]:
         """``{"cpu": CPUs or None, "memory": bytes or None}``; ValueError for a CPU limit outside 0.05 to the
         machine's CPUs, or a memory limit below 64 MiB or above the machine's memory."""
-        import os
 
-        import psutil
-
-        from chaosaitrapp.targets.cgroups import parse_size
 
         cpu = memory = None
         if self.cpu_limit is not None:

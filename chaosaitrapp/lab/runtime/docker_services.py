@@ -21,11 +21,15 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
+import docker.errors
+import psycopg
+
 from chaosaitrapp.errors import TargetError
 from chaosaitrapp.targets.answers import tcp_answers
 from chaosaitrapp.targets.docker import DockerDriver
 from chaosaitrapp.targets.docker_client import COMPOSE_PROJECT, COMPOSE_SERVICE, connect, explain_docker_error
 from chaosaitrapp.targets.labstate import LabState, ServiceSpec
+from chaosaitrapp.waiting import wait_until
 
 LAB_PROJECT = "aitrapp-lab"
 LAB_LABEL = "org.chaosaitrapp.lab"  # value "1" on every container and volume the lab creates
@@ -43,8 +47,6 @@ def resolve_image(client: Any, image: str) -> str:
     """``image`` if the engine has it; else, for an official default tag (``redis:7``,
     ``postgres:16``), its local stand-in built by ``scripts/docker/build-images.sh``, said aloud.
     Raises ``docker.errors.ImageNotFound`` when neither is there (the lab never pulls)."""
-    import docker.errors
-
     try:
         client.images.get(image)
         return image
@@ -156,8 +158,6 @@ def _run(
 ) -> None:
     """Replace any earlier lab container ``name``, create the data volume and the container,
     start it and wait until the service answers on ``port``."""
-    import docker.errors
-
     target = f"lab {service} (container {name})"
     deadline = time.monotonic() + timeout
     client = client or connect(target, timeout=timeout + 30)
@@ -208,8 +208,6 @@ def _remove(client: Any, name: str, timeout: float, project: str) -> bool:
     """Remove container ``name`` and its lab data volumes if the lab created it. True when no
     such container remains; False when one exists that is not the lab's (left untouched).
     With no container, a leftover lab volume ``<project>-<name>-data`` is removed too."""
-    import docker.errors
-
     target = f"lab container {name}"
     try:
         try:
@@ -243,8 +241,6 @@ def _is_ours(labels: Dict[str, str], project: str) -> bool:
 
 def _remove_volume(client: Any, volume: str) -> None:
     """Remove volume ``volume`` if it exists and the lab created it (our label)."""
-    import docker.errors
-
     try:
         vol = client.volumes.get(volume)
     except docker.errors.NotFound:
@@ -259,9 +255,6 @@ def _remove_volume(client: Any, volume: str) -> None:
 def _wait_login(name: str, port: int, user: str, password: str, database: str, timeout: float) -> None:
     """Wait until ``user`` logs in to ``database`` over TCP (first start initialises the
     cluster); the error, if any, never carries the password."""
-    import psycopg
-
-    from chaosaitrapp.waiting import wait_until
 
     def login() -> bool:
         with psycopg.connect(host=HOST, port=port, user=user, password=password, dbname=database,

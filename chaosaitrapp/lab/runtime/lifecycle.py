@@ -17,18 +17,25 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import quote
 
+import docker
+import psycopg
+import redis
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
+from chaosaitrapp.aitrapp import LOCK_KEY
+from chaosaitrapp.errors import TargetError
 from chaosaitrapp.lab.broker.settings import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from chaosaitrapp.lab.errors import LabError, LabStartTimeout
 from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, get_profile
-from chaosaitrapp.lab.runtime import processes
+from chaosaitrapp.lab.runtime import docker_services, processes
 from chaosaitrapp.lab.runtime.apps import broker_spec, netproxy_spec, proxy_spec, secrets_for, trader_spec
 from chaosaitrapp.lab.runtime.config import DB_NAME, DB_USER, LabConfig
 from chaosaitrapp.lab.runtime.postgres_process import init_cluster, postgres_spec
 from chaosaitrapp.lab.runtime.preflight import check_ports, postgres_bindir, redis_server
 from chaosaitrapp.lab.runtime.redis_process import redis_spec
 from chaosaitrapp.targets.answers import postgres_answers, redis_answers
+from chaosaitrapp.targets.cgroups import from_dict, make_cgroup, to_dict
 from chaosaitrapp.targets.labstate import LabState, ServiceSpec, clear_state, load_state, save_state
 from chaosaitrapp.waiting import wait_until
 
@@ -90,8 +97,6 @@ def _http_ok(url: str, headers: Optional[Dict[str, str]] = None, timeout: float 
 
 
 def _pg_login_ok(port: int, password: str) -> bool:
-    import psycopg
-
     try:
         psycopg.connect(host="127.0.0.1", port=port, user=DB_USER, password=password, dbname=DB_NAME,
                         connect_timeout=2).close()
@@ -103,9 +108,6 @@ def _pg_login_ok(port: int, password: str) -> bool:
 def _clear_stale_lock(port: int) -> None:
     """Delete a leader key left by a trader of an earlier lab (the new trader has a new id and
     would otherwise wait out the old TTL at start; Redis restarts under a running trader keep the quirk)."""
-    import redis
-
-    from chaosaitrapp.lab.trader.lock import LOCK_KEY
 
     client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2, socket_connect_timeout=2)
     try:
@@ -198,7 +200,6 @@ def lab_up(config: LabConfig) -> LabState:
         """Make ``service``'s own cgroup with the limits (none asked: None) and note it in the state."""
         if state.limits["cpu"] is None and state.limits["memory"] is None:
             return None
-        from chaosaitrapp.targets.cgroups import make_cgroup, to_dict
 
         group = make_cgroup(f"aitrapp-lab-{lab_id}-{service}", state.limits["cpu"], state.limits["memory"])
         state.cgroups[service] = to_dict(group)
@@ -210,8 +211,6 @@ def lab_up(config: LabConfig) -> LabState:
     try:
         # Redis and Postgres
         if config.runtime == "docker":
-            from chaosaitrapp.lab.runtime import docker_services
-
             state.services["redis"] = docker_services.start_redis(lab_dir, ports["redis"], config.images["redis"])
             save_state(state, lab_dir)
             state.services["postgres"] = docker_services.start_postgres(
@@ -310,13 +309,9 @@ def lab_down(lab_dir: Path) -> None:
             errors.append(str(exc))
     docker_specs = [s for s in services.values() if s.kind == "docker"]
     if docker_specs and state is not None:
-        from chaosaitrapp.lab.runtime import docker_services
-
         docker_services.remove_services(state)
     survivors = {name: processes.running_pid(spec) for name, spec in services.items() if spec.kind == "process"}
     survivors = {name: pid for name, pid in survivors.items() if pid is not None}
-    from chaosaitrapp.errors import TargetError
-    from chaosaitrapp.targets.cgroups import from_dict
 
     for name, group in (state.cgroups if state else {}).items():
         try:
@@ -355,7 +350,6 @@ def lab_status(lab_dir: Path) -> Dict[str, Any]:
     health, leader = None, None
     try:
         health = requests.get(state.api + "/health", timeout=1.0).json()
-        from prometheus_client.parser import text_string_to_metric_families
 
         text = requests.get(state.api + "/metrics", timeout=1.0).text
         for family in text_string_to_metric_families(text):
@@ -382,8 +376,6 @@ def lab_logs(lab_dir: Path, service: str, lines: int = 50) -> str:
         return tail(str(path), lines)
     if spec.kind == "docker":
         try:
-            import docker
-
             raw = docker.from_env().containers.get(spec.container).logs(tail=lines)
             return raw.decode(errors="replace")
         except Exception as exc:

@@ -29,7 +29,7 @@ _REACTOR_LOCK = threading.Lock()
 
 
 def _reactor():
-    from twisted.internet import reactor
+    from twisted.internet import reactor  # noqa: PLC0415 - Twisted's reactor is installed by KiteTicker's own thread, only when the feed starts
 
     return reactor
 
@@ -56,7 +56,7 @@ class MarketData:
         self._generation = 0
 
     def _make(self, access_token: str, generation: int) -> Any:
-        from kiteconnect import KiteTicker
+        from kiteconnect import KiteTicker  # noqa: PLC0415 - Twisted's reactor is installed by KiteTicker's own thread, only when the feed starts
 
         ticker = KiteTicker(self.api_key, access_token, root=self.root,
                             reconnect_max_tries=self.reconnect_max_tries,

@@ -1,0 +1,50 @@
+"""The broker family's pre-flight: fault kinds and their parameters, market-data modes and close codes
+(offline); the broker fault proxy answers as one (online)."""
+from __future__ import annotations
+
+from typing import List, Sequence
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.broker.actions import MARKET_DATA_MODES
+from chaosaitrapp.broker.client import ProxyClient
+from chaosaitrapp.broker.proxy.faults import CLOSE_CODES, INSTANT, FaultError, validate
+from chaosaitrapp.declare import ActivityCall
+from chaosaitrapp.errors import ChaosAitrappError
+
+#: The activities that act on the broker fault proxy.
+PROXY_FUNCS = ("inject_broker_fault", "break_market_data", "restore_market_data", "clear_broker_faults",
+               "wait_broker_faults_cleared")
+
+
+def problems(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets,
+             online: bool) -> List[str]:
+    """Bad broker fault kinds, parameters, modes and close codes; with ``online``, a fault proxy that is
+    unknown or does not answer as one (when the experiment acts on it at all)."""
+    found: List[str] = []
+    touches = False
+    for call in activities:
+        if call.func not in PROXY_FUNCS:
+            continue
+        touches = True
+        args = call.args
+        if call.func == "inject_broker_fault":
+            kind = str(args.get("kind"))
+            try:
+                validate(kind, args.get("params"), 1 if kind in INSTANT else args.get("duration", 10) or 1)
+            except FaultError as exc:
+                found.append(f"activity {call.name!r}: {exc}")
+        elif call.func in ("break_market_data", "restore_market_data"):
+            mode = args.get("mode", "close")
+            if mode not in MARKET_DATA_MODES:
+                found.append(f"activity {call.name!r}: mode must be one of {', '.join(MARKET_DATA_MODES)}, "
+                             f"got {mode!r}")
+            code = args.get("code", 1006)
+            if call.func == "break_market_data" and mode == "close" and code not in CLOSE_CODES:
+                found.append(f"activity {call.name!r}: close code must be one of {CLOSE_CODES}, got {code!r}")
+    if touches and online:
+        try:
+            ProxyClient.from_configuration(configuration).health()
+        except ChaosAitrappError as exc:
+            found.append(f"the broker fault proxy: {exc}")
+    return found

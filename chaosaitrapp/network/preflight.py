@@ -1,0 +1,80 @@
+"""The network family's pre-flight: partition values (offline); a TCP fault proxy that serves the
+dependency, or kernel rules that can be made here (online); and its leftover sweep: nftables tables of ours
+that no ledger entry stands for."""
+from __future__ import annotations
+
+import logging
+import shutil
+from typing import List, Sequence
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.config import value
+from chaosaitrapp.declare import ActivityCall
+from chaosaitrapp.errors import ChaosAitrappError
+from chaosaitrapp.network import kernel
+from chaosaitrapp.network.client import NetProxyClient
+from chaosaitrapp.network.family import KERNEL_RULES
+from chaosaitrapp.network.options import check_partition, choose_mechanism
+from chaosaitrapp.paths import ledger_path
+from chaosaitrapp.safety.ledger import Ledger
+
+logger = logging.getLogger("chaostoolkit")
+PARTITION_FUNCS = ("partition", "slow_dependency")
+
+
+def problems(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets,
+             online: bool) -> List[str]:
+    """Bad partition values (dependency, kind, direction, mechanism, delay, port); with ``online``, a TCP
+    fault proxy that does not serve the dependency, or kernel rules that cannot be made here."""
+    found: List[str] = []
+    for call in activities:
+        if call.module != "chaosaitrapp.network.actions" or call.func not in PARTITION_FUNCS:
+            continue
+        args = call.args
+        kind = "latency" if call.func == "slow_dependency" else args.get("kind", "blackhole")
+        dependency = args.get("dependency", "redis")
+        mechanism = args.get("mechanism", "auto")
+        try:
+            check_partition(dependency, kind, args.get("direction", "both"), mechanism,
+                            args.get("delay_ms", 100 if kind == "latency" else 0))
+            port = args.get("port", 0)
+            if port and (not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536):
+                raise ChaosAitrappError(f"port must be 1-65535, got {port!r}")
+            if not online or dependency == "broker":
+                continue
+            if choose_mechanism(mechanism, dependency, configuration) == "proxy":
+                client = NetProxyClient.from_configuration(configuration)
+                if client is None or dependency not in client.routes():
+                    found.append(f"activity {call.name!r}: no TCP fault proxy serves {dependency} for this target "
+                                 "(set NET_PROXY, or PARTITION_MECHANISM=kernel)")
+            else:
+                if kind == "latency":
+                    raise ChaosAitrappError("kernel rules cannot add latency (no netem): use the TCP fault proxy")
+                kernel.nft_binary()
+                pid = int(args.get("netns_pid") or 0) or None
+                kernel.check_namespace(pid, value(configuration, KERNEL_RULES))
+        except ChaosAitrappError as exc:
+            found.append(f"activity {call.name!r}: {exc}")
+    return found
+
+
+def sweep_orphan_tables() -> List[str]:
+    """Delete nftables tables of ours (in this namespace) that no outstanding ledger entry stands for (a
+    cleanup that crashed half-way); a problem for each one that stays. Nothing to do without ``nft``."""
+    if not shutil.which("nft"):
+        return []
+    try:
+        present = kernel.tables()
+    except ChaosAitrappError:
+        return []  # nft cannot list here (no privileges): none of ours can have been made here either
+    owned = {str((e.undo or {}).get("table")) for e in Ledger(ledger_path()).outstanding()
+             if str((e.undo or {}).get("driver", "")).endswith(("nft", ":KernelRuleDriver"))}
+    found = []
+    for table in [t for t in present if t not in owned]:
+        try:
+            kernel.remove(table)
+            logger.warning("chaosaitrapp: deleted a leftover nftables table of an earlier run: %s", table)
+        except ChaosAitrappError as exc:
+            found.append(f"a leftover nftables table {table} of an earlier run could not be deleted: {exc}")
+    return found
