@@ -6,10 +6,7 @@ One click group serves both: the console script ``aitrapp-chaos`` and the Chaos 
 """
 from __future__ import annotations
 
-import functools
-import os
-import sys
-from typing import Any, Callable, List, Optional
+from typing import List, Optional
 
 import click
 
