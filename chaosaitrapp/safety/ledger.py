@@ -78,7 +78,7 @@ class FaultEntry:
 
     ``id``: unique (uuid4 hex). ``what``: the fault, e.g. ``"stop"``. ``target``: the target
     string, e.g. ``"lab:redis"``. ``undo``: the driver's ``undo()`` recipe, from which
-    :func:`chaosaitrapp.safety.cleanup.driver_from_undo` rebuilds the driver in any process.
+    :func:`chaosaitrapp.registry.driver_from_undo` rebuilds the driver in any process.
     ``created_wall``: Unix time of recording. ``run_id``/``run_pid``: the drill run and the
     process that injected the fault; ``run_start``: when that process started (pid reuse is told
     apart by it; None in entries written before it was recorded). ``lease_seconds``/``lease_expires_wall``: after the lease

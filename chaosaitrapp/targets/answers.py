@@ -1,20 +1,17 @@
 """Does a dependency answer? Redis PING, Postgres accepting connections, HTTP /health.
 
 Shared by every driver so "the dependency is back" means the same thing everywhere. The clients are
-imported lazily here (a Docker-only caller needs neither); the dependency actions import them up front
-(:mod:`chaosaitrapp.dependencies.actions`), never first inside a rollback: a SIGINT landing in an import
-leaves a package (``asyncio``, under ``redis``) that cannot be imported again in that process, so the
-restore itself would fail.
+imported when a check needs them: a caller that only drives Docker needs neither (the Docker driver runs as
+an unprivileged user, which may not read the interpreter's ``asyncio`` that ``redis`` needs). The dependency
+actions import both up front (:mod:`chaosaitrapp.dependencies.actions`), so they are never imported first
+inside a rollback: a SIGINT landing in an import leaves a package that cannot be imported again in that
+process, so the restore itself would fail.
 """
 from __future__ import annotations
 
 import socket
 from typing import Optional
 
-import psycopg
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 DEFAULT_PORTS = {"redis": 6379, "postgres": 5432, "http": 8000}
 
@@ -30,6 +27,10 @@ _PG_ANSWERED = (
 
 def redis_answers(host: str, port: int, timeout: float = 0.5) -> bool:
     """True when Redis at ``host:port`` answers PING (a LOADING reply counts as not yet)."""
+    import redis  # noqa: PLC0415 - only a check of this kind needs this client (module docstring)
+    from redis.backoff import NoBackoff  # noqa: PLC0415 - only a check of this kind needs this client (module docstring)
+    from redis.retry import Retry  # noqa: PLC0415 - only a check of this kind needs this client (module docstring)
+
     # no retries: redis-py would otherwise back off for seconds before saying "down"
     client = redis.Redis(host=host, port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
                          retry=Retry(NoBackoff(), 0))
@@ -49,6 +50,8 @@ def postgres_answers(host: str, port: int, timeout: float = 1.0) -> bool:
     An authentication refusal counts as answering (the server is up and speaking the
     protocol); refused sockets and "the database system is starting up/shutting down" don't.
     """
+    import psycopg  # noqa: PLC0415 - only a check of this kind needs this client (module docstring)
+
     try:
         conn = psycopg.connect(
             host=host,

@@ -11,7 +11,7 @@ class Driver(Protocol):
     the dependency no longer runs (or raises :class:`~chaosaitrapp.errors.TargetError` at
     ``timeout``). ``start`` returns once it runs *and answers* (Redis PING, Postgres accepting
     connections), or raises at ``timeout``. ``undo`` is a JSON-serialisable recipe with which
-    :func:`chaosaitrapp.targets.resolve.driver_from_undo` rebuilds this driver in another
+    :func:`chaosaitrapp.registry.driver_from_undo` rebuilds this driver in another
     process (the fault ledger and its watchdog use it).
     """
 

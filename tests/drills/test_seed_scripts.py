@@ -118,7 +118,7 @@ def test_pause_on_fail_aborts_when_only_a_checker_failed(tmp_path):
         assert any("check time_to_detect_ready failed" in r for r in run.reasons), run.reasons
         rollback = next(r for r in run.journal["rollbacks"] if r["activity"]["name"] == "abort-if-failed-and-pause-on-fail")
         assert rollback["output"]["aborted"] is False, "the rollbacks could not know yet"
-        assert set(run.extension["abort"]) == {"pause", "flatten", "mode"}
+        assert set(run.extension["abort"]["done"]) == {"pause", "flatten", "mode"}
         state = requests.get(lab.api + "/state", timeout=2).json()
         assert state["is_paused"] is True and state["mode"] == "PAPER"
     finally:
