@@ -54,7 +54,7 @@ test-fast: venv
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not lab and not drill and not docker and not torture"
 
 docs: venv
-	$(BIN)/aitrapp-chaos docs --out docs/activities.md
+	$(BIN)/aitrapp-chaos docs --out docs/activities.md --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

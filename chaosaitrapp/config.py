@@ -52,6 +52,26 @@ CORE_SETTINGS: Tuple[Setting, ...] = (
             "`1` lets order bursts and mode changes run against a LIVE target (logged)", "flag"),
     Setting("fault_lease", "AITRAPP_FAULT_LEASE", None,
             "longest a fault may stay before the watchdog undoes it (default `WAIT_READY_TIMEOUT` + 60 s)", "number"),
+    Setting("lock_key", "LOCK_KEY", aitrapp.LOCK_KEY, "the leader lock's Redis key"),
+    Setting("lock_ttl", "LOCK_TTL", None,
+            "the target's lock TTL (seconds); unset: learned from the lock key during the baseline, else unknown",
+            "number"),
+    Setting("lock_refresh", "LOCK_REFRESH", None,
+            "how often the target refreshes its lock (seconds); unset: learned as `lock_ttl`", "number"),
+    Setting("lock_backoff_max", "LOCK_BACKOFF_MAX", None,
+            "the target's longest re-acquire delay (seconds, jitter included); unset: recovery is held to "
+            "`WAIT_READY_TIMEOUT`", "number"),
+    Setting("ticker_max_delay", "TICKER_MAX_DELAY", None,
+            "the target's market-data reconnect delay cap (KiteTicker's `reconnect_max_delay`); unset: feed recovery "
+            "is held to `WAIT_READY_TIMEOUT`", "number"),
+    Setting("lock_redis", "LOCK_REDIS", None,
+            "where the drill reads the lock key to learn the timing: `redis://host:port/db` (no password: use the "
+            "`REDIS_URL` secret), `docker:NAME` or `process:PIDFILE`; unset: `REDIS_URL`, else the Redis target"),
+    Setting("lock_learn_timeout", "LOCK_LEARN_TIMEOUT", 35,
+            "how long the baseline may watch the lock key to learn the timing (seconds; 0: never)", "number"),
+    Setting("orders_database", "ORDERS_DATABASE", None,
+            "the target's Postgres for the SQL order checks, as a URL without password (with one: the "
+            "`DATABASE_URL` secret)"),
 )
 _BY_KEY: Dict[str, Setting] = {s.key: s for s in CORE_SETTINGS}
 _ALIASES: Dict[str, str] = {s.env.lower(): s.key for s in CORE_SETTINGS}
@@ -130,6 +150,11 @@ def parse(setting: Setting, raw: Any) -> Any:
 def value(configuration: Optional[Mapping[str, Any]], setting: Setting) -> Any:
     """The value of one setting (a family's own, or a core one), read and parsed (:func:`pick`, :func:`parse`)."""
     return parse(setting, pick(configuration, setting)[0])
+
+
+def core_setting(key: str) -> Setting:
+    """A core setting's row by its key (KeyError for one that is not a core setting)."""
+    return _BY_KEY[key]
 
 
 def is_explicit(configuration: Optional[Mapping[str, Any]], setting: Setting) -> bool:
@@ -267,14 +292,31 @@ def deadline(timeout: Any, configuration: Optional[Mapping[str, Any]], kind: str
     raise ValueError(f"unknown deadline kind {kind!r}")
 
 
-def secret(name: str, env: str, secrets: Optional[Mapping[str, Any]] = None) -> Optional[str]:
-    """A secret from Chaos Toolkit ``secrets`` (any scope) or the environment, or None."""
+#: Secrets this process was given by a deployment description (read from their references) or by a target
+#: kind (the lab's own database login), by name; in memory only. ``_SCRUBBED``: those a writer must mask
+#: (a target kind's public default login is not a user's secret: its URL form is masked anyway).
+_PROVIDED: Dict[str, str] = {}
+_SCRUBBED: Dict[str, str] = {}
+
+
+def provide_secrets(values: Mapping[str, str], scrub: bool = True) -> None:
+    """Keep ``values`` (secret name -> value) for :func:`secret` in this process, never written anywhere;
+    ``scrub``: add them to :func:`known_secrets`."""
+    for name, found in values.items():
+        _PROVIDED.setdefault(name, found)
+        if scrub:
+            _SCRUBBED.setdefault(name, found)
+
+
+def secret(name: str, env: str, secrets: Optional[Mapping[str, Any]] = None, provided: bool = True) -> Optional[str]:
+    """A secret from Chaos Toolkit ``secrets`` (any scope), the environment, or (``provided``) what a
+    deployment description provided (:func:`provide_secrets`), or None."""
     scopes = [s for s in (secrets or {}).values() if isinstance(s, Mapping)] or [secrets or {}]
     for scope in scopes:
         if scope.get(name):
             return str(scope[name])
     value = os.environ.get(env)
-    return value or None
+    return value or (_PROVIDED.get(name) if provided else None) or None
 
 
 def api_key(secrets: Optional[Mapping[str, Any]] = None) -> Optional[str]:
@@ -296,7 +338,9 @@ SECRET_ENV = ("API_KEY", "API_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BROKER_
 def known_secrets(secrets: Optional[Mapping[str, Any]] = None) -> List[str]:
     """Every secret value in play (API key, database and Redis passwords and URLs, broker secret and
     token, Chaos Toolkit secrets of any scope), longest first, for the scrubber."""
-    values = [api_key(secrets), database_url(secrets)] + [os.environ.get(name) for name in SECRET_ENV]
+    values = [secret("api_key", "API_KEY", secrets, provided=False),
+              secret("database_url", "DATABASE_URL", secrets, provided=False)] + [os.environ.get(n) for n in SECRET_ENV]
+    values += list(_SCRUBBED.values())
     for scope in (secrets or {}).values():
         if isinstance(scope, Mapping):
             values.extend(str(v) for v in scope.values() if isinstance(v, (str, int)) and not isinstance(v, bool))

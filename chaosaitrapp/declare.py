@@ -30,13 +30,16 @@ SETTING_KINDS = ("str", "number", "int", "flag", "list", "url")
 class Setting:
     """One row of the settings table: configuration ``key``, environment variable ``env``, the seed's
     ``default`` (None: unset), what it means (``doc``, the README's wording) and how a value is read
-    (``kind``, one of :data:`SETTING_KINDS`)."""
+    (``kind``, one of :data:`SETTING_KINDS`). ``yields_to``: settings whose explicit value (environment,
+    ``--var``) makes a deployment description's value of this one give way (an explicitly named Redis
+    container beats the description's Redis target)."""
 
     key: str
     env: str
     default: Any
     doc: str
     kind: str = "str"
+    yields_to: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,8 @@ class FaultKind:
     ``checks``: the checkers that judge it (on top of every drill's baseline); ``loaded_checks``: those
     added when orders arrive during it; ``breaks_steady_state``: the method breaks the steady state on
     purpose (a ``continuously`` hypothesis strategy is then refused); ``timing``: which of the target's
-    timings its detection and recovery limits follow (``lock``: the leader lock; ``feed``: the market-data
-    ticker); ``load``: the fault is the load of any other fault beside it (an order burst), a fault of its
+    timings its detection and recovery limits follow (``lock``: the leader lock, learned from the lock key
+    when not given; ``feed``: the market-data ticker; ``none``: its checks need neither); ``load``: the fault is the load of any other fault beside it (an order burst), a fault of its
     own only when alone.
     """
 
@@ -127,12 +130,16 @@ class Family:
 class TargetKind:
     """How faults are carried out on one sort of deployment: the ``scheme`` of its target strings
     (``docker:NAME``...), ``driver``: ``(rest, service) -> Driver`` for a dependency named that way (None: the
-    scheme names a process, not a dependency), ``drivers``: its ledger undo drivers by their short names."""
+    scheme names a process, not a dependency), ``drivers``: its ledger undo drivers by their short names;
+    ``description``: ``(api) -> Optional[path]``, a deployment description it keeps for that API (the lab's);
+    ``secrets``: ``(description) -> {name: value}``, the secrets of a description it provided, in memory."""
 
     scheme: str
     doc: str
     driver: Optional[Ref] = None
     drivers: Dict[str, Ref] = field(default_factory=dict)
+    description: Optional[Ref] = None
+    secrets: Optional[Ref] = None
 
 
 def ref_of(cls: type) -> Ref:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from importlib import import_module
+from pathlib import Path
 from typing import List
 
 from chaosaitrapp import describe_controls, registry
@@ -65,3 +66,24 @@ def activity_reference() -> str:
             doc = inspect.cleandoc(func.__doc__ or "")
             lines += [f"### `{name}({_signature(func)})`", "", doc, ""]
     return "\n".join(lines)
+
+
+#: README sections generated from the code: ``<!-- NAME: ... -->`` up to ``<!-- /NAME -->``.
+GENERATED_SECTIONS = {"settings-table": settings_table}
+
+
+def update_readme(path: Path) -> List[str]:
+    """Rewrite the generated sections of the README at ``path`` (:data:`GENERATED_SECTIONS`) in place; the
+    names of those that changed."""
+    text = path.read_text()
+    changed = []
+    for name, make in GENERATED_SECTIONS.items():
+        start = text.index(f"<!-- {name}:")
+        body = text.index("-->\n", start) + 4
+        end = text.index(f"<!-- /{name} -->")
+        new = make().strip() + "\n"
+        if text[body:end] != new:
+            text = text[:body] + new + text[end:]
+            changed.append(name)
+    path.write_text(text)
+    return changed

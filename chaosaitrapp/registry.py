@@ -34,7 +34,8 @@ FAMILY_MODULES: Tuple[str, ...] = (
 #: The target kinds: how a dependency named ``<scheme>:...`` is stopped, started and frozen.
 TARGET_KINDS: Tuple[TargetKind, ...] = (
     TargetKind("lab", "a service the lab started, driven as the lab's state says",
-               driver="chaosaitrapp.targets.lab:lab_driver"),
+               driver="chaosaitrapp.targets.lab:lab_driver", description="chaosaitrapp.targets.lab:lab_description",
+               secrets="chaosaitrapp.targets.lab:lab_secrets"),
     TargetKind("docker", "a container, by container name or compose service label",
                driver="chaosaitrapp.targets.docker:docker_driver",
                drivers={"docker": "chaosaitrapp.targets.docker:DockerDriver"}),

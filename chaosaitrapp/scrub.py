@@ -5,8 +5,10 @@ JUnit and JSON outputs, the fault ledger, the watchdog log, Chaos Toolkit's own 
 :class:`ScrubFilter`) and the lab's state. What it removes (replaced by ``***``):
 
 - every *known* secret handed to it, in every form it can take in our outputs: raw,
-  HTML-escaped, JSON-escaped and percent-encoded (a secret shorter than 4 characters only where it
-  stands alone as a word, so a one-letter "secret" cannot shred the markup);
+  HTML-escaped, JSON-escaped and percent-encoded; a long secret (:data:`ANYWHERE_LEN` characters and more:
+  a token, a key) wherever it appears, a shorter one where it stands as a whole token (between spaces,
+  quotes, ``=``, ``:``, ``,``, brackets...), so a password that is an ordinary word never mangles a path or
+  a name it happens to be part of (``aitrapp`` in ``chaosaitrapp`` or ``/work/aitrapp-real/``);
 - the password of any URL with user info, the user empty or not: ``redis://:pw@host``,
   ``postgresql://trader:pw@host/db``;
 - the value after a credential-named label, without being told the value: ``X-API-Key: v``,
@@ -29,6 +31,9 @@ from typing import Any, Iterable, List, Sequence
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
+#: A known secret at least this long is masked wherever it appears; a shorter one as a whole token only.
+ANYWHERE_LEN = 16
+_DELIMITERS = r"\s\"'=:,;()\[\]{}<>|`&?@#"
 
 _NAMES = (r"x-api-key|api[_-]?key|api[_-]?secret(?:[_-]?key)?|access[_-]?token|refresh[_-]?token"
           r"|request[_-]?token|enc[_-]?token|password|passwd|secret|token")
@@ -60,10 +65,11 @@ def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with known ``secrets``, URL passwords and credential values replaced by ``***``."""
     for secret in sorted({s for s in secrets if isinstance(s, str) and s}, key=len, reverse=True):
         for form in _forms(secret):
-            if len(secret) >= 4:
+            if len(secret) >= ANYWHERE_LEN:
                 text = text.replace(form, MASK)
             else:
-                text = re.sub(r"(?<![\w&#])" + re.escape(form) + r"(?!\w)", MASK, text)
+                text = re.sub(r"(?<![^" + _DELIMITERS + r"])" + re.escape(form) + r"(?![^" + _DELIMITERS + r"])",
+                              MASK, text)
     text = URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(3), text)
     text = _AUTHORIZATION.sub(lambda m: m.group(1) + MASK, text)
     return _KEY_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)

@@ -14,16 +14,16 @@ from typing import Any, Dict, List, Set
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.broker.client import ProxyClient
+from chaosaitrapp.broker.family import BROKER_PROXY_TARGET
 from chaosaitrapp.broker.proxy.faults import CLOSE_CODES, INSTANT, KINDS, FaultError, validate
-from chaosaitrapp.config import settings_from
+from chaosaitrapp.config import value
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.faultproxy.client import ProxyFaultDriver
 from chaosaitrapp.paths import ledger_path
 from chaosaitrapp.safety.faults import register_fault, restore_faults
 from chaosaitrapp.safety.ledger import Ledger
-from chaosaitrapp.targets.lab import driver_for_service
-from chaosaitrapp.targets.labstate import lab_for
+from chaosaitrapp.targets.resolve import restart_recipe
 from chaosaitrapp.trader.actions import restart_market_data
 from chaosaitrapp.waiting import check_duration, require, wait_until
 
@@ -37,10 +37,8 @@ LEASE_MARGIN_S = 30.0
 
 
 def _restart_recipe(configuration: Configuration) -> Any:
-    """The proxy's own restart recipe when a lab runs it (no secret in it), else None."""
-    lab = lab_for(settings_from(configuration).api)
-    spec = lab.services.get("broker_proxy") if lab is not None else None
-    return driver_for_service(spec).undo() if spec is not None else None
+    """The proxy's own restart recipe (``broker_proxy_target``; no secret in it), else None."""
+    return restart_recipe(value(configuration, BROKER_PROXY_TARGET))
 
 
 def _target(client: ProxyClient, fault_id: str) -> str:

@@ -1,5 +1,5 @@
 """The broker fault proxy, as the broker activities reach it: named by its control URL, the
-``broker_proxy`` setting (``$BROKER_PROXY``), else the lab's proxy when a lab is the drill's target.
+``broker_proxy`` setting (``$BROKER_PROXY``, or the deployment description: the lab's names its proxy).
 The client itself is :class:`chaosaitrapp.faultproxy.client.ControlClient`.
 """
 from __future__ import annotations
@@ -10,7 +10,6 @@ from chaosaitrapp.broker.family import BROKER_PROXY
 from chaosaitrapp.config import settings_from, value
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.faultproxy.client import ControlClient
-from chaosaitrapp.targets.labstate import lab_for
 
 
 def proxy_url(configuration: Optional[Mapping[str, Any]] = None) -> str:
@@ -18,9 +17,6 @@ def proxy_url(configuration: Optional[Mapping[str, Any]] = None) -> str:
     given = value(configuration, BROKER_PROXY)
     if given:
         return given
-    lab = lab_for(settings_from(configuration).api)
-    if lab is not None and lab.endpoints.get("broker_proxy"):
-        return lab.endpoints["broker_proxy"]
     raise ConfigError("the broker drills need the fault proxy's control URL: set BROKER_PROXY (configuration "
                       "'broker_proxy'), e.g. http://127.0.0.1:8003, and point the target's Kite roots at the proxy",
                       key="broker_proxy")

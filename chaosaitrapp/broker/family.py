@@ -16,6 +16,9 @@ def _market_data_kind(args) -> str:
 
 BROKER_PROXY = Setting("broker_proxy", "BROKER_PROXY", None,
                        "control URL of the broker fault proxy the target's Kite roots point at (default: the lab's)", "url")
+BROKER_PROXY_TARGET = Setting("broker_proxy_target", "BROKER_PROXY_TARGET", None,
+                              "how to start the broker fault proxy again if it died with a fault in it: "
+                              "`process:PIDFILE` (restarted as it ran) or `lab:broker_proxy`")
 
 FAMILY = Family(
     name="broker",
@@ -23,6 +26,7 @@ FAMILY = Family(
     activity_modules=("chaosaitrapp.broker.probes", ACTIONS),
     settings=(
         BROKER_PROXY,
+        BROKER_PROXY_TARGET,
         Setting("broker_orders", "BROKER_ORDERS", 5,
                 "orders sent while a broker fault is in place (the broker drills)", "int"),
         Setting("drop_replies", "DROP_REPLIES", 1,

@@ -35,9 +35,15 @@ def measure_detect(timeline: Timeline, limits: Limits, field: str) -> Measure:
 
 def time_to_detect_ready(timeline: Timeline, limits: Limits) -> CheckResult:
     """Seconds from the first fault event to the first sample with ``ready`` false, <= ``detect_s``."""
+    missing = limits.missing("time_to_detect_ready", "detect_s")
+    if missing is not None:
+        return missing
     return measure_detect(timeline, limits, "ready").result("time_to_detect_ready", limits.detect_s)
 
 
 def time_to_detect_pause(timeline: Timeline, limits: Limits) -> CheckResult:
     """Seconds from the first fault event to the first sample with ``paused`` true, <= ``detect_s``."""
+    missing = limits.missing("time_to_detect_pause", "detect_s")
+    if missing is not None:
+        return missing
     return measure_detect(timeline, limits, "paused").result("time_to_detect_pause", limits.detect_s)

@@ -56,6 +56,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Dict, Optional
 
 from chaosaitrapp import aitrapp
+from chaosaitrapp.checks.results import CheckResult
 
 MIN_SAMPLE_RATE_HZ = 10.0
 #: Twisted's ReconnectingClientFactory jitter (KiteTicker's backoff): a delay may run this much longer.
@@ -64,6 +65,10 @@ TICKER_JITTER = 0.12
 TICK_PERIOD_S = 1.0
 INT_FIELDS = ("max_flaps", "max_token_refreshes")
 NULLABLE_FIELDS = ("unavailability_s",)
+#: Limits that follow from the target's timing: None when it is not known.
+TIMING_FIELDS = ("detect_s", "lock_ttl", "lock_refresh")
+UNKNOWN_LOCK_TIMING = ("the target's lock {} is unknown: give lock_ttl and lock_refresh (the deployment description), "
+                       "or let the drill learn them from the lock key (lock_redis or the REDIS_URL secret)")
 
 
 class MissingBudget(KeyError):
@@ -74,7 +79,7 @@ class MissingBudget(KeyError):
 class Limits:
     """The figures checkers compare against (seconds unless said otherwise)."""
 
-    detect_s: float
+    detect_s: Optional[float]
     recover_s: float
     unavailability_s: Optional[float] = None
     heartbeat_max: float = 5.0
@@ -83,9 +88,19 @@ class Limits:
     max_sample_gap_s: float = 1.0
     min_sample_rate_hz: float = MIN_SAMPLE_RATE_HZ
     max_token_refreshes: int = 3
-    lock_ttl: float = 30.0
-    lock_refresh: float = 10.0
+    lock_ttl: Optional[float] = 30.0
+    lock_refresh: Optional[float] = 10.0
     budgets: Dict[str, Optional[float]] = field(default_factory=dict)
+    unknown: Dict[str, str] = field(default_factory=dict)
+
+    def missing(self, name: str, *limits: str) -> Optional[CheckResult]:
+        """An ``unknown`` result for checker ``name`` when one of ``limits`` (field names) is unknown (the
+        target's timing was neither given nor learned), naming why; None when all are known."""
+        for limit in limits:
+            if getattr(self, limit, None) is None:
+                why = self.unknown.get(limit) or f"the limit {limit} is unknown"
+                return CheckResult(name, "unknown", f"cannot judge: {why}")
+        return None
 
     def budget(self, name: str) -> Optional[float]:
         """A fault family's budget (None is a value: "no allowance", as the family defines it); MissingBudget
@@ -97,9 +112,9 @@ class Limits:
     @classmethod
     def defaults(
         cls,
-        lock_ttl: float,
-        refresh: float,
-        backoff_max: float,
+        lock_ttl: Optional[float],
+        refresh: Optional[float],
+        backoff_max: Optional[float],
         wait_ready_timeout: float,
         heartbeat_max: float,
         *,
@@ -108,14 +123,23 @@ class Limits:
         outage_s: Optional[float] = None,
         queue_drain_s: float = 30.0,
     ) -> "Limits":
-        """Limits derived from the service's lock timing (see the module docstring)."""
+        """Limits derived from the service's lock timing (see the module docstring). A figure not known (None)
+        leaves what follows from it unknown (:attr:`unknown` says why; the checks that need it say unknown),
+        except recovery, which is then held to ``wait_ready_timeout``, the deadline the drill was given."""
         sampling = 2 * interval
-        recover = min(float(wait_ready_timeout), lock_ttl + backoff_max + sampling + margin)
+        recover = float(wait_ready_timeout) if lock_ttl is None or backoff_max is None else \
+            min(float(wait_ready_timeout), lock_ttl + backoff_max + sampling + margin)
+        unknown = {}
+        if refresh is None:
+            unknown["detect_s"] = unknown["lock_refresh"] = UNKNOWN_LOCK_TIMING.format("refresh period")
+        if lock_ttl is None:
+            unknown["lock_ttl"] = UNKNOWN_LOCK_TIMING.format("TTL")
         return cls(
-            detect_s=round(refresh + sampling + margin, 3),
+            detect_s=None if refresh is None else round(refresh + sampling + margin, 3),
             recover_s=round(recover, 3),
-            lock_ttl=float(lock_ttl),
-            lock_refresh=float(refresh),
+            lock_ttl=None if lock_ttl is None else float(lock_ttl),
+            lock_refresh=None if refresh is None else float(refresh),
+            unknown=unknown,
             unavailability_s=None if outage_s is None else round(outage_s + recover, 3),
             heartbeat_max=float(heartbeat_max),
             max_flaps=0,
@@ -126,7 +150,7 @@ class Limits:
     @classmethod
     def feed(
         cls,
-        ticker_max_delay: float,
+        ticker_max_delay: Optional[float],
         wait_ready_timeout: float,
         heartbeat_max: float,
         *,
@@ -134,10 +158,12 @@ class Limits:
         margin: float = 2.0,
         queue_drain_s: float = 30.0,
     ) -> "Limits":
-        """Limits for broker faults, from the market-data feed's timing (see the module docstring)."""
+        """Limits for broker faults, from the market-data feed's timing (see the module docstring); with the
+        ticker's delay cap unknown (None), recovery is held to ``wait_ready_timeout``."""
         sampling = 2 * interval
-        recover = min(float(wait_ready_timeout),
-                      max(5.0, ticker_max_delay) * (1 + TICKER_JITTER) + TICK_PERIOD_S + sampling + margin)
+        recover = float(wait_ready_timeout) if ticker_max_delay is None else min(
+            float(wait_ready_timeout),
+            max(5.0, ticker_max_delay) * (1 + TICKER_JITTER) + TICK_PERIOD_S + sampling + margin)
         return cls(
             detect_s=round(heartbeat_max + sampling + margin, 3),
             recover_s=round(recover, 3),
@@ -149,8 +175,9 @@ class Limits:
     def widest(self, other: "Limits") -> "Limits":
         """These limits with ``detect_s`` and ``recover_s`` the larger of the two (a drill injecting faults
         of both families)."""
-        return replace(self, detect_s=max(self.detect_s, other.detect_s),
-                       recover_s=max(self.recover_s, other.recover_s))
+        detect = None if self.detect_s is None or other.detect_s is None else max(self.detect_s, other.detect_s)
+        return replace(self, detect_s=detect, recover_s=max(self.recover_s, other.recover_s),
+                       unknown={**other.unknown, **self.unknown})
 
     @classmethod
     def aitrapp(cls) -> "Limits":
@@ -175,11 +202,15 @@ class Limits:
         result = base or cls.aitrapp()
         changes: Dict[str, Any] = {}
         budgets = dict(result.budgets)
-        names = {f.name for f in fields(cls)} - {"budgets"}
+        names = {f.name for f in fields(cls)} - {"budgets", "unknown"}
         for key, value in (data or {}).items():
+            if key == "unknown":
+                if isinstance(value, dict):
+                    changes["unknown"] = {str(k): str(v) for k, v in value.items()}
+                continue
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
             if key in names:
-                if value is None and key in NULLABLE_FIELDS:
+                if value is None and key in NULLABLE_FIELDS + TIMING_FIELDS:
                     changes[key] = None
                 elif number:
                     changes[key] = int(value) if key in INT_FIELDS else float(value)

@@ -44,7 +44,11 @@ def _budget(limits: Limits) -> float:
 
 def trading_stopped_before_lease_expiry(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when trading had not stopped (``paused``) by the earliest instant the lease could expire."""
-    name, budget = "trading_stopped_before_lease_expiry", _budget(limits)
+    name = "trading_stopped_before_lease_expiry"
+    missing = limits.missing(name, "lock_ttl", "lock_refresh")
+    if missing is not None:
+        return missing
+    budget = _budget(limits)
     ref = partition_ref(timeline, "redis") or partition_ref(timeline)
     if ref is None:
         return CheckResult(name, "unknown", "no partition event in the timeline", None, budget)
@@ -95,7 +99,11 @@ def _offered(timeline: Timeline) -> List[Tuple[float, float]]:
 def no_order_after_lease_expiry(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when an order placement reached the broker after the lease could have run out and before
     the partition healed."""
-    name, budget = "no_order_after_lease_expiry", _budget(limits)
+    name = "no_order_after_lease_expiry"
+    missing = limits.missing(name, "lock_ttl", "lock_refresh")
+    if missing is not None:
+        return missing
+    budget = _budget(limits)
     ref = partition_ref(timeline, "redis") or partition_ref(timeline)
     if ref is None:
         return CheckResult(name, "unknown", "no partition event in the timeline")

@@ -48,7 +48,7 @@ def history_of(timeline: Timeline) -> List[Dict[str, Any]]:
 def _analysis(timeline: Timeline, limits: Limits) -> Analysis:
     acknowledged = sorted(_accepted_ids(timeline))
     return analyse(history_of(timeline), acknowledged, {cid: order_tags(cid) for cid in acknowledged},
-                   lease_s=limits.lock_ttl)
+                   lease_s=float("inf") if limits.lock_ttl is None else limits.lock_ttl)
 
 
 def overlap_windows(timeline: Timeline, lease_s: float) -> List[Tuple[float, float]]:
@@ -61,11 +61,11 @@ def overlap_windows(timeline: Timeline, lease_s: float) -> List[Tuple[float, flo
 
 def overlap_shading(timeline: Timeline) -> List[Tuple[float, float]]:
     """The overlap windows the report shades (:func:`overlap_windows`), at the lease the timeline's limits
-    recorded (30 s when they did not); none for a timeline that sampled no replicas."""
+    recorded (unknown: any later order of another replica); none for a timeline that sampled no replicas."""
     if not timeline.meta.get("replicas"):
         return []
-    lease = float(((timeline.meta.get("limits") or {}).get("lock_ttl")) or 30.0)
-    return overlap_windows(timeline, lease)
+    lease = (timeline.meta.get("limits") or {}).get("lock_ttl")
+    return overlap_windows(timeline, float("inf") if lease is None else float(lease))
 
 
 def _no_history(timeline: Timeline) -> str:
@@ -88,6 +88,10 @@ def one_placer_at_a_time(timeline: Timeline, limits: Limits) -> CheckResult:
                            "(X-AITRAPP-Instance): who placed what cannot be told")
     overlaps = result.of("overlap")
     how = "fencing tokens" if result.fenced else "no fencing tokens: placement spans"
+    if overlaps and not result.fenced and limits.lock_ttl is None:
+        return CheckResult(name, "unknown", f"{len(overlaps)} order(s) of one replica after another began trading, "
+                           f"but whether the first could still hold its lease cannot be told: "
+                           f"{limits.unknown.get('lock_ttl', 'the lock TTL is unknown')}", float(len(overlaps)), 0.0)
     if overlaps:
         first, last = overlaps[0], overlaps[-1]
         window = max(o.window_s for o in overlaps)

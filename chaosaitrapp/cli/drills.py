@@ -109,16 +109,20 @@ def cleanup(ctx: click.Context, ledger: Optional[Path], timeout: float, only_exp
 @click.command(epilog=EXIT_CODES, help="The activity, control and checker reference (markdown), from the docstrings.")
 @click.option("--out", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="write it to this file instead of stdout")
+@click.option("--readme", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="also rewrite this README's generated tables (the settings table)")
 @quiet_broken_pipe
-def docs(out: Optional[Path]) -> None:
+def docs(out: Optional[Path], readme: Optional[Path]) -> None:
     """``docs``."""
-    from chaosaitrapp.docs import activity_reference  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.docs import activity_reference, update_readme  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     text = activity_reference()
     if out:
         out.write_text(text)
     else:
         click.echo(text)
+    if readme:
+        update_readme(readme)
 
 
 @click.command(epilog=EXIT_CODES, help="Write a minimal, valid, commented experiment of your own: the controls, the "

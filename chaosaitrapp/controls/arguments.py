@@ -6,6 +6,7 @@ refuses the drill when there is any.
 """
 from __future__ import annotations
 
+import difflib
 from typing import Any, Dict, Iterable, List, Tuple
 
 from chaoslib import substitute
@@ -88,10 +89,28 @@ def family_problems(experiment: Experiment, configuration: Configuration, secret
     return found
 
 
+#: The evidence control's arguments (its module docstring), and where the older timing arguments went.
+EVIDENCE_ARGUMENTS = ("drill", "checks", "extra_checks", "skip_checks", "limits", "sample_interval", "reports_dir",
+                      "report")
+MOVED_TO_SETTINGS = {"lock_ttl": "lock_ttl", "refresh": "lock_refresh", "backoff_max": "lock_backoff_max",
+                     "ticker_max_delay": "ticker_max_delay"}
+
+
 def evidence_problems(experiment: Experiment) -> List[str]:
-    """Bad ``checks``/``limits`` arguments of the evidence control and a bad ``$AITRAPP_CHECK_LIMITS``."""
+    """Unknown arguments of the evidence control (a typo gets a "did you mean"; the timing that moved to
+    the settings says where), bad ``checks``/``limits`` values and a bad ``$AITRAPP_CHECK_LIMITS``."""
     problems: List[str] = []
     arguments = recorder.control_arguments(experiment, recorder.EVIDENCE_MODULE) or {}
+    for key in arguments:
+        if key in EVIDENCE_ARGUMENTS:
+            continue
+        if key in MOVED_TO_SETTINGS:
+            problems.append(f"the evidence control's {key!r} is now the setting {MOVED_TO_SETTINGS[key]!r} (the "
+                            "deployment description, the environment or the experiment's configuration)")
+            continue
+        guess = difflib.get_close_matches(key, EVIDENCE_ARGUMENTS, n=1, cutoff=0.7)
+        problems.append(f"the evidence control has no argument {key!r}" + (f"; did you mean {guess[0]!r}?" if guess
+                        else f" (known: {', '.join(EVIDENCE_ARGUMENTS)})"))
     for key in ("checks", "extra_checks", "skip_checks"):
         names = arguments.get(key)
         if names is None:

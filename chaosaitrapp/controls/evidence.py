@@ -18,8 +18,6 @@ Arguments, all optional:
   docs/activities.md and ``aitrapp-chaos docs``;
 - ``limits``: overrides of the checkers' limits (``{"detect_s": 15, "recover_s": 60}``; keys of
   :class:`chaosaitrapp.checks.limits.Limits`), applied before ``$AITRAPP_CHECK_LIMITS``;
-- ``lock_ttl``, ``refresh``, ``backoff_max``, ``ticker_max_delay``: the target's lock and ticker
-  timing when it is neither the lab nor AITRAPP's production timing (the limits derive from it);
 - ``sample_interval`` (0.05 s), ``reports_dir`` (``reports/chaos``), ``report`` (true: write the HTML).
 
 Before the experiment it runs the pre-flight when the safety control is declared (so nothing is
@@ -57,6 +55,7 @@ from chaosaitrapp.controls.limits import drill_limits
 from chaosaitrapp.controls.runtime import (
     note_activity,
     note_phase,
+    prepare_deployment,
     prepare_experiment,
     rollback_note,
     skip_rollbacks_if_nothing_ran,
@@ -64,6 +63,7 @@ from chaosaitrapp.controls.runtime import (
     watch_strategies,
 )
 from chaosaitrapp.controls.safety import run_preflight
+from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.evidence import recorder
 from chaosaitrapp.evidence.recorder import Run, record_event, record_failure, stamp
 from chaosaitrapp.evidence.sampler import Sampler, SamplerPlan
@@ -108,9 +108,11 @@ def _guard(hook: str):
 
 def configure_control(experiment: Experiment = None, configuration: Configuration = None,
                       secrets: Secrets = None, event_registry: Any = None, **arguments: Any) -> None:
-    """Begin the run's record (drill name, evidence folder) and watch Chaos Toolkit's strategies."""
+    """Begin the run's record (drill name, evidence folder), apply the deployment description and watch
+    Chaos Toolkit's strategies."""
     if experiment is not None:
         recorder.ensure_run(experiment, known_secrets(secrets)).recording = True
+        prepare_deployment(configuration, secrets)
     watch_strategies(event_registry)
 
 
@@ -133,6 +135,7 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     each fault family of the drill plans it: :attr:`chaosaitrapp.declare.Family.sampler`)."""
     run = recorder.ensure_run(context, known_secrets(secrets))
     run.recording = True
+    prepare_deployment(configuration, secrets)
     run.secrets = known_secrets(secrets)
     install_log_filter(run.secrets)
     prepare_experiment(context)
@@ -146,13 +149,17 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     run.wait_ready_timeout = settings.wait_ready_timeout
     interval = float(arguments.get("sample_interval", DEFAULT_INTERVAL))
     run.fault_kinds = faults_of(context, configuration)
-    run.limits = drill_limits(configuration, arguments, interval, run.fault_kinds)
+    needs_lock = any(getattr(registry.fault_kind(k), "timing", "lock") == "lock" for k in run.fault_kinds)
+    run.timing = target_timing(configuration, secrets, learn=needs_lock and not run.dry,
+                               from_description=run.deployment.applied if run.deployment else (), note=run.note)
+    run.note("target timing: " + "; ".join(run.timing.describe()))
+    run.limits = drill_limits(configuration, arguments, interval, run.fault_kinds, run.timing)
     run.checks = drill_checks(context, configuration, arguments)
     client = TraderClient(settings, api_key(secrets))
     run.target = client
     plan = SamplerPlan(client, meta={"drill": run.drill, "run_id": run.run_id, "api": settings.api,
                                      "heartbeat_max": settings.heartbeat_max, "limits": run.limits.to_dict(),
-                                     "checks": run.checks})
+                                     "checks": run.checks, "timing": run.timing.to_dict()})
     for _, adjust in registry.hooks("sampler", run.fault_kinds):
         plan = adjust(plan, configuration, secrets)
     run.sampler = Sampler(run.path(".timeline.jsonl"), plan.observer(), interval=interval, meta=plan.meta,

@@ -1,5 +1,5 @@
 """The limits the checkers hold a drill to: derived from the target's timing
-(:func:`chaosaitrapp.deployment.timing.target_timings`) and the faults the drill injects
+(:func:`chaosaitrapp.deployment.timing.target_timing`) and the faults the drill injects
 (:meth:`Limits.defaults` for the lock's timing, :meth:`Limits.feed` for the market-data feed's, as each
 fault kind declares), with every family's budgets; then the evidence control's ``limits`` argument and
 ``$AITRAPP_CHECK_LIMITS`` override them, key by key; an unknown key is an error naming the known ones,
@@ -17,7 +17,7 @@ from chaoslib.types import Configuration
 from chaosaitrapp import registry
 from chaosaitrapp.checks.limits import NULLABLE_FIELDS, Limits
 from chaosaitrapp.config import settings_from
-from chaosaitrapp.deployment.timing import target_timings
+from chaosaitrapp.deployment.timing import Timing, target_timing
 from chaosaitrapp.errors import ConfigError
 
 LIMITS_ENV = "AITRAPP_CHECK_LIMITS"
@@ -53,24 +53,25 @@ def limit_overrides_from_env() -> Dict[str, Any]:
 
 
 def drill_limits(configuration: Configuration, arguments: Mapping[str, Any], interval: float,
-                 faults: Optional[List[str]] = None) -> Limits:
-    """The limits of this drill: derived from the target's timing and the kinds of fault in ``faults`` (each
-    kind says which timing it follows: the lock's, or the market-data feed's; the widest of both when the drill
-    injects both), every family's budgets, then the control's ``limits`` argument, then
-    ``$AITRAPP_CHECK_LIMITS``. ConfigError for a bad override."""
+                 faults: Optional[List[str]] = None, timing: Optional[Timing] = None) -> Limits:
+    """The limits of this drill: derived from the target's ``timing`` (default: as known now, nothing learned)
+    and the kinds of fault in ``faults`` (each kind says which timing it follows: the lock's, or the
+    market-data feed's; the widest of both when the drill injects both), every family's budgets, then the
+    control's ``limits`` argument, then ``$AITRAPP_CHECK_LIMITS``. ConfigError for a bad override."""
     settings = settings_from(configuration)
-    timings = target_timings(configuration, arguments)
+    timing = timing if timing is not None else target_timing(configuration)
     kinds = list(faults or [])
     on_feed = [k for k in kinds if getattr(registry.fault_kind(k), "timing", "lock") == "feed"]
-    dependency = Limits.defaults(timings["lock_ttl"], timings["refresh"], timings["backoff_max"],
+    dependency = Limits.defaults(timing.lock_ttl, timing.lock_refresh, timing.lock_backoff_max,
                                  settings.wait_ready_timeout, settings.heartbeat_max, interval=interval)
     limits = dependency
     if on_feed:
-        feed = Limits.feed(timings["ticker_max_delay"], settings.wait_ready_timeout, settings.heartbeat_max,
+        feed = Limits.feed(timing.ticker_max_delay, settings.wait_ready_timeout, settings.heartbeat_max,
                            interval=interval)
-        limits = feed.widest(dependency) if len(on_feed) < len(kinds) else feed
-    limits = replace(limits, lock_ttl=timings["lock_ttl"], lock_refresh=timings["refresh"],
-                     budgets=registry.budgets())
+        limits = feed.widest(dependency) if len(on_feed) < len(kinds) else replace(
+            feed, lock_ttl=dependency.lock_ttl, lock_refresh=dependency.lock_refresh, unknown={
+                k: v for k, v in dependency.unknown.items() if k != "detect_s"})
+    limits = replace(limits, budgets=registry.budgets())
     overrides = check_limit_overrides(arguments.get("limits") or {}, "the evidence control's 'limits'")
     overrides.update(limit_overrides_from_env())
     return Limits.from_dict(overrides, base=limits)

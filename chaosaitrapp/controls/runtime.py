@@ -8,6 +8,8 @@
 - :func:`prepare_experiment`: fixes applied to the experiment before it runs (a probe tolerance
   without ``arguments`` crashes chaoslib with ``KeyError: 'arguments'``; we give it ``{}``).
 - :func:`rollback_note`: what the evidence says when rollbacks do not run on an interrupt.
+- :func:`prepare_deployment`: the deployment description's values written into the run's configuration
+  and secrets (:mod:`chaosaitrapp.deployment.description`), once per run, by whichever control comes first.
 - What the run has done so far, noted by whichever of our controls is declared (both call these, which
   are idempotent): :func:`note_phase` and :func:`note_activity`; :func:`skip_rollbacks_if_nothing_ran`:
   a drill refused by its pre-flight, or whose method never began, acts on nothing, not even through its
@@ -19,6 +21,8 @@ from typing import Any, Dict, Mapping, Optional
 
 from chaoslib.run import RunEventHandler
 
+from chaosaitrapp.deployment.description import apply as apply_description
+from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.evidence import recorder
 
 _CAPTURED: Dict[str, str] = {}
@@ -115,3 +119,17 @@ def skip_rollbacks_if_nothing_ran(experiment: Dict[str, Any]) -> bool:
     experiment["rollbacks"] = []
     run.note(f"rollbacks skipped: {why}, so nothing was injected and nothing is rolled back, waited for or aborted")
     return True
+
+
+def prepare_deployment(configuration: Optional[Dict[str, Any]], secrets: Optional[Dict[str, Any]]) -> None:
+    """Apply the deployment description to this run's ``configuration`` and ``secrets`` (in place), once; a
+    description that cannot be used is kept as ``deployment_error`` for the pre-flight to refuse the drill."""
+    run = recorder.current_run()
+    if run is None or run.deployment is not None or run.deployment_error is not None:
+        return
+    try:
+        run.deployment = apply_description(configuration, secrets)
+    except ChaosAitrappError as exc:
+        run.deployment_error = str(exc)
+        return
+    run.note(run.deployment.summary())

@@ -54,6 +54,7 @@ from chaosaitrapp.controls.inference import breaks_steady_state
 from chaosaitrapp.controls.runtime import (
     note_activity,
     note_phase,
+    prepare_deployment,
     prepare_experiment,
     rollback_note,
     skip_rollbacks_if_nothing_ran,
@@ -179,8 +180,10 @@ def run_preflight(experiment: Experiment, configuration: Configuration = None, s
         return
     run.preflight_done = True
     prepare_experiment(experiment)
+    prepare_deployment(configuration, secrets)
     try:
-        problems = _undo_leftovers()
+        problems = [f"the deployment description: {run.deployment_error}"] if run.deployment_error else []
+        problems += _undo_leftovers()
         problems += preflight(experiment, configuration, secrets)
     except Exception as exc:  # a broken pre-flight is itself a reason not to inject
         problems = [f"pre-flight could not run: {type(exc).__name__}: {exc}"]
@@ -193,9 +196,10 @@ def run_preflight(experiment: Experiment, configuration: Configuration = None, s
 
 def configure_control(experiment: Experiment = None, configuration: Configuration = None,
                       secrets: Secrets = None, event_registry: Any = None, **arguments: Any) -> None:
-    """Begin the run's record and watch Chaos Toolkit's effective strategies."""
+    """Begin the run's record, apply the deployment description and watch Chaos Toolkit's effective strategies."""
     if experiment is not None:
         recorder.ensure_run(experiment, known_secrets(secrets))
+        prepare_deployment(configuration, secrets)
     watch_strategies(event_registry)
 
 

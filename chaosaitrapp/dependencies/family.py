@@ -9,8 +9,10 @@ REDIS_CONTAINER = Setting("redis_container", "REDIS_CONTAINER", "redis",
                           "container name *or* compose service of Redis; when set, `auto` targets it even with a lab up")
 POSTGRES_CONTAINER = Setting("postgres_container", "POSTGRES_CONTAINER", "postgres", "the same for Postgres")
 REDIS_TARGET = Setting("redis_target", "REDIS_TARGET", "auto",
-                       "`auto`, `lab:redis`, `docker:NAME[@PROJECT]`, `process:PIDFILE`")
-POSTGRES_TARGET = Setting("postgres_target", "POSTGRES_TARGET", "auto", "the same for Postgres")
+                       "`auto`, `lab:redis`, `docker:NAME[@PROJECT]`, `process:PIDFILE` (restarted as it ran)",
+                       yields_to=("redis_container",))
+POSTGRES_TARGET = Setting("postgres_target", "POSTGRES_TARGET", "auto", "the same for Postgres",
+                          yields_to=("postgres_container",))
 
 FAMILY = Family(
     name="dependencies",

@@ -1,26 +1,23 @@
-"""The target's database, for the SQL order checks: ``$DATABASE_URL`` (secret ``database_url``), else the
-lab's when a lab is the target. The URL is a secret: it is never logged (errors show it scrubbed)."""
+"""The target's database, for the SQL order checks: the ``database_url`` secret (``$DATABASE_URL``, a Chaos
+Toolkit secret, or the deployment description's reference; the lab's description gives its own), else the
+``orders_database`` setting (a URL without password). A URL is never logged (errors show it scrubbed)."""
 from __future__ import annotations
 
 import psycopg
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.config import database_url, settings_from
+from chaosaitrapp.config import core_setting, database_url, value
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.scrub import scrub_text
-from chaosaitrapp.targets.labstate import lab_database_url, lab_for
 
 
 def connect(configuration: Configuration, secrets: Secrets):
-    """A connection to ``$DATABASE_URL`` (secret ``database_url``), else to the lab's database when a
-    lab describes the target (:func:`chaosaitrapp.targets.labstate.lab_for`); ConfigError otherwise."""
-    url = database_url(secrets)
+    """A connection to the target's database (module docstring); ConfigError when none is known, TargetError
+    when it cannot be reached."""
+    url = database_url(secrets) or value(configuration, core_setting("orders_database"))
     if not url:
-        lab = lab_for(settings_from(configuration).api)
-        url = lab_database_url(lab) if lab is not None else None
-    if not url:
-        raise ConfigError("the SQL order checks need DATABASE_URL (or secret database_url); no lab serves "
-                          "this API to take it from")
+        raise ConfigError("the SQL order checks need the target's database: the DATABASE_URL secret, or the "
+                          "orders_database setting (a URL without password)")
     try:
         return psycopg.connect(url, connect_timeout=3)
     except psycopg.Error as exc:

@@ -1,13 +1,15 @@
 """The target's replicas: every instance of the service that contends for the leader lock.
 
 A :class:`Replica` has a ``name`` (``r0`` is the drill's ``API``), its ``api``, how to pause it
-(``target``: ``lab:trader_1``, ``process:PIDFILE``, ``pid:N`` or ``docker:NAME``) and the TCP fault
-proxy's route by which it reaches Redis (``redis_route``: what the split-brain partition cuts).
+(``target``: ``lab:trader_1``, ``process:PIDFILE``, ``pid:N`` or ``docker:NAME``), the TCP fault
+proxy's route by which it reaches Redis (``redis_route``: what the split-brain partition cuts) and its
+instance id (how it names itself to the broker, ``X-AITRAPP-Instance``).
 
-:func:`replicas_of` reads them from the lab when a lab is the target (``lab up --replicas N``), else
-from the settings ``REPLICAS`` (the other replicas' APIs), ``REPLICA_TARGETS`` and
-``REPLICA_REDIS_ROUTES`` (both in the order ``API`` then ``REPLICAS``), and :func:`leader_values` reads
-every replica's ``trader_is_leader``.
+:func:`replicas_of` reads them from the settings ``REPLICAS`` (the other replicas' APIs),
+``REPLICA_TARGETS``, ``REPLICA_REDIS_ROUTES`` and ``REPLICA_INSTANCE_IDS`` (each in the order ``API`` then
+``REPLICAS``), which a deployment description gives (the lab's lists its replicas);
+:func:`instance_id` learns an id not given from the replica's own ``trader_is_leader{instance_id}``;
+:func:`leader_values` reads every replica's ``trader_is_leader``.
 """
 from __future__ import annotations
 
@@ -16,11 +18,10 @@ from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit
 
 from chaosaitrapp.api.client import TraderClient
-from chaosaitrapp.api.metrics import metric_value, parse_metrics
+from chaosaitrapp.api.metrics import metric_value, parse_metrics, select
 from chaosaitrapp.config import settings_from, value
-from chaosaitrapp.errors import ConfigError
-from chaosaitrapp.replicas.family import REPLICA_REDIS_ROUTES, REPLICA_TARGETS, REPLICAS
-from chaosaitrapp.targets.labstate import lab_for
+from chaosaitrapp.errors import ChaosAitrappError, ConfigError
+from chaosaitrapp.replicas.family import REPLICA_INSTANCE_IDS, REPLICA_REDIS_ROUTES, REPLICA_TARGETS, REPLICAS
 from chaosaitrapp.targets.pause import PauseDriver
 from chaosaitrapp.targets.processref import SCHEMES as TARGET_SCHEMES
 from chaosaitrapp.targets.processref import locate
@@ -47,12 +48,9 @@ def replicas_of(configuration: Optional[Mapping[str, Any]] = None) -> List[Repli
         if found.scheme not in ("http", "https") or not found.hostname or found.username or found.password:
             raise ConfigError(f"replicas must be http(s) API URLs without credentials, got {url!r}", key="replicas")
     targets, routes = value(configuration, REPLICA_TARGETS), value(configuration, REPLICA_REDIS_ROUTES)
-    lab = lab_for(settings.api)
-    if lab is not None and lab.replicas and not others:
-        return [Replica(r["name"], r["api"], f"lab:{r['service']}", r.get("redis_route"), r.get("instance_id"))
-                for r in lab.replicas]
+    ids = value(configuration, REPLICA_INSTANCE_IDS)
     apis = [settings.api] + others
-    for key, values in (("replica_targets", targets), ("replica_redis_routes", routes)):
+    for key, values in (("replica_targets", targets), ("replica_redis_routes", routes), ("replica_instance_ids", ids)):
         if values and len(values) != len(apis):
             raise ConfigError(f"{key} names {len(values)} replica(s) but there are {len(apis)} (API and REPLICAS, "
                               f"in that order)", key=key)
@@ -61,8 +59,26 @@ def replicas_of(configuration: Optional[Mapping[str, Any]] = None) -> List[Repli
         if scheme not in TARGET_SCHEMES or not target.partition(":")[2]:
             raise ConfigError(f"replica target {target!r}: expected one of "
                               f"{', '.join(s + ':...' for s in TARGET_SCHEMES)}", key="replica_targets")
-    return [Replica(f"r{i}", api, targets[i] if targets else None, routes[i] if routes else None)
-            for i, api in enumerate(apis)]
+    return [Replica(f"r{i}", api, targets[i] if targets else None, routes[i] if routes else None,
+                    ids[i] if ids else None) for i, api in enumerate(apis)]
+
+
+def instance_id(replica: Replica, configuration: Optional[Mapping[str, Any]] = None,
+                secrets: Optional[Mapping[str, Any]] = None, timeout: float = 2.0) -> Optional[str]:
+    """``replica``'s instance id: as given (``REPLICA_INSTANCE_IDS``, the description), else the
+    ``instance_id`` label its ``trader_is_leader`` gauge publishes (one value, non-empty); None when neither
+    says (it cannot be told apart on the broker's wire)."""
+    if replica.instance_id:
+        return replica.instance_id
+    client = TraderClient.from_configuration(configuration, secrets).fork(api=replica.api, http_timeout=timeout)
+    try:
+        labels = {s.labels.get("instance_id") for s in select(parse_metrics(client.text("/metrics")),
+                                                               "trader_is_leader")}
+    except ChaosAitrappError:
+        return None
+    labels.discard(None)
+    labels.discard("")
+    return labels.pop() if len(labels) == 1 else None
 
 
 def pause_driver(replica: Replica) -> PauseDriver:

@@ -1,33 +1,178 @@
-"""The target's timing: the lock's ``lock_ttl``, ``refresh``, ``backoff_max``; the market-data ticker's
-``ticker_max_delay``. From, in this order: the evidence control's arguments; the lab's recorded profile
-when a lab serves the drill's API (:func:`chaosaitrapp.targets.labstate.lab_for`); AITRAPP's production
-timing (:mod:`chaosaitrapp.aitrapp`). The checkers' limits follow from it
-(:mod:`chaosaitrapp.controls.limits`).
+"""The target's own timing: its lock's TTL, refresh period and longest re-acquire delay, and its market-data
+ticker's reconnect cap. A drill is judged by what the target really does, never by AITRAPP's timing
+assumed for it.
+
+Each figure comes from, first known wins:
+
+1. the settings ``lock_ttl``, ``lock_refresh``, ``lock_backoff_max``, ``ticker_max_delay`` (the environment,
+   the deployment description: the lab's gives its profile's; the experiment);
+2. for the lock's TTL and refresh: what was **learned** from the lock key (:func:`learn_lock_timing`: the
+   key's ``PTTL`` watched until the holder refreshes it once), kept per target in
+   ``$AITRAPP_CHAOS_STATE/timing/`` for a day with when and how it was learned;
+3. else it is unknown, and every check that depends on it says unknown (never pass); a wait that needs
+   it uses the bound it was told instead (``WAIT_READY_TIMEOUT``).
+
+The evidence records each figure and where it came from (:meth:`Timing.describe`).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+import json
+import math
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from chaoslib.types import Configuration
+from chaosaitrapp.config import core_setting, is_explicit, settings_from, value
+from chaosaitrapp.deployment.lock import LockReader, lock_key, lock_reader
+from chaosaitrapp.errors import ChaosAitrappError
+from chaosaitrapp.paths import state_dir
 
-from chaosaitrapp import aitrapp
-from chaosaitrapp.config import settings_from
-from chaosaitrapp.targets.labstate import lab_for
+#: The figures, by setting key.
+FIGURES = ("lock_ttl", "lock_refresh", "lock_backoff_max", "ticker_max_delay")
+#: Learned timing is trusted this long (seconds).
+CACHE_MAX_AGE_S = 24 * 3600.0
+#: A PTTL that grows by more than this between two reads is a refresh (ms).
+JUMP_MS = 150
 
-TIMING_KEYS = ("lock_ttl", "refresh", "backoff_max", "ticker_max_delay")
+
+@dataclass
+class Timing:
+    """The target's timing figures (seconds; None: unknown) and where each came from (``sources``)."""
+
+    lock_ttl: Optional[float] = None
+    lock_refresh: Optional[float] = None
+    lock_backoff_max: Optional[float] = None
+    ticker_max_delay: Optional[float] = None
+    sources: Dict[str, str] = field(default_factory=dict)
+
+    def unknown(self, *names: str) -> List[str]:
+        """Those of ``names`` (default: every figure) that are unknown."""
+        return [n for n in (names or FIGURES) if getattr(self, n) is None]
+
+    def describe(self) -> List[str]:
+        """One line per figure: its value and source, or that it is unknown."""
+        return [f"{name} {getattr(self, name):g} s ({self.sources.get(name, '?')})" if getattr(self, name) is not None
+                else f"{name} unknown" for name in FIGURES]
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A JSON-ready dict (the timeline meta's ``timing``)."""
+        return asdict(self)
 
 
-def target_timings(configuration: Configuration = None,
-                   arguments: Optional[Mapping[str, Any]] = None) -> Dict[str, float]:
-    """``{"lock_ttl", "refresh", "backoff_max", "ticker_max_delay"}`` of the target, in seconds (see the
-    module docstring)."""
-    timings = {**aitrapp.lock_timings(), "ticker_max_delay": aitrapp.TICKER_RECONNECT_MAX_DELAY_S}
-    lab = lab_for(settings_from(configuration).api)
-    if lab is not None:
-        timings.update({k: float(v) for k, v in lab.timings.items() if k in TIMING_KEYS
-                        and isinstance(v, (int, float))})
-    for key in TIMING_KEYS:
-        value = (arguments or {}).get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            timings[key] = float(value)
-    return timings
+def infer_lock_timing(reads: Sequence[Tuple[float, Optional[int]]]) -> Optional[Tuple[float, float]]:
+    """``(ttl_s, refresh_s)`` from reads ``(monotonic t, PTTL ms)`` of the lock key spanning one refresh (the
+    first read whose PTTL grew by more than :data:`JUMP_MS` over the one before), or None when the reads
+    hold no refresh. The TTL is the PTTL just after the refresh (rounded up to 0.1 s, since a read comes a
+    little after the refresh); the refresh period is the TTL less the lowest PTTL just before it."""
+    previous: Optional[Tuple[float, int]] = None
+    for t, pttl in reads:
+        if pttl is None:
+            previous = None
+            continue
+        if previous is not None and pttl - previous[1] > JUMP_MS:
+            ttl_s = math.ceil(pttl / 100.0) / 10.0
+            refresh_s = round(ttl_s - previous[1] / 1000.0, 1)
+            return ttl_s, max(0.1, refresh_s)
+        previous = (t, pttl)
+    return None
+
+
+def learn_lock_timing(reader: LockReader, key: str, timeout: float, interval: float = 0.05,
+                      clock: Callable[[], float] = time.monotonic,
+                      sleep: Callable[[float], None] = time.sleep) -> Optional[Tuple[float, float]]:
+    """Watch ``key`` through ``reader`` until its holder refreshes it once (:func:`infer_lock_timing`) or
+    ``timeout`` seconds pass; ``(ttl_s, refresh_s)`` or None. TargetError when the lock cannot be read."""
+    reads: List[Tuple[float, Optional[int]]] = []
+    deadline = clock() + timeout
+    while clock() < deadline:
+        _, pttl = reader.read(key)
+        reads.append((clock(), pttl))
+        found = infer_lock_timing(reads[-2:])
+        if found is not None:
+            return found
+        sleep(interval)
+    return None
+
+
+def _cache_path(api: str) -> Path:
+    return state_dir() / "timing" / (re.sub(r"[^A-Za-z0-9.-]+", "_", api).strip("_") + ".json")
+
+
+def cached(api: str, now: Callable[[], float] = time.time) -> Optional[Dict[str, Any]]:
+    """The lock timing learned for the target at ``api`` within :data:`CACHE_MAX_AGE_S`, or None."""
+    try:
+        data = json.loads(_cache_path(api).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or now() - float(data.get("learned_wall", 0)) > CACHE_MAX_AGE_S:
+        return None
+    return data
+
+
+def remember(api: str, ttl_s: float, refresh_s: float, how: str) -> Dict[str, Any]:
+    """Keep what was learned for the target at ``api`` (no secret: the reader's label names no password)."""
+    data = {"api": api, "lock_ttl": ttl_s, "lock_refresh": refresh_s, "learned_wall": time.time(), "how": how}
+    path = _cache_path(api)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+    return data
+
+
+def _source(configuration: Optional[Mapping[str, Any]], key: str, from_description: Sequence[str]) -> str:
+    setting = core_setting(key)
+    if is_explicit({}, setting):
+        return f"${setting.env}"
+    if key in from_description:
+        return "the deployment description"
+    return "the experiment's configuration"
+
+
+def target_timing(configuration: Optional[Mapping[str, Any]] = None, secrets: Optional[Mapping[str, Any]] = None,
+                  learn: bool = False, from_description: Sequence[str] = (),
+                  note: Callable[[str], None] = lambda text: None) -> Timing:
+    """The target's timing (module docstring). ``learn``: watch the lock key now when its TTL or refresh is
+    neither given nor cached (up to ``lock_learn_timeout``); ``from_description``: the keys the deployment
+    description set (for the sources); ``note`` receives what a reader should know (a learning that failed)."""
+    timing = Timing()
+    for key in FIGURES:
+        given = value(configuration, core_setting(key))
+        if given is not None:
+            setattr(timing, key, float(given))
+            timing.sources[key] = _source(configuration, key, from_description)
+    if not timing.unknown("lock_ttl", "lock_refresh"):
+        return timing
+    api = settings_from(configuration).api
+    found = cached(api)
+    if found is None and learn:
+        found = _learn(configuration, secrets, api, note)
+    if found is not None:
+        age = time.time() - float(found["learned_wall"])
+        for key in ("lock_ttl", "lock_refresh"):
+            if getattr(timing, key) is None:
+                setattr(timing, key, float(found[key]))
+                timing.sources[key] = f"learned {found['how']}, {age:.0f} s ago"
+    return timing
+
+
+def _learn(configuration: Optional[Mapping[str, Any]], secrets: Optional[Mapping[str, Any]], api: str,
+           note: Callable[[str], None]) -> Optional[Dict[str, Any]]:
+    timeout = float(value(configuration, core_setting("lock_learn_timeout")) or 0)
+    try:
+        reader = lock_reader(configuration, secrets)
+    except ChaosAitrappError as exc:
+        note(f"lock timing: cannot read the lock to learn it: {exc}")
+        return None
+    if reader is None or timeout <= 0:
+        return None
+    key = lock_key(configuration)
+    try:
+        learned = learn_lock_timing(reader, key, timeout)
+    except ChaosAitrappError as exc:
+        note(f"lock timing: learning it from {key} failed: {exc}")
+        return None
+    if learned is None:
+        note(f"lock timing: {key} was not refreshed within {timeout:g} s of watching it through {reader.label}")
+        return None
+    return remember(api, learned[0], learned[1], f"from PTTL {key} through {reader.label}")

@@ -54,7 +54,10 @@ class Run:
     other extensions that ran: they may have injected something we cannot see). :attr:`injected` is False
     until one of them happened: then a refused or failed drill acts on nothing (no rollback, no abort).
     ``fail_deadline`` (monotonic) is set once the drill is decided FAIL during its method (fail fast):
-    every later wait ends by it (:func:`wait_budget`).
+    every later wait ends by it (:func:`wait_budget`). ``deployment``: what the deployment description did
+    to the run's configuration (:class:`chaosaitrapp.deployment.description.Applied`; ``deployment_error``
+    when it could not be used); ``timing``: the target's timing the drill is judged by
+    (:class:`chaosaitrapp.deployment.timing.Timing`).
     """
 
     drill: str
@@ -87,6 +90,9 @@ class Run:
     wait_ready_timeout: Optional[float] = None
     fail_deadline: Optional[float] = None
     abort: Optional[Dict[str, Any]] = None
+    deployment: Any = None
+    deployment_error: Optional[str] = None
+    timing: Any = None
 
     @property
     def injected(self) -> bool:

@@ -115,6 +115,12 @@ def log_fields(run: Any, checks: List[Dict[str, Any]], sampling: Optional[Dict[s
     if run.strategies:
         fields += [("rollback_strategy", run.strategies.get("rollbacks", "default")),
                    ("hypothesis_strategy", run.strategies.get("hypothesis", "default"))]
+    if run.timing is not None:
+        for name in ("lock_ttl", "lock_refresh", "lock_backoff_max", "ticker_max_delay"):
+            figure = getattr(run.timing, name)
+            fields.append((f"target_{name}_s", "unknown" if figure is None else f"{figure:g}"))
+            if figure is not None:
+                fields.append((f"target_{name}_source", _fmt(run.timing.sources.get(name, "?"))))
     fields.append(("faults_injected", str(run.faults)))
     if run.preflight:
         fields.append(("refused", "true"))

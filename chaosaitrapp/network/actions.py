@@ -26,20 +26,20 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp import registry
 from chaosaitrapp.broker.actions import inject_broker_fault
-from chaosaitrapp.config import settings_from, value
+from chaosaitrapp.config import value
+from chaosaitrapp.dependencies.drivers import dependency_driver
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.faultproxy.client import ProxyFaultDriver
 from chaosaitrapp.network import kernel
 from chaosaitrapp.network.client import NetProxyClient
-from chaosaitrapp.network.family import KERNEL_RULES
+from chaosaitrapp.network.family import KERNEL_RULES, NET_PROXY_TARGET
 from chaosaitrapp.network.kernel import KernelRuleDriver
 from chaosaitrapp.network.options import BROKER_DIRECTIONS, check_partition, choose_mechanism
 from chaosaitrapp.paths import ledger_path
 from chaosaitrapp.safety.faults import register_fault, restore_faults
 from chaosaitrapp.safety.ledger import Ledger
-from chaosaitrapp.targets.lab import driver_for_service
-from chaosaitrapp.targets.labstate import lab_for
+from chaosaitrapp.targets.resolve import restart_recipe
 from chaosaitrapp.waiting import check_duration
 
 __all__ = ["partition", "slow_dependency", "heal_partition"]
@@ -47,15 +47,9 @@ __all__ = ["partition", "slow_dependency", "heal_partition"]
 LEASE_MARGIN_S = 30.0
 
 
-def _lab_spec(configuration: Configuration, service: str) -> Any:
-    lab = lab_for(settings_from(configuration).api)
-    return lab.services.get(service) if lab is not None else None
-
-
-def _restart_recipe(configuration: Configuration, service: str) -> Optional[Dict[str, Any]]:
-    """A lab proxy's own restart recipe (no secret in it), else None."""
-    spec = _lab_spec(configuration, service)
-    return driver_for_service(spec).undo() if spec is not None else None
+def _restart_recipe(configuration: Configuration) -> Optional[Dict[str, Any]]:
+    """The TCP fault proxy's own restart recipe (``net_proxy_target``; no secret in it), else None."""
+    return restart_recipe(value(configuration, NET_PROXY_TARGET))
 
 
 def _detail(dependency: str, kind: str, direction: str, delay: float, mechanism: str) -> str:
@@ -105,7 +99,7 @@ def partition(dependency: str = "redis", kind: str = "blackhole", direction: str
             params["direction"] = direction
         if kind == "latency":
             params["delay_ms"] = delay
-        driver = ProxyFaultDriver(client.url, fault_id, kind, _restart_recipe(configuration, "net_proxy"), "net_proxy")
+        driver = ProxyFaultDriver(client.url, fault_id, kind, _restart_recipe(configuration), "net_proxy")
         target = f"{client.describe()}/faults/{fault_id}"
         entry = register_fault(f"partition {dependency}", target, driver.undo(), lease_s)
         tags = {"replica": replica} if replica else {}
@@ -122,8 +116,7 @@ def partition(dependency: str = "redis", kind: str = "blackhole", direction: str
         raise ConfigError("partition: kernel rules cannot add latency (this kernel has no netem); use the TCP fault "
                           "proxy (mechanism 'proxy')", key="kind")
     if not port:
-        spec = _lab_spec(configuration, dependency)
-        port = spec.port if spec is not None else 0
+        port = getattr(dependency_driver(dependency, "", configuration), "port", None) or 0
     if not port:
         raise ConfigError(f"partition: mechanism 'kernel' needs the {dependency} port (argument 'port')", key="port")
     pid = int(netns_pid) or None

@@ -1,5 +1,5 @@
 """The TCP fault proxy, as the partition activities reach it: named by its control URL, the
-``net_proxy`` setting (``$NET_PROXY``), else the lab's proxy when a lab is the drill's target. The
+``net_proxy`` setting (``$NET_PROXY``, or the deployment description: the lab's names its proxy). The
 client itself is :class:`chaosaitrapp.faultproxy.client.ControlClient`.
 """
 from __future__ import annotations
@@ -9,16 +9,11 @@ from typing import Any, Dict, Mapping, Optional
 from chaosaitrapp.config import settings_from, value
 from chaosaitrapp.faultproxy.client import ControlClient
 from chaosaitrapp.network.family import NET_PROXY
-from chaosaitrapp.targets.labstate import lab_for
 
 
 def net_proxy_url(configuration: Optional[Mapping[str, Any]] = None) -> Optional[str]:
     """The TCP fault proxy's control URL for this drill, or None when none is known."""
-    given = value(configuration, NET_PROXY)
-    if given:
-        return given
-    lab = lab_for(settings_from(configuration).api)
-    return lab.endpoints.get("net_proxy") if lab is not None else None
+    return value(configuration, NET_PROXY) or None
 
 
 class NetProxyClient(ControlClient):

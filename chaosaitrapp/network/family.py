@@ -11,6 +11,9 @@ NET_PROXY = Setting("net_proxy", "NET_PROXY", None,
                     "the lab's)", "url")
 KERNEL_RULES = Setting("kernel_rules", "AITRAPP_KERNEL_RULES", False,
                        "`1` lets kernel partitions into a namespace with other interfaces than `lo` (the host's)", "flag")
+NET_PROXY_TARGET = Setting("net_proxy_target", "NET_PROXY_TARGET", None,
+                           "how to start the TCP fault proxy again if it died with a fault in it: `process:PIDFILE` "
+                           "(restarted as it ran) or `lab:net_proxy`")
 
 FAMILY = Family(
     name="network",
@@ -18,6 +21,7 @@ FAMILY = Family(
     activity_modules=("chaosaitrapp.network.probes", ACTIONS),
     settings=(
         NET_PROXY,
+        NET_PROXY_TARGET,
         Setting("partition_kind", "PARTITION_KIND", "blackhole",
                 "the partition drills' fault: `blackhole` (hangs), `reject` (TCP resets) or `latency`"),
         Setting("partition_latency_ms", "PARTITION_LATENCY_MS", 0,
@@ -40,9 +44,9 @@ FAMILY = Family(
         FaultKind("partition_postgres", checks=("time_to_recover_ready", "flaps"),
                   loaded_checks=("acknowledged_orders_stored_once",)),
         FaultKind("partition_broker", checks=("time_to_recover_ready",), loaded_checks=("orders_exactly_once",)),
-        FaultKind("latency_redis", checks=UNCHANGED, breaks_steady_state=False),
-        FaultKind("latency_postgres", checks=UNCHANGED, breaks_steady_state=False),
-        FaultKind("latency_broker", checks=UNCHANGED, breaks_steady_state=False),
+        FaultKind("latency_redis", checks=UNCHANGED, breaks_steady_state=False, timing="none"),
+        FaultKind("latency_postgres", checks=UNCHANGED, breaks_steady_state=False, timing="none"),
+        FaultKind("latency_broker", checks=UNCHANGED, breaks_steady_state=False, timing="none"),
     ),
     actions=(FaultAction(ACTIONS, "partition", lambda args: f"partition_{args.get('dependency', 'redis')}"),
              FaultAction(ACTIONS, "slow_dependency", lambda args: f"latency_{args.get('dependency', 'redis')}")),

@@ -6,7 +6,8 @@ from typing import Any, Dict, List
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.deployment.timing import target_timings
+from chaosaitrapp.config import settings_from
+from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import current_run
 from chaosaitrapp.network.client import NetProxyClient
@@ -38,14 +39,15 @@ def _partition_began_wall() -> float:
 def hold_past_lease(beyond: float = 1.0, interval: float = 0.1, configuration: Configuration = None,
                     secrets: Secrets = None) -> Dict[str, Any]:
     """Hold the drill's partition open until the target's leader lock lease could have run out since it
-    began (its lock TTL: the lab's, else AITRAPP's 30 s) plus ``beyond`` seconds, watching ``/health``
+    began (its lock TTL, as given or learned; unknown: ``DETECT_TIMEOUT``) plus ``beyond`` seconds, watching ``/health``
     all along (it must answer ``healthy``: :func:`chaosaitrapp.trader.probes.stays_healthy`). This is a
     fault held for a computed duration, not a wait for a state. Returns ``stays_healthy``'s record plus
     ``held_until_s`` (seconds after the partition began); raises ConfigError without a partition in
     this drill, ConditionTimeout when ``/health`` stops being healthy."""
     beyond = check_duration("beyond", beyond)
     began = _partition_began_wall()
-    until = began + target_timings(configuration)["lock_ttl"] + beyond
+    ttl = target_timing(configuration).lock_ttl
+    until = began + (settings_from(configuration).detect_timeout if ttl is None else ttl) + beyond
     out = stays_healthy(max(0.0, until - time.time()), interval, configuration, secrets)
     out["held_until_s"] = round(until - began, 3)
     return out

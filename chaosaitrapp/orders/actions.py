@@ -18,7 +18,7 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.deployment.replicas import leader_values, replicas_of, the_leader
-from chaosaitrapp.deployment.timing import target_timings
+from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ApiError, ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.safety.guards import require_paper
@@ -43,7 +43,12 @@ def _spread(over: Any, configuration: Configuration) -> float:
     if over in ("", None):
         return 0.0
     if over == "lease":
-        return target_timings(configuration)["lock_ttl"]
+        ttl = target_timing(configuration).lock_ttl
+        if ttl is None:
+            raise ConfigError("over='lease': the target's lock TTL is unknown; give lock_ttl (the deployment "
+                              "description) or let the drill learn it (lock_redis or the REDIS_URL secret)",
+                              key="lock_ttl")
+        return ttl
     try:
         seconds = float(over)
     except (TypeError, ValueError):

@@ -19,7 +19,7 @@ FAMILY = Family(
                 "endpoint)"),
     ),
     # An order burst: the throttle queue fills and drains.
-    kinds=(FaultKind("order_burst", checks=("queue_drained",), load=True),),
+    kinds=(FaultKind("order_burst", checks=("queue_drained",), load=True, timing="none"),),
     actions=(FaultAction(ACTIONS, "burst_orders", lambda args: "order_burst"),),
     checkers={"queue_drained": "chaosaitrapp.checks.queue:queue_drained",
               "orders_exactly_once": "chaosaitrapp.checks.broker:orders_exactly_once"},

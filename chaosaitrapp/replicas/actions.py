@@ -24,8 +24,9 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.broker.actions import inject_broker_fault
 from chaosaitrapp.broker.client import ProxyClient
-from chaosaitrapp.deployment.replicas import Replica, leader_values, pause_driver, replicas_of, the_leader
-from chaosaitrapp.deployment.timing import target_timings
+from chaosaitrapp.config import settings_from
+from chaosaitrapp.deployment.replicas import Replica, instance_id, leader_values, pause_driver, replicas_of, the_leader
+from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.network.actions import partition
@@ -57,9 +58,12 @@ def _leader(configuration: Configuration, secrets: Secrets) -> Tuple[Replica, Li
 
 def _auto_max(configuration: Configuration) -> float:
     """The longest a pause may last when the experiment gives no bound: two lock TTLs plus the longest
-    re-acquire delay plus 10 s (a standby surely took over by then)."""
-    timings = target_timings(configuration)
-    return 2 * timings["lock_ttl"] + timings["backoff_max"] + 10.0
+    re-acquire delay plus 10 s (a standby surely took over by then); with that timing unknown,
+    ``WAIT_READY_TIMEOUT`` plus 10 s (the drill waits no longer for a standby)."""
+    timing = target_timing(configuration)
+    if timing.lock_ttl is None or timing.lock_backoff_max is None:
+        return settings_from(configuration).wait_ready_timeout + 10.0
+    return 2 * timing.lock_ttl + timing.lock_backoff_max + 10.0
 
 
 def pause_leader(max_seconds: float = 0, configuration: Configuration = None,
@@ -150,13 +154,15 @@ def hold_leader_orders(duration: float = 300, timeout: float = 10, configuration
     TargetError when not exactly one replica leads or the broker fault proxy is unreachable."""
     timeout = check_duration("timeout", timeout, allow_zero=False)
     leader, _, _ = _leader(configuration, secrets)
-    if not leader.instance_id:
-        why = f"replica {leader.name}'s instance id is not known (it sends no X-AITRAPP-Instance): its orders cannot be held alone"
+    instance = instance_id(leader, configuration, secrets)
+    if not instance:
+        why = (f"replica {leader.name}'s instance id is not known (REPLICA_INSTANCE_IDS unset and its "
+               "trader_is_leader gauge has no single instance_id label): its orders cannot be held alone")
         run = current_run()
         if run is not None:
             run.note(f"split brain: {why}")
         return {"replica": leader.name, "skipped": why, "held": False}
-    fault = inject_broker_fault("partition", duration, {"direction": "requests", "instance": leader.instance_id},
+    fault = inject_broker_fault("partition", duration, {"direction": "requests", "instance": instance},
                                 configuration=configuration, secrets=secrets)
     client = ProxyClient.from_configuration(configuration)
 
@@ -165,5 +171,5 @@ def hold_leader_orders(duration: float = 300, timeout: float = 10, configuration
 
     waited = wait_until(hits, lambda n: n >= 1, timeout=timeout, interval=0.02,
                         what=f"a broker call of {leader.name} held on the wire")
-    return {"replica": leader.name, "instance": leader.instance_id, "fault_id": fault["fault_id"],
+    return {"replica": leader.name, "instance": instance, "fault_id": fault["fault_id"],
             "held": waited.held, "waited_s": round(waited.waited_s, 3)}

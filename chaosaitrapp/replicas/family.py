@@ -15,6 +15,9 @@ REPLICA_TARGETS = Setting("replica_targets", "REPLICA_TARGETS", None,
 REPLICA_REDIS_ROUTES = Setting("replica_redis_routes", "REPLICA_REDIS_ROUTES", None,
                                "comma list of the TCP fault proxy route each replica reaches Redis by, in the same order (default: "
                                "the lab's `redis`, `redis_1`, ...)", "list")
+REPLICA_INSTANCE_IDS = Setting("replica_instance_ids", "REPLICA_INSTANCE_IDS", None,
+                               "comma list of each replica's instance id (its `X-AITRAPP-Instance`), in the same "
+                               "order (default: read from each replica's `trader_is_leader{instance_id}`)", "list")
 
 FAMILY = Family(
     name="replicas",
@@ -24,6 +27,7 @@ FAMILY = Family(
         REPLICAS,
         REPLICA_TARGETS,
         REPLICA_REDIS_ROUTES,
+        REPLICA_INSTANCE_IDS,
         Setting("split_brain_orders", "SPLIT_BRAIN_ORDERS", 12,
                 "orders sent to the leader just before it is paused or cut off (a few more than the broker takes in "
                 "a second, so some still wait in it)", "int"),

@@ -32,9 +32,9 @@ FAMILY = Family(
     ),
     # The target keeps beating, answering and leading, survives, gives memory back.
     kinds=(FaultKind("stress_cpu", checks=UNDER_STRESS + ("stress_bounded",), loaded_checks=("orders_exactly_once",),
-                     breaks_steady_state=False),
+                     breaks_steady_state=False, timing="none"),
            FaultKind("stress_memory", checks=UNDER_STRESS + ("memory_settles", "stress_bounded"),
-                     loaded_checks=("orders_exactly_once",), breaks_steady_state=False)),
+                     loaded_checks=("orders_exactly_once",), breaks_steady_state=False, timing="none")),
     actions=(FaultAction(ACTIONS, "stress_cpu", lambda args: "stress_cpu"),
              FaultAction(ACTIONS, "stress_memory", lambda args: "stress_memory")),
     checkers={"heartbeats_under_stress": "chaosaitrapp.checks.stress:heartbeats_under_stress",

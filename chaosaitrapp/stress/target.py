@@ -2,8 +2,8 @@
 CPU and memory it uses.
 
 ``TARGET_PROCESS`` names it (``pid:N``, ``process:PIDFILE``, ``docker:NAME``, ``lab:SERVICE``:
-:func:`chaosaitrapp.targets.processref.locate`); without it, the lab's trader when a lab is the drill's
-target. Identity is ``(pid, start time)``: a restart (a crash and a supervisor, an OOM kill and a
+:func:`chaosaitrapp.targets.processref.locate`), or the deployment description (the lab's names its
+trader). Identity is ``(pid, start time)``: a restart (a crash and a supervisor, an OOM kill and a
 container restart) shows as a different pair.
 """
 from __future__ import annotations
@@ -15,7 +15,6 @@ from chaosaitrapp import procs
 from chaosaitrapp.config import settings_from, value
 from chaosaitrapp.errors import ConfigError, TargetNotFound
 from chaosaitrapp.stress.family import TARGET_PROCESS
-from chaosaitrapp.targets.labstate import lab_for
 from chaosaitrapp.targets.processref import check_target, locate
 
 
@@ -29,14 +28,12 @@ class TargetProcess:
 
 
 def target_spec(configuration: Optional[Mapping[str, Any]] = None) -> str:
-    """The target string: ``TARGET_PROCESS``, else ``lab:trader`` when a lab is the drill's target;
-    ConfigError when neither."""
+    """The target string: ``TARGET_PROCESS`` (or the deployment description's: the lab's names its trader);
+    ConfigError when none is known."""
     settings = settings_from(configuration)
     given = value(configuration, TARGET_PROCESS)
     if given:
         return check_target(given, "target_process")
-    if lab_for(settings.api) is not None:
-        return "lab:trader"
     raise ConfigError(f"the stress drills need the target's process: set TARGET_PROCESS (pid:N, process:PIDFILE, "
                       f"docker:NAME) for {settings.api}", key="target_process")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import socket
 from typing import Optional
 
-
 DEFAULT_PORTS = {"redis": 6379, "postgres": 5432, "http": 8000}
 
 # Postgres answered (it is accepting connections) even though our anonymous probe was refused.

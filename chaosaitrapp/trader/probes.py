@@ -18,7 +18,7 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.api.readiness import interpret_ready
-from chaosaitrapp.deployment.timing import target_timings
+from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ApiError, ConditionTimeout, ConfigError
 from chaosaitrapp.evidence.recorder import current_run, dry_wait, wait_deadline
 from chaosaitrapp.waiting import check_duration, require, wait_stable, wait_until
@@ -174,8 +174,10 @@ def rollback_restored_something() -> bool:
 
 def settle_time(configuration: Configuration = None) -> float:
     """How long a recovered target must stay ready to be trusted: returns three of its lock refresh
-    periods (the lab's when a lab serves this API, else AITRAPP's 10 s), at most 12 s."""
-    return min(12.0, 3 * target_timings(configuration)["refresh"])
+    periods (:func:`chaosaitrapp.deployment.timing.target_timing`), at most 12 s; 12 s when its refresh
+    period is not known."""
+    refresh = target_timing(configuration).lock_refresh
+    return 12.0 if refresh is None else min(12.0, 3 * refresh)
 
 
 def wait_not_ready(timeout: float = 0, interval: float = 0.1,

@@ -1,5 +1,6 @@
-"""Target resolution: an explicit setting always wins; a lab's state is trusted only when the lab is
-the drill's target (its API, its trader alive); one function, lab_for, decides that."""
+"""Target resolution through the deployment description: the lab's own description is used only when the
+lab is the drill's target (its API, its trader alive: lab_for decides, inside the lab's code); an explicit
+setting always wins over a description; a target of unknown timing is judged by nothing assumed."""
 import os
 from pathlib import Path
 
@@ -8,7 +9,9 @@ import pytest
 from chaosaitrapp import procs
 from chaosaitrapp.config import settings_from
 from chaosaitrapp.dependencies.drivers import dependency_driver
-from chaosaitrapp.deployment.timing import target_timings
+from chaosaitrapp.deployment.description import apply
+from chaosaitrapp.deployment.timing import target_timing
+from chaosaitrapp.lab.runtime.description import write_lab_description
 from chaosaitrapp.targets.docker import DockerDriver
 from chaosaitrapp.targets.labstate import LabState, ServiceSpec, forget_lab_decisions, lab_for, same_api, save_state
 from chaosaitrapp.targets.process import ProcessDriver
@@ -28,10 +31,18 @@ def fake_lab(directory: Path, api: str, trader_alive: bool = True) -> LabState:
     }
     state = LabState(runtime="process", profile="fast", api=api, redis_url="redis://127.0.0.1:6390/0",
                      database_url="postgresql://trader@127.0.0.1:5439/aitrapp", services=services,
-                     timings={"lock_ttl": 3.0, "refresh": 0.5, "backoff_max": 2.1})
+                     timings={"lock_ttl": 3.0, "refresh": 0.5, "backoff_max": 2.1}, lab_dir=str(directory))
     save_state(state, directory)
+    write_lab_description(state, directory)
     forget_lab_decisions()
     return state
+
+
+def configured(api: str, **more) -> dict:
+    """A drill's configuration after the controls applied the deployment description to it."""
+    cfg = {"api": api, **more}
+    apply(cfg, {}, argv=[])
+    return cfg
 
 
 @pytest.fixture
@@ -59,32 +70,37 @@ def test_lab_for_needs_the_same_api_and_a_live_trader(lab_dir):
 
 def test_auto_targets_the_lab_only_when_it_is_the_target(lab_dir, monkeypatch):
     fake_lab(lab_dir, "http://127.0.0.1:18000")
-    on_lab = dependency_driver("redis", "", {"api": "http://127.0.0.1:18000"})
+    on_lab = dependency_driver("redis", "", configured("http://127.0.0.1:18000"))
     assert isinstance(on_lab, ProcessDriver) and on_lab.describe().endswith("r.pid")
-    elsewhere = dependency_driver("redis", "", {"api": "http://127.0.0.1:18555"})
+    elsewhere = dependency_driver("redis", "", configured("http://127.0.0.1:18555"))
     assert isinstance(elsewhere, DockerDriver) and elsewhere.describe() == "docker:redis"
 
 
-def test_an_explicit_container_wins_over_the_lab(lab_dir, monkeypatch):
+def test_an_explicit_container_wins_over_the_labs_description(lab_dir, monkeypatch):
     fake_lab(lab_dir, "http://127.0.0.1:18000")
-    cfg = {"api": "http://127.0.0.1:18000"}
     monkeypatch.setenv("REDIS_CONTAINER", "no-such-container")
-    driver = dependency_driver("redis", "", cfg)
+    driver = dependency_driver("redis", "", configured("http://127.0.0.1:18000"))
     assert isinstance(driver, DockerDriver) and driver.describe() == "docker:no-such-container"
     monkeypatch.delenv("REDIS_CONTAINER")
-    assert isinstance(dependency_driver("redis", "", {**cfg, "redis_container": "aitrapp-redis"}), DockerDriver)
     # the experiments declare the container with an empty default: unset stays "not explicit"
-    assert isinstance(dependency_driver("redis", "", {**cfg, "redis_container": ""}), ProcessDriver)
-    assert "redis_container" not in settings_from({**cfg, "redis_container": ""}).explicit
+    cfg = configured("http://127.0.0.1:18000", redis_container="")
+    assert isinstance(dependency_driver("redis", "", cfg), ProcessDriver)
+    assert "redis_container" not in settings_from(cfg).explicit
 
 
-def test_timings_and_settle_follow_the_lab_only_when_it_is_the_target(lab_dir):
+def test_timing_and_settle_follow_the_labs_description_and_nothing_else(lab_dir):
     fake_lab(lab_dir, "http://127.0.0.1:18000")
-    assert target_timings({"api": "http://127.0.0.1:18000"})["refresh"] == 0.5
-    assert settle_time({"api": "http://127.0.0.1:18000"}) == pytest.approx(1.5)
-    assert target_timings({"api": "http://127.0.0.1:18999"}) == {"lock_ttl": 30.0, "refresh": 10.0,
-                                                                  "backoff_max": 30.5, "ticker_max_delay": 60.0}
-    assert settle_time({"api": "http://127.0.0.1:18999"}) == 12.0
+    on_lab = {"api": "http://127.0.0.1:18000"}
+    applied = apply(on_lab, {}, argv=[])
+    assert applied.provider == "lab" and "lock_refresh" in applied.applied
+    timing = target_timing(on_lab, from_description=applied.applied)
+    assert (timing.lock_ttl, timing.lock_refresh, timing.lock_backoff_max) == (3.0, 0.5, 2.1)
+    assert timing.sources["lock_refresh"] == "the deployment description"
+    assert settle_time(on_lab) == pytest.approx(1.5)
+    unknown = target_timing(configured("http://127.0.0.1:18999"))
+    assert unknown.unknown() == ["lock_ttl", "lock_refresh", "lock_backoff_max", "ticker_max_delay"], \
+        "a target nobody described and whose lock was not read has no timing: never AITRAPP's assumed"
+    assert settle_time(configured("http://127.0.0.1:18999")) == 12.0
 
 
 def test_the_decision_is_kept_while_lab_json_is_the_same_file(lab_dir):

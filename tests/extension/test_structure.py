@@ -19,7 +19,7 @@ LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
     ("base", ("", "aitrapp", "errors", "paths", "procs", "scrub", "waiting", "declare", "config", "verdict")),
     ("declarations", ("*.family",)),
     ("checks", ("checks",)),
-    ("registry", ("registry", "api")),
+    ("registry", ("registry", "api", "description")),
     ("targets", ("targets", "faultproxy")),
     ("lab", ("lab", "evidence")),
     ("safety", ("safety", "deployment")),

@@ -31,6 +31,7 @@ from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, get_profile
 from chaosaitrapp.lab.runtime import docker_services, processes
 from chaosaitrapp.lab.runtime.apps import broker_spec, netproxy_spec, proxy_spec, secrets_for, trader_spec
 from chaosaitrapp.lab.runtime.config import DB_NAME, DB_USER, LabConfig
+from chaosaitrapp.lab.runtime.description import remove_lab_description, write_lab_description
 from chaosaitrapp.lab.runtime.postgres_process import init_cluster, postgres_spec
 from chaosaitrapp.lab.runtime.preflight import check_ports, postgres_bindir, redis_server
 from chaosaitrapp.lab.runtime.redis_process import redis_spec
@@ -152,6 +153,7 @@ def lab_up(config: LabConfig) -> LabState:
     if existing is not None:
         if _same_config(existing, config) and _healthy(existing, config.api_key):
             log.info("lab already up in %s with the same configuration", lab_dir)
+            write_lab_description(existing, lab_dir)
             return existing
         log.info("lab in %s differs or is unhealthy: bringing it down first", lab_dir)
         lab_down(lab_dir)
@@ -285,6 +287,7 @@ def lab_up(config: LabConfig) -> LabState:
             log.error("cleanup after a failed lab start failed: %s", exc)
         raise
     save_state(state, lab_dir)
+    write_lab_description(state, lab_dir)
     return state
 
 
@@ -324,6 +327,7 @@ def lab_down(lab_dir: Path) -> None:
     for spec in services.values():
         if spec.pidfile:
             Path(spec.pidfile).unlink(missing_ok=True)
+    remove_lab_description(lab_dir)
     clear_state(lab_dir)
 
 

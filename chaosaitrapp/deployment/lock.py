@@ -1,0 +1,117 @@
+"""Reading the target's leader lock key in its Redis: who holds it and for how long (``PTTL``).
+
+How Redis is reached (:func:`lock_reader`), first known wins: the ``lock_redis`` setting
+(``redis://host:port/db`` without a password, ``docker:NAME`` to run ``redis-cli`` in the container, or
+``process:PIDFILE``: the port that process listens on); the ``REDIS_URL`` secret (a password allowed:
+it is never written out); else the Redis target itself when it names a container or a process. None
+when none of these is known: then the lock cannot be read, and what depends on it says so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
+
+import psutil
+import redis
+
+from chaosaitrapp.config import core_setting, secret, value
+from chaosaitrapp.dependencies.family import REDIS_TARGET
+from chaosaitrapp.errors import ConfigError, TargetError
+from chaosaitrapp.scrub import scrub_text
+from chaosaitrapp.targets.docker_client import connect, explain_docker_error
+from chaosaitrapp.targets.process import read_pid_quietly
+
+#: How long one read of the lock may take.
+READ_TIMEOUT_S = 1.0
+
+
+@dataclass(frozen=True)
+class LockReader:
+    """Reads ``key`` in the target's Redis, by URL (``url``) or in a container (``container``); ``label``
+    names it in messages (never with a password)."""
+
+    label: str
+    url: Optional[str] = None
+    container: Optional[str] = None
+
+    def read(self, key: str) -> Tuple[Optional[str], Optional[int]]:
+        """``(holder, pttl_ms)``: the key's value (None: absent) and its remaining TTL in ms (None: absent or
+        no TTL). TargetError naming the Redis when it cannot be read."""
+        if self.container:
+            return self._read_in_container(key)
+        client = redis.Redis.from_url(str(self.url), socket_timeout=READ_TIMEOUT_S,
+                                      socket_connect_timeout=READ_TIMEOUT_S)
+        try:
+            holder, pttl = client.get(key), client.pttl(key)
+        except redis.RedisError as exc:
+            raise TargetError(f"{self.label}: cannot read {key}: {scrub_text(str(exc))}", target=self.label) from None
+        finally:
+            client.close()
+        return (holder.decode() if holder is not None else None), (int(pttl) if pttl and pttl > 0 else None)
+
+    def _read_in_container(self, key: str) -> Tuple[Optional[str], Optional[int]]:
+        client = connect(f"docker:{self.container}")
+        try:
+            container = client.containers.get(self.container)
+            holder = container.exec_run(["redis-cli", "--raw", "GET", key]).output.decode().strip()
+            pttl = container.exec_run(["redis-cli", "PTTL", key]).output.decode().strip()
+        except Exception as exc:  # noqa: BLE001 - the engine's errors, explained and named
+            raise explain_docker_error(f"docker:{self.container}", "reading the lock key in", exc) from None
+        try:
+            ms = int(pttl.split()[-1])
+        except (ValueError, IndexError):
+            raise TargetError(f"{self.label}: PTTL {key} answered {pttl[:80]!r}", target=self.label) from None
+        return (holder or None), (ms if ms > 0 else None)
+
+
+def _listening_port(pidfile: str) -> Optional[int]:
+    pid = read_pid_quietly(pidfile)  # type: ignore[arg-type]
+    if pid is None:
+        return None
+    try:
+        ports = sorted({c.laddr.port for c in psutil.Process(pid).net_connections(kind="tcp")
+                        if c.status == psutil.CONN_LISTEN})
+    except (psutil.Error, AttributeError):
+        return None
+    return ports[0] if ports else None
+
+
+def reader_for(where: str) -> LockReader:
+    """The reader of ``where``: ``redis://...``, ``docker:NAME`` or ``process:PIDFILE``; ConfigError for
+    anything else, or a URL carrying a password (that belongs in the ``REDIS_URL`` secret)."""
+    scheme, _, rest = where.partition(":")
+    if scheme in ("redis", "rediss"):
+        if urlsplit(where).password or urlsplit(where).username:
+            raise ConfigError("lock_redis must not carry credentials: give the URL as the REDIS_URL secret",
+                              key="lock_redis")
+        return LockReader(where, url=where)
+    if scheme == "docker" and rest:
+        return LockReader(where, container=rest.partition("@")[0])
+    if scheme == "process" and rest:
+        port = _listening_port(rest)
+        if port is None:
+            raise TargetError(f"{where}: the process is not running or listens on no TCP port", target=where)
+        return LockReader(where, url=f"redis://127.0.0.1:{port}/0")
+    raise ConfigError(f"lock_redis {where!r}: expected redis://host:port/db, docker:NAME or process:PIDFILE",
+                      key="lock_redis")
+
+
+def lock_reader(configuration: Optional[Mapping[str, Any]] = None,
+                secrets: Optional[Mapping[str, Any]] = None) -> Optional[LockReader]:
+    """How this drill reads the lock (module docstring), or None when no way is known."""
+    given = value(configuration, core_setting("lock_redis"))
+    if given:
+        return reader_for(str(given))
+    url = secret("redis_url", "REDIS_URL", secrets)
+    if url:
+        return LockReader("the REDIS_URL secret", url=url)
+    target = str(value(configuration, REDIS_TARGET) or "")
+    if target.startswith(("docker:", "process:")):
+        return reader_for(target)
+    return None
+
+
+def lock_key(configuration: Optional[Mapping[str, Any]] = None) -> str:
+    """The lock's key (``lock_key``, default ``trader:leader``)."""
+    return str(value(configuration, core_setting("lock_key")))
