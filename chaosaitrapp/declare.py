@@ -26,6 +26,12 @@ Classifier = Callable[[Mapping[str, Any]], str]
 SETTING_KINDS = ("str", "number", "int", "flag", "list", "url")
 
 
+class NotApplicable(str):
+    """A pre-flight finding that the deployment lacks what a drill needs (no broker fault proxy, one replica,
+    no known target process): the drill does not apply here, which is not a failure of the target; the text
+    says what is missing and how to provide it."""
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the settings table: configuration ``key``, environment variable ``env``, the seed's
@@ -97,6 +103,8 @@ class Family:
     - ``drivers``: ledger undo drivers by their short (older) names, ``{name: Ref}`` of the class;
     - ``preflight``: ``(activities, configuration, secrets, online) -> problems`` over the experiment's
       activities of this family (``online`` False: only what needs no target);
+    - ``preview``: ``(activities, configuration, secrets) -> lines``: what the drill will act on, resolved
+      (the container, pid, proxy route, replica), for ``aitrapp-chaos doctor``; nothing is touched;
     - ``sampler``: ``(plan, configuration, secrets) -> plan``: what the timeline sampler reads for a drill
       injecting this family's faults (:class:`chaosaitrapp.evidence.sampler.SamplerPlan`);
     - ``evidence``: ``(run, configuration, secrets) -> Optional[dict]`` after the run, in registry order:
@@ -117,6 +125,7 @@ class Family:
     checkers: Mapping[str, Ref] = field(default_factory=dict)
     drivers: Mapping[str, Ref] = field(default_factory=dict)
     preflight: Optional[Ref] = None
+    preview: Optional[Ref] = None
     sampler: Optional[Ref] = None
     evidence: Optional[Ref] = None
     sweep: Optional[Ref] = None

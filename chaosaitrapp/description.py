@@ -25,7 +25,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import urlsplit
 
 import yaml
@@ -145,9 +145,11 @@ def load(path: Path) -> Description:
     return found
 
 
-def dump(description: Description, path: Path, comments: Optional[Mapping[str, str]] = None) -> Path:
-    """Write ``description`` to ``path`` (YAML, with each setting's meaning as a comment, unless the name
-    ends in ``.json``); returns the path."""
+def dump(description: Description, path: Path, comments: Optional[Mapping[str, str]] = None,
+         trailer: Sequence[str] = ()) -> Path:
+    """Write ``description`` to ``path`` (YAML, with each setting's meaning as a comment and the ``trailer``
+    lines, comments to fill in, after the configuration's values; JSON when the name ends in ``.json``);
+    returns the path."""
     body: Dict[str, Any] = {"configuration": dict(description.configuration)}
     if description.secrets:
         body["secrets"] = {"aitrapp": dict(description.secrets)}
@@ -167,6 +169,7 @@ def dump(description: Description, path: Path, comments: Optional[Mapping[str, s
         if note:
             lines.append(f"  # {note}")
         lines.append(f"  {key}: {json.dumps(value)}")
+    lines += list(trailer)
     if description.secrets:
         lines += ["secrets:", "  aitrapp:"]
         lines += [f"    {name}: {{type: env, key: {ref['key']}}}" for name, ref in description.secrets.items()]

@@ -144,7 +144,7 @@ def budgets() -> Dict[str, Optional[float]]:
 
 def hooks(attribute: str, kinds: Optional[Iterable[str]] = None) -> List[Tuple[Family, Callable[..., Any]]]:
     """``(family, function)`` of every family that declares the hook ``attribute`` (``preflight``,
-    ``sampler``, ``evidence``, ``sweep``, ``shading``), in registry order; only the families injecting one
+    ``preview``, ``sampler``, ``evidence``, ``sweep``, ``shading``), in registry order; only the families injecting one
     of ``kinds`` when given."""
     return [(f, resolve(getattr(f, attribute))) for f in families(kinds) if getattr(f, attribute)]
 

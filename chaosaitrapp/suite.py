@@ -23,9 +23,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+import yaml
 
 from chaosaitrapp.config import known_secrets
+from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import stamp
 from chaosaitrapp.paths import reports_dir
 from chaosaitrapp.report.html import write_drill_report
@@ -44,14 +47,31 @@ def bundled_drills(folder: Optional[Path] = None) -> List[str]:
     return sorted(p.stem for p in folder.glob("*") if p.suffix in EXPERIMENT_SUFFIXES)
 
 
+def load_experiment(path: Path) -> Dict[str, Any]:
+    """The experiment in ``path`` (JSON, or YAML for ``.yaml``/``.yml``); ConfigError naming the file and
+    what is wrong when it cannot be read, is not valid JSON/YAML, or is not an experiment object."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"experiment {path}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text) if Path(path).suffix in (".yaml", ".yml") else json.loads(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"experiment {path}: not valid {'YAML' if Path(path).suffix != '.json' else 'JSON'}: "
+                          f"{str(exc).splitlines()[0][:200]}") from None
+    if not isinstance(data, dict) or not data.get("method"):
+        raise ConfigError(f"experiment {path}: not a Chaos Toolkit experiment (no 'method')")
+    return data
+
+
 REPLICAS_TAG = "replicas"
 
 
 def needs_replicas(experiment: Path) -> bool:
     """True for a drill that needs several replicas of the target (tagged ``replicas``: the split-brain drills)."""
     try:
-        return REPLICAS_TAG in (json.loads(experiment.read_text()).get("tags") or [])
-    except (OSError, ValueError):
+        return REPLICAS_TAG in (load_experiment(experiment).get("tags") or [])
+    except ConfigError:
         return False
 
 
@@ -119,7 +139,7 @@ def run_from_journal(journal_path: Union[str, Path], exit_code: Optional[int] = 
         run["drill"] = ext["drill"]
     if run["duration"] is None and isinstance(journal.get("duration"), (int, float)):
         run["duration"] = round(float(journal["duration"]), 3)
-    if verdict != "FAIL" and exit_code not in (None, 0):
+    if verdict not in ("FAIL", "SKIP") and exit_code not in (None, 0):
         run["verdict"] = "FAIL"
         run["reasons"] = [f"chaos run exited {exit_code} although the drill's verdict is {verdict}"]
     return run
@@ -158,9 +178,10 @@ def run_drill(experiment: Path, out_dir: Path, extra_args: Sequence[str] = (), e
 
 
 def run_suite(experiments: Sequence[Path], out_dir: Optional[Path] = None, extra_args: Sequence[str] = (),
-              echo: Echo = print) -> Dict[str, object]:
+              echo: Echo = print, named: bool = False) -> Dict[str, object]:
     """Run every experiment in order (all of them, whatever the earlier ones gave), then write JUnit,
-    summary and index; returns ``{"verdict", "runs", "junit", "summary", "index"}``."""
+    summary and index; returns ``{"verdict", "runs", "junit", "summary", "index"}``. ``named``: the drills
+    were named explicitly (one that does not apply is then bad input, not skipped)."""
     out_dir = out_dir or reports_dir()
     started = time.monotonic()
     runs: List[Dict[str, object]] = []
@@ -168,6 +189,7 @@ def run_suite(experiments: Sequence[Path], out_dir: Optional[Path] = None, extra
         name = experiment.stem
         echo(f"== [{index}/{len(experiments)}] {name}: starting (suite elapsed {time.monotonic() - started:.1f}s)")
         run = run_drill(experiment, out_dir, extra_args, echo, started)
+        run["named"] = named
         runs.append(run)
         reasons = run["reasons"]
         echo(f"== [{index}/{len(experiments)}] {name}: {run['verdict']} in {run['duration'] or 0:.1f}s"

@@ -9,6 +9,9 @@ pass); the evidence control itself had an error; or a fault of this run is still
 
 DRY: a dry run (``chaos run --dry``) whose pre-flight was clean and whose controls had no error:
 nothing was injected, so nothing was judged; it is not a failure (``chaos run`` exits 0).
+SKIP: the pre-flight found only that the deployment lacks what the drill needs (not applicable: no
+broker fault proxy, a single replica...): nothing was injected; a suite skips it, a drill named explicitly
+is bad input.
 PASS otherwise. Everything that shows a verdict (the seed log, the report, JUnit, the suite) reads
 the one :func:`judge` wrote into the journal, never a verdict of its own.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 EXTENSION_NAME = "chaosaitrapp"
-VERDICTS = ("PASS", "FAIL", "DRY")
+VERDICTS = ("PASS", "FAIL", "DRY", "SKIP")
 
 
 def _activity_name(run: Dict[str, Any]) -> str:
@@ -35,11 +38,17 @@ def _failed_probe(state: Dict[str, Any]) -> str:
 
 
 def judge(journal: Dict[str, Any], checks: Iterable[Dict[str, Any]] = (), control_errors: Iterable[str] = (),
-          outstanding_faults: int = 0, preflight: Iterable[str] = (), dry: bool = False) -> Tuple[str, List[str]]:
-    """``(verdict, reasons)`` for one drill: ``PASS``, ``FAIL`` or ``DRY`` (module docstring);
-    reasons are empty unless FAIL. ``checks`` are check results as dicts, ``preflight`` the
-    pre-flight's refusals, ``outstanding_faults`` this run's entries still in the ledger."""
+          outstanding_faults: int = 0, preflight: Iterable[str] = (), dry: bool = False,
+          not_applicable: Iterable[str] = ()) -> Tuple[str, List[str]]:
+    """``(verdict, reasons)`` for one drill: ``PASS``, ``FAIL``, ``DRY`` or ``SKIP`` (module docstring);
+    reasons are empty for PASS and DRY. ``checks`` are check results as dicts, ``preflight`` the
+    pre-flight's refusals, ``not_applicable`` what the deployment lacks for this drill,
+    ``outstanding_faults`` this run's entries still in the ledger."""
+    skipped = [str(p) for p in not_applicable]
     refused = [str(p) for p in preflight]
+    if skipped and not refused and not outstanding_faults and not control_errors:
+        return "SKIP", skipped
+    refused += skipped
     health = [f"evidence control error: {error}" for error in control_errors]
     if outstanding_faults:
         health.append(f"{outstanding_faults} fault(s) of this run still in the ledger after rollbacks")
@@ -104,18 +113,26 @@ def recorded(journal: Dict[str, Any]) -> Tuple[str, List[Dict[str, Any]], List[s
     return str(ext["verdict"]), checks, [str(r) for r in ext.get("reasons") or []]
 
 
-def suite_exit_code(runs: Sequence[Dict[str, object]]) -> int:
-    """``aitrapp-chaos run``'s exit code: 0 when the suite passed (or was dry), 1 when a drill failed, 2 when
-    every drill that did not pass was refused by its pre-flight (bad input: nothing was injected)."""
-    if suite_verdict(runs) in ("PASS", "DRY"):
+def suite_exit_code(runs: Sequence[Dict[str, object]], strict: bool = False) -> int:
+    """``aitrapp-chaos run``'s exit code: 0 when the suite passed (or was dry; a skipped drill of the default
+    selection does not count), 1 when a drill failed, 2 when every drill that did not pass was refused by its
+    pre-flight (bad input: nothing was injected), or was not applicable although named explicitly (a run's
+    ``named``) or ``strict``."""
+    if not runs:
+        return 1
+    bad = [r for r in runs if r.get("verdict") not in ("PASS", "DRY", "SKIP")
+           or r.get("verdict") == "SKIP" and (r.get("named") or strict)]
+    if not bad:
         return 0
-    failed = [r for r in runs if r.get("verdict") not in ("PASS", "DRY")]
-    return 2 if failed and all(r.get("refused") for r in failed) else 1
+    return 2 if all(r.get("refused") or r.get("verdict") == "SKIP" for r in bad) else 1
 
 
 def suite_verdict(runs: Sequence[Dict[str, object]]) -> str:
-    """``FAIL`` when there is no run or any run failed, ``DRY`` when every run was dry, else ``PASS``."""
+    """``FAIL`` when there is no run or any run failed, ``DRY`` when every run was dry, ``SKIP`` when every run
+    was skipped (not applicable), else ``PASS`` (skipped runs do not fail a suite)."""
     verdicts = [r.get("verdict") for r in runs]
-    if not verdicts or any(v not in ("PASS", "DRY") for v in verdicts):
+    if not verdicts or any(v not in ("PASS", "DRY", "SKIP") for v in verdicts):
         return "FAIL"
-    return "DRY" if all(v == "DRY" for v in verdicts) else "PASS"
+    if all(v == "SKIP" for v in verdicts):
+        return "SKIP"
+    return "DRY" if all(v in ("DRY", "SKIP") for v in verdicts) else "PASS"

@@ -68,6 +68,7 @@ FAMILY = Family(
               "feed_resubscribed": "chaosaitrapp.checks.broker:feed_resubscribed"},
     drivers={"broker_proxy": "chaosaitrapp.faultproxy.client:ProxyFaultDriver"},
     preflight="chaosaitrapp.broker.preflight:problems",
+    preview="chaosaitrapp.broker.preflight:preview",
     evidence="chaosaitrapp.broker.evidence:collect",
     seconds_checks=("feed_resubscribed", "md_disconnect_seen"),
 )

@@ -9,8 +9,8 @@ from chaoslib.types import Configuration, Secrets
 from chaosaitrapp.broker.actions import MARKET_DATA_MODES
 from chaosaitrapp.broker.client import ProxyClient
 from chaosaitrapp.broker.proxy.faults import CLOSE_CODES, INSTANT, FaultError, validate
-from chaosaitrapp.declare import ActivityCall
-from chaosaitrapp.errors import ChaosAitrappError
+from chaosaitrapp.declare import ActivityCall, NotApplicable
+from chaosaitrapp.errors import ChaosAitrappError, ConfigError
 
 #: The activities that act on the broker fault proxy.
 PROXY_FUNCS = ("inject_broker_fault", "break_market_data", "restore_market_data", "clear_broker_faults",
@@ -44,7 +44,26 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
                 found.append(f"activity {call.name!r}: close code must be one of {CLOSE_CODES}, got {code!r}")
     if touches and online:
         try:
-            ProxyClient.from_configuration(configuration).health()
+            client = ProxyClient.from_configuration(configuration)
+        except ConfigError as exc:
+            found.append(NotApplicable(f"no broker fault proxy in front of this target's broker: {exc} "
+                                       "(`aitrapp-chaos proxy broker` starts one)"))
+            return found
+        try:
+            client.health()
         except ChaosAitrappError as exc:
             found.append(f"the broker fault proxy: {exc}")
     return found
+
+
+def preview(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets) -> List[str]:
+    """The broker fault proxy the drill acts through, and the faults it injects there."""
+    kinds = [str(c.args.get("kind")) if c.func == "inject_broker_fault" else f"ws {c.args.get('mode', 'close')}"
+             for c in activities if c.func in ("inject_broker_fault", "break_market_data")]
+    if not kinds:
+        return []
+    try:
+        where = ProxyClient.from_configuration(configuration).url
+    except ChaosAitrappError as exc:
+        where = f"unknown ({exc})"
+    return [f"broker faults {', '.join(kinds)} at the broker fault proxy {where}"]

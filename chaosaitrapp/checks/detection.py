@@ -29,8 +29,14 @@ def measure_detect(timeline: Timeline, limits: Limits, field: str) -> Measure:
         pred, words = (lambda v: v is False), READY_FALSE
     else:
         pred, words = (lambda v: v is True), PAUSED_TRUE
-    return time_to_first(timeline.series(field), fault.t, fault.label, pred, words,
-                         limits.detect_s, limits.max_sample_gap_s)
+    if limits.detect_s is not None:
+        return time_to_first(timeline.series(field), fault.t, fault.label, pred, words,
+                             limits.detect_s, limits.max_sample_gap_s)
+    # the target's timing is unknown: when it happened can still be shown, whether in time cannot be judged
+    seen = time_to_first(timeline.series(field), fault.t, fault.label, pred, words,
+                         max(0.0, timeline.end_t - fault.t), limits.max_sample_gap_s)
+    return Measure("unknown", seen.instant, seen.value,
+                   f"{seen.reason}; {limits.unknown.get('detect_s', 'the detection limit is unknown')}")
 
 
 def time_to_detect_ready(timeline: Timeline, limits: Limits) -> CheckResult:

@@ -11,7 +11,7 @@ from typing import List, Optional
 import click
 
 from chaosaitrapp import __version__
-from chaosaitrapp.cli import drills, lab
+from chaosaitrapp.cli import drills, lab, proxy
 from chaosaitrapp.cli.common import EXIT_CODES
 
 
@@ -23,7 +23,9 @@ def cli() -> None:
 
 
 cli.add_command(lab.lab)
-for command in (drills.run, drills.report, drills.cleanup, drills.docs, drills.new):
+cli.add_command(drills.target)
+cli.add_command(proxy.proxy)
+for command in (drills.run, drills.doctor, drills.report, drills.cleanup, drills.docs, drills.new):
     cli.add_command(command)
 
 

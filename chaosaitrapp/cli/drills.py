@@ -21,9 +21,12 @@ from chaosaitrapp.cli.common import EXIT_CODES, quiet_broken_pipe
               help="evidence folder (default: $AITRAPP_REPORTS_DIR or reports/chaos)")
 @click.option("--dry", default=None, type=click.Choice(["probes", "actions", "activities", "pause"]),
               help="chaos run --dry: inject nothing (verdict DRY)")
+@click.option("--strict", is_flag=True,
+              help="a drill that does not apply to the deployment (it lacks what the drill needs) is an error (exit 2), "
+                   "not skipped")
 @click.pass_context
 def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path], out: Optional[Path],
-        dry: Optional[str]) -> None:
+        dry: Optional[str], strict: bool) -> None:
     """``run``."""
     from chaosaitrapp.deployment.replicas import replicas_of  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
@@ -35,7 +38,7 @@ def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path]
         if drills:
             files = [locate(name, experiments) for name in drills]
         else:
-            replicas = len(replicas_of())
+            replicas = len(replicas_of(_described()))
             files = default_drills(experiments, replicas)
             kind = f"{replicas} replicas: the split-brain drills" if replicas > 1 else "one instance: every drill of one"
             click.echo(f"aitrapp-chaos run: the target has {kind} ({', '.join(f.stem for f in files)})")
@@ -43,8 +46,97 @@ def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path]
         click.echo(f"aitrapp-chaos run: {exc}", err=True)
         ctx.exit(2)
     extra = ["--dry", dry] if dry else []
-    result = run_suite(files, out, extra, echo=click.echo)
-    ctx.exit(suite_exit_code(result["runs"]))
+    result = run_suite(files, out, extra, echo=click.echo, named=bool(drills))
+    ctx.exit(suite_exit_code(result["runs"], strict))
+
+
+@click.command(epilog=EXIT_CODES, help="Preview, drill by drill, what a run would do against this deployment, "
+                                       "injecting nothing: whether each drill applies, what it would act on "
+                                       "(container, pid, proxy route, replica), the timing it would be judged by "
+                                       "and where that came from, and every problem, one line each. Exit 0 when "
+                                       "every selected drill can run, 2 otherwise.")
+@click.argument("drills", nargs=-1, metavar="[DRILL_OR_FILE]...")
+@click.option("--experiments", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="folder to look drill names up in (default: ./experiments if it has them, else the bundled ones)")
+@click.option("--deployment", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="the deployment description to use (default: $AITRAPP_DEPLOYMENT, else the lab's when a lab "
+                   "is the target)")
+@click.option("--strict", is_flag=True, help="a drill that does not apply is a problem (exit 2)")
+@click.pass_context
+def doctor(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path], deployment: Optional[Path],
+           strict: bool) -> None:
+    """``doctor``."""
+    import os  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+
+    from chaosaitrapp.deployment.replicas import replicas_of  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.doctor import examine, exit_code, render  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.suite import default_drills, locate  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+
+    if deployment is not None:
+        os.environ["AITRAPP_DEPLOYMENT"] = str(deployment.resolve())
+    try:
+        files = [locate(name, experiments) for name in drills] if drills else \
+            default_drills(experiments, len(replicas_of(_described())))
+    except (FileNotFoundError, ChaosAitrappError) as exc:
+        click.echo(f"aitrapp-chaos doctor: {exc}", err=True)
+        ctx.exit(2)
+        return
+    found = [examine(path) for path in files]
+    for line in render(found, _described()):
+        click.echo(line)
+    ctx.exit(exit_code(found, named=bool(drills), strict=strict))
+
+
+def _described() -> dict:
+    """The configuration a drill would start from (the environment's API), with the deployment description
+    applied (the replica count decides the default selection)."""
+    from chaosaitrapp.deployment.description import apply  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+
+    configuration: dict = {}
+    apply(configuration, {}, argv=[])
+    return configuration
+
+
+@click.group(epilog=EXIT_CODES, help="Describe the deployment the drills run against (a file a team commits).")
+def target() -> None:
+    """``target``."""
+
+
+@target.command(name="init", epilog=EXIT_CODES,
+                help="Write a commented deployment description from what runs: a compose project's containers "
+                     "(--compose-project), the lab's own (--from-lab), or a template; secrets as references only.")
+@click.option("--compose-project", default=None, help="the compose project to describe (its containers' label)")
+@click.option("--from-lab", is_flag=True, help="start from the description the lab wrote for itself")
+@click.option("--out", default=Path("aitrapp-deployment.yaml"), show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="where to write it")
+@click.option("--force", is_flag=True, help="overwrite an existing file")
+@click.pass_context
+def target_init(ctx: click.Context, compose_project: Optional[str], from_lab: bool, out: Path, force: bool) -> None:
+    """``target init``."""
+    from chaosaitrapp.config import settings_from  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.deployment import init  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.description import dump  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.targets.lab import lab_description  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+
+    if out.exists() and not force:
+        click.echo(f"aitrapp-chaos target init: {out} exists (--force to overwrite)", err=True)
+        ctx.exit(2)
+        return
+    try:
+        if compose_project:
+            found, notes = init.from_compose(compose_project)
+        elif from_lab:
+            found, notes = init.from_lab(lab_description(settings_from({}).api))
+        else:
+            found, notes = init.template()
+    except ChaosAitrappError as exc:
+        click.echo(f"aitrapp-chaos target init: {exc}", err=True)
+        ctx.exit(2)
+        return
+    dump(found, out, trailer=[f"  # seen: {note}" for note in notes] + list(init.TO_FILL))
+    click.echo(f"wrote {out}; check it with: aitrapp-chaos doctor --deployment {out}")
 
 
 @click.command(epilog=EXIT_CODES, help="(Re)build the HTML report of a drill journal, or of every journal in a "
@@ -79,8 +171,12 @@ def report(ctx: click.Context, path: Path, out: Optional[Path]) -> None:
               help="seconds allowed for each undo")
 @click.option("--only-expired", is_flag=True,
               help="undo only faults whose lease ran out or whose run is gone (leave drills in progress alone)")
+@click.option("--forget", "forget", default=None, metavar="ENTRY",
+              help="drop ledger entry ENTRY (its id or the start of it) without undoing it: after a person restored "
+                   "what it stands for by hand (a process whose environment the ledger never holds)")
 @click.pass_context
-def cleanup(ctx: click.Context, ledger: Optional[Path], timeout: float, only_expired: bool) -> None:
+def cleanup(ctx: click.Context, ledger: Optional[Path], timeout: float, only_expired: bool,
+            forget: Optional[str]) -> None:
     """``cleanup``."""
     from chaosaitrapp.paths import ledger_path  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.safety.cleanup import cleanup as undo_all  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
@@ -88,6 +184,16 @@ def cleanup(ctx: click.Context, ledger: Optional[Path], timeout: float, only_exp
     from chaosaitrapp.safety.ledger import Ledger, LedgerError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     book = Ledger(ledger or ledger_path())
+    if forget is not None:
+        matches = [e for e in book.outstanding() if e.id.startswith(forget.strip())] if forget.strip() else []
+        if len(matches) != 1:
+            click.echo(f"aitrapp-chaos cleanup --forget: {len(matches)} outstanding entries start with {forget!r} "
+                       f"in {book.path} (give one entry's id)", err=True)
+            ctx.exit(2)
+            return
+        book.clear(matches[0].id)
+        click.echo(f"forgot {matches[0].target} ({matches[0].what}, entry {matches[0].id[:8]}): not undone, as asked")
+        return
     try:
         results = undo_all(book, timeout=timeout, only_expired=only_expired)
         for result in results:

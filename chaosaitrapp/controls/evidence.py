@@ -63,7 +63,9 @@ from chaosaitrapp.controls.runtime import (
     watch_strategies,
 )
 from chaosaitrapp.controls.safety import run_preflight
+from chaosaitrapp.dependencies.drivers import target_lock_reader
 from chaosaitrapp.deployment.timing import target_timing
+from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.evidence import recorder
 from chaosaitrapp.evidence.recorder import Run, record_event, record_failure, stamp
 from chaosaitrapp.evidence.sampler import Sampler, SamplerPlan
@@ -150,7 +152,12 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     interval = float(arguments.get("sample_interval", DEFAULT_INTERVAL))
     run.fault_kinds = faults_of(context, configuration)
     needs_lock = any(getattr(registry.fault_kind(k), "timing", "lock") == "lock" for k in run.fault_kinds)
-    run.timing = target_timing(configuration, secrets, learn=needs_lock and not run.dry,
+    try:
+        reader = target_lock_reader(configuration, secrets) if needs_lock and not run.dry else None
+    except ChaosAitrappError as exc:
+        reader = None
+        run.note(f"lock timing: cannot read the lock to learn it: {exc}")
+    run.timing = target_timing(configuration, reader, learn=reader is not None,
                                from_description=run.deployment.applied if run.deployment else (), note=run.note)
     run.note("target timing: " + "; ".join(run.timing.describe()))
     run.limits = drill_limits(configuration, arguments, interval, run.fault_kinds, run.timing)
@@ -216,7 +223,7 @@ def after_experiment_control(context: Experiment, state: Journal = None, configu
     """Judge the run and write the evidence (see the module docstring)."""
     run = recorder.ensure_run(context, known_secrets(secrets))
     run.recording = True
-    if run.sampler is None and not run.preflight and not run.errors and not run.dry:
+    if run.sampler is None and not run.refused and not run.errors and not run.dry:
         run.errors.append("the run was not recorded from its start: the evidence control's before-experiment "
                           "hook did not run (see the errors above)")
     try:
@@ -300,7 +307,8 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configurat
     except Exception as exc:
         outstanding = 0
         run.errors.append(f"cannot read the fault ledger: {exc}")
-    verdict, reasons = judge(journal or {}, checks, run.errors, outstanding, run.preflight, dry=run.dry)
+    verdict, reasons = judge(journal or {}, checks, run.errors, outstanding, run.preflight, dry=run.dry,
+                             not_applicable=run.not_applicable)
     evidence = {"log": str(run.path(".log")), "journal": str(run.path(".journal.json"))}
     if sampling is not None:
         evidence["timeline"] = str(run.path(".timeline.jsonl"))
@@ -331,7 +339,8 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configurat
     run.abort = abort_if_failed_late(run, verdict, journal, configuration, secrets)
     if run.abort is not None:
         extension["abort"] = run.abort
-    extension["refused"] = bool(run.preflight)
+    extension["refused"] = run.refused
+    extension["not_applicable"] = list(run.not_applicable)
     extension["injected"] = run.injected
     extension["seed_fields"] = dict(log_fields(run, checks, sampling, reasons))
     write_seed_log(run.path(".log"), run.drill, stamp(run.started_wall),

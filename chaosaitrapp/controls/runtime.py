@@ -110,7 +110,7 @@ def skip_rollbacks_if_nothing_ran(experiment: Dict[str, Any]) -> bool:
     run = recorder.current_run()
     if run is None or not experiment.get("rollbacks"):
         return False
-    if run.preflight:
+    if run.refused:
         why = "the pre-flight refused the drill"
     elif not run.method_started:
         why = "the method never began"

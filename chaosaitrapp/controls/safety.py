@@ -61,6 +61,7 @@ from chaosaitrapp.controls.runtime import (
     strategies,
     watch_strategies,
 )
+from chaosaitrapp.declare import NotApplicable
 from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.evidence import recorder
 from chaosaitrapp.paths import ledger_path
@@ -175,8 +176,9 @@ def run_preflight(experiment: Experiment, configuration: Configuration = None, s
     :func:`preflight` checked; raises ``InterruptExecution`` (nothing injected) when it refuses."""
     run = recorder.ensure_run(experiment, known_secrets(secrets))
     if run.preflight_done:
-        if run.preflight:
-            raise InterruptExecution("chaosaitrapp pre-flight refused the drill: " + "; ".join(run.preflight))
+        if run.refused:
+            raise InterruptExecution("chaosaitrapp pre-flight refused the drill: " +
+                                     "; ".join(run.preflight + run.not_applicable))
         return
     run.preflight_done = True
     prepare_experiment(experiment)
@@ -188,9 +190,11 @@ def run_preflight(experiment: Experiment, configuration: Configuration = None, s
     except Exception as exc:  # a broken pre-flight is itself a reason not to inject
         problems = [f"pre-flight could not run: {type(exc).__name__}: {exc}"]
     if problems:
-        run.preflight.extend(f"pre-flight refused: {p}" for p in problems)
+        run.preflight.extend(f"pre-flight refused: {p}" for p in problems if not isinstance(p, NotApplicable))
+        run.not_applicable.extend(f"not applicable: {p}" for p in problems if isinstance(p, NotApplicable))
         for problem in problems:
-            logger.error("chaosaitrapp pre-flight: %s", problem)
+            logger.error("chaosaitrapp pre-flight: %s%s", "not applicable: " if isinstance(problem, NotApplicable)
+                         else "", problem)
         raise InterruptExecution("chaosaitrapp pre-flight refused the drill: " + "; ".join(problems))
 
 

@@ -43,7 +43,8 @@ def stop_dependency(dependency: str = "redis", target: str = "", timeout: float 
     if not driver.is_running():
         raise TargetError(f"{name} is not running before the fault: refusing to stop what is already down "
                           "(run `aitrapp-chaos cleanup` or start it)", target=name)
-    entry_id = register_fault("stop", name, driver.undo(), lease_s)
+    undo = driver.undo()  # a process named by its pidfile is read now, to start it again as it ran
+    entry_id = register_fault("stop", name, undo, lease_s, getattr(driver, "restart_env", lambda: None)())
     began = time.monotonic()
     record_event("fault", name, "stop")
     driver.stop(timeout)

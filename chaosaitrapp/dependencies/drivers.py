@@ -1,11 +1,14 @@
 """Pick the driver for a dependency from the experiment's configuration."""
 from __future__ import annotations
 
+from typing import Any, Optional
+
 from chaoslib.types import Configuration
 
 from chaosaitrapp.config import is_explicit, settings_from, value
 from chaosaitrapp.dependencies.family import POSTGRES_CONTAINER, POSTGRES_TARGET, REDIS_CONTAINER, REDIS_TARGET
-from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.deployment.lock import LockReader, lock_reader
+from chaosaitrapp.errors import ChaosAitrappError, ConfigError
 from chaosaitrapp.targets.resolve import resolve_target
 
 DEPENDENCIES = ("redis", "postgres")
@@ -24,3 +27,14 @@ def dependency_driver(dependency: str, target: str = "", configuration: Configur
     chosen = target or value(configuration, REDIS_TARGET if dependency == "redis" else POSTGRES_TARGET)
     return resolve_target(chosen, dependency, container=value(configuration, container), api=settings.api,
                           container_explicit=is_explicit(configuration, container))
+
+
+def target_lock_reader(configuration: Configuration = None, secrets: Any = None) -> Optional[LockReader]:
+    """How to read the target's lock key (:func:`chaosaitrapp.deployment.lock.lock_reader`), the Redis target's
+    driver resolved here (a container, a process, the lab's Redis); None when no way is known. ConfigError for
+    a bad ``lock_redis``."""
+    try:
+        redis = dependency_driver("redis", "", configuration)
+    except ChaosAitrappError:
+        redis = None
+    return lock_reader(configuration, secrets, redis)

@@ -32,3 +32,27 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
         except ChaosAitrappError as exc:
             found.append(f"activity {call.name!r}: {exc}")
     return found
+
+
+def preview(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets) -> List[str]:
+    """What the drill stops and starts: each dependency's resolved target (a process as it runs now: its
+    command and port; never its environment)."""
+    lines: List[str] = []
+    for call in activities:
+        if call.func != "stop_dependency":
+            continue
+        dependency = call.args.get("dependency", "redis")
+        try:
+            driver = dependency_driver(dependency, call.args.get("target", ""), configuration)
+            capture = getattr(driver, "capture", None)  # a process named by its pidfile: read how it runs
+            if capture is not None:
+                capture()
+        except ChaosAitrappError as exc:
+            lines.append(f"stops {dependency}: cannot be resolved: {exc}")
+            continue
+        how = f"{driver.describe()}"
+        argv = getattr(driver, "argv", None)
+        if argv:
+            how += f", started again as `{' '.join(argv[:1])} ...`" + (f" on port {driver.port}" if driver.port else "")
+        lines.append(f"stops {dependency}: {how}")
+    return lines

@@ -4,8 +4,8 @@ from typing import Any, Dict
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.dependencies.drivers import dependency_driver
-from chaosaitrapp.deployment.lock import lock_key, lock_reader, reader_for
+from chaosaitrapp.dependencies.drivers import dependency_driver, target_lock_reader
+from chaosaitrapp.deployment.lock import lock_key, reader_for
 from chaosaitrapp.errors import ConfigError
 
 __all__ = ["dependency_running", "dependency_answers", "leader_lock_key"]
@@ -35,7 +35,7 @@ def leader_lock_key(redis_url: str = "", configuration: Configuration = None,
     ``lock_redis`` setting, the ``REDIS_URL`` secret, the Redis target). Returns ``{"present", "ttl_s",
     "holder"}``; raises ConfigError when no way to read it is known, TargetError when Redis cannot be read.
     """
-    reader = reader_for(redis_url) if redis_url else lock_reader(configuration, secrets)
+    reader = reader_for(redis_url) if redis_url else target_lock_reader(configuration, secrets)
     if reader is None:
         raise ConfigError("leader_lock_key: no way to read the lock is known: set lock_redis (redis://host:port/db, "
                           "docker:NAME or process:PIDFILE) or the REDIS_URL secret")

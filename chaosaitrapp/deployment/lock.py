@@ -3,7 +3,8 @@
 How Redis is reached (:func:`lock_reader`), first known wins: the ``lock_redis`` setting
 (``redis://host:port/db`` without a password, ``docker:NAME`` to run ``redis-cli`` in the container, or
 ``process:PIDFILE``: the port that process listens on); the ``REDIS_URL`` secret (a password allowed:
-it is never written out); else the Redis target itself when it names a container or a process. None
+it is never written out); else the Redis target itself (its driver, resolved by the caller): a container,
+or a process on the port it listens on. None
 when none of these is known: then the lock cannot be read, and what depends on it says so.
 """
 from __future__ import annotations
@@ -16,7 +17,6 @@ import psutil
 import redis
 
 from chaosaitrapp.config import core_setting, secret, value
-from chaosaitrapp.dependencies.family import REDIS_TARGET
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.scrub import scrub_text
 from chaosaitrapp.targets.docker_client import connect, explain_docker_error
@@ -97,18 +97,26 @@ def reader_for(where: str) -> LockReader:
                       key="lock_redis")
 
 
-def lock_reader(configuration: Optional[Mapping[str, Any]] = None,
-                secrets: Optional[Mapping[str, Any]] = None) -> Optional[LockReader]:
-    """How this drill reads the lock (module docstring), or None when no way is known."""
+def lock_reader(configuration: Optional[Mapping[str, Any]] = None, secrets: Optional[Mapping[str, Any]] = None,
+                redis: Any = None) -> Optional[LockReader]:
+    """How this drill reads the lock (module docstring), or None when no way is known. ``redis``: the Redis
+    target's driver, resolved by the caller (a container is read with ``redis-cli`` in it, a process on
+    the port it listens on)."""
     given = value(configuration, core_setting("lock_redis"))
     if given:
         return reader_for(str(given))
     url = secret("redis_url", "REDIS_URL", secrets)
     if url:
         return LockReader("the REDIS_URL secret", url=url)
-    target = str(value(configuration, REDIS_TARGET) or "")
-    if target.startswith(("docker:", "process:")):
-        return reader_for(target)
+    container = getattr(redis, "name", None) if type(redis).__name__ == "DockerDriver" else None
+    if container:
+        return LockReader(f"docker:{container}", container=container)
+    port = getattr(redis, "port", None)
+    if redis is not None and not port and getattr(redis, "pidfile", None):
+        pid = read_pid_quietly(redis.pidfile)
+        port = _listening_port(str(redis.pidfile)) if pid else None
+    if port:
+        return LockReader(f"{redis.describe()} (port {port})", url=f"redis://127.0.0.1:{port}/0")
     return None
 
 

@@ -7,7 +7,7 @@ Each figure comes from, first known wins:
 1. the settings ``lock_ttl``, ``lock_refresh``, ``lock_backoff_max``, ``ticker_max_delay`` (the environment,
    the deployment description: the lab's gives its profile's; the experiment);
 2. for the lock's TTL and refresh: what was **learned** from the lock key (:func:`learn_lock_timing`: the
-   key's ``PTTL`` watched until the holder refreshes it once), kept per target in
+   key's ``PTTL`` watched until the holder refreshed it twice), kept per target in
    ``$AITRAPP_CHAOS_STATE/timing/`` for a day with when and how it was learned;
 3. else it is unknown, and every check that depends on it says unknown (never pass); a wait that needs
    it uses the bound it was told instead (``WAIT_READY_TIMEOUT``).
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from chaosaitrapp.config import core_setting, is_explicit, settings_from, value
-from chaosaitrapp.deployment.lock import LockReader, lock_key, lock_reader
+from chaosaitrapp.deployment.lock import LockReader, lock_key
 from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.paths import state_dir
 
@@ -62,34 +62,36 @@ class Timing:
 
 
 def infer_lock_timing(reads: Sequence[Tuple[float, Optional[int]]]) -> Optional[Tuple[float, float]]:
-    """``(ttl_s, refresh_s)`` from reads ``(monotonic t, PTTL ms)`` of the lock key spanning one refresh (the
-    first read whose PTTL grew by more than :data:`JUMP_MS` over the one before), or None when the reads
-    hold no refresh. The TTL is the PTTL just after the refresh (rounded up to 0.1 s, since a read comes a
-    little after the refresh); the refresh period is the TTL less the lowest PTTL just before it."""
+    """``(ttl_s, refresh_s)`` from reads ``(monotonic t, PTTL ms)`` of the lock key spanning two refreshes (a
+    read whose PTTL grew by more than :data:`JUMP_MS` over the one before), or None before that. The refresh
+    period is the time between the two refreshes (each placed midway between the reads around it); the TTL
+    is the PTTL just after the first one, rounded up to the whole second when it is within one read's gap of
+    it (Redis ``EX`` leases are whole seconds), else to 0.1 s."""
+    jumps: List[Tuple[float, int, float]] = []  # (refresh instant, PTTL just after, gap of the reads around it)
     previous: Optional[Tuple[float, int]] = None
     for t, pttl in reads:
-        if pttl is None:
-            previous = None
-            continue
-        if previous is not None and pttl - previous[1] > JUMP_MS:
-            ttl_s = math.ceil(pttl / 100.0) / 10.0
-            refresh_s = round(ttl_s - previous[1] / 1000.0, 1)
-            return ttl_s, max(0.1, refresh_s)
-        previous = (t, pttl)
-    return None
+        if pttl is not None and previous is not None and pttl - previous[1] > JUMP_MS:
+            jumps.append(((previous[0] + t) / 2, pttl, t - previous[0]))
+        previous = (t, pttl) if pttl is not None else None
+    if len(jumps) < 2:
+        return None
+    (first, pttl, gap), (second, _, _) = jumps[0], jumps[1]
+    whole = math.ceil(pttl / 1000.0)
+    ttl_s = float(whole) if whole * 1000 - pttl <= gap * 1000 + 50 else math.ceil(pttl / 100.0) / 10.0
+    return ttl_s, max(0.1, round(second - first, 1))
 
 
 def learn_lock_timing(reader: LockReader, key: str, timeout: float, interval: float = 0.05,
                       clock: Callable[[], float] = time.monotonic,
                       sleep: Callable[[float], None] = time.sleep) -> Optional[Tuple[float, float]]:
-    """Watch ``key`` through ``reader`` until its holder refreshes it once (:func:`infer_lock_timing`) or
+    """Watch ``key`` through ``reader`` until its holder refreshed it twice (:func:`infer_lock_timing`) or
     ``timeout`` seconds pass; ``(ttl_s, refresh_s)`` or None. TargetError when the lock cannot be read."""
     reads: List[Tuple[float, Optional[int]]] = []
     deadline = clock() + timeout
     while clock() < deadline:
         _, pttl = reader.read(key)
         reads.append((clock(), pttl))
-        found = infer_lock_timing(reads[-2:])
+        found = infer_lock_timing(reads)
         if found is not None:
             return found
         sleep(interval)
@@ -129,12 +131,13 @@ def _source(configuration: Optional[Mapping[str, Any]], key: str, from_descripti
     return "the experiment's configuration"
 
 
-def target_timing(configuration: Optional[Mapping[str, Any]] = None, secrets: Optional[Mapping[str, Any]] = None,
+def target_timing(configuration: Optional[Mapping[str, Any]] = None, reader: Optional[LockReader] = None,
                   learn: bool = False, from_description: Sequence[str] = (),
                   note: Callable[[str], None] = lambda text: None) -> Timing:
-    """The target's timing (module docstring). ``learn``: watch the lock key now when its TTL or refresh is
-    neither given nor cached (up to ``lock_learn_timeout``); ``from_description``: the keys the deployment
-    description set (for the sources); ``note`` receives what a reader should know (a learning that failed)."""
+    """The target's timing (module docstring). ``learn``: watch the lock key now, through ``reader``
+    (:func:`chaosaitrapp.deployment.lock.lock_reader`), when its TTL or refresh is neither given nor cached
+    (up to ``lock_learn_timeout``); ``from_description``: the keys the deployment description set (for the
+    sources); ``note`` receives what a reader should know (a learning that failed)."""
     timing = Timing()
     for key in FIGURES:
         given = value(configuration, core_setting(key))
@@ -145,8 +148,8 @@ def target_timing(configuration: Optional[Mapping[str, Any]] = None, secrets: Op
         return timing
     api = settings_from(configuration).api
     found = cached(api)
-    if found is None and learn:
-        found = _learn(configuration, secrets, api, note)
+    if found is None and learn and reader is not None:
+        found = _learn(configuration, reader, api, note)
     if found is not None:
         age = time.time() - float(found["learned_wall"])
         for key in ("lock_ttl", "lock_refresh"):
@@ -156,15 +159,10 @@ def target_timing(configuration: Optional[Mapping[str, Any]] = None, secrets: Op
     return timing
 
 
-def _learn(configuration: Optional[Mapping[str, Any]], secrets: Optional[Mapping[str, Any]], api: str,
+def _learn(configuration: Optional[Mapping[str, Any]], reader: LockReader, api: str,
            note: Callable[[str], None]) -> Optional[Dict[str, Any]]:
     timeout = float(value(configuration, core_setting("lock_learn_timeout")) or 0)
-    try:
-        reader = lock_reader(configuration, secrets)
-    except ChaosAitrappError as exc:
-        note(f"lock timing: cannot read the lock to learn it: {exc}")
-        return None
-    if reader is None or timeout <= 0:
+    if timeout <= 0:
         return None
     key = lock_key(configuration)
     try:

@@ -41,7 +41,7 @@ class Run:
     pre-flight said.
 
     ``recording`` is True when the evidence control is declared (someone will judge the run);
-    ``preflight`` holds the pre-flight's refusals, ``notes`` what the verdict does not depend on
+    ``preflight`` holds the pre-flight's refusals, ``not_applicable`` what the deployment lacks for the drill, ``notes`` what the verdict does not depend on
     but a reader must know (rollbacks off on interrupt, configuration keys nobody reads...),
     ``strategies`` Chaos Toolkit's effective rollback and hypothesis strategies; ``target`` the
     TraderClient of the drill's API, ``broker_proxy`` the control URL of the broker fault proxy once a
@@ -74,6 +74,7 @@ class Run:
     limits: Any = None
     checks: Optional[List[str]] = None
     preflight: List[str] = field(default_factory=list)
+    not_applicable: List[str] = field(default_factory=list)
     preflight_done: bool = False
     notes: List[str] = field(default_factory=list)
     strategies: Dict[str, str] = field(default_factory=dict)
@@ -93,6 +94,11 @@ class Run:
     deployment: Any = None
     deployment_error: Optional[str] = None
     timing: Any = None
+
+    @property
+    def refused(self) -> bool:
+        """True when the pre-flight stopped the drill: a bad value, or a deployment it does not apply to."""
+        return bool(self.preflight or self.not_applicable)
 
     @property
     def injected(self) -> bool:

@@ -3,7 +3,7 @@
 The seed's fields first, in its order (``leader_before`` ... ``md_hb``, ``health``), for the
 snapshot labels the experiment took (a label it never used is left out, not written ``unknown``),
 then what this suite measures on top (pause flags, checks and their figures, the sampling rate, the
-strategies, notes, failure reasons), and ``test_result,PASS|FAIL|DRY`` last. Which checks' figures are seconds, and which the log names plainly,
+strategies, notes, failure reasons), and ``test_result,PASS|FAIL|DRY|SKIP`` last. Which checks' figures are seconds, and which the log names plainly,
 each fault family declares (:func:`chaosaitrapp.registry.seconds_checks`, :func:`chaosaitrapp.registry.figures`).
 """
 from __future__ import annotations
@@ -122,7 +122,7 @@ def log_fields(run: Any, checks: List[Dict[str, Any]], sampling: Optional[Dict[s
             if figure is not None:
                 fields.append((f"target_{name}_source", _fmt(run.timing.sources.get(name, "?"))))
     fields.append(("faults_injected", str(run.faults)))
-    if run.preflight:
+    if run.refused:
         fields.append(("refused", "true"))
     if run.abort is not None:
         fields.append(("abort", _fmt(abort_summary(run.abort))))

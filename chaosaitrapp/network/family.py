@@ -57,6 +57,7 @@ FAMILY = Family(
     drivers={"net_proxy": "chaosaitrapp.faultproxy.client:ProxyFaultDriver",
              "nft": "chaosaitrapp.network.kernel:KernelRuleDriver"},
     preflight="chaosaitrapp.network.preflight:problems",
+    preview="chaosaitrapp.network.preflight:preview",
     sweep="chaosaitrapp.network.preflight:sweep_orphan_tables",
     figures={"trading_stopped_before_lease_expiry": ("trading_stopped_s", "lease_could_expire_s")},
     seconds_checks=("trading_stopped_before_lease_expiry",),

@@ -10,7 +10,7 @@ from typing import List, Sequence
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.config import value
-from chaosaitrapp.declare import ActivityCall
+from chaosaitrapp.declare import ActivityCall, NotApplicable
 from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.network import kernel
 from chaosaitrapp.network.client import NetProxyClient
@@ -43,17 +43,30 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
                 raise ChaosAitrappError(f"port must be 1-65535, got {port!r}")
             if not online or dependency == "broker":
                 continue
+            client = NetProxyClient.from_configuration(configuration)
             if choose_mechanism(mechanism, dependency, configuration) == "proxy":
-                client = NetProxyClient.from_configuration(configuration)
-                if client is None or dependency not in client.routes():
-                    found.append(f"activity {call.name!r}: no TCP fault proxy serves {dependency} for this target "
-                                 "(set NET_PROXY, or PARTITION_MECHANISM=kernel)")
+                if client is None:
+                    found.append(NotApplicable(f"activity {call.name!r}: no TCP fault proxy is known for this target "
+                                               "(NET_PROXY: `aitrapp-chaos proxy net` starts one in front of Redis "
+                                               "and Postgres)"))
+                elif dependency not in client.routes():
+                    found.append(f"activity {call.name!r}: the TCP fault proxy {client.url} serves no route "
+                                 f"{dependency!r} (its routes: {', '.join(client.routes()) or 'none'})")
             else:
                 if kind == "latency":
-                    raise ChaosAitrappError("kernel rules cannot add latency (no netem): use the TCP fault proxy")
+                    found.append(NotApplicable(f"activity {call.name!r}: latency needs the TCP fault proxy (this "
+                                               "kernel has no netem): set NET_PROXY"))
+                    continue
                 kernel.nft_binary()
                 pid = int(args.get("netns_pid") or 0) or None
-                kernel.check_namespace(pid, value(configuration, KERNEL_RULES))
+                try:
+                    kernel.check_namespace(pid, value(configuration, KERNEL_RULES))
+                except ChaosAitrappError as exc:
+                    if client is None and mechanism == "auto":
+                        found.append(NotApplicable(f"activity {call.name!r}: no TCP fault proxy is known (NET_PROXY) "
+                                                   f"and kernel rules cannot be used here: {exc}"))
+                        continue
+                    raise
         except ChaosAitrappError as exc:
             found.append(f"activity {call.name!r}: {exc}")
     return found
@@ -78,3 +91,25 @@ def sweep_orphan_tables() -> List[str]:
         except ChaosAitrappError as exc:
             found.append(f"a leftover nftables table {table} of an earlier run could not be deleted: {exc}")
     return found
+
+
+def preview(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets) -> List[str]:
+    """Each partition: the dependency, the kind and the mechanism (the TCP fault proxy's route, or kernel rules)."""
+    lines: List[str] = []
+    for call in activities:
+        if call.module != "chaosaitrapp.network.actions" or call.func not in PARTITION_FUNCS:
+            continue
+        dependency = call.args.get("dependency", "redis")
+        kind = "latency" if call.func == "slow_dependency" else call.args.get("kind", "blackhole")
+        if dependency == "broker":
+            lines.append(f"partitions the broker ({kind}) at the broker fault proxy")
+            continue
+        try:
+            how = choose_mechanism(call.args.get("mechanism", "auto"), dependency, configuration)
+        except ChaosAitrappError as exc:
+            how = f"no mechanism ({exc})"
+        client = NetProxyClient.from_configuration(configuration)
+        where = f"the TCP fault proxy {client.url}, route {call.args.get('route') or dependency}" \
+            if how == "proxy" and client is not None else f"{how} rules"
+        lines.append(f"partitions {dependency} ({kind}) through {where}")
+    return lines

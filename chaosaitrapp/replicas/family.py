@@ -41,6 +41,8 @@ FAMILY = Family(
               "fencing_tokens_monotonic": "chaosaitrapp.checks.split_brain:fencing_tokens_monotonic",
               "orders_once_across_replicas": "chaosaitrapp.checks.split_brain:orders_once_across_replicas",
               "one_leader_at_a_time": "chaosaitrapp.checks.split_brain:one_leader_at_a_time"},
+    preflight="chaosaitrapp.replicas.preflight:problems",
+    preview="chaosaitrapp.replicas.preflight:preview",
     drivers={"pause": "chaosaitrapp.targets.pause:PauseDriver"},
     sampler="chaosaitrapp.replicas.sampling:plan",
     evidence="chaosaitrapp.replicas.sampling:write_history",

@@ -62,7 +62,7 @@ def assess(journal: Dict[str, Any]) -> Tuple[str, List[CheckResult], List[str]]:
 # ---- sections ---------------------------------------------------------------------------------
 
 def _header(verdict: str, drill: str, journal: Dict[str, Any]) -> str:
-    css = {"PASS": "pass", "FAIL": "fail"}.get(verdict, "unknown")
+    css = {"PASS": "pass", "FAIL": "fail", "SKIP": "skip"}.get(verdict, "unknown")
     status = journal.get("status") or "unknown"
     deviated = " (deviated)" if journal.get("deviated") else ""
     facts = (f"started {esc(journal.get('start') or '?')} · duration {seconds(journal.get('duration'))} · "
@@ -75,6 +75,9 @@ def _header(verdict: str, drill: str, journal: Dict[str, Any]) -> str:
 def _why(verdict: str, checks: Sequence[CheckResult], reasons: Sequence[str]) -> str:
     if verdict in ("PASS", "DRY"):
         return ""
+    if verdict == "SKIP":
+        items = "".join(f"<li>{esc(r)}</li>" for r in reasons) or "<li>not applicable</li>"
+        return f'<section class="why unknown" id="why"><h2>Not applicable here</h2><ul>{items}</ul></section>'
     failing = not_passed(checks)
     items = [f"<li>{badge(c.status)} <b>{esc(c.name)}</b>: {esc(c.reason)}</li>" for c in failing]
     names = {c.name for c in failing}

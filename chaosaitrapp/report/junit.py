@@ -3,7 +3,8 @@
 A run is a dict ``{"drill", "verdict", "reasons", "duration", "report", "journal", "log"}``.
 JUnit: one ``<testcase name=drill classname="chaosaitrapp.drills" time=duration>`` per run; a
 FAIL run carries a ``<failure>`` whose message is the first reason and whose text lists them all;
-a DRY run (``chaos run --dry``: nothing injected, nothing judged) is ``<skipped>``;
+a DRY run (``chaos run --dry``: nothing injected, nothing judged) and a SKIP run (not applicable to the
+deployment: the reason says what it lacks and how to provide it) are ``<skipped>``;
 ``<system-out>`` lists the evidence paths. Both files are scrubbed of ``secrets``.
 """
 from __future__ import annotations
@@ -34,8 +35,8 @@ def _reasons(run: Dict[str, Any]) -> List[str]:
 
 def junit_tree(runs: Sequence[Dict[str, Any]], suite_name: str = "chaosaitrapp") -> ET.ElementTree:
     """The JUnit document as an ElementTree (``<testsuites>`` with one ``<testsuite>``)."""
-    failures = sum(1 for r in runs if r.get("verdict") not in ("PASS", "DRY"))
-    skipped = sum(1 for r in runs if r.get("verdict") == "DRY")
+    failures = sum(1 for r in runs if r.get("verdict") not in ("PASS", "DRY", "SKIP"))
+    skipped = sum(1 for r in runs if r.get("verdict") in ("DRY", "SKIP"))
     total = sum(_duration(r) for r in runs)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     root = ET.Element("testsuites", name=suite_name, tests=str(len(runs)), failures=str(failures),
@@ -48,6 +49,8 @@ def junit_tree(runs: Sequence[Dict[str, Any]], suite_name: str = "chaosaitrapp")
         verdict = run.get("verdict")
         if verdict == "DRY":
             ET.SubElement(case, "skipped", message="dry run: nothing was injected, nothing was judged")
+        elif verdict == "SKIP":
+            ET.SubElement(case, "skipped", message=("; ".join(_reasons(run)) or "not applicable")[:500])
         elif verdict != "PASS":
             reasons = _reasons(run) or [f"verdict {verdict!r}"]
             node = ET.SubElement(case, "failure", message=reasons[0][:500], type="DrillFailed")
@@ -71,13 +74,15 @@ def summary(runs: Sequence[Dict[str, Any]], suite_name: str = "chaosaitrapp") ->
     """``{"suite", "verdict", "total", "passed", "dry", "failed", "generated", "runs"}`` for ``runs``."""
     passed = sum(1 for r in runs if r.get("verdict") == "PASS")
     dry = sum(1 for r in runs if r.get("verdict") == "DRY")
+    skipped = sum(1 for r in runs if r.get("verdict") == "SKIP")
     return {
         "suite": suite_name,
         "verdict": suite_verdict(runs),
         "total": len(runs),
         "passed": passed,
         "dry": dry,
-        "failed": len(runs) - passed - dry,
+        "skipped": skipped,
+        "failed": len(runs) - passed - dry - skipped,
         "generated": datetime.now(timezone.utc).isoformat(),
         "runs": [{"drill": r.get("drill"), "verdict": r.get("verdict"), "reasons": _reasons(r),
                   "duration": r.get("duration"), **{k: r.get(k) for k in EVIDENCE_KEYS if k in r}} for r in runs],

@@ -3,7 +3,7 @@ a watchdog outside this process), clear it once the dependency is restored."""
 from __future__ import annotations
 
 import os
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from chaosaitrapp import registry
 from chaosaitrapp.evidence.recorder import current_run
@@ -12,15 +12,18 @@ from chaosaitrapp.safety.ledger import Ledger
 from chaosaitrapp.safety.watchdog import spawn_watchdog
 
 
-def register_fault(what: str, target: str, undo: Dict[str, Any], lease_s: float) -> str:
-    """Record the fault durably, start its watchdog, and return the entry id."""
+def register_fault(what: str, target: str, undo: Dict[str, Any], lease_s: float,
+                   restart_env: Optional[Dict[str, str]] = None) -> str:
+    """Record the fault durably, start its watchdog, and return the entry id. ``restart_env``: variables for
+    the watchdog's own environment only (what it needs to undo the fault but the ledger must never hold: a
+    stopped process's environment, :meth:`chaosaitrapp.targets.process.ProcessDriver.restart_env`)."""
     run = current_run()
     ledger = Ledger(ledger_path())
     entry = ledger.record(what, target, undo, lease_seconds=lease_s,
                           run_id=run.run_id if run else f"pid-{os.getpid()}", run_pid=os.getpid(),
                           note=f"drill {run.drill}" if run else "")
     try:
-        spawn_watchdog(ledger_path(), entry.id, os.getpid(), entry.lease_expires_wall)
+        spawn_watchdog(ledger_path(), entry.id, os.getpid(), entry.lease_expires_wall, extra_env=restart_env)
     except OSError:
         ledger.clear(entry.id)
         raise
@@ -28,16 +31,15 @@ def register_fault(what: str, target: str, undo: Dict[str, Any], lease_s: float)
 
 
 def restore_faults(target: str, driver, timeout: float) -> int:
-    """Start ``driver`` and clear ``target``'s ledger entries, under the ledger's undo lock so a
-    watchdog whose lease ran out meanwhile never starts the same dependency twice.
-    Returns how many entries were cleared."""
+    """Undo ``target``'s faults and clear its ledger entries, under the ledger's undo lock so a watchdog
+    whose lease ran out meanwhile never starts the same dependency twice: through the recipe its oldest
+    entry recorded when the fault was injected (a process started again as it ran then), else through
+    ``driver``. Returns how many entries were cleared."""
     ledger = Ledger(ledger_path())
     with ledger.undo_lock(timeout=timeout + 30):
-        driver.start(timeout)
-        cleared = 0
-        for entry in ledger.outstanding():
-            if entry.target == target and ledger.clear(entry.id):
-                cleared += 1
+        entries = [e for e in ledger.outstanding() if e.target == target]
+        (registry.driver_from_undo(entries[0].undo) if entries else driver).start(timeout)
+        cleared = sum(1 for entry in entries if ledger.clear(entry.id))
     return cleared
 
 

@@ -93,6 +93,7 @@ def spawn_watchdog(
     *,
     undo_timeout: float = DEFAULT_UNDO_TIMEOUT,
     poll_interval: float = POLL_INTERVAL,
+    extra_env: Optional[Dict[str, str]] = None,
 ) -> int:
     """Launch a detached watchdog for ledger entry ``entry_id`` and return its pid.
 
@@ -101,7 +102,8 @@ def spawn_watchdog(
     the pid is not mistaken for the run. ``lease_expires_wall`` is the entry's lease end
     (Unix time). The watchdog runs in a new session with stdin from ``/dev/null`` and its
     output appended to ``log_path`` (default ``<ledger dir>/watchdog.log``); it inherits the
-    environment. Raises ``OSError`` when the process cannot be started.
+    environment, plus ``extra_env`` (what only it may know: never written to a file). Raises ``OSError``
+    when the process cannot be started.
     """
     ledger_path = Path(ledger_path).resolve()
     log = Path(log_path) if log_path is not None else ledger_path.parent / "watchdog.log"
@@ -119,7 +121,7 @@ def spawn_watchdog(
         "--undo-timeout", repr(float(undo_timeout)),
         "--poll", repr(float(poll_interval)),
     ]
-    env = dict(os.environ)
+    env = {**os.environ, **(extra_env or {})}
     root = _package_root()
     parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     if root not in parts:

@@ -44,6 +44,8 @@ FAMILY = Family(
               "target_survived": "chaosaitrapp.checks.stress:target_survived",
               "memory_settles": "chaosaitrapp.checks.stress:memory_settles",
               "stress_bounded": "chaosaitrapp.checks.stress:stress_bounded"},
+    preflight="chaosaitrapp.stress.preflight:problems",
+    preview="chaosaitrapp.stress.preflight:preview",
     drivers={"stress": "chaosaitrapp.stress.stressor:StressDriver"},
     sampler="chaosaitrapp.stress.probes:sampler_plan",
     # heartbeat_recover_s None: the heartbeats stay below HEARTBEAT_MAX throughout the stress; a number: they

@@ -110,11 +110,14 @@ def test_dump_and_load_round_trip_with_comments(tmp_path):
     assert again.provider == "target init"
 
 
-def test_lock_timing_is_inferred_from_one_refresh():
-    # a 6 s lease refreshed every 2 s: PTTL falls from 4.1 s and jumps back up to 6.0 s
-    reads = [(0.0, 4100), (0.5, 3600), (1.0, 3100), (1.5, 2600), (2.0, 2100), (2.05, 5950), (2.5, 5500)]
-    assert infer_lock_timing(reads) == (6.0, 3.9)
-    assert infer_lock_timing(reads[:5]) is None, "no refresh seen: nothing can be said"
+def test_lock_timing_is_inferred_from_two_refreshes():
+    # a 6 s lease (EX 6) refreshed every 2 s, read every 0.5 s: PTTL falls, jumps back to just under 6 s
+    reads = [(0.0, 4600), (0.5, 4100), (1.0, 5900), (1.5, 5400), (2.0, 4900), (2.5, 4400), (3.0, 5850), (3.5, 5350)]
+    assert infer_lock_timing(reads) == (6.0, 2.0)
+    assert infer_lock_timing(reads[:6]) is None, "one refresh seen: its period cannot be told yet"
+    # a lease of 2.5 s (PX): not rounded to the second when the read came right after the refresh
+    fine = [(0.0, 1000), (0.1, 2450), (0.2, 2350), (0.3, 2250), (0.4, 2150), (0.5, 2050), (0.6, 2470)]
+    assert infer_lock_timing(fine) == (2.5, 0.5)
     assert infer_lock_timing([(0, None), (1, 5000)]) is None
 
 
@@ -131,5 +134,5 @@ def test_learning_stops_at_the_first_refresh_or_the_deadline():
     now = [0.0]
     clock = lambda: now[0]  # noqa: E731
     sleep = lambda s: now.__setitem__(0, now[0] + s)  # noqa: E731
-    assert learn_lock_timing(Reader([2500, 2000, 1500, 2950]), "k", 10, 0.5, clock, sleep) == (3.0, 1.5)
+    assert learn_lock_timing(Reader([2500, 2000, 2950, 2450, 1950, 2940]), "k", 10, 0.5, clock, sleep) == (3.0, 1.5)
     assert learn_lock_timing(Reader([]), "k", 2, 0.5, clock, sleep) is None

@@ -26,7 +26,7 @@ LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
     ("families", ("trader", "metrics", "dependencies", "orders", "broker", "network", "replicas", "stress")),
     ("controls", ("controls", "report")),
     ("suite", ("suite",)),
-    ("entry", ("cli", "docs", "scaffold", "testing")),
+    ("entry", ("cli", "docs", "doctor", "scaffold", "testing")),
 ]
 #: Function-level imports that stay, and why (ruff PLC0415): the reason is written on the import.
 LAZY_REASON = "noqa: PLC0415 - "

@@ -159,3 +159,14 @@ def test_factories_named_in_the_environment_reach_child_processes(
     monkeypatch.setenv(FACTORIES_ENV, "fake=safety_helpers")
     with pytest.raises(ValueError, match=FACTORIES_ENV):
         driver_from_undo(fake_undo(tmp_path, "a"))
+
+
+def test_forget_drops_one_entry_a_person_restored_by_hand(ledger: Ledger, tmp_path: Path, fake_factory: None,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    kept = ledger.record("stop", "lab:redis", fake_undo(tmp_path, "redis"))
+    stuck = ledger.record("stop", "process:/srv/trader.pid", fake_undo(tmp_path, "trader", fail=True))
+    assert cleanup_main(["--ledger", str(ledger.path), "--forget", "zz-no-such"]) == 2
+    assert cleanup_main(["--ledger", str(ledger.path), "--forget", stuck.id[:8]]) == 0
+    assert "forgot process:/srv/trader.pid" in capsys.readouterr().out
+    assert [e.id for e in ledger.outstanding()] == [kept.id]
+    assert start_count(fake_undo(tmp_path, "trader")) == 0, "forgetting undoes nothing"

@@ -78,7 +78,10 @@ def test_a_dead_proxy_is_restarted_by_the_ledgers_undo(proxy_lab, tmp_path):
     env = {**os.environ, "AITRAPP_CHAOS_STATE": str(tmp_path / "state"), "API": proxy_lab.api,
            "AITRAPP_LAB_DIR": str(proxy_lab.directory)}
     code = ("from chaosaitrapp.broker.actions import inject_broker_fault\n"
-            "print(inject_broker_fault('ws_stall', 60, {'scope': 'all'})['fault_id'])")
+            "from chaosaitrapp.deployment.description import apply\n"
+            "cfg = {}\n"
+            "apply(cfg, {})  # the lab's description, as the controls apply it\n"
+            "print(inject_broker_fault('ws_stall', 60, {'scope': 'all'}, configuration=cfg)['fault_id'])")
     injected = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert injected.returncode == 0, injected.stderr
     control = proxy_lab.state.endpoints["broker_proxy"]

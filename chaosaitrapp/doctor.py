@@ -1,0 +1,99 @@
+"""``aitrapp-chaos doctor``: a preview, drill by drill, of what a run would do against this deployment,
+without injecting anything (as AWS FIS previews its targets).
+
+For each drill: whether it applies here, what it would act on (the resolved container, pid, proxy route,
+replica: each fault family's ``preview``), the timing it would be judged by and where that came from, and
+every problem its pre-flight finds against the target (the online checks), one line each. Nothing is
+stopped, frozen or injected, and no ledger entry is undone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from chaoslib.configuration import load_configuration
+
+from chaosaitrapp import registry
+from chaosaitrapp.controls.arguments import calls
+from chaosaitrapp.controls.safety import preflight
+from chaosaitrapp.declare import NotApplicable
+from chaosaitrapp.dependencies.drivers import target_lock_reader
+from chaosaitrapp.deployment.description import apply, describe_source
+from chaosaitrapp.deployment.timing import target_timing
+from chaosaitrapp.errors import ChaosAitrappError
+from chaosaitrapp.suite import load_experiment
+
+
+@dataclass
+class Examination:
+    """One drill examined: ``acts_on`` (what it would touch), ``timing`` (figures and sources), ``problems``
+    (it cannot run), ``not_applicable`` (the deployment lacks what it needs: how to provide it)."""
+
+    drill: str
+    acts_on: List[str] = field(default_factory=list)
+    timing: List[str] = field(default_factory=list)
+    problems: List[str] = field(default_factory=list)
+    not_applicable: List[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """``ready``, ``not applicable`` or ``problem``."""
+        if self.problems:
+            return "problem"
+        return "not applicable" if self.not_applicable else "ready"
+
+
+def examine(path: Path) -> Examination:
+    """Examine the drill of experiment file ``path`` (module docstring)."""
+    found = Examination(path.stem)
+    try:
+        experiment = load_experiment(path)
+        configuration: Dict[str, Any] = load_configuration(dict(experiment.get("configuration") or {}))
+        applied = apply(configuration, {}, argv=[])
+    except ChaosAitrappError as exc:
+        found.problems.append(str(exc))
+        return found
+    except Exception as exc:  # noqa: BLE001 - Chaos Toolkit's own refusal of the experiment, named
+        found.problems.append(f"{type(exc).__name__}: {exc}")
+        return found
+    for family, show in registry.hooks("preview"):
+        try:
+            found.acts_on += show(calls(experiment, configuration, None, family.activity_modules), configuration, None)
+        except ChaosAitrappError as exc:
+            found.problems.append(f"{family.name}: {exc}")
+    timing = target_timing(configuration, from_description=applied.applied)
+    found.timing = timing.describe()
+    if timing.unknown("lock_ttl", "lock_refresh"):
+        try:
+            reader = target_lock_reader(configuration)
+        except ChaosAitrappError as exc:
+            reader, why = None, str(exc)
+        else:
+            why = "no lock_redis, REDIS_URL or Redis target to read it through"
+        found.timing.append(f"lock timing will be learned from the lock key through {reader.label}" if reader else
+                            f"lock timing cannot be learned ({why}): checks that need it will say unknown")
+    for problem in preflight(experiment, configuration, None, check_target=True):
+        (found.not_applicable if isinstance(problem, NotApplicable) else found.problems).append(str(problem))
+    return found
+
+
+def render(examinations: List[Examination], configuration: Optional[Dict[str, Any]] = None) -> List[str]:
+    """The doctor's report, one line per fact or problem."""
+    lines = [describe_source(configuration or {})]
+    for item in examinations:
+        lines.append(f"{item.drill}: {item.status}")
+        lines += [f"  acts on: {line}" for line in item.acts_on]
+        lines += [f"  timing: {line}" for line in item.timing]
+        lines += [f"  not applicable: {line}" for line in item.not_applicable]
+        lines += [f"  problem: {line}" for line in item.problems]
+    return lines
+
+
+def exit_code(examinations: List[Examination], named: bool = False, strict: bool = False) -> int:
+    """0 when every selected drill can run (a drill of the default selection that does not apply is skipped,
+    as ``aitrapp-chaos run`` skips it), 2 otherwise."""
+    for item in examinations:
+        if item.problems or item.not_applicable and (named or strict):
+            return 2
+    return 0
