@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from chaoslib.configuration import load_configuration
 
@@ -27,12 +27,11 @@ from chaosaitrapp.suite import load_experiment
 
 @dataclass
 class Examination:
-    """One drill examined: ``acts_on`` (what it would touch), ``timing`` (figures and sources), ``problems``
-    (it cannot run), ``not_applicable`` (the deployment lacks what it needs: how to provide it)."""
+    """One drill examined: ``acts_on`` (what it would touch), ``problems`` (it cannot run),
+    ``not_applicable`` (the deployment lacks what it needs: how to provide it)."""
 
     drill: str
     acts_on: List[str] = field(default_factory=list)
-    timing: List[str] = field(default_factory=list)
     problems: List[str] = field(default_factory=list)
     not_applicable: List[str] = field(default_factory=list)
 
@@ -50,7 +49,7 @@ def examine(path: Path) -> Examination:
     try:
         experiment = load_experiment(path)
         configuration: Dict[str, Any] = load_configuration(dict(experiment.get("configuration") or {}))
-        applied = apply(configuration, {}, argv=[])
+        apply(configuration, {}, argv=[])
     except ChaosAitrappError as exc:
         found.problems.append(str(exc))
         return found
@@ -62,8 +61,16 @@ def examine(path: Path) -> Examination:
             found.acts_on += show(calls(experiment, configuration, None, family.activity_modules), configuration, None)
         except ChaosAitrappError as exc:
             found.problems.append(f"{family.name}: {exc}")
-    timing = target_timing(configuration, from_description=applied.applied)
-    found.timing = timing.describe()
+    for problem in preflight(experiment, configuration, None, check_target=True):
+        (found.not_applicable if isinstance(problem, NotApplicable) else found.problems).append(str(problem))
+    return found
+
+
+def timing_lines(configuration: Dict[str, Any], from_description: List[str]) -> List[str]:
+    """The target's timing as the drills will judge it: each figure and its source, and whether what is not
+    given can be learned from the lock key (and through what)."""
+    timing = target_timing(configuration, from_description=from_description)
+    lines = timing.describe()
     if timing.unknown("lock_ttl", "lock_refresh"):
         try:
             reader = target_lock_reader(configuration)
@@ -71,20 +78,19 @@ def examine(path: Path) -> Examination:
             reader, why = None, str(exc)
         else:
             why = "no lock_redis, REDIS_URL or Redis target to read it through"
-        found.timing.append(f"lock timing will be learned from the lock key through {reader.label}" if reader else
-                            f"lock timing cannot be learned ({why}): checks that need it will say unknown")
-    for problem in preflight(experiment, configuration, None, check_target=True):
-        (found.not_applicable if isinstance(problem, NotApplicable) else found.problems).append(str(problem))
-    return found
+        lines.append(f"lock timing will be learned from the lock key through {reader.label}" if reader else
+                     f"lock timing cannot be learned ({why}): checks that need it will say unknown")
+    return lines
 
 
-def render(examinations: List[Examination], configuration: Optional[Dict[str, Any]] = None) -> List[str]:
-    """The doctor's report, one line per fact or problem."""
-    lines = [describe_source(configuration or {})]
+def render(examinations: List[Examination], configuration: Dict[str, Any], from_description: List[str]) -> List[str]:
+    """The doctor's report, one line per fact or problem: where the deployment is described, its timing, then
+    each drill."""
+    lines = [describe_source(configuration)] + [f"timing: {line}" for line in timing_lines(configuration,
+                                                                                            from_description)]
     for item in examinations:
         lines.append(f"{item.drill}: {item.status}")
         lines += [f"  acts on: {line}" for line in item.acts_on]
-        lines += [f"  timing: {line}" for line in item.timing]
         lines += [f"  not applicable: {line}" for line in item.not_applicable]
         lines += [f"  problem: {line}" for line in item.problems]
     return lines

@@ -68,6 +68,7 @@ def doctor(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Pa
     """``doctor``."""
     import os  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
+    from chaosaitrapp.deployment.description import apply  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.deployment.replicas import replicas_of  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.doctor import examine, exit_code, render  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
@@ -83,7 +84,9 @@ def doctor(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Pa
         ctx.exit(2)
         return
     found = [examine(path) for path in files]
-    for line in render(found, _described()):
+    configuration: dict = {}
+    applied = apply(configuration, {}, argv=[])
+    for line in render(found, configuration, applied.applied):
         click.echo(line)
     ctx.exit(exit_code(found, named=bool(drills), strict=strict))
 

@@ -17,6 +17,9 @@ variable                    meaning                                             
 ``API_SECRET_KEY``          when set, ``X-API-Key``/``?api_key=`` required (secret) unset
 ``AITRAPP_LAB_DEFECTS``     comma list of defects (:mod:`chaosaitrapp.lab.defects`) empty
 ``AITRAPP_LAB_PROFILE``     timing profile (:mod:`chaosaitrapp.lab.profiles`)       ``fast``
+``AITRAPP_LAB_LOCK_TTL``    the profile's lock TTL, replaced (seconds)             the profile's
+``AITRAPP_LAB_LOCK_REFRESH`` the profile's lock refresh period, replaced           the profile's
+``AITRAPP_LAB_REDIS_TIMEOUT`` the profile's Redis socket timeout, replaced         the profile's
 ``TRADER_INSTANCE_ID``      leader-lock value                                      a new uuid4
 ``THROTTLE_RATE``/``_BURST`` order throttle: orders per second / bucket size        ``10`` / ``20``
 ==========================  =====================================================  =========================
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import FrozenSet, Mapping, Optional
 
 from chaosaitrapp.lab.defects import ENV_VAR as DEFECTS_ENV
@@ -80,8 +83,19 @@ class TraderSettings:
             heartbeat_max=float(get("HEARTBEAT_MAX", str(HEARTBEAT_MAX))),
             api_key=get("API_SECRET_KEY") or None,
             defects=parse_defects(get(DEFECTS_ENV, "")),
-            profile=get_profile(get("AITRAPP_LAB_PROFILE", DEFAULT_PROFILE)),
+            profile=_timed(get_profile(get("AITRAPP_LAB_PROFILE", DEFAULT_PROFILE)), env),
             instance_id=get("TRADER_INSTANCE_ID") or str(uuid.uuid4()),
             throttle_rate=float(get("THROTTLE_RATE", "10")),
             throttle_burst=int(get("THROTTLE_BURST", "20")),
         )
+
+
+#: Environment variables that replace one timing of the profile (a target with timing of its own).
+TIMING_OVERRIDES = {"AITRAPP_LAB_LOCK_TTL": "lock_ttl", "AITRAPP_LAB_LOCK_REFRESH": "lock_refresh",
+                    "AITRAPP_LAB_REDIS_TIMEOUT": "redis_socket_timeout"}
+
+
+def _timed(profile: Profile, env: Mapping[str, str]) -> Profile:
+    """``profile`` with the timings :data:`TIMING_OVERRIDES` replaces; ValueError for a non-number."""
+    changes = {field: float(env[name]) for name, field in TIMING_OVERRIDES.items() if env.get(name)}
+    return replace(profile, **changes) if changes else profile

@@ -1,0 +1,125 @@
+"""Every drill against a target deployed by hand (no lab, no lab state file), through the real-deployment
+path: the deployment description, a Redis restarted as it ran from its pidfile, a Postgres container, the
+fault proxies started with `aitrapp-chaos proxy`, lock timing learned from the lock key; and doctor's view
+of it. The same verdicts as on the lab."""
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from drills.kit import CHAOS, FAST_ENV, ROOT, drill_env, ledger_entries, run_drill, run_script
+
+from chaosaitrapp.targets.answers import redis_answers
+from chaosaitrapp.targets.process import listening_port
+from chaosaitrapp.waiting import wait_until
+from deployed.target import deploy
+
+AITRAPP_CHAOS = str(Path(sys.executable).with_name("aitrapp-chaos"))
+
+
+@pytest.fixture(scope="module")
+def target(docker_client):
+    directory = Path(tempfile.mkdtemp(prefix="aitrapp-deployed-"))
+    deployed = deploy(directory, docker_client)
+    yield deployed
+    deployed.down()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def ready(deployed) -> bool:
+    try:
+        return requests.get(deployed.api + "/ready", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def drill(name, deployed, tmp_path, **extra):
+    """`chaos run` of a bundled drill against ``deployed``, once it is ready again."""
+    assert wait_until(lambda: ready(deployed), bool, timeout=30, interval=0.1).held, "the target is not ready"
+    return run_drill(name, None, tmp_path, {**FAST_ENV, **deployed.env, **extra})
+
+
+def assert_pass(run, name):
+    assert run.code == 0 and run.fields["test_result"] == "PASS", \
+        f"{name}: exit {run.code}; {run.reasons}\n{run.output[-3000:]}"
+
+
+def test_doctor_previews_the_deployment_and_names_what_does_not_apply(target):
+    proc = subprocess.run([AITRAPP_CHAOS, "doctor", "--deployment", str(target.description)], capture_output=True,
+                          text=True, timeout=120)
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    assert f"deployment description {target.description}" in out.splitlines()[0]
+    assert "leader_lock: ready" in out
+    assert f"stops redis: process:{target.pidfiles['redis']}, started again as `" in out
+    assert "postgres_blip: ready" in out and "stops postgres: docker:postgres (project deployed" in out
+    assert "timing: lock timing will be learned from the lock key through process:" in out
+    assert out.count("timing: lock_ttl unknown") == 1, "the timing is the deployment's: said once"
+    assert "broker faults" in out and "partitions redis (blackhole) through the TCP fault proxy" in out
+    assert "split_brain_pause" not in out, "one instance: the default selection leaves the split-brain drills out"
+    named = subprocess.run([AITRAPP_CHAOS, "doctor", "--deployment", str(target.description), "split_brain_pause"],
+                           capture_output=True, text=True, timeout=120)
+    assert named.returncode == 2 and "split_brain_pause: not applicable" in named.stdout
+    assert "needs at least two replicas" in named.stdout
+
+
+def test_leader_lock_restarts_a_redis_known_by_its_pidfile_alone(target, tmp_path):
+    before = target.pid("redis")
+    run = drill("leader_lock", target, tmp_path)
+    assert_pass(run, "leader_lock")
+    assert target.pid("redis") != before, "Redis was stopped and started again"
+    assert run.fields["target_lock_ttl_s"] == "3" and "learned from PTTL" in run.fields["target_lock_ttl_source"]
+    assert run.fields["target_lock_refresh_s"] == "0.5"
+    assert ledger_entries(tmp_path / "state") == []
+
+
+#: The deadlines the lab's own drill tests give each family (tests/drills): detection waits for a stale
+#: market-data heartbeat (HEARTBEAT_MAX 5 s) need more than 4 s.
+DEADLINES = {"broker_token_expiry": {"DETECT_TIMEOUT": "9"}, "websocket_reconnect": {"DETECT_TIMEOUT": "9"},
+             "network_partition_redis": {"DETECT_TIMEOUT": "8", "PARTITION_SECONDS": "4"},
+             "network_partition_postgres": {"DETECT_TIMEOUT": "8", "PARTITION_SECONDS": "4"},
+             "cpu_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4"}}
+
+
+@pytest.mark.parametrize("name", ["postgres_blip", "rate_limit_spike", "broker_token_expiry", "websocket_reconnect",
+                                  "network_partition_redis", "network_partition_postgres", "cpu_stress"])
+def test_drills_pass_against_the_deployed_target(name, target, tmp_path):
+    assert_pass(drill(name, target, tmp_path, **DEADLINES.get(name, {})), name)
+
+
+def test_the_rollback_starts_the_redis_again_as_it_ran(target, tmp_path):
+    """SIGTERM while Redis is down: the rollback starts it from the ledger's recipe (its command, its port)."""
+    assert wait_until(lambda: ready(target), bool, timeout=30, interval=0.1).held
+    env = drill_env(None, tmp_path, {**FAST_ENV, **target.env, "WAIT_READY_TIMEOUT": "20"})
+    Path(env["AITRAPP_REPORTS_DIR"]).mkdir(parents=True, exist_ok=True)
+    port = listening_port(target.pid("redis"))
+    chaos = subprocess.Popen([CHAOS, "--no-version-check", "run", "--journal-path", str(tmp_path / "j.json"),
+                              str(ROOT / "experiments" / "leader_lock.json")], env=env, cwd=ROOT,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        down = wait_until(lambda: not redis_answers("127.0.0.1", port), bool, timeout=60, interval=0.02)
+        assert down.held, "the drill never stopped Redis"
+        chaos.send_signal(signal.SIGTERM)
+        chaos.wait(120)
+    finally:
+        if chaos.poll() is None:
+            chaos.kill()
+    assert redis_answers("127.0.0.1", port), "the rollback did not start Redis again on its port"
+    assert ledger_entries(tmp_path / "state") == []
+
+
+def test_a_refused_drill_leaves_the_deployed_target_untouched(target, tmp_path):
+    redis_before, trader_before = target.pid("redis"), target.pid("trader")
+    began = time.monotonic()
+    run = run_script("chaos_test_leader_lock.sh", None, tmp_path,
+                     {**FAST_ENV, **target.env, "REDIS_TARGET": "process:/nonexistent/redis.pid",
+                      "PAUSE_ON_FAIL": "1", "NONINTERACTIVE": "1"})
+    assert run.code == 2 and time.monotonic() - began < 10, run.output[-2000:]
+    assert target.pid("redis") == redis_before and target.pid("trader") == trader_before
+    state = requests.get(target.api + "/state", timeout=2).json()
+    assert state["is_paused"] is False and state["mode"] == "PAPER"
