@@ -14,16 +14,19 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import psycopg
 import requests
 
 from chaosaitrapp.description import Description, dump
 from chaosaitrapp.targets.answers import redis_answers
+from chaosaitrapp.targets.cgroups import Cgroup, make_cgroup, parse_size
 from chaosaitrapp.targets.process import ProcessDriver, read_pid_quietly
 from chaosaitrapp.testing.lab import free_ports
 from chaosaitrapp.testing.waits import wait_for
@@ -45,6 +48,7 @@ class Deployed:
     pidfiles: Dict[str, Path] = field(default_factory=dict)
     container: Any = None
     replica_apis: List[str] = field(default_factory=list)
+    cgroup: Optional[Cgroup] = None
 
     def pid(self, name: str) -> Optional[int]:
         """The pid of service ``name`` now."""
@@ -56,6 +60,8 @@ class Deployed:
             ProcessDriver(str(self.pidfiles[name])).stop(10)
         if self.container is not None:
             self.container.remove(force=True, v=True)
+        if self.cgroup is not None:
+            self.cgroup.remove()
 
 
 def _launch(argv: List[str], env: Dict[str, str], log: Path, pidfile: Optional[Path] = None,
@@ -78,10 +84,13 @@ def _ok(url: str) -> bool:
 
 def deploy(directory: Path, docker_client: Any, *, replicas: int = 1, defects: List[str] = (),
            lock_ttl: Optional[float] = None, lock_refresh: Optional[float] = None,
-           redis_timeout: Optional[float] = None, describe_timing: bool = False) -> Deployed:
+           redis_timeout: Optional[float] = None, describe_timing: bool = False,
+           cpu_limit: Optional[float] = None, memory_limit: Optional[str] = None) -> Deployed:
     """Deploy the target into ``directory`` (module docstring). ``lock_ttl``/``lock_refresh``/``redis_timeout``:
     the trader's own timing (default: the lab's fast profile); ``describe_timing``: write that timing into the
-    description (default: the drills learn it from the lock key)."""
+    description (default: the drills learn it from the lock key); ``cpu_limit``/``memory_limit``: the trader runs in
+    a cgroup of its own with that CPU quota (cores) or memory limit ("256M"), as under a systemd unit's
+    ``CPUQuota``/``MemoryMax``."""
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o711)
     (redis_dir := directory / "redis").mkdir(exist_ok=True)
@@ -158,8 +167,12 @@ def deploy(directory: Path, docker_client: Any, *, replicas: int = 1, defects: L
                 if figure is not None:
                     env[var] = str(figure)
             deployed.pidfiles[name] = directory / f"{name}.pid"
-            _launch([sys.executable, "-m", "chaosaitrapp.lab.trader"], env, directory / f"{name}.log",
-                    deployed.pidfiles[name], cwd=directory)
+            pid = _launch([sys.executable, "-m", "chaosaitrapp.lab.trader"], env, directory / f"{name}.log",
+                          deployed.pidfiles[name], cwd=directory)
+            if (cpu_limit is not None or memory_limit is not None) and i == 0:
+                deployed.cgroup = make_cgroup(f"{project}-trader", cpu=cpu_limit,
+                                              memory=parse_size(memory_limit) if memory_limit else None)
+                deployed.cgroup.add(pid)
             targets.append(f"process:{deployed.pidfiles[name]}")
             wait_for(lambda a=api: _ok(a + ("/ready" if a == deployed.api else "/health")), timeout=60,
                      what=f"{name} up")
@@ -188,6 +201,20 @@ def deploy(directory: Path, docker_client: Any, *, replicas: int = 1, defects: L
     except BaseException:
         deployed.down()
         raise
+
+
+@contextmanager
+def deployed_target(docker_client: Any, **kwargs: Any) -> Iterator[Deployed]:
+    """A target deployed (:func:`deploy` with ``kwargs``) into a fresh folder, torn down and removed on exit."""
+    directory = Path(tempfile.mkdtemp(prefix="aitrapp-deployed-"))
+    try:
+        deployed = deploy(directory, docker_client, **kwargs)
+        try:
+            yield deployed
+        finally:
+            deployed.down()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def stop_signal_everything(deployed: Deployed) -> None:

@@ -2,11 +2,9 @@
 path: the deployment description, a Redis restarted as it ran from its pidfile, a Postgres container, the
 fault proxies started with `aitrapp-chaos proxy`, lock timing learned from the lock key; and doctor's view
 of it. The same verdicts as on the lab."""
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -17,18 +15,15 @@ from drills.kit import CHAOS, FAST_ENV, ROOT, drill_env, ledger_entries, run_dri
 from chaosaitrapp.targets.answers import redis_answers
 from chaosaitrapp.targets.process import listening_port
 from chaosaitrapp.waiting import wait_until
-from deployed.target import deploy
+from deployed.target import deployed_target
 
 AITRAPP_CHAOS = str(Path(sys.executable).with_name("aitrapp-chaos"))
 
 
 @pytest.fixture(scope="module")
 def target(docker_client):
-    directory = Path(tempfile.mkdtemp(prefix="aitrapp-deployed-"))
-    deployed = deploy(directory, docker_client)
-    yield deployed
-    deployed.down()
-    shutil.rmtree(directory, ignore_errors=True)
+    with deployed_target(docker_client) as deployed:
+        yield deployed
 
 
 def ready(deployed) -> bool:
@@ -83,11 +78,15 @@ def test_leader_lock_restarts_a_redis_known_by_its_pidfile_alone(target, tmp_pat
 DEADLINES = {"broker_token_expiry": {"DETECT_TIMEOUT": "9"}, "websocket_reconnect": {"DETECT_TIMEOUT": "9"},
              "network_partition_redis": {"DETECT_TIMEOUT": "8", "PARTITION_SECONDS": "4"},
              "network_partition_postgres": {"DETECT_TIMEOUT": "8", "PARTITION_SECONDS": "4"},
-             "cpu_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4"}}
+             "network_partition_broker": {"DETECT_TIMEOUT": "8", "PARTITION_SECONDS": "4"},
+             "network_latency_redis": {"DETECT_TIMEOUT": "8"},
+             "cpu_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4"},
+             "memory_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4", "STRESS_WORKERS": "1"}}
 
 
 @pytest.mark.parametrize("name", ["postgres_blip", "rate_limit_spike", "broker_token_expiry", "websocket_reconnect",
-                                  "network_partition_redis", "network_partition_postgres", "cpu_stress"])
+                                  "network_partition_redis", "network_partition_postgres", "network_partition_broker",
+                                  "network_latency_redis", "cpu_stress", "memory_stress"])
 def test_drills_pass_against_the_deployed_target(name, target, tmp_path):
     assert_pass(drill(name, target, tmp_path, **DEADLINES.get(name, {})), name)
 

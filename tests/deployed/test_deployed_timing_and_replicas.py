@@ -2,29 +2,8 @@
 lock key, never assumed), a target whose timing nobody knows never passing a timing check, and split brain
 on replicas deployed by hand: the held order is injected, and the double placement of an unfenced service
 is observed on the broker's history."""
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
 from drills.kit import run_drill
-
-from deployed.target import deploy
-
-
-@pytest.fixture
-def deployed_factory(docker_client):
-    made = []
-
-    def make(**kwargs):
-        directory = Path(tempfile.mkdtemp(prefix="aitrapp-deployed-"))
-        made.append((directory, deploy(directory, docker_client, **kwargs)))
-        return made[-1][1]
-
-    yield make
-    for directory, deployed in made:
-        deployed.down()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def checks(run) -> dict:
@@ -72,8 +51,21 @@ def test_split_brain_on_replicas_deployed_by_hand(deployed_factory, tmp_path):
     assert run.fields["test_result"] == "PASS", run.reasons
     hold = next(r for r in run.journal["run"] if r["activity"]["provider"]["func"] == "hold_leader_orders")
     assert hold["output"]["held"] is True and hold["output"]["instance"].startswith("dep0-"), hold["output"]
+    partition = run_drill("split_brain_partition", None, tmp_path / "fenced-partition", {**env, **fenced.env})
+    assert partition.fields["test_result"] == "PASS", partition.reasons
     unfenced = deployed_factory(replicas=2, defects=["no_fencing"])
     run = run_drill("split_brain_pause", None, tmp_path / "unfenced", {**env, **unfenced.env})
     assert run.fields["test_result"] == "FAIL"
     assert checks(run)["one_placer_at_a_time"]["status"] == "fail", checks(run)["one_placer_at_a_time"]
     assert float(run.fields["overlap_orders"]) >= 1
+
+
+def test_split_brain_partition_fails_when_the_cut_off_leader_cannot_notice(deployed_factory, tmp_path):
+    """Replicas without fencing or a Redis timeout: the leader cut off from Redis keeps leading beside its
+    successor; both report leader at once."""
+    target = deployed_factory(replicas=2, defects=["no_fencing", "no_redis_timeout"])
+    run = run_drill("split_brain_partition", None, tmp_path, {"DETECT_TIMEOUT": "8", "WAIT_READY_TIMEOUT": "20",
+                                                              **target.env})
+    assert run.code == 1 and run.fields["test_result"] == "FAIL"
+    leaders = checks(run)["one_leader_at_a_time"]
+    assert leaders["status"] == "fail" and "all reported leader 1" in leaders["reason"], leaders

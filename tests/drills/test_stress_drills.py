@@ -76,6 +76,7 @@ def test_the_cpu_drill_fails_on_a_scan_that_blocks_the_event_loop(tmp_path):
         lab.down()
     assert run.code == 1 and run.extension["verdict"] == "FAIL"
     found = checks(run)
+    assert "heartbeats_under_stress" in found, f"the drill never judged the stress: {run.reasons}"
     assert found["heartbeats_under_stress"]["status"] == "fail", found["heartbeats_under_stress"]
     assert "the process stalled" in found["heartbeats_under_stress"]["reason"]
     assert found["latency_under_stress"]["status"] == "fail", found["latency_under_stress"]

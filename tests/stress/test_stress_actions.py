@@ -75,7 +75,9 @@ def test_the_stressor_joins_the_targets_cgroup_and_ends_on_time(target):
     assert workers.held, f"stressor processes in the target's cgroup: {target['group'].pids()}"
     ended = actions.wait_stress_ended(timeout=10)
     assert ended["held"] and ended["ended"][0]["overran"] is False and ended["ended"][0]["was_running"] is False
-    assert Ledger(ledger_path()).outstanding() == [] and set(target["group"].pids()) == {target["pid"]}
+    # an exited worker may be listed in cgroup.procs until whoever inherited it reaps it: none may still run
+    left = [p for p in target["group"].pids() if p != target["pid"] and procs.alive(p)]
+    assert Ledger(ledger_path()).outstanding() == [] and left == [], f"stressor processes still running: {left}"
 
 
 def test_the_rollback_ends_a_running_stressor_and_the_host_scope_runs_beside(target):
