@@ -18,7 +18,7 @@ BROKER_PROXY = Setting("broker_proxy", "BROKER_PROXY", None,
                        "control URL of the broker fault proxy the target's Kite roots point at (default: the lab's)", "url")
 BROKER_PROXY_TARGET = Setting("broker_proxy_target", "BROKER_PROXY_TARGET", None,
                               "how to start the broker fault proxy again if it died with a fault in it: "
-                              "`process:PIDFILE` (restarted as it ran) or `lab:broker_proxy`")
+                              "`process:PIDFILE` (restarted as it ran), `docker:NAME` (its container) or `lab:broker_proxy`")
 
 FAMILY = Family(
     name="broker",

@@ -3,7 +3,9 @@ AITRAPP (in staging): the broker fault proxy between the trader and Kite, the TC
 trader and its Redis and Postgres. Each runs in the foreground until SIGTERM/SIGINT (run it under compose,
 systemd or ``&``); with ``--pidfile`` it writes its pid there, so a deployment description can name it as
 ``broker_proxy_target``/``net_proxy_target: process:PIDFILE`` and a drill starts it again as it ran if it
-died with a fault in it. Both bind to loopback only.
+died with a fault in it. Both bind to loopback only; ``--expose-control`` lets the control API bind the
+address of a container's own network namespace (compose: ``network_mode: service:api``, its port published
+to the host's loopback), as ``examples/docker-compose.chaos.yml`` does.
 """
 from __future__ import annotations
 
@@ -36,15 +38,18 @@ def proxy() -> None:
 @click.option("--ticker-upstream", required=True, help="the broker's ticker root, e.g. wss://ws.kite.trade")
 @click.option("--pidfile", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="write the proxy's pid here (broker_proxy_target: process:PIDFILE)")
+@click.option("--expose-control", is_flag=True,
+              help="let --control bind a non-loopback address: only inside a container's own network namespace "
+                   "(the control API has no authentication)")
 @click.pass_context
 def broker(ctx: click.Context, listen: str, control: str, upstream: str, ticker_upstream: str,
-           pidfile: Optional[Path]) -> None:
+           pidfile: Optional[Path], expose_control: bool) -> None:
     """``proxy broker``."""
     from chaosaitrapp.broker.proxy.__main__ import main  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     _write_pid(pidfile)
     ctx.exit(_run(main, ["--listen", listen, "--control", control, "--upstream", upstream,
-                         "--ticker-upstream", ticker_upstream]))
+                         "--ticker-upstream", ticker_upstream] + (["--expose-control"] if expose_control else [])))
 
 
 @proxy.command(epilog=EXIT_CODES, help="The TCP fault proxy: each --route NAME=LISTEN_PORT:HOST:PORT relays "
@@ -56,8 +61,11 @@ def broker(ctx: click.Context, listen: str, control: str, upstream: str, ticker_
 @click.option("--control", required=True, metavar="HOST:PORT", help="the control API the drills use (loopback)")
 @click.option("--pidfile", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="write the proxy's pid here (net_proxy_target: process:PIDFILE)")
+@click.option("--expose-control", is_flag=True,
+              help="let --control bind a non-loopback address: only inside a container's own network namespace "
+                   "(the control API has no authentication)")
 @click.pass_context
-def net(ctx: click.Context, routes: List[str], control: str, pidfile: Optional[Path]) -> None:
+def net(ctx: click.Context, routes: List[str], control: str, pidfile: Optional[Path], expose_control: bool) -> None:
     """``proxy net``."""
     from chaosaitrapp.network.proxy.__main__ import main  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
@@ -65,7 +73,7 @@ def net(ctx: click.Context, routes: List[str], control: str, pidfile: Optional[P
     argv: List[str] = []
     for route in routes:
         argv += ["--route", route]
-    ctx.exit(_run(main, argv + ["--control", control]))
+    ctx.exit(_run(main, argv + ["--control", control] + (["--expose-control"] if expose_control else [])))
 
 
 def _run(main, argv: List[str]) -> int:

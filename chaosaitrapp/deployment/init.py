@@ -43,7 +43,7 @@ def from_compose(project: str) -> Tuple[Description, List[str]]:
     try:
         containers = client.containers.list(all=True, filters={"label": f"{COMPOSE_PROJECT}={project}"})
     except Exception as exc:  # noqa: BLE001 - the engine's errors, explained and named
-        raise explain_docker_error(f"compose project {project}", "listing the containers of", exc) from None
+        raise explain_docker_error(f"compose project {project}", "list the containers of the project", exc) from None
     if not containers:
         raise ConfigError(f"no container is labelled {COMPOSE_PROJECT}={project}: is the project up "
                           "(`docker compose -p PROJECT up -d`)?")

@@ -19,7 +19,9 @@ import redis
 from chaosaitrapp.config import core_setting, secret, value
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.scrub import scrub_text
-from chaosaitrapp.targets.docker_client import connect, explain_docker_error
+from chaosaitrapp.targets.docker import DockerDriver, docker_driver
+from chaosaitrapp.targets.docker_client import explain_docker_error
+from chaosaitrapp.targets.docker_infer import inside_port
 from chaosaitrapp.targets.process import read_pid_quietly
 
 #: How long one read of the lock may take.
@@ -33,7 +35,7 @@ class LockReader:
 
     label: str
     url: Optional[str] = None
-    container: Optional[str] = None
+    container: Optional[str] = None  #: ``NAME[@PROJECT]``: a container name or a compose service
 
     def read(self, key: str) -> Tuple[Optional[str], Optional[int]]:
         """``(holder, pttl_ms)``: the key's value (None: absent) and its remaining TTL in ms (None: absent or
@@ -51,13 +53,15 @@ class LockReader:
         return (holder.decode() if holder is not None else None), (int(pttl) if pttl and pttl > 0 else None)
 
     def _read_in_container(self, key: str) -> Tuple[Optional[str], Optional[int]]:
-        client = connect(f"docker:{self.container}")
+        target = f"docker:{self.container}"
+        driver = docker_driver(str(self.container), "redis")
+        container = driver.container()  # a name or a compose service (of a project): as the driver finds it
+        port = str(inside_port(container.attrs, "redis"))
         try:
-            container = client.containers.get(self.container)
-            holder = container.exec_run(["redis-cli", "--raw", "GET", key]).output.decode().strip()
-            pttl = container.exec_run(["redis-cli", "PTTL", key]).output.decode().strip()
+            holder = container.exec_run(["redis-cli", "-p", port, "--raw", "GET", key]).output.decode().strip()
+            pttl = container.exec_run(["redis-cli", "-p", port, "PTTL", key]).output.decode().strip()
         except Exception as exc:  # noqa: BLE001 - the engine's errors, explained and named
-            raise explain_docker_error(f"docker:{self.container}", "reading the lock key in", exc) from None
+            raise explain_docker_error(target, "read the lock key in the container", exc) from None
         try:
             ms = int(pttl.split()[-1])
         except (ValueError, IndexError):
@@ -87,7 +91,7 @@ def reader_for(where: str) -> LockReader:
                               key="lock_redis")
         return LockReader(where, url=where)
     if scheme == "docker" and rest:
-        return LockReader(where, container=rest.partition("@")[0])
+        return LockReader(where, container=rest)
     if scheme == "process" and rest:
         port = _listening_port(rest)
         if port is None:
@@ -108,9 +112,9 @@ def lock_reader(configuration: Optional[Mapping[str, Any]] = None, secrets: Opti
     url = secret("redis_url", "REDIS_URL", secrets)
     if url:
         return LockReader("the REDIS_URL secret", url=url)
-    container = getattr(redis, "name", None) if type(redis).__name__ == "DockerDriver" else None
-    if container:
-        return LockReader(f"docker:{container}", container=container)
+    if isinstance(redis, DockerDriver):
+        spec = redis.name + (f"@{redis.project}" if redis.project else "")
+        return LockReader(f"docker:{spec}", container=spec)
     port = getattr(redis, "port", None)
     if redis is not None and not port and getattr(redis, "pidfile", None):
         pid = read_pid_quietly(redis.pidfile)

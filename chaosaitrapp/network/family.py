@@ -13,7 +13,7 @@ KERNEL_RULES = Setting("kernel_rules", "AITRAPP_KERNEL_RULES", False,
                        "`1` lets kernel partitions into a namespace with other interfaces than `lo` (the host's)", "flag")
 NET_PROXY_TARGET = Setting("net_proxy_target", "NET_PROXY_TARGET", None,
                            "how to start the TCP fault proxy again if it died with a fault in it: `process:PIDFILE` "
-                           "(restarted as it ran) or `lab:net_proxy`")
+                           "(restarted as it ran), `docker:NAME` (its container) or `lab:net_proxy`")
 
 FAMILY = Family(
     name="network",

@@ -52,20 +52,25 @@ def _argv_port(argv: List[str], check: Optional[str]) -> Optional[int]:
     return None
 
 
-def infer_port(attrs: Dict[str, Any], check: Optional[str]) -> Optional[int]:
-    """The port on which the host reaches the service of the container described by
-    ``attrs`` (``docker inspect``): the port in its command or ``PGPORT`` (else the check's
-    default), translated through the published port bindings unless it uses host networking.
-    ``None`` when it cannot be reached from the host (not published) or nothing is known.
-    """
+def inside_port(attrs: Dict[str, Any], check: Optional[str]) -> Optional[int]:
+    """The port the service listens on inside the container described by ``attrs`` (``docker inspect``):
+    the port in its command or ``PGPORT``, else the check's default; None when nothing is known."""
     argv = [attrs.get("Path") or ""] + list(attrs.get("Args") or [])
     port = _argv_port(argv, check)
     if port is None and check == "postgres":
         for item in (attrs.get("Config") or {}).get("Env") or []:
             if item.startswith("PGPORT=") and item[7:].isdigit():
                 port = int(item[7:])
-    if port is None:
-        port = DEFAULT_PORTS.get(check or "")
+    return port if port is not None else DEFAULT_PORTS.get(check or "")
+
+
+def infer_port(attrs: Dict[str, Any], check: Optional[str]) -> Optional[int]:
+    """The port on which the host reaches the service of the container described by
+    ``attrs`` (``docker inspect``): the port in its command or ``PGPORT`` (else the check's
+    default), translated through the published port bindings unless it uses host networking.
+    ``None`` when it cannot be reached from the host (not published) or nothing is known.
+    """
+    port = inside_port(attrs, check)
     if port is None:
         return None
     host_config = attrs.get("HostConfig") or {}

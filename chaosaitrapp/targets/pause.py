@@ -72,7 +72,7 @@ class PauseDriver:
             container.reload()
             return container
         except Exception as exc:
-            raise explain_docker_error(f"docker:{self.container}", "inspecting", exc) from None
+            raise explain_docker_error(f"docker:{self.container}", "inspect the container", exc) from None
 
     # ---- the Driver protocol -------------------------------------------------------------------
     def is_running(self) -> bool:

@@ -1,5 +1,5 @@
 """Which local process a target string names: ``lab:SERVICE`` (a lab process), ``process:PIDFILE``,
-``pid:N`` or ``docker:NAME`` (the container's main process, from ``docker inspect``; with host
+``pid:N`` or ``docker:NAME[@PROJECT]`` (the container's main process, from ``docker inspect``; with host
 networking and one kernel its pid is ours to read).
 
 :func:`locate` answers ``(pid, container)``: the pid always (None only for a container that is not
@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 from chaosaitrapp.errors import ConfigError, TargetNotFound
-from chaosaitrapp.targets.docker_client import connect, explain_docker_error
+from chaosaitrapp.targets.docker import docker_driver
+from chaosaitrapp.targets.docker_client import explain_docker_error
 from chaosaitrapp.targets.labstate import load_state
 from chaosaitrapp.targets.process import read_pid
 
@@ -28,17 +29,18 @@ def check_target(target: str, key: str) -> str:
     return text
 
 
-def container_pid(name: str) -> Optional[int]:
-    """The host pid of container ``name``'s main process, None when it is not running; TargetError (from
-    the Docker client) when the engine or the container cannot be reached."""
-    client = connect(f"docker:{name}")
+def container_pid(name: str) -> Tuple[Optional[int], str]:
+    """``(pid, container name)`` of the container ``docker:NAME[@PROJECT]`` names (a container name, or a
+    compose service, of a project when given: as the Docker driver finds it): the host pid of its main
+    process, None when it is not running. TargetNotFound for no such container, TargetError when the
+    engine cannot be reached."""
+    container = docker_driver(name, "").container()
     try:
-        container = client.containers.get(name)
         container.reload()
     except Exception as exc:
-        raise explain_docker_error(f"docker:{name}", "inspecting", exc) from None
+        raise explain_docker_error(f"docker:{name}", "inspect the container", exc) from None
     pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
-    return pid or None
+    return pid or None, container.name
 
 
 def locate(target: str, label: str = "") -> Tuple[Optional[int], Optional[str]]:
@@ -47,7 +49,7 @@ def locate(target: str, label: str = "") -> Tuple[Optional[int], Optional[str]]:
     scheme, _, rest = check_target(target, "target").partition(":")
     label = label or target
     if scheme == "docker":
-        return container_pid(rest), rest
+        return container_pid(rest)
     if scheme == "pid":
         try:
             return int(rest), None

@@ -22,13 +22,14 @@ SCHEMES = tuple(k.scheme for k in registry.TARGET_KINDS if k.driver) + ("auto",)
 
 def restart_recipe(target: Optional[str]) -> Optional[dict]:
     """How to start again the process a target string names (``lab:NAME``, ``process:PIDFILE``: as it runs
-    now), as a ledger undo recipe (no secret in it); None for no target. ConfigError for another scheme,
-    TargetNotFound when the process is not there to be read."""
+    now; ``docker:NAME[@PROJECT]``: its container), as a ledger undo recipe (no secret in it); None for no
+    target. ConfigError for another scheme, TargetNotFound when the process is not there to be read."""
     if not target:
         return None
     scheme, _, rest = str(target).partition(":")
-    if scheme not in ("lab", "process") or not rest:
-        raise ConfigError(f"{target!r}: a restartable process is named lab:NAME or process:PIDFILE", target=target)
+    if scheme not in ("lab", "process", "docker") or not rest:
+        raise ConfigError(f"{target!r}: a restartable process is named lab:NAME, process:PIDFILE or docker:NAME",
+                          target=target)
     return resolve_target(target, "").undo()
 
 

@@ -3,7 +3,8 @@
 # runs only when something is missing). Usage: scripts/install/apt.sh [lab|test]
 #   lab:  redis-server, stress-ng (the stress drills), a PostgreSQL server of whichever major version the distribution ships
 #         (Debian 12: 15, Ubuntu 24.04: 16; none is installed when one already is), util-linux, procps
-#   test: lab + prometheus, chromium, docker.io, stress-ng, iproute2, iptables, nftables
+#   test: lab + prometheus, chromium, docker.io, docker-compose (the example workflow's `docker compose`), stress-ng,
+#         iproute2, iptables, nftables
 set -euo pipefail
 profile=${1:-test}
 case "$profile" in lab|test) ;; *) echo "apt: unknown profile '$profile' (lab or test)" >&2; exit 2 ;; esac
@@ -12,7 +13,7 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
   packages+=(postgresql)  # the distribution's own major version
 fi
 if [ "$profile" = test ]; then
-  packages+=(prometheus chromium docker.io stress-ng iproute2 iptables nftables)
+  packages+=(prometheus chromium docker.io docker-compose stress-ng iproute2 iptables nftables)
 fi
 missing=()
 for p in "${packages[@]}"; do

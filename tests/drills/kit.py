@@ -16,6 +16,7 @@ import requests
 from chaosaitrapp import registry
 from chaosaitrapp.lab.runtime import lab_down
 from chaosaitrapp.targets.labstate import LabState
+from chaosaitrapp.targets.process import read_pid_quietly
 from chaosaitrapp.testing import lab as lab_testing
 from chaosaitrapp.testing.lab import free_ports, make_lab_dir  # noqa: F401 (re-exported for the drill tests)
 from chaosaitrapp.waiting import wait_stable, wait_until
@@ -36,6 +37,10 @@ class Lab:
     @property
     def api(self) -> str:
         return self.state.api
+
+    def pid(self, service: str) -> Optional[int]:
+        """The pid in service ``service``'s pidfile now (None: none)."""
+        return read_pid_quietly(self.directory / "run" / f"{service}.pid")
 
     def down(self) -> None:
         lab_down(self.directory)

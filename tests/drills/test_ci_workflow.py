@@ -4,7 +4,6 @@ the file cannot rot."""
 import os
 import shutil
 import subprocess
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from chaosaitrapp.lab.runtime.preflight import port_free
 from chaosaitrapp.suite import bundled_drills
 
 from .kit import ROOT
+from .workflows import new_junit_cases, play, sudo_shim
 
 WORKFLOW = ROOT / ".github" / "workflows" / "chaos-tests.yml"
 DEFAULT_PORTS = tuple(LabPorts().as_dict().values())
@@ -40,54 +40,25 @@ def test_workflow_shape():
     assert any(s["with"]["path"].rstrip("/") == "reports/chaos" for s in uploads), "the evidence is uploaded"
 
 
-def _sudo_shim(directory: Path) -> Path:
-    shim = directory / "sudo"
-    shim.write_text('#!/bin/sh\n# as root here: sudo -E CMD... is CMD...\n[ "$1" = "-E" ] && shift\nexec "$@"\n')
-    shim.chmod(0o755)
-    return directory
-
-
-def _junit_failures(reports: Path, before: set) -> str:
-    """The failed drills of the JUnit files a step left, with their messages (the step's output tail may
-    not reach them)."""
-    lines = []
-    for junit in sorted(set(reports.glob("suite_*.junit.xml")) - before):
-        for case in ET.parse(junit).getroot().iter("testcase"):
-            failure = case.find("failure")
-            if failure is not None:
-                lines.append(f"{junit.name}: {case.get('name')}: {failure.get('message')}\n{(failure.text or '')[:3000]}")
-    return "\n".join(lines) or "(no JUnit failure recorded)"
-
-
 def test_workflow_run_steps_work_in_order(tmp_path):
     busy = [port for port in DEFAULT_PORTS if not port_free(port)]
     assert not busy, f"the workflow uses the lab's default ports, but these are taken: {busy}"
     job = load()["jobs"]["chaos"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AITRAPP_")}
     env.update({k: str(v).replace("${{ github.workspace }}", str(ROOT)) for k, v in job["env"].items()})
-    env["PATH"] = f"{_sudo_shim(tmp_path)}:{env['PATH']}"
+    env["PATH"] = f"{sudo_shim(tmp_path)}:{env['PATH']}"
     state = Path(env["AITRAPP_CHAOS_STATE"])
     reports = Path(env["AITRAPP_REPORTS_DIR"])
     shutil.rmtree(state, ignore_errors=True)
     before = set(reports.glob("suite_*.junit.xml")) if reports.exists() else set()
-    failed = None
     try:
-        for step in job["steps"]:
-            if "run" not in step:
-                continue
-            if failed is not None and step.get("if") != "always()":
-                continue
-            proc = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
-            if proc.returncode != 0 and failed is None:
-                failed = (f"step {step['name']!r} exited {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
-                          f"\n{_junit_failures(reports, before)}")
+        failed = play(job["steps"], ROOT, env, reports, before)["failed"]
     finally:
         lab_down(state / "lab")
     assert failed is None, failed
     new = sorted(set(reports.glob("suite_*.junit.xml")) - before)
     assert len(new) == 2, f"each run step must leave one JUnit file where the upload step looks: {new}"
-    cases = {c.get("name"): c for junit in new for c in ET.parse(junit).getroot().iter("testcase")}
+    cases = new_junit_cases(reports, before)
     assert sorted(cases) == bundled_drills(), "every bundled drill ran, the split-brain ones against two replicas"
     failures = {name: c.find("failure").get("message") for name, c in cases.items() if c.find("failure") is not None}
     assert not failures, failures

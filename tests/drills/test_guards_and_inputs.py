@@ -1,6 +1,5 @@
 """Bad input fails early and injects nothing; LIVE targets are refused; a failed steady state
 before the method makes `chaos run` exit non-zero; a dry run injects nothing."""
-import socket
 import time
 import uuid
 from pathlib import Path
@@ -8,6 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from chaosaitrapp.testing.lab import free_port
 from chaosaitrapp.waiting import wait_until
 
 from .checks import assert_lab_whole
@@ -21,14 +21,6 @@ def shared_lab():
     lab.down()
 
 
-def redis_pid(lab):
-    return (lab.directory / "run" / "redis.pid").read_text().strip()
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 BAD_INPUTS = [
@@ -42,13 +34,13 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize("env,message", BAD_INPUTS, ids=[next(iter(e)) + "=" + next(iter(e.values())) for e, _ in BAD_INPUTS])
 def test_bad_input_fails_early_naming_the_value_and_injects_nothing(env, message, shared_lab, tmp_path):
-    before = redis_pid(shared_lab)
+    before = shared_lab.pid("redis")
     run = run_drill("leader_lock", shared_lab, tmp_path, env)
     assert run.code != 0
     assert run.fields["test_result"] == "FAIL"
     assert any(message in r for r in run.reasons), f"{message!r} not in {run.reasons}"
     assert not any(r["activity"]["name"] == "stop-redis" for r in run.journal.get("run", [])), "the method ran"
-    assert redis_pid(shared_lab) == before, "Redis was touched"
+    assert shared_lab.pid("redis") == before, "Redis was touched"
     assert_lab_whole(shared_lab, tmp_path)
 
 
@@ -83,17 +75,17 @@ def test_a_refused_drill_acts_on_nothing_and_exits_2_at_once(shared_lab, tmp_pat
 
 
 def test_unreachable_api_fails_early(shared_lab, tmp_path):
-    before = redis_pid(shared_lab)
+    before = shared_lab.pid("redis")
     began = time.monotonic()
-    run = run_drill("leader_lock", shared_lab, tmp_path, {"API": f"http://127.0.0.1:{closed_port()}"})
+    run = run_drill("leader_lock", shared_lab, tmp_path, {"API": f"http://127.0.0.1:{free_port()}"})
     assert time.monotonic() - began < 10, "a mistyped API must not cost the ready wait"
     assert run.code != 0 and run.fields["test_result"] == "FAIL" and run.fields["refused"] == "true"
     assert any("API unreachable" in r for r in run.reasons), run.reasons
-    assert redis_pid(shared_lab) == before
+    assert shared_lab.pid("redis") == before
 
 
 def test_failed_steady_state_before_exits_non_zero(shared_lab, tmp_path):
-    before = redis_pid(shared_lab)
+    before = shared_lab.pid("redis")
     requests.post(shared_lab.api + "/pause", timeout=2).raise_for_status()
     try:
         run = run_drill("leader_lock", shared_lab, tmp_path)
@@ -105,15 +97,15 @@ def test_failed_steady_state_before_exits_non_zero(shared_lab, tmp_path):
     assert any("before the method not met: orchestrator-not-paused" in r for r in run.reasons), run.reasons
     assert run.journal["rollbacks"] == [], "the method never began: nothing to roll back"
     assert any("rollbacks skipped: the method never began" in n for n in run.extension["notes"])
-    assert redis_pid(shared_lab) == before
+    assert shared_lab.pid("redis") == before
     assert_lab_whole(shared_lab, tmp_path)
 
 
 @pytest.mark.parametrize("mode", ["actions", "activities"])
 def test_dry_run_injects_nothing_and_reports_dry(mode, shared_lab, tmp_path):
-    before = redis_pid(shared_lab)
+    before = shared_lab.pid("redis")
     run = run_drill("leader_lock", shared_lab, tmp_path, args=["--dry", mode])
-    assert redis_pid(shared_lab) == before
+    assert shared_lab.pid("redis") == before
     assert run.code == 0, run.output[-2000:]
     assert run.fields["test_result"] == "DRY" and run.extension["verdict"] == "DRY" and run.reasons == []
     waits = [r for r in run.journal["run"] if r["activity"]["name"] == "ready-answers-503"]
@@ -144,11 +136,11 @@ def test_burst_against_live_target_is_refused_and_sends_nothing(tmp_path):
 
 
 def test_continuous_hypothesis_is_refused_when_the_method_breaks_the_steady_state(shared_lab, tmp_path):
-    before = redis_pid(shared_lab)
+    before = shared_lab.pid("redis")
     run = run_drill("leader_lock", shared_lab, tmp_path, args=["--hypothesis-strategy", "continuously"])
     assert run.code != 0 and run.fields["test_result"] == "FAIL"
     assert any("hypothesis strategy 'continuously' cannot be met by this drill" in r for r in run.reasons), run.reasons
-    assert redis_pid(shared_lab) == before, "nothing was injected"
+    assert shared_lab.pid("redis") == before, "nothing was injected"
 
 
 def test_rollback_strategy_override_is_said_in_the_evidence(shared_lab, tmp_path):

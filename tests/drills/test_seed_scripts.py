@@ -34,12 +34,12 @@ def test_script_passes_noninteractive(script, shared_lab, tmp_path):
 
 
 def test_interactive_without_a_terminal_refuses_and_injects_nothing(shared_lab, tmp_path):
-    redis_pid = (shared_lab.directory / "run" / "redis.pid").read_text().strip()
+    redis_pid = shared_lab.pid("redis")
     run = run_script("chaos_test_leader_lock.sh", shared_lab, tmp_path)
     assert run.code != 0
     assert "set NONINTERACTIVE=1" in run.output
     assert not list((tmp_path / "reports").glob("*.log")) if (tmp_path / "reports").exists() else True
-    assert (shared_lab.directory / "run" / "redis.pid").read_text().strip() == redis_pid
+    assert shared_lab.pid("redis") == redis_pid
 
 
 def _run_on_pty(answer: bytes, env, timeout=120):
@@ -70,10 +70,10 @@ def _run_on_pty(answer: bytes, env, timeout=120):
 
 
 def test_interactive_prompt_no_means_nothing_happens(shared_lab, tmp_path):
-    redis_pid = (shared_lab.directory / "run" / "redis.pid").read_text().strip()
+    redis_pid = shared_lab.pid("redis")
     code, output = _run_on_pty(b"n\n", drill_env(shared_lab, tmp_path))
     assert code != 0 and "not confirmed: nothing was done" in output
-    assert (shared_lab.directory / "run" / "redis.pid").read_text().strip() == redis_pid
+    assert shared_lab.pid("redis") == redis_pid
 
 
 def test_interactive_prompt_yes_runs_the_drill(shared_lab, tmp_path):

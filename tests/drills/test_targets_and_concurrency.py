@@ -9,20 +9,16 @@ from .checks import assert_lab_whole
 from .kit import CHAOS, ROOT, DrillRun, drill_env, run_drill, run_script, start_lab
 
 
-def redis_pid(lab):
-    return (lab.directory / "run" / "redis.pid").read_text().strip()
-
-
 def test_an_explicit_container_wins_over_a_lab_that_is_up(tmp_path):
     lab = start_lab()
     try:
-        before = redis_pid(lab)
+        before = lab.pid("redis")
         run = run_script("chaos_test_leader_lock.sh", lab, tmp_path,
                          {"NONINTERACTIVE": "1", "REDIS_CONTAINER": "no-such-container"})
         assert run.code != 0 and run.fields["test_result"] == "FAIL", run.output[-3000:]
         assert any("no-such-container" in r and r.startswith("pre-flight refused") for r in run.reasons), run.reasons
         assert not any(r["activity"]["name"] == "stop-redis" for r in run.journal.get("run", [])), "the method ran"
-        assert redis_pid(lab) == before, "the lab's Redis was touched"
+        assert lab.pid("redis") == before, "the lab's Redis was touched"
     finally:
         lab.down()
 
@@ -30,13 +26,13 @@ def test_an_explicit_container_wins_over_a_lab_that_is_up(tmp_path):
 def test_a_lab_that_serves_another_api_is_not_the_target(tmp_path):
     lab_a, lab_b = start_lab(), start_lab()
     try:
-        before = redis_pid(lab_a), redis_pid(lab_b)
+        before = lab_a.pid("redis"), lab_b.pid("redis")
         # the drill aims at lab B's API while lab A's state is the one on the machine
         run = run_drill("leader_lock", lab_a, tmp_path, {"API": lab_b.api}, args=["--dry", "actions"])
         assert run.code != 0
         assert any("docker:redis" in r for r in run.reasons), \
             f"auto must behave as against a real deployment (docker:redis), not lab A: {run.reasons}"
-        assert (redis_pid(lab_a), redis_pid(lab_b)) == before
+        assert (lab_a.pid("redis"), lab_b.pid("redis")) == before
     finally:
         lab_a.down()
         lab_b.down()

@@ -8,6 +8,7 @@ import pytest
 from chaosaitrapp.broker.proxy.faults import FaultError, FaultTable, validate
 from chaosaitrapp.broker.proxy.state import packet_tokens
 from chaosaitrapp.errors import ConfigError, TargetError
+from chaosaitrapp.testing.lab import free_port
 
 
 class Clock:
@@ -78,7 +79,6 @@ def test_packet_tokens_reads_kite_frames():
 def test_actions_refuse_bad_input_before_touching_ledger_or_proxy(tmp_path, monkeypatch):
     from chaosaitrapp.broker.actions import break_market_data, inject_broker_fault, restore_market_data
     from chaosaitrapp.paths import ledger_path
-    from chaosaitrapp.testing.lab import free_port
 
     dead = f"http://127.0.0.1:{free_port()}"
     cfg = {"broker_proxy": dead}

@@ -1,25 +1,19 @@
 """Probes fail with clear ActivityFailed errors: unreachable API, 401, malformed bodies, missing
 metrics, bad targets; and the API key is sent but never shown."""
-import socket
 
 import pytest
 
 from chaosaitrapp.errors import ApiError, ConfigError, GuardRefused, MetricsError, TargetNotFound
 from chaosaitrapp.metrics import probes as metrics
 from chaosaitrapp.targets.resolve import resolve_target
+from chaosaitrapp.testing.lab import free_port
 from chaosaitrapp.trader import probes as trader
 
 from .fakeapi import FakeApi
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_api_names_the_url():
-    cfg = {"api": f"http://127.0.0.1:{closed_port()}"}
+    cfg = {"api": f"http://127.0.0.1:{free_port()}"}
     with pytest.raises(ApiError, match=r"API unreachable .*is the service running at http://127.0.0.1"):
         trader.readiness(cfg)
 

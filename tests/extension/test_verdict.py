@@ -1,6 +1,6 @@
 """The verdict CI trusts (the one judge), what a journal records, and the seed-format evidence log."""
 from chaosaitrapp.evidence.seedlog import extra_fields, seed_fields, write_seed_log
-from chaosaitrapp.verdict import judge, recorded
+from chaosaitrapp.verdict import judge, recorded, suite_exit_code
 
 
 def journal(**over):
@@ -90,3 +90,14 @@ def test_recorded_verdict_is_read_never_recomputed():
     assert recorded({"status": "failed", "extensions": [ext]}) == ("PASS", [{"name": "flaps", "status": "pass"}], [])
     verdict, checks, reasons = recorded({"status": "completed"})
     assert verdict == "FAIL" and checks == [] and "no chaosaitrapp verdict" in reasons[0]
+
+
+def test_the_suite_exit_code_tells_failed_from_refused_and_not_applicable():
+    ok, failed = {"verdict": "PASS"}, {"verdict": "FAIL"}
+    refused = {"verdict": "FAIL", "refused": True}
+    skipped, named = {"verdict": "SKIP"}, {"verdict": "SKIP", "named": True}
+    assert suite_exit_code([ok, skipped]) == 0, "a default-selection drill that does not apply is no failure"
+    assert suite_exit_code([ok, skipped], strict=True) == 2
+    assert suite_exit_code([ok, named]) == 2, "a drill asked for by name that cannot run is bad input"
+    assert suite_exit_code([ok, refused]) == 2 and suite_exit_code([refused, failed]) == 1
+    assert suite_exit_code([]) == 1 and suite_exit_code([{"verdict": "DRY"}]) == 0

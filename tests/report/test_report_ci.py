@@ -66,3 +66,16 @@ def test_summary_json(tmp_path):
     assert data["runs"][1]["reasons"][1] == "steady state after not met"
     assert data["runs"][0]["report"] == runs[0]["report"]
     assert API_KEY not in json.dumps(data)
+
+
+def test_a_drill_that_does_not_apply_is_skipped_with_its_reason_not_failed(tmp_path):
+    runs = [r for r in runs_fixture(tmp_path) if r["verdict"] == "PASS"]
+    runs.append({"drill": "split_brain_pause", "verdict": "SKIP", "duration": 0.4,
+                 "reasons": ["not applicable: needs at least two replicas; set replicas (REPLICAS) to enable it"]})
+    root = ET.parse(write_junit(runs, tmp_path / "j.xml")).getroot()
+    suite = root.find("testsuite")
+    assert suite.get("failures") == "0" and suite.get("skipped") == "1"
+    skipped = {c.get("name"): c for c in suite.findall("testcase")}["split_brain_pause"].find("skipped")
+    assert "needs at least two replicas" in skipped.get("message") and "REPLICAS" in skipped.get("message")
+    html = render_suite_index(runs, tmp_path / "index.html").read_text()
+    assert '<div class="big">PASS</div>' in html and "needs at least two replicas" in html

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 from pathlib import Path
 from typing import List, Optional
 
 from chaosaitrapp.errors import TargetError
 from chaosaitrapp.targets.process import ProcessDriver, pid_alive
+from chaosaitrapp.testing.lab import free_port
 from chaosaitrapp.testing.waits import wait_for
 
 
@@ -61,13 +61,6 @@ def start_count(undo: dict) -> int:
     """How many times the FakeDriver of ``undo`` was started."""
     path = Path(undo["starts"])
     return len(path.read_text().splitlines()) if path.exists() else 0
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def redis_client(port: int) -> "redis.Redis":  # noqa: F821 (imported inside)

@@ -2,7 +2,7 @@
 drill, of each WebSocket variant and of each network partition, interrupted by SIGKILL (and
 SIGINT/SIGTERM) while its faults are in place, leaves both proxies without faults, the ledger empty
 and the trader ready and streaming again within the fault lease; a fault proxy that dies with a fault
-registered is brought back by the ledger's undo. (Kernel partitions: tests/lab/test_kernel_partition.py,
+registered is brought back by the ledger's undo. (Kernel partitions: tests/network/test_kernel_partition.py,
 in a namespace of their own.)
 
 Plan: ``random.Random(20261201)``; per drill variant one SIGKILL and one SIGINT or SIGTERM (alternating),
@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -86,9 +87,9 @@ def test_a_dead_proxy_is_restarted_by_the_ledgers_undo(proxy_lab, tmp_path):
     assert injected.returncode == 0, injected.stderr
     control = proxy_lab.state.endpoints["broker_proxy"]
     assert requests.get(control + "/faults", timeout=2).json()["faults"]
-    pid = int((proxy_lab.directory / "run" / "broker_proxy.pid").read_text())
+    pid = proxy_lab.pid("broker_proxy")
     os.kill(pid, signal.SIGKILL)
-    cleanup = subprocess.run([str(__import__("pathlib").Path(sys.executable).with_name("aitrapp-chaos")), "cleanup"],
+    cleanup = subprocess.run([str(Path(sys.executable).with_name("aitrapp-chaos")), "cleanup"],
                              env=env, capture_output=True, text=True, timeout=120)
     assert cleanup.returncode == 0, cleanup.stdout + cleanup.stderr
     assert requests.get(control + "/faults", timeout=2).json()["faults"] == []

@@ -4,7 +4,8 @@
         --upstream https://api.kite.trade --ticker-upstream wss://ws.kite.trade
 
 Point the target's ``KiteConnect(root=)`` at ``http://<listen>`` and its ``KiteTicker(root=)`` at
-``ws://<listen>``; drills talk to ``http://<control>``. Both ports bind to loopback only.
+``ws://<listen>``; drills talk to ``http://<control>``. Both ports bind to loopback only (the control API elsewhere with
+``--expose-control``: :mod:`chaosaitrapp.faultproxy.addresses`).
 """
 from __future__ import annotations
 
@@ -12,30 +13,24 @@ import argparse
 import asyncio
 import logging
 import sys
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 from chaosaitrapp.broker.proxy.server import serve
-
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
-
-
-def _address(text: str) -> Tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    if host not in LOOPBACK:
-        raise argparse.ArgumentTypeError(f"the proxy binds to loopback only, got {host!r}")
-    return host, int(port)
+from chaosaitrapp.faultproxy.addresses import address, check_control, loopback_address
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Parse the arguments and serve until SIGTERM/SIGINT."""
     parser = argparse.ArgumentParser(prog="python -m chaosaitrapp.broker.proxy", description=__doc__.split("\n")[0])
-    parser.add_argument("--listen", type=_address, required=True, help="HOST:PORT the target's Kite roots point at")
-    parser.add_argument("--control", type=_address, required=True, help="HOST:PORT of the control API")
+    parser.add_argument("--listen", type=loopback_address, required=True,
+                        help="HOST:PORT the target's Kite roots point at (loopback)")
+    parser.add_argument("--control", type=address, required=True, help="HOST:PORT of the control API (loopback)")
+    parser.add_argument("--expose-control", action="store_true",
+                        help="let --control bind a non-loopback address (inside a container's own network namespace)")
     parser.add_argument("--upstream", required=True, help="the broker's REST root, e.g. https://api.kite.trade")
     parser.add_argument("--ticker-upstream", required=True, help="the broker's ticker root, e.g. wss://ws.kite.trade")
     args = parser.parse_args(argv)
+    check_control(parser, args.control, args.expose_control)
     for name, value, schemes in (("--upstream", args.upstream, ("http", "https")),
                                  ("--ticker-upstream", args.ticker_upstream, ("ws", "wss"))):
         scheme = value.split("://", 1)[0] if "://" in value else ""

@@ -6,7 +6,8 @@ TCP service.
 
 Each ``--route NAME=LISTEN_PORT:UPSTREAM_HOST:UPSTREAM_PORT`` listens on ``127.0.0.1:LISTEN_PORT``;
 point the target at those ports (``REDIS_URL=redis://127.0.0.1:6380``...). Drills talk to the
-control API at ``http://<control>``. Listening and control ports bind to loopback only.
+control API at ``http://<control>``. Listening and control ports bind to loopback only (the control API
+elsewhere with ``--expose-control``: :mod:`chaosaitrapp.faultproxy.addresses`).
 """
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ import asyncio
 import logging
 import re
 import sys
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
+from chaosaitrapp.faultproxy.addresses import address, check_control
 from chaosaitrapp.network.proxy.server import Route, serve
 
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 ROUTE = re.compile(r"^([a-z][a-z0-9_-]{0,31})=(\d{1,5}):([^:\s]+):(\d{1,5})$")
 
 
@@ -34,22 +35,16 @@ def _route(text: str) -> Route:
     return Route(name, "127.0.0.1", int(listen), host, int(port))
 
 
-def _address(text: str) -> Tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    if host not in LOOPBACK:
-        raise argparse.ArgumentTypeError(f"the control API binds to loopback only, got {host!r}")
-    return host, int(port)
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     """Parse the arguments and serve until SIGTERM/SIGINT."""
     parser = argparse.ArgumentParser(prog="python -m chaosaitrapp.network.proxy", description=__doc__.split("\n")[0])
     parser.add_argument("--route", type=_route, action="append", required=True,
                         help="NAME=LISTEN_PORT:UPSTREAM_HOST:UPSTREAM_PORT (repeatable)")
-    parser.add_argument("--control", type=_address, required=True, help="HOST:PORT of the control API")
+    parser.add_argument("--control", type=address, required=True, help="HOST:PORT of the control API (loopback)")
+    parser.add_argument("--expose-control", action="store_true",
+                        help="let --control bind a non-loopback address (inside a container's own network namespace)")
     args = parser.parse_args(argv)
+    check_control(parser, args.control, args.expose_control)
     names = [r.name for r in args.route]
     ports = [r.listen_port for r in args.route] + [args.control[1]]
     if len(set(names)) != len(names):
