@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import pytest
+from dockerkit import docker_engine  # noqa: F401 - the session's Docker engine, a fixture for every folder
 
 from chaosaitrapp.config import SECRET_ENV
 from chaosaitrapp.lab.runtime import lab_down

@@ -23,6 +23,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import psycopg
 import requests
+from dockerkit import POSTGRES_IMAGE, TEST_LABEL
 
 from chaosaitrapp.description import Description, dump
 from chaosaitrapp.targets.answers import redis_answers
@@ -32,8 +33,6 @@ from chaosaitrapp.testing.lab import free_ports
 from chaosaitrapp.testing.waits import wait_for
 
 AITRAPP_CHAOS = str(Path(sys.executable).with_name("aitrapp-chaos"))
-POSTGRES_IMAGE = os.environ.get("CHAOSAITRAPP_POSTGRES_IMAGE", "chaosaitrapp/postgres:15-local")
-TEST_LABEL = "org.chaosaitrapp.test"
 KITE_KEY, KITE_SECRET = "deployedkey", "deployed-kite-secret"
 
 

@@ -21,8 +21,8 @@ AITRAPP_CHAOS = str(Path(sys.executable).with_name("aitrapp-chaos"))
 
 
 @pytest.fixture(scope="module")
-def target(docker_client):
-    with deployed_target(docker_client) as deployed:
+def target(docker_engine):
+    with deployed_target(docker_engine) as deployed:
         yield deployed
 
 

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import POSTGRES_IMAGE, REDIS_IMAGE
+from dockerkit import POSTGRES_IMAGE, REDIS_IMAGE
 from drills.kit import ROOT
 from drills.workflows import new_junit_cases, play, shim, sudo_shim
 
