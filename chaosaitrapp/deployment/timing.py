@@ -66,7 +66,10 @@ def infer_lock_timing(reads: Sequence[Tuple[float, Optional[int]]]) -> Optional[
     read whose PTTL grew by more than :data:`JUMP_MS` over the one before), or None before that. The refresh
     period is the time between the two refreshes (each placed midway between the reads around it); the TTL
     is the PTTL just after the first one, rounded up to the whole second when it is within one read's gap of
-    it (Redis ``EX`` leases are whole seconds), else to 0.1 s."""
+    it (Redis ``EX`` leases are whole seconds), else to 0.1 s. A holder's loop sleeps its period *after* its
+    own work, so the period seen runs a little long, never short: one of at least a second that is at most
+    10 % above a whole second is that second (a configured ``2`` seen as 2.1 s under
+    load), else it is rounded to 0.1 s."""
     jumps: List[Tuple[float, int, float]] = []  # (refresh instant, PTTL just after, gap of the reads around it)
     previous: Optional[Tuple[float, int]] = None
     for t, pttl in reads:
@@ -78,7 +81,11 @@ def infer_lock_timing(reads: Sequence[Tuple[float, Optional[int]]]) -> Optional[
     (first, pttl, gap), (second, _, _) = jumps[0], jumps[1]
     whole = math.ceil(pttl / 1000.0)
     ttl_s = float(whole) if whole * 1000 - pttl <= gap * 1000 + 50 else math.ceil(pttl / 100.0) / 10.0
-    return ttl_s, max(0.1, round(second - first, 1))
+    period = second - first
+    below = math.floor(period)
+    if below >= 1 and period - below <= 0.1 * below + 1e-9:
+        return ttl_s, float(below)
+    return ttl_s, max(0.1, round(period, 1))
 
 
 def learn_lock_timing(reader: LockReader, key: str, timeout: float, interval: float = 0.05,

@@ -39,11 +39,16 @@ def _validate(count: int, rate: float, duplicate_every: int) -> None:
 
 
 def _spread(over: Any, configuration: Configuration) -> float:
-    """``over`` as seconds: a number (or its text), ``"lease"`` (the target's lock TTL), or 0 / ``""`` (none)."""
+    """``over`` as seconds: a number (or its text), ``"lease"`` (the target's lock TTL plus its refresh period:
+    a cut-off leader's lease runs out at most a TTL after the cut, and a standby may take a refresh period more
+    to take over, so orders keep arriving until a standby leads), or 0 / ``""`` (none)."""
     if over in ("", None):
         return 0.0
     if over == "lease":
-        ttl = target_timing(configuration).lock_ttl
+        timing = target_timing(configuration)
+        ttl = timing.lock_ttl
+        if ttl is not None and timing.lock_refresh is not None:
+            return ttl + timing.lock_refresh
         if ttl is None:
             raise ConfigError("over='lease': the target's lock TTL is unknown; give lock_ttl (the deployment "
                               "description) or let the drill learn it (lock_redis or the REDIS_URL secret)",
@@ -69,7 +74,8 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
     in the same drill re-submits the first one's ids (an idempotency check of its own).
 
     ``over`` > 0 spreads the ``count`` orders evenly over that many seconds instead (``"lease"``: the
-    target's leader-lock TTL: orders keep arriving past the instant its lease could run out);
+    target's leader-lock TTL plus its refresh period: orders keep arriving past the instant its lease could
+    run out and a standby took over);
     ``expect_failures``: answers that never come (a dependency cut off) are counted, not raised.
     ``to``: ``api`` (the drill's ``API``) or ``leader`` (whichever of the target's replicas leads now: the
     split-brain drills queue orders at the instance they are about to pause or cut off).

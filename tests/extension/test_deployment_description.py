@@ -119,6 +119,12 @@ def test_lock_timing_is_inferred_from_two_refreshes():
     fine = [(0.0, 1000), (0.1, 2450), (0.2, 2350), (0.3, 2250), (0.4, 2150), (0.5, 2050), (0.6, 2470)]
     assert infer_lock_timing(fine) == (2.5, 0.5)
     assert infer_lock_timing([(0, None), (1, 5000)]) is None
+    # a holder that sleeps 2 s after its own work: refreshes 2.15 s apart are its configured 2 s
+    slow = [(0.0, 4600), (0.05, 5990), (1.0, 5040), (2.15, 3890), (2.2, 5990), (2.3, 5890)]
+    assert infer_lock_timing(slow) == (6.0, 2.0)
+    # 2.5 s apart is not 2 s run long: rounded to 0.1 s
+    half = [(0.0, 4600), (0.05, 5990), (2.5, 3540), (2.55, 5990)]
+    assert infer_lock_timing(half) == (6.0, 2.5)
 
 
 def test_learning_stops_at_the_first_refresh_or_the_deadline():
