@@ -20,6 +20,7 @@ from chaoslib.types import Configuration, Secrets
 from chaosaitrapp.broker.client import ProxyClient, proxy_url
 from chaosaitrapp.deployment.database import connect
 from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.orderids import run_prefix
 from chaosaitrapp.scrub import scrub_text
 
 ORDER_FIELDS = ("client_order_id", "status", "timestamp", "symbol", "side", "quantity", "filled_quantity")
@@ -79,7 +80,7 @@ def collect(run: Any, configuration: Configuration = None, secrets: Secrets = No
             history_read = True
         except Exception as exc:  # the checks that need it will say unknown, naming this
             errors.append(f"broker proxy history: {type(exc).__name__}: {scrub_text(str(exc), run.secrets)}")
-    prefix = f"chaos-{run.run_id}-"
+    prefix = run_prefix(run.run_id)
     orders_record: Dict[str, Any] = {"kind": "orders", "t": round(time.time() - started_wall, 4), "prefix": prefix,
                                      "started_wall": started_wall, "orders": None, "sql_counts": None}
     try:

@@ -1,5 +1,5 @@
-"""Probes on the path between the target and its broker: the fault proxy's faults and counters, and
-the target's broker-session refreshes.
+"""Probes on the path between the target and its broker: the fault proxy's faults and counters, the
+target's own count of its broker-session refreshes, and the refreshes the broker saw.
 
 The refresh count is AITRAPP's ``trader_retries_total{type="token_refresh"}`` (0 while the counter has
 no such label yet); the proxy's figures come from its control API
@@ -13,8 +13,9 @@ from chaoslib.types import Configuration, Secrets
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.api.metrics import parse_metrics
 from chaosaitrapp.broker.client import ProxyClient
-from chaosaitrapp.checks.broker import resubscription
+from chaosaitrapp.checks.broker import broker_refreshes
 from chaosaitrapp.checks.events import restore_began
+from chaosaitrapp.checks.feed import resubscription
 from chaosaitrapp.checks.timeline import FAULT_EVENTS
 from chaosaitrapp.errors import ConfigError, MetricsError
 from chaosaitrapp.evidence.observe import token_refreshes as count
@@ -50,34 +51,42 @@ def token_refreshes(configuration: Configuration = None, secrets: Secrets = None
     return value
 
 
-def _baseline(since: str) -> Optional[float]:
-    run = current_run()
-    snapshot = run.snapshots.get(since) if run is not None else None
-    value = snapshot.get("token_refreshes") if isinstance(snapshot, dict) else None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def wait_token_refreshed(increase: int = 1, since: str = "before", timeout: float = 0, interval: float = 0.1,
+def wait_token_refreshed(increase: int = 1, timeout: float = 0, interval: float = 0.1,
                          configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """Wait until the target's token-refresh count has risen by at least ``increase`` over its value in
-    the snapshot labelled ``since`` (taken by ``snapshot_metrics``; without that snapshot, over the
-    count when the wait begins), up to ``timeout`` seconds (0: ``DETECT_TIMEOUT``). Returns the wait's
-    record plus ``baseline``; raises ConfigError for an ``increase`` below 1, ConditionTimeout at the
-    deadline (the target never refreshed its session), MetricsError when it does not count refreshes."""
+    """Wait until the broker saw the target refresh its session: at least ``increase`` new sessions made
+    at the broker (``POST /session/token`` answered 200, through the broker fault proxy) after this run's
+    first fault, and a token it had not used before in use after the first of them, up to ``timeout``
+    seconds (0: ``DETECT_TIMEOUT``). What the broker saw, not the target's own counter: a target that counts
+    a refused call as a refresh makes no session. Returns the wait's record plus ``sessions`` and
+    ``new_token``; raises ConfigError for an ``increase`` below 1, when no fault was injected in this run
+    before it or no broker fault proxy is known, ConditionTimeout at the deadline (no session, or its token
+    never used)."""
     if not isinstance(increase, int) or isinstance(increase, bool) or increase < 1:
         raise ConfigError(f"wait_token_refreshed: increase must be a whole number from 1, got {increase!r}",
                           key="increase")
-    what = f"the token-refresh count to rise by {increase}"
+    what = f"{increase} new broker session(s) and the new token in use"
     skipped = dry_wait(what)
     if skipped is not None:
         return skipped
-    baseline = _baseline(since)
-    if baseline is None:
-        baseline = token_refreshes(configuration, secrets)
-    result = wait_until(lambda: token_refreshes(configuration, secrets), lambda v: v >= baseline + increase,
+    times = _fault_and_restore_wall()
+    if times is None:
+        raise ConfigError("wait_token_refreshed: no fault was injected in this run before it")
+    fault = times[0]
+    client = ProxyClient.from_configuration(configuration)
+    since = current_run().started_wall  # type: ignore[union-attr]
+
+    def observe() -> Dict[str, Any]:
+        records = [{**item, "what": item.get("kind"), "t": float(item.get("wall", 0))}
+                   for item in client.history(since_wall=since)]
+        sessions, new_token = broker_refreshes(records, fault)
+        return {"sessions": len(sessions), "new_token": new_token is not None}
+
+    result = wait_until(observe, lambda v: v["sessions"] >= increase and v["new_token"],
                         timeout=wait_deadline(timeout, configuration, "detect", what), interval=interval, what=what)
-    out = require(result, f"at least {baseline + increase:g} refreshes (baseline {baseline:g})").as_dict()
-    out["baseline"] = baseline
+    seen = result.value or {"sessions": 0, "new_token": False}
+    out = require(result, f"{increase} session(s) made at the broker after the fault and the new token used "
+                          f"(seen: {seen['sessions']} session(s), new token used: {seen['new_token']})").as_dict()
+    out.update(seen)
     return out
 
 

@@ -1,62 +1,48 @@
 """What happened between the target and its broker during a broker fault.
 
-They read the samples (``token_refreshes``, ``md_connected``, ``md_hb``), the events (faults,
+They read the samples (``token_refreshes``), the events (faults,
 restores, order bursts with the ids the target accepted) and the broker evidence the evidence
 control gathers at the end (:mod:`chaosaitrapp.broker.evidence`: the fault proxy's ``broker``
 records and the target's ``orders``):
 
-- ``token_refresh_bounded``: the token-refresh count rose during the drill, by at least 1 and at most
-  ``limits.max_token_refreshes`` (no refresh: the target never renewed its session; more: a storm);
+- ``token_refresh_bounded``: after the fault the broker saw at least 1 and at most
+  ``limits.max_token_refreshes`` new sessions, and a new token in use after the first (none: the target never
+  renewed its session, whatever its own counter says; more: a storm);
 - ``orders_exactly_once``: every order of the drill the target accepted is, at the end, either placed
   at the broker exactly once (one broker order id among the placements the proxy saw with its tag) or
   refused in a way the target reports (``REJECTED``, and then not at the broker): none lost silently
   (missing from ``/orders``; said placed but never accepted by the broker; still ``PENDING``), none
-  duplicated (two broker order ids for one tag, or two rows in Postgres);
-- ``no_order_on_stale_feed``: no order placement reached the broker while the market-data heartbeat
-  was at or past ``heartbeat_max`` (the feed was dead), when orders were offered meanwhile;
-- ``md_disconnect_seen``: after the fault, ``/state`` ``marketdata_connected`` read false at least once
-  (a closed socket is noticed);
-- ``feed_resubscribed``: after the restore, a tick reached the target for every instrument it had
-  subscribed before the fault (the proxy's subscriptions when the first fault came, and those made
-  since; a reconnect without resubscribing leaves the socket up and silent).
+  duplicated (two broker order ids for one tag, or two rows in Postgres).
 
-A check that lacks its evidence (no broker records, no order of the drill, no stale window with
-orders offered in it) says ``unknown``, naming what is missing, never ``pass``.
+The market-data feed's checks are in :mod:`chaosaitrapp.checks.feed`. A check that lacks its evidence
+(no broker records, no order of the drill) says ``unknown``, naming what is missing, never ``pass``.
 
-An order is matched to its placements by Kite ``tag``: the ``client_order_id`` itself, or (Kite
-allows 20 alphanumerics) the first 20 hex digits of its SHA-1 (:func:`order_tags`).
+An order is matched to its placements by Kite ``tag``: the ``client_order_id`` itself (the drills' ids are
+valid tags), its first 20 characters, or the first 20 hex digits of its SHA-1 (:func:`order_tags`).
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Dict, List, Optional, Set, Tuple
 
-from chaosaitrapp.checks.events import fault_ref, restore_began_ref
+from chaosaitrapp.checks.events import fault_ref
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import secs
 from chaosaitrapp.checks.results import CheckResult
-from chaosaitrapp.checks.timeline import FAULT_EVENTS, Timeline
+from chaosaitrapp.checks.timeline import FAULT_EVENTS, Timeline, number
+from chaosaitrapp.orderids import tags_of
 
 #: Statuses of an order the target has neither placed nor refused yet.
 UNSETTLED = frozenset({"PENDING", "NEW", "QUEUED", "SUBMITTING"})
 #: Statuses of an order the target reports it did not place.
 REFUSED = frozenset({"REJECTED", "CANCELLED", "FAILED"})
-#: The trip of a placement from the target's decision to the proxy, at most (see :func:`stale_windows`).
-STALE_MARGIN_S = 0.05
 
 
 def order_tags(client_order_id: str) -> Set[str]:
-    """The Kite tags an order with ``client_order_id`` may carry (module docstring)."""
-    return {client_order_id, hashlib.sha1(client_order_id.encode()).hexdigest()[:20]}
+    """The Kite tags an order with ``client_order_id`` may carry (:func:`chaosaitrapp.orderids.tags_of`)."""
+    return tags_of(client_order_id)
 
 
-def _number(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def _no_broker_evidence(timeline: Timeline) -> Optional[str]:
+def no_broker_evidence(timeline: Timeline) -> Optional[str]:
     if timeline.broker is None:
         errors = (timeline.orders or {}).get("errors") or []
         why = f": {errors[0]}" if errors else " (the drill injected no broker fault, or it was not recorded)"
@@ -66,40 +52,68 @@ def _no_broker_evidence(timeline: Timeline) -> Optional[str]:
 
 # ---- token refresh --------------------------------------------------------------------------------
 
-def token_refresh_bounded(timeline: Timeline, limits: Limits) -> CheckResult:
-    """Fail when the token-refresh count did not rise during the drill, or rose by more than
-    ``max_token_refreshes``; unknown without the count, a fault, or when the counter went down."""
-    name, most = "token_refresh_bounded", limits.max_token_refreshes
-    series = [(t, _number(v)) for t, v in timeline.series("token_refreshes")]
+def broker_refreshes(records: List[Dict[str, Any]], fault_t: float
+                     ) -> Tuple[List[Dict[str, Any]], Optional[Dict[str, Any]]]:
+    """From the broker proxy's records (``what``, ``t``; in time order): the sessions made at the broker
+    (``session`` answered 200) at or after ``fault_t``, and the first use of a token not seen before
+    (``token_new``) after the first of those sessions, or None. One reading for :func:`token_refresh_bounded`
+    and the drill's wait (:func:`chaosaitrapp.broker.probes.wait_token_refreshed`)."""
+    sessions = [r for r in records if r.get("what") == "session" and r.get("status") == 200
+                and float(r["t"]) >= fault_t]
+    if not sessions:
+        return sessions, None
+    first = float(sessions[0]["t"])
+    new_token = next((r for r in records if r.get("what") == "token_new" and float(r["t"]) >= first), None)
+    return sessions, new_token
+
+
+def _counter_rise(timeline: Timeline, fault_t: float) -> Optional[float]:
+    """How far ``trader_retries_total{type="token_refresh"}`` rose from before the fault to the end (a counter
+    with no sample yet counts 0 from the run's start), or None when it was never read or went down."""
+    series = [(t, number(v)) for t, v in timeline.series("token_refreshes")]
     series = [(t, v) for t, v in series if v is not None]
-    if not series:
-        return CheckResult(name, "unknown", "no sample read trader_retries_total{type=\"token_refresh\"}: the "
-                           "target does not count its token refreshes", None, float(most))
+    if not series or series[-1][1] < max(v for _, v in series):
+        return None
+    before = [v for t, v in series if t < fault_t]
+    return max(v for _, v in series) - (max(before) if before else 0.0)
+
+
+def token_refresh_bounded(timeline: Timeline, limits: Limits) -> CheckResult:
+    """Judged by what the broker saw (the fault proxy's ``session`` and ``token_new`` records), not by the
+    target's counter: fail when no session was made at the broker after the fault (whatever the target's
+    ``trader_retries_total{type="token_refresh"}`` says: a refused call counted as a refresh is not one),
+    when sessions were made but no new token was ever used, or when more than ``max_token_refreshes``
+    sessions were made (a storm); unknown without broker evidence or a fault. The counter's rise is
+    reported beside, as the target's own account."""
+    name, most = "token_refresh_bounded", limits.max_token_refreshes
     fault = fault_ref(timeline)
     if fault is None:
         return CheckResult(name, "unknown", "no fault event: nothing to refresh for", None, float(most))
-    # samples overlap (their reads run in parallel), so a count read a little earlier may sort after a
-    # later one: a dip that comes back is read skew; a count that ends below an earlier one was reset
-    peak = max(v for _, v in series)
-    if series[-1][1] < peak:
-        drop_t = next(t for (t0, v0), (t, v) in zip(series, series[1:]) if v < v0)
-        return CheckResult(name, "unknown", f"the refresh counter went down at t={drop_t:.2f} and stayed down (the "
-                           "target restarted?): the refreshes cannot be counted", None, float(most))
-    before = [v for t, v in series if t < fault.t]
-    after = [(t, v) for t, v in series if t >= fault.t]
-    if not after:
-        return CheckResult(name, "unknown", f"no refresh count read after {fault.label}", None, float(most))
-    baseline = max(before) if before else series[0][1]
-    rose = max(v for _, v in after) - baseline
-    if rose < 1:
-        return CheckResult(name, "fail", f"the target never refreshed its broker session: the token-refresh "
-                           f"count stayed at {baseline:g} from {fault.label} to the end", rose, float(most))
-    if rose > most:
-        return CheckResult(name, "fail", f"the target refreshed its broker session {rose:g} times after "
-                           f"{fault.label}: more than {most} (a refresh storm)", rose, float(most))
-    first = next(t for t, v in after if v > baseline)
-    return CheckResult(name, "pass", f"{rose:g} token refresh(es), the first {secs(first - fault.t)} after "
-                       f"{fault.label} (at most {most})", rose, float(most))
+    missing = no_broker_evidence(timeline)
+    if missing:
+        return CheckResult(name, "unknown", missing + ": the broker's sessions cannot be seen", None, float(most))
+    sessions, new_token = broker_refreshes(timeline.broker_records("session", "token_new"), fault.t)
+    rise = _counter_rise(timeline, fault.t)
+    counted = ("the target's own counter did not rise" if rise == 0 else
+               f"the target's own counter rose by {rise:g}" if rise is not None else
+               "the target's own counter could not be read")
+    made = float(len(sessions))
+    if not sessions:
+        claim = (f": trader_retries_total{{type=\"token_refresh\"}} rose by {rise:g}, yet no session was created "
+                 "(refusals counted as refreshes?)" if rise else f" ({counted})")
+        return CheckResult(name, "fail", f"no session was created at the broker after {fault.label}: the target "
+                           f"never refreshed its broker session{claim}", made, float(most))
+    if len(sessions) > most:
+        return CheckResult(name, "fail", f"{len(sessions)} sessions were created at the broker after {fault.label}: "
+                           f"more than {most} (a refresh storm; {counted})", made, float(most))
+    if new_token is None:
+        return CheckResult(name, "fail", f"{len(sessions)} session(s) created at the broker after {fault.label}, "
+                           "but no new token was ever used: the target kept calling with the old one", made,
+                           float(most))
+    first = float(sessions[0]["t"])
+    return CheckResult(name, "pass", f"{len(sessions)} session(s) created at the broker, the first "
+                       f"{secs(first - fault.t)} after {fault.label}, its token in use "
+                       f"{secs(float(new_token['t']) - first)} later (at most {most}; {counted})", made, float(most))
 
 
 # ---- orders exactly once --------------------------------------------------------------------------
@@ -128,10 +142,28 @@ def _placements(timeline: Timeline) -> Tuple[Dict[str, Set[str]], Dict[str, int]
     return accepted, attempts, refused, dropped
 
 
+def _counted(name: str, timeline: Timeline, bursts: List[Dict[str, Any]]) -> CheckResult:
+    """The drill's orders when their ids never reached the service (an injector without
+    ``{client_order_id}``): only counts. Fewer distinct broker orders placed after the first burst than
+    the source's accepted orders is a loss (fail); otherwise unknown, since a plan may place several broker
+    orders and duplicates cannot be told from them without the ids."""
+    taken = sum(int(e.get("accepted") or 0) for e in bursts)
+    since = min(float(e["t"]) for e in timeline.events_named(*FAULT_EVENTS) if e.get("target") == "orders")
+    placed = {str(r["order_id"]) for r in timeline.broker_records("order")
+              if float(r["t"]) >= since and r.get("status") == 200 and r.get("order_id")}
+    if len(placed) < taken:
+        return CheckResult(name, "fail", f"the order source took {taken} order(s) but the broker accepted only "
+                           f"{len(placed)} placement(s) from the first burst on: orders lost", float(taken - len(placed)),
+                           0.0)
+    return CheckResult(name, "unknown", f"the order source took {taken} order(s) and the broker accepted "
+                       f"{len(placed)} placement(s) since; without the service's ids (no {{client_order_id}} in the "
+                       "order source) a duplicate cannot be told from a plan's several orders", None, 0.0)
+
+
 def orders_exactly_once(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when an order of the drill was lost, duplicated, or left unsettled (module docstring)."""
     name = "orders_exactly_once"
-    missing = _no_broker_evidence(timeline)
+    missing = no_broker_evidence(timeline)
     if missing:
         return CheckResult(name, "unknown", missing)
     record = timeline.orders or {}
@@ -142,6 +174,10 @@ def orders_exactly_once(timeline: Timeline, limits: Limits) -> CheckResult:
     prefix = str(record.get("prefix") or "")
     mine = [o for o in listed if isinstance(o, dict) and str(o.get("client_order_id", "")).startswith(prefix)]
     given = _accepted_ids(timeline)
+    uncarried = [e for e in timeline.events_named(*FAULT_EVENTS)
+                 if e.get("target") == "orders" and e.get("ids_carried") is False]
+    if uncarried and not given:
+        return _counted(name, timeline, uncarried)
     if not mine and not given:
         return CheckResult(name, "unknown", f"no order of this drill ({prefix}*) was accepted by the target: "
                            "nothing to follow to the broker")
@@ -170,6 +206,11 @@ def orders_exactly_once(timeline: Timeline, limits: Limits) -> CheckResult:
                             f"for it (tags tried: the id and its SHA-1 prefix)")
         else:
             placed += 1
+    known = {tag for client_order_id in set(by_id) | given for tag in order_tags(client_order_id)}
+    for tag, ids in sorted(accepted.items()):
+        if tag not in known and len(ids) > 1:
+            problems.insert(0, f"the broker holds {len(ids)} orders under the one tag {tag!r}: they cannot be told "
+                               "apart (nor looked up after a lost reply); each order needs its own tag")
     for client_order_id, rows in sorted((record.get("sql_counts") or {}).items()):
         if rows > 1:
             problems.append(f"{client_order_id} stored {rows} times in Postgres")
@@ -182,136 +223,3 @@ def orders_exactly_once(timeline: Timeline, limits: Limits) -> CheckResult:
                            float(len(problems)), 0.0)
     sql = "" if record.get("sql_counts") is None else "; one Postgres row each"
     return CheckResult(name, "pass", f"all {total} order(s) of the drill: {seen}{sql}", 0.0, 0.0)
-
-
-# ---- no order on a stale feed ---------------------------------------------------------------------
-
-def stale_windows(timeline: Timeline, heartbeat_max: float) -> List[Tuple[float, float]]:
-    """``(start, end)`` of each stretch in which the market-data feed was certainly stale: runs of
-    samples whose heartbeat age was at or past ``heartbeat_max`` (a sample without the age ends a
-    run). ``start`` is when the age crossed the limit, from the run's first sample (its ``t`` plus the
-    time its reads took, minus how far past the limit the age already was), plus
-    :data:`STALE_MARGIN_S` for the trip from the target to the proxy; ``end`` is the run's last sample
-    (the feed was still stale when it was read, so no placement before it came after a fresh tick)."""
-    windows: List[Tuple[float, float]] = []
-    start: Optional[float] = None
-    last: Optional[float] = None
-    for sample in timeline.samples:
-        age = _number(sample.get("md_hb"))
-        t = float(sample["t"])
-        if age is not None and age >= heartbeat_max:
-            if start is None:
-                read_s = (_number(sample.get("latency_ms")) or 0.0) / 1000.0
-                start = t + read_s - (age - heartbeat_max) + STALE_MARGIN_S
-            last = t
-        elif start is not None and last is not None:
-            windows.append((start, last))
-            start = last = None
-    if start is not None and last is not None:
-        windows.append((start, last))
-    return [(a, b) for a, b in windows if b > a]
-
-
-def no_order_on_stale_feed(timeline: Timeline, limits: Limits) -> CheckResult:
-    """Fail when an order placement reached the broker while the feed was stale (module docstring)."""
-    name = "no_order_on_stale_feed"
-    missing = _no_broker_evidence(timeline)
-    if missing:
-        return CheckResult(name, "unknown", missing)
-    windows = stale_windows(timeline, limits.heartbeat_max)
-    if not windows:
-        return CheckResult(name, "unknown", f"the market-data heartbeat never reached {secs(limits.heartbeat_max)}: "
-                           "the feed was never seen stale")
-    offered = [e for e in timeline.events_named(*FAULT_EVENTS) if e.get("target") == "orders"
-               and any(a - STALE_MARGIN_S <= float(e["t"]) <= b for a, b in windows)]
-    inside = [r for r in timeline.broker_records("order") if any(a <= float(r["t"]) <= b for a, b in windows)]
-    stale_s = sum(b - a for a, b in windows)
-    if inside:
-        first = inside[0]
-        return CheckResult(name, "fail", f"{len(inside)} order placement(s) reached the broker while the feed was "
-                           f"stale, the first at t={float(first['t']):.2f} (tag {first.get('tag')}): trading on a "
-                           "dead feed", float(len(inside)), 0.0)
-    if not offered:
-        return CheckResult(name, "unknown", f"no order was offered while the feed was stale ({secs(stale_s)} "
-                           "over the drill): nothing to judge", 0.0, 0.0)
-    end = max(b for _, b in windows)
-    later = [float(r["t"]) for r in timeline.broker_records("order") if float(r["t"]) > end]
-    after = f"; the first placement came {secs(later[0] - end)} after the feed was fresh" if later else ""
-    return CheckResult(name, "pass", f"orders offered during {secs(stale_s)} of stale feed; none reached the "
-                       f"broker until it was fresh{after}", 0.0, 0.0)
-
-
-# ---- the market-data socket -----------------------------------------------------------------------
-
-def md_disconnect_seen(timeline: Timeline, limits: Limits) -> CheckResult:
-    """Fail when ``marketdata_connected`` never read false after the fault (module docstring)."""
-    name = "md_disconnect_seen"
-    fault = fault_ref(timeline)
-    if fault is None:
-        return CheckResult(name, "unknown", "no fault event in the timeline")
-    after = [(t, v) for t, v in timeline.series("md_connected") if t >= fault.t and isinstance(v, bool)]
-    if not after:
-        return CheckResult(name, "unknown", f"no sample read /state marketdata_connected after {fault.label}")
-    first = next((t for t, v in after if v is False), None)
-    if first is None:
-        return CheckResult(name, "fail", f"marketdata_connected stayed true on all {len(after)} samples after "
-                           f"{fault.label}: the target did not notice its feed was closed", None, limits.detect_s)
-    return CheckResult(name, "pass", f"marketdata_connected false {secs(first - fault.t)} after {fault.label}",
-                       round(first - fault.t, 3), limits.detect_s)
-
-
-def resubscription(records: List[Dict[str, Any]], fault_t: float,
-                   restore_t: float) -> Tuple[Set[int], Dict[int, float]]:
-    """From the broker proxy's records (``what``, ``t``; in time order), the instruments the target's ticker
-    sockets had subscribed when the first fault came (``t`` < ``fault_t``) and ``{instrument: t}`` of the
-    first tick of each instrument the target got again: at or after ``restore_t``, or on a socket it
-    opened after the fault began (a target that noticed a stalled socket, left it and subscribed again
-    on a new one streams again before the stall is lifted). One reading for :func:`feed_resubscribed`
-    and the drill's wait (:func:`chaosaitrapp.broker.probes.wait_feed_resubscribed`)."""
-    subscribed: Set[int] = set()
-    faults = [r for r in records if r.get("what") == "fault"]
-    if faults:  # what the open sockets had subscribed when the first fault came
-        subscribed = {int(t) for t in faults[0].get("subscribed") or []}
-    for record in records:
-        if record.get("what") not in ("ws_subscribe", "ws_unsubscribe"):
-            continue
-        if float(record["t"]) >= fault_t:
-            break
-        tokens = {int(t) for t in record.get("tokens") or []}
-        subscribed = subscribed | tokens if record.get("what") == "ws_subscribe" else subscribed - tokens
-    reopened = {r.get("sid") for r in records if r.get("what") == "ws_open" and float(r["t"]) >= fault_t}
-    ticked: Dict[int, float] = {}
-    for record in records:
-        if record.get("what") != "ws_tick":
-            continue
-        t = float(record["t"])
-        token = int(record.get("token", -1))
-        if (t >= restore_t or record.get("sid") in reopened) and token not in ticked:
-            ticked[token] = t
-    return subscribed, ticked
-
-
-def feed_resubscribed(timeline: Timeline, limits: Limits) -> CheckResult:
-    """Fail when, after the restore, some instrument subscribed before the fault never ticked again."""
-    name = "feed_resubscribed"
-    missing = _no_broker_evidence(timeline)
-    if missing:
-        return CheckResult(name, "unknown", missing)
-    fault = fault_ref(timeline)
-    if fault is None:
-        return CheckResult(name, "unknown", "no fault event in the timeline")
-    restore = restore_began_ref(timeline) or fault
-    subscribed, ticked = resubscription(timeline.broker or [], fault.t, restore.t)
-    if not subscribed:
-        return CheckResult(name, "unknown", "the proxy saw no subscription before the fault: nothing to "
-                           "resubscribe (was the sampler started after the ticker connected?)")
-    missing_tokens = sorted(subscribed - set(ticked))
-    if missing_tokens:
-        return CheckResult(name, "fail", f"after {restore.label} no tick reached the target for "
-                           f"{len(missing_tokens)} of {len(subscribed)} subscribed instrument(s) "
-                           f"({missing_tokens[:6]}): it did not resubscribe", float(len(missing_tokens)), 0.0)
-    last = max(ticked[t] for t in subscribed)
-    when = f"{secs(last - restore.t)} after {restore.label}" if last >= restore.t else \
-        f"on a socket the target opened itself, {secs(restore.t - last)} before {restore.label}"
-    return CheckResult(name, "pass", f"all {len(subscribed)} subscribed instruments ticked again, the last {when}",
-                       round(max(0.0, last - restore.t), 3), 0.0)

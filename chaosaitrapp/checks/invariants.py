@@ -32,7 +32,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import flag_runs, largest_gap, secs, skew_explains
 from chaosaitrapp.checks.results import CheckResult
-from chaosaitrapp.checks.timeline import Timeline
+from chaosaitrapp.checks.timeline import Timeline, number
 
 HEARTBEAT_FIELDS = ("md_hb", "order_hb", "scan_hb")
 ANSWER_FIELDS = ("ready", "ready_code", "paused", "leader", "health", "md_hb", "order_hb", "scan_hb", "queue")
@@ -69,12 +69,6 @@ def _excused(flags: List[bool], samples: List[Dict[str, object]]) -> List[bool]:
     return out
 
 
-def _number(value: object) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
 def heartbeat_while_ready(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when any sample has ``ready`` true and a heartbeat age above ``heartbeat_max``."""
     name, hb_max = "heartbeat_while_ready", limits.heartbeat_max
@@ -86,7 +80,7 @@ def heartbeat_while_ready(timeline: Timeline, limits: Limits) -> CheckResult:
         worst: Tuple[float, str] = (-1.0, "")
         if sample.get("ready") is True:
             ready_count += 1
-            ages = {f: _number(sample.get(f)) for f in HEARTBEAT_FIELDS}
+            ages = {f: number(sample.get(f)) for f in HEARTBEAT_FIELDS}
             if any(age is None for age in ages.values()):
                 incomplete += 1
             for field, age in ages.items():
@@ -114,7 +108,7 @@ def heartbeat_while_ready(timeline: Timeline, limits: Limits) -> CheckResult:
 
     def usable_sample(sample: Dict[str, object]) -> bool:  # a ready sample without every age cannot be judged
         return sample.get("ready") is False or (sample.get("ready") is True and all(
-            _number(sample.get(f)) is not None for f in HEARTBEAT_FIELDS))
+            number(sample.get(f)) is not None for f in HEARTBEAT_FIELDS))
 
     hole = _coverage_hole(timeline, limits, usable_sample)
     if hole:
@@ -131,7 +125,7 @@ def ready_while_not_leader(timeline: Timeline, limits: Limits) -> CheckResult:
     name = "ready_while_not_leader"
     samples = timeline.samples
     ready_count = sum(1 for s in samples if s.get("ready") is True)
-    flags = [s.get("ready") is True and _number(s.get("leader")) is not None and _number(s.get("leader")) != 1.0
+    flags = [s.get("ready") is True and number(s.get("leader")) is not None and number(s.get("leader")) != 1.0
              for s in samples]
     excused = _excused(flags, samples)
     counted = [i for i, bad in enumerate(flags) if bad and not excused[i]]
@@ -144,12 +138,12 @@ def ready_while_not_leader(timeline: Timeline, limits: Limits) -> CheckResult:
                            float(len(counted)), 0.0)
     if not ready_count:
         return CheckResult(name, "unknown", "no sample with /ready ready: nothing to check", None, 0.0)
-    missing = sum(1 for s in samples if s.get("ready") is True and _number(s.get("leader")) is None)
+    missing = sum(1 for s in samples if s.get("ready") is True and number(s.get("leader")) is None)
     if missing == ready_count:
         return CheckResult(name, "unknown", f"all {ready_count} ready sample(s) lack the leader gauge", 0.0, 0.0)
 
     def usable_sample(sample: Dict[str, object]) -> bool:  # a ready sample without the gauge cannot be judged
-        return sample.get("ready") is False or (sample.get("ready") is True and _number(sample.get("leader")) is not None)
+        return sample.get("ready") is False or (sample.get("ready") is True and number(sample.get("leader")) is not None)
 
     hole = _coverage_hole(timeline, limits, usable_sample)
     if hole:

@@ -27,7 +27,7 @@ class TimelineError(ValueError):
     """A timeline file is malformed somewhere other than a truncated last line."""
 
 
-def _number(value: Any) -> Optional[float]:
+def number(value: Any) -> Optional[float]:
     """``value`` as a float when it is a real number (not a bool), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -67,13 +67,13 @@ class Timeline:
             if kind == "meta":
                 timeline.meta.update(record)
             elif kind in ("sample", "event"):
-                if _number(record.get("t")) is None:
+                if number(record.get("t")) is None:
                     raise TimelineError(f"{kind} record {index} has no numeric 't': {record.get('t')!r}")
                 (timeline.samples if kind == "sample" else timeline.events).append(record)
             elif kind == "end":
                 timeline.end = record
             elif kind == "broker":
-                if _number(record.get("t")) is None:
+                if number(record.get("t")) is None:
                     raise TimelineError(f"broker record {index} has no numeric 't': {record.get('t')!r}")
                 if timeline.broker is None:
                     timeline.broker = []
@@ -118,7 +118,7 @@ class Timeline:
     @property
     def interval(self) -> Optional[float]:
         """The sampler's configured interval in seconds, if recorded."""
-        return _number(self.meta.get("interval"))
+        return number(self.meta.get("interval"))
 
     @property
     def start_t(self) -> float:
@@ -129,7 +129,7 @@ class Timeline:
     def end_t(self) -> float:
         """The last instant covered: the ``end`` record's ``t``, else the last sample or event."""
         candidates = [float(r["t"]) for r in (self.samples[-1:] + self.events[-1:])]
-        if self.end is not None and _number(self.end.get("t")) is not None:
+        if self.end is not None and number(self.end.get("t")) is not None:
             candidates.append(float(self.end["t"]))
         return max(candidates) if candidates else 0.0
 

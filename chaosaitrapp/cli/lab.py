@@ -84,13 +84,16 @@ def lab() -> None:
               help="each trader in a cgroup of its own with this CPU quota (CPUs, e.g. 0.5; cgroup v1 or v2)")
 @click.option("--memory-limit", default=None,
               help="each trader in a cgroup of its own with this memory limit (256M, 1G; the kernel OOM-kills past it)")
+@click.option("--order-intake", type=click.Choice(("api", "spool")), default="api", show_default=True,
+              help="api: the lab's POST /orders; spool: like AITRAPP, no POST /orders: orders from "
+                   "`python -m chaosaitrapp.lab.injector --spool <lab dir>/spool ...` or POST /plans")
 @click.pass_context
 def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, defects: Tuple[str, ...],
        api_port: int, broker_port: int, redis_port: int, postgres_port: int, kite_port: int,
        proxy_control_port: int, redis_proxy_port: int, postgres_proxy_port: int, net_control_port: int,
        redis_image: str, postgres_image: str, mode: str, ready_timeout: float, replicas: int,
        replica_api_port: int, replica_redis_port: int, cpu_limit: Optional[float],
-       memory_limit: Optional[str]) -> None:
+       memory_limit: Optional[str], order_intake: str) -> None:
     """``lab up``."""
     from chaosaitrapp.lab.runtime import lab_up  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
@@ -105,7 +108,7 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
             images={"redis": redis_image, "postgres": postgres_image}, ready_timeout=ready_timeout,
             replicas=replicas,
             replica_ports=[[replica_api_port + i, replica_redis_port + i] for i in range(max(0, replicas - 1))],
-            cpu_limit=cpu_limit, memory_limit=memory_limit,
+            cpu_limit=cpu_limit, memory_limit=memory_limit, order_intake=order_intake,
         )
         started = time.monotonic()
         state = lab_up(config)

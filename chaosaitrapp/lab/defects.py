@@ -30,6 +30,13 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
 - ``blocking_scan``: each strategy scan burns CPU on the event loop (30 % of a scan period of CPU time), and
   scans missed while behind run back to back without yielding: with CPU to spare nothing shows; starved
   (CPU stress within its cgroup's quota) it never catches up, and the API and heartbeats freeze.
+- ``counts_refusals_as_refreshes``: AITRAPP's ``kite_client.py``: a broker ``TokenException`` increments
+  ``trader_retries_total{type="token_refresh"}`` and then fails the call, with no new session: the counter
+  says refreshes, the broker saw none.
+- ``heartbeat_from_simulator``: AITRAPP in PAPER: a tick simulator keeps the market-data heartbeat fresh
+  while the real ticker is down (``marketdata_connected`` false), and orders leave on the dead feed.
+- ``reuses_tag``: one Kite tag for every order (a strategy's name, not the order's): the broker's book
+  cannot tell the orders apart, and a look-up by tag after a lost reply finds another order.
 - ``memory_leak_under_load``: every order placed keeps a 12 MiB buffer for ever: under an order flow the
   process grows until its memory limit gets it OOM-killed (without a limit it just stays grown).
 """
@@ -43,7 +50,8 @@ KNOWN_DEFECTS: FrozenSet[str] = frozenset(
     {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies",
      "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects", "ws_no_resubscribe",
      "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "blind_resend",
-     "no_fencing", "blocking_scan", "memory_leak_under_load"}
+     "no_fencing", "blocking_scan", "memory_leak_under_load", "counts_refusals_as_refreshes",
+     "heartbeat_from_simulator", "reuses_tag"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

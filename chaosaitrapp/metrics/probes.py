@@ -7,7 +7,9 @@ MetricsError when ``/metrics`` cannot be read or parsed or the metric is missing
 API itself is unreachable or refuses the key); the waits raise ConditionTimeout at their deadline.
 """
 
-from typing import Any, Dict, List
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 from chaoslib.types import Configuration, Secrets
 
@@ -16,8 +18,8 @@ from chaosaitrapp.api.metrics import HEARTBEATS, metric_value, parse_metrics
 from chaosaitrapp.config import settings_from
 from chaosaitrapp.errors import ConfigError, MetricsError
 from chaosaitrapp.evidence.observe import QUEUE_LABELS, QUEUE_METRIC
-from chaosaitrapp.evidence.recorder import dry_wait, wait_deadline
-from chaosaitrapp.waiting import require, wait_until
+from chaosaitrapp.evidence.recorder import current_run, dry_wait, wait_deadline
+from chaosaitrapp.waiting import WaitResult, require, wait_until
 
 __all__ = [
     "leader_status",
@@ -130,15 +132,45 @@ def wait_leader(expected: int = 1, timeout: float = 0, interval: float = 0.1,
     return require(result, f"trader_is_leader {float(expected)}").as_dict()
 
 
+def _sampled_depth_above(threshold: float) -> Optional[Dict[str, Any]]:
+    """The first sample of this run, since its last order burst began, whose queue depth is above
+    ``threshold``; None without a run, a burst or such a sample."""
+    run = current_run()
+    if run is None:
+        return None
+    began = [float(e["wall"]) for e in run.events if e.get("event") == "fault" and e.get("target") == "orders"]
+    if not began:
+        return None
+    try:
+        lines = Path(run.sampler.path).read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line being written
+        queue = record.get("queue") if record.get("kind") == "sample" else None
+        if isinstance(queue, (int, float)) and float(record.get("wall", 0)) >= began[-1] and queue > threshold:
+            return record
+    return None
+
+
 def wait_queue_depth_above(threshold: float = 0, timeout: float = 10, interval: float = 0.05,
                            configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
     """Wait until the throttle queue depth exceeds ``threshold`` (the burst is being throttled), up to
-    ``timeout`` seconds (default 10; 0: ``DETECT_TIMEOUT``). Returns the wait's record; raises
-    ConditionTimeout at the deadline."""
+    ``timeout`` seconds (default 10; 0: ``DETECT_TIMEOUT``). A depth above it that the run's sampler
+    already read since the last order burst began counts at once (``seen_by: sampler``): a slow order
+    source (an injector run per order) may end its burst after the queue has drained. Returns the wait's
+    record; raises ConditionTimeout at the deadline."""
     what = f"throttle queue depth > {threshold}"
     skipped = dry_wait(what)
     if skipped is not None:
         return skipped
+    seen = _sampled_depth_above(float(threshold))
+    if seen is not None:
+        held = WaitResult(True, what, 0.0, 0, seen["queue"], float(seen["wall"]), None, [])
+        return {**held.as_dict(), "seen_by": "sampler"}
     result = wait_until(lambda: throttle_queue_depth(configuration, secrets), lambda d: d > float(threshold),
                         timeout=wait_deadline(timeout, configuration, "detect", what), interval=interval, what=what)
     return require(result, f"depth above {threshold}").as_dict()

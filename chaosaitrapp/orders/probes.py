@@ -11,6 +11,7 @@ from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.deployment.database import connect
 from chaosaitrapp.errors import ApiError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, dry_wait, wait_deadline
+from chaosaitrapp.orderids import run_prefix
 from chaosaitrapp.waiting import require, wait_until
 
 __all__ = ["duplicate_orders_sql", "duplicate_orders_api", "order_count_sql", "wait_orders_settled"]
@@ -54,9 +55,10 @@ def duplicate_orders_api(configuration: Configuration = None, secrets: Secrets =
 
 
 def run_order_prefix() -> Optional[str]:
-    """The ``client_order_id`` prefix of this drill's bursts (``chaos-<run id>-``), or None without a run."""
+    """The ``client_order_id`` prefix of this drill's bursts (``chs<run id>``, :func:`chaosaitrapp.orderids.
+    run_prefix`), or None without a run."""
     run = current_run()
-    return f"chaos-{run.run_id}-" if run is not None else None
+    return run_prefix(run.run_id) if run is not None else None
 
 
 def list_orders(configuration: Configuration = None, secrets: Secrets = None) -> List[Dict[str, Any]]:
@@ -74,7 +76,7 @@ def wait_orders_settled(prefix: str = "auto", timeout: float = 0, interval: floa
     """Wait until none of the drill's orders is still unsettled (``PENDING``: neither placed at the
     broker nor refused), up to ``timeout`` seconds (0: ``WAIT_READY_TIMEOUT``). ``prefix``: the
     ``client_order_id`` prefix that names the drill's orders (``auto``: this run's bursts,
-    ``chaos-<run id>-``; ``""``: every order). Returns the wait's record plus ``by_status`` (counts) and
+    ``chs<run id>``; ``""``: every order). Returns the wait's record plus ``by_status`` (counts) and
     ``orders`` (how many matched); raises ConditionTimeout at the deadline (naming the orders still
     pending), ApiError when ``/orders`` cannot be read."""
     skipped = dry_wait("the drill's orders to settle")

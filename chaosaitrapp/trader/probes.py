@@ -35,6 +35,7 @@ __all__ = [
     "wait_market_data",
     "wait_ready",
     "wait_not_ready",
+    "wait_feed_loss_noticed",
     "wait_paused",
     "wait_resumed",
     "wait_healthy",
@@ -187,6 +188,23 @@ def wait_not_ready(timeout: float = 0, interval: float = 0.1,
     ConditionTimeout at the deadline, ApiError at once on a 401."""
     return _wait("/ready to answer 503", "HTTP 503 not_ready", "detect", timeout, interval,
                  lambda: readiness(configuration, secrets), lambda r: not r["ready"], configuration)
+
+
+def wait_feed_loss_noticed(timeout: float = 0, interval: float = 0.1,
+                           configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until the target shows it noticed its market data is gone, by either of its two signs:
+    ``/ready`` answers 503 (a heartbeat past ``HEARTBEAT_MAX``) or ``/state`` says ``marketdata_connected:
+    false`` (its ticker was closed), up to ``timeout`` seconds (0: ``DETECT_TIMEOUT``). A target whose
+    heartbeat is kept fresh by something other than ticks stays ready: its disconnect still counts. Returns
+    the wait's record (``value``: ``{"ready", "marketdata_connected"}``); raises ConditionTimeout at the
+    deadline."""
+    def observe() -> Dict[str, Any]:
+        return {"ready": readiness(configuration, secrets)["ready"],
+                "marketdata_connected": market_data_connected(configuration, secrets)}
+
+    return _wait("the target to notice its feed is gone", "/ready 503 or marketdata_connected false", "detect",
+                 timeout, interval, observe, lambda v: not v["ready"] or v["marketdata_connected"] is False,
+                 configuration)
 
 
 def wait_paused(timeout: float = 0, interval: float = 0.1,

@@ -11,6 +11,7 @@ import requests
 
 from chaosaitrapp.checks.broker import order_tags
 from chaosaitrapp.controls.inference import checks_of
+from chaosaitrapp.orderids import is_kite_tag
 
 from .checks import assert_lab_whole
 from .kit import ROOT, run_drill, run_script, start_lab
@@ -66,6 +67,13 @@ def test_token_expiry_passes_fast(fast_lab, tmp_path):
     fields = run.fields
     assert float(fields["token_refresh_bounded_value"]) >= 1
     assert float(fields["token_refreshes_after_recovery"]) > float(fields["token_refreshes_before"])
+    # the refresh as the broker saw it: a session made after the fault, then a token never used before
+    refresh = next(c for c in run.extension["checks"] if c["name"] == "token_refresh_bounded")
+    assert "session(s) created at the broker" in refresh["reason"], refresh
+    fault_t = next(e["t"] for e in run.timeline_events() if e["event"] == "fault_injected")
+    broker = timeline_records(run, "broker")
+    sessions = [r for r in broker if r.get("what") == "session" and r["status"] == 200 and r["t"] >= fault_t]
+    assert sessions and any(r.get("what") == "token_new" and r["t"] >= sessions[0]["t"] for r in broker)
     assert {"check_orders_exactly_once", "check_token_refresh_bounded"} <= set(fields)
     # the evidence itself: the dropped reply's order is at the broker once, by its tag, and the target says so
     orders = timeline_records(run, "orders")[0]
@@ -74,6 +82,8 @@ def test_token_expiry_passes_fast(fast_lab, tmp_path):
     assert len(dropped) == 1, "the drill lost exactly one placement reply"
     mine = [o for o in orders["orders"] if o["client_order_id"].startswith(orders["prefix"])]
     assert len(mine) == 5 and all(o["status"] in ("OPEN", "COMPLETE") for o in mine), mine  # placed
+    assert all(is_kite_tag(o["client_order_id"]) for o in mine), "a drill's order id is a valid Kite tag as it is"
+    assert {r["tag"] for r in placements if r["status"] == 200} >= {o["client_order_id"] for o in mine}
     for o in mine:
         ids = {r["order_id"] for r in placements if r.get("tag") in order_tags(o["client_order_id"])
                and r.get("status") == 200}
@@ -113,16 +123,21 @@ def test_broker_drills_pass_aitrapp_profile(drill, variant, aitrapp_lab, tmp_pat
 
 DEFECTS = [
     # drill, WS_FAULT, defect, substrings that must appear among the failure reasons
-    ("broker_token_expiry", None, "no_token_refresh", ["check token_refresh_bounded failed: the target never refreshed",
+    ("broker_token_expiry", None, "no_token_refresh", ["check token_refresh_bounded failed: no session was created at the broker",
                                                        "token-refreshed failed"]),
     ("broker_token_expiry", None, "refresh_storm", ["check token_refresh_bounded failed", "a refresh storm"]),
+    ("broker_token_expiry", None, "counts_refusals_as_refreshes", [
+        "check token_refresh_bounded failed: no session was created at the broker", "yet no session was created",
+        "token-refreshed failed"]),
     ("broker_token_expiry", None, "duplicate_on_retry", ["check orders_exactly_once failed", "at the broker 2 times"]),
+    ("broker_token_expiry", None, "reuses_tag", ["check orders_exactly_once failed", "under the one tag"]),
     ("websocket_reconnect", "close", "ws_never_reconnects", ["check time_to_recover_ready failed",
                                                              "check feed_resubscribed failed"]),
     ("websocket_reconnect", "close", "ws_no_resubscribe", ["check feed_resubscribed failed", "did not resubscribe"]),
     ("websocket_reconnect", "close", "trades_on_stale_feed", ["check no_order_on_stale_feed failed",
                                                               "trading on a dead feed"]),
     ("websocket_reconnect", "stall", "trades_on_stale_feed", ["check no_order_on_stale_feed failed"]),
+    ("websocket_reconnect", "close", "heartbeat_from_simulator", ["check no_order_on_stale_feed failed"]),
 ]
 
 

@@ -11,9 +11,11 @@ from chaosaitrapp.lab.defects import KNOWN_DEFECTS, parse_defects
 from chaosaitrapp.lab.errors import DefectRefused, UnknownDefect
 from chaosaitrapp.lab.profiles import PROFILES, get_profile
 from chaosaitrapp.lab.runtime.config import LabConfig
+from chaosaitrapp.lab.trader.kite import kite_tag
 from chaosaitrapp.lab.trader.orchestrator import LOCK_LOST, MANUAL, STALE_AGE, Orchestrator
 from chaosaitrapp.lab.trader.settings import TraderSettings
 from chaosaitrapp.lab.trader.throttle import RetryLater, ThrottleQueue, TokenBucket
+from chaosaitrapp.orderids import order_id, run_prefix
 
 
 class Clock:
@@ -98,7 +100,8 @@ def test_defect_names_are_validated():
     assert KNOWN_DEFECTS == {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies",
                              "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects",
                              "ws_no_resubscribe", "trades_on_stale_feed", "no_redis_timeout",
-                             "health_blocks_on_db", "blind_resend", "no_fencing", "blocking_scan", "memory_leak_under_load"}
+                             "health_blocks_on_db", "blind_resend", "no_fencing", "blocking_scan", "memory_leak_under_load",
+                             "counts_refusals_as_refreshes", "heartbeat_from_simulator", "reuses_tag"}
 
 
 def test_defects_refused_in_live():
@@ -153,3 +156,10 @@ def test_pid_matches_the_launcher_before_its_exec(tmp_path):
     finally:
         launcher.kill()
         launcher.wait()
+
+
+def test_the_lab_tags_an_order_with_its_id_when_that_is_a_valid_kite_tag():
+    mine = order_id(run_prefix("8285f5a768b3"), 3)
+    assert kite_tag(mine) == mine
+    old = "chaos-8285f5a768b3-00003"  # the old shape: no valid tag as it is
+    assert kite_tag(old) != old and len(kite_tag(old)) == 20 and kite_tag(old).isalnum()

@@ -4,7 +4,8 @@ One listening port serves both Kite roots: plain HTTP requests go to the REST up
 (``api.kite.trade`` in production, the lab's simulator here), WebSocket upgrades to the ticker upstream
 (``ws.kite.trade``). A second, separate port serves the control API the extension's actions use
 (:mod:`chaosaitrapp.faultproxy.control`); its history holds every order placement seen (tag, status,
-broker order id, dropped?), the ticker sockets (open, subscribe, first tick of each instrument,
+broker order id, dropped?), every session made (``POST /session/token``: its status), the first use of each
+new access token (``token_new``: an ordinal, never the token), the ticker sockets (open, subscribe, first tick of each instrument,
 closed) and the faults.
 
 The faults are in :mod:`chaosaitrapp.broker.proxy.faults`, the state (history, tokens, sockets) in
@@ -27,6 +28,7 @@ from chaosaitrapp.broker.proxy.state import (
     BAD_TOKEN,
     HOP_BY_HOP,
     SESSION_PATHS,
+    SESSION_TOKEN_PATH,
     ProxyState,
     access_token_of,
     kite_error,
@@ -101,6 +103,9 @@ async def handle(request: web.Request) -> web.StreamResponse:
         order["sent_wall"] = round(time.time(), 6)  # when it left for the broker (after any hold)
     response = await _forward(state, request, body)
     lost = not await state.held(request, "both", "replies")  # the answer, cut on its way back
+    if request.method == "POST" and request.path.rstrip("/") == SESSION_TOKEN_PATH:
+        # a session made at the broker: the refresh the token drill looks for (the status, never the token)
+        state.record("session", status=response.status, instance=request.headers.get(INSTANCE_HEADER))
     if not is_order:
         return response
     order_id = None

@@ -24,6 +24,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
               "transfer-encoding", "upgrade", "host", "content-length", "content-encoding"}
 BAD_TOKEN = "Incorrect `api_key` or `access_token`."
 SESSION_PATHS = ("/session/", "/connect/")  # the login and token exchange: a refresh must get through
+SESSION_TOKEN_PATH = "/session/token"  # Kite's exchange of a request token for an access token: a new session
 
 
 def kite_error(status: int, error_type: str, message: str, headers: Optional[Dict[str, str]] = None) -> web.Response:
@@ -90,10 +91,12 @@ class ProxyState(ProxyHooks):
         self.holding: Dict[str, int] = {}  # fault id -> requests it holds now
         self._changed = asyncio.Event()  # set (and replaced) when a fault is cleared
 
-    def see(self, token: Optional[str]) -> None:
-        """Remember a token the target used (old tokens are those seen before a token fault)."""
+    def see(self, token: Optional[str], where: str = "rest") -> None:
+        """Remember a token the target used (old tokens are those seen before a token fault); its first use
+        is a ``token_new`` history record: its ordinal and ``where`` (``rest`` or ``ticker``), never the token."""
         if token and token not in self.seen_tokens:
             self.seen_tokens[token] = None
+            self.record("token_new", ordinal=len(self.seen_tokens), where=where)
             for fault in self.faults.active("token_invalidated"):
                 if token not in fault.old_tokens:
                     fault.new_token_seen = True

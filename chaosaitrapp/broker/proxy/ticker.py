@@ -19,7 +19,7 @@ from chaosaitrapp.broker.proxy.state import ProxyState, Socket, packet_tokens
 
 async def relay(state: ProxyState, request: web.Request) -> web.StreamResponse:
     token = request.query.get("access_token")
-    state.see(token)
+    state.see(token, "ticker")
     if state.faults.active("ws_refuse") or state.stale_token(token):
         state.stats["ws_refused"] += 1
         state.record("ws_refused", by="proxy")

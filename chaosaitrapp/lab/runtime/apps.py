@@ -52,10 +52,11 @@ def netproxy_spec(lab_dir: Path, control_port: int, routes: Dict[str, tuple]) ->
 
 def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defects: list, redis_url: str,
                 database_url: str, kite_port: int, api_key: str, name: str = "trader",
-                instance_id: str = "", cgroup_procs: Optional[List[str]] = None) -> ServiceSpec:
+                instance_id: str = "", cgroup_procs: Optional[List[str]] = None, order_spool: str = "") -> ServiceSpec:
     """The trader's ServiceSpec (``database_url`` without password; Kite roots on ``kite_port``); ``name``
     ``trader_1``, ... for the replicas after the first; ``instance_id`` its lock owner id (default: random);
-    ``cgroup_procs`` the ``cgroup.procs`` files it joins before it starts (its limits; restarts too)."""
+    ``cgroup_procs`` the ``cgroup.procs`` files it joins before it starts (its limits; restarts too);
+    ``order_spool`` the spool directory of the ``spool`` order intake (none: ``POST /orders``)."""
     env = {
         "TRADER_HOST": "127.0.0.1",
         "TRADER_PORT": str(port),
@@ -74,6 +75,8 @@ def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defect
         env["TRADER_INSTANCE_ID"] = instance_id
     if cgroup_procs:
         env["AITRAPP_CGROUP_PROCS"] = " ".join(cgroup_procs)
+    if order_spool:
+        env["AITRAPP_LAB_ORDER_SPOOL"] = order_spool
     return ServiceSpec(name=name, kind="process", host="127.0.0.1", port=port, check="http",
                        pidfile=str(lab_dir / "run" / f"{name}.pid"),
                        argv=[sys.executable, "-m", "chaosaitrapp.lab.trader"], env=env, cwd=str(lab_dir),

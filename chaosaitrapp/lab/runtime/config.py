@@ -65,7 +65,10 @@ class LabConfig:
     ``[8010, 6390]``, ``[8011, 6391]``, ...: its API, and the TCP fault proxy's route to Redis that only it
     uses, so one replica can be cut from Redis alone). ``cpu_limit`` (CPUs, e.g. ``0.5``) and ``memory_limit``
     (``256M``, bytes): each trader runs in a cgroup of its own with those limits (v1 or v2,
-    :mod:`chaosaitrapp.targets.cgroups`), removed by ``lab down``; None: no limit.
+    :mod:`chaosaitrapp.targets.cgroups`), removed by ``lab down``; None: no limit. ``order_intake``: ``api``
+    (the lab's ``POST /orders``) or ``spool`` (like AITRAPP: no ``POST /orders``; orders come from the injector
+    ``python -m chaosaitrapp.lab.injector`` through the spool directory ``<lab dir>/spool``, or over
+    ``POST /plans``).
     """
 
     lab_dir: Path = field(default_factory=default_lab_dir)
@@ -82,8 +85,11 @@ class LabConfig:
     replica_ports: List[List[int]] = field(default_factory=list)
     cpu_limit: Optional[float] = None
     memory_limit: Optional[Union[int, str]] = None
+    order_intake: str = "api"
 
     def __post_init__(self) -> None:
+        if self.order_intake not in ("api", "spool"):
+            raise ValueError(f"order_intake must be api or spool, got {self.order_intake!r}")
         self.lab_dir = Path(self.lab_dir).expanduser().absolute()
         if not isinstance(self.ports, LabPorts):
             unknown = set(self.ports) - set(LabPorts().as_dict())

@@ -253,10 +253,11 @@ def lab_up(config: LabConfig) -> LabState:
         state.services["broker_proxy"] = spec_p
         save_state(state, lab_dir)
         processes.launch(spec_p)
+        spool = str(lab_dir / "spool") if config.order_intake == "spool" else ""
         spec_t = trader_spec(lab_dir, ports["trader"], profile=profile, mode=config.mode, defects=config.defects,
                              redis_url=trader_redis_url, database_url=trader_database_url, kite_port=ports["kite"],
                              api_key=kite_api_key(), instance_id=state.replicas[0]["instance_id"],
-                             cgroup_procs=cgroup_for("trader"))
+                             cgroup_procs=cgroup_for("trader"), order_spool=spool)
         state.services["trader"] = spec_t
         save_state(state, lab_dir)
         _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['broker']}/health"), 30, "broker /health 200", spec_b)
@@ -272,7 +273,7 @@ def lab_up(config: LabConfig) -> LabState:
                                  defects=config.defects, redis_url=f"redis://127.0.0.1:{replica['redis_port']}/0",
                                  database_url=trader_database_url, kite_port=ports["kite"], api_key=kite_api_key(),
                                  name=replica["service"], instance_id=replica["instance_id"],
-                                 cgroup_procs=cgroup_for(replica["service"]))
+                                 cgroup_procs=cgroup_for(replica["service"]), order_spool=spool)
             state.services[replica["service"]] = spec_r
             save_state(state, lab_dir)
             processes.launch(spec_r, secrets_for("trader", **launch_secrets))

@@ -37,6 +37,7 @@ from kiteconnect import exceptions as kite_errors
 
 from chaosaitrapp.aitrapp import FENCE_HEADER, INSTANCE_HEADER
 from chaosaitrapp.lab.broker.book import STALE_FENCE
+from chaosaitrapp.orderids import is_kite_tag
 
 log = logging.getLogger("chaosaitrapp.lab.trader.kite")
 
@@ -74,9 +75,16 @@ class FenceRejected(BrokerError):
 
 
 
+#: The one tag defect ``reuses_tag`` puts on every order (a strategy's name, not the order's).
+REUSED_TAG = "aitrappORB"
+
+
 def kite_tag(client_order_id: str) -> str:
-    """The Kite ``tag`` of an order: 20 alphanumeric characters derived from its ``client_order_id``
-    (Kite allows no more), the same every time, so the order can be looked up after a lost reply."""
+    """The Kite ``tag`` of an order, the same every time so that it can be looked up after a lost reply: the
+    ``client_order_id`` itself when it is a valid tag (alphanumeric, at most 20: the drills' ids are), else the
+    first 20 hex digits of its SHA-1."""
+    if is_kite_tag(client_order_id):
+        return client_order_id
     return hashlib.sha1(client_order_id.encode()).hexdigest()[:20]
 
 
@@ -110,6 +118,11 @@ class KiteSession:
             self.kite.reqsession.headers.pop(FENCE_HEADER, None)
         else:
             self.kite.reqsession.headers[FENCE_HEADER] = str(int(fence))
+
+    def tag(self, client_order_id: str) -> str:
+        """The tag this session sends for ``client_order_id`` (:func:`kite_tag`; defect ``reuses_tag``: one tag,
+        :data:`REUSED_TAG`, for every order)."""
+        return REUSED_TAG if "reuses_tag" in self.defects else kite_tag(client_order_id)
 
     @property
     def access_token(self) -> Optional[str]:
@@ -171,6 +184,9 @@ class KiteSession:
             try:
                 return getattr(self.kite, name)(*args, **kwargs)
             except kite_errors.TokenException:
+                if "counts_refusals_as_refreshes" in self.defects:
+                    self.count_refresh()  # AITRAPP: counted before it finds it has no way to refresh
+                    raise TokenExpired(f"{name}: TokenException, counted as a refresh, none made") from None
                 if attempt == 1 or "no_token_refresh" in self.defects:
                     raise TokenExpired(f"{name}: TokenException and no refresh") from None
                 if "refresh_storm" in self.defects:
@@ -205,10 +221,10 @@ class KiteSession:
         return await asyncio.to_thread(self._call, name, *args, **kwargs)
 
     async def place_order(self, order: Dict[str, Any], exchange: str) -> str:
-        """Place ``order`` (tagged :func:`kite_tag` of its ``client_order_id``); the broker's order id."""
+        """Place ``order`` (tagged :meth:`tag` of its ``client_order_id``); the broker's order id."""
         kwargs = dict(variety="regular", exchange=exchange, tradingsymbol=order["symbol"],
                       transaction_type=order["side"], quantity=int(order["quantity"]), product="MIS",
-                      order_type=order.get("order_type", "LIMIT"), tag=kite_tag(order["client_order_id"]))
+                      order_type=order.get("order_type", "LIMIT"), tag=self.tag(order["client_order_id"]))
         if kwargs["order_type"] == "LIMIT" and order.get("price") is not None:
             kwargs["price"] = float(order["price"])
         return str(await self.call("place_order", **kwargs))

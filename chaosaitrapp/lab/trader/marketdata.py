@@ -49,6 +49,7 @@ class MarketData:
         self.connect_timeout = connect_timeout
         self.defects = defects
         self.connected = False
+        self.ticking = False  # a tick came on the socket connected now (connected is not yet streaming)
         self.connects = 0
         self.closes = 0
         self.last_prices: Dict[int, float] = {}
@@ -71,6 +72,7 @@ class MarketData:
             if not current():
                 return
             self.connects += 1
+            self.ticking = False
             self.connected = True
             if not subscribed["once"] or "ws_no_resubscribe" not in self.defects:
                 ws.subscribe(self.tokens)
@@ -80,7 +82,7 @@ class MarketData:
         def on_close(ws: Any, code: Any, reason: Any) -> None:
             if not current():
                 return
-            self.connected = False
+            self.connected = self.ticking = False
             self.closes += 1
             if "ws_never_reconnects" in self.defects:
                 ticker.stop_retry()  # the only way: KiteTicker ignores its own reconnect=False
@@ -89,13 +91,14 @@ class MarketData:
 
         def on_noreconnect(ws: Any) -> None:
             if current():
-                self.connected = False
+                self.connected = self.ticking = False
 
         def on_ticks(ws: Any, ticks: List[Dict[str, Any]]) -> None:
             if not current() or not ticks:
                 return
             for tick in ticks:
                 self.last_prices[int(tick["instrument_token"])] = float(tick["last_price"])
+            self.ticking = self.connected
             self.on_tick(ticks)
 
         ticker.on_connect, ticker.on_close, ticker.on_noreconnect, ticker.on_ticks = (
@@ -128,7 +131,7 @@ class MarketData:
     def stop(self) -> None:
         """Close the ticker for good (no reconnect)."""
         self._generation += 1
-        self.connected = False
+        self.connected = self.ticking = False
         if self._ticker is not None and _reactor().running:
             _reactor().callFromThread(self._close, self._ticker)
 

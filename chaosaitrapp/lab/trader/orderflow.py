@@ -35,7 +35,6 @@ from chaosaitrapp.lab.trader.kite import (
     RateLimited,
     ReplyLost,
     TokenExpired,
-    kite_tag,
 )
 from chaosaitrapp.lab.trader.metrics import TraderMetrics
 from chaosaitrapp.lab.trader.store import OrderStore, StoreUnavailable
@@ -90,7 +89,7 @@ class OrderFlow:
     async def place(self, order: Dict[str, Any]) -> None:
         """The throttle's ``send``: one order to the broker (RetryLater to wait; see the module docstring)."""
         client_order_id = order["client_order_id"]
-        tag = kite_tag(client_order_id)
+        tag = self.kite.tag(client_order_id)
         if not self.trading():
             raise RetryLater(0.2, "trading paused: no order leaves")
         if not self.lease_ok():
@@ -152,7 +151,7 @@ class OrderFlow:
         """One order-stream poll: the book, with the fills of our open orders recorded; BrokerError or
         StoreUnavailable when it could not be read or recorded."""
         book = await self.kite.orders()
-        tags = {kite_tag(client_order_id): client_order_id for client_order_id in self.open_orders}
+        tags = {self.kite.tag(client_order_id): client_order_id for client_order_id in self.open_orders}
         for broker_order in book:
             client_order_id = tags.get(broker_order.get("tag") or "")
             order = self.open_orders.get(client_order_id or "")

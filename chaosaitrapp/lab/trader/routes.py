@@ -1,7 +1,8 @@
 """The trader's HTTP API, exactly the contract's shapes (``shared/design/AITRAPP_CONTRACT.md``).
 
 Thin routes over :class:`~chaosaitrapp.lab.trader.service.Trader`. ``POST /orders`` exists in
-the lab only (PAPER mode) so drills can inject a burst.
+the lab only (PAPER mode) so drills can inject a burst; with the ``spool`` intake it is absent, like
+AITRAPP's, and ``POST /plans`` takes a plan instead (:mod:`chaosaitrapp.lab.trader.intake`).
 """
 from __future__ import annotations
 
@@ -9,19 +10,19 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from chaosaitrapp.lab.defects import refuse_in_live
 from chaosaitrapp.lab.errors import DefectRefused
+from chaosaitrapp.lab.plans import SIDES, plan_order
 from chaosaitrapp.lab.trader.orchestrator import MANUAL
 from chaosaitrapp.lab.trader.service import Trader
 from chaosaitrapp.lab.trader.store import StoreUnavailable
 
 LIVE_CONFIRMATION = "CONFIRM LIVE TRADING"
-SIDES = {"BUY": "BUY", "SELL": "SELL", "LONG": "BUY", "SHORT": "SELL"}  # the injector script says LONG/SHORT
 
 
 def now_iso() -> str:
@@ -172,7 +173,25 @@ def build_router(trader: Trader) -> APIRouter:
         orders = [_order_json(r) for r in rows]
         return JSONResponse(content={"orders": orders, "count": len(orders)})
 
-    @router.post("/orders")
+    async def take(order: Dict[str, Any], route: str) -> Response:
+        try:
+            row, created = await trader.submit(order)
+        except StoreUnavailable:
+            return _store_down(route)
+        content = {**_order_json(row), "duplicate": not created}
+        return JSONResponse(status_code=202 if created else 200, content=content)
+
+    if trader.settings.order_spool:  # the spool intake: no POST /orders, like AITRAPP
+        @router.post("/plans")
+        async def take_plan(request: Request) -> Response:
+            if trader.mode != "PAPER":
+                return JSONResponse(status_code=403, content={"detail": "POST /plans works in PAPER mode only"})
+            try:
+                order = plan_order(await request.json())
+            except ValueError as exc:
+                return JSONResponse(status_code=422, content={"detail": f"not a plan: {exc}"})
+            return await take(order, "POST /plans")
+
     async def place_order(body: OrderRequest) -> Response:
         if trader.mode != "PAPER":
             return JSONResponse(status_code=403, content={
@@ -184,12 +203,10 @@ def build_router(trader: Trader) -> APIRouter:
         order = {"client_order_id": body.client_order_id, "symbol": body.symbol.upper(), "side": side,
                  "quantity": body.quantity, "price": body.price,
                  "order_type": "LIMIT" if body.price is not None else "MARKET"}
-        try:
-            row, created = await trader.submit(order)
-        except StoreUnavailable:
-            return _store_down("POST /orders")
-        content = {**_order_json(row), "duplicate": not created}
-        return JSONResponse(status_code=202 if created else 200, content=content)
+        return await take(order, "POST /orders")
+
+    if not trader.settings.order_spool:
+        router.add_api_route("/orders", place_order, methods=["POST"])
 
     @router.post("/market-data/restart")
     async def restart_market_data() -> Dict[str, Any]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import Any, Dict, List, Set, Tuple
 
+from chaosaitrapp.lab.trader.intake import drain_spool
 from chaosaitrapp.lab.trader.kite import BrokerError, KiteSession
 from chaosaitrapp.lab.trader.leadership import LeaderElector
 from chaosaitrapp.lab.trader.lock import LeaderLock, make_redis
@@ -136,8 +138,21 @@ class Trader:
         self.orchestrator.beat("marketdata")
 
     def feed_fresh(self) -> bool:
-        """True while the market-data heartbeat is younger than ``HEARTBEAT_MAX``."""
-        return self.orchestrator.age("marketdata") < self.settings.heartbeat_max
+        """True while the ticker is connected, a tick came on its socket since it connected, and the
+        market-data heartbeat is younger than ``HEARTBEAT_MAX`` (``heartbeat_from_simulator``: the heartbeat
+        alone, which the simulator keeps fresh)."""
+        fresh = self.orchestrator.age("marketdata") < self.settings.heartbeat_max
+        if "heartbeat_from_simulator" in self.defects:
+            return fresh
+        return fresh and self.market.connected and self.market.ticking
+
+    async def _tick_simulator(self) -> None:
+        """Defect ``heartbeat_from_simulator`` (AITRAPP in PAPER): while the ticker is down, simulated ticks
+        beat the market-data heartbeat every 0.25 s."""
+        while True:
+            if not self.market.connected:
+                self.orchestrator.beat("marketdata")
+            await asyncio.sleep(0.25)  # the simulator's tick period, not a wait for a state
 
     # ---- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -149,6 +164,11 @@ class Trader:
             asyncio.create_task(self._broker_loop(), name="order-stream"),
             asyncio.create_task(self.throttle.run(), name="throttle"),
         ]
+        if "heartbeat_from_simulator" in self.defects:
+            self._tasks.append(asyncio.create_task(self._tick_simulator(), name="tick-simulator"))
+        if self.settings.order_spool:
+            self._tasks.append(asyncio.create_task(drain_spool(Path(self.settings.order_spool), self.submit),
+                                                   name="order-spool"))
         self._tasks[1].add_done_callback(self._scan_done)
         self.metrics.scan_supervisor_state.set(SUPERVISOR_STATES["running"])
 

@@ -22,6 +22,8 @@ variable                    meaning                                             
 ``AITRAPP_LAB_REDIS_TIMEOUT`` the profile's Redis socket timeout, replaced         the profile's
 ``TRADER_INSTANCE_ID``      leader-lock value                                      a new uuid4
 ``THROTTLE_RATE``/``_BURST`` order throttle: orders per second / bucket size        ``10`` / ``20``
+``AITRAPP_LAB_ORDER_SPOOL`` the ``spool`` order intake's directory: no ``POST      unset (``POST /orders``)
+                            /orders``; orders from the injector or ``POST /plans``
 ==========================  =====================================================  =========================
 """
 from __future__ import annotations
@@ -59,6 +61,7 @@ class TraderSettings:
     lock_key: str = "trader:leader"
     throttle_rate: float = 10.0
     throttle_burst: int = 20
+    order_spool: str = ""
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -87,6 +90,7 @@ class TraderSettings:
             instance_id=get("TRADER_INSTANCE_ID") or str(uuid.uuid4()),
             throttle_rate=float(get("THROTTLE_RATE", "10")),
             throttle_burst=int(get("THROTTLE_BURST", "20")),
+            order_spool=get("AITRAPP_LAB_ORDER_SPOOL", ""),
         )
 
 

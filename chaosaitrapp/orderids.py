@@ -1,0 +1,52 @@
+"""The drills' order ids: each one a valid Kite ``tag`` as it is.
+
+Kite's ``tag`` is at most 20 alphanumeric characters. A drill's ``client_order_id`` is ``chs`` + the
+run's 12-hex id + a 5-digit ordinal (``chs8285f5a768b300007``): 20 alphanumerics, unique per order across
+runs, so a service that sends its client id as the tag (whole, or AITRAPP's ``client_order_id[:20]``)
+sends a valid and distinct tag, and the broker's book can be searched by it. The run's orders share
+the prefix ``chs<run id>`` (:func:`run_prefix`), which the checks and the SQL counts match on.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Set
+
+#: Kite's rule for an order's tag.
+KITE_TAG = re.compile(r"^[A-Za-z0-9]{1,20}$")
+#: What every drill order id starts with.
+ID_MARK = "chs"
+#: How many ordinals one run can number (five digits).
+MAX_ORDERS_PER_RUN = 100_000
+
+
+def run_prefix(run_id: str) -> str:
+    """The prefix shared by the order ids of run ``run_id`` (its first 12 hex digits): ``chs<run id>``.
+    Raises ValueError when ``run_id`` has fewer than 12 alphanumerics."""
+    if not re.fullmatch(r"[A-Za-z0-9]{12,}", run_id or ""):
+        raise ValueError(f"a run id of at least 12 alphanumerics is needed for order ids, got {run_id!r}")
+    return f"{ID_MARK}{run_id[:12]}"
+
+
+def order_id(prefix: str, n: int) -> str:
+    """The ``n``-th order id under ``prefix`` (:func:`run_prefix`): a valid Kite tag of 20 characters.
+    Raises ValueError when ``n`` is out of 0..99999."""
+    if not 0 <= n < MAX_ORDERS_PER_RUN:
+        raise ValueError(f"order ordinal must be in 0..{MAX_ORDERS_PER_RUN - 1}, got {n}")
+    return f"{prefix}{n:05d}"
+
+
+def is_kite_tag(value: str) -> bool:
+    """True when ``value`` is a valid Kite tag (alphanumeric, 1 to 20 characters)."""
+    return bool(KITE_TAG.match(value or ""))
+
+
+def tags_of(client_order_id: str) -> Set[str]:
+    """The Kite tags a service may send for ``client_order_id``: the id itself when it is a valid tag,
+    its first 20 characters when those are (AITRAPP's ``client_order_id[:20]``), and the first 20 hex
+    digits of its SHA-1 (a service that derives a tag from an id Kite would refuse)."""
+    tags = {client_order_id[:20]} if is_kite_tag(client_order_id[:20]) else set()
+    if is_kite_tag(client_order_id):
+        tags.add(client_order_id)
+    tags.add(hashlib.sha1(client_order_id.encode()).hexdigest()[:20])
+    return tags

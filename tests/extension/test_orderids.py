@@ -1,0 +1,27 @@
+"""The drills' order ids are valid Kite tags as they are (alphanumeric, at most 20), unique per order and per
+run, so a service that sends its client id as the tag (whole or cut to 20 like AITRAPP's LIVE path) works."""
+import pytest
+
+from chaosaitrapp.orderids import is_kite_tag, order_id, run_prefix, tags_of
+
+
+def test_every_id_is_a_valid_distinct_kite_tag_that_survives_truncation():
+    ids = [order_id(run_prefix(run), n) for run in ("8285f5a768b3", "0cf038f1bb1b") for n in (0, 1, 99999)]
+    assert all(is_kite_tag(i) and len(i) == 20 for i in ids), ids
+    assert len(set(ids)) == len(ids) and len({i[:20] for i in ids}) == len(ids)
+    assert ids[0] == "chs8285f5a768b300000" and ids[0].startswith(run_prefix("8285f5a768b3"))
+
+
+def test_the_old_shape_was_no_tag_and_collided_when_cut():
+    old = [f"chaos-8285f5a768b3-{n:05d}" for n in range(3)]
+    assert not any(is_kite_tag(i) for i in old) and len({i[:20] for i in old}) == 1
+
+
+def test_tags_a_service_may_send_and_bad_input():
+    mine = order_id(run_prefix("8285f5a768b3"), 7)
+    assert mine in tags_of(mine) and len(tags_of(mine)) == 2  # itself (= its first 20) and a SHA-1 form
+    assert "chaos8285f5a768b3000" not in tags_of("chaos-8285f5a768b3-00007")  # a dash: no tag as it is
+    with pytest.raises(ValueError, match="12 alphanumerics"):
+        run_prefix("short")
+    with pytest.raises(ValueError, match="0..99999"):
+        order_id(run_prefix("8285f5a768b3"), 100000)
