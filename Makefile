@@ -49,9 +49,10 @@ PYTEST_WORKERS ?= 3
 test: install docker-images
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-# The fast tier for the development loop: unit and in-process tests (no lab, no drill, no Docker).
+# The fast tier for the development loop: unit and in-process tests (no lab, no drill, no Docker, no
+# Chromium: the screenshot tests need the browser `make test` installs).
 test-fast: venv
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not lab and not drill and not docker and not torture"
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not lab and not drill and not docker and not torture and not browser"
 
 docs: venv
 	$(BIN)/aitrapp-chaos docs --out docs/activities.md --readme README.md

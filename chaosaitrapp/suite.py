@@ -83,14 +83,30 @@ def default_drills(experiments: Optional[Path] = None, replicas: int = 1) -> Lis
     return [f for f in files if needs_replicas(f) == (replicas > 1)]
 
 
+def readable_experiment(path: Path) -> Path:
+    """``path`` when it parses (JSON, or YAML for ``.yaml``/``.yml``) to an object with a ``method`` list; else
+    ConfigError naming the file and what is wrong (where a JSON error is), before anything runs."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"experiment {path}: cannot be read ({exc})") from None
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"experiment {path}: not valid {'YAML' if path.suffix != '.json' else 'JSON'}: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("method"), list):
+        raise ConfigError(f"experiment {path}: not a Chaos Toolkit experiment (an object with a 'method' list)")
+    return path
+
+
 def locate(drill_or_file: str, experiments: Optional[Path] = None) -> Path:
     """The experiment file for ``drill_or_file``: a path to an experiment file as given, else
     ``<experiments>/<name>.json`` (``experiments`` default: ``./experiments`` when it holds the
-    drill, else the packaged experiments). FileNotFoundError naming the known drills otherwise."""
+    drill, else the packaged experiments). FileNotFoundError naming the known drills otherwise; ConfigError
+    when the file is not an experiment (:func:`readable_experiment`)."""
     given = Path(drill_or_file)
     if given.suffix in EXPERIMENT_SUFFIXES or os.sep in drill_or_file:
         if given.is_file():
-            return given
+            return readable_experiment(given)
         raise FileNotFoundError(f"no experiment file at {given}")
     folders = [experiments] if experiments is not None else [Path("experiments"), PACKAGED_EXPERIMENTS]
     for folder in folders:
@@ -156,15 +172,15 @@ def write_outputs(runs: Sequence[Dict[str, object]], out_dir: Path, tag: str, *,
 
 
 def run_drill(experiment: Path, out_dir: Path, extra_args: Sequence[str] = (), echo: Echo = print,
-              started: Optional[float] = None) -> Dict[str, object]:
-    """Run one experiment with ``chaos run`` (output echoed, prefixed with the drill and the suite's
-    elapsed time); returns its run dict."""
+              started: Optional[float] = None, global_args: Sequence[str] = ()) -> Dict[str, object]:
+    """Run one experiment with ``chaos [global_args] run [extra_args]`` (output echoed, prefixed with the drill
+    and the suite's elapsed time); returns its run dict."""
     drill = experiment.stem
     out_dir.mkdir(parents=True, exist_ok=True)
     journal_path = out_dir / f"{drill}_journal.json"
     journal_path.unlink(missing_ok=True)
-    argv = [chaos_executable(), "--no-version-check", "--log-file", str(out_dir / f"{drill}_chaostoolkit.log"), "run",
-            "--journal-path", str(journal_path), *extra_args, str(experiment)]
+    argv = [chaos_executable(), "--no-version-check", "--log-file", str(out_dir / f"{drill}_chaostoolkit.log"),
+            *global_args, "run", "--journal-path", str(journal_path), *extra_args, str(experiment)]
     env = {**os.environ, "AITRAPP_REPORTS_DIR": str(out_dir)}
     began = time.monotonic()
     origin = started if started is not None else began
@@ -178,17 +194,18 @@ def run_drill(experiment: Path, out_dir: Path, extra_args: Sequence[str] = (), e
 
 
 def run_suite(experiments: Sequence[Path], out_dir: Optional[Path] = None, extra_args: Sequence[str] = (),
-              echo: Echo = print, named: bool = False) -> Dict[str, object]:
+              echo: Echo = print, named: bool = False, global_args: Sequence[str] = ()) -> Dict[str, object]:
     """Run every experiment in order (all of them, whatever the earlier ones gave), then write JUnit,
-    summary and index; returns ``{"verdict", "runs", "junit", "summary", "index"}``. ``named``: the drills
-    were named explicitly (one that does not apply is then bad input, not skipped)."""
+    summary and index; returns ``{"verdict", "runs", "junit", "summary", "index"}``. ``extra_args`` go to
+    ``chaos run``, ``global_args`` to ``chaos`` before it (``--settings``). ``named``: the drills were named
+    explicitly (one that does not apply is then bad input, not skipped)."""
     out_dir = out_dir or reports_dir()
     started = time.monotonic()
     runs: List[Dict[str, object]] = []
     for index, experiment in enumerate(experiments, 1):
         name = experiment.stem
         echo(f"== [{index}/{len(experiments)}] {name}: starting (suite elapsed {time.monotonic() - started:.1f}s)")
-        run = run_drill(experiment, out_dir, extra_args, echo, started)
+        run = run_drill(experiment, out_dir, extra_args, echo, started, global_args)
         run["named"] = named
         runs.append(run)
         reasons = run["reasons"]

@@ -24,9 +24,23 @@ from chaosaitrapp.cli.common import EXIT_CODES, quiet_broken_pipe
 @click.option("--strict", is_flag=True,
               help="a drill that does not apply to the deployment (it lacks what the drill needs) is an error (exit 2), "
                    "not skipped")
+@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE",
+              help="chaos run --var: a configuration value for every drill (repeatable)")
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="chaos run --var-file: configuration and secrets from a JSON/YAML/env file (repeatable)")
+@click.option("--rollback-strategy", default=None, type=click.Choice(["default", "always", "never", "deviated"]),
+              help="chaos run --rollback-strategy (the bundled drills roll back always)")
+@click.option("--hypothesis-strategy", default=None,
+              type=click.Choice(["default", "before-method-only", "after-method-only", "during-method-only",
+                                 "continuously"]),
+              help="chaos run --hypothesis-strategy")
+@click.option("--settings", "settings_file", default=None,
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="chaos --settings: Chaos Toolkit's own settings file")
 @click.pass_context
 def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path], out: Optional[Path],
-        dry: Optional[str], strict: bool) -> None:
+        dry: Optional[str], strict: bool, variables: Tuple[str, ...], var_files: Tuple[Path, ...],
+        rollback_strategy: Optional[str], hypothesis_strategy: Optional[str], settings_file: Optional[Path]) -> None:
     """``run``."""
     from chaosaitrapp.deployment.replicas import replicas_of  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
@@ -45,8 +59,21 @@ def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path]
     except (FileNotFoundError, ChaosAitrappError) as exc:
         click.echo(f"aitrapp-chaos run: {exc}", err=True)
         ctx.exit(2)
+    bad = [v for v in variables if "=" not in v or not v.split("=", 1)[0].strip()]
+    if bad:
+        click.echo(f"aitrapp-chaos run: --var takes KEY=VALUE, got {bad[0]!r}", err=True)
+        ctx.exit(2)
     extra = ["--dry", dry] if dry else []
-    result = run_suite(files, out, extra, echo=click.echo, named=bool(drills))
+    for value in variables:
+        extra += ["--var", value]
+    for path in var_files:
+        extra += ["--var-file", str(path)]
+    if rollback_strategy:
+        extra += ["--rollback-strategy", rollback_strategy]
+    if hypothesis_strategy:
+        extra += ["--hypothesis-strategy", hypothesis_strategy]
+    global_args = ["--settings", str(settings_file)] if settings_file else []
+    result = run_suite(files, out, extra, echo=click.echo, named=bool(drills), global_args=global_args)
     ctx.exit(suite_exit_code(result["runs"], strict))
 
 
@@ -156,7 +183,13 @@ def report(ctx: click.Context, path: Path, out: Optional[Path]) -> None:
     if not path.exists():
         click.echo(f"aitrapp-chaos report: {path} does not exist", err=True)
         ctx.exit(2)
-    result = rebuild_reports(path, out, secrets=known_secrets())
+    try:
+        result = rebuild_reports(path, out, secrets=known_secrets())
+    except (ValueError, OSError, KeyError, TypeError) as exc:
+        click.echo(f"aitrapp-chaos report: {path} is not a readable Chaos Toolkit journal: "
+                   f"{type(exc).__name__}: {exc}", err=True)
+        ctx.exit(2)
+        return
     if not result["runs"]:
         click.echo(f"aitrapp-chaos report: no Chaos Toolkit journal at {path}", err=True)
         ctx.exit(2)

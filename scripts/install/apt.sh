@@ -30,5 +30,13 @@ fi
 echo "apt: installing ${missing[*]}"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-# Debian starts no services in this environment; if a distro unit started one, the lab uses its own.
+# Ubuntu's package starts redis-server on 6379 (and postgresql on 5432): the lab's default ports. A service
+# this script just installed is stopped and disabled (the lab runs its own); one that was there before is
+# left alone, and `lab up` names the port that is taken.
+for unit in redis-server postgresql; do
+  if [[ " ${missing[*]} " == *" $unit "* ]] && command -v systemctl >/dev/null 2>&1 \
+      && systemctl is-active --quiet "$unit" 2>/dev/null; then
+    systemctl disable --now "$unit" >/dev/null 2>&1 && echo "apt: stopped the $unit service the package started"
+  fi
+done
 echo "apt: done"

@@ -55,9 +55,46 @@ def test_closed_pipe_gives_no_traceback():
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
 
 
+def test_a_malformed_experiment_or_journal_is_bad_input_named_not_a_traceback(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{bad")
+    for command in ("run", "doctor"):
+        assert main([command, str(bad)]) == 2
+        assert f"experiment {bad}: not valid JSON" in capsys.readouterr().err
+    (tmp_path / "list.json").write_text("[1, 2]")
+    assert main(["run", str(tmp_path / "list.json")]) == 2
+    assert "not a Chaos Toolkit experiment" in capsys.readouterr().err
+    assert main(["report", str(bad)]) == 2
+    assert "is not a readable Chaos Toolkit journal: JSONDecodeError" in capsys.readouterr().err
+
+
 def test_exit_codes_of_bad_input(capsys):
     assert main(["run", "no_such_drill"]) == 2
     assert "unknown drill 'no_such_drill'" in capsys.readouterr().err
     assert main(["report", "/nonexistent/journal.json"]) == 2
     assert main(["cleanup", "--timeout", "-1"]) == 2
     assert main(["lab", "status", "--lab-dir", "/nonexistent/lab"]) == 3
+
+
+def test_run_passes_chaos_toolkits_own_options_through(tmp_path, monkeypatch, capsys):
+    """The seam between the runner and Chaos Toolkit is the `chaos` command: a stand-in records its argv."""
+    seen = tmp_path / "argv.txt"
+    stand_in = tmp_path / "chaos"
+    stand_in.write_text(f"#!{sys.executable}\nimport sys\nopen({str(seen)!r}, 'w').write(chr(10).join(sys.argv[1:]))\n")
+    stand_in.chmod(0o755)
+    monkeypatch.setattr("chaosaitrapp.suite.chaos_executable", lambda: str(stand_in))
+    settings, var_file = tmp_path / "settings.yaml", tmp_path / "vars.json"
+    settings.write_text("{}")
+    var_file.write_text("{}")
+    code = main(["run", "leader_lock", "--out", str(tmp_path / "out"), "--var", "wait_ready_timeout=20",
+                 "--var-file", str(var_file), "--rollback-strategy", "always", "--hypothesis-strategy",
+                 "continuously", "--settings", str(settings), "--dry", "activities"])
+    argv = seen.read_text().split("\n")
+    assert code == 1, "the stand-in wrote no journal: the drill is a FAIL, not a crash"
+    assert argv[argv.index("--settings") + 1] == str(settings) and argv.index("--settings") < argv.index("run")
+    after = argv[argv.index("run"):]
+    for option, value in (("--var", "wait_ready_timeout=20"), ("--var-file", str(var_file)),
+                          ("--rollback-strategy", "always"), ("--hypothesis-strategy", "continuously"),
+                          ("--dry", "activities")):
+        assert after[after.index(option) + 1] == value, (option, after)
+    assert after[-1].endswith("leader_lock.json")

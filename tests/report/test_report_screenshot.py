@@ -1,12 +1,15 @@
 """The drill report as a person sees it: rendered by headless Chromium, the PNG inspected."""
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from report_fixtures import API_KEY, make_journal, screenshot
 
 from chaosaitrapp.report import write_drill_report
 from chaosaitrapp.report.chart import BAD, FAULT, GOOD, HEARTBEAT_COLORS, NODATA
 from chaosaitrapp.testing.synthetic import leader_lock, rate_limit_spike
+
+pytestmark = pytest.mark.browser  # headless Chromium: `make test` installs it, the fast tier leaves it out
 
 
 def rgb(hex_colour: str):
