@@ -45,7 +45,11 @@ CORE_SETTINGS: Tuple[Setting, ...] = (
     Setting("pause_on_fail", "PAUSE_ON_FAIL", False,
             "`1`: when the drill fails, `make abort` runs (pause, flatten, PAPER)", "flag"),
     Setting("http_timeout", "AITRAPP_HTTP_TIMEOUT", 2.0, "timeout of every call to the API (seconds)", "number"),
-    Setting("prometheus_url", "PROMETHEUS_URL", None, "enables the `prometheus_query` probe", "url"),
+    Setting("prometheus_url", "PROMETHEUS_URL", None,
+            "enables the `prometheus_query` probe (user:password in the URL: basic auth; a bearer token: the "
+            "`PROMETHEUS_TOKEN` secret)", "url"),
+    Setting("prometheus_verify_tls", "PROMETHEUS_VERIFY_TLS", True,
+            "verify Prometheus's TLS certificate (`0`: do not, for a self-signed one; noted in the evidence)", "flag"),
     Setting("allowed_hosts", "AITRAPP_ALLOWED_HOSTS", None, "comma list of API hosts drills may touch (loopback)",
             "list"),
     Setting("allow_live", "AITRAPP_ALLOW_LIVE", False,
@@ -332,7 +336,7 @@ def database_url(secrets: Optional[Mapping[str, Any]] = None) -> Optional[str]:
 #: Environment variables whose values are secrets wherever they appear.
 SECRET_ENV = ("API_KEY", "API_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BROKER_TOKEN", "BROKER_API_SECRET",
               "KITE_ACCESS_TOKEN", "KITE_API_SECRET", "PGPASSWORD", "AITRAPP_LAB_DB_PASSWORD",
-              "AITRAPP_LAB_KITE_API_SECRET")
+              "AITRAPP_LAB_KITE_API_SECRET", "PROMETHEUS_TOKEN")
 
 
 def known_secrets(secrets: Optional[Mapping[str, Any]] = None) -> List[str]:

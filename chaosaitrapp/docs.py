@@ -68,8 +68,19 @@ def activity_reference() -> str:
     return "\n".join(lines)
 
 
+def activity_list() -> str:
+    """Markdown: one line per activity module (in the registry's order) naming every probe and action it
+    exports (its ``__all__``), so the README's short list cannot fall behind the code."""
+    lines = []
+    for module_name in registry.activity_modules():
+        module = import_module(module_name)
+        kind = "actions" if module_name.endswith(".actions") else "probes"
+        lines.append(f"- `{module_name}` ({kind}): " + ", ".join(f"`{name}`" for name in module.__all__))
+    return "\n".join(lines)
+
+
 #: README sections generated from the code: ``<!-- NAME: ... -->`` up to ``<!-- /NAME -->``.
-GENERATED_SECTIONS = {"settings-table": settings_table}
+GENERATED_SECTIONS = {"settings-table": settings_table, "activity-list": activity_list}
 
 
 def update_readme(path: Path) -> List[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from chaoslib.configuration import load_configuration
+from chaoslib.experiment import ensure_experiment_is_valid
 
 from chaosaitrapp import registry
 from chaosaitrapp.controls.arguments import calls
@@ -43,18 +44,27 @@ class Examination:
         return "not applicable" if self.not_applicable else "ready"
 
 
-def examine(path: Path) -> Examination:
-    """Examine the drill of experiment file ``path`` (module docstring)."""
+def examine(path: Path, online: bool = True) -> Examination:
+    """Examine the drill of experiment file ``path`` (module docstring). ``online`` False (``aitrapp-chaos
+    validate``): nothing is asked of the target: Chaos Toolkit's own validation of the experiment, then the
+    offline part of the pre-flight (settings and their spelling, arguments, each family's offline checks,
+    the evidence control's arguments)."""
     found = Examination(path.stem)
     try:
         experiment = load_experiment(path)
         configuration: Dict[str, Any] = load_configuration(dict(experiment.get("configuration") or {}))
         apply(configuration, {}, argv=[])
+        if not online:
+            ensure_experiment_is_valid(experiment)
     except ChaosAitrappError as exc:
         found.problems.append(str(exc))
         return found
     except Exception as exc:  # noqa: BLE001 - Chaos Toolkit's own refusal of the experiment, named
         found.problems.append(f"{type(exc).__name__}: {exc}")
+        return found
+    if not online:
+        for problem in preflight(experiment, configuration, None, check_target=False):
+            (found.not_applicable if isinstance(problem, NotApplicable) else found.problems).append(str(problem))
         return found
     for family, show in registry.hooks("preview"):
         try:

@@ -83,30 +83,16 @@ def default_drills(experiments: Optional[Path] = None, replicas: int = 1) -> Lis
     return [f for f in files if needs_replicas(f) == (replicas > 1)]
 
 
-def readable_experiment(path: Path) -> Path:
-    """``path`` when it parses (JSON, or YAML for ``.yaml``/``.yml``) to an object with a ``method`` list; else
-    ConfigError naming the file and what is wrong (where a JSON error is), before anything runs."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"experiment {path}: cannot be read ({exc})") from None
-    except (ValueError, yaml.YAMLError) as exc:
-        raise ConfigError(f"experiment {path}: not valid {'YAML' if path.suffix != '.json' else 'JSON'}: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("method"), list):
-        raise ConfigError(f"experiment {path}: not a Chaos Toolkit experiment (an object with a 'method' list)")
-    return path
-
-
 def locate(drill_or_file: str, experiments: Optional[Path] = None) -> Path:
     """The experiment file for ``drill_or_file``: a path to an experiment file as given, else
     ``<experiments>/<name>.json`` (``experiments`` default: ``./experiments`` when it holds the
     drill, else the packaged experiments). FileNotFoundError naming the known drills otherwise; ConfigError
-    when the file is not an experiment (:func:`readable_experiment`)."""
+    when the file is not an experiment (:func:`load_experiment`)."""
     given = Path(drill_or_file)
     if given.suffix in EXPERIMENT_SUFFIXES or os.sep in drill_or_file:
         if given.is_file():
-            return readable_experiment(given)
+            load_experiment(given)  # a malformed file is bad input now, not a failed drill later
+            return given
         raise FileNotFoundError(f"no experiment file at {given}")
     folders = [experiments] if experiments is not None else [Path("experiments"), PACKAGED_EXPERIMENTS]
     for folder in folders:

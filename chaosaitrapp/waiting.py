@@ -6,11 +6,17 @@ assert exact polling sequences without sleeping.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Tuple
 
 from chaosaitrapp.errors import ConditionTimeout, ConfigError
+
+#: How often a wait says it is still waiting (seconds).
+PROGRESS_EVERY_S = 10.0
+#: Chaos Toolkit's logger: its console handler shows these lines during ``chaos run``.
+progress = logging.getLogger("chaostoolkit")
 
 
 @dataclass
@@ -68,7 +74,8 @@ def wait_until(
 
     Exceptions of the ``tolerate`` types raised by ``observe`` count as "not yet" and are
     remembered as ``last_error``, except those marked ``fatal`` (re-raised at once). Returns a :class:`WaitResult`; never raises on timeout
-    (see :func:`require`).
+    (see :func:`require`). Every :data:`PROGRESS_EVERY_S` seconds of waiting a line says what it waits for,
+    how long it has and what it last saw (Chaos Toolkit's console shows it: a long wait is not silence).
     """
     timeout = check_duration("timeout", timeout)
     interval = check_duration("interval", interval, allow_zero=False)
@@ -78,6 +85,7 @@ def wait_until(
     value: Any = None
     last_error: Optional[str] = None
     history: List[Tuple[float, Any]] = []
+    reported = 0.0
     while True:
         polls += 1
         try:
@@ -96,6 +104,10 @@ def wait_until(
             return WaitResult(True, what, now - start, polls, value, wall(), None, history)
         if now >= deadline:
             return WaitResult(False, what, now - start, polls, value, None, last_error, history)
+        if now - start >= reported + PROGRESS_EVERY_S:
+            reported = now - start
+            seen = last_error or f"last value {value!r}"[:160]
+            progress.info("chaosaitrapp: still waiting for %s: %.0f s of %.0f s (%s)", what, reported, timeout, seen)
         sleep(max(0.0, min(interval, deadline - now)))
 
 

@@ -54,7 +54,7 @@ DRILL_ENV = {s.env for s in all_settings()} | set(SECRET_ENV) | {
 HOST_BOUND = ("docker/", "drills/test_readme_install.py", "drills/test_ci_workflow.py")
 
 #: Test folders of the full tier only: they run real labs, drills, Docker or signal trials.
-SLOW_FOLDERS = {"lab": "lab", "broker": "lab", "network": "lab", "drills": "drill", "deployed": "drill",
+SLOW_FOLDERS = {"lab": "lab", "broker": "lab", "network": "lab", "drills": "drill", "deployed": "drill", "compat": "drill",
                 "docker": "docker", "torture": "torture"}
 
 

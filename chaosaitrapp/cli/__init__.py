@@ -25,7 +25,7 @@ def cli() -> None:
 cli.add_command(lab.lab)
 cli.add_command(drills.target)
 cli.add_command(proxy.proxy)
-for command in (drills.run, drills.doctor, drills.report, drills.cleanup, drills.docs, drills.new):
+for command in (drills.run, drills.doctor, drills.validate, drills.report, drills.cleanup, drills.docs, drills.new):
     cli.add_command(command)
 
 

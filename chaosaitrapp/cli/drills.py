@@ -169,6 +169,39 @@ def target_init(ctx: click.Context, compose_project: Optional[str], from_lab: bo
     click.echo(f"wrote {out}; check it with: aitrapp-chaos doctor --deployment {out}")
 
 
+@click.command(epilog=EXIT_CODES, help="Check drills offline, touching no target: Chaos Toolkit's own validation, "
+                                       "then every check of the pre-flight that needs no target (settings and "
+                                       "their spelling, activity arguments, each fault family's offline checks, "
+                                       "the evidence control's arguments), one line per problem. Exit 0 when "
+                                       "every drill is valid, 2 otherwise.")
+@click.argument("drills", nargs=-1, metavar="[DRILL_OR_FILE]...")
+@click.option("--experiments", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="folder to look drill names up in (default: ./experiments if it has them, else the bundled ones)")
+@click.pass_context
+def validate(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path]) -> None:
+    """``validate``."""
+    from chaosaitrapp.doctor import examine  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.suite import bundled_drills, locate  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+
+    try:
+        names = list(drills) or bundled_drills(experiments)
+        files = [locate(name, experiments) for name in names]
+    except (FileNotFoundError, ChaosAitrappError) as exc:
+        click.echo(f"aitrapp-chaos validate: {exc}", err=True)
+        ctx.exit(2)
+        return
+    bad = 0
+    for path in files:
+        found = examine(path, online=False)
+        problems = found.problems + [f"not applicable: {line}" for line in found.not_applicable]
+        click.echo(f"{found.drill}: {'valid' if not found.problems else 'invalid'}")
+        for line in problems:
+            click.echo(f"  {line}")
+        bad += bool(found.problems)
+    ctx.exit(2 if bad else 0)
+
+
 @click.command(epilog=EXIT_CODES, help="(Re)build the HTML report of a drill journal, or of every journal in a "
                                        "folder plus its index, JUnit and summary (index.*).")
 @click.argument("path", type=click.Path(path_type=Path))

@@ -4,6 +4,7 @@ The API key, if wanted, comes from ``$API_SECRET_KEY`` (never printed) and is pa
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import time
@@ -25,6 +26,9 @@ from chaosaitrapp.lab.runtime.config import (
     LabPorts,
 )
 from chaosaitrapp.paths import lab_dir as default_lab_dir
+
+#: What the lab's services import (the ``[lab]`` extra).
+LAB_MODULES = ("fastapi", "uvicorn", "websockets", "kiteconnect")
 
 LAB_DIR_HELP = "lab state directory (default: $AITRAPP_LAB_DIR or $AITRAPP_CHAOS_STATE/lab)"
 _PORTS = LabPorts()
@@ -96,6 +100,15 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
        memory_limit: Optional[str], order_intake: str) -> None:
     """``lab up``."""
     from chaosaitrapp.lab.runtime import lab_up  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+
+    missing = [name for name in LAB_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        click.echo(f"aitrapp-chaos lab up: the lab needs {', '.join(missing)}, which this Python lacks: "
+                   "pip install 'chaostoolkit-aitrapp[lab]' (from a checkout: pip install '.[lab]')", err=True)
+        ctx.exit(2)
+        return
+    click.echo(f"lab up: starting Redis, Postgres, the broker simulator, the fault proxies and the trader "
+               f"(profile {profile}, runtime {runtime}; waits up to {ready_timeout:g} s for /ready 200)")
 
     directory = _directory(lab_dir)
     try:

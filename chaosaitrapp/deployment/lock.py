@@ -10,7 +10,7 @@ when none of these is known: then the lock cannot be read, and what depends on i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import psutil
@@ -28,6 +28,10 @@ from chaosaitrapp.targets.process import read_pid_quietly
 READ_TIMEOUT_S = 1.0
 
 
+#: The lock's holder and PTTL in one round trip (a missing key: an empty holder).
+READ_SCRIPT = "return {redis.call('GET', KEYS[1]) or '', redis.call('PTTL', KEYS[1])}"
+
+
 @dataclass(frozen=True)
 class LockReader:
     """Reads ``key`` in the target's Redis, by URL (``url``) or in a container (``container``); ``label``
@@ -39,10 +43,16 @@ class LockReader:
 
     def read(self, key: str) -> Tuple[Optional[str], Optional[int]]:
         """``(holder, pttl_ms)``: the key's value (None: absent) and its remaining TTL in ms (None: absent or
-        no TTL). TargetError naming the Redis when it cannot be read."""
+        no TTL). A container's Redis is read over loopback when the host reaches its port (host networking,
+        or a port published on the host's loopback or all addresses) and it asks no password; else with
+        ``redis-cli`` in the container, one exec per read (slower: learning a short refresh period may then
+        say unknown). TargetError naming the Redis when it cannot be read."""
+        url = self.url
         if self.container:
-            return self._read_in_container(key)
-        client = redis.Redis.from_url(str(self.url), socket_timeout=READ_TIMEOUT_S,
+            url = _direct_url(str(self.container))
+            if url is None:
+                return self._read_in_container(key)
+        client = redis.Redis.from_url(str(url), socket_timeout=READ_TIMEOUT_S,
                                       socket_connect_timeout=READ_TIMEOUT_S)
         try:
             holder, pttl = client.get(key), client.pttl(key)
@@ -57,16 +67,51 @@ class LockReader:
         driver = docker_driver(str(self.container), "redis")
         container = driver.container()  # a name or a compose service (of a project): as the driver finds it
         port = str(inside_port(container.attrs, "redis"))
-        try:
-            holder = container.exec_run(["redis-cli", "-p", port, "--raw", "GET", key]).output.decode().strip()
-            pttl = container.exec_run(["redis-cli", "-p", port, "PTTL", key]).output.decode().strip()
+        try:  # one exec for both (each exec costs a round trip to the engine): the holder, then the PTTL
+            answer = container.exec_run(["redis-cli", "-p", port, "--raw", "EVAL", READ_SCRIPT, "1", key])
+            lines = answer.output.decode().split("\n")
         except Exception as exc:  # noqa: BLE001 - the engine's errors, explained and named
             raise explain_docker_error(target, "read the lock key in the container", exc) from None
         try:
-            ms = int(pttl.split()[-1])
+            holder, ms = lines[0].strip(), int(lines[1].strip())
         except (ValueError, IndexError):
-            raise TargetError(f"{self.label}: PTTL {key} answered {pttl[:80]!r}", target=self.label) from None
+            raise TargetError(f"{self.label}: GET/PTTL {key} answered {answer.output[:80]!r}",
+                              target=self.label) from None
         return (holder or None), (ms if ms > 0 else None)
+
+
+_DIRECT: Dict[str, Optional[str]] = {}  # container spec -> loopback URL that answers, or None (exec it is)
+
+
+def _direct_url(spec: str) -> Optional[str]:
+    """A loopback URL reaching the Redis of container ``spec`` without a password, found once per spec."""
+    if spec in _DIRECT:
+        return _DIRECT[spec]
+    found: Optional[str] = None
+    try:
+        attrs = docker_driver(spec, "redis").container().attrs
+        port = inside_port(attrs, "redis")
+        candidates = []
+        if (attrs.get("HostConfig") or {}).get("NetworkMode") == "host":
+            candidates.append(int(port))
+        for binding in ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(f"{port}/tcp") or []:
+            if binding.get("HostIp") in ("", "0.0.0.0", "127.0.0.1", "::", None) and binding.get("HostPort"):
+                candidates.append(int(binding["HostPort"]))
+        for candidate in candidates:
+            client = redis.Redis(host="127.0.0.1", port=candidate, socket_timeout=READ_TIMEOUT_S,
+                                 socket_connect_timeout=READ_TIMEOUT_S)
+            try:
+                if client.ping():
+                    found = f"redis://127.0.0.1:{candidate}/0"
+                    break
+            except redis.RedisError:
+                continue  # not this one (or it wants a password): redis-cli in the container instead
+            finally:
+                client.close()
+    except Exception:  # noqa: BLE001 - no direct way found: the exec path reports the engine's errors itself
+        found = None
+    _DIRECT[spec] = found
+    return found
 
 
 def _listening_port(pidfile: str) -> Optional[int]:

@@ -33,8 +33,8 @@ from chaosaitrapp.paths import state_dir
 FIGURES = ("lock_ttl", "lock_refresh", "lock_backoff_max", "ticker_max_delay")
 #: Learned timing is trusted this long (seconds).
 CACHE_MAX_AGE_S = 24 * 3600.0
-#: A PTTL that grows by more than this between two reads is a refresh (ms).
-JUMP_MS = 150
+#: Reads that date their refresh this close together date the same one (seconds).
+SAME_REFRESH_S = 0.12
 
 
 @dataclass
@@ -61,31 +61,59 @@ class Timing:
         return asdict(self)
 
 
-def infer_lock_timing(reads: Sequence[Tuple[float, Optional[int]]]) -> Optional[Tuple[float, float]]:
-    """``(ttl_s, refresh_s)`` from reads ``(monotonic t, PTTL ms)`` of the lock key spanning two refreshes (a
-    read whose PTTL grew by more than :data:`JUMP_MS` over the one before), or None before that. The refresh
-    period is the time between the two refreshes (each placed midway between the reads around it); the TTL
-    is the PTTL just after the first one, rounded up to the whole second when it is within one read's gap of
-    it (Redis ``EX`` leases are whole seconds), else to 0.1 s. A holder's loop sleeps its period *after* its
-    own work, so the period seen runs a little long, never short: one of at least a second that is at most
-    10 % above a whole second is that second (a configured ``2`` seen as 2.1 s under
-    load), else it is rounded to 0.1 s."""
-    jumps: List[Tuple[float, int, float]] = []  # (refresh instant, PTTL just after, gap of the reads around it)
-    previous: Optional[Tuple[float, int]] = None
-    for t, pttl in reads:
-        if pttl is not None and previous is not None and pttl - previous[1] > JUMP_MS:
-            jumps.append(((previous[0] + t) / 2, pttl, t - previous[0]))
-        previous = (t, pttl) if pttl is not None else None
-    if len(jumps) < 2:
-        return None
-    (first, pttl, gap), (second, _, _) = jumps[0], jumps[1]
-    whole = math.ceil(pttl / 1000.0)
-    ttl_s = float(whole) if whole * 1000 - pttl <= gap * 1000 + 50 else math.ceil(pttl / 100.0) / 10.0
-    period = second - first
+def _snap(period: float) -> float:
+    """A holder's loop sleeps its period *after* its own work, so the period seen runs a little long, never
+    short: one of at least a second that is at most 10 % above a whole second is that second (a configured
+    ``2`` seen as 2.1 s under load), else it is rounded to 0.1 s."""
     below = math.floor(period)
     if below >= 1 and period - below <= 0.1 * below + 1e-9:
-        return ttl_s, float(below)
-    return ttl_s, max(0.1, round(period, 1))
+        return float(below)
+    return max(0.1, round(period, 1))
+
+
+def infer_lock_timing(reads: Sequence[Tuple[float, Optional[int]]]) -> Optional[Tuple[float, float]]:
+    """``(ttl_s, refresh_s)`` from reads ``(monotonic t, PTTL ms)`` of the lock key, or None while they cannot
+    tell it surely. Each read dates the refresh before it: ``t - (TTL - PTTL)`` (so a read need not come
+    right after a refresh, and a slow reader, ``docker exec``, still dates it); reads dating the same refresh
+    (within :data:`SAME_REFRESH_S`) are one refresh. The period is the time between refreshes: from two, only
+    when the reads between them came at most a third of it apart (none in between could have been
+    missed); from three or more, the shortest gap, when every gap is a whole multiple of it and the reads
+    came at most half a period apart (median). The TTL is
+    the longest PTTL seen, rounded up to the whole second when it is within a read's gap of it (Redis ``EX``
+    leases are whole seconds), else to 0.1 s. A period not shorter than the TTL is no lease being kept:
+    None. The period is snapped as :func:`_snap` says."""
+    seen = [(float(t), int(p)) for t, p in reads if p is not None and p > 0]
+    if len(seen) < 2:
+        return None
+    times = [float(t) for t, _ in reads]
+    gaps = sorted(b - a for a, b in zip(times, times[1:]))
+    gap = gaps[len(gaps) // 2] if gaps else 0.0
+    longest = max(p for _, p in seen)
+    whole = math.ceil(longest / 1000.0)
+    ttl_s = float(whole) if whole * 1000 - longest <= gap * 1000 + 50 else math.ceil(longest / 100.0) / 10.0
+    dated = sorted((t - (ttl_s * 1000 - p) / 1000.0, t) for t, p in seen)
+    refreshes: List[List[float]] = []  # [date, last read dating it]
+    for date, t in dated:
+        if refreshes and date - refreshes[-1][0] <= SAME_REFRESH_S:
+            refreshes[-1][1] = max(refreshes[-1][1], t)
+        else:
+            refreshes.append([date, t])
+    if len(refreshes) < 2:
+        return None
+    steps = [b[0] - a[0] for a, b in zip(refreshes, refreshes[1:])]
+    period = min(steps)
+    if len(refreshes) == 2:
+        first, second = refreshes[0][0], refreshes[1][0]
+        between = [t for t in times if first - gap <= t <= second + gap]
+        widest = max((b - a for a, b in zip(between, between[1:])), default=period)
+        if widest > period / 3:
+            return None
+    elif gap > period / 2 or any(abs(step / period - round(step / period)) * period > SAME_REFRESH_S
+                                 for step in steps):
+        return None  # reads too sparse to rule out a shorter period, or gaps that are no multiple of it
+    if period >= ttl_s:
+        return None
+    return ttl_s, _snap(period)
 
 
 def learn_lock_timing(reader: LockReader, key: str, timeout: float, interval: float = 0.05,
@@ -96,8 +124,9 @@ def learn_lock_timing(reader: LockReader, key: str, timeout: float, interval: fl
     reads: List[Tuple[float, Optional[int]]] = []
     deadline = clock() + timeout
     while clock() < deadline:
+        before = clock()
         _, pttl = reader.read(key)
-        reads.append((clock(), pttl))
+        reads.append(((before + clock()) / 2, pttl))  # a slow read's PTTL is dated mid-way
         found = infer_lock_timing(reads)
         if found is not None:
             return found

@@ -10,15 +10,17 @@ API itself is unreachable or refuses the key); the waits raise ConditionTimeout 
 import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.api.metrics import HEARTBEATS, metric_value, parse_metrics
-from chaosaitrapp.config import settings_from
+from chaosaitrapp.config import flag, secret, settings_from
 from chaosaitrapp.errors import ConfigError, MetricsError
 from chaosaitrapp.evidence.observe import QUEUE_LABELS, QUEUE_METRIC
 from chaosaitrapp.evidence.recorder import current_run, dry_wait, wait_deadline
+from chaosaitrapp.scrub import scrub_text
 from chaosaitrapp.waiting import WaitResult, require, wait_until
 
 __all__ = [
@@ -86,22 +88,32 @@ def metric(name: str, labels: Dict[str, str] = None, aggregate: str = "single",
 
 
 def prometheus_query(query: str, configuration: Configuration = None, secrets: Secrets = None) -> List[Dict[str, Any]]:
-    """Run PromQL ``query`` on the Prometheus at ``PROMETHEUS_URL`` (prometheus-api-client).
+    """Run PromQL ``query`` on the Prometheus at ``PROMETHEUS_URL`` (prometheus-api-client). TLS is
+    verified unless ``PROMETHEUS_VERIFY_TLS`` is ``0``; a ``user:password@`` in the URL is sent as basic
+    auth, the ``PROMETHEUS_TOKEN`` secret as a bearer token (neither is ever written out).
 
     Returns the result vector as ``[{"metric": {...}, "value": float}]``. Raises MetricsError when
-    ``PROMETHEUS_URL`` is unset, Prometheus is unreachable or the query is invalid.
+    ``PROMETHEUS_URL`` is unset, Prometheus is unreachable, refuses the credentials or the query is invalid.
     """
     settings = settings_from(configuration)
     if not settings.prometheus_url:
         raise MetricsError("prometheus_query needs PROMETHEUS_URL (configuration 'prometheus_url')")
     from prometheus_api_client import PrometheusConnect  # noqa: PLC0415 - prometheus-api-client is an optional extra
 
+    parts = urlsplit(settings.prometheus_url)
+    auth = (unquote(parts.username or ""), unquote(parts.password or "")) if parts.password is not None else None
+    url = urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))) if auth \
+        else settings.prometheus_url
+    token = secret("prometheus_token", "PROMETHEUS_TOKEN", secrets)
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    shown = scrub_text(url)
     try:
-        prom = PrometheusConnect(url=settings.prometheus_url, disable_ssl=True, timeout=settings.http_timeout)
+        prom = PrometheusConnect(url=url, headers=headers, auth=auth, timeout=settings.http_timeout,
+                                 disable_ssl=not flag(configuration, "prometheus_verify_tls"))
         result = prom.custom_query(query=query)
     except Exception as exc:
-        raise MetricsError(f"Prometheus at {settings.prometheus_url}: query {query!r} failed: "
-                           f"{type(exc).__name__}: {str(exc)[:200]}", query=query)
+        raise MetricsError(f"Prometheus at {shown}: query {query!r} failed: "
+                           f"{type(exc).__name__}: {scrub_text(str(exc)[:200], [token or ''])}", query=query)
     out = []
     for item in result:
         raw = item.get("value", [None, "nan"])[1]

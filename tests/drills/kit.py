@@ -135,15 +135,15 @@ def settle(lab: Optional[Lab]) -> None:
 
 
 def run_drill(drill: str, lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]] = None,
-              args: Iterable[str] = (), timeout: float = 300) -> DrillRun:
+              args: Iterable[str] = (), timeout: float = 300, chaos: str = CHAOS) -> DrillRun:
     """`chaos run experiments/<drill>.json` as CI would (against a lab that had time to be whole again),
-    and what it wrote."""
+    and what it wrote; ``chaos``: the command (another venv's, for another Python)."""
     settle(lab)
     env = drill_env(lab, workdir, extra)
     reports = Path(env["AITRAPP_REPORTS_DIR"])
     reports.mkdir(parents=True, exist_ok=True)
     journal = reports / "journal.json"
-    proc = subprocess.run([CHAOS, "--no-version-check", "--log-file", str(reports / "chaostoolkit.log"), "run", "--journal-path",
+    proc = subprocess.run([chaos, "--no-version-check", "--log-file", str(reports / "chaostoolkit.log"), "run", "--journal-path",
                            str(journal), *args, str(ROOT / "experiments" / f"{drill}.json")],
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT,
                           stdin=subprocess.DEVNULL)

@@ -1,5 +1,7 @@
 """The command line: click, the same commands as `aitrapp-chaos` and as the `chaos aitrapp` plugin, help for
 every command and option, exit codes in the help, no traceback when the reader of its output goes away."""
+import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 from chaosaitrapp.cli import cli, main
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def commands(group: click.Group, prefix=()):
@@ -98,3 +101,29 @@ def test_run_passes_chaos_toolkits_own_options_through(tmp_path, monkeypatch, ca
                           ("--dry", "activities")):
         assert after[after.index(option) + 1] == value, (option, after)
     assert after[-1].endswith("leader_lock.json")
+
+
+def test_validate_checks_offline_what_chaos_validate_lets_through(tmp_path, capsys):
+    """A mistyped setting and an unknown dependency pass `chaos validate`; `aitrapp-chaos validate` refuses them
+    without touching any target (none is running here), and passes every bundled drill."""
+    experiment = json.loads((ROOT / "experiments" / "leader_lock.json").read_text())
+    experiment["configuration"]["heartbeat_mx"] = 3
+    stop = next(a for a in experiment["method"] if "dependency" in a["provider"].get("arguments", {}))
+    stop["provider"]["arguments"]["dependency"] = "rediss"
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps(experiment))
+    assert main(["validate", str(typo)]) == 2
+    out = capsys.readouterr().out
+    assert "typo: invalid" in out and "did you mean 'heartbeat_max'" in out and "got 'rediss'" in out, out
+    assert main(["validate"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": valid") == len(list((ROOT / "experiments").glob("*.json"))), out
+
+
+def test_lab_up_without_the_lab_extra_says_what_to_install(monkeypatch, capsys, tmp_path):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "kiteconnect" else real(name, *a))
+    assert main(["lab", "up", "--lab-dir", str(tmp_path / "lab")]) == 2
+    err = capsys.readouterr().err
+    assert "the lab needs kiteconnect" in err and "pip install 'chaostoolkit-aitrapp[lab]'" in err and "Traceback" not in err
+    assert not (tmp_path / "lab" / "lab.json").exists(), "nothing was started"

@@ -110,21 +110,31 @@ def test_dump_and_load_round_trip_with_comments(tmp_path):
     assert again.provider == "target init"
 
 
-def test_lock_timing_is_inferred_from_two_refreshes():
-    # a 6 s lease (EX 6) refreshed every 2 s, read every 0.5 s: PTTL falls, jumps back to just under 6 s
-    reads = [(0.0, 4600), (0.5, 4100), (1.0, 5900), (1.5, 5400), (2.0, 4900), (2.5, 4400), (3.0, 5850), (3.5, 5350)]
+def test_lock_timing_is_inferred_from_the_refreshes_each_read_dates():
+    # a 6 s lease (EX 6) refreshed every 2 s (at -1, 1, 3), read every 0.5 s: each read dates the refresh before it
+    reads = [(0.0, 5000), (0.5, 4500), (1.0, 5990), (1.5, 5490), (2.0, 4990), (2.5, 4490), (3.0, 5990), (3.5, 5490)]
     assert infer_lock_timing(reads) == (6.0, 2.0)
-    assert infer_lock_timing(reads[:6]) is None, "one refresh seen: its period cannot be told yet"
-    # a lease of 2.5 s (PX): not rounded to the second when the read came right after the refresh
+    assert infer_lock_timing(reads[:3]) == (6.0, 2.0), "two refreshes dated, the reads between dense enough"
+    assert infer_lock_timing(reads[:2]) is None, "one refresh dated: its period cannot be told yet"
+    # a lease of 2.5 s (PX): not rounded to the second when the reads came right after the refresh
     fine = [(0.0, 1000), (0.1, 2450), (0.2, 2350), (0.3, 2250), (0.4, 2150), (0.5, 2050), (0.6, 2470)]
     assert infer_lock_timing(fine) == (2.5, 0.5)
     assert infer_lock_timing([(0, None), (1, 5000)]) is None
     # a holder that sleeps 2 s after its own work: refreshes 2.15 s apart are its configured 2 s
-    slow = [(0.0, 4600), (0.05, 5990), (1.0, 5040), (2.15, 3890), (2.2, 5990), (2.3, 5890)]
+    slow = [(0.05, 5990), (0.6, 5440), (1.0, 5040), (1.5, 4540), (2.15, 3890), (2.2, 5990), (2.3, 5890)]
     assert infer_lock_timing(slow) == (6.0, 2.0)
     # 2.5 s apart is not 2 s run long: rounded to 0.1 s
-    half = [(0.0, 4600), (0.05, 5990), (2.5, 3540), (2.55, 5990)]
+    half = [(0.05, 5990), (0.8, 5240), (1.6, 4440), (2.3, 3740), (2.55, 5990)]
     assert infer_lock_timing(half) == (6.0, 2.5)
+
+
+def test_reads_too_sparse_for_the_period_learn_nothing_rather_than_a_wrong_period():
+    """A slow reader (docker exec under load) reading every second a lock refreshed every 0.5 s sees each read
+    date a refresh a second after the last: that must not become a 1 s (or 5 s) period."""
+    sparse = [(0.3 + k, 2700) for k in range(8)]
+    assert infer_lock_timing(sparse) is None
+    far = [(0.0, 2900), (0.1, 2800), (0.2, 2700), (5.0, 2950), (5.1, 2850)]  # two refreshes, nothing between
+    assert infer_lock_timing(far) is None, "a refresh between them could have been missed"
 
 
 def test_learning_stops_at_the_first_refresh_or_the_deadline():
@@ -140,5 +150,5 @@ def test_learning_stops_at_the_first_refresh_or_the_deadline():
     now = [0.0]
     clock = lambda: now[0]  # noqa: E731
     sleep = lambda s: now.__setitem__(0, now[0] + s)  # noqa: E731
-    assert learn_lock_timing(Reader([2500, 2000, 2950, 2450, 1950, 2940]), "k", 10, 0.5, clock, sleep) == (3.0, 1.5)
+    assert learn_lock_timing(Reader([2500, 2000, 2990, 2490, 1990, 2990]), "k", 10, 0.5, clock, sleep) == (3.0, 1.5)
     assert learn_lock_timing(Reader([]), "k", 2, 0.5, clock, sleep) is None

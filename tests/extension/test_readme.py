@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from chaosaitrapp.docs import activity_reference, settings_table
+from chaosaitrapp.docs import GENERATED_SECTIONS, activity_reference, settings_table
 from chaosaitrapp.lab.defects import KNOWN_DEFECTS
 from chaosaitrapp.suite import bundled_drills
 
@@ -14,9 +14,14 @@ def section(start: str, end: str) -> str:
     return README[README.index(start) + len(start):README.index(end)]
 
 
-def test_settings_table_is_generated_from_the_settings():
-    table = section("-->\n", "<!-- /settings-table -->").strip()
-    assert table == settings_table().strip(), "README's settings table is stale: paste `settings_table()`"
+def test_the_generated_sections_are_current():
+    """`make docs` writes them (:data:`chaosaitrapp.docs.GENERATED_SECTIONS`): the settings table and the list
+    of every probe and action."""
+    for name, make in GENERATED_SECTIONS.items():
+        start = README.index(f"<!-- {name}:")
+        body = README[README.index("-->\n", start) + 4:README.index(f"<!-- /{name} -->")]
+        assert body.strip() == make().strip(), f"README's {name} is stale: run `make docs`"
+    assert settings_table().strip() in README and "`wait_feed_loss_noticed`" in README
 
 
 def test_every_bundled_drill_and_defect_is_in_the_readme():

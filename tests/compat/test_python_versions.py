@@ -1,0 +1,82 @@
+"""The package on the Pythons it declares besides the suite's own (3.11): each one gets a venv with this
+checkout installed by pip (``.[lab,test]``, so Chaos Toolkit resolves to the newest release PyPI has for it:
+1.21+ needs 3.12), runs the fast tier, and on 3.12 a real drill runs with that venv's ``chaos`` against a
+lab. A Python that cannot be found fails the test, naming where it was looked for."""
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from drills.kit import ROOT, run_drill, start_lab
+
+#: The fast tier's selection, as `make test-fast` makes it.
+FAST_TIER = re.search(r'test-fast:.*?-m "([^"]+)"', (ROOT / "Makefile").read_text(), re.S).group(1)
+VERSIONS = ("3.12", "3.13")
+
+
+def python(version: str) -> str:
+    """pyenv's newest build of ``version``, else ``python<version>`` on PATH (not a pyenv shim: a shim
+    answers only for the version pyenv selects)."""
+    root = os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv"))
+    builds = sorted(glob.glob(f"{root}/versions/{version}.*/bin/python"))
+    found = shutil.which(f"python{version}")
+    found = None if found and "/shims/" in found else found
+    assert builds or found, f"Python {version}: not under {root}/versions/, nor on PATH as python{version}"
+    return builds[-1] if builds else str(found)
+
+
+def together(commands: dict, timeout: float, **kwargs) -> dict:
+    """Run ``{name: argv}`` side by side; ``{name: (returncode, output)}``."""
+    started = {name: subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                      stdin=subprocess.DEVNULL, **kwargs) for name, argv in commands.items()}
+    return {name: (proc.wait(timeout=timeout), proc.stdout.read()) for name, proc in started.items()}
+
+
+@pytest.fixture(scope="module")
+def venvs(tmp_path_factory) -> dict:
+    made = {version: tmp_path_factory.mktemp(f"py{version}") / "venv" for version in VERSIONS}
+    for version, venv in made.items():
+        subprocess.run([python(version), "-m", "venv", str(venv)], check=True, timeout=120)
+    done = together({version: [str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
+                               f"{ROOT}[lab,test]"] for version, venv in made.items()}, timeout=900)
+    for version, (code, output) in done.items():
+        assert code == 0, f"pip install on {version}:\n{output[-4000:]}"
+    return made
+
+
+def versions_of(venv: Path) -> dict:
+    out = subprocess.run([str(venv / "bin" / "python"), "-c", "import sys, chaoslib, chaostoolkit; "
+                          "print(sys.version_info[:2], chaostoolkit.__version__, chaoslib.__version__)"],
+                         capture_output=True, text=True, check=True).stdout.split(maxsplit=2)
+    return {"python": out[0], "chaostoolkit": out[1], "chaoslib": out[2].strip()}
+
+
+def test_the_fast_tier_passes_on_each(venvs, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = together({version: [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-n", "0", "-p",
+                               "no:cacheprovider", "-m", FAST_TIER, "--basetemp", str(tmp_path / version)]
+                     for version, venv in venvs.items()}, timeout=1200, cwd=ROOT, env=env)
+    for version, (code, output) in done.items():
+        assert code == 0, f"fast tier on {version} ({versions_of(venvs[version])}):\n{output[-4000:]}"
+        assert " passed" in output.strip().splitlines()[-1], output[-500:]
+
+
+def test_a_drill_passes_with_the_newest_chaos_toolkit_on_3_12(venvs, tmp_path):
+    venv = venvs["3.12"]
+    found = versions_of(venv)
+    assert tuple(int(p) for p in found["chaostoolkit"].split(".")[:2]) >= (1, 21), found
+    lab = start_lab(profile="fast")
+    try:
+        run = run_drill("leader_lock", lab, tmp_path, {"DETECT_TIMEOUT": "8", "WAIT_READY_TIMEOUT": "20"},
+                        chaos=str(venv / "bin" / "chaos"))
+    finally:
+        lab.down()
+    assert run.code == 0, f"leader_lock on 3.12 with {found}: {run.extension.get('reasons')}\n{run.output[-3000:]}"
+    assert run.extension["verdict"] == "PASS" and run.fields["test_result"] == "PASS"
+    assert sys.version_info[:2] == (3, 11), "the suite itself runs on 3.11; the others run here"
