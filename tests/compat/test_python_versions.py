@@ -52,9 +52,9 @@ def venvs(tmp_path_factory) -> dict:
 
 def versions_of(venv: Path) -> dict:
     out = subprocess.run([str(venv / "bin" / "python"), "-c", "import sys, chaoslib, chaostoolkit; "
-                          "print(sys.version_info[:2], chaostoolkit.__version__, chaoslib.__version__)"],
-                         capture_output=True, text=True, check=True).stdout.split(maxsplit=2)
-    return {"python": out[0], "chaostoolkit": out[1], "chaoslib": out[2].strip()}
+                          "print('%d.%d' % sys.version_info[:2], chaostoolkit.__version__, chaoslib.__version__)"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return {"python": out[0], "chaostoolkit": out[1], "chaoslib": out[2]}
 
 
 def test_the_fast_tier_passes_on_each(venvs, tmp_path):
