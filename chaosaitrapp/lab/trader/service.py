@@ -289,6 +289,10 @@ class Trader:
         """Persist then queue an order; ``(row, created)``. Raises StoreUnavailable when Postgres is down."""
         row, created = await self.store.insert_order(order, self.mode)
         if created or row["status"] == "PENDING":
+            if not created:
+                # a repeated submission of an order read PENDING: it may have been sent meanwhile (its send
+                # finishing between that read and this put), so it is looked up by its tag before it is sent
+                self.orders.unsure.add(row["client_order_id"])
             self.throttle.put(order_from_row(row), dedupe=not self.store.allow_duplicates)
         return row, created
 
