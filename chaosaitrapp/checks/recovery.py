@@ -21,7 +21,7 @@ from chaosaitrapp.checks.events import fault_ref, restore_ref
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import Measure, Wording, largest_gap, secs, time_to_stable
 from chaosaitrapp.checks.results import CheckResult
-from chaosaitrapp.checks.timeline import Timeline
+from chaosaitrapp.checks.timeline import Timeline, number
 
 READY_BACK = Wording(hit="/ready was ready again", never="/ready never became ready again for good",
                      steady="/ready was ready")
@@ -100,15 +100,19 @@ def flaps(timeline: Timeline, limits: Limits) -> CheckResult:
     if fault is None:
         return CheckResult(name, "unknown", "no fault event: cannot tell a flap from an expected drop",
                            None, limit)
-    series = timeline.series("ready")
-    before = [v for t, v in series if t < fault.t]
-    after = [(t, v) for t, v in series if t >= fault.t]
+    reads = timeline.series("ready")
+    spans = {float(x["t"]): (number(x.get("latency_ms")) or 0.0) / 1000.0 for x in timeline.samples}
+    before = [v for t, v in reads if t < fault.t]
+    after = [(t, v) for t, v in reads if t >= fault.t]
     state: Optional[Any] = before[-1] if before else None
+    state_ends = float("-inf")  # when the read that set ``state`` may have happened, at the latest
     drops: List[float] = []
     for t, value in after:
+        if value is not state and t < state_ends:
+            continue  # reads in flight together (up to max_in_flight): this one may have come first
         if state is True and value is False:
             drops.append(t)
-        state = value
+        state, state_ends = value, max(state_ends, t + spans.get(t, 0.0)) if value is state else t + spans.get(t, 0.0)
     allowed = max(1, len(timeline.fault_windows()))
     extra = max(0, len(drops) - allowed)
     listing = ", ".join(f"t={t:.2f}" for t in drops[:6]) + (" ..." if len(drops) > 6 else "")

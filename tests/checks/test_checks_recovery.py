@@ -122,3 +122,17 @@ def test_recovery_marks(limits):
     assert marks["windows"] == [[pytest.approx(2.0), pytest.approx(5.2), "stop"]]
     empty = recovery_marks(Timeline.from_records([]))
     assert empty["fault"] is None and empty["recover"] is None and empty["windows"] == []
+
+
+def test_reads_in_flight_together_are_no_flap():
+    """Samples overlap (up to four reads in flight): a 503 read started at 1.08 and answered at 1.26 and a 200 read
+    started at 1.16 may have been read in either order; one drop, not a flap."""
+    ready = [(0.9, True, 100), (1.08, False, 180), (1.16, True, 50), (1.22, False, 55), (1.3, False, 60)]
+    records = [{"kind": "meta"}, {"kind": "event", "t": 0.2, "event": "fault_injected", "target": "net-proxy:x"}]
+    records += [{"kind": "sample", "t": t, "ready": v, "latency_ms": ms} for t, v, ms in ready]
+    result = flaps(Timeline.from_records(records + [{"kind": "end", "t": 1.4}]), Limits(5, 10))
+    assert result.status == "pass" and result.value == 0.0, result
+    later = [(2.0, True, 20), (2.5, False, 20)]  # a 200 read well after the 503 ended, then a drop: a flap
+    records += [{"kind": "sample", "t": t, "ready": v, "latency_ms": ms} for t, v, ms in later]
+    result = flaps(Timeline.from_records(records + [{"kind": "end", "t": 2.6}]), Limits(5, 10))
+    assert result.status == "fail" and result.value == 1.0, result
