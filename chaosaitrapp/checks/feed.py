@@ -18,7 +18,7 @@ A check that lacks its evidence (no broker records, no stale window with orders 
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from chaosaitrapp.checks.broker import no_broker_evidence
 from chaosaitrapp.checks.events import fault_ref, restore_began_ref
@@ -49,6 +49,29 @@ def _merge(windows: List[Tuple[float, float]]) -> List[Tuple[float, float]]:
     return merged
 
 
+def _runs(timeline: Timeline, start_of: Callable[[Dict[str, Any]], Optional[float]]) -> List[Tuple[float, float]]:
+    """``(start, end)`` of each run of samples for which ``start_of`` gives a start (None ends a run): the run's
+    first sample's start, to its last sample's ``t``; empty windows dropped."""
+    windows: List[Tuple[float, float]] = []
+    start: Optional[float] = None
+    last: Optional[float] = None
+    for sample in timeline.samples:
+        begins = start_of(sample)
+        if begins is not None:
+            start = begins if start is None else start
+            last = float(sample["t"])
+        elif start is not None and last is not None:
+            windows.append((start, last))
+            start = last = None
+    if start is not None and last is not None:
+        windows.append((start, last))
+    return [(a, b) for a, b in windows if b > a]
+
+
+def _read_s(sample: Dict[str, Any]) -> float:
+    return (number(sample.get("latency_ms")) or 0.0) / 1000.0
+
+
 def heartbeat_windows(timeline: Timeline, heartbeat_max: float) -> List[Tuple[float, float]]:
     """The heartbeat's witness: runs of samples whose market-data heartbeat age was at or past
     ``heartbeat_max`` (a sample without the age ends a run). ``start`` is when the age crossed the limit,
@@ -56,44 +79,20 @@ def heartbeat_windows(timeline: Timeline, heartbeat_max: float) -> List[Tuple[fl
     age already was), plus :data:`STALE_MARGIN_S` for the trip from the target to the proxy; ``end`` is the
     run's last sample (the feed was still stale when it was read, so no placement before it came after a
     fresh tick)."""
-    windows: List[Tuple[float, float]] = []
-    start: Optional[float] = None
-    last: Optional[float] = None
-    for sample in timeline.samples:
+    def start_of(sample: Dict[str, Any]) -> Optional[float]:
         age = number(sample.get("md_hb"))
-        t = float(sample["t"])
-        if age is not None and age >= heartbeat_max:
-            if start is None:
-                read_s = (number(sample.get("latency_ms")) or 0.0) / 1000.0
-                start = t + read_s - (age - heartbeat_max) + STALE_MARGIN_S
-            last = t
-        elif start is not None and last is not None:
-            windows.append((start, last))
-            start = last = None
-    if start is not None and last is not None:
-        windows.append((start, last))
-    return [(a, b) for a, b in windows if b > a]
+        if age is None or age < heartbeat_max:
+            return None
+        return float(sample["t"]) + _read_s(sample) - (age - heartbeat_max) + STALE_MARGIN_S
+
+    return _runs(timeline, start_of)
 
 
 def disconnected_windows(timeline: Timeline) -> List[Tuple[float, float]]:
     """The target's own witness: runs of samples in which ``/state`` said ``marketdata_connected: false``,
     from the first (plus its read time and :data:`STALE_MARGIN_S`) to the last."""
-    windows: List[Tuple[float, float]] = []
-    start: Optional[float] = None
-    last: Optional[float] = None
-    for sample in timeline.samples:
-        connected = sample.get("md_connected")
-        t = float(sample["t"])
-        if connected is False:
-            if start is None:
-                start = t + (number(sample.get("latency_ms")) or 0.0) / 1000.0 + STALE_MARGIN_S
-            last = t
-        elif start is not None and last is not None:
-            windows.append((start, last))
-            start = last = None
-    if start is not None and last is not None:
-        windows.append((start, last))
-    return [(a, b) for a, b in windows if b > a]
+    return _runs(timeline, lambda sample: float(sample["t"]) + _read_s(sample) + STALE_MARGIN_S
+                 if sample.get("md_connected") is False else None)
 
 
 def cut_windows(timeline: Timeline, heartbeat_max: float) -> List[Tuple[float, float]]:
