@@ -24,7 +24,7 @@ from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.orderids import order_id, run_prefix
 from chaosaitrapp.orders.sources import OrderSource, http_request, order_fields, order_source, run_command
 from chaosaitrapp.safety.guards import require_paper
-from chaosaitrapp.waiting import wait_until
+from chaosaitrapp.waiting import pace_until, wait_until
 
 __all__ = ["burst_orders"]
 
@@ -191,7 +191,7 @@ def _burst(client: TraderClient, source: OrderSource, prefix: str, count: int, r
                 break
             with lock:
                 tally["retried"] += 1
-            time.sleep(_retry_after(response))  # the server's Retry-After backoff
+            pace_until(time.monotonic() + _retry_after(response))  # the server's Retry-After backoff
         with lock:
             tally["sent"] += 1
             if response.status_code in (200, 201, 202):
@@ -209,10 +209,7 @@ def _burst(client: TraderClient, source: OrderSource, prefix: str, count: int, r
     began = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
         for i, client_order_id in enumerate(ids):
-            due = began + i / rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)  # pacing the burst rate, not waiting for a state
+            pace_until(began + i / rate)  # the burst's rate
             pool.submit(submit, client_order_id)
             if duplicate_every and source.carries_id and (i + 1) % duplicate_every == 0:
                 with lock:

@@ -3,31 +3,38 @@ a watchdog outside this process), clear it once the dependency is restored."""
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from typing import Any, Dict, Optional
 
 from chaosaitrapp import registry
 from chaosaitrapp.evidence.recorder import current_run
 from chaosaitrapp.paths import ledger_path
 from chaosaitrapp.safety.ledger import Ledger
-from chaosaitrapp.safety.watchdog import spawn_watchdog
+from chaosaitrapp.safety.watchdog import confirm_watchdog, spawn_watchdog
 
 
 def register_fault(what: str, target: str, undo: Dict[str, Any], lease_s: float,
                    restart_env: Optional[Dict[str, str]] = None) -> str:
-    """Record the fault durably, start its watchdog, and return the entry id. ``restart_env``: variables for
+    """Start the fault's watchdog, record the fault durably, tell the watchdog it is recorded, and return the
+    entry id (a run killed at any instant leaves no entry, or an entry with its watchdog). ``restart_env``: variables for
     the watchdog's own environment only (what it needs to undo the fault but the ledger must never hold: a
     stopped process's environment, :meth:`chaosaitrapp.targets.process.ProcessDriver.restart_env`)."""
     run = current_run()
     ledger = Ledger(ledger_path())
-    entry = ledger.record(what, target, undo, lease_seconds=lease_s,
-                          run_id=run.run_id if run else f"pid-{os.getpid()}", run_pid=os.getpid(),
-                          note=f"drill {run.drill}" if run else "")
+    entry_id = uuid.uuid4().hex
+    # the watchdog first, told afterwards that the entry is written: a run killed at any instant leaves
+    # either no entry or an entry with its watchdog
+    watchdog = spawn_watchdog(ledger_path(), entry_id, os.getpid(), time.time() + lease_s, extra_env=restart_env,
+                              await_record=True)
+    recorded = False
     try:
-        spawn_watchdog(ledger_path(), entry.id, os.getpid(), entry.lease_expires_wall, extra_env=restart_env)
-    except OSError:
-        ledger.clear(entry.id)
-        raise
-    return entry.id
+        ledger.record(what, target, undo, lease_seconds=lease_s, run_id=run.run_id if run else f"pid-{os.getpid()}",
+                      run_pid=os.getpid(), note=f"drill {run.drill}" if run else "", entry_id=entry_id)
+        recorded = True
+    finally:
+        confirm_watchdog(watchdog, recorded)
+    return entry_id
 
 
 def restore_faults(target: str, driver, timeout: float) -> int:

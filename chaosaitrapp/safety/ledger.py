@@ -221,12 +221,14 @@ class Ledger:
         run_id: str = "",
         run_pid: Optional[int] = None,
         note: str = "",
+        entry_id: Optional[str] = None,
         now: Callable[[], float] = time.time,
     ) -> FaultEntry:
         """Write a new entry durably (fsynced) and return it; call BEFORE injecting the fault.
 
         ``undo`` is the driver's ``undo()`` dict and must carry ``"driver"``; ``run_pid``
-        defaults to this process. Raises ``ValueError`` for a non-positive lease, an undo
+        defaults to this process; ``entry_id`` (default: a new uuid4 hex) lets a watchdog started
+        before the entry is written know which entry is its own. Raises ``ValueError`` for a non-positive lease, an undo
         that is not JSON-serialisable or lacks ``driver``, or anything that looks secret
         (see :func:`find_secret_keys`), and :class:`LedgerError` when the file cannot be
         locked or written.
@@ -247,7 +249,7 @@ class Ledger:
             raise ValueError(f"undo recipe for {target} is not JSON-serialisable: {exc}") from None
         created = float(now())
         entry = FaultEntry(
-            id=uuid.uuid4().hex,
+            id=entry_id or uuid.uuid4().hex,
             what=what,
             target=target,
             undo=undo_copy,

@@ -1,10 +1,12 @@
 """A watchdog process that undoes one fault when the ``chaos`` run cannot.
 
 Chaos Toolkit plays no rollback on SIGKILL (nor on SIGINT/SIGTERM without the ``always``
-strategy), so a fault must be undoable from outside the ``chaos`` process. After recording an
-entry in the :class:`~chaosaitrapp.safety.ledger.Ledger` and before injecting the fault, the
-action calls :func:`spawn_watchdog`; it starts ``python -m chaosaitrapp.safety.watchdog`` in a
-new session (it survives the run being killed, its terminal closing, Ctrl-C) and returns its pid.
+strategy), so a fault must be undoable from outside the ``chaos`` process. Before injecting a fault
+the action (:func:`chaosaitrapp.safety.faults.register_fault`) calls :func:`spawn_watchdog` with
+``await_record``, records the entry in the :class:`~chaosaitrapp.safety.ledger.Ledger`, then confirms
+(:func:`confirm_watchdog`): no instant has an entry without its watchdog. The watchdog runs as
+``python -m chaosaitrapp.safety.watchdog`` in a new session (it survives the run being killed, its
+terminal closing, Ctrl-C); told nothing (end of file) it watches only an entry the ledger holds.
 
 The watchdog polls every ``poll_interval`` (0.2 s) and, for its ONE entry only:
 
@@ -37,7 +39,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence
+from typing import IO, Callable, Dict, Optional, Sequence
 
 from chaosaitrapp import procs
 from chaosaitrapp.config import known_secrets
@@ -47,6 +49,7 @@ from chaosaitrapp.scrub import scrub_text
 
 __all__ = [
     "spawn_watchdog",
+    "confirm_watchdog",
     "wait_watchdog",
     "watch",
     "watchdog_main",
@@ -57,6 +60,8 @@ __all__ = [
 ]
 
 POLL_INTERVAL = 0.2
+#: What :func:`confirm_watchdog` writes once the entry is in the ledger.
+RECORDED = b"recorded\n"
 GRACE = 10.0
 RETRY_INTERVAL = 1.0
 DEFAULT_UNDO_TIMEOUT = 60.0
@@ -94,8 +99,14 @@ def spawn_watchdog(
     undo_timeout: float = DEFAULT_UNDO_TIMEOUT,
     poll_interval: float = POLL_INTERVAL,
     extra_env: Optional[Dict[str, str]] = None,
+    await_record: bool = False,
 ) -> int:
     """Launch a detached watchdog for ledger entry ``entry_id`` and return its pid.
+
+    ``await_record``: the watchdog is started BEFORE its entry is written (so no instant exists with an
+    entry and no watchdog: a SIGKILL between the two left one nobody watched), and waits for
+    :func:`confirm_watchdog` on its stdin: ``recorded``, or end of file (the run died or gave up first),
+    after which the ledger says whether there is anything to watch.
 
     ``run_pid`` is the process whose death means the fault must be undone (the ``chaos``
     process: ``os.getpid()`` in an action); its start time is read now, so a later reuse of
@@ -120,6 +131,7 @@ def spawn_watchdog(
         "--lease-expires", repr(float(lease_expires_wall)),
         "--undo-timeout", repr(float(undo_timeout)),
         "--poll", repr(float(poll_interval)),
+        *(["--await-record"] if await_record else []),
     ]
     env = {**os.environ, **(extra_env or {})}
     root = _package_root()
@@ -131,7 +143,7 @@ def spawn_watchdog(
     with open(log, "ab", buffering=0) as out:
         proc = subprocess.Popen(
             argv,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if await_record else subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -140,6 +152,35 @@ def spawn_watchdog(
         )
     _SPAWNED[proc.pid] = proc
     return proc.pid
+
+
+def confirm_watchdog(pid: int, recorded: bool) -> None:
+    """Tell a watchdog spawned with ``await_record`` whether its entry was written (``recorded``), and close
+    its stdin; it then watches the entry, or exits when there is none. Idempotent; a watchdog already gone
+    is no error."""
+    proc = _SPAWNED.get(pid)
+    if proc is None or proc.stdin is None or proc.stdin.closed:
+        return
+    try:
+        if recorded:
+            proc.stdin.write(RECORDED)
+            proc.stdin.flush()
+    except OSError:
+        pass
+    finally:
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+
+
+def await_record(stdin: IO[bytes]) -> bool:
+    """The watchdog's side of :func:`confirm_watchdog`: True when told the entry was recorded, False at end
+    of file (the run died or gave up before confirming; the ledger then says whether an entry exists)."""
+    try:
+        return stdin.readline() == RECORDED
+    except OSError:
+        return False
 
 
 def wait_watchdog(pid: int, timeout: float) -> Optional[int]:
@@ -247,6 +288,8 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--lease-expires", type=float, required=True)
     parser.add_argument("--undo-timeout", type=float, default=DEFAULT_UNDO_TIMEOUT)
     parser.add_argument("--poll", type=float, default=POLL_INTERVAL)
+    parser.add_argument("--await-record", action="store_true",
+                        help="started before its entry is written: wait for 'recorded' or end of file on stdin")
     return parser.parse_args(argv)
 
 
@@ -273,8 +316,18 @@ def watchdog_main(argv: Optional[Sequence[str]] = None) -> int:
         _default_log(f"bad --run-start {args.run_start!r}")
         return 4
     _arm_hard_bound(max(args.lease_expires, time.time()) + args.undo_timeout + 2 * GRACE)
+    ledger = Ledger(Path(args.ledger))
+    if args.await_record and not await_record(sys.stdin.buffer):
+        try:
+            recorded = ledger.get(args.entry) is not None
+        except LedgerError:
+            recorded = True  # unreadable: watch() retries the read until its bound
+        if not recorded:
+            _default_log(f"entry {args.entry[:8]}: never recorded (run pid {args.run_pid} ended or gave up before "
+                         "writing it): nothing to undo")
+            return 0
     return watch(
-        Ledger(Path(args.ledger)),
+        ledger,
         args.entry,
         args.run_pid,
         run_start,

@@ -1,8 +1,13 @@
-"""wait_until: deadlines on an injected clock, when the condition first held, fatal errors."""
+"""wait_until: deadlines on an injected clock, when the condition first held, fatal errors; pace_until: sliced,
+so a signal that lands in another thread is handled within a slice."""
+import subprocess
+import sys
+import textwrap
+
 import pytest
 
 from chaosaitrapp.errors import ApiError, ConditionTimeout, ConfigError
-from chaosaitrapp.waiting import require, wait_until
+from chaosaitrapp.waiting import PACE_SLICE_S, pace_until, require, wait_until
 
 
 class FakeClock:
@@ -123,3 +128,46 @@ def test_a_run_that_injected_nothing_says_so(tmp_path):
         assert run.injected and run.faults == 1
     finally:
         recorder.end_run()
+
+
+def test_pace_until_sleeps_in_slices_to_the_moment():
+    clock = FakeClock()
+    pace_until(100.35, clock=clock, sleep=clock.sleep)
+    assert clock.sleeps == [0.1, 0.1, 0.1, 0.05] and clock.now == pytest.approx(100.35)
+    pace_until(50.0, clock=clock, sleep=clock.sleep)
+    assert len(clock.sleeps) == 4, "a moment already past: no sleep"
+
+
+#: A process whose main thread paces 30 s while a worker thread takes the SIGTERM (as the kernel may choose
+#: for a signal sent to the process group of `chaos run`): prints how long the handler took to run.
+SIGNAL_IN_A_WORKER = textwrap.dedent("""
+    import signal, threading, time
+    from chaosaitrapp.waiting import pace_until
+
+    class Stop(Exception):
+        pass
+
+    def handler(signum, frame):
+        raise Stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    ready, done = threading.Event(), threading.Event()
+    worker = threading.Thread(target=lambda: (ready.set(), done.wait(60)), daemon=True)
+    worker.start()
+    ready.wait(10)
+    began = time.monotonic()
+    threading.Timer(0.3, lambda: signal.pthread_kill(worker.ident, signal.SIGTERM)).start()
+    try:
+        pace_until(began + 30)
+        print("paced", round(time.monotonic() - began, 3))
+    except Stop:
+        print("stopped", round(time.monotonic() - began, 3))
+""")
+
+
+def test_a_signal_taken_by_another_thread_stops_the_pacing_within_a_slice():
+    out = subprocess.run([sys.executable, "-c", SIGNAL_IN_A_WORKER], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    word, seconds = out.stdout.split()
+    assert word == "stopped", out.stdout
+    assert float(seconds) < 0.3 + 10 * PACE_SLICE_S, f"the handler ran {seconds} s after the pacing began"

@@ -248,3 +248,76 @@ def test_spawned_watchdog_is_detached(ledger: Ledger, tmp_path: Path, spawned_pi
     finally:
         run.kill()
         run.wait(timeout=30)
+
+
+# ---- started before its entry is written (register_fault's order) ----------------------
+
+#: A stand-in for the ``chaos`` process doing what register_fault does, up to a step given by argv[5]:
+#: ``spawn`` (watchdog started, nothing recorded), ``record`` (entry written, not yet confirmed) or
+#: ``confirm``; then it waits to be killed, as a run SIGKILLed at that instant.
+HANDSHAKE_RUN = textwrap.dedent(
+    """
+    import json, os, signal, sys, time, uuid
+    from pathlib import Path
+    from chaosaitrapp.safety.ledger import Ledger
+    from chaosaitrapp.safety.watchdog import confirm_watchdog, spawn_watchdog
+    ledger_path, target, undo, log, step = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]), Path(sys.argv[4]), sys.argv[5]
+    entry_id = uuid.uuid4().hex
+    pid = spawn_watchdog(ledger_path, entry_id, os.getpid(), time.time() + 300, log, undo_timeout=30,
+                         await_record=True)
+    if step in ("record", "confirm"):
+        Ledger(ledger_path).record("stop", target, undo, lease_seconds=300, run_id="dummy", entry_id=entry_id)
+    if step == "confirm":
+        confirm_watchdog(pid, True)
+    print(entry_id, pid, flush=True)
+    signal.pause()
+    """
+)
+
+
+def killed_at(step: str, ledger: Ledger, redis_proc: ProcessDriver, log: Path, spawned_pids: List[int]) -> tuple:
+    """Run HANDSHAKE_RUN up to ``step``, stop Redis (the fault) when an entry was written, SIGKILL the run;
+    its entry id and its watchdog's pid."""
+    run = subprocess.Popen([sys.executable, "-c", HANDSHAKE_RUN, str(ledger.path), f"process:{redis_proc.pidfile}",
+                            json.dumps(redis_proc.undo()), str(log), step], stdout=subprocess.PIPE, text=True)
+    spawned_pids.append(run.pid)
+    entry_id, watchdog_pid = run.stdout.readline().split()
+    spawned_pids.append(int(watchdog_pid))
+    if step != "spawn":
+        redis_proc.stop(timeout=10)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=30)
+    run.stdout.close()
+    return entry_id, int(watchdog_pid)
+
+
+def test_a_run_killed_before_recording_leaves_a_watchdog_that_does_nothing(
+    ledger: Ledger, redis_proc: ProcessDriver, tmp_path: Path, spawned_pids: List[int]
+) -> None:
+    log = tmp_path / "watchdog.log"
+    redis_pid = Path(redis_proc.pidfile).read_text().strip()
+    _, watchdog_pid = killed_at("spawn", ledger, redis_proc, log, spawned_pids)
+    wait_for(lambda: process_start_time(watchdog_pid) is None, 30, "the watchdog to exit")
+    assert "never recorded" in read_log(log) and ledger.outstanding() == []
+    assert redis_pings(redis_proc.port) and Path(redis_proc.pidfile).read_text().strip() == redis_pid
+
+
+def test_a_run_killed_between_recording_and_confirming_is_undone(
+    ledger: Ledger, redis_proc: ProcessDriver, tmp_path: Path, spawned_pids: List[int]
+) -> None:
+    log = tmp_path / "watchdog.log"
+    _, watchdog_pid = killed_at("record", ledger, redis_proc, log, spawned_pids)
+    wait_for(lambda: redis_pings(redis_proc.port) and ledger.outstanding() == [], 60, "the watchdog to restart redis")
+    wait_for(lambda: process_start_time(watchdog_pid) is None, 30, "the watchdog to exit")
+    assert "is gone: undoing" in read_log(log)
+
+
+def test_a_confirmed_entry_is_watched_as_ever(
+    ledger: Ledger, redis_proc: ProcessDriver, tmp_path: Path, spawned_pids: List[int]
+) -> None:
+    log = tmp_path / "watchdog.log"
+    _, watchdog_pid = killed_at("confirm", ledger, redis_proc, log, spawned_pids)
+    wait_for(lambda: redis_pings(redis_proc.port) and ledger.outstanding() == [], 60, "the watchdog to restart redis")
+    wait_for(lambda: process_start_time(watchdog_pid) is None, 30, "the watchdog to exit")
+    text = read_log(log)
+    assert "is gone: undoing" in text and "never recorded" not in text

@@ -220,22 +220,24 @@ class Trader:
 
     # ---- loops ------------------------------------------------------------------------------
     async def _scan_loop(self) -> None:
-        """Strategy scan: beats every period, paused or not; scans only when leading and not paused. With the
-        ``blocking_scan`` defect a scan is CPU work on the event loop, and a loop that fell behind runs the
-        scans it missed at once, back to back, without yielding: starved of CPU it never catches up, and
-        nothing else in the process runs (API, heartbeats) until the CPU comes back."""
+        """Strategy scan: beats every period, paused or not; scans only when leading and not paused; each pass
+        sleeps until the next one is due (one period after the last was due). With the ``blocking_scan``
+        defect a scan is CPU work on the event loop, and a loop that fell behind runs the scans it missed at
+        once, back to back, without yielding: while a scan takes less wall time than a period (CPU to spare,
+        even on a loaded machine) it never falls behind; starved of CPU (a scan outlasts its period) it never
+        catches up, and nothing else in the process runs (API, heartbeats) until the CPU comes back."""
         blocking = "blocking_scan" in self.defects
         due = time.monotonic()
         while True:
             self.orchestrator.beat("scan")
+            due += self.profile.scan_period
             if self.elector.is_leader and not self.orchestrator.is_paused:
                 self._scan()
-                due += self.profile.scan_period
                 while blocking and time.monotonic() > due:  # catch up on the missed scans, never yielding
                     self._scan()
                     due += self.profile.scan_period
             due = max(due, time.monotonic())
-            await asyncio.sleep(self.profile.scan_period)
+            await asyncio.sleep(due - time.monotonic())  # the scan cadence: until the next scan is due
 
     def _scan(self) -> None:
         """One strategy cycle. The lab's strategy never trades by itself: orders come from POST /orders. With
