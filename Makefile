@@ -55,7 +55,7 @@ test-fast: venv
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not lab and not drill and not docker and not torture and not browser"
 
 docs: venv
-	$(BIN)/aitrapp-chaos docs --out docs/activities.md --readme README.md
+	$(BIN)/aitrapp-chaos docs --out docs/activities.md --readme README.md --experiments chaosaitrapp/experiments
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

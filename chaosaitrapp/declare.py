@@ -113,7 +113,8 @@ class Family:
     - ``budgets``: its limits with their defaults (overridable like every limit);
     - ``figures``: ``{check: (figure key, limit key)}`` the seed log names plainly; ``seconds_checks``:
       checks whose figure is seconds;
-    - ``shading``: ``(timeline) -> [(start, end)]``: windows the report shades in red.
+    - ``shading``: ``(timeline) -> [(start, end)]``: windows the report shades in red;
+    - ``drills``: its drills, a tuple of :class:`chaosaitrapp.drill.Drill` (their experiment JSON is generated).
     """
 
     name: str
@@ -133,6 +134,7 @@ class Family:
     figures: Mapping[str, Tuple[str, str]] = field(default_factory=dict)
     seconds_checks: Tuple[str, ...] = ()
     shading: Optional[Ref] = None
+    drills: Optional[Ref] = None
 
 
 @dataclass(frozen=True)

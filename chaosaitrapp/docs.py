@@ -1,8 +1,10 @@
-"""The reference generated from the code: activities (docstrings and signatures), the controls,
-the checkers and the settings; ``aitrapp-chaos docs`` prints it, docs/activities.md holds it."""
+"""What is generated from the code: the reference (activities with their docstrings and signatures, the
+controls, the checkers and the settings; ``aitrapp-chaos docs`` prints it, docs/activities.md holds it), the
+README's generated sections, and the shipped experiments (from the families' drill declarations)."""
 from __future__ import annotations
 
 import inspect
+import json
 from importlib import import_module
 from pathlib import Path
 from typing import List
@@ -97,4 +99,22 @@ def update_readme(path: Path) -> List[str]:
             text = text[:body] + new + text[end:]
             changed.append(name)
     path.write_text(text)
+    return changed
+
+
+def experiment_text(experiment: dict) -> str:
+    """An experiment as the shipped files hold it: JSON indented by two, UTF-8 as is, a final newline."""
+    return json.dumps(experiment, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_experiments(directory: Path) -> List[str]:
+    """Write ``<directory>/<drill>.json`` for every declared drill (:func:`chaosaitrapp.registry.experiments`);
+    the names of those that changed."""
+    changed = []
+    for name, experiment in registry.experiments().items():
+        path = directory / f"{name}.json"
+        text = experiment_text(experiment)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            changed.append(name)
     return changed

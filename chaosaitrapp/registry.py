@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 from chaosaitrapp.checks.registry import BASELINE_CHECKS, GENERAL_CHECKS, Checker
 from chaosaitrapp.config import CORE_SETTINGS
 from chaosaitrapp.declare import Classifier, Family, FaultKind, Ref, Setting, TargetKind
+from chaosaitrapp.drill import experiment as drill_experiment
 from chaosaitrapp.errors import ConfigError
 
 #: The fault families, one line each, in the order their evidence is gathered.
@@ -135,6 +136,18 @@ def checks_for_faults(faults: Iterable[str], loaded: bool = False) -> List[str]:
 def settings() -> List[Setting]:
     """Every setting: the core's, then each family's (the README's settings table, in this order)."""
     return list(CORE_SETTINGS) + [s for f in FAMILIES for s in f.settings]
+
+
+def drills() -> List[Any]:
+    """Every family's drills (:class:`chaosaitrapp.drill.Drill`), in registry order."""
+    return [d for f in FAMILIES if f.drills for d in resolve(f.drills)]
+
+
+def experiments() -> Dict[str, Dict[str, Any]]:
+    """``{drill name: its Chaos Toolkit experiment}``, generated from the families' drill declarations (what
+    ``chaosaitrapp/experiments/<name>.json`` holds)."""
+    table = {s.key: s for s in settings()}
+    return {d.name: drill_experiment(d, table) for d in drills()}
 
 
 def budgets() -> Dict[str, Optional[float]]:

@@ -71,4 +71,5 @@ FAMILY = Family(
     preview="chaosaitrapp.broker.preflight:preview",
     evidence="chaosaitrapp.broker.evidence:collect",
     seconds_checks=("feed_resubscribed", "md_disconnect_seen"),
+    drills="chaosaitrapp.broker.drills:DRILLS",
 )

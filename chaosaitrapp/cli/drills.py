@@ -286,10 +286,12 @@ def cleanup(ctx: click.Context, ledger: Optional[Path], timeout: float, only_exp
               help="write it to this file instead of stdout")
 @click.option("--readme", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="also rewrite this README's generated tables (the settings table)")
+@click.option("--experiments", default=None, type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="also write the shipped experiments into this directory, from the families' drill declarations")
 @quiet_broken_pipe
-def docs(out: Optional[Path], readme: Optional[Path]) -> None:
+def docs(out: Optional[Path], readme: Optional[Path], experiments: Optional[Path]) -> None:
     """``docs``."""
-    from chaosaitrapp.docs import activity_reference, update_readme  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.docs import activity_reference, update_readme, write_experiments  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     text = activity_reference()
     if out:
@@ -298,6 +300,9 @@ def docs(out: Optional[Path], readme: Optional[Path]) -> None:
         click.echo(text)
     if readme:
         update_readme(readme)
+    if experiments:
+        for name in write_experiments(experiments):
+            click.echo(f"wrote {experiments / (name + '.json')}", err=True)
 
 
 @click.command(epilog=EXIT_CODES, help="Write a minimal, valid, commented experiment of your own: the controls, the "

@@ -35,4 +35,5 @@ FAMILY = Family(
     actions=(FaultAction(ACTIONS, "stop_dependency", lambda args: f"{args.get('dependency', 'redis')}_stop"),),
     preflight="chaosaitrapp.dependencies.preflight:problems",
     preview="chaosaitrapp.dependencies.preflight:preview",
+    drills="chaosaitrapp.dependencies.drills:DRILLS",
 )

@@ -61,4 +61,5 @@ FAMILY = Family(
     sweep="chaosaitrapp.network.preflight:sweep_orphan_tables",
     figures={"trading_stopped_before_lease_expiry": ("trading_stopped_s", "lease_could_expire_s")},
     seconds_checks=("trading_stopped_before_lease_expiry",),
+    drills="chaosaitrapp.network.drills:DRILLS",
 )

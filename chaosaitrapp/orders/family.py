@@ -29,4 +29,5 @@ FAMILY = Family(
     preview="chaosaitrapp.orders.preflight:preview",
     checkers={"queue_drained": "chaosaitrapp.checks.queue:queue_drained",
               "orders_exactly_once": "chaosaitrapp.checks.broker:orders_exactly_once"},
+    drills="chaosaitrapp.orders.drills:DRILLS",
 )

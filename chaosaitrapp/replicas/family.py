@@ -47,4 +47,5 @@ FAMILY = Family(
     sampler="chaosaitrapp.replicas.sampling:plan",
     evidence="chaosaitrapp.replicas.sampling:write_history",
     shading="chaosaitrapp.checks.split_brain:overlap_shading",
+    drills="chaosaitrapp.replicas.drills:DRILLS",
 )

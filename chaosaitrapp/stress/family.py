@@ -52,4 +52,5 @@ FAMILY = Family(
     # must be below it again that long after it. ready_p99_ms below the sampler's 500 ms read timeout.
     budgets={"heartbeat_recover_s": None, "ready_p99_ms": 400.0, "order_p99_ms": 1000.0, "memory_growth_mb": 100.0},
     figures={"heartbeats_under_stress": ("heartbeat_max_s", "heartbeat_limit_s")},
+    drills="chaosaitrapp.stress.drills:DRILLS",
 )

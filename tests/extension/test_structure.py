@@ -17,8 +17,8 @@ MAX_LINES = 420
 #: The layers of docs/internals.md, lowest first: a module may import its own layer and those below.
 LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
     ("base", ("", "aitrapp", "errors", "orderids", "paths", "procs", "scrub", "waiting", "declare", "config",
-              "verdict")),
-    ("declarations", ("*.family",)),
+              "verdict", "drill")),
+    ("declarations", ("*.family", "*.drills")),
     ("checks", ("checks",)),
     ("registry", ("registry", "api", "description")),
     ("targets", ("targets", "faultproxy")),
@@ -29,6 +29,8 @@ LAYERS: List[Tuple[str, Tuple[str, ...]]] = [
     ("suite", ("suite",)),
     ("entry", ("cli", "docs", "doctor", "scaffold", "testing")),
 ]
+#: The family folders: ``*.family`` and ``*.drills`` are their declarations.
+FAMILY_FOLDERS = dict(LAYERS)["families"]
 #: Function-level imports that stay, and why (ruff PLC0415): the reason is written on the import.
 LAZY_REASON = "noqa: PLC0415 - "
 
@@ -46,9 +48,10 @@ def layer_of(module: str) -> int:
     rest = module[len("chaosaitrapp."):] if module.startswith("chaosaitrapp.") else ""
     for index, (_, patterns) in enumerate(LAYERS):
         for pattern in patterns:
-            if pattern == "*.family" and rest.endswith(".family") or pattern == "" and rest == "":
+            if pattern.startswith("*.") and rest.endswith(pattern[1:]) and rest.split(".")[0] in FAMILY_FOLDERS \
+                    or pattern == "" and rest == "":
                 return index
-            if pattern not in ("", "*.family") and (rest == pattern or rest.startswith(pattern + ".")):
+            if pattern != "" and not pattern.startswith("*.") and (rest == pattern or rest.startswith(pattern + ".")):
                 return index
     raise AssertionError(f"{module} is in no layer of docs/internals.md")
 
