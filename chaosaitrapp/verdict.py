@@ -71,6 +71,8 @@ def judge(journal: Dict[str, Any], checks: Iterable[Dict[str, Any]] = (), contro
     elif after is not None and after.get("steady_state_met") is not True:
         reasons.append(f"steady state after the method not met: {_failed_probe(after)}")
     for during in states.get("during") or []:
+        if during.get(CHECKS_MARK):
+            continue  # the checks themselves, as Chaos Toolkit's readers see them: judged below
         if during.get("steady_state_met") is False:
             reasons.append(f"steady state deviated during the method: {_failed_probe(during)}")
             break
@@ -87,6 +89,36 @@ def judge(journal: Dict[str, Any], checks: Iterable[Dict[str, Any]] = (), contro
             reasons.append(f"check {check['name']} could not decide: {check.get('reason')}")
     reasons += health
     return ("FAIL" if reasons else "PASS"), reasons
+
+
+#: Marks the ``steady_states.during`` entry that holds the drill's checks (:func:`checks_as_steady_state`).
+CHECKS_MARK = "chaosaitrapp_checks"
+
+
+def checks_as_steady_state(checks: Iterable[Dict[str, Any]], start: str, end: str) -> Optional[Dict[str, Any]]:
+    """The drill's checks as one steady state *during* the method, for the journal: the checks judge the
+    target over the method's timeline, and Chaos Toolkit's own readers (``chaos run --output agent``,
+    ``chaos report``) know only steady states. One probe record per decided or undecided check: a pass or
+    fail is a probe that ran (``tolerance_met`` its outcome), an unknown one a probe that failed to
+    evaluate (``--output agent`` then says ``probe-error``); ``steady_state_met`` is False unless every
+    check passed. None without checks. ``start``/``end``: ISO times of the judged span."""
+    records = []
+    for check in checks:
+        status = check.get("status")
+        record: Dict[str, Any] = {
+            "activity": {"type": "probe", "name": f"check:{check.get('name')}",
+                         "provider": {"type": "python", "module": "chaosaitrapp.checks", "func": str(check.get("name"))}},
+            "status": "succeeded" if status in ("pass", "fail") else "failed",
+            "output": {"status": status, "reason": check.get("reason")},
+            "start": start, "end": end, "duration": 0,
+            "tolerance_met": status == "pass",
+        }
+        if status not in ("pass", "fail"):
+            record["exception"] = [f"the check could not decide: {check.get('reason')}"]
+        records.append(record)
+    if not records:
+        return None
+    return {"steady_state_met": all(r["tolerance_met"] for r in records), "probes": records, CHECKS_MARK: True}
 
 
 def extension(journal: Dict[str, Any]) -> Optional[Dict[str, Any]]:

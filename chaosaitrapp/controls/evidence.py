@@ -74,7 +74,7 @@ from chaosaitrapp.report.html import write_drill_report
 from chaosaitrapp.safety.faults import outstanding_for_run
 from chaosaitrapp.scrub import install_log_filter, scrub_data
 from chaosaitrapp.trader.actions import abort
-from chaosaitrapp.verdict import judge
+from chaosaitrapp.verdict import checks_as_steady_state, judge
 
 logger = logging.getLogger("chaostoolkit")
 
@@ -334,6 +334,12 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configurat
             verdict = extension["verdict"] = "FAIL"
             reasons.append(message)
             extension["seed_fields"] = dict(log_fields(run, checks, sampling, reasons))
+    during = checks_as_steady_state(checks, str(journal.get("start") or ""), str(journal.get("end") or ""))
+    if during is not None and verdict in ("PASS", "FAIL"):
+        states = journal.get("steady_states")
+        if not isinstance(states, dict):
+            states = journal["steady_states"] = {}
+        states["during"] = [*(states.get("during") or []), during]
     if verdict == "FAIL":
         journal["status"] = "failed"
     run.abort = abort_if_failed_late(run, verdict, journal, configuration, secrets)

@@ -5,6 +5,7 @@ lab. A Python that cannot be found fails the test, naming where it was looked fo
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -67,16 +68,42 @@ def test_the_fast_tier_passes_on_each(venvs, tmp_path):
         assert " passed" in output.strip().splitlines()[-1], output[-500:]
 
 
+def agent_report(run) -> dict:
+    """The one JSON document `chaos run --output agent` wrote on stdout."""
+    start = run.stdout.find("{")
+    assert start >= 0, f"no agent report on stdout:\n{run.stdout[-2000:]}"
+    return json.loads(run.stdout[start:])
+
+
 def test_a_drill_passes_with_the_newest_chaos_toolkit_on_3_12(venvs, tmp_path):
+    """The drill on 3.12 with Chaos Toolkit 1.21+, its ``--output agent`` report and ``--events-file`` agreeing
+    with our verdict: PASS is ``passed``; a FAIL that only the checks saw (every step and both steady states
+    fine, the detection slower than a limit of 1 ms) is ``deviated``, never ``passed``."""
     venv = venvs["3.12"]
     found = versions_of(venv)
     assert tuple(int(p) for p in found["chaostoolkit"].split(".")[:2]) >= (1, 21), found
     lab = start_lab(profile="fast")
+    env = {"DETECT_TIMEOUT": "8", "WAIT_READY_TIMEOUT": "20"}
     try:
-        run = run_drill("leader_lock", lab, tmp_path, {"DETECT_TIMEOUT": "8", "WAIT_READY_TIMEOUT": "20"},
-                        chaos=str(venv / "bin" / "chaos"))
+        run = run_drill("leader_lock", lab, tmp_path / "pass", env, chaos=str(venv / "bin" / "chaos"),
+                        args=("--output", "agent", "--events-file", str(tmp_path / "pass.events.jsonl")))
+        strict = run_drill("leader_lock", lab, tmp_path / "fail",
+                           {**env, "AITRAPP_CHECK_LIMITS": json.dumps({"detect_s": 0.001})},
+                           chaos=str(venv / "bin" / "chaos"),
+                           args=("--output", "agent", "--events-file", str(tmp_path / "fail.events.jsonl")))
     finally:
         lab.down()
     assert run.code == 0, f"leader_lock on 3.12 with {found}: {run.extension.get('reasons')}\n{run.output[-3000:]}"
     assert run.extension["verdict"] == "PASS" and run.fields["test_result"] == "PASS"
+    report = agent_report(run)
+    assert report["outcome"] == "passed" and report["conclusive"] is True, report
+    assert [line for line in (tmp_path / "pass.events.jsonl").read_text().splitlines() if line.strip()], "no events"
+
+    assert strict.code == 1 and strict.extension["verdict"] == "FAIL", strict.output[-3000:]
+    failing = [c["name"] for c in strict.extension["checks"] if c["status"] == "fail"]
+    assert failing and all(name.startswith("time_to_detect") for name in failing), strict.extension["checks"]
+    assert not [r for r in strict.journal["run"] if r["status"] == "failed"], "only the checks may fail here"
+    report = agent_report(strict)
+    assert report["outcome"] == "deviated", report
+    assert report["journal"]["status"] == "failed" and report["steady_state"]["before"], report
     assert sys.version_info[:2] == (3, 11), "the suite itself runs on 3.11; the others run here"

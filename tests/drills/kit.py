@@ -64,6 +64,7 @@ class DrillRun:
     output: str
     reports: Path
     journal: Dict = field(default_factory=dict)
+    stdout: str = ""
 
     @property
     def extension(self) -> Dict:
@@ -148,7 +149,7 @@ def run_drill(drill: str, lab: Optional[Lab], workdir: Path, extra: Optional[Dic
                           capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT,
                           stdin=subprocess.DEVNULL)
     data = json.loads(journal.read_text()) if journal.exists() else {}
-    return DrillRun(proc.returncode, proc.stdout + proc.stderr, reports, data)
+    return DrillRun(proc.returncode, proc.stdout + proc.stderr, reports, data, proc.stdout)
 
 
 def run_script(script: str, lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]] = None,

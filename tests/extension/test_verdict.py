@@ -1,6 +1,6 @@
 """The verdict CI trusts (the one judge), what a journal records, and the seed-format evidence log."""
 from chaosaitrapp.evidence.seedlog import extra_fields, seed_fields, write_seed_log
-from chaosaitrapp.verdict import judge, recorded, suite_exit_code
+from chaosaitrapp.verdict import CHECKS_MARK, checks_as_steady_state, judge, recorded, suite_exit_code
 
 
 def journal(**over):
@@ -101,3 +101,27 @@ def test_the_suite_exit_code_tells_failed_from_refused_and_not_applicable():
     assert suite_exit_code([ok, named]) == 2, "a drill asked for by name that cannot run is bad input"
     assert suite_exit_code([ok, refused]) == 2 and suite_exit_code([refused, failed]) == 1
     assert suite_exit_code([]) == 1 and suite_exit_code([{"verdict": "DRY"}]) == 0
+
+
+def test_the_checks_become_a_steady_state_during_the_method_for_chaos_toolkits_readers():
+    checks = [{"name": "time_to_detect_ready", "status": "pass", "reason": "0.7s"},
+              {"name": "time_to_recover_ready", "status": "fail", "reason": "12s > 10s"},
+              {"name": "fencing_tokens_monotonic", "status": "unknown", "reason": "no token"}]
+    state = checks_as_steady_state(checks, "2026-12-03T10:00:00", "2026-12-03T10:00:09")
+    assert state["steady_state_met"] is False and state[CHECKS_MARK] is True
+    assert [(p["activity"]["name"], p["status"], p["tolerance_met"]) for p in state["probes"]] == [
+        ("check:time_to_detect_ready", "succeeded", True), ("check:time_to_recover_ready", "succeeded", False),
+        ("check:fencing_tokens_monotonic", "failed", False)]
+    assert "could not decide: no token" in state["probes"][2]["exception"][0]
+    assert checks_as_steady_state(checks[:1], "", "")["steady_state_met"] is True
+    assert checks_as_steady_state([], "", "") is None
+
+
+def test_the_judge_reads_the_checks_once_not_again_as_a_deviation():
+    checks = [{"name": "time_to_recover_ready", "status": "fail", "reason": "12s > 10s"}]
+    j = journal()
+    j["steady_states"]["during"] = [checks_as_steady_state(checks, "", "")]
+    verdict, reasons = judge(j, checks)
+    assert verdict == "FAIL" and reasons == ["check time_to_recover_ready failed: 12s > 10s"]
+    j["steady_states"]["during"] = [checks_as_steady_state([{**checks[0], "status": "pass"}], "", "")]
+    assert judge(j, [{**checks[0], "status": "pass"}]) == ("PASS", [])
