@@ -79,7 +79,7 @@ def measure(url: str, mode: str, seconds: float) -> dict:
     client = TraderClient(Settings(api=url, http_timeout=2.0))
     if mode == "sequential":
         sequential = client.fork(http_timeout=0.5)
-        observer, in_flight = (lambda: observe(sequential)), 1
+        observer, in_flight = (lambda: observe(sequential, parallel=False)), 1
     else:
         observer, in_flight = ParallelObserver(client, max_in_flight=MAX_IN_FLIGHT), MAX_IN_FLIGHT
     path = Path(tempfile.mkdtemp(prefix="bench-sampler-")) / "t.jsonl"

@@ -23,6 +23,7 @@ fault ledger, which refuses to *store* anything that looks secret.
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -53,6 +54,7 @@ _SCHEME = re.compile(r"(?i)\b(https?|wss?|ftp|file):/{2}")
 ZWSP = "&#8203;"
 
 
+@functools.lru_cache(maxsize=256)
 def _forms(secret: str) -> List[str]:
     """The ways ``secret`` can appear in what we write, longest first."""
     forms = {secret, html.escape(secret), html.escape(secret, quote=False), json.dumps(secret)[1:-1],
@@ -65,11 +67,15 @@ def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with known ``secrets``, URL passwords and credential values replaced by ``***``."""
     for secret in sorted({s for s in secrets if isinstance(s, str) and s}, key=len, reverse=True):
         for form in _forms(secret):
+            if form not in text:
+                continue  # nothing of it here: no pattern to build, no pass over the text
             if len(secret) >= ANYWHERE_LEN:
                 text = text.replace(form, MASK)
             else:
                 text = re.sub(r"(?<![^" + _DELIMITERS + r"])" + re.escape(form) + r"(?![^" + _DELIMITERS + r"])",
                               MASK, text)
+    if ":" not in text and "=" not in text:
+        return text  # every pattern below needs a ':' or a '=' (a URL's scheme, a label's separator)
     text = URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(3), text)
     text = _AUTHORIZATION.sub(lambda m: m.group(1) + MASK, text)
     return _KEY_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)

@@ -45,7 +45,7 @@ from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
 from chaosaitrapp import registry
-from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.api.client import TraderClient, hold_reads, release_reads
 from chaosaitrapp.checks import run_checks
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.timeline import load_timeline
@@ -176,9 +176,26 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
                 run.prefix)
 
 
+#: What a steady state reads of the target (:func:`before_hypothesis_control` reads them at once).
+STEADY_STATE_READS = ("/ready", "/health", "/state", "/metrics")
+
+
+@_guard("before_hypothesis_control")
+def before_hypothesis_control(context: Dict[str, Any], configuration: Configuration = None,
+                              secrets: Secrets = None, **arguments: Any) -> None:
+    """Read the target's /ready, /health, /state and /metrics at once, for this steady state's probes
+    (:func:`chaosaitrapp.api.client.hold_reads`): judged on one reading, in the time of one answer. A read
+    that fails is held as its error (the probe that needs it fails as it would have). Not in a dry run."""
+    run = recorder.current_run()
+    if run is not None and run.dry:
+        return
+    hold_reads(TraderClient.from_configuration(configuration, secrets), STEADY_STATE_READS)
+
+
 @_guard("after_hypothesis_control")
 def after_hypothesis_control(context: Dict[str, Any], state: Dict[str, Any] = None, **arguments: Any) -> None:
-    """Note a steady state that was not met (for ``abort_on_failure``)."""
+    """Release the steady state's reading; note a steady state that was not met (for ``abort_on_failure``)."""
+    release_reads()
     if isinstance(state, dict) and state.get("steady_state_met") is False:
         record_failure(f"steady state not met: {context.get('title', '')}")
 
