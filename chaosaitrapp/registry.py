@@ -30,6 +30,7 @@ FAMILY_MODULES: Tuple[str, ...] = (
     "chaosaitrapp.network.family",
     "chaosaitrapp.replicas.family",
     "chaosaitrapp.stress.family",
+    "chaosaitrapp.gray.family",
 )
 
 #: The target kinds: how a dependency named ``<scheme>:...`` is stopped, started and frozen.

@@ -34,7 +34,8 @@ def partition_ref(timeline: Timeline, dependency: Optional[str] = None) -> Optio
         if event.get("target") == "orders":
             continue
         if dependency is None or event.get("dependency") == dependency:
-            return float(event["t"]), f"the partition of {event.get('dependency') or 'the dependency'} (t={float(event['t']):.2f})"
+            return float(event["t"]), (f"the {event.get('fault_name') or 'partition'} of "
+                                       f"{event.get('dependency') or 'the dependency'} (t={float(event['t']):.2f})")
     return None
 
 

@@ -62,6 +62,36 @@ class LockReader:
             client.close()
         return (holder.decode() if holder is not None else None), (int(pttl) if pttl and pttl > 0 else None)
 
+    def command(self, *args: str, timeout: float = READ_TIMEOUT_S) -> Any:
+        """Run one Redis command in the target's Redis, reached as :meth:`read` reaches it (a container's
+        Redis over loopback when it can, else ``redis-cli`` in the container); its answer (a container's
+        as text). TargetError naming the Redis when the command fails or Redis cannot be reached."""
+        url = self.url
+        if self.container:
+            url = _direct_url(str(self.container))
+            if url is None:
+                return self._command_in_container(args)
+        client = redis.Redis.from_url(str(url), socket_timeout=timeout, socket_connect_timeout=timeout)
+        try:
+            return client.execute_command(*args)
+        except redis.RedisError as exc:
+            raise TargetError(f"{self.label}: {args[0]} failed: {scrub_text(str(exc))}", target=self.label) from None
+        finally:
+            client.close()
+
+    def _command_in_container(self, args: Tuple[str, ...]) -> str:
+        target = f"docker:{self.container}"
+        container = docker_driver(str(self.container), "redis").container()
+        port = str(inside_port(container.attrs, "redis"))
+        try:
+            answer = container.exec_run(["redis-cli", "-p", port, "--raw", *args])
+        except Exception as exc:  # noqa: BLE001 - the engine's errors, explained and named
+            raise explain_docker_error(target, f"run {args[0]} in the container", exc) from None
+        text = answer.output.decode(errors="replace").strip()
+        if answer.exit_code or text.startswith(("ERR", "NOAUTH", "WRONGPASS")):
+            raise TargetError(f"{self.label}: {args[0]} failed: {scrub_text(text[:120])}", target=self.label)
+        return text
+
     def _read_in_container(self, key: str) -> Tuple[Optional[str], Optional[int]]:
         target = f"docker:{self.container}"
         driver = docker_driver(str(self.container), "redis")

@@ -27,6 +27,9 @@ CASES = [
      ["check orders_exactly_once failed", "at the broker"]),
     ("cpu_stress", "blocking_scan", STRESS, {"cpu_limit": 0.5},
      ["check heartbeats_under_stress failed", "the process stalled"]),
+    # without fencing too: the lease guard would otherwise hold the orders the late pause lets through
+    ("redis_stall", "no_redis_timeout,no_fencing", {"DETECT_TIMEOUT": "8", "WAIT_READY_TIMEOUT": "15"}, {},
+     ["check trading_stopped_before_lease_expiry failed", "check no_order_after_lease_expiry failed"]),
     ("memory_stress", "memory_leak_under_load", {**STRESS, "STRESS_ORDERS": "24"}, {"memory_limit": "256M"},
      ["check target_survived failed", "OOM-killed"]),
 ]
@@ -35,7 +38,7 @@ CASES = [
 @pytest.mark.parametrize("drill,defect,settings,options,expected", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_each_drill_fails_on_its_defect_in_a_deployed_target(drill, defect, settings, options, expected,
                                                              deployed_factory, tmp_path):
-    target = deployed_factory(defects=[defect], **options)
+    target = deployed_factory(defects=defect.split(","), **options)
     run = run_drill(drill, None, tmp_path, {**settings, **target.env})
     assert run.code != 0 and run.fields["test_result"] == "FAIL" and run.extension["verdict"] == "FAIL", \
         f"{drill} against {defect}: exit {run.code}\n{run.output[-3000:]}"

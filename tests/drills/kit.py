@@ -174,10 +174,11 @@ def ledger_entries(state: Path) -> List[Dict]:
 
 
 def sigkill_mid_fault(drill: str, lab: Lab, workdir: Path, extra: Dict[str, str], driver: type,
-                      in_place: Callable[[int], bool], timeout: float = 60) -> int:
+                      in_place: Callable[[Optional[int]], bool], timeout: float = 60) -> Optional[int]:
     """Start `chaos run <drill>` against ``lab``, wait (up to ``timeout``) until its ledger holds an entry of
-    ``driver`` whose pid ``in_place`` says is faulted, SIGKILL the run and return that pid; the test then
-    waits for the watchdog to undo it (:func:`wait_ledger_empty`)."""
+    ``driver`` that ``in_place`` says is faulted (given the entry's pid, None for a fault without one),
+    SIGKILL the run and return that pid; the test then waits for the watchdog to undo it
+    (:func:`wait_ledger_empty`)."""
     settle(lab)
     env = drill_env(lab, workdir, extra)
     state = Path(env["AITRAPP_CHAOS_STATE"])
@@ -186,14 +187,14 @@ def sigkill_mid_fault(drill: str, lab: Lab, workdir: Path, extra: Dict[str, str]
                               str(ROOT / "experiments" / f"{drill}.json")], env=env, cwd=ROOT,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        def faulted() -> Optional[int]:
-            found = [e["undo"]["pid"] for e in ledger_entries(state) if registry.driver_class(e["undo"]) is driver]
-            return found[0] if found and in_place(found[0]) else None
+        def faulted() -> Optional[Dict]:
+            found = [e["undo"] for e in ledger_entries(state) if registry.driver_class(e["undo"]) is driver]
+            return found[0] if found and in_place(found[0].get("pid")) else None
         seen = wait_until(faulted, bool, timeout=timeout, interval=0.02, what=f"a {driver.__name__} fault in place")
         assert seen.held, f"{drill} never put a {driver.__name__} fault in place"
         chaos.send_signal(signal.SIGKILL)
         chaos.wait(10)
-        return int(seen.value)
+        return seen.value.get("pid")
     finally:
         if chaos.poll() is None:
             chaos.kill()

@@ -45,7 +45,8 @@ def _run(script: str, base: Path) -> subprocess.CompletedProcess:
                PIP_DISABLE_PIP_VERSION_CHECK="1")
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
     script = script.replace("./chaosaitrapp", str(ROOT))
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=base / "work", env=env,
+    # at the lowest CPU priority: an install must not starve the labs of the tests running beside this one
+    return subprocess.run(["nice", "-n", "19", "bash", "-euo", "pipefail", "-c", script], cwd=base / "work", env=env,
                           capture_output=True, text=True, timeout=1200, stdin=subprocess.DEVNULL)
 
 

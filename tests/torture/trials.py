@@ -124,10 +124,10 @@ def timeline_events(reports: Path) -> List[Dict]:
 
 
 def is_fault_event(event: Dict) -> bool:
-    """A dependency stop, a broker fault, a partition, a pause or a stressor (the faults a ledger entry
+    """A dependency stop, a broker fault, a partition, a pause, a stressor or a stall (the faults a ledger entry
     stands for)."""
     return event.get("event") == "fault" and (event.get("detail") == "stop" or str(event.get("target") or "").startswith(
-        ("broker-proxy:", "net-proxy:", "nft:", "pause:", "stress:")))
+        ("broker-proxy:", "net-proxy:", "nft:", "pause:", "stress:", "redis_stall:")))
 
 
 def _anchor_seen(reports: Path, anchor: str) -> bool:
