@@ -27,7 +27,16 @@ from drills.kit import ROOT, start_lab
 
 from chaosaitrapp.waiting import wait_until
 
-from .trials import SIGNALS, format_summary, lab_missing, plan_trials, restored_by, run_trial, started_after
+from .trials import (
+    SIGNALS,
+    ended_cleanly,
+    format_summary,
+    lab_missing,
+    plan_trials,
+    restored_by,
+    run_trial,
+    started_after,
+)
 
 DRILLS = ["leader_lock", "postgres_blip", "rate_limit_spike"]
 SEED = 20261125
@@ -86,8 +95,7 @@ def test_signal_mid_method_leaves_lab_whole(drill_lab, plan, tmp_path, summary):
     assert result.restore_s is not None, (f"lab not whole within the {LEASE:g} s lease after {plan.signal}: "
                                           f"{result.missing} still missing" + context)
     assert_lab_whole(lab, tmp_path, timeout=max(1.0, LEASE - result.restore_s))
-    unfinished = [pid for pid, lines in result.watchdogs.items()
-                  if not any(("cleared, nothing to undo" in l or "undone: " in l or ": gone: " in l) for l in lines)]
+    unfinished = [pid for pid, lines in result.watchdogs.items() if not ended_cleanly(lines)]
     assert not unfinished, f"watchdogs {unfinished} did not end cleanly within the lease" + context
 
     experiment = json.loads((ROOT / "experiments" / f"{plan.drill}.json").read_text())

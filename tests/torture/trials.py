@@ -34,9 +34,11 @@ METHOD_SPAN = {"leader_lock": 3.0, "postgres_blip": 2.0, "rate_limit_spike": 2.5
 FAULT_SPAN = {"leader_lock": 0.35, "postgres_blip": 1.6}
 ANCHOR_TIMEOUT = 60.0
 POLL = 0.05
-# Last line a watchdog writes before it exits (see chaosaitrapp.safety.watchdog.watch).
-_WATCHDOG_END = re.compile(r": (cleared, nothing to undo|undone: |gone: |lifetime bound|ledger names run pid"
-                           r"|ledger unreadable and lifetime)")
+# Last line a watchdog writes before it exits (see chaosaitrapp.safety.watchdog): a clean end (nothing left to
+# undo: cleared by the run, undone by the watchdog, gone, or never recorded because the run ended first), or not.
+_CLEAN_END = re.compile(r": (cleared, nothing to undo|undone: |gone: |never recorded)")
+_WATCHDOG_END = re.compile(r": (cleared, nothing to undo|undone: |gone: |never recorded|lifetime bound"
+                           r"|ledger names run pid|ledger unreadable and lifetime)")
 _WATCHDOG_LINE = re.compile(r"watchdog\[(\d+)\] (.*)$")
 
 
@@ -149,6 +151,11 @@ def watchdog_logs(state: Path) -> Dict[int, List[str]]:
             if match:
                 out.setdefault(int(match.group(1)), []).append(match.group(2))
     return out
+
+
+def ended_cleanly(lines: List[str]) -> bool:
+    """A watchdog's log lines end it cleanly: nothing of its entry left to undo."""
+    return any(_CLEAN_END.search(line) for line in lines)
 
 
 def watchdogs_done(state: Path) -> bool:
