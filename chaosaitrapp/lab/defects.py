@@ -27,7 +27,7 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
 - ``no_fencing``: AITRAPP's lock as published: a random owner id and nothing else: no fencing token on
   orders (the broker cannot refuse a deposed leader's) and no lease guard (orders leave while the lease
   may already have ended), so a leader paused past its TTL trades on beside its successor when it resumes.
-- ``blocking_scan``: each strategy scan burns CPU on the event loop (30 % of a scan period of CPU time), and
+- ``blocking_scan``: each strategy scan burns CPU on the event loop (20 % of a scan period of CPU time), and
   scans missed while behind run back to back without yielding: with CPU to spare nothing shows; starved
   (CPU stress within its cgroup's quota) it never catches up, and the API and heartbeats freeze.
 - ``counts_refusals_as_refreshes``: AITRAPP's ``kite_client.py``: a broker ``TokenException`` increments
