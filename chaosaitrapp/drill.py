@@ -78,6 +78,17 @@ READY_AGAIN = probe("ready-again", "chaosaitrapp.trader.probes:wait_ready", time
                     interval=0.05)
 READY_ANSWERS_503 = probe("ready-answers-503", "chaosaitrapp.trader.probes:wait_not_ready",
                           timeout="${detect_timeout}", interval=0.05)
+ORCHESTRATOR_PAUSED = probe("orchestrator-paused", "chaosaitrapp.trader.probes:wait_paused",
+                            timeout="${detect_timeout}", interval=0.05)
+#: Orders arriving in the background for the target's whole lease (a lock fault's drills).
+ORDERS_OVER_THE_LEASE = action("orders-keep-arriving", "chaosaitrapp.orders.actions:burst_orders", background=True,
+                               count="${broker_orders}", over="lease", duplicate_every=0,
+                               injector_command="${order_injector}")
+#: Leader and resumed again after a lock fault, within the recovery deadline.
+LEADER_BACK = probe("leader-back-to-1", "chaosaitrapp.metrics.probes:wait_leader", expected=1,
+                    timeout="${wait_ready_timeout}", interval=0.05)
+RESUMED = probe("orchestrator-resumed", "chaosaitrapp.trader.probes:wait_resumed", timeout="${wait_ready_timeout}",
+                interval=0.05)
 ORDERS_SETTLED = probe("orders-settled", "chaosaitrapp.orders.probes:wait_orders_settled",
                        timeout="${wait_ready_timeout}", interval=0.1)
 
