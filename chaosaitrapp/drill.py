@@ -69,6 +69,9 @@ HEARTBEATS_FRESH = probe("heartbeats-fresh", "chaosaitrapp.metrics.probes:heartb
 STREAMING = probe("market-data-connected", "chaosaitrapp.trader.probes:market_data_connected", True)
 
 # ---- the method's shared steps --------------------------------------------------------------------------
+NO_DUPLICATES_IN_POSTGRES = probe("no-duplicate-client-order-id-in-postgres",
+                                  "chaosaitrapp.orders.probes:duplicate_orders_sql",
+                                  {"type": "range", "range": [0, 0], "target": "count"})
 SNAPSHOT_BEFORE = probe("snapshot-before", "chaosaitrapp.evidence.probes:snapshot_metrics", label="before")
 SNAPSHOT_AFTER_STOP = probe("snapshot-after-stop", "chaosaitrapp.evidence.probes:snapshot_metrics",
                             label="after_stop")

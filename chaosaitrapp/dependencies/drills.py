@@ -65,8 +65,7 @@ DRILLS = (
         steady=("AITRAPP is up and ready, and no client_order_id is stored twice", (
             d.HEALTHY,
             d.READY,
-            probe("no-duplicate-client-order-id-in-postgres", "chaosaitrapp.orders.probes:duplicate_orders_sql",
-                  {"type": "range", "range": [0, 0], "target": "count"}),
+            d.NO_DUPLICATES_IN_POSTGRES,
             probe("no-duplicate-client-order-id-in-api", "chaosaitrapp.orders.probes:duplicate_orders_api",
                   {"type": "range", "range": [0, 0], "target": "count"}),
         )),

@@ -4,6 +4,7 @@ from chaosaitrapp import drill as d
 from chaosaitrapp.drill import Drill, action, probe
 
 END_THE_STALL = action("end-the-stall", "chaosaitrapp.gray.actions:end_stall")
+END_THE_HANG = action("end-the-hang", "chaosaitrapp.gray.postgres_actions:end_hang")
 
 DRILLS = (
     Drill(
@@ -44,6 +45,52 @@ DRILLS = (
         ),
         rollbacks=(
             END_THE_STALL,
+            d.CONFIRM_READY,
+            d.ABORT_ON_FAILURE,
+        ),
+    ),
+    Drill(
+        "postgres_hang",
+        title="Postgres hang: AITRAPP keeps answering while its order writes hang, and loses no order",
+        description=("A gray failure: the target's Postgres stays up and keeps every connection, but writes to "
+                     "orders hang behind a lock a session of the drill's own holds (POSTGRES_FAULT table_lock: "
+                     "LOCK TABLE orders IN EXCLUSIVE MODE; reads go on) for HANG_SECONDS, reached as the SQL "
+                     "checks reach it (the DATABASE_URL secret, or orders_database). Orders keep arriving "
+                     "through the hang. Every GET of /health and /orders must answer within ANSWER_MAX "
+                     "(/health 200 healthy; /orders with any status: a 503 is an answer, a request that waits "
+                     "as long as the database does is none). When the lock is gone, orders arrive again "
+                     "(with deliberate duplicates): every order the target acknowledged is placed exactly "
+                     "once, none is left pending, the queue drains, and no client_order_id is stored twice. "
+                     "The server ends the lock by itself should the run die (the session's own timeout)."),
+        tags=("aitrapp", "postgres", "gray-failure", "hang", "idempotency"),
+        settings=("api", "heartbeat_max", "wait_ready_timeout", "detect_timeout", "pause_on_fail", "broker_orders",
+                  "order_injector", "rollback_settle", "postgres_fault", "hang_seconds", "answer_max"),
+        steady=("AITRAPP is up and ready, and no client_order_id is stored twice", (
+            d.HEALTHY,
+            d.READY,
+            d.NO_DUPLICATES_IN_POSTGRES,
+        )),
+        method=(
+            d.SNAPSHOT_BEFORE,
+            action("hang-postgres-writes", "chaosaitrapp.gray.postgres_actions:hang_postgres",
+                   fault="${postgres_fault}", seconds="${hang_seconds}"),
+            action("orders-keep-arriving", "chaosaitrapp.orders.actions:burst_orders", background=True,
+                   count="${broker_orders}", over="${hang_seconds}", duplicate_every=0, expect_failures=True,
+                   injector_command="${order_injector}"),
+            probe("api-answers-throughout", "chaosaitrapp.trader.probes:answers_throughout",
+                  duration="${hang_seconds}", answer_max="${answer_max}", interval=0.2),
+            d.SNAPSHOT_AFTER_STOP,
+            action("the-hang-ends", "chaosaitrapp.gray.postgres_actions:wait_hang_over", timeout=30),
+            probe("api-healthy-after-the-hang", "chaosaitrapp.trader.probes:wait_healthy", timeout=10),
+            d.READY_AGAIN,
+            action("orders-after-the-hang", "chaosaitrapp.orders.actions:burst_orders", count=4, rate=20,
+                   duplicate_every=2, injector_command="${order_injector}"),
+            d.ORDERS_SETTLED,
+            probe("orders-drained", "chaosaitrapp.metrics.probes:wait_queue_drained", timeout=30),
+            d.SNAPSHOT_AFTER_RECOVERY,
+        ),
+        rollbacks=(
+            END_THE_HANG,
             d.CONFIRM_READY,
             d.ABORT_ON_FAILURE,
         ),

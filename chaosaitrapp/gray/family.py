@@ -1,25 +1,40 @@
-"""The gray-failure family: a dependency that is up and connected but answers nothing for a while (a Redis
-stalled by ``CLIENT PAUSE``), judged as a Redis partition is: trading stops before the lease could run out,
-``/health`` stays up, recovery by itself, every order exactly once."""
+"""The gray-failure family: a dependency that is up and connected but answers nothing for a while.
+
+- a Redis stalled by ``CLIENT PAUSE``, judged as a Redis partition is: trading stops before the lease could
+  run out, ``/health`` stays up, recovery by itself, every order exactly once;
+- Postgres whose writes to ``orders`` hang behind a lock of the drill's own: the API keeps answering (no
+  request waits as long as the database does), no acknowledged order lost, none twice, none left pending."""
 from chaosaitrapp.declare import Family, FaultAction, FaultKind, Setting
 
 ACTIONS = "chaosaitrapp.gray.actions"
+POSTGRES_ACTIONS = "chaosaitrapp.gray.postgres_actions"
 
 FAMILY = Family(
     name="gray",
-    doc="dependencies that are up but hang (Redis stalled)",
-    activity_modules=(ACTIONS,),
+    doc="dependencies that are up but hang (Redis stalled, Postgres writes blocked)",
+    activity_modules=(ACTIONS, POSTGRES_ACTIONS),
     settings=(
         Setting("stall_seconds", "STALL_SECONDS", 0,
                 "how long the Redis stall drill stalls Redis (seconds, at most 600; 0: the target's lease, its "
                 "lock TTL plus refresh plus 1 s)", "number"),
+        Setting("postgres_fault", "POSTGRES_FAULT", "table_lock",
+                "how the Postgres hang drill makes writes hang: `table_lock` (a session of the drill's own holds "
+                "`LOCK TABLE orders IN EXCLUSIVE MODE`: writes wait, reads go on)"),
+        Setting("hang_seconds", "HANG_SECONDS", 15, "how long the Postgres hang lasts (seconds, 1 to 600)", "number"),
+        Setting("answer_max", "ANSWER_MAX", 8,
+                "the longest any API request (`/health`, `/orders`) may take while Postgres hangs (seconds)",
+                "number"),
     ),
     kinds=(FaultKind("stall_redis", checks=("time_to_detect_pause", "time_to_detect_ready",
                                             "trading_stopped_before_lease_expiry", "time_to_recover_ready",
                                             "time_to_recover_resume", "flaps"),
-                     loaded_checks=("no_order_after_lease_expiry", "orders_exactly_once")),),
-    actions=(FaultAction(ACTIONS, "stall_redis", lambda args: "stall_redis"),),
-    drivers={"redis_stall": "chaosaitrapp.gray.stall:RedisStallDriver"},
+                     loaded_checks=("no_order_after_lease_expiry", "orders_exactly_once")),
+           # Postgres writes hang: the API's answers are watched by the drill; the orders judged after.
+           FaultKind("hang_postgres", loaded_checks=("orders_exactly_once",), timing="none")),
+    actions=(FaultAction(ACTIONS, "stall_redis", lambda args: "stall_redis"),
+             FaultAction(POSTGRES_ACTIONS, "hang_postgres", lambda args: "hang_postgres")),
+    drivers={"redis_stall": "chaosaitrapp.gray.stall:RedisStallDriver",
+             "postgres_lock": "chaosaitrapp.gray.postgres_lock:PostgresLockDriver"},
     preflight="chaosaitrapp.gray.preflight:problems",
     preview="chaosaitrapp.gray.preflight:preview",
     drills="chaosaitrapp.gray.drills:DRILLS",

@@ -1,5 +1,6 @@
-"""The gray family's pre-flight: the stall's length (offline); online, a way to the target's Redis that
-answers (not applicable without one)."""
+"""The gray family's pre-flight: the stall's length, the Postgres fault and the hang's length (offline);
+online, a way to the target's Redis that answers, a way to its database with an ``orders`` table (not
+applicable without one)."""
 from __future__ import annotations
 
 from typing import List, Sequence
@@ -9,18 +10,25 @@ from chaoslib.types import Configuration, Secrets
 from chaosaitrapp.declare import ActivityCall, NotApplicable
 from chaosaitrapp.errors import ChaosAitrappError, ConfigError
 from chaosaitrapp.gray.actions import check_stall_seconds, stall_length, stall_reader
+from chaosaitrapp.gray.postgres_actions import check_hang, lock_driver
+from chaosaitrapp.gray.postgres_lock import TABLE
 
 STALL_FUNCS = ("stall_redis",)
+HANG_FUNCS = ("hang_postgres",)
+
+
+def _hang_args(call: ActivityCall) -> tuple:
+    return call.args.get("fault", "table_lock"), call.args.get("seconds", 15)
 
 
 def problems(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets,
              online: bool) -> List[str]:
     """A bad stall length (not a number, outside [0, 600]); online, no way to the target's Redis (not
-    applicable) or a Redis that does not answer."""
+    applicable) or a Redis that does not answer. The same for the Postgres hang (:func:`hang_problems`)."""
     calls = [c for c in activities if c.func in STALL_FUNCS]
     if not calls:
-        return []
-    found: List[str] = []
+        return hang_problems(activities, configuration, secrets, online)
+    found: List[str] = hang_problems(activities, configuration, secrets, online)
     for call in calls:
         try:  # 0 (the lease) is resolved by the action: the lock timing is learned after the pre-flight
             check_stall_seconds(call.args.get("seconds", 0))
@@ -39,14 +47,54 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
     return found
 
 
+def hang_problems(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets,
+                  online: bool) -> List[str]:
+    """An unknown Postgres fault or a bad hang length; online, no known database (not applicable), one that
+    cannot be reached, or one without an ``orders`` table."""
+    calls = [c for c in activities if c.func in HANG_FUNCS]
+    found: List[str] = []
+    for call in calls:
+        try:
+            check_hang(*_hang_args(call))
+        except ConfigError as exc:
+            found.append(f"{call.name}: {exc}")
+    if not calls or not online:
+        return found
+    try:
+        driver = lock_driver(1.0, configuration, secrets)
+    except ConfigError as exc:
+        return found + [NotApplicable(str(exc))]
+    try:
+        if not driver.has_table():
+            found.append(f"{driver.describe()}: the database has no {TABLE} table to lock")
+    except ChaosAitrappError as exc:
+        found.append(str(exc))
+    return found
+
+
 def preview(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets) -> List[str]:
-    """The Redis the stall would pause, and for how long."""
+    """The Redis the stall would pause, and for how long; the database whose writes would hang."""
+    lines = hang_preview(activities, configuration, secrets)
     calls = [c for c in activities if c.func in STALL_FUNCS]
     if not calls:
-        return []
+        return lines
     try:
         reader = stall_reader(configuration, secrets)
         length = stall_length(calls[0].args.get("seconds", 0), configuration)
     except ChaosAitrappError as exc:
-        return [f"stalls the target's Redis: unknown ({exc})"]
-    return [f"stalls {reader.label} for {length:g}s (CLIENT PAUSE ALL)"]
+        return lines + [f"stalls the target's Redis: unknown ({exc})"]
+    return lines + [f"stalls {reader.label} for {length:g}s (CLIENT PAUSE ALL)"]
+
+
+def hang_preview(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets) -> List[str]:
+    """The database whose ``orders`` writes the hang would block, and for how long."""
+    calls = [c for c in activities if c.func in HANG_FUNCS]
+    if not calls:
+        return []
+    try:
+        fault, seconds = _hang_args(calls[0])
+        length = check_hang(fault, seconds)
+        driver = lock_driver(length, configuration, secrets)
+    except ChaosAitrappError as exc:
+        return [f"makes the target's Postgres writes hang: unknown ({exc})"]
+    return [f"locks {TABLE} on {driver.label} for {length:g}s ({fault}: writes wait, reads go on)"]

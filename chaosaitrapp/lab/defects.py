@@ -22,6 +22,9 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
   a refusal) the lock refresh waits forever, so the instance keeps leading and trading after its lease.
 - ``health_blocks_on_db``: ``/health`` queries Postgres without a timeout, so it hangs while Postgres is
   unreachable.
+- ``db_write_without_timeout``: order writes wait for Postgres with no timeout, on the one connection every
+  call shares: behind a lock on ``orders`` (a write hang, Postgres up) the insert waits as long as the lock
+  does, and every other call waits behind it (``GET /orders``, the fills, the sweep): the API hangs with it.
 - ``blind_resend``: an order whose placement reply was lost is re-sent without looking it up by its tag
   (the behaviour of ``duplicate_on_retry``, under the name the partition drill uses).
 - ``no_fencing``: AITRAPP's lock as published: a random owner id and nothing else: no fencing token on
@@ -49,7 +52,7 @@ from chaosaitrapp.lab.errors import DefectRefused, UnknownDefect
 KNOWN_DEFECTS: FrozenSet[str] = frozenset(
     {"never_pause", "never_reacquire", "stale_heartbeats", "duplicate_orders", "ready_lies",
      "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects", "ws_no_resubscribe",
-     "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "blind_resend",
+     "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "db_write_without_timeout", "blind_resend",
      "no_fencing", "blocking_scan", "memory_leak_under_load", "counts_refusals_as_refreshes",
      "heartbeat_from_simulator", "reuses_tag"}
 )

@@ -37,15 +37,16 @@ def register_fault(what: str, target: str, undo: Dict[str, Any], lease_s: float,
     return entry_id
 
 
-def restore_faults(target: str, driver, timeout: float) -> int:
+def restore_faults(target: str, driver, timeout: float, *, holder: bool = False) -> int:
     """Undo ``target``'s faults and clear its ledger entries, under the ledger's undo lock so a watchdog
     whose lease ran out meanwhile never starts the same dependency twice: through the recipe its oldest
     entry recorded when the fault was injected (a process started again as it ran then), else through
-    ``driver``. Returns how many entries were cleared."""
+    ``driver``; through ``driver`` always when it is the ``holder`` of the fault (this process holds what the
+    fault is, a database session: the recipe is for the others). Returns how many entries were cleared."""
     ledger = Ledger(ledger_path())
     with ledger.undo_lock(timeout=timeout + 30):
         entries = [e for e in ledger.outstanding() if e.target == target]
-        (registry.driver_from_undo(entries[0].undo) if entries else driver).start(timeout)
+        (registry.driver_from_undo(entries[0].undo) if entries and not holder else driver).start(timeout)
         cleared = sum(1 for entry in entries if ledger.clear(entry.id))
     return cleared
 

@@ -12,7 +12,8 @@ The pause flag is ``/state``'s ``is_paused`` (the orchestrator's), not the ``pau
 original scripts read, which does not exist.
 """
 
-from typing import Any, Callable, Dict
+import time
+from typing import Any, Callable, Dict, List
 
 from chaoslib.types import Configuration, Secrets
 
@@ -40,6 +41,7 @@ __all__ = [
     "wait_resumed",
     "wait_healthy",
     "stays_healthy",
+    "answers_throughout",
 ]
 
 
@@ -255,3 +257,61 @@ def stays_healthy(duration: float = 3, interval: float = 0.1,
     result = wait_until(observe, lambda _: False, timeout=duration, interval=interval,
                         what="/health to stay healthy", tolerate=())
     return {"healthy_throughout": True, "watched_s": round(result.waited_s, 3), "answers": len(seen)}
+
+
+def answers_throughout(duration: float = 10, answer_max: float = 8, paths: List[str] = None,
+                       interval: float = 0.2, configuration: Configuration = None,
+                       secrets: Secrets = None) -> Dict[str, Any]:
+    """Watch the API for ``duration`` seconds while a dependency hangs (holding the fault open meanwhile):
+    every ``GET`` of each of ``paths`` (default ``/health`` and ``/orders``) must answer within ``answer_max`` seconds, ``/health`` with 200
+    ``healthy``, any other path with any status (a 503 is an honest answer; a request that waits as long as
+    the dependency does is none). Returns ``{"answered_throughout": True, "watched_s", "answers",
+    "slowest_s": {path: seconds}}``; raises ConditionTimeout at the first request not answered in time (naming
+    it, and when), or the first ``/health`` that is not healthy."""
+    duration = check_duration("duration", duration)
+    limit = check_duration("answer_max", answer_max, allow_zero=False)
+    paths = ["/health", "/orders"] if paths is None else paths
+    if isinstance(paths, str) or not paths or not all(isinstance(p, str) and p.startswith("/") for p in paths):
+        raise ConfigError(f"paths must be a list of API paths starting with '/', got {paths!r}", key="paths")
+    skipped = dry_wait("the API to keep answering")
+    if skipped is not None:
+        return skipped
+    client = _client(configuration, secrets).fork(http_timeout=limit)
+    slowest = {path: 0.0 for path in paths}
+    began = time.monotonic()
+    answers = 0
+
+    def observe() -> int:
+        nonlocal answers
+        for path in paths:
+            sent = time.monotonic()
+            try:
+                response = client.request("GET", path, expect=tuple(range(200, 600)))
+            except ApiError as exc:
+                if exc.context.get("status") is not None:
+                    raise  # it answered, with something no watch can judge (401: the key)
+                raise ConditionTimeout(f"GET {path} gave no answer within {limit:g}s, "
+                                       f"{sent - began:.1f}s into the hang ({exc})") from None
+            took = time.monotonic() - sent
+            slowest[path] = max(slowest[path], round(took, 3))
+            answers += 1
+            if path == "/health":
+                status = _health_of(response)
+                if status != "healthy":
+                    raise ConditionTimeout(f"/health answered {status!r} during the hang (expected 'healthy')")
+        return answers
+
+    result = wait_until(observe, lambda _: False, timeout=duration, interval=interval,
+                        what="the API to keep answering", tolerate=())
+    return {"answered_throughout": True, "watched_s": round(result.waited_s, 3), "answers": answers,
+            "slowest_s": slowest}
+
+
+def _health_of(response: Any) -> str:
+    """``/health``'s ``status`` from ``response``, or what it answered instead."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}, not JSON"
+    status = body.get("status") if isinstance(body, dict) else None
+    return str(status) if response.status_code == 200 else f"HTTP {response.status_code} {status}"

@@ -80,13 +80,15 @@ DEADLINES = {"broker_token_expiry": {"DETECT_TIMEOUT": "9"}, "websocket_reconnec
              "network_partition_postgres": {"DETECT_TIMEOUT": "8", "PARTITION_SECONDS": "4"},
              "network_partition_broker": {"DETECT_TIMEOUT": "8", "PARTITION_SECONDS": "4"},
              "network_latency_redis": {"DETECT_TIMEOUT": "8"}, "redis_stall": {"DETECT_TIMEOUT": "8"},
+             "postgres_hang": {"HANG_SECONDS": "10", "ANSWER_MAX": "7"},
              "cpu_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4"},
              "memory_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4", "STRESS_WORKERS": "1"}}
 
 
 @pytest.mark.parametrize("name", ["postgres_blip", "rate_limit_spike", "broker_token_expiry", "websocket_reconnect",
                                   "network_partition_redis", "network_partition_postgres", "network_partition_broker",
-                                  "network_latency_redis", "cpu_stress", "memory_stress", "redis_stall"])
+                                  "network_latency_redis", "cpu_stress", "memory_stress", "redis_stall",
+                                  "postgres_hang"])
 def test_drills_pass_against_the_deployed_target(name, target, tmp_path):
     assert_pass(drill(name, target, tmp_path, **DEADLINES.get(name, {})), name)
 

@@ -6,9 +6,11 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import psycopg
 import requests
 
 from chaosaitrapp.targets.answers import postgres_answers, redis_answers
+from chaosaitrapp.targets.labstate import lab_database_url
 from chaosaitrapp.waiting import wait_until
 
 from .kit import Lab
@@ -30,3 +32,11 @@ def assert_lab_whole(lab: Lab, workdir: Optional[Path] = None, timeout: float = 
         entries = json.loads(ledger.read_text()).get("entries", [])
         assert entries == [], f"faults left in the ledger: {entries}"
     return time.monotonic() - began
+
+
+def orders_locked(lab: Lab) -> bool:
+    """True while someone holds an EXCLUSIVE lock on the lab's ``orders`` table (the Postgres hang's)."""
+    with psycopg.connect(lab_database_url(lab.state), connect_timeout=3) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_locks WHERE relation = 'orders'::regclass "
+                           "AND mode = 'ExclusiveLock' AND granted").fetchone()
+    return bool(row[0])

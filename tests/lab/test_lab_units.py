@@ -101,7 +101,8 @@ def test_defect_names_are_validated():
                              "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects",
                              "ws_no_resubscribe", "trades_on_stale_feed", "no_redis_timeout",
                              "health_blocks_on_db", "blind_resend", "no_fencing", "blocking_scan", "memory_leak_under_load",
-                             "counts_refusals_as_refreshes", "heartbeat_from_simulator", "reuses_tag"}
+                             "counts_refusals_as_refreshes", "heartbeat_from_simulator", "reuses_tag",
+                             "db_write_without_timeout"}
 
 
 def test_defects_refused_in_live():

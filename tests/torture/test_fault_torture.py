@@ -1,5 +1,5 @@
 """Signal torture for the drills whose faults live in the fault proxies: `chaos run` of the token-expiry
-drill, of each WebSocket variant, of each network partition and of the Redis stall, interrupted by SIGKILL (and
+drill, of each WebSocket variant, of each network partition, of the Redis stall and of the Postgres hang, interrupted by SIGKILL (and
 SIGINT/SIGTERM) while its faults are in place, leaves both proxies without faults, the ledger empty
 and the trader ready and streaming again within the fault lease; a fault proxy that dies with a fault
 registered is brought back by the ledger's undo. (Kernel partitions: tests/network/test_kernel_partition.py,
@@ -33,8 +33,9 @@ DEADLINES = (("DETECT_TIMEOUT", "9"), ("WAIT_READY_TIMEOUT", "10"))
 VARIANTS = [("broker_token_expiry", ()), ("websocket_reconnect", (("WS_FAULT", "close"),)),
             ("websocket_reconnect", (("WS_FAULT", "stall"),)), ("websocket_reconnect", (("WS_FAULT", "restart"),)),
             ("network_partition_redis", ()), ("network_partition_postgres", (("PARTITION_SECONDS", "4"),)),
-            ("network_partition_broker", (("PARTITION_SECONDS", "4"),)), ("redis_stall", (("STALL_SECONDS", "4"),))]
-FIRST_ROLLBACKS = ("clear-broker-faults", "heal-the-partition", "end-the-stall")
+            ("network_partition_broker", (("PARTITION_SECONDS", "4"),)), ("redis_stall", (("STALL_SECONDS", "4"),)),
+            ("postgres_hang", (("HANG_SECONDS", "6"),))]
+FIRST_ROLLBACKS = ("clear-broker-faults", "heal-the-partition", "end-the-stall", "end-the-hang")
 
 
 def plan() -> list:

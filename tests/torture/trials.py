@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import requests
+from drills.checks import assert_lab_whole, orders_locked
 from drills.kit import CHAOS, ROOT, Lab, drill_env, ledger_entries
 
 from chaosaitrapp.safety.watchdog import process_start_time
@@ -126,10 +127,10 @@ def timeline_events(reports: Path) -> List[Dict]:
 
 
 def is_fault_event(event: Dict) -> bool:
-    """A dependency stop, a broker fault, a partition, a pause, a stressor or a stall (the faults a ledger entry
+    """A dependency stop, a broker fault, a partition, a pause, a stressor, a stall or a lock (the faults a ledger entry
     stands for)."""
     return event.get("event") == "fault" and (event.get("detail") == "stop" or str(event.get("target") or "").startswith(
-        ("broker-proxy:", "net-proxy:", "nft:", "pause:", "stress:", "redis_stall:")))
+        ("broker-proxy:", "net-proxy:", "nft:", "pause:", "stress:", "redis_stall:", "postgres_lock:")))
 
 
 def _anchor_seen(reports: Path, anchor: str) -> bool:
@@ -187,7 +188,7 @@ def lab_missing(lab: Lab, state: Optional[Path] = None) -> List[str]:
     """What is not whole yet: ``redis``, ``postgres``, ``/ready``, ``market data`` (the trader's ticker
     not connected), ``broker faults`` (faults left at the
     lab's broker fault proxy, or the proxy not answering), ``stressors`` (a process besides the trader in
-    a lab trader's cgroup: `lab up --cpu-limit`), and ``ledger`` (entries left in
+    a lab trader's cgroup: `lab up --cpu-limit`), ``orders lock`` (the Postgres hang's lock still held), and ``ledger`` (entries left in
     ``<state>/ledger.json``, when ``state`` is given)."""
     from chaosaitrapp.targets.cgroups import from_dict
     from chaosaitrapp.targets.process import read_pid_quietly
@@ -209,6 +210,8 @@ def lab_missing(lab: Lab, state: Optional[Path] = None) -> List[str]:
         missing.append("redis")
     if not postgres_answers("127.0.0.1", lab.state.services["postgres"].port):
         missing.append("postgres")
+    elif orders_locked(lab):
+        missing.append("orders lock")
     try:
         if requests.get(lab.api + "/ready", timeout=2).status_code != 200:
             missing.append("/ready")
@@ -306,8 +309,6 @@ def assert_left_whole(result: TrialResult, lab: Lab, workdir: Path, lease: float
     within ``lease``, the lab is whole again within it (:func:`drills.checks.assert_lab_whole`); after a
     SIGKILL the watchdog undid the fault, otherwise the run's own rollback did, starting with one of
     ``first_rollbacks``."""
-    from drills.checks import assert_lab_whole
-
     plan = result.plan
     context = (f"\ntrial {plan.id}: phase {result.phase_at_signal}, fault in place {result.fault_in_place_at_signal}, "
                f"exit {result.exit_code}, missing {result.missing}\nwatchdogs {result.watchdogs}\n{result.output_tail}")

@@ -75,7 +75,8 @@ class Trader:
         )
         self.store = OrderStore(settings.database_url, connect_timeout=self.profile.pg_connect_timeout,
                                 allow_duplicates="duplicate_orders" in self.defects,
-                                instance_id=settings.instance_id)
+                                instance_id=settings.instance_id,
+                                unbounded_writes="db_write_without_timeout" in self.defects)
         self.market = MarketData(settings.kite_api_key, settings.kite_ticker_root, STREAMED, self._on_ticks,
                                  reconnect_max_delay=self.profile.ticker_max_delay,
                                  connect_timeout=self.profile.ticker_connect_timeout, defects=self.defects)

@@ -12,6 +12,10 @@ answers 503 with ``Retry-After``: an order is accepted only once its row is comm
 nothing accepted is lost, and ``ON CONFLICT (client_order_id)`` makes the client's retry
 idempotent, so nothing is duplicated.
 
+Defect ``db_write_without_timeout``: order writes (the insert, the status updates, the fills) wait for
+Postgres with no timeout at all, on the one connection every call shares: while a write hangs (a lock on
+``orders``), every other call of the trader waits behind it, reads included.
+
 Defect ``duplicate_orders``: the UNIQUE constraint is dropped at connect and orders are inserted
 without ``ON CONFLICT``. Without the defect the constraint is restored (duplicates removed first,
 keeping the oldest row).
@@ -98,10 +102,11 @@ class OrderStore:
     """Small persistence functions over one lazily (re)created async connection."""
 
     def __init__(self, url: str, *, connect_timeout: int = 2, allow_duplicates: bool = False,
-                 instance_id: str = "") -> None:
+                 instance_id: str = "", unbounded_writes: bool = False) -> None:
         self._url = url
         self.connect_timeout = connect_timeout
         self.allow_duplicates = allow_duplicates
+        self.unbounded_writes = unbounded_writes
         self.instance_id = instance_id
         self._conn: Optional[psycopg.AsyncConnection] = None
         self._lock = asyncio.Lock()
@@ -156,12 +161,15 @@ class OrderStore:
                     "ALTER TABLE orders ADD CONSTRAINT orders_client_order_id_key UNIQUE (client_order_id)")
                 log.info("orders.client_order_id UNIQUE constraint restored (duplicates removed)")
 
-    async def _run(self, work: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T:
+    async def _run(self, work: Callable[[psycopg.AsyncConnection], Awaitable[T]], *, write: bool = False) -> T:
         """Run ``work`` on the connection; any connection trouble (or a hung server, after
-        ``op_timeout``) drops the connection and raises StoreUnavailable."""
+        ``op_timeout``) drops the connection and raises StoreUnavailable. An order ``write`` has no timeout
+        with the ``db_write_without_timeout`` defect."""
         async with self._lock:
             try:
                 conn = await self._connection()
+                if write and self.unbounded_writes:
+                    return await work(conn)
                 return await asyncio.wait_for(work(conn), self.op_timeout)
             except (psycopg.OperationalError, psycopg.InterfaceError, asyncio.TimeoutError) as exc:
                 await self._drop()
@@ -223,19 +231,19 @@ class OrderStore:
                 (order["client_order_id"],))
             return await cur.fetchone(), False
 
-        return await self._run(work)
+        return await self._run(work, write=True)
 
     async def mark_sent(self, client_order_id: str, broker_order_id: str) -> None:
         """Record that the broker accepted the order (status OPEN)."""
         await self._run(lambda c: c.execute(
             "UPDATE orders SET status = 'OPEN', broker_order_id = %s, updated_at = now() "
-            "WHERE client_order_id = %s AND status = 'PENDING'", (broker_order_id, client_order_id)))
+            "WHERE client_order_id = %s AND status = 'PENDING'", (broker_order_id, client_order_id)), write=True)
 
     async def mark_rejected(self, client_order_id: str) -> None:
         """Record that the broker refused the order for good."""
         await self._run(lambda c: c.execute(
             "UPDATE orders SET status = 'REJECTED', updated_at = now() WHERE client_order_id = %s",
-            (client_order_id,)))
+            (client_order_id,)), write=True)
 
     async def record_fill(self, client_order_id: str, broker_order_id: str, symbol: str, side: str,
                           quantity: int, price: float) -> Tuple[int, float]:
@@ -263,7 +271,7 @@ class OrderStore:
                 row = await cur.fetchone()
                 return int(row["quantity"]), float(row["average_price"])
 
-        return await self._run(work)
+        return await self._run(work, write=True)
 
     async def list_orders(self, limit: int = 1000) -> List[Dict[str, Any]]:
         """The newest ``limit`` orders, oldest first."""
