@@ -97,4 +97,5 @@ def hang_preview(activities: Sequence[ActivityCall], configuration: Configuratio
         driver = lock_driver(length, configuration, secrets)
     except ChaosAitrappError as exc:
         return [f"makes the target's Postgres writes hang: unknown ({exc})"]
-    return [f"locks {TABLE} on {driver.label} for {length:g}s ({fault}: writes wait, reads go on)"]
+    return [f"locks {TABLE} in the Postgres reached through {driver.label} for {length:g}s ({fault}: writes wait, "
+            "reads go on)"]

@@ -153,3 +153,17 @@ def test_a_sigkilled_run_leaves_no_lock_and_the_ledger_empty(fast_lab, tmp_path)
     assert gone.held, "a run that dies takes its session, and the lock, with it"
     assert wait_ledger_empty(tmp_path, timeout=30), "the watchdog finds the lock gone and clears the entry"
     assert_lab_whole(fast_lab, tmp_path)
+
+
+@pytest.mark.slow
+def test_the_hang_drill_passes_under_the_aitrapp_profile(tmp_path):
+    """AITRAPP's timings (a 3 s Postgres connect timeout, 1 s loops) and the drill's own defaults (a 15 s
+    hang, answers within 8 s)."""
+    lab = start_lab(profile="aitrapp")
+    try:
+        run = run_drill("postgres_hang", lab, tmp_path, {"WAIT_READY_TIMEOUT": "90"})
+        assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
+        assert run.fields["test_result"] == "PASS" and not orders_locked(lab)
+        assert_lab_whole(lab, tmp_path)
+    finally:
+        lab.down()

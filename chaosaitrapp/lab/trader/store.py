@@ -12,6 +12,11 @@ answers 503 with ``Retry-After``: an order is accepted only once its row is comm
 nothing accepted is lost, and ``ON CONFLICT (client_order_id)`` makes the client's retry
 idempotent, so nothing is duplicated.
 
+Gray failures: a write that waits behind someone else's lock on a table gives up after
+:data:`LOCK_TIMEOUT_S` (Postgres' own ``lock_timeout`` on the connection) and raises StoreUnavailable, the
+connection kept: ``POST /orders`` answers 503 at once rather than hang, and the calls queued behind it (one
+connection, one call at a time) wait at most that long for it.
+
 Defect ``db_write_without_timeout``: order writes (the insert, the status updates, the fills) wait for
 Postgres with no timeout at all, on the one connection every call shares: while a write hangs (a lock on
 ``orders``), every other call of the trader waits behind it, reads included.
@@ -92,6 +97,8 @@ SCHEMA = [
 ORDER_COLUMNS = ("order_id, broker_order_id, client_order_id, symbol, side, quantity, price, order_type, "
                  "status, filled_quantity, average_price, mode, created_at")
 FINAL_STATUSES = ("COMPLETE", "REJECTED", "CANCELLED")
+#: How long a statement may wait for a lock someone else holds (seconds; none with ``db_write_without_timeout``).
+LOCK_TIMEOUT_S = 1.0
 
 
 class StoreUnavailable(Exception):
@@ -134,6 +141,8 @@ class OrderStore:
             )
             try:
                 await self._ensure_schema(conn)
+                if not self.unbounded_writes:
+                    await conn.execute(f"SET lock_timeout = {int(LOCK_TIMEOUT_S * 1000)}")
             except Exception:
                 await conn.close()
                 raise
@@ -171,6 +180,8 @@ class OrderStore:
                 if write and self.unbounded_writes:
                     return await work(conn)
                 return await asyncio.wait_for(work(conn), self.op_timeout)
+            except psycopg.errors.LockNotAvailable:
+                raise StoreUnavailable(f"a lock held the statement past lock_timeout ({LOCK_TIMEOUT_S:g}s)") from None
             except (psycopg.OperationalError, psycopg.InterfaceError, asyncio.TimeoutError) as exc:
                 await self._drop()
                 raise StoreUnavailable(f"Postgres unavailable ({type(exc).__name__})") from None
