@@ -6,7 +6,8 @@ timing profiles, and the margin between "trading stopped" and "lease could have 
 For each profile a healthy lab comes up; each fault is drilled ``--rounds`` times with a real
 ``chaos run`` (``broker_token_expiry``; ``websocket_reconnect`` with ``WS_FAULT=close|stall|restart``;
 ``network_partition_redis`` blackhole and reject; ``network_partition_postgres``;
-``network_partition_broker``) and the figures are read from the checks the evidence control recorded:
+``network_partition_broker``; the gray failures: ``redis_stall`` of the lease, ``redis_stall_brief``,
+``postgres_hang``) and the figures are read from the checks the evidence control recorded:
 
 - detect: ``time_to_detect_ready`` (fault event to the first 503; the market-data heartbeat passing
   ``HEARTBEAT_MAX``), and for ``close`` ``md_disconnect_seen`` (to ``marketdata_connected`` false);
@@ -14,7 +15,8 @@ For each profile a healthy lab comes up; each fault is drilled ``--rounds`` time
   (restore to the last subscribed instrument ticking again);
 - token: the refreshes counted (``token_refresh_bounded``) and the recovery;
 - stopped: ``trading_stopped_before_lease_expiry`` (partition start to the pause), with the instant
-  the lease could expire as its limit: the margin is limit minus figure.
+  the lease could expire as its limit: the margin is limit minus figure;
+- slowest: ``api_answered_during_hang`` (the slowest API answer while Postgres writes hung).
 
 Prints median and max per profile and fault, with the limits the checkers held them to; asserts nothing.
 """
@@ -38,9 +40,11 @@ FAULTS = {"token": ("broker_token_expiry", {}), "close": ("websocket_reconnect",
           "stall": ("websocket_reconnect", {"WS_FAULT": "stall"}),
           "restart": ("websocket_reconnect", {"WS_FAULT": "restart"}),
           "redis": ("network_partition_redis", {}), "redis_reject": ("network_partition_redis", {"PARTITION_KIND": "reject"}),
-          "postgres": ("network_partition_postgres", {}), "broker": ("network_partition_broker", {})}
+          "postgres": ("network_partition_postgres", {}), "broker": ("network_partition_broker", {}),
+          "stall_lease": ("redis_stall", {}), "stall_brief": ("redis_stall_brief", {}),
+          "pg_hang": ("postgres_hang", {})}
 FIGURES = ("time_to_detect_ready", "md_disconnect_seen", "time_to_recover_ready", "feed_resubscribed",
-           "token_refresh_bounded", "trading_stopped_before_lease_expiry")
+           "token_refresh_bounded", "trading_stopped_before_lease_expiry", "api_answered_during_hang")
 DEADLINES = {"DETECT_TIMEOUT": "30", "WAIT_READY_TIMEOUT": "90", "PARTITION_SECONDS": "6"}
 
 
@@ -85,7 +89,8 @@ def main() -> int:
             lab.down()
     print()
     print(f"{'profile':<8} {'fault':<12} {'detect 503':>15} {'disconnected':>14} {'ready again':>15} "
-          f"{'all ticking':>14} {'refreshes':>10} {'stopped':>13} {'margin':>7}  verdicts   (median / max s; limits)")
+          f"{'all ticking':>14} {'refreshes':>10} {'stopped':>13} {'margin':>7} {'slowest':>13}  verdicts   "
+          "(median / max s; limits)")
     for profile, fault, seen, limits, verdicts in rows:
         limit_text = ", ".join(f"{k.split('_')[2]} <= {v:g}" for k, v in limits.items()
                                if k.startswith("time_to") and isinstance(v, (int, float)))
@@ -94,7 +99,8 @@ def main() -> int:
         margin = f"{lease - max(stopped):.2f}" if stopped and isinstance(lease, (int, float)) else "-"
         print(f"{profile:<8} {fault:<12} {_fmt(seen['time_to_detect_ready']):>15} {_fmt(seen['md_disconnect_seen']):>14} "
               f"{_fmt(seen['time_to_recover_ready']):>15} {_fmt(seen['feed_resubscribed']):>14} "
-              f"{_fmt(seen['token_refresh_bounded']):>10} {_fmt(stopped):>13} {margin:>7}  "
+              f"{_fmt(seen['token_refresh_bounded']):>10} {_fmt(stopped):>13} {margin:>7} "
+              f"{_fmt(seen['api_answered_during_hang']):>13}  "
               f"{','.join(v[0] for v in verdicts):<9} ({limit_text})")
     return 0
 

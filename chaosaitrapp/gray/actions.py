@@ -44,19 +44,38 @@ def check_stall_seconds(seconds: Any) -> float:
     return length
 
 
-def stall_length(seconds: Any, configuration: Configuration = None) -> float:
-    """``seconds`` as the stall's length: a number in (0, 600], or 0 for the target's lease (its lock TTL plus
-    its refresh period, given or learned, plus 1 s: long enough that the lease could run out during it).
-    ConfigError for anything else (:func:`check_stall_seconds`), or for 0 when the lease is unknown."""
+def stall_length(seconds: Any, configuration: Configuration = None, brief: bool = False) -> float:
+    """``seconds`` as the stall's length, a number in (0, 600], held against the target's lease window (its
+    lock TTL minus its refresh period, given or learned: the shortest time without a refresh after which the
+    lease could run out).
+
+    A stall that threatens the lease (``brief`` False) must outlast that window, so the instance has to
+    pause; 0 is the lease itself (TTL + refresh + 1 s). A ``brief`` stall must end within the window, so
+    nothing requires a pause; 0 is half the window. ConfigError for a bad number (:func:`check_stall_seconds`),
+    for 0 when the timing is unknown, and for a length on the wrong side of the window (naming both); a
+    length given with the timing unknown is taken as it is (the checks that need the timing say unknown)."""
     length = check_stall_seconds(seconds)
-    if length > 0:
-        return length
     timing = target_timing(configuration)
-    if timing.lock_ttl is None or timing.lock_refresh is None:
+    known = timing.lock_ttl is not None and timing.lock_refresh is not None
+    if length == 0 and not known:
         raise ConfigError("a stall of the lease's length (STALL_SECONDS 0) needs the target's lock TTL and refresh: "
                           "give them (the deployment description, LOCK_TTL/LOCK_REFRESH) or let the drill learn "
                           "them (lock_redis or the REDIS_URL secret), or give STALL_SECONDS", key="stall_seconds")
-    return timing.lock_ttl + timing.lock_refresh + PAST_THE_LEASE_S
+    if not known:
+        return length
+    window = max(0.0, timing.lock_ttl - timing.lock_refresh)
+    if length == 0:
+        return window / 2 if brief else timing.lock_ttl + timing.lock_refresh + PAST_THE_LEASE_S
+    if brief and length >= window:
+        raise ConfigError(f"a brief stall must end before the lease could run out: {length:g}s is not shorter than "
+                          f"the target's lock TTL {timing.lock_ttl:g}s minus its refresh {timing.lock_refresh:g}s "
+                          f"({window:g}s); use redis_stall for a stall that threatens the lease",
+                          key="stall_seconds")
+    if not brief and length <= window:
+        raise ConfigError(f"a stall of {length:g}s cannot make the lease run out (lock TTL {timing.lock_ttl:g}s minus "
+                          f"refresh {timing.lock_refresh:g}s = {window:g}s without a refresh): nothing requires a pause; "
+                          "use redis_stall_brief, or a STALL_SECONDS above that", key="stall_seconds")
+    return length
 
 
 def access_of(reader: LockReader) -> str:
@@ -78,13 +97,15 @@ def stall_reader(configuration: Configuration = None, secrets: Secrets = None) -
     return reader
 
 
-def stall_redis(seconds: float = 0, configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
-    """Stall the target's Redis for ``seconds`` (0: its lease, :func:`stall_length`): every client's commands
-    wait, connections stay open, nothing is refused, then Redis carries on by itself. Recorded in the fault
-    ledger first (lease: the stall plus 15 s). Returns ``{"target", "seconds", "until_wall", "ledger_entry"}``.
-    Raises ConfigError for a bad length or no way to Redis, TargetError when Redis refuses the pause (nothing
-    stalled then; the entry is cleared)."""
-    length = stall_length(seconds, configuration)
+def stall_redis(seconds: float = 0, brief: bool = False, configuration: Configuration = None,
+                secrets: Secrets = None) -> Dict[str, Any]:
+    """Stall the target's Redis for ``seconds`` (:func:`stall_length`: 0 is the lease, or half the lease
+    window when ``brief``; a ``brief`` stall ends before the lease could run out, any other outlasts that):
+    every client's commands wait, connections stay open, nothing is refused, then Redis carries on by itself.
+    Recorded in the fault ledger first (lease: the stall plus 15 s). Returns ``{"target", "seconds", "brief",
+    "until_wall", "ledger_entry"}``. Raises ConfigError for a bad length (nothing stalled) or no way to Redis,
+    TargetError when Redis refuses the pause (nothing stalled then; the entry is cleared)."""
+    length = stall_length(seconds, configuration, bool(brief))
     reader = stall_reader(configuration, secrets)
     driver = RedisStallDriver(reader, access_of(reader), length)
     driver.until_wall = time.time() + length
@@ -100,8 +121,9 @@ def stall_redis(seconds: float = 0, configuration: Configuration = None, secrets
     with _LOCK:
         _STALLS.append(driver)
     record_event("fault_injected", target, f"Redis stalled until {driver.until_wall:.3f}", dependency="redis",
-                 fault_name="stall", seconds=length)
-    return {"target": target, "seconds": length, "until_wall": driver.until_wall, "ledger_entry": entry}
+                 fault_name="stall", seconds=length, brief=bool(brief))
+    return {"target": target, "seconds": length, "brief": bool(brief), "until_wall": driver.until_wall,
+            "ledger_entry": entry}
 
 
 def _over(driver: RedisStallDriver, timeout: float, why: str) -> Dict[str, Any]:

@@ -50,6 +50,43 @@ DRILLS = (
         ),
     ),
     Drill(
+        "redis_stall_brief",
+        title="Brief Redis stall: AITRAPP loses no order and is back by itself when Redis stalls for less than its lease",
+        description=("A gray failure that cannot threaten the lease: the target's Redis answers nothing (CLIENT "
+                     "PAUSE ALL) for STALL_SECONDS, shorter than its lock TTL minus its refresh (0: half of that; "
+                     "longer is refused: that is redis_stall's), reached as the lock is. Nothing requires a pause "
+                     "(the instance may keep leading, or pause and take its lock again), but /health stays up, "
+                     "/ready drops at most once, and once Redis answers the instance is ready, leading and "
+                     "trading within the deadline, every order arriving meanwhile placed exactly once."),
+        tags=("aitrapp", "redis", "gray-failure", "stall", "leader-lock"),
+        settings=("api", "heartbeat_max", "wait_ready_timeout", "detect_timeout", "pause_on_fail", "broker_orders",
+                  "order_injector", "rollback_settle", "redis_target", "stall_seconds"),
+        steady=("AITRAPP is ready, leading, trading, fresh and healthy", (
+            d.READY,
+            d.LEADING,
+            d.NOT_PAUSED,
+            d.HEARTBEATS_FRESH,
+            d.HEALTHY,
+        )),
+        method=(
+            d.SNAPSHOT_BEFORE,
+            action("stall-redis", "chaosaitrapp.gray.actions:stall_redis", seconds="${stall_seconds}", brief=True),
+            d.ORDERS_OVER_THE_LEASE,
+            d.SNAPSHOT_AFTER_STOP,
+            action("the-stall-ends", "chaosaitrapp.gray.actions:wait_stall_over", timeout=30),
+            d.READY_AGAIN,
+            d.LEADER_BACK,
+            d.RESUMED,
+            d.ORDERS_SETTLED,
+            d.SNAPSHOT_AFTER_RECOVERY,
+        ),
+        rollbacks=(
+            END_THE_STALL,
+            d.CONFIRM_READY,
+            d.ABORT_ON_FAILURE,
+        ),
+    ),
+    Drill(
         "postgres_hang",
         title="Postgres hang: AITRAPP keeps answering while its order writes hang, and loses no order",
         description=("A gray failure: the target's Postgres stays up and keeps every connection, but writes to "

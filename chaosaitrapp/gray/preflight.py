@@ -8,6 +8,7 @@ from typing import List, Sequence
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.declare import ActivityCall, NotApplicable
+from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ChaosAitrappError, ConfigError
 from chaosaitrapp.gray.actions import check_stall_seconds, stall_length, stall_reader
 from chaosaitrapp.gray.postgres_actions import check_hang, lock_driver
@@ -24,13 +25,14 @@ def _hang_args(call: ActivityCall) -> tuple:
 def problems(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets,
              online: bool) -> List[str]:
     """A bad stall length (not a number, outside [0, 600]); online, no way to the target's Redis (not
-    applicable) or a Redis that does not answer. The same for the Postgres hang (:func:`hang_problems`)."""
+    applicable), a Redis that does not answer, or a length on the wrong side of the lease window
+    (:func:`chaosaitrapp.gray.actions.stall_length`, the lock timing given or learned now). The same for the Postgres hang (:func:`hang_problems`)."""
     calls = [c for c in activities if c.func in STALL_FUNCS]
     if not calls:
         return hang_problems(activities, configuration, secrets, online)
     found: List[str] = hang_problems(activities, configuration, secrets, online)
     for call in calls:
-        try:  # 0 (the lease) is resolved by the action: the lock timing is learned after the pre-flight
+        try:  # offline: the number alone; online, below, against the lease window
             check_stall_seconds(call.args.get("seconds", 0))
         except ConfigError as exc:
             found.append(f"{call.name}: {exc}")
@@ -43,7 +45,15 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
     try:
         reader.command("PING")
     except ChaosAitrappError as exc:
-        found.append(f"the target's Redis: {exc}")
+        return found + [f"the target's Redis: {exc}"]
+    # the stall's length against the lease window: the lock timing given, or learned now through the same
+    # reader (and kept, so the run does not learn it again)
+    target_timing(configuration, reader, learn=True)
+    for call in calls:
+        try:
+            stall_length(call.args.get("seconds", 0), configuration, bool(call.args.get("brief")))
+        except ConfigError as exc:
+            found.append(f"{call.name}: {exc}")
     return found
 
 
@@ -80,7 +90,8 @@ def preview(activities: Sequence[ActivityCall], configuration: Configuration, se
         return lines
     try:
         reader = stall_reader(configuration, secrets)
-        length = stall_length(calls[0].args.get("seconds", 0), configuration)
+        target_timing(configuration, reader, learn=True)  # read-only: the lock key's PTTL, as the pre-flight does
+        length = stall_length(calls[0].args.get("seconds", 0), configuration, bool(calls[0].args.get("brief")))
     except ChaosAitrappError as exc:
         return lines + [f"stalls the target's Redis: unknown ({exc})"]
     return lines + [f"stalls {reader.label} for {length:g}s (CLIENT PAUSE ALL)"]

@@ -21,7 +21,7 @@ from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.api.readiness import interpret_ready
 from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ApiError, ConditionTimeout, ConfigError
-from chaosaitrapp.evidence.recorder import current_run, dry_wait, wait_deadline
+from chaosaitrapp.evidence.recorder import current_run, dry_wait, record_event, wait_deadline
 from chaosaitrapp.waiting import check_duration, require, wait_stable, wait_until
 
 __all__ = [
@@ -266,7 +266,8 @@ def answers_throughout(duration: float = 10, answer_max: float = 8, paths: List[
     every ``GET`` of each of ``paths`` (default ``/health`` and ``/orders``) must answer within ``answer_max`` seconds, ``/health`` with 200
     ``healthy``, any other path with any status (a 503 is an honest answer; a request that waits as long as
     the dependency does is none). Returns ``{"answered_throughout": True, "watched_s", "answers",
-    "slowest_s": {path: seconds}}``; raises ConditionTimeout at the first request not answered in time (naming
+    "slowest_s": {path: seconds}}``, each request an ``answer`` event on the timeline (its path, status,
+    time, and the limit: :mod:`chaosaitrapp.checks.hang` judges them); raises ConditionTimeout at the first request not answered in time (naming
     it, and when), or the first ``/health`` that is not healthy."""
     duration = check_duration("duration", duration)
     limit = check_duration("answer_max", answer_max, allow_zero=False)
@@ -290,9 +291,13 @@ def answers_throughout(duration: float = 10, answer_max: float = 8, paths: List[
             except ApiError as exc:
                 if exc.context.get("status") is not None:
                     raise  # it answered, with something no watch can judge (401: the key)
+                record_event("answer", "api", f"GET {path}: no answer", path=path, answered=False,
+                             took_s=round(time.monotonic() - sent, 3), limit_s=limit)
                 raise ConditionTimeout(f"GET {path} gave no answer within {limit:g}s, "
                                        f"{sent - began:.1f}s into the hang ({exc})") from None
             took = time.monotonic() - sent
+            record_event("answer", "api", f"GET {path}: {response.status_code}", path=path, answered=True,
+                         status=response.status_code, took_s=round(took, 3), limit_s=limit)
             slowest[path] = max(slowest[path], round(took, 3))
             answers += 1
             if path == "/health":

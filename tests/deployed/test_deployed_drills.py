@@ -2,6 +2,8 @@
 path: the deployment description, a Redis restarted as it ran from its pidfile, a Postgres container, the
 fault proxies started with `aitrapp-chaos proxy`, lock timing learned from the lock key; and doctor's view
 of it. The same verdicts as on the lab."""
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -45,16 +47,21 @@ def assert_pass(run, name):
 
 
 def test_doctor_previews_the_deployment_and_names_what_does_not_apply(target):
+    # the description names the database secret by an environment variable: a user runs doctor with it set
+    env = {**os.environ, **target.env}
     proc = subprocess.run([AITRAPP_CHAOS, "doctor", "--deployment", str(target.description)], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, env=env)
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
     assert f"deployment description {target.description}" in out.splitlines()[0]
     assert "leader_lock: ready" in out
     assert f"stops redis: process:{target.pidfiles['redis']}, started again as `" in out
+    assert "postgres_hang: ready" in out and "locks orders in the Postgres reached through the DATABASE_URL secret" in out
     assert "postgres_blip: ready" in out and "stops postgres: docker:postgres (project deployed" in out
-    assert "timing: lock timing will be learned from the lock key through process:" in out
-    assert out.count("timing: lock_ttl unknown") == 1, "the timing is the deployment's: said once"
+    # the stall drills hold their length against the lease window: doctor learns the timing (the lock key's PTTL)
+    assert re.search(r"timing: lock_ttl 3 s \(learned from PTTL trader:leader through process:", out), out
+    assert out.count("timing: lock_backoff_max unknown") == 1, "the timing is the deployment's: said once"
+    assert "redis_stall: ready" in out and re.search(r"stalls process:\S+ \(port \d+\) for 4.5s", out)
     assert "broker faults" in out and "partitions redis (blackhole) through the TCP fault proxy" in out
     assert "split_brain_pause" not in out, "one instance: the default selection leaves the split-brain drills out"
     named = subprocess.run([AITRAPP_CHAOS, "doctor", "--deployment", str(target.description), "split_brain_pause"],
@@ -80,7 +87,7 @@ DEADLINES = {"broker_token_expiry": {"DETECT_TIMEOUT": "9"}, "websocket_reconnec
              "network_partition_postgres": {"DETECT_TIMEOUT": "8", "PARTITION_SECONDS": "4"},
              "network_partition_broker": {"DETECT_TIMEOUT": "8", "PARTITION_SECONDS": "4"},
              "network_latency_redis": {"DETECT_TIMEOUT": "8"}, "redis_stall": {"DETECT_TIMEOUT": "8"},
-             "postgres_hang": {"HANG_SECONDS": "10", "ANSWER_MAX": "7"},
+             "postgres_hang": {"HANG_SECONDS": "10", "ANSWER_MAX": "7"}, "redis_stall_brief": {"DETECT_TIMEOUT": "8"},
              "cpu_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4"},
              "memory_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4", "STRESS_WORKERS": "1"}}
 
@@ -88,7 +95,7 @@ DEADLINES = {"broker_token_expiry": {"DETECT_TIMEOUT": "9"}, "websocket_reconnec
 @pytest.mark.parametrize("name", ["postgres_blip", "rate_limit_spike", "broker_token_expiry", "websocket_reconnect",
                                   "network_partition_redis", "network_partition_postgres", "network_partition_broker",
                                   "network_latency_redis", "cpu_stress", "memory_stress", "redis_stall",
-                                  "postgres_hang"])
+                                  "redis_stall_brief", "postgres_hang"])
 def test_drills_pass_against_the_deployed_target(name, target, tmp_path):
     assert_pass(drill(name, target, tmp_path, **DEADLINES.get(name, {})), name)
 

@@ -91,3 +91,40 @@ def test_a_sigkilled_run_leaves_redis_answering_and_the_ledger_empty(fast_lab, t
     assert wait_ledger_empty(tmp_path, timeout=30), "the watchdog waits the stall out and clears it"
     assert redis_answers(fast_lab)
     assert_lab_whole(fast_lab, tmp_path)
+
+
+def test_the_brief_stall_drill_passes_on_a_healthy_lab(fast_lab, tmp_path):
+    run = run_drill("redis_stall_brief", fast_lab, tmp_path, ENV)
+    assert run.code == 0, f"exit {run.code}; reasons {run.extension.get('reasons')}\n{run.output[-3000:]}"
+    experiment = json.loads((ROOT / "experiments" / "redis_stall_brief.json").read_text())
+    found = {c["name"]: c for c in run.extension["checks"]}
+    assert list(found) == checks_of(experiment) and all(c["status"] == "pass" for c in found.values()), found
+    assert "trading_stopped_before_lease_expiry" not in found, "a brief stall requires no pause"
+    stall = next(e for e in run.timeline_events() if e.get("event") == "fault_injected" and e.get("fault_name") == "stall")
+    assert stall["brief"] is True and float(stall["seconds"]) == 1.25, "0: half of TTL 3 s minus refresh 0.5 s"
+    assert redis_answers(fast_lab)
+    assert_lab_whole(fast_lab, tmp_path)
+
+
+def test_the_brief_stall_drill_fails_when_the_lock_is_never_taken_again(tmp_path):
+    lab = start_lab(profile="fast", defects=["never_reacquire"])
+    try:
+        run = run_drill("redis_stall_brief", lab, tmp_path, ENV)
+    finally:
+        lab.down()
+    assert run.code == 1 and run.extension["verdict"] == "FAIL", run.output[-3000:]
+    assert "ready-again" in " | ".join(run.reasons), run.reasons
+
+
+@pytest.mark.parametrize("drill,seconds,needle", [
+    ("redis_stall", "2", "a stall of 2s cannot make the lease run out"),
+    ("redis_stall_brief", "3", "a brief stall must end before the lease could run out")])
+def test_a_stall_on_the_wrong_side_of_the_lease_window_is_refused(drill, seconds, needle, fast_lab, tmp_path):
+    """The pre-flight holds the length against the lease window (the timing learned from the lock key): exit 2,
+    nothing stalled, no order sent, no rollback."""
+    run = run_script(f"chaos_test_{drill}.sh", fast_lab, tmp_path, {**ENV, "STALL_SECONDS": seconds,
+                                                                     "NONINTERACTIVE": "1"})
+    assert run.code == 2 and any(needle in r for r in run.reasons), (run.code, run.reasons)
+    assert run.fields["refused"] == "true" and run.fields["faults_injected"] == "0"
+    assert run.journal.get("run", []) == [] and run.journal.get("rollbacks", []) == [], "acted on nothing"
+    assert redis_answers(fast_lab)

@@ -104,7 +104,8 @@ def test_the_hang_drill_passes_on_a_healthy_lab(fast_lab, tmp_path):
     slowest = watch["output"]["slowest_s"]
     assert slowest["/orders"] < 7 and slowest["/health"] < 7 and watch["output"]["answers"] >= 4, watch["output"]
     found = {c["name"]: c["status"] for c in run.extension["checks"]}
-    assert found.get("orders_exactly_once") == "pass", found
+    assert found.get("orders_exactly_once") == "pass" and found.get("api_answered_during_hang") == "pass", found
+    assert float(run.fields["slowest_answer_s"]) == max(slowest.values()) and float(run.fields["answer_max_s"]) == 7
     hang = next(e for e in run.timeline_events() if e.get("event") == "fault_injected" and e.get("dependency") == "postgres")
     assert hang["fault_name"] == "table_lock" and float(hang["seconds"]) == 10
     assert not orders_locked(fast_lab)
@@ -121,6 +122,7 @@ def test_the_hang_drill_fails_when_order_writes_have_no_timeout(tmp_path):
     assert run.code == 1 and run.extension["verdict"] == "FAIL", run.output[-3000:]
     reasons = " | ".join(run.reasons)
     assert "api-answers-throughout" in reasons and "GET /orders gave no answer within 7s" in reasons, reasons
+    assert "check api_answered_during_hang failed" in reasons and "the API hangs with the database" in reasons
     ledger = tmp_path / "state" / "ledger.json"
     assert not ledger.exists() or json.loads(ledger.read_text())["entries"] == []
 

@@ -62,7 +62,19 @@ def test_bad_lengths_are_refused(seconds, needle):
 
 
 def test_a_stall_of_the_lease_needs_the_lease():
-    assert stall_length(4) == 4
+    assert stall_length(4) == 4, "with the timing unknown a given length is taken as it is"
     assert stall_length(0, {"lock_ttl": 3, "lock_refresh": 0.5}) == 4.5
     with pytest.raises(ConfigError, match="needs the target's lock TTL and refresh"):
         stall_length(0, {"api": "http://127.0.0.1:1"})
+
+
+def test_a_stall_is_held_against_the_lease_window():
+    """TTL 3 s, refresh 0.5 s: the lease could run out 2.5 s without a refresh. A stall that threatens the
+    lease must outlast that; a brief one must end within it (0: half of it)."""
+    timing = {"lock_ttl": 3, "lock_refresh": 0.5}
+    assert stall_length(2.6, timing) == 2.6 and stall_length(0, timing, brief=True) == 1.25
+    assert stall_length(2.4, timing, brief=True) == 2.4
+    with pytest.raises(ConfigError, match=r"a stall of 2.5s cannot make the lease run out .* 2.5s without a refresh"):
+        stall_length(2.5, timing)
+    with pytest.raises(ConfigError, match=r"a brief stall must end before the lease could run out: 2.5s is not shorter"):
+        stall_length(2.5, timing, brief=True)
