@@ -159,6 +159,39 @@ def test_pid_matches_the_launcher_before_its_exec(tmp_path):
         launcher.wait()
 
 
+
+def test_a_start_is_declared_dead_only_when_its_process_is_gone(tmp_path):
+    """``processes.exited``: a live process whose command line reads empty (as inside an exec; here a
+    kernel thread, which always reads empty) is still starting; gone, recycled or no pid: exited."""
+    import subprocess
+
+    import psutil
+
+    from chaosaitrapp.lab.runtime import processes
+    from chaosaitrapp.targets.labstate import ServiceSpec
+
+    pidfile = tmp_path / "svc.pid"
+    spec = ServiceSpec(name="svc", kind="process", host="127.0.0.1", port=1, check="http",
+                       pidfile=str(pidfile), argv=["sleep", "30"])
+    assert processes.exited(spec)  # no pid yet
+    kernel_threads = [p.pid for p in psutil.process_iter(["ppid"]) if p.info["ppid"] == 2]
+    assert kernel_threads, "this test needs a kernel thread (a live process with an empty command line)"
+    pidfile.write_text(f"{kernel_threads[0]}\n")
+    assert not processes.exited(spec)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    other = subprocess.Popen(["tail", "-f", "/dev/null"])
+    try:
+        pidfile.write_text(f"{sleeper.pid}\n")
+        assert not processes.exited(spec)
+        pidfile.write_text(f"{other.pid}\n")
+        assert processes.exited(spec)  # a recycled pid: another program
+    finally:
+        for process in (sleeper, other):
+            process.kill()
+            process.wait()
+    pidfile.write_text(f"{sleeper.pid}\n")
+    assert processes.exited(spec)
+
 def test_the_lab_tags_an_order_with_its_id_when_that_is_a_valid_kite_tag():
     mine = order_id(run_prefix("8285f5a768b3"), 3)
     assert kite_tag(mine) == mine

@@ -59,9 +59,10 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str, spec: Option
     def observe() -> bool:
         if condition():
             return True
-        if spec is not None and spec.kind == "process" and processes.running_pid(spec) is None:
-            raise LabError(f"lab service {spec.name} exited while starting; last log lines:\n"
-                           f"{tail(spec.log, 15)}", service=spec.name, fatal=True)
+        if spec is not None and spec.kind == "process" and processes.exited(spec):
+            output = tail(spec.log, 15) or "(none: it printed nothing, so it was likely killed by a signal)"
+            raise LabError(f"lab service {spec.name} exited while starting; last log lines:\n{output}",
+                           service=spec.name, fatal=True)
         return False
 
     if not wait_until(observe, bool, timeout=timeout, interval=interval, what=what).held:

@@ -105,3 +105,14 @@ def running_pid(spec: ServiceSpec) -> Optional[int]:
     wait_until(lambda: bool(procs.cmdline(pid)) or not procs.alive(pid), bool, timeout=MID_EXEC_S, interval=0.01,
                what=f"the command line of lab service {spec.name}")
     return pid if runs_command(pid, spec.argv or []) else None
+
+
+def exited(spec: ServiceSpec) -> bool:
+    """True when the service started from ``spec`` is certainly no longer running: no pid, the pid gone
+    (or a zombie), or a live pid that shows another program's command line (recycled). A live process
+    whose command line reads empty is still inside its exec (on a loaded machine, for longer than
+    :data:`MID_EXEC_S`): not exited, so a start is not declared dead while it is only slow."""
+    pid = read_pid(spec.pidfile)
+    if pid is None or not procs.alive(pid):
+        return True
+    return bool(procs.cmdline(pid)) and not runs_command(pid, spec.argv or [])
