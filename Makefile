@@ -47,7 +47,7 @@ docker-images: docker-engine
 # the host's default ports and container names share one: tests/conftest.py).
 PYTEST_WORKERS ?= 3
 test: install docker-images
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=40
 
 # The fast tier for the development loop: unit and in-process tests (no lab, no drill, no Docker, no
 # Chromium: the screenshot tests need the browser `make test` installs).
