@@ -7,7 +7,8 @@ For each profile a healthy lab comes up; each fault is drilled ``--rounds`` time
 ``chaos run`` (``broker_token_expiry``; ``websocket_reconnect`` with ``WS_FAULT=close|stall|restart``;
 ``network_partition_redis`` blackhole and reject; ``network_partition_postgres``;
 ``network_partition_broker``; the gray failures: ``redis_stall`` of the lease, ``redis_stall_brief``,
-``postgres_hang``) and the figures are read from the checks the evidence control recorded:
+``postgres_hang``; the clock: ``clock_jump`` back 300 s and forward 3600 s, the lab's traders with the wall-clock
+shim) and the figures are read from the checks the evidence control recorded:
 
 - detect: ``time_to_detect_ready`` (fault event to the first 503; the market-data heartbeat passing
   ``HEARTBEAT_MAX``), and for ``close`` ``md_disconnect_seen`` (to ``marketdata_connected`` false);
@@ -16,7 +17,9 @@ For each profile a healthy lab comes up; each fault is drilled ``--rounds`` time
 - token: the refreshes counted (``token_refresh_bounded``) and the recovery;
 - stopped: ``trading_stopped_before_lease_expiry`` (partition start to the pause), with the instant
   the lease could expire as its limit: the margin is limit minus figure;
-- slowest: ``api_answered_during_hang`` (the slowest API answer while Postgres writes hung).
+- slowest: ``api_answered_during_hang`` (the slowest API answer while Postgres writes hung);
+- clock: the step seen in the trader's ``Date`` header (``landed_s`` of the jump's ``fault_injected``: detect) and the
+  clock seen true again (of its ``restored``: recover), the oldest heartbeat age read (``heartbeat_ages_sane``).
 
 Prints median and max per profile and fault, with the limits the checkers held them to; asserts nothing.
 """
@@ -42,9 +45,11 @@ FAULTS = {"token": ("broker_token_expiry", {}), "close": ("websocket_reconnect",
           "redis": ("network_partition_redis", {}), "redis_reject": ("network_partition_redis", {"PARTITION_KIND": "reject"}),
           "postgres": ("network_partition_postgres", {}), "broker": ("network_partition_broker", {}),
           "stall_lease": ("redis_stall", {}), "stall_brief": ("redis_stall_brief", {}),
-          "pg_hang": ("postgres_hang", {})}
+          "pg_hang": ("postgres_hang", {}), "clock_back": ("clock_jump", {"CLOCK_JUMP": "-300"}),
+          "clock_fwd": ("clock_jump", {"CLOCK_JUMP": "+3600"})}
 FIGURES = ("time_to_detect_ready", "md_disconnect_seen", "time_to_recover_ready", "feed_resubscribed",
-           "token_refresh_bounded", "trading_stopped_before_lease_expiry", "api_answered_during_hang")
+           "token_refresh_bounded", "trading_stopped_before_lease_expiry", "api_answered_during_hang",
+           "heartbeat_ages_sane", "clock_landed", "clock_back")
 DEADLINES = {"DETECT_TIMEOUT": "30", "WAIT_READY_TIMEOUT": "90", "PARTITION_SECONDS": "6"}
 
 
@@ -62,7 +67,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     for profile in args.profiles:
-        lab = start_lab(profile=profile)
+        lab = start_lab(profile=profile, fake_clock=True)
         try:
             for fault in args.faults:
                 drill, extra = FAULTS[fault]
@@ -80,6 +85,10 @@ def main() -> int:
                             if check["name"] in seen and check.get("value") is not None:
                                 seen[check["name"]].append(float(check["value"]))
                                 limits[check["name"]] = check.get("limit")
+                        for event in run.timeline_events():
+                            if str(event.get("target") or "").startswith("clock:") and "landed_s" in event:
+                                key = "clock_landed" if event.get("event") == "fault_injected" else "clock_back"
+                                seen[key].append(float(event["landed_s"]))
                     finally:
                         shutil.rmtree(work, ignore_errors=True)
                 rows.append((profile, fault, seen, limits, verdicts))
@@ -89,7 +98,8 @@ def main() -> int:
             lab.down()
     print()
     print(f"{'profile':<8} {'fault':<12} {'detect 503':>15} {'disconnected':>14} {'ready again':>15} "
-          f"{'all ticking':>14} {'refreshes':>10} {'stopped':>13} {'margin':>7} {'slowest':>13}  verdicts   "
+          f"{'all ticking':>14} {'refreshes':>10} {'stopped':>13} {'margin':>7} {'slowest':>13} {'clock seen':>13} "
+          f"{'clock back':>13} {'oldest hb':>13}  verdicts   "
           "(median / max s; limits)")
     for profile, fault, seen, limits, verdicts in rows:
         limit_text = ", ".join(f"{k.split('_')[2]} <= {v:g}" for k, v in limits.items()
@@ -100,7 +110,8 @@ def main() -> int:
         print(f"{profile:<8} {fault:<12} {_fmt(seen['time_to_detect_ready']):>15} {_fmt(seen['md_disconnect_seen']):>14} "
               f"{_fmt(seen['time_to_recover_ready']):>15} {_fmt(seen['feed_resubscribed']):>14} "
               f"{_fmt(seen['token_refresh_bounded']):>10} {_fmt(stopped):>13} {margin:>7} "
-              f"{_fmt(seen['api_answered_during_hang']):>13}  "
+              f"{_fmt(seen['api_answered_during_hang']):>13} {_fmt(seen['clock_landed']):>13} "
+              f"{_fmt(seen['clock_back']):>13} {_fmt(seen['heartbeat_ages_sane']):>13}  "
               f"{','.join(v[0] for v in verdicts):<9} ({limit_text})")
     return 0
 

@@ -31,6 +31,7 @@ FAMILY_MODULES: Tuple[str, ...] = (
     "chaosaitrapp.replicas.family",
     "chaosaitrapp.stress.family",
     "chaosaitrapp.gray.family",
+    "chaosaitrapp.clock.family",
 )
 
 #: The target kinds: how a dependency named ``<scheme>:...`` is stopped, started and frozen.

@@ -11,7 +11,7 @@ from typing import List, Optional
 import click
 
 from chaosaitrapp import __version__
-from chaosaitrapp.cli import drills, lab, proxy
+from chaosaitrapp.cli import clock, drills, lab, proxy
 from chaosaitrapp.cli.common import EXIT_CODES
 
 
@@ -25,6 +25,7 @@ def cli() -> None:
 cli.add_command(lab.lab)
 cli.add_command(drills.target)
 cli.add_command(proxy.proxy)
+cli.add_command(clock.clock_shim)
 for command in (drills.run, drills.doctor, drills.validate, drills.report, drills.cleanup, drills.docs, drills.new):
     cli.add_command(command)
 

@@ -91,13 +91,16 @@ def lab() -> None:
 @click.option("--order-intake", type=click.Choice(("api", "spool")), default="api", show_default=True,
               help="api: the lab's POST /orders; spool: like AITRAPP, no POST /orders: orders from "
                    "`python -m chaosaitrapp.lab.injector --spool <lab dir>/spool ...` or POST /plans")
+@click.option("--fake-clock", is_flag=True, default=False,
+              help="start each trader with the wall-clock shim and a clock file of its own (<lab dir>/clock/<trader>.offset): "
+                   "what the clock drills need (CLOCK_FILE); its wall clock moves when the file says, its monotonic one never")
 @click.pass_context
 def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, defects: Tuple[str, ...],
        api_port: int, broker_port: int, redis_port: int, postgres_port: int, kite_port: int,
        proxy_control_port: int, redis_proxy_port: int, postgres_proxy_port: int, net_control_port: int,
        redis_image: str, postgres_image: str, mode: str, ready_timeout: float, replicas: int,
        replica_api_port: int, replica_redis_port: int, cpu_limit: Optional[float],
-       memory_limit: Optional[str], order_intake: str) -> None:
+       memory_limit: Optional[str], order_intake: str, fake_clock: bool) -> None:
     """``lab up``."""
     from chaosaitrapp.lab.runtime import lab_up  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
@@ -121,7 +124,7 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
             images={"redis": redis_image, "postgres": postgres_image}, ready_timeout=ready_timeout,
             replicas=replicas,
             replica_ports=[[replica_api_port + i, replica_redis_port + i] for i in range(max(0, replicas - 1))],
-            cpu_limit=cpu_limit, memory_limit=memory_limit, order_intake=order_intake,
+            cpu_limit=cpu_limit, memory_limit=memory_limit, order_intake=order_intake, fake_clock=fake_clock,
         )
         started = time.monotonic()
         state = lab_up(config)
@@ -135,6 +138,9 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
 
         click.echo("limits: " + ", ".join(f"{name} in {from_dict(g).describe()}" for name, g in state.cgroups.items())
                    + f" (cpu {state.limits.get('cpu') or 'unlimited'}, memory {state.limits.get('memory') or 'unlimited'})")
+    clock = state.services["trader"].env.get("AITRAPP_WALL_CLOCK_FILE")
+    if clock:
+        click.echo(f"fake clock: the trader's wall clock reads {clock} (export CLOCK_FILE={clock} for the clock drills)")
     if len(state.replicas) > 1:
         click.echo("replicas: " + ", ".join(f"{r['name']} {r['api']}" for r in state.replicas))
 

@@ -42,6 +42,11 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
   cannot tell the orders apart, and a look-up by tag after a lost reply finds another order.
 - ``memory_leak_under_load``: every order placed keeps a 12 MiB buffer for ever: under an order flow the
   process grows until its memory limit gets it OOM-killed (without a limit it just stays grown).
+- ``lease_on_wall_clock``: the lease is judged, and its next refresh scheduled, on the wall clock: when the
+  wall clock steps back, the refresh waits for a wall time that comes that much later, so the key runs out
+  in Redis while the instance still believes it leads (and its lease guard lets orders leave).
+- ``heartbeat_on_wall_clock``: heartbeats are wall-clock timestamps and ages their differences, unclamped:
+  a step back reads negative ages, a step forward ages as large as the step (``/ready`` 503 for nothing).
 """
 from __future__ import annotations
 
@@ -54,7 +59,7 @@ KNOWN_DEFECTS: FrozenSet[str] = frozenset(
      "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects", "ws_no_resubscribe",
      "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "db_write_without_timeout", "blind_resend",
      "no_fencing", "blocking_scan", "memory_leak_under_load", "counts_refusals_as_refreshes",
-     "heartbeat_from_simulator", "reuses_tag"}
+     "heartbeat_from_simulator", "reuses_tag", "lease_on_wall_clock", "heartbeat_on_wall_clock"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages the lab and the tests need, once (idempotent; `apt-get update`
 # runs only when something is missing). Usage: scripts/install/apt.sh [lab|test]
-#   lab:  redis-server, stress-ng (the stress drills), a PostgreSQL server of whichever major version the distribution ships
+#   lab:  redis-server, stress-ng (the stress drills), gcc and libc6-dev (the clock drills' wall-clock shim), a PostgreSQL server of whichever major version the distribution ships
 #         (Debian 12: 15, Ubuntu 24.04: 16; none is installed when one already is), util-linux, procps
 #   test: lab + prometheus, chromium, docker.io, docker-compose (the example workflow's `docker compose`), stress-ng,
 #         iproute2, iptables, nftables
 set -euo pipefail
 profile=${1:-test}
 case "$profile" in lab|test) ;; *) echo "apt: unknown profile '$profile' (lab or test)" >&2; exit 2 ;; esac
-packages=(redis-server util-linux procps stress-ng)
+packages=(redis-server util-linux procps stress-ng gcc libc6-dev)
 if ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; then
   packages+=(postgresql)  # the distribution's own major version
 fi

@@ -29,6 +29,7 @@ from chaosaitrapp.description import Description, dump
 from chaosaitrapp.targets.answers import redis_answers
 from chaosaitrapp.targets.cgroups import Cgroup, make_cgroup, parse_size
 from chaosaitrapp.targets.process import ProcessDriver, read_pid_quietly
+from chaosaitrapp.targets.wallclock import build_shim, wallclock_env
 from chaosaitrapp.testing.lab import free_ports
 from chaosaitrapp.testing.waits import wait_for
 
@@ -84,12 +85,13 @@ def _ok(url: str) -> bool:
 def deploy(directory: Path, docker_client: Any, *, replicas: int = 1, defects: List[str] = (),
            lock_ttl: Optional[float] = None, lock_refresh: Optional[float] = None,
            redis_timeout: Optional[float] = None, describe_timing: bool = False,
-           cpu_limit: Optional[float] = None, memory_limit: Optional[str] = None) -> Deployed:
+           cpu_limit: Optional[float] = None, memory_limit: Optional[str] = None, clock: bool = False) -> Deployed:
     """Deploy the target into ``directory`` (module docstring). ``lock_ttl``/``lock_refresh``/``redis_timeout``:
     the trader's own timing (default: the lab's fast profile); ``describe_timing``: write that timing into the
     description (default: the drills learn it from the lock key); ``cpu_limit``/``memory_limit``: the trader runs in
     a cgroup of its own with that CPU quota (cores) or memory limit ("256M"), as under a systemd unit's
-    ``CPUQuota``/``MemoryMax``."""
+    ``CPUQuota``/``MemoryMax``; ``clock``: the trader started with the wall-clock shim (the environment
+    ``aitrapp-chaos clock-shim`` prints) reading ``<directory>/trader.offset``, named as ``clock_file``."""
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o711)
     (redis_dir := directory / "redis").mkdir(exist_ok=True)
@@ -165,6 +167,8 @@ def deploy(directory: Path, docker_client: Any, *, replicas: int = 1, defects: L
                                 ("AITRAPP_LAB_REDIS_TIMEOUT", redis_timeout)):
                 if figure is not None:
                     env[var] = str(figure)
+            if clock and i == 0:
+                env.update(wallclock_env(directory / "trader.offset", build_shim(directory / "shim")))
             deployed.pidfiles[name] = directory / f"{name}.pid"
             pid = _launch([sys.executable, "-m", "chaosaitrapp.lab.trader"], env, directory / f"{name}.log",
                           deployed.pidfiles[name], cwd=directory)
@@ -187,6 +191,8 @@ def deploy(directory: Path, docker_client: Any, *, replicas: int = 1, defects: L
             "target_process": f"process:{deployed.pidfiles['trader']}",
             "orders_database": f"postgresql://trader@127.0.0.1:{ports['postgres']}/aitrapp",
         }
+        if clock:
+            values["clock_file"] = str(directory / "trader.offset")
         if replicas > 1:
             values.update(replicas=",".join(apis[1:]), replica_targets=",".join(targets),
                           replica_redis_routes=",".join(replica_routes))

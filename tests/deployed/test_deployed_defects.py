@@ -32,6 +32,8 @@ CASES = [
      ["check trading_stopped_before_lease_expiry failed", "check no_order_after_lease_expiry failed"]),
     ("postgres_hang", "db_write_without_timeout", {"HANG_SECONDS": "10", "ANSWER_MAX": "7", "WAIT_READY_TIMEOUT": "15"},
      {}, ["check api_answered_during_hang failed", "GET /orders gave no answer within 7s"]),
+    ("clock_jump", "lease_on_wall_clock", {"WAIT_READY_TIMEOUT": "15"}, {"clock": True},
+     ["check lock_kept_through_jump failed", "the leader's lease ran out while its wall clock was stepped"]),
     ("memory_stress", "memory_leak_under_load", {**STRESS, "STRESS_ORDERS": "24"}, {"memory_limit": "256M"},
      ["check target_survived failed", "OOM-killed"]),
 ]

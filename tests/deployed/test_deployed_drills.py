@@ -24,7 +24,7 @@ AITRAPP_CHAOS = str(Path(sys.executable).with_name("aitrapp-chaos"))
 
 @pytest.fixture(scope="module")
 def target(docker_engine):
-    with deployed_target(docker_engine) as deployed:
+    with deployed_target(docker_engine, clock=True) as deployed:  # the trader with the wall-clock shim
         yield deployed
 
 
@@ -56,6 +56,7 @@ def test_doctor_previews_the_deployment_and_names_what_does_not_apply(target):
     assert f"deployment description {target.description}" in out.splitlines()[0]
     assert "leader_lock: ready" in out
     assert f"stops redis: process:{target.pidfiles['redis']}, started again as `" in out
+    assert "clock_jump: ready" in out and f"steps the wall clock of the trader reading {target.directory}" in out
     assert "postgres_hang: ready" in out and "locks orders in the Postgres reached through the DATABASE_URL secret" in out
     assert "postgres_blip: ready" in out and "stops postgres: docker:postgres (project deployed" in out
     # the stall drills hold their length against the lease window: doctor learns the timing (the lock key's PTTL)
@@ -95,7 +96,7 @@ DEADLINES = {"broker_token_expiry": {"DETECT_TIMEOUT": "9"}, "websocket_reconnec
 @pytest.mark.parametrize("name", ["postgres_blip", "rate_limit_spike", "broker_token_expiry", "websocket_reconnect",
                                   "network_partition_redis", "network_partition_postgres", "network_partition_broker",
                                   "network_latency_redis", "cpu_stress", "memory_stress", "redis_stall",
-                                  "redis_stall_brief", "postgres_hang"])
+                                  "redis_stall_brief", "postgres_hang", "clock_jump"])
 def test_drills_pass_against_the_deployed_target(name, target, tmp_path):
     assert_pass(drill(name, target, tmp_path, **DEADLINES.get(name, {})), name)
 

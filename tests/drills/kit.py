@@ -110,6 +110,9 @@ def drill_env(lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]]
     if lab is not None:
         env["AITRAPP_LAB_DIR"] = str(lab.directory)
         env["API"] = lab.api
+        clock = lab.state.services["trader"].env.get("AITRAPP_WALL_CLOCK_FILE")
+        if clock:  # a lab started with fake_clock: its trader's clock file, as `lab up --fake-clock` prints it
+            env["CLOCK_FILE"] = clock
     env.update(extra or {})
     return env
 

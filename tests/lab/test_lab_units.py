@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from typing import List
 
 import pytest
@@ -102,7 +104,7 @@ def test_defect_names_are_validated():
                              "ws_no_resubscribe", "trades_on_stale_feed", "no_redis_timeout",
                              "health_blocks_on_db", "blind_resend", "no_fencing", "blocking_scan", "memory_leak_under_load",
                              "counts_refusals_as_refreshes", "heartbeat_from_simulator", "reuses_tag",
-                             "db_write_without_timeout"}
+                             "db_write_without_timeout", "lease_on_wall_clock", "heartbeat_on_wall_clock"}
 
 
 def test_defects_refused_in_live():
@@ -197,3 +199,41 @@ def test_the_lab_tags_an_order_with_its_id_when_that_is_a_valid_kite_tag():
     assert kite_tag(mine) == mine
     old = "chaos-8285f5a768b3-00003"  # the old shape: no valid tag as it is
     assert kite_tag(old) != old and len(kite_tag(old)) == 20 and kite_tag(old).isalnum()
+
+
+def test_the_wall_clock_shim_moves_the_wall_clock_only(tmp_path):
+    """A Python process started with the shim: a step back and forward of its clock file moves ``time.time()``
+    within 20 ms, never ``time.monotonic()``, and a sleep beside a busy thread (the GIL handed over on a timed
+    wait) still takes what it asked (libfaketime's 300 s waits after a step back: the reason for the shim)."""
+    import subprocess
+    import sys
+
+    from chaosaitrapp.targets.wallclock import build_shim, wallclock_env, write_offset
+
+    clock = tmp_path / "trader.offset"
+    env = {**os.environ, **wallclock_env(clock, build_shim(tmp_path / "build"))}
+    script = ("import sys, threading, time\n"
+              "threading.Thread(target=lambda: sum(range(10**9)), daemon=True).start()\n"
+              "for line in sys.stdin:\n"
+              "    m = time.monotonic(); time.sleep(0.05)\n"
+              "    print(time.time() - time.clock_gettime(time.CLOCK_REALTIME) == 0, time.time(), time.monotonic(),"
+              " time.monotonic() - m, flush=True)\n")
+    child = subprocess.Popen([sys.executable, "-c", script], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        def ask(offset: float) -> list:
+            write_offset(clock, offset)
+            time.sleep(0.05)  # past the shim's 20 ms re-read
+            child.stdin.write("\n")
+            child.stdin.flush()
+            fields = child.stdout.readline().split()
+            return [float(f) for f in fields[1:]] + [time.time(), time.monotonic()]
+
+        for offset in (0.0, -300.0, 3600.0, 0.0):
+            wall, mono, slept, our_wall, our_mono = ask(offset)
+            assert abs(wall - (our_wall + offset)) < 1.0, (offset, wall - our_wall)
+            assert abs(mono - our_mono) < 1.0, "the monotonic clock never moves"
+            assert 0.05 <= slept < 0.5, f"a 50 ms sleep took {slept:.3f}s after a step of {offset:+g}s"
+    finally:
+        child.kill()
+        child.wait()

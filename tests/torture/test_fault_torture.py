@@ -1,5 +1,6 @@
 """Signal torture for the drills whose faults live in the fault proxies: `chaos run` of the token-expiry
-drill, of each WebSocket variant, of each network partition, of the Redis stall and of the Postgres hang, interrupted by SIGKILL (and
+drill, of each WebSocket variant, of each network partition, of the Redis stall, of the Postgres hang and of the clock
+jump, interrupted by SIGKILL (and
 SIGINT/SIGTERM) while its faults are in place, leaves both proxies without faults, the ledger empty
 and the trader ready and streaming again within the fault lease; a fault proxy that dies with a fault
 registered is brought back by the ledger's undo. (Kernel partitions: tests/network/test_kernel_partition.py,
@@ -34,8 +35,8 @@ VARIANTS = [("broker_token_expiry", ()), ("websocket_reconnect", (("WS_FAULT", "
             ("websocket_reconnect", (("WS_FAULT", "stall"),)), ("websocket_reconnect", (("WS_FAULT", "restart"),)),
             ("network_partition_redis", ()), ("network_partition_postgres", (("PARTITION_SECONDS", "4"),)),
             ("network_partition_broker", (("PARTITION_SECONDS", "4"),)), ("redis_stall", (("STALL_SECONDS", "4"),)),
-            ("postgres_hang", (("HANG_SECONDS", "6"),))]
-FIRST_ROLLBACKS = ("clear-broker-faults", "heal-the-partition", "end-the-stall", "end-the-hang")
+            ("postgres_hang", (("HANG_SECONDS", "6"),)), ("clock_jump", (("CLOCK_HOLD", "6"),))]
+FIRST_ROLLBACKS = ("clear-broker-faults", "heal-the-partition", "end-the-stall", "end-the-hang", "put-the-clock-back")
 
 
 def plan() -> list:
@@ -53,7 +54,7 @@ pytestmark = pytest.mark.torture
 
 @pytest.fixture(scope="module")
 def proxy_lab():
-    lab = start_lab(profile="fast")
+    lab = start_lab(profile="fast", fake_clock=True)  # the trader with the wall-clock shim, for clock_jump
     yield lab
     lab.down()
 

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 
 from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, Profile
 from chaosaitrapp.targets.labstate import ServiceSpec
+from chaosaitrapp.targets.wallclock import wallclock_env
 
 
 def broker_spec(lab_dir: Path, port: int, profile: Profile, api_key: str) -> ServiceSpec:
@@ -52,11 +53,13 @@ def netproxy_spec(lab_dir: Path, control_port: int, routes: Dict[str, tuple]) ->
 
 def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defects: list, redis_url: str,
                 database_url: str, kite_port: int, api_key: str, name: str = "trader",
-                instance_id: str = "", cgroup_procs: Optional[List[str]] = None, order_spool: str = "") -> ServiceSpec:
+                instance_id: str = "", cgroup_procs: Optional[List[str]] = None, order_spool: str = "",
+                clock_file: str = "") -> ServiceSpec:
     """The trader's ServiceSpec (``database_url`` without password; Kite roots on ``kite_port``); ``name``
     ``trader_1``, ... for the replicas after the first; ``instance_id`` its lock owner id (default: random);
     ``cgroup_procs`` the ``cgroup.procs`` files it joins before it starts (its limits; restarts too);
-    ``order_spool`` the spool directory of the ``spool`` order intake (none: ``POST /orders``)."""
+    ``order_spool`` the spool directory of the ``spool`` order intake (none: ``POST /orders``); ``clock_file``:
+    started with the wall-clock shim reading its wall clock from that file (:mod:`chaosaitrapp.targets.wallclock`)."""
     env = {
         "TRADER_HOST": "127.0.0.1",
         "TRADER_PORT": str(port),
@@ -77,6 +80,8 @@ def trader_spec(lab_dir: Path, port: int, *, profile: Profile, mode: str, defect
         env["AITRAPP_CGROUP_PROCS"] = " ".join(cgroup_procs)
     if order_spool:
         env["AITRAPP_LAB_ORDER_SPOOL"] = order_spool
+    if clock_file:
+        env.update(wallclock_env(clock_file))
     return ServiceSpec(name=name, kind="process", host="127.0.0.1", port=port, check="http",
                        pidfile=str(lab_dir / "run" / f"{name}.pid"),
                        argv=[sys.executable, "-m", "chaosaitrapp.lab.trader"], env=env, cwd=str(lab_dir),

@@ -68,7 +68,9 @@ class LabConfig:
     :mod:`chaosaitrapp.targets.cgroups`), removed by ``lab down``; None: no limit. ``order_intake``: ``api``
     (the lab's ``POST /orders``) or ``spool`` (like AITRAPP: no ``POST /orders``; orders come from the injector
     ``python -m chaosaitrapp.lab.injector`` through the spool directory ``<lab dir>/spool``, or over
-    ``POST /plans``).
+    ``POST /plans``). ``fake_clock``: each trader starts with the wall-clock shim and a clock file of its own,
+    ``<lab dir>/clock/<trader>.offset`` (:func:`clock_file`; the clock drills write an offset into it: its wall
+    clock jumps, its monotonic clock does not).
     """
 
     lab_dir: Path = field(default_factory=default_lab_dir)
@@ -86,6 +88,7 @@ class LabConfig:
     cpu_limit: Optional[float] = None
     memory_limit: Optional[Union[int, str]] = None
     order_intake: str = "api"
+    fake_clock: bool = False
 
     def __post_init__(self) -> None:
         if self.order_intake not in ("api", "spool"):
@@ -176,3 +179,9 @@ class LabConfig:
             "replica_ports": [list(p) for p in self.replica_ports],
             "limits": self.limits(),
         }
+
+
+def clock_file(lab_dir: Path, trader: str = "trader") -> Path:
+    """The clock file a lab trader started with ``fake_clock`` reads its wall clock from (``CLOCK_FILE`` for
+    the clock drills)."""
+    return Path(lab_dir) / "clock" / f"{trader}.offset"

@@ -30,7 +30,7 @@ from chaosaitrapp.lab.errors import LabError, LabStartTimeout
 from chaosaitrapp.lab.profiles import HEARTBEAT_MAX, get_profile
 from chaosaitrapp.lab.runtime import docker_services, processes
 from chaosaitrapp.lab.runtime.apps import broker_spec, netproxy_spec, proxy_spec, secrets_for, trader_spec
-from chaosaitrapp.lab.runtime.config import DB_NAME, DB_USER, LabConfig
+from chaosaitrapp.lab.runtime.config import DB_NAME, DB_USER, LabConfig, clock_file
 from chaosaitrapp.lab.runtime.description import remove_lab_description, write_lab_description
 from chaosaitrapp.lab.runtime.postgres_process import init_cluster, postgres_spec
 from chaosaitrapp.lab.runtime.preflight import check_ports, postgres_bindir, redis_server
@@ -127,7 +127,9 @@ def _same_config(state: LabState, config: LabConfig) -> bool:
             and len(state.replicas or [None]) == config.replicas
             and [[int(r["api"].rsplit(":", 1)[1]), int(r.get("redis_port") or 0)] for r in state.replicas[1:]]
             == public["replica_ports"]
-            and (state.limits or {"cpu": None, "memory": None}) == public["limits"])
+            and (state.limits or {"cpu": None, "memory": None}) == public["limits"]
+            and bool(state.services.get("trader") and state.services["trader"].env.get("AITRAPP_WALL_CLOCK_FILE"))
+            == config.fake_clock)
 
 
 def _healthy(state: LabState, api_key: Optional[str]) -> bool:
@@ -258,7 +260,8 @@ def lab_up(config: LabConfig) -> LabState:
         spec_t = trader_spec(lab_dir, ports["trader"], profile=profile, mode=config.mode, defects=config.defects,
                              redis_url=trader_redis_url, database_url=trader_database_url, kite_port=ports["kite"],
                              api_key=kite_api_key(), instance_id=state.replicas[0]["instance_id"],
-                             cgroup_procs=cgroup_for("trader"), order_spool=spool)
+                             cgroup_procs=cgroup_for("trader"), order_spool=spool,
+                             clock_file=str(clock_file(lab_dir)) if config.fake_clock else "")
         state.services["trader"] = spec_t
         save_state(state, lab_dir)
         _wait(lambda: _http_ok(f"http://127.0.0.1:{ports['broker']}/health"), 30, "broker /health 200", spec_b)
@@ -274,7 +277,8 @@ def lab_up(config: LabConfig) -> LabState:
                                  defects=config.defects, redis_url=f"redis://127.0.0.1:{replica['redis_port']}/0",
                                  database_url=trader_database_url, kite_port=ports["kite"], api_key=kite_api_key(),
                                  name=replica["service"], instance_id=replica["instance_id"],
-                                 cgroup_procs=cgroup_for(replica["service"]), order_spool=spool)
+                                 cgroup_procs=cgroup_for(replica["service"]), order_spool=spool,
+                                 clock_file=str(clock_file(lab_dir, replica["service"])) if config.fake_clock else "")
             state.services[replica["service"]] = spec_r
             save_state(state, lab_dir)
             processes.launch(spec_r, secrets_for("trader", **launch_secrets))

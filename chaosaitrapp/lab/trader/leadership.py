@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random as _random
+import time
 from typing import Awaitable, Callable, List, Optional, Sequence
 
 from chaosaitrapp.lab.trader.lock import LeaderLock
@@ -37,6 +38,7 @@ class LeaderElector:
         on_acquired: Callable[[], None],
         on_lost: Callable[[str], None],
         never_reacquire: bool = False,
+        wall_schedule: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         random: Callable[[], float] = _random.random,
     ) -> None:
@@ -49,6 +51,7 @@ class LeaderElector:
         self.on_acquired = on_acquired
         self.on_lost = on_lost
         self.never_reacquire = never_reacquire
+        self.wall_schedule = wall_schedule
         self.sleep = sleep
         self.random = random
         self.state = "never"
@@ -114,7 +117,13 @@ class LeaderElector:
         return self.next_backoff()  # "never" stays "never" (leader 999) until the first success
 
     async def run(self) -> None:
-        """Step forever (until cancelled)."""
+        """Step forever (until cancelled). With ``wall_schedule`` (defect ``lease_on_wall_clock``) a leader's next
+        refresh is due at a wall-clock time: a wall clock stepped back postpones it by the step."""
         while True:
             delay = await self.step()
-            await self.sleep(delay)
+            if self.wall_schedule and self.state == "leader":
+                due = time.time() + delay
+                while time.time() < due:
+                    await self.sleep(min(0.05, max(0.0, due - time.time())))
+            else:
+                await self.sleep(delay)

@@ -19,10 +19,12 @@ STALE_AGE = 60.0  # what a frozen heartbeat adds to its age (the stale_heartbeat
 
 
 class Orchestrator:
-    """Pause reasons and heartbeats; ``clock`` is injectable (monotonic seconds)."""
+    """Pause reasons and heartbeats; ``clock`` is injectable (monotonic seconds; the wall clock, unclamped,
+    with the ``heartbeat_on_wall_clock`` defect)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, clamp: bool = True) -> None:
         self.clock = clock
+        self.clamp = clamp  # False (defect heartbeat_on_wall_clock): a clock that steps back reads negative ages
         self.started = clock()
         self.pause_reasons: Set[str] = set()
         self._beats: Dict[str, float] = {}
@@ -56,7 +58,8 @@ class Orchestrator:
     def age(self, name: str) -> float:
         """Seconds since loop ``name`` last beat (since start when it never did); plus
         ``STALE_AGE`` once the heartbeats are frozen."""
-        age = max(0.0, self.clock() - self._beats.get(name, self.started))
+        age = self.clock() - self._beats.get(name, self.started)
+        age = max(0.0, age) if self.clamp else age
         return age + STALE_AGE if self.frozen_at is not None else age
 
     def ages(self) -> Dict[str, float]:

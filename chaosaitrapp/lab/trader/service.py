@@ -59,19 +59,22 @@ class Trader:
         self.defects = settings.defects
         self.mode = settings.mode
         self.api_paused = False
-        self.orchestrator = Orchestrator()
+        wall_heartbeats = "heartbeat_on_wall_clock" in self.defects
+        self.orchestrator = Orchestrator(time.time, clamp=False) if wall_heartbeats else Orchestrator()
         metrics.bind_heartbeats(self.orchestrator.age)
         # defect no_redis_timeout: the client waits forever on a silent socket (a partition, not a refusal)
         redis_timeout = None if "no_redis_timeout" in self.defects else self.profile.redis_socket_timeout
         self.redis = make_redis(settings.redis_url, redis_timeout)
         # the split-brain fix (fencing token + lease guard); defect no_fencing is AITRAPP as published
         self.fencing = "no_fencing" not in self.defects
+        # defect lease_on_wall_clock: the lease (guard and refresh schedule) on the wall clock
+        wall_lease = "lease_on_wall_clock" in self.defects
         self.lock = LeaderLock(self.redis, settings.instance_id, self.profile.lock_ttl, settings.lock_key,
-                               fencing=self.fencing)
+                               fencing=self.fencing, clock=time.time if wall_lease else time.monotonic)
         self.elector = LeaderElector(
             self.lock, refresh=self.profile.lock_refresh, backoff=self.profile.backoff, jitter=self.profile.jitter,
             on_acquired=self._on_acquired, on_lost=self._on_lost,
-            never_reacquire="never_reacquire" in self.defects,
+            never_reacquire="never_reacquire" in self.defects, wall_schedule=wall_lease,
         )
         self.store = OrderStore(settings.database_url, connect_timeout=self.profile.pg_connect_timeout,
                                 allow_duplicates="duplicate_orders" in self.defects,

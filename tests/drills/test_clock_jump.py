@@ -1,0 +1,104 @@
+"""The clock drill against a lab whose traders run with the wall-clock shim (``fake_clock``): the wall clock moves and
+the monotonic clock does not (in a real trader process), the drill passes on a healthy lab either way, fails on
+``lease_on_wall_clock`` (the lock key runs out while the clock is stepped back) and on ``heartbeat_on_wall_clock``
+(ages from the wall clock) for their own reasons, refuses bad values with exit 2 before the clock file is
+touched, says how to start a target its jump does not reach, and a SIGKILLed run leaves the clock true."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chaosaitrapp.clock.driver import ClockDriver
+from chaosaitrapp.lab.runtime.config import clock_file
+from chaosaitrapp.targets.wallclock import read_offset
+
+from .checks import assert_lab_whole
+from .kit import run_drill, run_script, sigkill_mid_fault, start_lab, wait_ledger_empty
+
+
+def clock_env(lab, **extra: str) -> dict:
+    return {"CLOCK_FILE": str(clock_file(lab.directory)), "WAIT_READY_TIMEOUT": "15", **extra}
+
+
+def checks_of(run) -> dict:
+    return {c["name"]: c for c in run.extension["checks"]}
+
+
+@pytest.fixture(scope="module")
+def clock_lab():
+    lab = start_lab(profile="fast", fake_clock=True)
+    yield lab
+    lab.down()
+
+
+@pytest.mark.parametrize("jump", ["-300", "+3600"])
+def test_the_clock_drill_passes_on_a_healthy_lab(jump, clock_lab, tmp_path):
+    run = run_drill("clock_jump", clock_lab, tmp_path, clock_env(clock_lab, CLOCK_JUMP=jump))
+    assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
+    found = checks_of(run)
+    assert {n: found[n]["status"] for n in ("lock_kept_through_jump", "heartbeat_ages_sane", "orders_exactly_once")} \
+        == {"lock_kept_through_jump": "pass", "heartbeat_ages_sane": "pass", "orders_exactly_once": "pass"}, found
+    landed = next(e for e in run.timeline_events() if e.get("event") == "fault_injected" and e.get("dependency") == "clock")
+    assert abs(float(landed["offset_seen"]) - float(jump)) <= 2.5, landed  # seen in the trader's own Date header
+    reads = [e for e in run.timeline_events() if e.get("event") == "lock_read"]
+    assert len(reads) >= 10 and all(e["held"] for e in reads)
+    assert read_offset(clock_file(clock_lab.directory)) == 0.0
+    assert_lab_whole(clock_lab, tmp_path)
+
+
+@pytest.mark.parametrize("defect,check,needle", [
+    ("lease_on_wall_clock", "lock_kept_through_jump", "the leader's lease ran out while its wall clock was stepped"),
+    ("heartbeat_on_wall_clock", "heartbeat_ages_sane", "heartbeat ages taken from the wall clock"),
+])
+def test_the_clock_drill_fails_on_a_clock_defect_for_its_reason(defect, check, needle, tmp_path):
+    lab = start_lab(profile="fast", defects=[defect], fake_clock=True)
+    try:
+        run = run_drill("clock_jump", lab, tmp_path, clock_env(lab))
+        assert read_offset(clock_file(lab.directory)) == 0.0, "the clock is put back"
+    finally:
+        lab.down()
+    assert run.code == 1 and run.extension["verdict"] == "FAIL", run.output[-3000:]
+    found = checks_of(run)
+    assert found[check]["status"] == "fail" and needle in found[check]["reason"], found[check]
+
+
+@pytest.mark.parametrize("env,needle", [({"CLOCK_JUMP": "soon"}, "clock jump must be a signed number"),
+                                        ({"CLOCK_JUMP": "+90000"}, "at most 86400s"),
+                                        ({"CLOCK_HOLD": "601"}, "hold must be at most 600s")],
+                         ids=["not-a-number", "over-a-day", "hold-too-long"])
+def test_bad_values_are_refused_and_touch_no_clock(env, needle, clock_lab, tmp_path):
+    path = clock_file(clock_lab.directory)
+    before = path.stat().st_mtime_ns
+    began = time.monotonic()
+    run = run_script("chaos_test_clock_jump.sh", clock_lab, tmp_path, {**clock_env(clock_lab), **env,
+                                                                      "NONINTERACTIVE": "1", "PAUSE_ON_FAIL": "1"})
+    assert run.code == 2 and "REFUSED by the pre-flight" in run.output, f"exit {run.code}\n{run.output[-2000:]}"
+    assert any(needle in r for r in run.reasons), run.reasons
+    assert run.fields["refused"] == "true" and run.fields["faults_injected"] == "0"
+    assert path.stat().st_mtime_ns == before and read_offset(path) == 0.0
+    assert not [r for r in run.journal.get("run", []) if r["activity"]["name"] == "step-the-wall-clock"]
+    assert time.monotonic() - began < 30
+
+
+def test_a_target_not_started_with_the_shim_is_named_and_the_clock_put_back(tmp_path):
+    """A clock file the trader does not read: the jump never shows in its answers; the drill says how to start
+    the target and leaves the file true."""
+    lab = start_lab(profile="fast")
+    stray = tmp_path / "not-the-traders.offset"
+    stray.write_text("+0\n")
+    try:
+        run = run_drill("clock_jump", lab, tmp_path, {"CLOCK_FILE": str(stray), "WAIT_READY_TIMEOUT": "15"})
+    finally:
+        lab.down()
+    assert run.code != 0 and "is the trader started with the wall-clock shim" in run.output, run.output[-3000:]
+    assert read_offset(stray) == 0.0 and wait_ledger_empty(tmp_path, timeout=5)
+
+
+def test_a_sigkilled_run_leaves_the_clock_true_and_the_ledger_empty(clock_lab, tmp_path):
+    path = clock_file(clock_lab.directory)
+    sigkill_mid_fault("clock_jump", clock_lab, tmp_path, clock_env(clock_lab, CLOCK_HOLD="30"), ClockDriver,
+                      lambda _: read_offset(path) != 0.0)
+    assert wait_ledger_empty(tmp_path, timeout=30), "the watchdog puts the clock back and clears the entry"
+    assert read_offset(path) == 0.0
+    assert_lab_whole(clock_lab, tmp_path)
