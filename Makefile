@@ -50,8 +50,9 @@ test: install docker-images
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=40
 
 # The fast tier for the development loop: unit and in-process tests (no lab, no drill, no Docker, no
-# Chromium: the screenshot tests need the browser `make test` installs).
-test-fast: venv
+# Chromium: the screenshot tests need the browser `make test` installs); it installs the lab's packages
+# (Redis, stress-ng, the C compiler of the clock shim) that its in-process tests run for real.
+test-fast: install-lab venv
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not lab and not drill and not docker and not torture and not browser"
 
 docs: venv

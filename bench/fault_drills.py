@@ -7,8 +7,8 @@ For each profile a healthy lab comes up; each fault is drilled ``--rounds`` time
 ``chaos run`` (``broker_token_expiry``; ``websocket_reconnect`` with ``WS_FAULT=close|stall|restart``;
 ``network_partition_redis`` blackhole and reject; ``network_partition_postgres``;
 ``network_partition_broker``; the gray failures: ``redis_stall`` of the lease, ``redis_stall_brief``,
-``postgres_hang``; the clock: ``clock_jump`` back 300 s and forward 3600 s, the lab's traders with the wall-clock
-shim) and the figures are read from the checks the evidence control recorded:
+``postgres_hang``; the clock: ``clock_jump`` back 300 s, forward 3600 s and drifting at x0.25, and
+``clock_token_expiry``, the lab's traders with the wall-clock shim) and the figures are read from the checks the evidence control recorded:
 
 - detect: ``time_to_detect_ready`` (fault event to the first 503; the market-data heartbeat passing
   ``HEARTBEAT_MAX``), and for ``close`` ``md_disconnect_seen`` (to ``marketdata_connected`` false);
@@ -18,7 +18,8 @@ shim) and the figures are read from the checks the evidence control recorded:
 - stopped: ``trading_stopped_before_lease_expiry`` (partition start to the pause), with the instant
   the lease could expire as its limit: the margin is limit minus figure;
 - slowest: ``api_answered_during_hang`` (the slowest API answer while Postgres writes hung);
-- clock: the step seen in the trader's ``Date`` header (``landed_s`` of the jump's ``fault_injected``: detect) and the
+- clock: the step seen in the trader's ``Date`` header (``landed_s`` of the jump's ``fault_injected``: detect; for a
+  drift, the trader's clock 2 s behind), the refreshes across 06:00 IST (``token_refresh_bounded``), and the
   clock seen true again (of its ``restored``: recover), the oldest heartbeat age read (``heartbeat_ages_sane``).
 
 Prints median and max per profile and fault, with the limits the checkers held them to; asserts nothing.
@@ -46,7 +47,8 @@ FAULTS = {"token": ("broker_token_expiry", {}), "close": ("websocket_reconnect",
           "postgres": ("network_partition_postgres", {}), "broker": ("network_partition_broker", {}),
           "stall_lease": ("redis_stall", {}), "stall_brief": ("redis_stall_brief", {}),
           "pg_hang": ("postgres_hang", {}), "clock_back": ("clock_jump", {"CLOCK_JUMP": "-300"}),
-          "clock_fwd": ("clock_jump", {"CLOCK_JUMP": "+3600"})}
+          "clock_fwd": ("clock_jump", {"CLOCK_JUMP": "+3600"}),
+          "clock_drift": ("clock_jump", {"CLOCK_JUMP": "x0.25"}), "clock_expiry": ("clock_token_expiry", {})}
 FIGURES = ("time_to_detect_ready", "md_disconnect_seen", "time_to_recover_ready", "feed_resubscribed",
            "token_refresh_bounded", "trading_stopped_before_lease_expiry", "api_answered_during_hang",
            "heartbeat_ages_sane", "clock_landed", "clock_back")

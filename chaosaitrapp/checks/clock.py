@@ -1,4 +1,4 @@
-"""The clock checks: a wall clock that stepped changed nothing a lease or a heartbeat stands on.
+"""The clock checks: a wall clock that stepped or drifted changed nothing a lease or a heartbeat stands on.
 
 The jump's window runs from its ``fault_injected`` event (a ``clock:`` target: the target's ``Date`` header
 showed the step) to its ``restored`` event (the clock put back and seen so), else the timeline's end. While
@@ -34,7 +34,7 @@ def jump_window(timeline: Timeline) -> Optional[Tuple[float, float]]:
 
 
 def lock_kept_through_jump(timeline: Timeline, limits: Limits) -> CheckResult:
-    """Fail when a read of the lock key while the clock was stepped found it gone: the leader let its lease run
+    """Fail when a read of the lock key while the clock was off found it gone: the leader let its lease run
     out (its refresh waited on the wall clock). Unknown without a jump or without a readable read during it."""
     name = "lock_kept_through_jump"
     window = jump_window(timeline)
@@ -44,14 +44,14 @@ def lock_kept_through_jump(timeline: Timeline, limits: Limits) -> CheckResult:
     reads = [e for e in timeline.events_named("lock_read")
              if start <= float(e["t"]) <= end + 1e-6 and isinstance(e.get("held"), bool)]
     if not reads:
-        return CheckResult(name, "unknown", "the lock key was not read while the clock was stepped")
+        return CheckResult(name, "unknown", "the lock key was not read while the clock was off")
     absent = [e for e in reads if e["held"] is False]
     figures = {"lock_reads": len(reads), "jump_s": round(end - start, 3)}
     if absent:
         first = absent[0]
         return CheckResult(name, "fail", f"the lock key was gone at t={float(first['t']):.2f}, "
                            f"{secs(float(first['t']) - start)} into the clock jump ({len(absent)} of {len(reads)} reads): "
-                           "the leader's lease ran out while its wall clock was stepped (a refresh or lease judged on "
+                           "the leader's lease ran out while its wall clock was off (a refresh or lease judged on "
                            "the wall clock)", float(len(absent)), 0.0, figures)
     lowest = min((number(e.get("pttl_ms")) for e in reads if number(e.get("pttl_ms")) is not None), default=None)
     low = f"; its TTL never below {lowest:g} ms" if lowest is not None else ""

@@ -1,7 +1,7 @@
 """The gray-failure checks of a dependency that hangs: the API kept answering while it did.
 
 The hang's window runs from its ``fault_injected`` event (``dependency`` ``postgres``, a ``postgres_lock:``
-target) to its ``restored`` event (else the timeline's end). The drill's watch
+or ``balloon:`` target) to its ``restored`` event (else the timeline's end). The drill's watch
 (:func:`chaosaitrapp.trader.probes.answers_throughout`) records one ``answer`` event per request: ``path``,
 ``took_s``, ``answered`` (False: no answer within the watch's ``limit_s``) and ``limit_s``.
 """
@@ -14,7 +14,8 @@ from chaosaitrapp.checks.results import CheckResult
 from chaosaitrapp.checks.timeline import Timeline, number
 
 #: The target prefix of a Postgres hang's events.
-HANG_TARGET = "postgres_lock:"
+#: The target prefixes of a Postgres hang's events: a lock of the drill's own, or a balloon filling its disk.
+HANG_TARGET = ("postgres_lock:", "balloon:")
 
 
 def hang_window(timeline: Timeline) -> Optional[Tuple[float, float]]:
@@ -35,7 +36,7 @@ def api_answered_during_hang(timeline: Timeline, limits: Limits) -> CheckResult:
     name = "api_answered_during_hang"
     window = hang_window(timeline)
     if window is None:
-        return CheckResult(name, "unknown", "no Postgres hang was injected in this run (no postgres_lock "
+        return CheckResult(name, "unknown", "no Postgres hang was injected in this run (no postgres_lock or balloon "
                            "fault_injected event)")
     start, end = window
     answers = [e for e in timeline.events_named("answer") if start <= float(e["t"]) <= end + 1e-6]

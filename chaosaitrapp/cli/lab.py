@@ -94,13 +94,16 @@ def lab() -> None:
 @click.option("--fake-clock", is_flag=True, default=False,
               help="start each trader with the wall-clock shim and a clock file of its own (<lab dir>/clock/<trader>.offset): "
                    "what the clock drills need (CLOCK_FILE); its wall clock moves when the file says, its monotonic one never")
+@click.option("--pg-volume-mb", type=click.IntRange(min=0), default=0, show_default=True,
+              help="keep Postgres' cluster on a data volume of its own, a tmpfs of this many MiB (96-4096; as root): "
+                   "what the disk-full drill fills (POSTGRES_VOLUME); 0: none")
 @click.pass_context
 def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, defects: Tuple[str, ...],
        api_port: int, broker_port: int, redis_port: int, postgres_port: int, kite_port: int,
        proxy_control_port: int, redis_proxy_port: int, postgres_proxy_port: int, net_control_port: int,
        redis_image: str, postgres_image: str, mode: str, ready_timeout: float, replicas: int,
        replica_api_port: int, replica_redis_port: int, cpu_limit: Optional[float],
-       memory_limit: Optional[str], order_intake: str, fake_clock: bool) -> None:
+       memory_limit: Optional[str], order_intake: str, fake_clock: bool, pg_volume_mb: int) -> None:
     """``lab up``."""
     from chaosaitrapp.lab.runtime import lab_up  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
@@ -125,6 +128,7 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
             replicas=replicas,
             replica_ports=[[replica_api_port + i, replica_redis_port + i] for i in range(max(0, replicas - 1))],
             cpu_limit=cpu_limit, memory_limit=memory_limit, order_intake=order_intake, fake_clock=fake_clock,
+            pg_volume_mb=pg_volume_mb,
         )
         started = time.monotonic()
         state = lab_up(config)
@@ -141,6 +145,11 @@ def up(ctx: click.Context, lab_dir: Optional[str], runtime: str, profile: str, d
     clock = state.services["trader"].env.get("AITRAPP_WALL_CLOCK_FILE")
     if clock:
         click.echo(f"fake clock: the trader's wall clock reads {clock} (export CLOCK_FILE={clock} for the clock drills)")
+    if pg_volume_mb:
+        from chaosaitrapp.lab.runtime.postgres_process import volume_dir  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+
+        click.echo(f"Postgres volume: {pg_volume_mb} MiB at {volume_dir(directory)} (export POSTGRES_VOLUME="
+                   f"{volume_dir(directory)} for POSTGRES_FAULT disk_full)")
     if len(state.replicas) > 1:
         click.echo("replicas: " + ", ".join(f"{r['name']} {r['api']}" for r in state.replicas))
 

@@ -7,8 +7,9 @@ sees a server's clock: the ``Date`` header of the target's own answers (uvicorn'
 waited for until it reads the jumped time (and again until it reads the true time when the clock is put back)."""
 import threading
 import time
+from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from chaoslib.types import Configuration, Secrets
 
@@ -22,19 +23,34 @@ from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ApiError, ChaosAitrappError, ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import dry_wait, record_event
 from chaosaitrapp.safety.faults import register_fault, restore_faults, restore_outstanding
-from chaosaitrapp.targets.wallclock import check_jump, read_offset
-from chaosaitrapp.waiting import check_duration, wait_until
+from chaosaitrapp.targets.wallclock import (
+    IST,
+    TOKEN_EXPIRY,
+    TOKEN_EXPIRY_LEAD_S,
+    check_jump,
+    next_token_expiry,
+    read_clock,
+)
+from chaosaitrapp.waiting import check_duration, pace_until, wait_until
 
-__all__ = ["jump_clock", "lock_kept", "clock_back", "end_jump"]
+__all__ = ["jump_clock", "wait_token_expiry", "lock_kept", "clock_back", "end_jump"]
 
 #: How long after the file is written the target's ``Date`` header must read the jumped time (seconds).
 LANDS_WITHIN_S = 5.0
+#: How far a drifting clock must be off ours before the drift counts as seen (seconds; the header's resolution
+#: is a second).
+DRIFT_SEEN_S = 2.0
 #: How far the ``Date`` header (whole seconds, refreshed every second) may be from the expected time.
 DATE_SLACK_S = 2.5
 #: How much longer than its hold a jump's ledger lease runs (seconds).
 LEASE_MARGIN_S = 30.0
 #: The longest a clock may stay jumped (seconds).
 MAX_HOLD_S = 600.0
+#: A jump to the token expiry holds at least this long after the clock reads 06:00 IST (seconds): the
+#: expiry, the trader's refresh and orders after it all fall inside the jump.
+TOKEN_HOLD_AFTER_S = 20.0
+#: How long after the trader's clock should read 06:00 IST its ``Date`` header may take to show it (seconds).
+CROSSING_SEEN_WITHIN_S = 3.0
 #: A hold of the lease's length (``hold`` 0) outlasts the lock TTL plus refresh by this much (seconds).
 PAST_THE_LEASE_S = 2.0
 
@@ -82,8 +98,10 @@ def target_clock_offset(client: TraderClient) -> Optional[float]:
         return None
 
 
-def _wait_clock(client: TraderClient, expected: float, what: str) -> Dict[str, Any]:
-    """Wait until the target's ``Date`` reads our time plus ``expected``; TargetError at the deadline."""
+def _wait_clock(client: TraderClient, accept: Callable[[float], bool], shows: str, timeout: float,
+                what: str) -> Dict[str, Any]:
+    """Wait (up to ``timeout``) until the target's ``Date`` header, as an offset from our clock, is one
+    ``accept`` takes; TargetError naming ``shows`` (what it should show) at the deadline."""
     began = time.monotonic()
     seen: List[Optional[float]] = []
 
@@ -95,56 +113,111 @@ def _wait_clock(client: TraderClient, expected: float, what: str) -> Dict[str, A
         seen.append(offset)
         return offset
 
-    landed = wait_until(read, lambda o: o is not None and abs(o - expected) <= DATE_SLACK_S, timeout=LANDS_WITHIN_S,
-                        interval=0.2, what=what)
+    landed = wait_until(read, lambda o: o is not None and accept(o), timeout=timeout, interval=0.2, what=what)
     if not landed.held:
         last = next((o for o in reversed(seen) if o is not None), None)
         shown = "no Date header" if last is None else f"a clock {last:+.0f}s from ours"
-        raise TargetError(f"the target's clock did not move to {expected:+.0f}s within {LANDS_WITHIN_S:g}s (its answers "
-                          f"show {shown}): is the trader started with the wall-clock shim (LD_PRELOAD of "
-                          "the library aitrapp-chaos clock-shim builds, AITRAPP_WALL_CLOCK_FILE set to CLOCK_FILE)?",
-                          target="clock")
+        raise TargetError(f"the target's clock did not {shows} within {timeout:g}s (its answers show {shown}): is "
+                          "the trader started with the wall-clock shim (LD_PRELOAD of the library aitrapp-chaos "
+                          "clock-shim builds, AITRAPP_WALL_CLOCK_FILE set to CLOCK_FILE)?", target="clock")
     return {"offset_seen": round(float(landed.value), 1), "landed_s": round(time.monotonic() - began, 3)}
+
+
+def _wait_offset(client: TraderClient, expected: float, what: str) -> Dict[str, Any]:
+    """Wait until the target's ``Date`` reads our time plus ``expected`` (within ``DATE_SLACK_S``)."""
+    return _wait_clock(client, lambda o: abs(o - expected) <= DATE_SLACK_S, f"move to {expected:+.0f}s",
+                       LANDS_WITHIN_S, what)
+
+
+def _wait_drift(client: TraderClient, rate: float) -> Dict[str, Any]:
+    """Wait until the target's clock, drifting at ``rate``, is ``DRIFT_SEEN_S`` off ours in its direction."""
+    sign = 1.0 if rate > 1 else -1.0
+    return _wait_clock(client, lambda o: sign * o >= DRIFT_SEEN_S,
+                       f"drift {sign * DRIFT_SEEN_S:+g}s at x{rate:g}",
+                       DRIFT_SEEN_S / abs(rate - 1) + LANDS_WITHIN_S, f"the target's clock to drift at x{rate:g}")
 
 
 def jump_clock(jump: str = "-300", hold: float = 0, configuration: Configuration = None,
                secrets: Secrets = None) -> Dict[str, Any]:
-    """Jump the target's wall clock by ``jump`` seconds (``+3600``, ``-300``; its monotonic clock runs on) for
-    ``hold`` seconds (:func:`hold_length`; the drill watches it meanwhile and puts it back), recorded in the
+    """Jump the target's wall clock by ``jump`` seconds (``+3600``, ``-300``; its monotonic clock runs on), or
+    ``to_token_expiry``: to 10 s before the next 06:00 IST (Kite's daily token expiry; see
+    :func:`wait_token_expiry`), or make it drift (``x0.25``: a quarter as fast; seen once it is 2 s off), for
+    ``hold`` seconds (:func:`hold_length`; at least 30 s for a jump to the token
+    expiry; the drill watches it meanwhile and puts it back), recorded in the
     fault ledger first (lease: the hold plus 30 s), and wait until the target's ``Date`` header shows it.
-    Returns ``{"target", "seconds", "hold", "offset_seen", "landed_s", "ledger_entry"}``. Raises ConfigError for
+    Returns ``{"target", "seconds", "rate", "hold", "offset_seen", "landed_s", "ledger_entry"}``. Raises ConfigError for
     a bad jump or hold, a clock file not given, missing or already jumped (nothing written); TargetError when the
     target's clock did not move (the clock is put back first)."""
-    seconds = check_jump(jump)
+    setting = check_jump(jump)
+    seconds = setting.offset
     hold = hold_length(hold, configuration)
+    to_expiry = str(jump).strip() == TOKEN_EXPIRY
+    if to_expiry:
+        hold = max(hold, TOKEN_EXPIRY_LEAD_S + TOKEN_HOLD_AFTER_S)
     path = clock_file(configuration)
-    if read_offset(path) != 0.0:
-        raise ConfigError(f"clock file {path} already holds an offset: the clock is jumped already (another run's, "
+    if not read_clock(path).true:
+        raise ConfigError(f"clock file {path} already holds an offset or a drift: the clock is jumped already (another run's, "
                           "or run aitrapp-chaos cleanup)", key="clock_file")
     client = TraderClient.from_configuration(configuration, secrets)
-    driver = ClockDriver(path, seconds)
+    driver = ClockDriver(path, seconds, setting.rate)
     driver.hold = hold
+    driver.expiry_wall = next_token_expiry(time.time() + seconds) if to_expiry else None
     target = driver.describe()
     entry = register_fault("jump clock", target, driver.undo(), hold + LEASE_MARGIN_S)
-    record_event("fault", target, f"wall clock jumped by {seconds:+g}s", dependency="clock", fault_name="jump",
-                 seconds=seconds)
+    how = f"drifting at x{setting.rate:g}" if setting.rate != 1 else f"jumped by {seconds:+g}s"
+    record_event("fault", target, f"wall clock {how}", dependency="clock", fault_name="jump", seconds=seconds,
+                 rate=setting.rate)
     try:
         driver.stop()
-        landed = _wait_clock(client, seconds, f"the target's clock to read {seconds:+g}s")
+        landed = _wait_drift(client, setting.rate) if setting.rate != 1 else \
+            _wait_offset(client, seconds, f"the target's clock to read {seconds:+g}s")
+        driver.landed = time.monotonic()
     except BaseException:
         restore_faults(target, driver, 10.0)
         raise
     with _LOCK:
         _JUMPS.append(driver)
     record_event("fault_injected", target, f"the target's clock reads {landed['offset_seen']:+.0f}s",
-                 dependency="clock", fault_name="jump", seconds=seconds, **landed)
-    return {"target": target, "seconds": seconds, "hold": hold, **landed, "ledger_entry": entry}
+                 dependency="clock", fault_name="jump", seconds=seconds, rate=setting.rate, **landed)
+    return {"target": target, "seconds": seconds, "rate": setting.rate, "hold": hold, **landed, "ledger_entry": entry}
+
+
+def wait_token_expiry(configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
+    """Wait until the target's wall clock, jumped ``to_token_expiry`` by this run, reads 06:00 IST (Kite's daily
+    token expiry: the next step expires the token at the broker, as Kite does then), and its ``Date`` header
+    shows it; the instant is a ``clock_crossed`` event. Returns ``{"trader_time", "crossed_wall",
+    "seen_within_s"}``; raises ConfigError when this run made no jump to the token expiry, TargetError when the
+    header does not show 06:00 within 3 s of it."""
+    skipped = dry_wait("the trader's clock to read 06:00 IST")
+    if skipped is not None:
+        return skipped
+    with _LOCK:
+        drivers = [d for d in _JUMPS if d.expiry_wall is not None]
+    if not drivers:
+        raise ConfigError("wait_token_expiry follows a jump_clock to_token_expiry of the same run, and this run made "
+                          "none", key="clock_jump")
+    driver = drivers[-1]
+    crossed_wall = float(driver.expiry_wall) - driver.seconds  # our time when the trader's reads 06:00 IST
+    pace_until(time.monotonic() + max(0.0, crossed_wall - time.time()))
+    client = TraderClient.from_configuration(configuration, secrets)
+    began = time.monotonic()
+    seen = wait_until(lambda: target_clock_offset(client), lambda o: o is not None and time.time() + o >= float(
+        driver.expiry_wall) - 0.5, timeout=CROSSING_SEEN_WITHIN_S, interval=0.1,
+                      what="the target's Date header to read 06:00 IST")
+    if not seen.held:
+        raise TargetError("the target's clock should read 06:00 IST now, but its Date header does not show it within "
+                          f"{CROSSING_SEEN_WITHIN_S:g}s", target=driver.describe())
+    trader_time = datetime.fromtimestamp(float(driver.expiry_wall), IST).isoformat()
+    record_event("clock_crossed", driver.describe(), f"the trader's clock reads {trader_time} (Kite's token expiry)",
+                 dependency="clock", trader_time=trader_time)
+    return {"trader_time": trader_time, "crossed_wall": round(crossed_wall, 3),
+            "seen_within_s": round(time.monotonic() - began, 3)}
 
 
 def lock_kept(duration: float = 0, interval: float = 0.2, configuration: Configuration = None,
               secrets: Secrets = None) -> Dict[str, Any]:
-    """Read the target's lock key every ``interval`` seconds for ``duration`` seconds (0: the hold of the clock
-    jump this run made), the clock held off meanwhile; each read a ``lock_read`` event (``held``: the key exists; ``pttl_ms``), judged by
+    """Read the target's lock key every ``interval`` seconds for ``duration`` seconds (0: what is left of the
+    hold of the clock jump this run made, counted from when it landed), the clock held off meanwhile; each read a ``lock_read`` event (``held``: the key exists; ``pttl_ms``), judged by
     :mod:`chaosaitrapp.checks.clock`. Returns ``{"reads", "absent"}``; raises ConfigError when the lock key
     cannot be reached (lock_redis, the REDIS_URL secret, the Redis target), or for duration 0 with no jump."""
     duration = check_duration("duration", duration)
@@ -154,11 +227,12 @@ def lock_kept(duration: float = 0, interval: float = 0.2, configuration: Configu
         return skipped
     if duration == 0:
         with _LOCK:
-            holds = [d.hold for d in _JUMPS if d.hold is not None]
+            holds = [d.hold - (time.monotonic() - d.landed) for d in _JUMPS
+                     if d.hold is not None and d.landed is not None]
         if not holds:
             raise ConfigError("lock_kept with duration 0 watches for the hold of this run's clock jump, and this run "
                               "jumped no clock: give a duration", key="duration")
-        duration = max(holds)
+        duration = max(0.0, max(holds))
     reader = target_lock_reader(configuration, secrets)
     if reader is None:
         raise ConfigError("the clock drill reads the target's lock key: set lock_redis (redis://host:port/db, "
@@ -188,7 +262,7 @@ def _back(driver: ClockDriver, client: Optional[TraderClient], why: str) -> Dict
     restore_faults(driver.describe(), driver, 10.0)
     seen: Dict[str, Any] = {}
     if client is not None:
-        seen = _wait_clock(client, 0.0, "the target's clock to read the true time")
+        seen = _wait_offset(client, 0.0, "the target's clock to read the true time")
     record_event("restored", driver.describe(), "the target's clock reads the true time", dependency="clock", **seen)
     return {"target": driver.describe(), **seen}
 

@@ -11,17 +11,22 @@ from typing import Any, Dict, Optional
 
 from chaosaitrapp.declare import ref_of
 from chaosaitrapp.errors import ChaosAitrappError
-from chaosaitrapp.targets.wallclock import format_offset, read_offset, write_offset
+from chaosaitrapp.targets.wallclock import ClockSetting, read_clock, write_clock
 
 
 class ClockDriver:
-    """Moves the wall clock of the processes started under ``clock_file`` by ``seconds`` (``stop``) and puts
-    it back (``start``)."""
+    """Moves the wall clock of the processes started under ``clock_file`` by ``seconds``, and with a ``rate``
+    other than 1 makes it drift (``stop``), and puts it back (``start``)."""
 
-    def __init__(self, clock_file: str, seconds: float) -> None:
+    def __init__(self, clock_file: str, seconds: float, rate: float = 1.0) -> None:
         self.clock_file = str(clock_file)
         self.seconds = float(seconds)
-        self.hold: Optional[float] = None  # how long the drill keeps it (not part of the recipe)
+        self.rate = float(rate)
+        # how the drill keeps it (not part of the recipe): the hold, when the jump was seen landing (monotonic),
+        # and for a jump to the token expiry the trader's time of the expiry (Unix time)
+        self.hold: Optional[float] = None
+        self.landed: Optional[float] = None
+        self.expiry_wall: Optional[float] = None
 
     def describe(self) -> str:
         """``clock:<clock file>``."""
@@ -30,7 +35,7 @@ class ClockDriver:
     def is_running(self) -> bool:
         """True when the clock is true (the file holds ``+0``, or is empty)."""
         try:
-            return read_offset(self.clock_file) == 0.0
+            return read_clock(self.clock_file).true
         except ChaosAitrappError:
             return False
 
@@ -39,21 +44,21 @@ class ClockDriver:
         return self.is_running()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Jump the clock: the file holds ``seconds`` (TargetError when it cannot be written)."""
-        write_offset(self.clock_file, self.seconds)
+        """Jump the clock: the file holds ``seconds`` and the rate (TargetError when it cannot be written)."""
+        write_clock(self.clock_file, ClockSetting(self.seconds, self.rate))
 
     def start(self, timeout: float = 10.0) -> None:
         """Put the clock back: the file holds ``+0`` (TargetError when it cannot be written); a file that is
         gone is left gone (the target it served is gone with it)."""
         if Path(self.clock_file).exists():
-            write_offset(self.clock_file, 0.0)
+            write_clock(self.clock_file, ClockSetting(0.0))
 
     def undo(self) -> Dict[str, Any]:
         """The ledger recipe."""
         return {"driver": ref_of(ClockDriver), "clock_file": self.clock_file, "seconds": self.seconds,
-                "offset": format_offset(self.seconds)}
+                "rate": self.rate, "setting": ClockSetting(self.seconds, self.rate).text()}
 
     @classmethod
     def from_undo(cls, undo: Dict[str, Any]) -> "ClockDriver":
         """Rebuild from :meth:`undo`'s dict (in the watchdog or cleanup)."""
-        return cls(str(undo.get("clock_file") or ""), float(undo.get("seconds") or 0))
+        return cls(str(undo.get("clock_file") or ""), float(undo.get("seconds") or 0), float(undo.get("rate") or 1))

@@ -1,5 +1,5 @@
-"""The clock family: the trader's wall clock steps (a VM resumed, an NTP correction) while its monotonic clock
-runs on, the target started with the wall-clock shim and a clock file (:mod:`chaosaitrapp.targets.wallclock`).
+"""The clock family: the trader's wall clock steps (a VM resumed, an NTP correction) or drifts while its
+monotonic clock runs on, the target started with the wall-clock shim and a clock file (:mod:`chaosaitrapp.targets.wallclock`).
 
 A jump must change nothing a lease or a heartbeat stands on: the lock key stays held (refreshed on a clock that
 does not jump), heartbeat ages stay sane (never negative, never the size of the step), every order exactly
@@ -20,7 +20,8 @@ FAMILY = Family(
         CLOCK_FILE,
         Setting("clock_jump", "CLOCK_JUMP", "-300",
                 "how far the clock drill steps the trader's wall clock (signed seconds: `-300` back, `+3600` "
-                "forward; at most a day)"),
+                "forward; at most a day), `to_token_expiry` (to 10 s before the next 06:00 IST), or a drift `xR` "
+                "(the clock runs at rate R, 0.1 to 10: `x0.25` a quarter as fast)"),
         Setting("clock_hold", "CLOCK_HOLD", 0,
                 "how long the wall clock stays stepped before it is put back (seconds, at most 600; 0: the "
                 "target's lock TTL plus refresh plus 2 s, learned)", "number"),

@@ -16,7 +16,7 @@ from chaosaitrapp.declare import ActivityCall, NotApplicable
 from chaosaitrapp.dependencies.drivers import target_lock_reader
 from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ChaosAitrappError, ConfigError
-from chaosaitrapp.targets.wallclock import check_jump, read_offset
+from chaosaitrapp.targets.wallclock import check_jump, read_clock
 from chaosaitrapp.waiting import wait_until
 
 JUMP_FUNCS = ("jump_clock",)
@@ -42,8 +42,8 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
         return found + [NotApplicable("no clock file: start the trader with the wall-clock shim (aitrapp-chaos lab up "
                                       "--fake-clock; aitrapp-chaos clock-shim prints the environment) and set CLOCK_FILE")]
     try:
-        if read_offset(path) != 0.0:
-            found.append(f"clock file {path} already holds an offset: the trader's clock is off (run aitrapp-chaos "
+        if not read_clock(path).true:
+            found.append(f"clock file {path} already holds an offset or a drift: the trader's clock is off (run aitrapp-chaos "
                          "cleanup)")
     except ConfigError as exc:
         return found + [str(exc)]
@@ -91,9 +91,11 @@ def preview(activities: Sequence[ActivityCall], configuration: Configuration, se
     if not path:
         return ["steps the trader's wall clock: not applicable (no CLOCK_FILE)"]
     try:
-        seconds = check_jump(calls[0].args.get("jump", "-300"))
+        setting = check_jump(calls[0].args.get("jump", "-300"))
         target_timing(configuration, target_lock_reader(configuration, secrets), learn=True)
         hold = hold_length(calls[0].args.get("hold", 0), configuration)
     except ChaosAitrappError as exc:
         return [f"steps the trader's wall clock through {path}: unknown ({exc})"]
-    return [f"steps the wall clock of the trader reading {path} by {seconds:+g}s for {hold:g}s, then puts it back"]
+    how = f"makes the wall clock of the trader reading {path} drift at x{setting.rate:g}" if setting.rate != 1 else \
+        f"steps the wall clock of the trader reading {path} by {setting.offset:+g}s"
+    return [f"{how} for {hold:g}s, then puts it back"]

@@ -91,17 +91,21 @@ DRILLS = (
         title="Postgres hang: AITRAPP keeps answering while its order writes hang, and loses no order",
         description=("A gray failure: the target's Postgres stays up and keeps every connection, but writes to "
                      "orders hang behind a lock a session of the drill's own holds (POSTGRES_FAULT table_lock: "
-                     "LOCK TABLE orders IN EXCLUSIVE MODE; reads go on) for HANG_SECONDS, reached as the SQL "
-                     "checks reach it (the DATABASE_URL secret, or orders_database). Orders keep arriving "
+                     "LOCK TABLE orders IN EXCLUSIVE MODE; reads go on), or fail because its data volume is full "
+                     "(POSTGRES_FAULT disk_full: a balloon file fills POSTGRES_VOLUME, the volume the user names, "
+                     "seen when a write of the drill's own fails for want of space), for HANG_SECONDS, reached as "
+                     "the SQL checks reach it (the DATABASE_URL secret, or orders_database). Orders keep arriving "
                      "through the hang. Every GET of /health and /orders must answer within ANSWER_MAX "
                      "(/health 200 healthy; /orders with any status: a 503 is an answer, a request that waits "
                      "as long as the database does is none). When the lock is gone, orders arrive again "
                      "(with deliberate duplicates): every order the target acknowledged is placed exactly "
                      "once, none is left pending, the queue drains, and no client_order_id is stored twice. "
-                     "The server ends the lock by itself should the run die (the session's own timeout)."),
+                     "The server ends the lock by itself should the run die (the session's own timeout); the "
+                     "balloon is deleted by the rollback, the watchdog and cleanup."),
         tags=("aitrapp", "postgres", "gray-failure", "hang", "idempotency"),
         settings=("api", "heartbeat_max", "wait_ready_timeout", "detect_timeout", "pause_on_fail", "broker_orders",
-                  "order_injector", "rollback_settle", "postgres_fault", "hang_seconds", "answer_max"),
+                  "order_injector", "rollback_settle", "postgres_fault", "hang_seconds", "answer_max",
+                  "postgres_volume", "disk_path"),
         steady=("AITRAPP is up and ready, and no client_order_id is stored twice", (
             d.HEALTHY,
             d.READY,

@@ -3,15 +3,19 @@ online, a way to the target's Redis that answers, a way to its database with an 
 applicable without one)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List, Sequence
 
 from chaoslib.types import Configuration, Secrets
 
+from chaosaitrapp.config import value
 from chaosaitrapp.declare import ActivityCall, NotApplicable
 from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ChaosAitrappError, ConfigError
 from chaosaitrapp.gray.actions import check_stall_seconds, stall_length, stall_reader
-from chaosaitrapp.gray.postgres_actions import check_hang, lock_driver
+from chaosaitrapp.gray.balloon import free_bytes
+from chaosaitrapp.gray.family import POSTGRES_VOLUME
+from chaosaitrapp.gray.postgres_actions import balloon_driver, check_hang, lock_driver
 from chaosaitrapp.gray.postgres_lock import TABLE
 
 STALL_FUNCS = ("stall_redis",)
@@ -60,7 +64,8 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
 def hang_problems(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets,
                   online: bool) -> List[str]:
     """An unknown Postgres fault or a bad hang length; online, no known database (not applicable), one that
-    cannot be reached, or one without an ``orders`` table."""
+    cannot be reached, or one without an ``orders`` table; for ``disk_full``, no volume named (not applicable)
+    or a place the balloon may not go (:func:`chaosaitrapp.gray.balloon.balloon_path`)."""
     calls = [c for c in activities if c.func in HANG_FUNCS]
     found: List[str] = []
     for call in calls:
@@ -79,6 +84,14 @@ def hang_problems(activities: Sequence[ActivityCall], configuration: Configurati
             found.append(f"{driver.describe()}: the database has no {TABLE} table to lock")
     except ChaosAitrappError as exc:
         found.append(str(exc))
+    if any(_hang_args(c)[0] == "disk_full" for c in calls):
+        if not value(configuration, POSTGRES_VOLUME):
+            return found + [NotApplicable("POSTGRES_FAULT disk_full: no POSTGRES_VOLUME named (the directory "
+                                          "Postgres' data volume is mounted at)")]
+        try:
+            balloon_driver(configuration)
+        except ConfigError as exc:
+            found.append(str(exc))
     return found
 
 
@@ -106,7 +119,13 @@ def hang_preview(activities: Sequence[ActivityCall], configuration: Configuratio
         fault, seconds = _hang_args(calls[0])
         length = check_hang(fault, seconds)
         driver = lock_driver(length, configuration, secrets)
+        if fault == "disk_full":
+            balloon = balloon_driver(configuration)
     except ChaosAitrappError as exc:
         return [f"makes the target's Postgres writes hang: unknown ({exc})"]
+    if fault == "disk_full":
+        volume = Path(balloon.path).parent
+        return [f"fills {volume} ({free_bytes(volume) / 1024 ** 2:.0f} MiB free) with a balloon file for {length:g}s: "
+                f"writes of the Postgres reached through {driver.label} that need space fail, reads go on"]
     return [f"locks {TABLE} in the Postgres reached through {driver.label} for {length:g}s ({fault}: writes wait, "
             "reads go on)"]

@@ -47,6 +47,9 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
   in Redis while the instance still believes it leads (and its lease guard lets orders leave).
 - ``heartbeat_on_wall_clock``: heartbeats are wall-clock timestamps and ages their differences, unclamped:
   a step back reads negative ages, a step forward ages as large as the step (``/ready`` 503 for nothing).
+- ``write_behind_orders``: ``POST /orders`` acknowledges an order (202) before its row is written and writes
+  it behind; a write that fails (Postgres out of space, a lock past its timeout, an outage) drops the order:
+  acknowledged, never placed.
 """
 from __future__ import annotations
 
@@ -59,7 +62,8 @@ KNOWN_DEFECTS: FrozenSet[str] = frozenset(
      "no_token_refresh", "refresh_storm", "duplicate_on_retry", "ws_never_reconnects", "ws_no_resubscribe",
      "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "db_write_without_timeout", "blind_resend",
      "no_fencing", "blocking_scan", "memory_leak_under_load", "counts_refusals_as_refreshes",
-     "heartbeat_from_simulator", "reuses_tag", "lease_on_wall_clock", "heartbeat_on_wall_clock"}
+     "heartbeat_from_simulator", "reuses_tag", "lease_on_wall_clock", "heartbeat_on_wall_clock",
+     "write_behind_orders"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

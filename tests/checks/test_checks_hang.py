@@ -47,3 +47,9 @@ def test_no_hang_or_no_request_is_unknown():
 
 def test_an_unended_hang_runs_to_the_timeline_end():
     assert hang_window(timeline(HANG[0], end=7.5)) == (1.0, 7.5)
+
+
+def test_a_full_disk_is_a_hang_window_too():
+    full = ({"t": 1.0, "event": "fault_injected", "target": "balloon:/pg/.chaosaitrapp-balloon-r", "dependency": "postgres"},
+            {"t": 11.0, "event": "restored", "target": "balloon:/pg/.chaosaitrapp-balloon-r"})
+    assert hang_window(timeline(*full)) == (1.0, 11.0)

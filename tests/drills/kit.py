@@ -15,6 +15,7 @@ import requests
 
 from chaosaitrapp import registry
 from chaosaitrapp.lab.runtime import lab_down
+from chaosaitrapp.lab.runtime.postgres_process import volume_dir
 from chaosaitrapp.targets.labstate import LabState
 from chaosaitrapp.targets.process import read_pid_quietly
 from chaosaitrapp.testing import lab as lab_testing
@@ -113,6 +114,9 @@ def drill_env(lab: Optional[Lab], workdir: Path, extra: Optional[Dict[str, str]]
         clock = lab.state.services["trader"].env.get("AITRAPP_WALL_CLOCK_FILE")
         if clock:  # a lab started with fake_clock: its trader's clock file, as `lab up --fake-clock` prints it
             env["CLOCK_FILE"] = clock
+        volume = volume_dir(lab.directory)
+        if os.path.ismount(volume):  # a lab started with pg_volume_mb: its Postgres volume, as `lab up` prints it
+            env["POSTGRES_VOLUME"] = str(volume)
     env.update(extra or {})
     return env
 

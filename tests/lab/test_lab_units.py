@@ -104,7 +104,8 @@ def test_defect_names_are_validated():
                              "ws_no_resubscribe", "trades_on_stale_feed", "no_redis_timeout",
                              "health_blocks_on_db", "blind_resend", "no_fencing", "blocking_scan", "memory_leak_under_load",
                              "counts_refusals_as_refreshes", "heartbeat_from_simulator", "reuses_tag",
-                             "db_write_without_timeout", "lease_on_wall_clock", "heartbeat_on_wall_clock"}
+                             "db_write_without_timeout", "lease_on_wall_clock", "heartbeat_on_wall_clock",
+                             "write_behind_orders"}
 
 
 def test_defects_refused_in_live():
@@ -203,12 +204,13 @@ def test_the_lab_tags_an_order_with_its_id_when_that_is_a_valid_kite_tag():
 
 def test_the_wall_clock_shim_moves_the_wall_clock_only(tmp_path):
     """A Python process started with the shim: a step back and forward of its clock file moves ``time.time()``
-    within 20 ms, never ``time.monotonic()``, and a sleep beside a busy thread (the GIL handed over on a timed
+    within 20 ms, never ``time.monotonic()``, a drift (``+0 x0.25``) makes its wall clock run a quarter as fast
+    until the file holds ``+0`` again, and a sleep beside a busy thread (the GIL handed over on a timed
     wait) still takes what it asked (libfaketime's 300 s waits after a step back: the reason for the shim)."""
     import subprocess
     import sys
 
-    from chaosaitrapp.targets.wallclock import build_shim, wallclock_env, write_offset
+    from chaosaitrapp.targets.wallclock import ClockSetting, build_shim, wallclock_env, write_clock
 
     clock = tmp_path / "trader.offset"
     env = {**os.environ, **wallclock_env(clock, build_shim(tmp_path / "build"))}
@@ -222,18 +224,33 @@ def test_the_wall_clock_shim_moves_the_wall_clock_only(tmp_path):
                              text=True)
     try:
         def ask(offset: float) -> list:
-            write_offset(clock, offset)
+            write_clock(clock, ClockSetting(offset))
             time.sleep(0.05)  # past the shim's 20 ms re-read
             child.stdin.write("\n")
             child.stdin.flush()
             fields = child.stdout.readline().split()
             return [float(f) for f in fields[1:]] + [time.time(), time.monotonic()]
 
+        def ask_now(process) -> list:
+            process.stdin.write("\n")
+            process.stdin.flush()
+            return [float(f) for f in process.stdout.readline().split()[1:3]]
+
         for offset in (0.0, -300.0, 3600.0, 0.0):
             wall, mono, slept, our_wall, our_mono = ask(offset)
             assert abs(wall - (our_wall + offset)) < 1.0, (offset, wall - our_wall)
             assert abs(mono - our_mono) < 1.0, "the monotonic clock never moves"
             assert 0.05 <= slept < 0.5, f"a 50 ms sleep took {slept:.3f}s after a step of {offset:+g}s"
+
+        write_clock(clock, ClockSetting(0.0, 0.25))
+        time.sleep(0.05)  # past the shim's 20 ms re-read
+        first = ask_now(child)
+        time.sleep(1.0)  # a span of real time to measure the drift over, not a wait for a state
+        ask_again = ask_now(child)
+        wall_span, mono_span = ask_again[0] - first[0], ask_again[1] - first[1]
+        assert abs(wall_span - 0.25 * mono_span) < 0.1, (wall_span, mono_span)
+        wall, mono, _, our_wall, _ = ask(0.0)
+        assert abs(wall - our_wall) < 0.5, "+0 puts the drifting clock back to the true time"
     finally:
         child.kill()
         child.wait()

@@ -1,6 +1,6 @@
 """Signal torture for the drills whose faults live in the fault proxies: `chaos run` of the token-expiry
-drill, of each WebSocket variant, of each network partition, of the Redis stall, of the Postgres hang and of the clock
-jump, interrupted by SIGKILL (and
+drill, of each WebSocket variant, of each network partition, of the Redis stall, of the Postgres hang (a lock, a full disk) and of the clock
+jumps (by seconds, and to the token expiry), interrupted by SIGKILL (and
 SIGINT/SIGTERM) while its faults are in place, leaves both proxies without faults, the ledger empty
 and the trader ready and streaming again within the fault lease; a fault proxy that dies with a fault
 registered is brought back by the ledger's undo. (Kernel partitions: tests/network/test_kernel_partition.py,
@@ -35,7 +35,8 @@ VARIANTS = [("broker_token_expiry", ()), ("websocket_reconnect", (("WS_FAULT", "
             ("websocket_reconnect", (("WS_FAULT", "stall"),)), ("websocket_reconnect", (("WS_FAULT", "restart"),)),
             ("network_partition_redis", ()), ("network_partition_postgres", (("PARTITION_SECONDS", "4"),)),
             ("network_partition_broker", (("PARTITION_SECONDS", "4"),)), ("redis_stall", (("STALL_SECONDS", "4"),)),
-            ("postgres_hang", (("HANG_SECONDS", "6"),)), ("clock_jump", (("CLOCK_HOLD", "6"),))]
+            ("postgres_hang", (("HANG_SECONDS", "6"),)), ("clock_jump", (("CLOCK_HOLD", "6"),)), ("clock_token_expiry", ()),
+            ("postgres_hang", (("POSTGRES_FAULT", "disk_full"), ("HANG_SECONDS", "6"), ("BROKER_ORDERS", "20")))]
 FIRST_ROLLBACKS = ("clear-broker-faults", "heal-the-partition", "end-the-stall", "end-the-hang", "put-the-clock-back")
 
 
@@ -54,7 +55,8 @@ pytestmark = pytest.mark.torture
 
 @pytest.fixture(scope="module")
 def proxy_lab():
-    lab = start_lab(profile="fast", fake_clock=True)  # the trader with the wall-clock shim, for clock_jump
+    # the trader with the wall-clock shim (the clock drills), Postgres on a volume of its own (disk_full)
+    lab = start_lab(profile="fast", fake_clock=True, pg_volume_mb=128)
     yield lab
     lab.down()
 

@@ -127,10 +127,10 @@ def timeline_events(reports: Path) -> List[Dict]:
 
 
 def is_fault_event(event: Dict) -> bool:
-    """A dependency stop, a broker fault, a partition, a pause, a stressor, a stall, a lock or a clock jump (the faults a
+    """A dependency stop, a broker fault, a partition, a pause, a stressor, a stall, a lock, a balloon or a clock jump (the faults a
     ledger entry stands for)."""
     return event.get("event") == "fault" and (event.get("detail") == "stop" or str(event.get("target") or "").startswith(
-        ("broker-proxy:", "net-proxy:", "nft:", "pause:", "stress:", "redis_stall:", "postgres_lock:", "clock:")))
+        ("broker-proxy:", "net-proxy:", "nft:", "pause:", "stress:", "redis_stall:", "postgres_lock:", "balloon:", "clock:")))
 
 
 def _anchor_seen(reports: Path, anchor: str) -> bool:
@@ -189,11 +189,14 @@ def lab_missing(lab: Lab, state: Optional[Path] = None) -> List[str]:
     not connected), ``broker faults`` (faults left at the
     lab's broker fault proxy, or the proxy not answering), ``stressors`` (a process besides the trader in
     a lab trader's cgroup: `lab up --cpu-limit`), ``orders lock`` (the Postgres hang's lock still held), ``clock`` (a
-    fake-clock lab trader's clock file not back at ``+0``), and ``ledger`` (entries left in
+    fake-clock lab trader's clock file not back at ``+0``), ``balloon`` (a disk-full balloon left on the lab
+    Postgres' own volume), and ``ledger`` (entries left in
     ``<state>/ledger.json``, when ``state`` is given)."""
+    from chaosaitrapp.gray.balloon import PREFIX as BALLOON_PREFIX
+    from chaosaitrapp.lab.runtime.postgres_process import volume_dir
     from chaosaitrapp.targets.cgroups import from_dict
     from chaosaitrapp.targets.process import read_pid_quietly
-    from chaosaitrapp.targets.wallclock import read_offset
+    from chaosaitrapp.targets.wallclock import read_clock
 
     missing = []
     for service, group in (lab.state.cgroups or {}).items():
@@ -209,8 +212,11 @@ def lab_missing(lab: Lab, state: Optional[Path] = None) -> List[str]:
     if state is not None and ledger_entries(state):
         missing.append("ledger")
     clock = lab.state.services["trader"].env.get("AITRAPP_WALL_CLOCK_FILE")
-    if clock and read_offset(clock) != 0.0:
+    if clock and not read_clock(clock).true:
         missing.append("clock")
+    volume = volume_dir(lab.directory)
+    if os.path.ismount(volume) and any(p.name.startswith(BALLOON_PREFIX) for p in volume.iterdir()):
+        missing.append("balloon")
     if not redis_answers("127.0.0.1", lab.state.services["redis"].port):
         missing.append("redis")
     if not postgres_answers("127.0.0.1", lab.state.services["postgres"].port):

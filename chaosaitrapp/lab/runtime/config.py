@@ -70,7 +70,9 @@ class LabConfig:
     ``python -m chaosaitrapp.lab.injector`` through the spool directory ``<lab dir>/spool``, or over
     ``POST /plans``). ``fake_clock``: each trader starts with the wall-clock shim and a clock file of its own,
     ``<lab dir>/clock/<trader>.offset`` (:func:`clock_file`; the clock drills write an offset into it: its wall
-    clock jumps, its monotonic clock does not).
+    clock jumps, its monotonic clock does not). ``pg_volume_mb``: Postgres keeps its cluster on a data volume of
+    its own, a tmpfs of that many MiB (96-4096; the process runtime, as root), which the disk-full drill may fill
+    (``POSTGRES_VOLUME``: :func:`chaosaitrapp.lab.runtime.postgres_process.volume_dir`); 0: none.
     """
 
     lab_dir: Path = field(default_factory=default_lab_dir)
@@ -89,6 +91,7 @@ class LabConfig:
     memory_limit: Optional[Union[int, str]] = None
     order_intake: str = "api"
     fake_clock: bool = False
+    pg_volume_mb: int = 0
 
     def __post_init__(self) -> None:
         if self.order_intake not in ("api", "spool"):
@@ -118,6 +121,10 @@ class LabConfig:
             raise ValueError(f"lab mode must be PAPER or LIVE, got {self.mode!r}")
         self.defects = sorted(parse_defects(self.defects))
         refuse_in_live(self.mode, self.defects)
+        if self.pg_volume_mb and not (MIN_VOLUME_MB <= int(self.pg_volume_mb) <= MAX_VOLUME_MB):
+            raise ValueError(f"pg_volume_mb must be 0 or {MIN_VOLUME_MB}-{MAX_VOLUME_MB}, got {self.pg_volume_mb}")
+        if self.pg_volume_mb and self.runtime != "process":
+            raise ValueError("pg_volume_mb (a data volume of Postgres' own) needs the process runtime")
         if not 1 <= self.replicas <= MAX_REPLICAS:
             raise ValueError(f"replicas must be 1-{MAX_REPLICAS}, got {self.replicas}")
         if len(self.replica_ports) != self.replicas - 1:
@@ -179,6 +186,11 @@ class LabConfig:
             "replica_ports": [list(p) for p in self.replica_ports],
             "limits": self.limits(),
         }
+
+
+#: The sizes a lab Postgres' own data volume may have (MiB): a cluster needs about 40.
+MIN_VOLUME_MB = 96
+MAX_VOLUME_MB = 4096
 
 
 def clock_file(lab_dir: Path, trader: str = "trader") -> Path:

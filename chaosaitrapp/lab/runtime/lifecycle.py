@@ -32,7 +32,13 @@ from chaosaitrapp.lab.runtime import docker_services, processes
 from chaosaitrapp.lab.runtime.apps import broker_spec, netproxy_spec, proxy_spec, secrets_for, trader_spec
 from chaosaitrapp.lab.runtime.config import DB_NAME, DB_USER, LabConfig, clock_file
 from chaosaitrapp.lab.runtime.description import remove_lab_description, write_lab_description
-from chaosaitrapp.lab.runtime.postgres_process import init_cluster, postgres_spec
+from chaosaitrapp.lab.runtime.postgres_process import (
+    init_cluster,
+    mount_volume,
+    postgres_spec,
+    unmount_volume,
+    volume_size_mb,
+)
 from chaosaitrapp.lab.runtime.preflight import check_ports, postgres_bindir, redis_server
 from chaosaitrapp.lab.runtime.redis_process import redis_spec
 from chaosaitrapp.targets.answers import postgres_answers, redis_answers
@@ -129,7 +135,8 @@ def _same_config(state: LabState, config: LabConfig) -> bool:
             == public["replica_ports"]
             and (state.limits or {"cpu": None, "memory": None}) == public["limits"]
             and bool(state.services.get("trader") and state.services["trader"].env.get("AITRAPP_WALL_CLOCK_FILE"))
-            == config.fake_clock)
+            == config.fake_clock
+            and volume_size_mb(config.lab_dir) == int(config.pg_volume_mb or 0))
 
 
 def _healthy(state: LabState, api_key: Optional[str]) -> bool:
@@ -226,6 +233,8 @@ def lab_up(config: LabConfig) -> LabState:
             state.services["redis"] = spec
             save_state(state, lab_dir)
             processes.launch(spec)
+            if config.pg_volume_mb:
+                mount_volume(lab_dir, int(config.pg_volume_mb))
             init_cluster(lab_dir, DB_USER, config.db_password, DB_NAME)
             spec_pg = postgres_spec(lab_dir, ports["postgres"])
             state.services["postgres"] = spec_pg
@@ -327,6 +336,11 @@ def lab_down(lab_dir: Path) -> None:
             from_dict(group).remove()
         except TargetError as exc:
             errors.append(f"{name}: {exc}")
+    if not survivors.get("postgres"):
+        try:
+            unmount_volume(lab_dir)
+        except LabError as exc:
+            errors.append(str(exc))
     if survivors or errors:
         raise LabError(f"lab down in {lab_dir} left processes running: {survivors} {'; '.join(errors)}",
                        survivors=survivors)

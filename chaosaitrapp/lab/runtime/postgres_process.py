@@ -1,4 +1,5 @@
-"""Postgres as a local process: its own cluster in ``<lab_dir>/postgres/data``, loopback TCP only.
+"""Postgres as a local process: its own cluster in ``<lab_dir>/postgres/data`` (or, with a data volume of its
+own, ``lab up --pg-volume-mb``, in ``<lab_dir>/postgres/volume/data``, a tmpfs mount), loopback TCP only.
 
 First use runs ``initdb`` (scram-sha-256 on TCP, a random superuser password that is thrown away)
 and creates role ``trader`` (password ``trader``) and database ``aitrapp`` in single-user mode,
@@ -90,9 +91,58 @@ def postgres_root(lab_dir: Path) -> Path:
     return target
 
 
+def volume_dir(lab_dir: Path) -> Path:
+    """Where a data volume of its own is mounted for the lab's Postgres (``lab up --pg-volume-mb``; named
+    through ``<lab_dir>/postgres``, which may be a symlink; nothing is created)."""
+    return Path(lab_dir) / "postgres" / "volume"
+
+
+def volume_size_mb(lab_dir: Path) -> int:
+    """The size of the lab Postgres' own data volume (MiB), 0 when it has none."""
+    volume = volume_dir(lab_dir)
+    if not os.path.ismount(volume):
+        return 0
+    stats = os.statvfs(volume)
+    return round(stats.f_blocks * stats.f_frsize / 1024 ** 2)
+
+
+def mount_volume(lab_dir: Path, size_mb: int) -> Path:
+    """Mount a tmpfs of ``size_mb`` MiB as the lab Postgres' data volume (unless one of that size is there),
+    owned by the user Postgres runs as: a small disk of its own the disk-full drill may fill. LabError when
+    it cannot be mounted (it needs root)."""
+    postgres_root(lab_dir)
+    volume = volume_dir(lab_dir)
+    if os.path.ismount(volume):
+        if volume_size_mb(lab_dir) == size_mb:
+            return volume
+        unmount_volume(lab_dir)
+    volume.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={int(size_mb)}m,mode=0755", "tmpfs", str(volume)],
+                          capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        raise LabError(f"cannot mount a {size_mb} MiB data volume for Postgres at {volume}: "
+                       f"{done.stderr.strip() or done.returncode} (it needs root)")
+    account = _as_postgres()
+    if account is not None:
+        os.chown(volume, account.pw_uid, account.pw_gid)
+    return volume
+
+
+def unmount_volume(lab_dir: Path) -> None:
+    """Unmount the lab Postgres' own data volume (its cluster goes with it), when there is one; LabError
+    when it stays mounted."""
+    volume = volume_dir(lab_dir)
+    if not os.path.ismount(volume):
+        return
+    done = subprocess.run(["umount", str(volume)], capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        raise LabError(f"cannot unmount the Postgres data volume {volume}: {done.stderr.strip() or done.returncode}")
+
+
 def data_dir(lab_dir: Path) -> Path:
-    """The cluster's data directory."""
-    return postgres_root(lab_dir) / "data"
+    """The cluster's data directory: on the lab Postgres' own data volume when one is mounted."""
+    volume = volume_dir(lab_dir)
+    return (volume if os.path.ismount(volume) else postgres_root(lab_dir)) / "data"
 
 
 def _run(argv: List[str], log: Path, what: str, stdin: Optional[str] = None) -> None:
@@ -106,8 +156,8 @@ def _run(argv: List[str], log: Path, what: str, stdin: Optional[str] = None) -> 
 def init_cluster(lab_dir: Path, user: str, password: str, database: str) -> Path:
     """Create the cluster, role and database unless done before; the data directory."""
     bindir = postgres_bindir()
-    root = postgres_root(lab_dir)
-    data = root / "data"
+    data = data_dir(lab_dir)
+    root = data.parent
     log = lab_dir / "logs" / "postgres.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     if (data / "PG_VERSION").exists() and (root / ".lab-initialised").exists():

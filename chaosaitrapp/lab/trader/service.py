@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Set, Tuple
 
@@ -294,7 +295,23 @@ class Trader:
 
     # ---- orders -----------------------------------------------------------------------------
     async def submit(self, order: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
-        """Persist then queue an order; ``(row, created)``. Raises StoreUnavailable when Postgres is down."""
+        """Persist then queue an order; ``(row, created)``. Raises StoreUnavailable when Postgres is down.
+        With the ``write_behind_orders`` defect the order is acknowledged first and written behind: a write
+        that fails drops it."""
+        if "write_behind_orders" in self.defects:
+            self.background(self._write_behind(order))
+            return {**order, "order_id": uuid.uuid4().hex[:16].upper(), "created_at": None, "status": "PENDING",
+                    "filled_quantity": 0, "price": order.get("price")}, True
+        return await self._persist_and_queue(order)
+
+    async def _write_behind(self, order: Dict[str, Any]) -> None:
+        """Defect ``write_behind_orders``: write an acknowledged order's row, and drop the order when that fails."""
+        try:
+            await self._persist_and_queue(order)
+        except StoreUnavailable as exc:
+            log.warning("defect write_behind_orders: acknowledged order %s dropped: %s", order["client_order_id"], exc)
+
+    async def _persist_and_queue(self, order: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
         row, created = await self.store.insert_order(order, self.mode)
         if created or row["status"] == "PENDING":
             if not created:

@@ -2,12 +2,14 @@
  *
  * CLOCK_REALTIME (and its coarse variant), gettimeofday() and time() read the real time plus the offset
  * (signed seconds, "+0", "-300", "+3600") held in the file $AITRAPP_WALL_CLOCK_FILE, re-read at most every
- * 20 ms of monotonic time, so a write lands within 20 ms. CLOCK_MONOTONIC, CLOCK_BOOTTIME, sleeps and
- * timed waits are left to the C library untouched: what an NTP step or a VM's wall-clock correction does.
+ * 20 ms of monotonic time, so a write lands within 20 ms. An offset followed by a rate ("+0 x0.25") makes
+ * the wall clock run at that rate from when the file is read with it (drift). CLOCK_MONOTONIC, CLOCK_BOOTTIME,
+ * sleeps and timed waits are left to the C library untouched: what an NTP step or a VM's wall-clock correction
+ * does.
  * (libfaketime 0.9.10/3.0.1 with DONT_FAKE_MONOTONIC still shifts the deadlines of timed waits on monotonic
  * condition variables by the offset: after a step back of 300 s, CPython's GIL hand-over waits of 5 ms
  * became 300 s waits and the trader's API stalled for seconds. Measured by chaosaitrapp's clock drill.)
- * Built by chaosaitrapp.clock.shim with the system C compiler.
+ * Built by chaosaitrapp.targets.wallclock with the system C compiler.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -25,6 +27,8 @@ typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
 static clock_gettime_fn real_clock_gettime;
 static const char *clock_file;
 static volatile int64_t offset_ns;
+static volatile double rate = 1.0;       /* the wall clock's rate from drift_since_ns on */
+static volatile int64_t drift_since_ns;  /* monotonic time the current setting was first read */
 static volatile int64_t last_read_ns = INT64_MIN / 2;
 static pthread_mutex_t reading = PTHREAD_MUTEX_INITIALIZER;
 
@@ -53,8 +57,24 @@ static void reread(void) {
             text[n] = 0;
             char *end;
             double seconds = strtod(text, &end);
-            if (end != text)
-                offset_ns = (int64_t)(seconds * 1e9);
+            if (end != text) {
+                double new_rate = 1.0;
+                char *x = end;
+                while (*x == ' ' || *x == '\t')
+                    x++;
+                if (*x == 'x') {
+                    char *rate_end;
+                    double parsed = strtod(x + 1, &rate_end);
+                    if (rate_end != x + 1 && parsed > 0)
+                        new_rate = parsed;
+                }
+                int64_t new_offset = (int64_t)(seconds * 1e9);
+                if (new_offset != offset_ns || new_rate != rate) {
+                    drift_since_ns = now;
+                    rate = new_rate;
+                    offset_ns = new_offset;
+                }
+            }
         }
     } /* a file that is gone or garbled leaves the last offset */
     pthread_mutex_unlock(&reading);
@@ -62,6 +82,8 @@ static void reread(void) {
 
 static void shift(struct timespec *ts) {
     int64_t total = (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec + offset_ns;
+    if (rate != 1.0)
+        total += (int64_t)((rate - 1.0) * (double)(monotonic_ns() - drift_since_ns));
     ts->tv_sec = (time_t)(total / 1000000000LL);
     ts->tv_nsec = (long)(total % 1000000000LL);
     if (ts->tv_nsec < 0) {
