@@ -32,6 +32,7 @@ FAMILY_MODULES: Tuple[str, ...] = (
     "chaosaitrapp.stress.family",
     "chaosaitrapp.gray.family",
     "chaosaitrapp.clock.family",
+    "chaosaitrapp.crash.family",
 )
 
 #: The target kinds: how a dependency named ``<scheme>:...`` is stopped, started and frozen.

@@ -185,14 +185,17 @@ class Timeline:
     def frozen_windows(self) -> List[Tuple[float, float]]:
         """``(start, end)`` of each stretch in which the drill froze the sampled target itself (a pause of
         the replica the sampler read, ``meta["sampled_replica"]``, default ``r0``, the drill's ``API``: a
-        split-brain pause): from its ``fault`` event to its ``restored`` event (to the end of the timeline
-        when none came). A frozen process answers nothing: these stretches are the fault, not holes in the
-        evidence, nor a crash."""
+        split-brain pause) or killed it (the crash drill's trader, until it was started again): from its
+        ``fault`` event to its ``restored`` event (to the end of the timeline when none came). A frozen or
+        killed process answers nothing: these stretches are the fault, not holes in the evidence."""
         out: List[Tuple[float, float]] = []
         began: Optional[float] = None
         sampled = self.meta.get("sampled_replica", "r0")
         for event in self.events:
-            if event.get("replica") != sampled or not str(event.get("target") or "").startswith("pause:"):
+            paused = event.get("replica") == sampled and str(event.get("target") or "").startswith("pause:")
+            killed = event.get("dependency") == "trader" and (event.get("fault_name") == "crash"
+                                                               or event.get("event") == "restored")
+            if not (paused or killed):
                 continue
             if event.get("event") == "fault" and began is None:
                 began = float(event["t"])

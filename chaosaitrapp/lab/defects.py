@@ -50,6 +50,13 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
 - ``write_behind_orders``: ``POST /orders`` acknowledges an order (202) before its row is written and writes
   it behind; a write that fails (Postgres out of space, a lock past its timeout, an outage) drops the order:
   acknowledged, never placed.
+- ``no_reconcile_on_start``: at a (re)start the orders the store holds unfinished are forgotten, not looked up at
+  the broker: an order in flight at a crash (accepted by the broker, its reply never heard) stays PENDING in the
+  trader's view for ever, while the broker holds it.
+- ``resend_on_start``: at a (re)start the store's PENDING orders are sent again without looking up their tag first:
+  one the broker accepted before the crash is then at the broker twice.
+- ``queue_in_memory``: ``POST /orders`` acknowledges an order once it is queued in memory; its row is written only
+  when the broker accepts it: orders acknowledged and still waiting for the rate limit vanish with a crash.
 """
 from __future__ import annotations
 
@@ -63,7 +70,7 @@ KNOWN_DEFECTS: FrozenSet[str] = frozenset(
      "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "db_write_without_timeout", "blind_resend",
      "no_fencing", "blocking_scan", "memory_leak_under_load", "counts_refusals_as_refreshes",
      "heartbeat_from_simulator", "reuses_tag", "lease_on_wall_clock", "heartbeat_on_wall_clock",
-     "write_behind_orders"}
+     "write_behind_orders", "no_reconcile_on_start", "resend_on_start", "queue_in_memory"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +20,7 @@ from chaosaitrapp.broker.client import ProxyClient
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.testing.lab import free_ports
 from chaosaitrapp.testing.waits import wait_for
+from chaosaitrapp.waiting import wait_until
 
 API_KEY, API_SECRET = "proxykey", "proxy-test-secret"
 
@@ -120,6 +122,24 @@ def test_a_dropped_reply_leaves_the_order_at_the_broker(path, control):
     assert place(kite, "afterthedrop1")  # count 1: the next reply comes
     history = [h for h in control.history() if h.get("kind") == "order" and h.get("tag") == "droppedreply1"]
     assert history and history[0]["dropped"] is True and history[0]["order_id"] == at_broker[0]["order_id"]
+
+
+def test_a_held_reply_waits_for_the_clear_and_goes_on_to_a_client_still_waiting(path, control):
+    kite = login(path[0], timeout=10)
+    control.add("hold_reply", {"count": 1}, 30, "hold-1")
+    answer: dict = {}
+    worker = threading.Thread(target=lambda: answer.update(order_id=place(kite, "heldreply1")))
+    worker.start()
+    assert wait_until(lambda: next((f["hits"] for f in control.active() if f["id"] == "hold-1"), 0), lambda h: h == 1,
+                      timeout=5, interval=0.01).held, "the placement reached the hold"
+    at_broker = [o for o in requests.get(path[2] + "/lab/orders").json()["orders"] if o["tag"] == "heldreply1"]
+    assert len(at_broker) == 1 and "order_id" not in answer, "the broker holds it; its sender has not heard"
+    assert control.clear("hold-1")["cleared"] is True
+    worker.join(5)
+    assert answer["order_id"] == at_broker[0]["order_id"], "let go: the reply reaches the client still waiting"
+    history = [h for h in control.history() if h.get("tag") == "heldreply1"]
+    assert [(h["kind"], h.get("held"), h.get("delivered")) for h in history] == [("order", True, None),
+                                                                                 ("reply_released", None, True)]
 
 
 def test_control_api_refuses_bad_input_naming_it(path, control):

@@ -96,7 +96,8 @@ DEADLINES = {"broker_token_expiry": {"DETECT_TIMEOUT": "9"}, "websocket_reconnec
 @pytest.mark.parametrize("name", ["postgres_blip", "rate_limit_spike", "broker_token_expiry", "websocket_reconnect",
                                   "network_partition_redis", "network_partition_postgres", "network_partition_broker",
                                   "network_latency_redis", "cpu_stress", "memory_stress", "redis_stall",
-                                  "redis_stall_brief", "postgres_hang", "clock_jump", "clock_token_expiry"])
+                                  "redis_stall_brief", "postgres_hang", "clock_jump", "clock_token_expiry",
+                                  "trader_crash"])
 def test_drills_pass_against_the_deployed_target(name, target, tmp_path):
     assert_pass(drill(name, target, tmp_path, **DEADLINES.get(name, {})), name)
 

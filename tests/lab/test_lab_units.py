@@ -105,7 +105,7 @@ def test_defect_names_are_validated():
                              "health_blocks_on_db", "blind_resend", "no_fencing", "blocking_scan", "memory_leak_under_load",
                              "counts_refusals_as_refreshes", "heartbeat_from_simulator", "reuses_tag",
                              "db_write_without_timeout", "lease_on_wall_clock", "heartbeat_on_wall_clock",
-                             "write_behind_orders"}
+                             "write_behind_orders", "no_reconcile_on_start", "resend_on_start", "queue_in_memory"}
 
 
 def test_defects_refused_in_live():

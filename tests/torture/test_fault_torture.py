@@ -1,13 +1,14 @@
 """Signal torture for the drills whose faults live in the fault proxies: `chaos run` of the token-expiry
 drill, of each WebSocket variant, of each network partition, of the Redis stall, of the Postgres hang (a lock, a full disk) and of the clock
-jumps (by seconds, and to the token expiry), interrupted by SIGKILL (and
+jumps (by seconds, and to the token expiry) and of the trader crash (the restart in the ledger: the trader is
+running again whatever step the run died at), interrupted by SIGKILL (and
 SIGINT/SIGTERM) while its faults are in place, leaves both proxies without faults, the ledger empty
 and the trader ready and streaming again within the fault lease; a fault proxy that dies with a fault
 registered is brought back by the ledger's undo. (Kernel partitions: tests/network/test_kernel_partition.py,
 in a namespace of their own.)
 
 Plan: ``random.Random(20261201)``; per drill variant one SIGKILL and one SIGINT or SIGTERM (alternating),
-each ``delay`` (uniform 0-1.5 s) after the first fault event (broker fault or partition); one fast lab for all trials,
+each ``delay`` (uniform 0-1.5 s; 0-0.5 s for the crash drill, which kills and restarts within a second) after the first fault event (broker fault or partition); one fast lab for all trials,
 ``AITRAPP_FAULT_LEASE=20``. The table is printed at the end (``pytest -s``).
 """
 from __future__ import annotations
@@ -36,8 +37,10 @@ VARIANTS = [("broker_token_expiry", ()), ("websocket_reconnect", (("WS_FAULT", "
             ("network_partition_redis", ()), ("network_partition_postgres", (("PARTITION_SECONDS", "4"),)),
             ("network_partition_broker", (("PARTITION_SECONDS", "4"),)), ("redis_stall", (("STALL_SECONDS", "4"),)),
             ("postgres_hang", (("HANG_SECONDS", "6"),)), ("clock_jump", (("CLOCK_HOLD", "6"),)), ("clock_token_expiry", ()),
-            ("postgres_hang", (("POSTGRES_FAULT", "disk_full"), ("HANG_SECONDS", "6"), ("BROKER_ORDERS", "20")))]
-FIRST_ROLLBACKS = ("clear-broker-faults", "heal-the-partition", "end-the-stall", "end-the-hang", "put-the-clock-back")
+            ("postgres_hang", (("POSTGRES_FAULT", "disk_full"), ("HANG_SECONDS", "6"), ("BROKER_ORDERS", "20"))),
+            ("trader_crash", (("CRASH_POINT", "after_broker_ack"),)), ("trader_crash", (("CRASH_POINT", "queue_full"),))]
+FIRST_ROLLBACKS = ("clear-broker-faults", "heal-the-partition", "end-the-stall", "end-the-hang", "put-the-clock-back",
+                   "start-the-trader-again")
 
 
 def plan() -> list:
@@ -45,7 +48,9 @@ def plan() -> list:
     plans = []
     for i, (drill, env) in enumerate(VARIANTS):
         for j, sig in enumerate(("SIGKILL", "SIGINT" if i % 2 == 0 else "SIGTERM")):
-            plans.append(TrialPlan(drill, 2 * i + j, sig, "fault", rng.uniform(0.0, 1.5), env + DEADLINES))
+            # the crash drill kills and restarts within about a second of arming: its signals land within 0.5 s
+            latest = 0.5 if drill == "trader_crash" else 1.5
+            plans.append(TrialPlan(drill, 2 * i + j, sig, "fault", rng.uniform(0.0, latest), env + DEADLINES))
     return plans
 
 

@@ -127,10 +127,11 @@ def timeline_events(reports: Path) -> List[Dict]:
 
 
 def is_fault_event(event: Dict) -> bool:
-    """A dependency stop, a broker fault, a partition, a pause, a stressor, a stall, a lock, a balloon or a clock jump (the faults a
-    ledger entry stands for)."""
-    return event.get("event") == "fault" and (event.get("detail") == "stop" or str(event.get("target") or "").startswith(
-        ("broker-proxy:", "net-proxy:", "nft:", "pause:", "stress:", "redis_stall:", "postgres_lock:", "balloon:", "clock:")))
+    """A dependency stop, a broker fault, a partition, a pause, a stressor, a stall, a lock, a balloon, a clock jump or a
+    trader killed (the faults a ledger entry stands for)."""
+    return event.get("event") == "fault" and (event.get("detail") == "stop" or event.get("fault_name") == "crash" or str(
+        event.get("target") or "").startswith(("broker-proxy:", "net-proxy:", "nft:", "pause:", "stress:", "redis_stall:",
+                                                "postgres_lock:", "balloon:", "clock:")))
 
 
 def _anchor_seen(reports: Path, anchor: str) -> bool:
@@ -242,15 +243,21 @@ def _phase_at(events: List[Dict], wall: float) -> str:
 
 
 def _fault_in_place_at(events: List[Dict], wall: float) -> bool:
-    state = False
+    """True when some target had a fault at ``wall``: injected, not yet restored (per target: a broker fault cleared
+    while the trader it was for is still down leaves a fault in place; a restore that names no faulty target ends
+    them all)."""
+    faulty = set()
     for event in events:
         if event.get("wall", 0) > wall:
             break
         if is_fault_event(event):
-            state = True
+            faulty.add(event.get("target"))
         elif event.get("event") == "restored":
-            state = False
-    return state
+            if event.get("target") in faulty:
+                faulty.discard(event.get("target"))
+            else:  # a restore named otherwise than its fault (a kernel cut, healed by its proxy's name): all of them
+                faulty.clear()
+    return bool(faulty)
 
 
 def run_trial(plan: TrialPlan, lab: Lab, workdir: Path, lease: float) -> TrialResult:

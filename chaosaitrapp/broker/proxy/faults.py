@@ -28,6 +28,13 @@ kind                       what the target sees while it is active
                            reply never comes: the connection is held ``hold_s`` (default 10, above
                            KiteConnect's 7 s timeout) then closed; for ``count`` placements (default
                            1; -1: every one while the fault is active)
+``hold_reply``             an order placement reaches the broker (the order exists there) and its
+                           reply is held for as long as the fault lasts: cleared (or at its lease's
+                           end) the reply goes on if the client still waits, else it is lost; for
+                           ``count`` placements (default 1; -1: every one while the fault is active).
+                           The crash drills' instant: the broker has acknowledged, the target has not
+                           heard (``after_broker_ack``: killed now; ``after_reply``: killed just after
+                           the reply is let go)
 ``ws_stall``               ticker sockets stay open but nothing flows to the target: no ticks, no
                            heartbeats (a blackhole); ``scope`` ``existing`` (default: the sockets
                            open at injection, a dead connection that a reconnect escapes) or ``all``
@@ -48,8 +55,8 @@ from chaosaitrapp.faultproxy.table import MAX_LEASE_S, Fault, FaultError, check_
 
 __all__ = ["HELD", "INSTANT", "KINDS", "CLOSE_CODES", "MAX_LEASE_S", "Fault", "FaultError", "FaultTable", "validate"]
 
-HELD = ("token_invalidated", "rate_limit", "server_error", "latency", "drop_reply", "partition", "ws_stall",
-        "ws_refuse")
+HELD = ("token_invalidated", "rate_limit", "server_error", "latency", "drop_reply", "hold_reply", "partition",
+        "ws_stall", "ws_refuse")
 INSTANT = ("ws_close", "ws_drop_subscriptions")
 KINDS = HELD + INSTANT
 CLOSE_CODES = (1000, 1006, 1011)
@@ -60,6 +67,7 @@ _PARAMS: Dict[str, Dict[str, table.ParamSpec]] = {
     "server_error": {"status": (int, 503, 500, 599), "path": (str, "/orders", None, None)},
     "latency": {"delay_ms": (float, 500.0, 0.0, 60000.0)},
     "drop_reply": {"hold_s": (float, 10.0, 0.0, 120.0), "count": (int, 1, -1, 100000)},
+    "hold_reply": {"count": (int, 1, -1, 100000)},
     "partition": {"direction": (str, "both", None, None), "instance": (str, "", None, None)},
     "ws_close": {"code": (int, 1006, None, None)},
     "ws_stall": {"scope": (str, "existing", None, None)},
@@ -72,8 +80,8 @@ def validate(kind: str, params: Optional[Mapping[str, Any]], lease_s: Any) -> Di
         raise FaultError(f"unknown broker fault {kind!r}; known: {', '.join(KINDS)}")
     check_lease(lease_s, kind in HELD)
     out = check_params(kind, _PARAMS.get(kind, {}), params)
-    if kind == "drop_reply" and out["count"] == 0:
-        raise FaultError("drop_reply: count must be at least 1 (how many replies to drop) or -1 (every one)")
+    if kind in ("drop_reply", "hold_reply") and out["count"] == 0:
+        raise FaultError(f"{kind}: count must be at least 1 (how many replies) or -1 (every one)")
     if kind == "ws_close":
         check_choice(kind, "code", out["code"], CLOSE_CODES)
     if kind == "ws_stall":

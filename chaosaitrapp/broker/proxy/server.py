@@ -113,6 +113,18 @@ async def handle(request: web.Request) -> web.StreamResponse:
         order_id = (json.loads(response.body or b"{}").get("data") or {}).get("order_id")
     except (ValueError, AttributeError):
         pass
+    hold = None if lost else next((f for f in state.faults.active("hold_reply")
+                                   if f.params["count"] == -1 or f.hits < f.params["count"]), None)
+    if hold is not None:
+        hold.hits += 1
+        state.record("order", **order, status=response.status, order_id=order_id, by="upstream", held=True,
+                     fault="hold_reply")
+        delivered = await state.held_reply(request, hold)
+        state.record("reply_released", tag=order.get("tag"), order_id=order_id, delivered=delivered,
+                     fault="hold_reply")
+        if not delivered:
+            return web.Response(status=200)  # its client is gone: nobody reads this
+        return response
     drop = next((f for f in state.faults.active("drop_reply")
                  if f.params["count"] == -1 or f.hits < f.params["count"]), None)
     state.record("order", **order, status=response.status, order_id=order_id, by="upstream",

@@ -150,9 +150,31 @@ class ProxyState(ProxyHooks):
                 else:
                     self.holding.pop(fault.id, None)
 
+    async def held_reply(self, request: web.Request, fault: Fault) -> bool:
+        """Hold a placement's reply while ``fault`` (a ``hold_reply``) is active; True when it may go on (the
+        fault cleared or expired, its client still waiting), False when the client is gone (killed, or it gave
+        up): the broker holds the order and its sender never heard."""
+        self.holding[fault.id] = self.holding.get(fault.id, 0) + 1
+        try:
+            while any(f is fault for f in self.faults.active("hold_reply")):
+                if request.transport is None or request.transport.is_closing():
+                    return False
+                try:  # woken at once by a clear (see cleared), else the lease's end is polled
+                    await asyncio.wait_for(asyncio.shield(self._changed.wait()), 0.05)
+                except asyncio.TimeoutError:
+                    pass
+            return request.transport is not None and not request.transport.is_closing()
+        finally:
+            left = self.holding.get(fault.id, 1) - 1
+            if left > 0:
+                self.holding[fault.id] = left
+            else:
+                self.holding.pop(fault.id, None)
+
     async def cleared(self, fault: Fault) -> None:
-        """A cleared partition lets what it held go on before the DELETE is answered (so a drill that
-        releases a frozen instance's held order knows it left before the instance is thawed); at most ~1 s."""
+        """A cleared partition or held reply lets what it held go on before the DELETE is answered (so a drill
+        that releases a frozen instance's held order knows it left before the instance is thawed, and a crash
+        drill that lets a reply go knows it went); at most ~1 s."""
         self._changed.set()
         self._changed = asyncio.Event()
         for _ in range(100):

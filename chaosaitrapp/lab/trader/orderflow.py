@@ -19,7 +19,11 @@ Placement rules (what a careful AITRAPP does; the defects undo one each):
   idempotency key: the broker then holds it twice); an order re-queued from the store (after a
   restart or a Postgres outage) may have been sent before and is looked up the same way;
 - 429 and an unreachable broker wait in the throttle; a refusal marks the order REJECTED; without a
-  broker session the order waits too (it is never dropped).
+  broker session the order waits too (it is never dropped);
+- at a (re)start the store's unfinished orders are reconciled (:meth:`OrderFlow.requeue_unfinished`): a
+  PENDING one may have reached the broker before the crash, so it is looked up by its tag and adopted when
+  found, sent when not; defects ``no_reconcile_on_start`` (they are forgotten) and ``resend_on_start`` (sent
+  again blindly); ``queue_in_memory``: an acknowledged order lives only in the throttle until placed.
 """
 from __future__ import annotations
 
@@ -73,6 +77,12 @@ class OrderFlow:
         self.leaked: List[bytearray] = []
         self.open_orders: Dict[str, Dict[str, Any]] = {}  # client_order_id -> order sent, not yet filled
         self.unsure: Set[str] = set()  # client_order_ids whose placement may have reached the broker
+        self.forgotten: Set[str] = set()  # defect no_reconcile_on_start: orders unfinished at the start, ignored
+        self.resent_blind: Set[str] = set()  # defect resend_on_start: orders unfinished at the start, never looked up
+        # defect queue_in_memory: an acknowledged order is only in the throttle until placed; its row is
+        # written once the broker accepted it (in ``mode``)
+        self.queue_in_memory = "queue_in_memory" in defects
+        self.mode = "PAPER"
         self.on_fill: Callable[[Dict[str, Any], int, float], None] = lambda order, qty, avg: None
 
     def _retry(self, kind: str, delay: float, reason: str) -> RetryLater:
@@ -99,7 +109,7 @@ class OrderFlow:
         started = time.perf_counter()
         try:
             broker_id = None
-            if client_order_id in self.unsure and not self.blind:
+            if client_order_id in self.unsure and not self.blind and client_order_id not in self.resent_blind:
                 broker_id = await self._already_placed(tag)
                 if broker_id:
                     log.info("order %s found at the broker after a lost reply: not sent again", client_order_id)
@@ -132,17 +142,31 @@ class OrderFlow:
         self.metrics.orders_placed.labels(order_type=order["order_type"], status="accepted").inc()
         self.open_orders[client_order_id] = {**order, "broker_order_id": broker_id}
         try:
+            if self.queue_in_memory:  # defect queue_in_memory: the row is written only now
+                await self.store.insert_order(order, self.mode)
             await self.store.mark_sent(client_order_id, broker_id)
         except StoreUnavailable:
             pass  # the row stays PENDING; the sweep re-queues it as unsure and finds it at the broker
 
-    async def requeue_unfinished(self, throttle: ThrottleQueue) -> None:
-        """Put the store's PENDING orders back in the throttle (each looked up before it is sent again)
-        and remember the OPEN ones for their fills."""
-        for row in await self.store.unfinished_orders():
+    async def requeue_unfinished(self, throttle: ThrottleQueue, *, at_start: bool = False) -> None:
+        """Put the store's PENDING orders back in the throttle (each looked up by its tag before it is sent
+        again: it may have reached the broker before a crash or an outage) and remember the OPEN ones for their
+        fills. ``at_start``: the reconciliation after a (re)start; defect ``no_reconcile_on_start`` forgets
+        the orders unfinished then (they stay PENDING for ever, whatever the broker holds), defect
+        ``resend_on_start`` sends them again without the look-up."""
+        rows = await self.store.unfinished_orders()
+        if at_start and "no_reconcile_on_start" in self.defects:
+            self.forgotten.update(str(r["client_order_id"]) for r in rows)
+            log.warning("defect no_reconcile_on_start: %d order(s) in flight before the start forgotten", len(rows))
+        for row in rows:
             order = order_from_row(row)
+            if order["client_order_id"] in self.forgotten:
+                continue
             if row["status"] == "PENDING" and not throttle.knows(order["client_order_id"]):
-                self.unsure.add(order["client_order_id"])
+                if at_start and "resend_on_start" in self.defects:
+                    self.resent_blind.add(order["client_order_id"])
+                else:
+                    self.unsure.add(order["client_order_id"])
                 throttle.put(order)
             elif row["status"] == "OPEN":
                 self.open_orders.setdefault(order["client_order_id"], order)

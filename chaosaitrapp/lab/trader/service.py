@@ -93,6 +93,7 @@ class Trader:
                                 defects=self.defects, trading=self.trading, lease_ok=self.lease_ok,
                                 on_fenced=self.elector.step_down)
         self.orders.on_fill = self._on_fill
+        self.orders.mode = self.mode
         self.throttle = ThrottleQueue(self.orders.place, rate=settings.throttle_rate, burst=settings.throttle_burst,
                                       on_depth=metrics.set_queue_depth)
         self.positions: Dict[str, Tuple[int, float]] = {}
@@ -221,7 +222,7 @@ class Trader:
         try:
             self.positions = await self.store.positions()
             self.trades_today = await self.store.trades_today()
-            await self.orders.requeue_unfinished(self.throttle)
+            await self.orders.requeue_unfinished(self.throttle, at_start=True)
         except StoreUnavailable:
             log.warning("Postgres unavailable at startup; will retry in the background")
 
@@ -297,7 +298,12 @@ class Trader:
     async def submit(self, order: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
         """Persist then queue an order; ``(row, created)``. Raises StoreUnavailable when Postgres is down.
         With the ``write_behind_orders`` defect the order is acknowledged first and written behind: a write
-        that fails drops it."""
+        that fails drops it; with ``queue_in_memory`` it is acknowledged and queued, and written only once the
+        broker accepted it: a crash meanwhile loses it."""
+        if "queue_in_memory" in self.defects:  # acknowledged, queued in memory only: written once placed
+            self.throttle.put(dict(order))
+            return {**order, "order_id": uuid.uuid4().hex[:16].upper(), "created_at": None, "status": "PENDING",
+                    "filled_quantity": 0, "price": order.get("price")}, True
         if "write_behind_orders" in self.defects:
             self.background(self._write_behind(order))
             return {**order, "order_id": uuid.uuid4().hex[:16].upper(), "created_at": None, "status": "PENDING",

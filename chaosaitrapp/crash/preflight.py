@@ -1,0 +1,72 @@
+"""The crash family's pre-flight: the crash point and the delay (offline); online, a trader that can be started
+again (not applicable without a known one; refused as ``pid:N``), running, in PAPER mode, and a broker fault
+proxy in front of its broker (not applicable without one)."""
+from __future__ import annotations
+
+from typing import List, Sequence
+
+from chaoslib.types import Configuration, Secrets
+
+from chaosaitrapp.broker.client import ProxyClient
+from chaosaitrapp.crash.actions import check_delay, check_point, require_not_live
+from chaosaitrapp.crash.target import crash_target, trader_spec
+from chaosaitrapp.declare import ActivityCall, NotApplicable
+from chaosaitrapp.errors import ChaosAitrappError, ConfigError
+
+ARM_FUNCS = ("arm_crash",)
+KILL_FUNCS = ("crash_trader",)
+
+
+def problems(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets,
+             online: bool) -> List[str]:
+    """An unknown crash point or a bad delay; online, a trader named as nothing restartable (``pid:N``) or not
+    running, not in PAPER mode, and no broker fault proxy (not applicable) or one that does not answer."""
+    found: List[str] = []
+    arms = [c for c in activities if c.func in ARM_FUNCS]
+    for call in arms:
+        try:
+            check_point(call.args.get("point", "after_broker_ack"))
+        except ConfigError as exc:
+            found.append(f"{call.name}: {exc}")
+    for call in (c for c in activities if c.func in KILL_FUNCS):
+        try:
+            check_delay(call.args.get("delay_ms", 0))
+        except ConfigError as exc:
+            found.append(f"{call.name}: {exc}")
+    if not arms or not online or found:
+        return found
+    try:
+        trader_spec(configuration)
+    except ConfigError as exc:
+        if "TARGET_PROCESS" in str(exc):
+            return [NotApplicable(str(exc))]
+        return [str(exc)]
+    try:
+        crash_target(configuration)
+        require_not_live(configuration, secrets)
+    except ChaosAitrappError as exc:
+        found.append(str(exc))
+    try:
+        client = ProxyClient.from_configuration(configuration)
+    except ConfigError as exc:
+        return found + [NotApplicable(f"no broker fault proxy in front of this target's broker (the crash drill "
+                                      f"sees the crash point there): {exc} (`aitrapp-chaos proxy broker` starts one)")]
+    try:
+        client.health()
+    except ChaosAitrappError as exc:
+        found.append(f"the broker fault proxy: {exc}")
+    return found
+
+
+def preview(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets) -> List[str]:
+    """The trader the drill kills, the crash point, and how it is started again."""
+    arms = [c for c in activities if c.func in ARM_FUNCS]
+    if not arms:
+        return []
+    point = arms[0].args.get("point", "after_broker_ack")
+    try:
+        target = crash_target(configuration)
+    except ChaosAitrappError as exc:
+        return [f"kills the trader at {point}: unknown ({exc})"]
+    return [f"kills {target.spec} (pid {target.pid()}) with SIGKILL at {point} and starts it again as it ran "
+            f"({target.describe()})"]

@@ -1,0 +1,117 @@
+"""The crash drill against the lab: the trader SIGKILLed at each crash point (the broker fault proxy holding the
+placement's reply, letting it go, or refusing placements so orders queue) and started again as it ran; it passes
+on a healthy lab, fails on ``no_reconcile_on_start`` (orders in doubt for ever), ``resend_on_start`` (a tag twice at
+the broker) and ``queue_in_memory`` (acknowledged orders lost) for their own reasons, refuses bad input with exit 2
+before anything is killed, and a SIGKILLed run leaves the trader running and the ledger empty."""
+from __future__ import annotations
+
+import pytest
+
+from chaosaitrapp.targets.process import pid_alive
+
+from .checks import assert_lab_whole
+from .kit import ledger_entries, run_drill, run_script, start_lab
+
+CHECKED = ("orders_reconciled", "orders_exactly_once")
+
+
+def crash_env(**extra: str) -> dict:
+    return {"WAIT_READY_TIMEOUT": "20", "RECONCILE_TIMEOUT": "15", **extra}
+
+
+def checks_of(run) -> dict:
+    return {c["name"]: c for c in run.extension["checks"]}
+
+
+def kills(run) -> list:
+    return [e for e in run.timeline_events() if e.get("event") == "fault_injected" and e.get("fault_name") == "crash"]
+
+
+@pytest.fixture(scope="module")
+def crash_lab():
+    lab = start_lab(profile="fast")
+    yield lab
+    lab.down()
+
+
+@pytest.mark.parametrize("point", ["after_broker_ack", "after_reply", "queue_full"])
+def test_the_crash_drill_passes_on_a_healthy_lab(point, crash_lab, tmp_path):
+    before = crash_lab.pid("trader")
+    run = run_drill("trader_crash", crash_lab, tmp_path, crash_env(CRASH_POINT=point))
+    assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
+    found = checks_of(run)
+    assert {n: found[n]["status"] for n in CHECKED} == dict.fromkeys(CHECKED, "pass"), found
+    killed = kills(run)
+    assert len(killed) == 1 and killed[0]["pid"] == before and killed[0]["point"] == point, killed
+    assert not pid_alive(before) and crash_lab.pid("trader") not in (None, before), "a new trader process runs"
+    fields = run.fields
+    assert fields["test_result"] == "PASS" and fields["resent"] == "0", fields
+    assert float(fields["reconciled_s"]) >= 0 and float(fields["leader_back_s"]) >= 0, fields
+    if point != "after_reply":  # killed unaware of an order the broker holds, or with orders queued: in doubt
+        assert int(fields["orders_in_doubt_max"]) >= 1, fields
+    else:  # killed after the reply was let go
+        assert killed[0]["dead_after_release_ms"] >= 0, killed
+    if point != "queue_full":  # the broker holds the order placed before the crash: one in doubt at the restart
+        held = [e for e in run.timeline_events() if e.get("event") == "restored" and e.get("dependency") == "trader"]
+        assert held and held[0].get("lock_held_at_restart") in (True, False), held
+    assert not ledger_entries(tmp_path / "state"), "the restart left the ledger"
+    assert_lab_whole(crash_lab, tmp_path)
+
+
+def test_the_seed_style_wrapper_runs_the_crash_drill(crash_lab, tmp_path):
+    run = run_script("chaos_test_trader_crash.sh", crash_lab, tmp_path,
+                     crash_env(NONINTERACTIVE="1", CRASH_POINT="after_broker_ack"))
+    assert run.code == 0, run.output[-3000:]
+    assert run.fields["check_orders_reconciled"] == "pass" and run.fields["test_result"] == "PASS"
+
+
+@pytest.mark.parametrize("defect, point, failing, words", [
+    ("no_reconcile_on_start", "after_broker_ack", "orders_reconciled", "still in doubt"),
+    ("resend_on_start", "after_broker_ack", "orders_exactly_once", "at the broker 2 times"),
+    ("queue_in_memory", "queue_full", "orders_exactly_once", "accepted by the API but missing from /orders"),
+])
+def test_the_crash_drill_fails_on_each_defect_for_its_own_reason(defect, point, failing, words, tmp_path):
+    lab = start_lab(profile="fast", defects=[defect])
+    try:
+        run = run_drill("trader_crash", lab, tmp_path, crash_env(CRASH_POINT=point, RECONCILE_TIMEOUT="6",
+                                                                 WAIT_READY_TIMEOUT="12"))
+        assert lab.pid("trader") is not None and pid_alive(lab.pid("trader")), "the trader runs again after the drill"
+    finally:
+        lab.down()
+    assert run.code == 1 and run.extension["verdict"] == "FAIL", run.output[-3000:]
+    found = checks_of(run)
+    assert found[failing]["status"] == "fail" and words in found[failing]["reason"], found[failing]
+    if defect == "resend_on_start":
+        assert run.fields["resent"] == "1", run.fields
+    if defect != "no_reconcile_on_start":  # the others converge: nothing is left in doubt
+        assert found["orders_reconciled"]["status"] == "pass", found["orders_reconciled"]
+
+
+@pytest.mark.parametrize("extra, words", [
+    ({"CRASH_POINT": "mid_air"}, "unknown crash point 'mid_air'"),
+    ({"CRASH_DELAY_MS": "5000"}, "crash_delay_ms must be a number of milliseconds"),
+    ({"TARGET_PROCESS": "pid:1"}, "names no way to"),
+])
+def test_bad_input_is_refused_before_anything_is_killed(extra, words, crash_lab, tmp_path):
+    before = crash_lab.pid("trader")
+    run = run_script("chaos_test_trader_crash.sh", crash_lab, tmp_path, crash_env(NONINTERACTIVE="1", **extra))
+    assert run.code == 2 and "REFUSED by the pre-flight" in run.output, f"exit {run.code}\n{run.output[-2000:]}"
+    assert any(words in r for r in run.reasons), run.reasons
+    assert run.fields["refused"] == "true" and run.fields["faults_injected"] == "0"
+    assert crash_lab.pid("trader") == before and pid_alive(before), "nothing was killed"
+    assert not ledger_entries(tmp_path / "state")
+
+
+def test_the_crash_drill_passes_under_the_aitrapp_profile(tmp_path):
+    """AITRAPP's own timing (30 s TTL): the restarted trader waits out its dead self's key, then reconciles."""
+    lab = start_lab(profile="aitrapp")
+    try:
+        run = run_drill("trader_crash", lab, tmp_path, {"WAIT_READY_TIMEOUT": "60", "RECONCILE_TIMEOUT": "60",
+                                                        "DETECT_TIMEOUT": "15"})
+    finally:
+        lab.down()
+    assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
+    assert checks_of(run)["orders_reconciled"]["status"] == "pass"
+    fields = run.fields
+    assert float(fields["stale_key_s"]) > 0, "the dead trader's key was still there at the restart"
+    assert float(fields["leader_back_s"]) <= float(fields["reconciled_s"]), fields
