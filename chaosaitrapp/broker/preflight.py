@@ -43,17 +43,23 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
             if call.func == "break_market_data" and mode == "close" and code not in CLOSE_CODES:
                 found.append(f"activity {call.name!r}: close code must be one of {CLOSE_CODES}, got {code!r}")
     if touches and online:
-        try:
-            client = ProxyClient.from_configuration(configuration)
-        except ConfigError as exc:
-            found.append(NotApplicable(f"no broker fault proxy in front of this target's broker: {exc} "
-                                       "(`aitrapp-chaos proxy broker` starts one)"))
-            return found
-        try:
-            client.health()
-        except ChaosAitrappError as exc:
-            found.append(f"the broker fault proxy: {exc}")
+        found += proxy_problems(configuration)
     return found
+
+
+def proxy_problems(configuration: Configuration, why: str = "") -> List[str]:
+    """No broker fault proxy in front of the target's broker (not applicable; ``why``: what the drill needs it
+    for), or one that does not answer as one; ``[]`` when it does."""
+    try:
+        client = ProxyClient.from_configuration(configuration)
+    except ConfigError as exc:
+        return [NotApplicable(f"no broker fault proxy in front of this target's broker{why}: {exc} "
+                              "(`aitrapp-chaos proxy broker` starts one)")]
+    try:
+        client.health()
+    except ChaosAitrappError as exc:
+        return [f"the broker fault proxy: {exc}"]
+    return []
 
 
 def preview(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets) -> List[str]:

@@ -126,7 +126,7 @@ def _accepted_ids(timeline: Timeline) -> Set[str]:
     return ids
 
 
-def _placements(timeline: Timeline) -> Tuple[Dict[str, Set[str]], Dict[str, int], int, int]:
+def placements(timeline: Timeline) -> Tuple[Dict[str, Set[str]], Dict[str, int], int, int]:
     """``(broker order ids by tag, attempts by tag, refused by a fault, replies dropped)``."""
     accepted: Dict[str, Set[str]] = {}
     attempts: Dict[str, int] = {}
@@ -181,7 +181,7 @@ def orders_exactly_once(timeline: Timeline, limits: Limits) -> CheckResult:
     if not mine and not given:
         return CheckResult(name, "unknown", f"no order of this drill ({prefix}*) was accepted by the target: "
                            "nothing to follow to the broker")
-    accepted, attempts, refused, dropped = _placements(timeline)
+    accepted, attempts, refused, dropped = placements(timeline)
     problems: List[str] = []
     by_id = {str(o["client_order_id"]): o for o in mine}
     for lost in sorted(given - set(by_id)):

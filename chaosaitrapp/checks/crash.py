@@ -10,9 +10,9 @@ and ``broker`` records), which must agree: an order the broker holds is OPEN or 
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 
-from chaosaitrapp.checks.broker import REFUSED, UNSETTLED
+from chaosaitrapp.checks.broker import REFUSED, UNSETTLED, placements
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import secs
 from chaosaitrapp.checks.results import CheckResult
@@ -25,38 +25,39 @@ def _crash(timeline: Timeline) -> Optional[Dict]:
                  and e.get("fault_name") == "crash"), None)
 
 
+def in_doubt(orders: List[Dict], accepted: Dict[str, Set[str]], prefix: str, *, pending: bool = True) -> List[str]:
+    """The drill's orders (``client_order_id`` starting with ``prefix``) whose fate the trader does not know, given
+    its ``orders`` (``client_order_id``, ``status``) and the broker's order ids by tag (``accepted``): an order the
+    broker holds that the trader lists not at all, as unsettled or as refused; with ``pending``, every unsettled one
+    (the broker may hold it yet)."""
+    mine = {str(o.get("client_order_id")): str(o.get("status") or "").upper() for o in orders
+            if isinstance(o, dict) and str(o.get("client_order_id", "")).startswith(prefix)}
+    doubt = []
+    for client_order_id, status in sorted(mine.items()):
+        held = any(tag in accepted for tag in tags_of(client_order_id))
+        if (status in UNSETTLED and (pending or held)) or (status in REFUSED and held):
+            doubt.append(f"{client_order_id} held by the broker, {status} at the trader" if held
+                         else f"{client_order_id} {status} at the trader")
+    known = {tag for client_order_id in mine for tag in tags_of(client_order_id)}
+    doubt += [f"{tag} held by the broker, unknown to the trader" for tag in sorted(accepted)
+              if tag not in known and tag.startswith(prefix)]
+    return doubt
+
+
 def _end_doubt(timeline: Timeline) -> Optional[List[str]]:
-    """The drill's orders the broker holds (by the proxy's history) that the trader's final ``/orders`` lists
-    not at all, unsettled or refused; None when either side was not read."""
+    """:func:`in_doubt` of the orders the broker holds, at the end (the trader's final ``/orders``, the broker proxy's
+    history); None when either side was not read."""
     record = timeline.orders or {}
     listed = record.get("orders")
     if timeline.broker is None or not isinstance(listed, list):
         return None
-    prefix = str(record.get("prefix") or "")
-    mine = {str(o.get("client_order_id")): str(o.get("status") or "").upper() for o in listed
-            if isinstance(o, dict) and str(o.get("client_order_id", "")).startswith(prefix)}
-    known = {tag: i for i in mine for tag in tags_of(i)}
-    doubt = []
-    for r in timeline.broker_records("order"):
-        tag = str(r.get("tag") or "")
-        if r.get("by") != "upstream" or r.get("status") != 200 or not r.get("order_id"):
-            continue
-        owner = known.get(tag)
-        if owner is None and tag.startswith(prefix):
-            doubt.append(f"{tag} held by the broker, unknown to the trader")
-        elif owner is not None and (mine[owner] in UNSETTLED or mine[owner] in REFUSED):
-            doubt.append(f"{owner} held by the broker, {mine[owner]} at the trader")
-    return sorted(set(doubt))
+    return in_doubt(listed, placements(timeline)[0], str(record.get("prefix") or ""), pending=False)
 
 
 def _resent(timeline: Timeline) -> int:
     """How many of the drill's tags the broker accepted more than once."""
     prefix = str((timeline.orders or {}).get("prefix") or "")
-    ids: Dict[str, set] = {}
-    for r in timeline.broker_records("order"):
-        if r.get("by") == "upstream" and r.get("status") == 200 and r.get("order_id"):
-            ids.setdefault(str(r.get("tag") or ""), set()).add(str(r["order_id"]))
-    return sum(1 for tag, found in ids.items() if len(found) > 1 and (not prefix or tag.startswith(prefix)))
+    return sum(1 for tag, ids in placements(timeline)[0].items() if len(ids) > 1 and tag.startswith(prefix))
 
 
 def orders_reconciled(timeline: Timeline, limits: Limits) -> CheckResult:

@@ -24,7 +24,7 @@ from chaoslib.types import Configuration, Secrets
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.broker.actions import clear_broker_faults, inject_broker_fault
 from chaosaitrapp.broker.client import ProxyClient
-from chaosaitrapp.checks.broker import REFUSED
+from chaosaitrapp.checks.crash import in_doubt
 from chaosaitrapp.config import settings_from
 from chaosaitrapp.crash.target import CrashTarget, crash_target
 from chaosaitrapp.dependencies.drivers import target_lock_reader
@@ -32,8 +32,7 @@ from chaosaitrapp.deployment.lock import lock_key
 from chaosaitrapp.errors import ChaosAitrappError, ConfigError, GuardRefused, TargetError
 from chaosaitrapp.evidence.recorder import dry_wait, record_event, wait_deadline
 from chaosaitrapp.metrics.probes import leader_status
-from chaosaitrapp.orderids import tags_of
-from chaosaitrapp.orders.probes import UNSETTLED, list_orders, run_order_prefix
+from chaosaitrapp.orders.probes import list_orders, run_order_prefix
 from chaosaitrapp.safety.faults import register_fault, restore_faults
 from chaosaitrapp.safety.guards import reported_mode
 from chaosaitrapp.waiting import check_duration, pace_until, require, wait_until
@@ -218,22 +217,6 @@ def _accepted_tags(client: ProxyClient, since_wall: float) -> Dict[str, Set[str]
                 and record.get("order_id"):
             accepted.setdefault(str(record.get("tag") or ""), set()).add(str(record["order_id"]))
     return accepted
-
-
-def in_doubt(orders: List[Dict[str, Any]], accepted: Dict[str, Set[str]], prefix: str) -> List[str]:
-    """The drill's orders whose fate the trader does not know: listed ``PENDING`` (or another unsettled status),
-    and those the broker accepted (a tag of the drill's) that the trader lists not at all or as refused."""
-    mine = {str(o.get("client_order_id")): str(o.get("status") or "").upper() for o in orders
-            if str(o.get("client_order_id", "")).startswith(prefix)}
-    doubt = sorted(i for i, status in mine.items() if status in UNSETTLED)
-    known = {tag: i for i in mine for tag in tags_of(i)}
-    for tag in sorted(accepted):
-        owner = known.get(tag)
-        if owner is None and tag.startswith(prefix):
-            doubt.append(f"{tag} (at the broker, unknown to the trader)")
-        elif owner is not None and mine[owner] in REFUSED:
-            doubt.append(f"{owner} ({mine[owner]} at the trader, held by the broker)")
-    return doubt
 
 
 def wait_reconciled(timeout: float = 60, interval: float = 0.2, configuration: Configuration = None,

@@ -7,7 +7,7 @@ from typing import List, Sequence
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.broker.client import ProxyClient
+from chaosaitrapp.broker.preflight import proxy_problems
 from chaosaitrapp.crash.actions import check_delay, check_point, require_not_live
 from chaosaitrapp.crash.target import crash_target, trader_spec
 from chaosaitrapp.declare import ActivityCall, NotApplicable
@@ -46,16 +46,7 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
         require_not_live(configuration, secrets)
     except ChaosAitrappError as exc:
         found.append(str(exc))
-    try:
-        client = ProxyClient.from_configuration(configuration)
-    except ConfigError as exc:
-        return found + [NotApplicable(f"no broker fault proxy in front of this target's broker (the crash drill "
-                                      f"sees the crash point there): {exc} (`aitrapp-chaos proxy broker` starts one)")]
-    try:
-        client.health()
-    except ChaosAitrappError as exc:
-        found.append(f"the broker fault proxy: {exc}")
-    return found
+    return found + proxy_problems(configuration, " (the crash drill sees the crash point there)")
 
 
 def preview(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets) -> List[str]:

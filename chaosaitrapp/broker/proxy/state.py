@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional, Set
 
 import aiohttp
 from aiohttp import web
@@ -124,6 +124,28 @@ class ProxyState(ProxyHooks):
         """True while a partition cuts one of ``directions`` for ``instance`` (:meth:`cutting`)."""
         return bool(self.cutting(*directions, instance=instance))
 
+    async def _hold(self, request: web.Request, faults: List[Fault], holding: Callable[[], bool]) -> bool:
+        """Hold ``request`` while ``holding()`` (its ``faults`` count it in :attr:`holding`, which a clear waits
+        on); True when it may go on (the hold ended, its client still waiting), False when the client is gone."""
+        for fault in faults:
+            self.holding[fault.id] = self.holding.get(fault.id, 0) + 1
+        try:
+            while holding():
+                if request.transport is None or request.transport.is_closing():
+                    return False
+                try:  # woken at once by a clear (see cleared), else the lease's end is polled
+                    await asyncio.wait_for(asyncio.shield(self._changed.wait()), 0.05)
+                except asyncio.TimeoutError:
+                    pass
+            return request.transport is not None and not request.transport.is_closing()
+        finally:
+            for fault in faults:
+                left = self.holding.get(fault.id, 1) - 1
+                if left > 0:
+                    self.holding[fault.id] = left
+                else:
+                    self.holding.pop(fault.id, None)
+
     async def held(self, request: web.Request, *directions: str, order: bool = False) -> bool:
         """Hold ``request`` while a partition cuts one of ``directions`` for its sender (the blackhole:
         nothing moves; each fault counts the order placements it held in ``hits``); True when it may go on
@@ -132,44 +154,13 @@ class ProxyState(ProxyHooks):
         cutting = self.cutting(*directions, instance=instance)
         for fault in cutting:
             fault.hits += 1 if order else 0
-            self.holding[fault.id] = self.holding.get(fault.id, 0) + 1
-        try:
-            while self.cut(*directions, instance=instance):
-                if request.transport is None or request.transport.is_closing():
-                    return False
-                try:  # woken at once by a clear (see cleared), else the lease's end is polled
-                    await asyncio.wait_for(asyncio.shield(self._changed.wait()), 0.05)
-                except asyncio.TimeoutError:
-                    pass
-            return request.transport is not None and not request.transport.is_closing()
-        finally:
-            for fault in cutting:
-                left = self.holding.get(fault.id, 1) - 1
-                if left > 0:
-                    self.holding[fault.id] = left
-                else:
-                    self.holding.pop(fault.id, None)
+        return await self._hold(request, cutting, lambda: self.cut(*directions, instance=instance))
 
     async def held_reply(self, request: web.Request, fault: Fault) -> bool:
         """Hold a placement's reply while ``fault`` (a ``hold_reply``) is active; True when it may go on (the
         fault cleared or expired, its client still waiting), False when the client is gone (killed, or it gave
         up): the broker holds the order and its sender never heard."""
-        self.holding[fault.id] = self.holding.get(fault.id, 0) + 1
-        try:
-            while any(f is fault for f in self.faults.active("hold_reply")):
-                if request.transport is None or request.transport.is_closing():
-                    return False
-                try:  # woken at once by a clear (see cleared), else the lease's end is polled
-                    await asyncio.wait_for(asyncio.shield(self._changed.wait()), 0.05)
-                except asyncio.TimeoutError:
-                    pass
-            return request.transport is not None and not request.transport.is_closing()
-        finally:
-            left = self.holding.get(fault.id, 1) - 1
-            if left > 0:
-                self.holding[fault.id] = left
-            else:
-                self.holding.pop(fault.id, None)
+        return await self._hold(request, [fault], lambda: any(f is fault for f in self.faults.active("hold_reply")))
 
     async def cleared(self, fault: Fault) -> None:
         """A cleared partition or held reply lets what it held go on before the DELETE is answered (so a drill
