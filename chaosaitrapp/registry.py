@@ -33,6 +33,7 @@ FAMILY_MODULES: Tuple[str, ...] = (
     "chaosaitrapp.gray.family",
     "chaosaitrapp.clock.family",
     "chaosaitrapp.crash.family",
+    "chaosaitrapp.orderstates.family",
 )
 
 #: The target kinds: how a dependency named ``<scheme>:...`` is stopped, started and frozen.

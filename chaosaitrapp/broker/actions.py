@@ -49,7 +49,9 @@ def inject_broker_fault(kind: str, duration: float = 10, params: Dict[str, Any] 
                         configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
     """Inject broker fault ``kind`` at the fault proxy for ``duration`` seconds (after which the proxy
     drops it by itself). Kinds: ``token_invalidated``, ``rate_limit``, ``server_error``, ``latency``,
-    ``drop_reply``, ``hold_reply``, ``ws_stall``, ``ws_refuse`` (held); ``ws_close``, ``ws_drop_subscriptions`` (instant).
+    ``drop_reply``, ``hold_reply``, ``ws_stall``, ``ws_refuse``, and the order states ``pending_then_cancelled``,
+    ``rejected_after_ack``, ``partial_fill``, ``lost_update``, ``late_update`` (:mod:`chaosaitrapp.kitestates`)
+    (held); ``ws_close``, ``ws_drop_subscriptions`` (instant).
     ``params`` are the kind's parameters (e.g. ``{"code": 1011}`` for ``ws_close``, ``{"hold_s": 10}`` for
     ``drop_reply``). ``lease``: longest the ledger lets it stay (0: ``duration`` + 30 s).
 

@@ -235,7 +235,7 @@ def wait_reconciled(timeout: float = 60, interval: float = 0.2, configuration: C
     prefix = run_order_prefix() or ""
     client = ProxyClient.from_configuration(configuration)
     target = armed.target.describe()
-    seen: Dict[str, Any] = {"worst": 0, "leader_wall": None}
+    seen: Dict[str, Any] = {"worst": 0, "leader_wall": None, "series": []}
 
     def observe() -> List[str]:
         if seen["leader_wall"] is None and leader_status(configuration, secrets) == 1.0:
@@ -245,6 +245,8 @@ def wait_reconciled(timeout: float = 60, interval: float = 0.2, configuration: C
                          leader_back_s=back)
         doubt = in_doubt(list_orders(configuration, secrets), _accepted_tags(client, armed.armed_wall), prefix)
         seen["worst"] = max(seen["worst"], len(doubt))
+        if not seen["series"] or seen["series"][-1][1] != len(doubt):
+            seen["series"].append([round(time.time(), 3), len(doubt)])
         return doubt if seen["leader_wall"] is not None else doubt + ["(the trader does not lead yet)"]
 
     result = wait_until(observe, lambda doubt: not doubt, timeout=timeout, interval=interval,
@@ -252,11 +254,11 @@ def wait_reconciled(timeout: float = 60, interval: float = 0.2, configuration: C
     if result.held:
         reconciled = round(float(result.held_at_wall) - float(armed.restarted_wall or 0), 3)
         record_event("reconciled", target, f"no order in doubt {reconciled:.2f}s after the restart", dependency=TRADER,
-                     reconciled_s=reconciled, in_doubt_max=seen["worst"])
+                     reconciled_s=reconciled, in_doubt_max=seen["worst"], in_doubt_series=seen["series"][-500:])
     else:
         record_event("reconcile_timeout", target, f"orders still in doubt {timeout:g}s after the restart",
                      dependency=TRADER, in_doubt=list(result.value or [])[:20], in_doubt_max=seen["worst"],
-                     timeout_s=timeout)
+                     in_doubt_series=seen["series"][-500:], timeout_s=timeout)
     out = require(result, "the trader leading, no order of the drill in doubt").as_dict()
     return {**out, "in_doubt_max": seen["worst"]}
 

@@ -57,6 +57,12 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
   one the broker accepted before the crash is then at the broker twice.
 - ``queue_in_memory``: ``POST /orders`` acknowledges an order once it is queued in memory; its row is written only
   when the broker accepts it: orders acknowledged and still waiting for the rate limit vanish with a crash.
+- ``trusts_placement_ack``: a placement answered 200 is recorded at once as COMPLETE, all of it filled at the
+  limit price (a trade, the position): the broker's later word (still pending, cancelled, rejected) is never read.
+- ``ignores_partial_fills``: only a COMPLETE order counts as filled: the parts filled before a cancel are never
+  recorded (the position misses them) and the order reads CANCELLED with nothing filled.
+- ``no_status_poll``: the trader follows the order book only and never asks about an order (``order_history``):
+  a status change the book does not show (a lost update) stays unknown to it.
 """
 from __future__ import annotations
 
@@ -70,7 +76,8 @@ KNOWN_DEFECTS: FrozenSet[str] = frozenset(
      "trades_on_stale_feed", "no_redis_timeout", "health_blocks_on_db", "db_write_without_timeout", "blind_resend",
      "no_fencing", "blocking_scan", "memory_leak_under_load", "counts_refusals_as_refreshes",
      "heartbeat_from_simulator", "reuses_tag", "lease_on_wall_clock", "heartbeat_on_wall_clock",
-     "write_behind_orders", "no_reconcile_on_start", "resend_on_start", "queue_in_memory"}
+     "write_behind_orders", "no_reconcile_on_start", "resend_on_start", "queue_in_memory", "trusts_placement_ack",
+     "ignores_partial_fills", "no_status_poll"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from chaosaitrapp import registry
 from chaosaitrapp.checks.timeline import Timeline
+from chaosaitrapp.report.instants import doubt_instants, refresh_instants
 from chaosaitrapp.report.marks import chart_marks, place_labels
 
 GOOD = "#2e9e4f"
@@ -130,19 +131,6 @@ def _replica_names(timeline: Timeline) -> List[str]:
 def _sampled(timeline: Timeline, field: str) -> bool:
     """True when some sample read ``field`` (the chart then has its lane)."""
     return any(s.get(field) is not None for s in timeline.samples)
-
-
-def refresh_instants(timeline: Timeline) -> List[Tuple[float, float]]:
-    """``(t, count)`` at each sample where the token-refresh count had risen since the previous one."""
-    out: List[Tuple[float, float]] = []
-    previous: Optional[float] = None
-    for t, value in timeline.series("token_refreshes"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            continue
-        if previous is not None and value > previous:
-            out.append((t, float(value)))
-        previous = float(value)
-    return out
 
 
 def _runs(samples: Sequence[Dict[str, Any]], field: str, max_gap: float) -> List[List[Tuple[float, float]]]:
@@ -289,7 +277,10 @@ def render_timeline_svg(
         bands.append(("md_connected", "market data", _connected_colour))
     bands += [(f"leader@{name}", f"leader {name}", _leader_colour) for name in replicas]
     refresh_lane = _sampled(timeline, "token_refreshes")
-    lanes = len(bands) + (1 if refresh_lane else 0)
+    doubts = doubt_instants(timeline)
+    tick_lanes = ([("token refreshes", "token_refreshes", refresh_instants(timeline))] if refresh_lane else []) + (
+        [("orders in doubt", "orders_in_doubt", doubts)] if doubts else [])
+    lanes = len(bands) + len(tick_lanes)
     hb_y = bands_y + lanes * (band_h + band_gap) + 20
     hb_h = 200
     has_queue = has_queue_panel(timeline)
@@ -345,13 +336,13 @@ def render_timeline_svg(
                 group.append(f'<rect x="{x0:.2f}" y="{y}" width="{x1 - x0:.2f}" height="{band_h}" fill="{c}"/>')
         group.append("</g>")
         parts.append("".join(group))
-    if refresh_lane:  # one tick per token refresh the target counted, with the count reached
-        y = bands_y + len(bands) * (band_h + band_gap)
-        parts.append(_text(LEFT - 10, y + band_h / 2 + 4, "token refreshes", anchor="end", size=12, weight="600"))
+    for index, (label, name, instants) in enumerate(tick_lanes):  # a tick per change, with the value reached
+        y = bands_y + (len(bands) + index) * (band_h + band_gap)
+        parts.append(_text(LEFT - 10, y + band_h / 2 + 4, label, anchor="end", size=12, weight="600"))
         parts.append(f'<rect x="{LEFT}" y="{y}" width="{scale.width}" height="{band_h}" fill="#f4f6f7" '
                      f'stroke="#d5dbe0"/>')
-        group = ['<g data-band="token_refreshes">']
-        for t, count in refresh_instants(timeline):
+        group = [f'<g data-band="{name}">']
+        for t, count in instants:
             x = scale.x(t)
             group.append(f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + band_h}" stroke="{FAULT}" '
                          f'stroke-width="2"/>')

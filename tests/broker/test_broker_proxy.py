@@ -191,3 +191,58 @@ def test_an_unreachable_upstream_is_a_kite_network_error():
     finally:
         proxy.terminate()
         proxy.wait(10)
+
+
+def _shown(kite: KiteConnect, order_id: str) -> dict:
+    return next(o for o in kite.orders() if o["order_id"] == order_id)
+
+
+def test_an_order_placed_under_an_order_state_fault_is_shown_as_its_script_says(path, control):
+    kite = login(path[0])
+    control.add("pending_then_cancelled", {"pending_s": 0.6, "count": 1}, 30, "pend-1")
+    order_id = place(kite, "pendcancel1")
+    first = _shown(kite, order_id)
+    assert (first["status"], first["filled_quantity"], first["pending_quantity"]) == ("OPEN PENDING", 0, 50)
+    ended = wait_until(lambda: _shown(kite, order_id), lambda o: o["status"] == "CANCELLED", timeout=5, interval=0.05)
+    assert ended.held and ended.value["cancelled_quantity"] == 50 and ended.value["filled_quantity"] == 0
+    assert "cancelled by the exchange" in ended.value["status_message"]
+    assert [s["status"] for s in kite.order_history(order_id)] == ["OPEN PENDING", "CANCELLED"]
+    assert any(o["tag"] == "pendcancel1" for o in requests.get(path[2] + "/lab/orders").json()["orders"]), \
+        "the upstream holds the order; the proxy shows the broker's script"
+    unscripted = place(kite, "pendcancel2")  # count 1: the second placement is shown as the upstream says
+    assert wait_until(lambda: _shown(kite, unscripted)["status"], lambda s: s == "COMPLETE", timeout=5,
+                      interval=0.05).held
+    control.clear("pend-1")
+    assert _shown(kite, order_id)["status"] == "CANCELLED", "the script outlives its fault: cancelled stays cancelled"
+    record = next(h for h in control.history() if h.get("tag") == "pendcancel1")
+    assert record["script"]["kind"] == "pending_then_cancelled"
+    assert [s[1] for s in record["script"]["states"]] == ["OPEN PENDING", "CANCELLED"]
+    assert "script" not in next(h for h in control.history() if h.get("tag") == "pendcancel2")
+
+
+def test_partial_fills_and_a_rejection_after_the_ack_show_kites_fields(path, control):
+    kite = login(path[0])
+    control.add("partial_fill", {"parts": 3, "interval_s": 0.3, "count": 1}, 30, "part-1")
+    partial = place(kite, "partfill1")
+    seen = set()
+    ended = wait_until(lambda: _shown(kite, partial), lambda o: seen.add((o["status"], o["filled_quantity"])) or
+                       o["status"] == "CANCELLED", timeout=5, interval=0.02)
+    assert ended.held and (ended.value["filled_quantity"], ended.value["cancelled_quantity"]) == (34, 16)
+    assert ("OPEN", 17) in seen and ended.value["average_price"] > 0
+    control.clear("part-1")
+    control.add("rejected_after_ack", {"after_s": 0.2}, 30, "rej-1")
+    rejected = place(kite, "rejack1")  # answered 200 with an order id
+    ended = wait_until(lambda: _shown(kite, rejected), lambda o: o["status"] == "REJECTED", timeout=5, interval=0.05)
+    assert ended.held and ended.value["filled_quantity"] == 0 and ended.value["status_message"].startswith("RMS:")
+
+
+def test_a_lost_update_is_missing_from_the_book_while_the_order_history_tells(path, control):
+    kite = login(path[0])
+    control.add("lost_update", {"after_s": 0.2}, 30, "lost-1")
+    order_id = place(kite, "lostupd1")
+    asked = wait_until(lambda: kite.order_history(order_id)[-1], lambda s: s["status"] == "COMPLETE", timeout=5,
+                       interval=0.05)
+    assert asked.held and asked.value["filled_quantity"] == 50
+    assert _shown(kite, order_id)["status"] == "OPEN", "the book never heard of the fill while the fault lasts"
+    control.clear("lost-1")
+    assert _shown(kite, order_id)["status"] == "COMPLETE"

@@ -90,14 +90,15 @@ DEADLINES = {"broker_token_expiry": {"DETECT_TIMEOUT": "9"}, "websocket_reconnec
              "network_latency_redis": {"DETECT_TIMEOUT": "8"}, "redis_stall": {"DETECT_TIMEOUT": "8"},
              "postgres_hang": {"HANG_SECONDS": "10", "ANSWER_MAX": "7"}, "redis_stall_brief": {"DETECT_TIMEOUT": "8"},
              "cpu_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4"},
-             "memory_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4", "STRESS_WORKERS": "1"}}
+             "memory_stress": {"STRESS_SECONDS": "6", "STRESS_ORDERS": "4", "STRESS_WORKERS": "1"},
+             "broker_order_states": {"ORDER_STATE": "partial_fill", "ORDER_STATE_S": "1", "CONVERGE_TIMEOUT": "8"}}
 
 
 @pytest.mark.parametrize("name", ["postgres_blip", "rate_limit_spike", "broker_token_expiry", "websocket_reconnect",
                                   "network_partition_redis", "network_partition_postgres", "network_partition_broker",
                                   "network_latency_redis", "cpu_stress", "memory_stress", "redis_stall",
                                   "redis_stall_brief", "postgres_hang", "clock_jump", "clock_token_expiry",
-                                  "trader_crash"])
+                                  "trader_crash", "broker_order_states"])
 def test_drills_pass_against_the_deployed_target(name, target, tmp_path):
     assert_pass(drill(name, target, tmp_path, **DEADLINES.get(name, {})), name)
 

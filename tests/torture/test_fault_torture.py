@@ -1,7 +1,7 @@
 """Signal torture for the drills whose faults live in the fault proxies: `chaos run` of the token-expiry
 drill, of each WebSocket variant, of each network partition, of the Redis stall, of the Postgres hang (a lock, a full disk) and of the clock
-jumps (by seconds, and to the token expiry) and of the trader crash (the restart in the ledger: the trader is
-running again whatever step the run died at), interrupted by SIGKILL (and
+jumps (by seconds, and to the token expiry), of the trader crash (the restart in the ledger: the trader is
+running again whatever step the run died at) and of the broker's order states, interrupted by SIGKILL (and
 SIGINT/SIGTERM) while its faults are in place, leaves both proxies without faults, the ledger empty
 and the trader ready and streaming again within the fault lease; a fault proxy that dies with a fault
 registered is brought back by the ledger's undo. (Kernel partitions: tests/network/test_kernel_partition.py,
@@ -38,7 +38,9 @@ VARIANTS = [("broker_token_expiry", ()), ("websocket_reconnect", (("WS_FAULT", "
             ("network_partition_broker", (("PARTITION_SECONDS", "4"),)), ("redis_stall", (("STALL_SECONDS", "4"),)),
             ("postgres_hang", (("HANG_SECONDS", "6"),)), ("clock_jump", (("CLOCK_HOLD", "6"),)), ("clock_token_expiry", ()),
             ("postgres_hang", (("POSTGRES_FAULT", "disk_full"), ("HANG_SECONDS", "6"), ("BROKER_ORDERS", "20"))),
-            ("trader_crash", (("CRASH_POINT", "after_broker_ack"),)), ("trader_crash", (("CRASH_POINT", "queue_full"),))]
+            ("trader_crash", (("CRASH_POINT", "after_broker_ack"),)), ("trader_crash", (("CRASH_POINT", "queue_full"),)),
+            ("broker_order_states", (("ORDER_STATE", "partial_fill"), ("ORDER_STATE_S", "1"),
+                                     ("CONVERGE_TIMEOUT", "8")))]
 FIRST_ROLLBACKS = ("clear-broker-faults", "heal-the-partition", "end-the-stall", "end-the-hang", "put-the-clock-back",
                    "start-the-trader-again")
 

@@ -35,6 +35,13 @@ kind                       what the target sees while it is active
                            The crash drills' instant: the broker has acknowledged, the target has not
                            heard (``after_broker_ack``: killed now; ``after_reply``: killed just after
                            the reply is let go)
+``pending_then_cancelled``, ``rejected_after_ack``, ``partial_fill``, ``lost_update``, ``late_update``
+                           (order states) an order placement answered 200 while the fault is active
+                           (``count`` of them, default -1: every one) is shown from then on as the
+                           script of :mod:`chaosaitrapp.kitestates` says (in ``GET /orders`` and
+                           ``GET /orders/{order_id}``), whatever the upstream says of it; the script
+                           outlives the fault (an order the broker cancelled stays cancelled), except
+                           ``lost_update``'s stale book, which lasts as long as the fault
 ``ws_stall``               ticker sockets stay open but nothing flows to the target: no ticks, no
                            heartbeats (a blackhole); ``scope`` ``existing`` (default: the sockets
                            open at injection, a dead connection that a reconnect escapes) or ``all``
@@ -50,13 +57,16 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, Mapping, Optional
 
+from chaosaitrapp import kitestates
 from chaosaitrapp.faultproxy import table
 from chaosaitrapp.faultproxy.table import MAX_LEASE_S, Fault, FaultError, check_choice, check_lease, check_params
 
-__all__ = ["HELD", "INSTANT", "KINDS", "CLOSE_CODES", "MAX_LEASE_S", "Fault", "FaultError", "FaultTable", "validate"]
+__all__ = ["HELD", "INSTANT", "ORDER_STATES", "KINDS", "CLOSE_CODES", "MAX_LEASE_S", "Fault", "FaultError", "FaultTable", "validate"]
 
+#: The order-state kinds (:mod:`chaosaitrapp.kitestates`).
+ORDER_STATES = kitestates.KINDS
 HELD = ("token_invalidated", "rate_limit", "server_error", "latency", "drop_reply", "hold_reply", "partition",
-        "ws_stall", "ws_refuse")
+        "ws_stall", "ws_refuse") + ORDER_STATES
 INSTANT = ("ws_close", "ws_drop_subscriptions")
 KINDS = HELD + INSTANT
 CLOSE_CODES = (1000, 1006, 1011)
@@ -71,6 +81,7 @@ _PARAMS: Dict[str, Dict[str, table.ParamSpec]] = {
     "partition": {"direction": (str, "both", None, None), "instance": (str, "", None, None)},
     "ws_close": {"code": (int, 1006, None, None)},
     "ws_stall": {"scope": (str, "existing", None, None)},
+    **kitestates.PARAMS,
 }
 
 
@@ -80,13 +91,16 @@ def validate(kind: str, params: Optional[Mapping[str, Any]], lease_s: Any) -> Di
         raise FaultError(f"unknown broker fault {kind!r}; known: {', '.join(KINDS)}")
     check_lease(lease_s, kind in HELD)
     out = check_params(kind, _PARAMS.get(kind, {}), params)
-    if kind in ("drop_reply", "hold_reply") and out["count"] == 0:
+    if kind in ("drop_reply", "hold_reply") + ORDER_STATES and out["count"] == 0:
         raise FaultError(f"{kind}: count must be at least 1 (how many replies) or -1 (every one)")
     if kind == "ws_close":
         check_choice(kind, "code", out["code"], CLOSE_CODES)
     if kind == "ws_stall":
         check_choice(kind, "scope", out["scope"], ("existing", "all"),
                      " ('existing': the sockets open now, a dead connection a reconnect escapes)")
+    if kind == "partial_fill":
+        check_choice(kind, "rest", out["rest"], kitestates.PARTIAL_RESTS,
+                     " ('cancelled': the last part never fills, the rest is cancelled)")
     if kind == "partition":
         check_choice(kind, "direction", out["direction"], PARTITION_DIRECTIONS,
                      " ('replies': requests reach the broker, answers never come back)")

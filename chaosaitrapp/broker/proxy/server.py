@@ -107,12 +107,22 @@ async def handle(request: web.Request) -> web.StreamResponse:
         # a session made at the broker: the refresh the token drill looks for (the status, never the token)
         state.record("session", status=response.status, instance=request.headers.get(INSTANCE_HEADER))
     if not is_order:
+        if request.method == "GET" and response.status == 200:
+            rewritten = state.scripts.rewrite(request.path, response.body)
+            if rewritten is not None:
+                response.body = rewritten
         return response
     order_id = None
     try:
         order_id = (json.loads(response.body or b"{}").get("data") or {}).get("order_id")
     except (ValueError, AttributeError):
         pass
+    scripted = state.order_state_fault() if response.status == 200 and order_id else None
+    if scripted is not None:  # from now on the broker shows this order as the script says
+        scripted.hits += 1
+        script = state.scripts.add(str(order_id), scripted.kind, scripted.id, scripted.params, form)
+        order["script"] = {"kind": script.kind, "fault_id": script.fault_id, "states": script.states,
+                           "answered_wall": script.answered_wall, "price": script.price}
     hold = None if lost else next((f for f in state.faults.active("hold_reply")
                                    if f.params["count"] == -1 or f.hits < f.params["count"]), None)
     if hold is not None:

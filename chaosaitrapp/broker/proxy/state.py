@@ -16,12 +16,15 @@ import aiohttp
 from aiohttp import web
 
 from chaosaitrapp.aitrapp import INSTANCE_HEADER
-from chaosaitrapp.broker.proxy.faults import INSTANT, FaultTable
+from chaosaitrapp.broker.proxy.faults import INSTANT, ORDER_STATES, FaultTable
+from chaosaitrapp.broker.proxy.scripts import Scripts
 from chaosaitrapp.faultproxy.control import ProxyHooks
 from chaosaitrapp.faultproxy.table import Fault
 
+#: Headers not passed on either way; ``accept-encoding`` too: answers come back unencoded, so the proxy can read
+#: and rewrite them (order states) and passes on no body whose encoding it dropped.
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-              "transfer-encoding", "upgrade", "host", "content-length", "content-encoding"}
+              "transfer-encoding", "upgrade", "host", "content-length", "content-encoding", "accept-encoding"}
 BAD_TOKEN = "Incorrect `api_key` or `access_token`."
 SESSION_PATHS = ("/session/", "/connect/")  # the login and token exchange: a refresh must get through
 SESSION_TOKEN_PATH = "/session/token"  # Kite's exchange of a request token for an access token: a new session
@@ -90,6 +93,13 @@ class ProxyState(ProxyHooks):
         self.ws_session: Optional[aiohttp.ClientSession] = None  # ticker upstream
         self.holding: Dict[str, int] = {}  # fault id -> requests it holds now
         self._changed = asyncio.Event()  # set (and replaced) when a fault is cleared
+        self.scripts = Scripts(lambda fault_id: any(f.id == fault_id for f in self.faults.active()))
+
+    def order_state_fault(self) -> Optional[Fault]:
+        """The active order-state fault that scripts the next accepted placement (its ``count`` not used up), or
+        None."""
+        return next((f for kind in ORDER_STATES for f in self.faults.active(kind)
+                     if f.params["count"] == -1 or f.hits < f.params["count"]), None)
 
     def see(self, token: Optional[str], where: str = "rest") -> None:
         """Remember a token the target used (old tokens are those seen before a token fault); its first use

@@ -233,6 +233,11 @@ class KiteSession:
         """The broker's order book (``kite.orders()``)."""
         return list(await self.call("orders"))
 
+    async def order_history(self, order_id: str) -> List[Dict[str, Any]]:
+        """One order's states, oldest first (``kite.order_history``: ``GET /orders/{order_id}``): asking about it
+        rather than waiting for the book to show its change."""
+        return list(await self.call("order_history", order_id))
+
     async def instruments(self) -> List[Dict[str, Any]]:
         """The instrument dump (``kite.instruments()``)."""
         return list(await self.call("instruments"))

@@ -24,6 +24,16 @@ Placement rules (what a careful AITRAPP does; the defects undo one each):
   PENDING one may have reached the broker before the crash, so it is looked up by its tag and adopted when
   found, sent when not; defects ``no_reconcile_on_start`` (they are forgotten) and ``resend_on_start`` (sent
   again blindly); ``queue_in_memory``: an acknowledged order lives only in the throttle until placed.
+
+Fills (the order stream, :meth:`OrderFlow.poll`): an order the broker accepted is OPEN until the broker's book
+says otherwise, and the trader follows the broker's own words: each part filled is recorded as it shows
+(``filled_quantity`` grows: a trade, the position, the order's filled quantity, still OPEN); ``COMPLETE``,
+``CANCELLED`` (what filled before stays filled) and ``REJECTED`` (a 200 is not a fill: the broker may reject
+after it) end it. An order whose state has not changed in the book for ``status_poll_s`` is asked about
+(``kite.order_history``): a change the book never showed (a lost update) is found so. Defects:
+``trusts_placement_ack`` (a 200 is recorded as COMPLETE, all filled at the limit price, at once),
+``ignores_partial_fills`` (only COMPLETE fills count: parts filled before a cancel are never recorded),
+``no_status_poll`` (an order is never asked about: a lost update stays lost).
 """
 from __future__ import annotations
 
@@ -41,6 +51,7 @@ from chaosaitrapp.lab.trader.kite import (
     TokenExpired,
 )
 from chaosaitrapp.lab.trader.metrics import TraderMetrics
+from chaosaitrapp.lab.trader.store import FINAL_STATUSES as FINAL
 from chaosaitrapp.lab.trader.store import OrderStore, StoreUnavailable
 from chaosaitrapp.lab.trader.throttle import RetryLater, ThrottleQueue
 
@@ -56,13 +67,20 @@ def order_from_row(row: Dict[str, Any]) -> Dict[str, Any]:
             "quantity": int(row["quantity"]), "price": row["price"], "order_type": row["order_type"]}
 
 
+def open_order(order: Dict[str, Any], broker_order_id: Optional[str], filled: int = 0) -> Dict[str, Any]:
+    """An order the broker accepted, as the order stream follows it: its broker order id, what is recorded filled,
+    the state last seen (status, filled) and since when (monotonic)."""
+    return {**order, "broker_order_id": broker_order_id, "filled": int(filled), "seen": None,
+            "seen_since": time.monotonic()}
+
+
 class OrderFlow:
     """Placement, look-up and fills; ``feed_fresh()`` says whether market data is fresh enough to trade."""
 
     def __init__(self, kite: KiteSession, store: OrderStore, metrics: TraderMetrics, throttle_rate: float, *,
                  feed_fresh: Callable[[], bool], defects: frozenset,
                  trading: Callable[[], bool] = lambda: True, lease_ok: Callable[[], bool] = lambda: True,
-                 on_fenced: Callable[[str], None] = lambda reason: None) -> None:
+                 on_fenced: Callable[[str], None] = lambda reason: None, status_poll_s: float = 1.0) -> None:
         self.kite = kite
         self.store = store
         self.metrics = metrics
@@ -72,6 +90,7 @@ class OrderFlow:
         self.lease_ok = lease_ok
         self.on_fenced = on_fenced
         self.defects = defects
+        self.status_poll_s = status_poll_s
         self.blind = bool({"duplicate_on_retry", "blind_resend"} & set(defects))
         self.leaky = "memory_leak_under_load" in defects
         self.leaked: List[bytearray] = []
@@ -131,7 +150,7 @@ class OrderFlow:
             self.metrics.orders_placed.labels(order_type=order["order_type"], status="rejected").inc()
             log.warning("order %s rejected by the broker: %s", client_order_id, exc)
             try:
-                await self.store.mark_rejected(client_order_id)
+                await self.store.mark_final(client_order_id, "REJECTED")
             except StoreUnavailable:
                 raise RetryLater(1.0, "Postgres unavailable") from None
             return
@@ -140,11 +159,15 @@ class OrderFlow:
             self.leaked.append(bytearray(b"\x01") * LEAK_BYTES)
         self.metrics.order_latency_ms.observe((time.perf_counter() - started) * 1000)
         self.metrics.orders_placed.labels(order_type=order["order_type"], status="accepted").inc()
-        self.open_orders[client_order_id] = {**order, "broker_order_id": broker_id}
+        if "trusts_placement_ack" not in self.defects:
+            self.open_orders[client_order_id] = open_order(order, broker_id)
         try:
             if self.queue_in_memory:  # defect queue_in_memory: the row is written only now
                 await self.store.insert_order(order, self.mode)
             await self.store.mark_sent(client_order_id, broker_id)
+            if "trusts_placement_ack" in self.defects:  # a 200 taken for a fill: all of it, at the limit price
+                await self._fill(client_order_id, {**order, "broker_order_id": broker_id, "filled": 0},
+                                 int(order["quantity"]), float(order.get("price") or 0.0), "COMPLETE")
         except StoreUnavailable:
             pass  # the row stays PENDING; the sweep re-queues it as unsure and finds it at the broker
 
@@ -169,23 +192,63 @@ class OrderFlow:
                     self.unsure.add(order["client_order_id"])
                 throttle.put(order)
             elif row["status"] == "OPEN":
-                self.open_orders.setdefault(order["client_order_id"], order)
+                self.open_orders.setdefault(order["client_order_id"], open_order(
+                    order, row.get("broker_order_id"), int(row.get("filled_quantity") or 0)))
+
+    async def _fill(self, client_order_id: str, order: Dict[str, Any], quantity: int, price: float,
+                    status: str) -> None:
+        """Record ``quantity`` more filled at ``price`` and the order's ``status`` (StoreUnavailable: nothing
+        recorded, the next poll tries again); a final status stops following it."""
+        qty, avg = await self.store.record_fill(client_order_id, str(order.get("broker_order_id") or ""),
+                                                order["symbol"], order["side"], quantity, price, status)
+        order["filled"] = int(order.get("filled") or 0) + quantity
+        if status in FINAL:
+            self.open_orders.pop(client_order_id, None)
+        if status == "COMPLETE":
+            self.metrics.orders_filled.labels(order_type=order["order_type"]).inc()
+        if quantity > 0:
+            self.on_fill(order, qty, avg)
+
+    async def follow(self, client_order_id: str, broker_order: Dict[str, Any]) -> None:
+        """Bring one open order in line with what the broker says of it (module docstring: fills)."""
+        order = self.open_orders.get(client_order_id)
+        if order is None:
+            return
+        status = str(broker_order.get("status") or "").upper()
+        filled = int(broker_order.get("filled_quantity") or 0)
+        if order.get("seen") != (status, filled):
+            order["seen"], order["seen_since"] = (status, filled), time.monotonic()
+        if "ignores_partial_fills" in self.defects and status != "COMPLETE":
+            filled = int(order.get("filled") or 0)  # defect: a part filled is not a fill until all of it is
+        more = filled - int(order.get("filled") or 0)
+        if status == "REJECTED" and more <= 0:
+            await self.store.mark_final(client_order_id, "REJECTED")
+            self.open_orders.pop(client_order_id, None)
+            log.warning("order %s rejected by the broker after its placement: %s", client_order_id,
+                        broker_order.get("status_message"))
+        elif status in FINAL or more > 0:
+            price = float(broker_order.get("average_price") or order.get("price") or 0.0)
+            await self._fill(client_order_id, order, max(0, more), price, status if status in FINAL else "OPEN")
 
     async def poll(self) -> List[Dict[str, Any]]:
-        """One order-stream poll: the book, with the fills of our open orders recorded; BrokerError or
+        """One order-stream poll: the book, with our open orders brought in line with it (fills in parts, the end
+        of each), and each order the book has shown unchanged for ``status_poll_s`` asked about; BrokerError or
         StoreUnavailable when it could not be read or recorded."""
         book = await self.kite.orders()
         tags = {self.kite.tag(client_order_id): client_order_id for client_order_id in self.open_orders}
         for broker_order in book:
             client_order_id = tags.get(broker_order.get("tag") or "")
-            order = self.open_orders.get(client_order_id or "")
-            if order is None or broker_order.get("status") != "COMPLETE":
-                continue
-            price = float(broker_order.get("average_price") or order.get("price") or 0.0)
-            qty, avg = await self.store.record_fill(client_order_id, str(broker_order["order_id"]), order["symbol"],
-                                                    order["side"], int(order["quantity"]), price)
-            self.open_orders.pop(client_order_id, None)
-            self.metrics.orders_filled.labels(order_type=order["order_type"]).inc()
-            self.on_fill(order, qty, avg)
+            if client_order_id in self.open_orders:
+                if not self.open_orders[client_order_id].get("broker_order_id"):
+                    self.open_orders[client_order_id]["broker_order_id"] = str(broker_order.get("order_id"))
+                await self.follow(client_order_id, broker_order)
+        if "no_status_poll" in self.defects:
+            return book
+        now = time.monotonic()
+        for client_order_id, order in list(self.open_orders.items()):
+            if order.get("broker_order_id") and now - float(order.get("seen_since") or now) >= self.status_poll_s:
+                states = await self.kite.order_history(str(order["broker_order_id"]))
+                order["seen_since"] = now  # asked: the next ask after another quiet spell
+                if states:
+                    await self.follow(client_order_id, states[-1])
         return book
-

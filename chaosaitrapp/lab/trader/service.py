@@ -41,6 +41,10 @@ SYMBOLS = {12335874: "NIFTY", 12336130: "BANKNIFTY"}
 BLOCKING_SCAN_SHARE = 0.2
 
 
+#: An order unchanged in the book for this many order-stream periods (at least 1 s) is asked about.
+STATUS_POLL_PERIODS = 4
+
+
 def burn_cpu(seconds: float) -> None:
     """Busy-loop until this thread has used ``seconds`` of CPU time."""
     until = time.thread_time() + seconds
@@ -91,7 +95,8 @@ class Trader:
                                 instance_id=settings.instance_id)
         self.orders = OrderFlow(self.kite, self.store, metrics, settings.throttle_rate, feed_fresh=self.feed_fresh,
                                 defects=self.defects, trading=self.trading, lease_ok=self.lease_ok,
-                                on_fenced=self.elector.step_down)
+                                on_fenced=self.elector.step_down,
+                                status_poll_s=max(1.0, STATUS_POLL_PERIODS * self.profile.order_stream_period))
         self.orders.on_fill = self._on_fill
         self.orders.mode = self.mode
         self.throttle = ThrottleQueue(self.orders.place, rate=settings.throttle_rate, burst=settings.throttle_burst,

@@ -250,22 +250,32 @@ class OrderStore:
             "UPDATE orders SET status = 'OPEN', broker_order_id = %s, updated_at = now() "
             "WHERE client_order_id = %s AND status = 'PENDING'", (broker_order_id, client_order_id)), write=True)
 
-    async def mark_rejected(self, client_order_id: str) -> None:
-        """Record that the broker refused the order for good."""
+    async def mark_final(self, client_order_id: str, status: str) -> None:
+        """Record that the order ended ``status`` (``REJECTED``: refused for good; ``CANCELLED``) with nothing more
+        filled."""
         await self._run(lambda c: c.execute(
-            "UPDATE orders SET status = 'REJECTED', updated_at = now() WHERE client_order_id = %s",
-            (client_order_id,)), write=True)
+            "UPDATE orders SET status = %s, updated_at = now() WHERE client_order_id = %s",
+            (status, client_order_id)), write=True)
 
     async def record_fill(self, client_order_id: str, broker_order_id: str, symbol: str, side: str,
-                          quantity: int, price: float) -> Tuple[int, float]:
-        """Mark the order COMPLETE, add a trade, update the position; the new ``(quantity, average_price)``."""
+                          quantity: int, price: float, status: str = "COMPLETE") -> Tuple[int, float]:
+        """Record ``quantity`` more filled at ``price`` (a trade, the position, the order's filled quantity and
+        average price) and the order's new ``status`` (``OPEN`` while it fills in parts, ``COMPLETE``, or
+        ``CANCELLED`` with the parts filled before); the symbol's new ``(quantity, average_price)``."""
 
         async def work(conn: psycopg.AsyncConnection) -> Tuple[int, float]:
             async with conn.transaction():
                 await conn.execute(
-                    "UPDATE orders SET status = 'COMPLETE', filled_quantity = quantity, average_price = %s, "
+                    "UPDATE orders SET status = %s, filled_quantity = filled_quantity + %s, average_price = "
+                    "CASE WHEN filled_quantity + %s = 0 THEN average_price ELSE (filled_quantity * "
+                    "coalesce(average_price, 0) + %s * %s) / (filled_quantity + %s) END, "
                     "broker_order_id = %s, updated_at = now() WHERE client_order_id = %s",
-                    (price, broker_order_id, client_order_id))
+                    (status, quantity, quantity, quantity, price, quantity, broker_order_id, client_order_id))
+                if quantity <= 0:
+                    cur = await conn.execute("SELECT quantity, average_price FROM positions WHERE symbol = %s",
+                                             (symbol,))
+                    row = await cur.fetchone()
+                    return (int(row["quantity"]), float(row["average_price"])) if row else (0, 0.0)
                 await conn.execute(
                     "INSERT INTO trades (order_id, client_order_id, symbol, side, quantity, price) "
                     "VALUES (%s, %s, %s, %s, %s, %s)",
