@@ -3,7 +3,7 @@ trader knows the broker's truth again, how many orders were in doubt at worst, w
 
     .venv/bin/python bench/crash_drills.py [--rounds 3] [--profiles fast aitrapp] [--points after_broker_ack ...]
 
-For each profile a healthy lab comes up; each crash point is drilled ``--rounds`` times with a real ``chaos run`` of
+For each profile a healthy lab comes up (two replicas for ``mid_leader_change``); each crash point is drilled ``--rounds`` times with a real ``chaos run`` of
 ``trader_crash`` and the figures are read from the ``orders_reconciled`` check's (``reconciled_s``: restart to no
 order in doubt; ``orders_in_doubt_max``; ``leader_back_s``: restart to leading again; ``stale_key_s``: the TTL left
 on the dead trader's lock key at the restart; ``resent``) and ``time_to_recover_ready``. Prints median and max per
@@ -25,8 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 from drills.kit import run_drill, start_lab  # noqa: E402
 
-POINTS = ("after_broker_ack", "after_reply", "queue_full")
-FIGURES = ("reconciled_s", "orders_in_doubt_max", "leader_back_s", "stale_key_s", "resent", "time_to_recover_ready")
+POINTS = ("after_broker_ack", "after_reply", "queue_full", "mid_leader_change")
+#: The points drilled against a lab of two replicas.
+REPLICATED = ("mid_leader_change",)
+FIGURES = ("reconciled_s", "orders_in_doubt_max", "leader_back_s", "stale_key_s", "resent", "time_to_recover_ready",
+           "won_to_kill_ms")
 DEADLINES = {"DETECT_TIMEOUT": "30", "WAIT_READY_TIMEOUT": "90", "RECONCILE_TIMEOUT": "90"}
 
 
@@ -42,28 +45,34 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     for profile in args.profiles:
-        lab = start_lab(profile=profile)
-        try:
-            for point in args.points:
-                seen = {name: [] for name in FIGURES}
-                verdicts = []
-                for _ in range(args.rounds):
-                    work = Path(tempfile.mkdtemp(prefix="bench-crash-"))
-                    try:
-                        run = run_drill("trader_crash", lab, work, {**DEADLINES, "CRASH_POINT": point}, timeout=600)
-                        verdicts.append(run.extension.get("verdict", "FAIL"))
-                        for check in run.extension.get("checks", []):
-                            if check["name"] == "time_to_recover_ready" and check.get("value") is not None:
-                                seen["time_to_recover_ready"].append(float(check["value"]))
-                            for key, figure in (check.get("figures") or {}).items():
-                                if check["name"] == "orders_reconciled" and key in seen:
-                                    seen[key].append(float(figure))
-                    finally:
-                        shutil.rmtree(work, ignore_errors=True)
-                rows.append((profile, point, seen, verdicts))
-                print(json.dumps({"profile": profile, "point": point, "verdicts": verdicts, **seen}), flush=True)
-        finally:
-            lab.down()
+        for group in ([p for p in args.points if p not in REPLICATED], [p for p in args.points if p in REPLICATED]):
+            if not group:
+                continue
+            lab = start_lab(profile=profile, replicas=2 if group[0] in REPLICATED else 1)
+            try:
+                for point in group:
+                    seen = {name: [] for name in FIGURES}
+                    verdicts = []
+                    for _ in range(args.rounds):
+                        work = Path(tempfile.mkdtemp(prefix="bench-crash-"))
+                        try:
+                            run = run_drill("trader_crash", lab, work, {**DEADLINES, "CRASH_POINT": point},
+                                            timeout=600)
+                            verdicts.append(run.extension.get("verdict", "FAIL"))
+                            for check in run.extension.get("checks", []):
+                                if check["name"] == "time_to_recover_ready" and check.get("value") is not None:
+                                    seen["time_to_recover_ready"].append(float(check["value"]))
+                                for key, figure in (check.get("figures") or {}).items():
+                                    if check["name"] == "orders_reconciled" and key in seen:
+                                        seen[key].append(float(figure))
+                            seen["won_to_kill_ms"] += [float(e["won_to_kill_ms"]) for e in run.timeline_events()
+                                                       if e.get("won_to_kill_ms") is not None]
+                        finally:
+                            shutil.rmtree(work, ignore_errors=True)
+                    rows.append((profile, point, seen, verdicts))
+                    print(json.dumps({"profile": profile, "point": point, "verdicts": verdicts, **seen}), flush=True)
+            finally:
+                lab.down()
     print()
     print(f"{'profile':<8} {'point':<17} " + " ".join(f"{name:>22}" for name in FIGURES) + "  verdicts (median / max)")
     for profile, point, seen, verdicts in rows:

@@ -8,7 +8,11 @@ The broker fault proxy sees the instant (:mod:`chaosaitrapp.broker.proxy.faults`
 - ``after_reply``: the same hold; the reply is let go (the fault cleared: the proxy answers the DELETE once the
   reply has left) and the trader is killed ``delay_ms`` later, before it can record what it heard;
 - ``queue_full``: a ``rate_limit`` fault; every placement gets 429, so the orders the API acknowledged wait in
-  the trader's queue, and it is killed once the broker has refused one of them.
+  the trader's queue, and it is killed once the broker has refused one of them;
+- ``mid_leader_change`` (two or more replicas, the drill's ``API`` leading): the leader is killed as at
+  ``after_broker_ack``; the lock key is then watched until another grant appears in it (a standby won ``SET NX``
+  once the dead leader's key ran out) and the replica that won is killed ``delay_ms`` after that, before it
+  could reconcile or trade; every replica killed is started again as it ran.
 
 The restart is a fault of the ledger from the moment the crash is armed (its recipe: start the trader as it
 ran), so a run that dies at any step leaves the trader started again by the watchdog or ``aitrapp-chaos
@@ -17,7 +21,7 @@ cleanup``; a rollback starts it when this run killed it and did not start it aga
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from chaoslib.types import Configuration, Secrets
 
@@ -26,9 +30,10 @@ from chaosaitrapp.broker.actions import clear_broker_faults, inject_broker_fault
 from chaosaitrapp.broker.client import ProxyClient
 from chaosaitrapp.checks.crash import in_doubt
 from chaosaitrapp.config import settings_from
-from chaosaitrapp.crash.target import CrashTarget, crash_target
+from chaosaitrapp.crash.target import CrashTarget, crash_target, restartable, target_of
 from chaosaitrapp.dependencies.drivers import target_lock_reader
 from chaosaitrapp.deployment.lock import lock_key
+from chaosaitrapp.deployment.replicas import Replica, leader_values, replicas_of, the_leader
 from chaosaitrapp.errors import ChaosAitrappError, ConfigError, GuardRefused, TargetError
 from chaosaitrapp.evidence.recorder import dry_wait, record_event, wait_deadline
 from chaosaitrapp.metrics.probes import leader_status
@@ -40,7 +45,10 @@ from chaosaitrapp.waiting import check_duration, pace_until, require, wait_until
 __all__ = ["arm_crash", "crash_trader", "restart_trader", "wait_reconciled", "end_crash"]
 
 #: The crash points, and the broker fault each arms at the proxy.
-CRASH_POINTS = {"after_broker_ack": "hold_reply", "after_reply": "hold_reply", "queue_full": "rate_limit"}
+CRASH_POINTS = {"after_broker_ack": "hold_reply", "after_reply": "hold_reply", "queue_full": "rate_limit",
+                "mid_leader_change": "hold_reply"}
+#: How often the lock key is read while a new leader is awaited (seconds).
+WIN_POLL_S = 0.002
 #: The longest ``after_reply`` delay (milliseconds).
 MAX_DELAY_MS = 1000.0
 #: The dependency name of the crash's events.
@@ -61,6 +69,13 @@ class Armed:
     killed_wall: Optional[float] = None
     restarted_wall: Optional[float] = None
     pids: List[int] = field(default_factory=list)
+    standbys: List[CrashTarget] = field(default_factory=list)  # mid_leader_change: the other replicas
+    replicas: List[Replica] = field(default_factory=list)
+    standbys_pending: bool = False  # started again only once a replica leads
+
+    def everyone(self) -> List[CrashTarget]:
+        """The leader and (``mid_leader_change``) every standby: the traders this crash may kill."""
+        return [self.target] + self.standbys
 
 
 _ARMED: List[Armed] = []
@@ -105,22 +120,55 @@ def arm_crash(point: str = "after_broker_ack", lease: float = 0, configuration: 
     point = check_point(point)
     lease_s = check_duration("lease", lease) or settings_from(configuration).fault_lease
     require_not_live(configuration, secrets)
-    target = crash_target(configuration)
+    replicas: List[Replica] = []
+    if point == "mid_leader_change":
+        target, standbys, replicas = leader_and_standbys(configuration, secrets)
+        if target_lock_reader(configuration, secrets) is None:
+            raise ConfigError("crash point mid_leader_change watches the lock key for the new leader's grant: no way "
+                              "to read it is known (LOCK_REDIS, the REDIS_URL secret or REDIS_TARGET)", key="lock_redis")
+    else:
+        target, standbys = crash_target(configuration), []
     client = ProxyClient.from_configuration(configuration)
     client.health()
     entry = register_fault("crash trader", target.describe(), target.driver.undo(), lease_s,
                            restart_env=target.restart_env())
+    for standby in standbys:
+        register_fault("crash trader", standby.describe(), standby.driver.undo(), lease_s,
+                       restart_env=standby.restart_env())
     try:
         kind = CRASH_POINTS[point]
         params = {"count": 1} if kind == "hold_reply" else {"retry_after": 1.0}
         fault = inject_broker_fault(kind, duration=max(10.0, lease_s - 30.0), params=params,
                                     configuration=configuration, secrets=secrets)
     except BaseException:
-        restore_faults(target.describe(), target.driver, 60.0)
+        for each in [target] + standbys:
+            restore_faults(each.describe(), each.driver, 60.0)
         raise
     with _LOCK:
-        _ARMED.append(Armed(point, target, str(fault["fault_id"]), time.time()))
+        _ARMED.append(Armed(point, target, str(fault["fault_id"]), time.time(), standbys=standbys,
+                            replicas=replicas))
     return {"point": point, "target": target.describe(), "fault_id": fault["fault_id"], "ledger_entry": entry}
+
+
+def leader_and_standbys(configuration: Configuration,
+                         secrets: Secrets) -> Tuple[CrashTarget, List[CrashTarget], List[Replica]]:
+    """``mid_leader_change``: the leading replica (the drill's ``API``, where its orders go), every other one, each
+    a trader that can be started again, and the replicas. ConfigError for fewer than two replicas, one with no
+    restartable target or an ``API`` that does not lead; TargetNotFound for one that is not running."""
+    replicas = replicas_of(configuration)
+    if len(replicas) < 2:
+        raise ConfigError("crash point mid_leader_change needs at least two replicas of the target (REPLICAS, "
+                          "REPLICA_TARGETS; the lab: --replicas 2)", key="crash_point")
+    missing = [r.name for r in replicas if not r.target]
+    if missing:
+        raise ConfigError(f"crash point mid_leader_change kills replicas and starts them again: REPLICA_TARGETS names "
+                          f"none for {', '.join(missing)}", key="replica_targets")
+    targets = [target_of(restartable(str(r.target), "replica_targets")) for r in replicas]
+    values = leader_values(replicas, configuration, secrets, timeout=2.0)
+    if values.get(replicas[0].name) != 1.0 or the_leader(values) != replicas[0].name:
+        raise ConfigError(f"crash point mid_leader_change kills the leader the drill's orders go to, and API "
+                          f"({replicas[0].api}) is not the one leader now (trader_is_leader: {values})", key="api")
+    return targets[0], targets[1:], replicas
 
 
 def require_not_live(configuration: Configuration = None, secrets: Secrets = None) -> None:
@@ -163,6 +211,10 @@ def crash_trader(delay_ms: float = 0, timeout: float = 0, configuration: Configu
         released = time.monotonic()
         pace_until(released + delay / 1000.0)
     target = armed.target.describe()
+    holder = None
+    if armed.point == "mid_leader_change":  # the dead leader's own grant, to tell the next one from it
+        reader = target_lock_reader(configuration, secrets)
+        holder = reader.read(lock_key(configuration))[0] if reader is not None else None
     record_event("fault", target, f"SIGKILL at {armed.point}", dependency=TRADER, fault_name="crash", point=armed.point)
     pid = armed.target.kill()
     after_release = None if released is None else round((time.monotonic() - released) * 1000.0, 1)
@@ -172,7 +224,48 @@ def crash_trader(delay_ms: float = 0, timeout: float = 0, configuration: Configu
                  fault_name="crash", point=armed.point, pid=pid, delay_ms=delay if released is not None else None,
                  dead_after_release_ms=after_release)
     clear_broker_faults(30, configuration, secrets)
-    return {"point": armed.point, "pid": pid, "reached_s": round(reached_s, 3), "killed_wall": armed.killed_wall}
+    out = {"point": armed.point, "pid": pid, "reached_s": round(reached_s, 3), "killed_wall": armed.killed_wall}
+    if armed.point == "mid_leader_change":
+        out["new_leader"] = _kill_the_winner(armed, holder, delay, configuration, secrets)
+    return out
+
+
+def _kill_the_winner(armed: Armed, dead: Optional[str], delay: float, configuration: Configuration,
+                     secrets: Secrets) -> Dict[str, Any]:
+    """``mid_leader_change``: wait for another grant in the lock key than the dead leader's ``dead`` (a standby won
+    ``SET NX``), then SIGKILL the standby that won ``delay`` ms after it was seen. TargetError when none wins in
+    time (nothing more is killed)."""
+    reader = target_lock_reader(configuration, secrets)
+    if reader is None:
+        raise TargetError("the lock key cannot be read: the new leader was not killed", target=armed.target.describe())
+    key = lock_key(configuration)
+    limit = settings_from(configuration).wait_ready_timeout
+    won = wait_until(lambda: reader.read(key)[0], lambda holder: holder is not None and holder != dead,
+                     timeout=limit, interval=WIN_POLL_S, what="a standby to win the leader lock")
+    seen = time.monotonic()
+    if not won.held:
+        raise TargetError(f"no standby won the leader lock within {limit:g}s of the leader's death: the new leader was "
+                          "not killed", target=armed.target.describe())
+    standbys = armed.replicas[1:]
+    if len(standbys) == 1:
+        winner = armed.standbys[0]
+    else:  # which one: the gauge of the replica that won (a few ms after its grant)
+        found = wait_until(lambda: the_leader(leader_values(standbys, configuration, secrets)), bool, timeout=5.0,
+                           interval=0.005, what="the replica that won to say so")
+        if not found.held:
+            raise TargetError("a standby won the leader lock but none reports leading: the new leader was not killed",
+                              target=armed.target.describe())
+        winner = armed.standbys[[r.name for r in standbys].index(found.value)]
+    pace_until(seen + delay / 1000.0)
+    record_event("fault", winner.describe(), "SIGKILL of the new leader", dependency=TRADER, fault_name="crash",
+                 point=armed.point)
+    pid = winner.kill()
+    after = round((time.monotonic() - seen) * 1000.0, 1)
+    armed.pids.append(pid)
+    record_event("fault_injected", winner.describe(), f"the new leader killed (pid {pid}) {after:.0f} ms after it won",
+                 dependency=TRADER, fault_name="crash", point=armed.point, pid=pid, new_leader=True,
+                 won_to_kill_ms=after)
+    return {"target": winner.describe(), "pid": pid, "won_to_kill_ms": after}
 
 
 def _stale_key(configuration: Configuration, secrets: Secrets) -> Dict[str, Any]:
@@ -187,15 +280,30 @@ def _stale_key(configuration: Configuration, secrets: Secrets) -> Dict[str, Any]
     return {"lock_held_at_restart": holder is not None, "stale_key_ms": pttl if holder is not None else 0}
 
 
-def _start(armed: Armed, why: str, timeout: float, configuration: Configuration, secrets: Secrets) -> Dict[str, Any]:
+def _start(armed: Armed, why: str, timeout: float, configuration: Configuration, secrets: Secrets, *,
+           leader_first: bool = False) -> Dict[str, Any]:
+    """Start the killed traders again as they ran. ``leader_first`` (``mid_leader_change`` after the crash): the old
+    leader (the drill's ``API``) alone; the standbys wait until a replica leads again (:func:`wait_reconciled` starts
+    them then, a rollback at once), so the deployment comes back as it was."""
     target = armed.target.describe()
     stale = _stale_key(configuration, secrets)
     record_event("restore", target, f"start the trader again as it ran ({why})", dependency=TRADER)
-    restore_faults(target, armed.target.driver, timeout)
+    armed.standbys_pending = leader_first and bool(armed.standbys)
+    for each in [armed.target] if armed.standbys_pending else armed.everyone():  # one never killed: ledger only
+        restore_faults(each.describe(), each.driver, timeout)
     armed.restarted_wall = time.time()
     record_event("restored", target, "the trader runs and answers again", dependency=TRADER,
                  restarted_wall=armed.restarted_wall, **stale)
     return {"target": target, "restarted_wall": armed.restarted_wall, **stale}
+
+
+def _start_standbys(armed: Armed, timeout: float) -> None:
+    """Start the standbys of a ``mid_leader_change`` again as they ran (those never killed: their ledger entries only)."""
+    for each in armed.standbys:
+        restore_faults(each.describe(), each.driver, timeout)
+    armed.standbys_pending = False
+    record_event("standbys_started", ", ".join(t.describe() for t in armed.standbys), "the standbys run again",
+                 dependency="standby")
 
 
 def restart_trader(timeout: float = 60, configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
@@ -206,7 +314,7 @@ def restart_trader(timeout: float = 60, configuration: Configuration = None, sec
     does not answer within ``timeout``."""
     timeout = check_duration("timeout", timeout, allow_zero=False)
     armed = _last("restart_trader", restarted=False)
-    return _start(armed, "after the crash", timeout, configuration, secrets)
+    return _start(armed, "after the crash", timeout, configuration, secrets, leader_first=True)
 
 
 def _accepted_tags(client: ProxyClient, since_wall: float) -> Dict[str, Set[str]]:
@@ -219,11 +327,19 @@ def _accepted_tags(client: ProxyClient, since_wall: float) -> Dict[str, Set[str]
     return accepted
 
 
+def _leads(armed: Armed, configuration: Configuration, secrets: Secrets) -> bool:
+    """True when the trader leads again (``mid_leader_change``: one of the replicas, whichever)."""
+    if armed.replicas:
+        return the_leader(leader_values(armed.replicas, configuration, secrets)) is not None
+    return leader_status(configuration, secrets) == 1.0
+
+
 def wait_reconciled(timeout: float = 60, interval: float = 0.2, configuration: Configuration = None,
                     secrets: Secrets = None) -> Dict[str, Any]:
     """From the restart on, wait (up to ``timeout`` s) until the trader leads again and no order of the drill is
     in doubt (:func:`in_doubt`, from the trader's ``/orders`` and the proxy's history of what the broker
-    accepted), counting the orders in doubt at each read. Records ``leader_back`` (``leader_back_s`` after the
+    accepted), counting the orders in doubt at each read; ``mid_leader_change``: once a replica leads, the standbys
+    are started again. Records ``leader_back`` (``leader_back_s`` after the
     restart: what its own stale lock key cost) and ``reconciled`` (``reconciled_s`` after the restart,
     ``in_doubt_max``) or ``reconcile_timeout`` (the orders still in doubt). Returns the wait's record; raises
     ConfigError when this run restarted no trader, ConditionTimeout at the deadline."""
@@ -238,11 +354,13 @@ def wait_reconciled(timeout: float = 60, interval: float = 0.2, configuration: C
     seen: Dict[str, Any] = {"worst": 0, "leader_wall": None, "series": []}
 
     def observe() -> List[str]:
-        if seen["leader_wall"] is None and leader_status(configuration, secrets) == 1.0:
+        if seen["leader_wall"] is None and _leads(armed, configuration, secrets):
             seen["leader_wall"] = time.time()
             back = round(seen["leader_wall"] - float(armed.restarted_wall or 0), 3)
             record_event("leader_back", target, f"leading again {back:.2f}s after the restart", dependency=TRADER,
                          leader_back_s=back)
+            if armed.standbys_pending:
+                _start_standbys(armed, timeout)
         doubt = in_doubt(list_orders(configuration, secrets), _accepted_tags(client, armed.armed_wall), prefix)
         seen["worst"] = max(seen["worst"], len(doubt))
         if not seen["series"] or seen["series"][-1][1] != len(doubt):
@@ -273,9 +391,12 @@ def end_crash(timeout: float = 60, configuration: Configuration = None, secrets:
     started = []
     for crash in armed:
         if crash.restarted_wall is not None:
+            if crash.standbys_pending:
+                _start_standbys(crash, timeout)
             continue
         if crash.killed_wall is None:  # armed, never killed: its restart leaves the ledger, the trader untouched
-            restore_faults(crash.target.describe(), crash.target.driver, timeout)
+            for each in crash.everyone():
+                restore_faults(each.describe(), each.driver, timeout)
         else:
             started.append(_start(crash, "rollback", timeout, configuration, secrets)["target"])
     cleared = clear_broker_faults(30, configuration, secrets)

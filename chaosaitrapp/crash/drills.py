@@ -11,7 +11,9 @@ DRILLS = (
                      "sees it: after_broker_ack (the broker accepted the placement, the proxy holds its reply: the "
                      "trader dies not knowing), after_reply (CRASH_DELAY_MS after the reply is let go, before the "
                      "trader can record it), queue_full (orders acknowledged by the API, still queued behind the "
-                     "broker's rate limit). CRASH_ORDERS orders are sent meanwhile. The trader named by "
+                     "broker's rate limit), mid_leader_change (with two or more replicas: the leader killed as at "
+                     "after_broker_ack, then the standby that wins the lock CRASH_DELAY_MS after its grant, before it "
+                     "can reconcile). CRASH_ORDERS orders are sent meanwhile. The trader named by "
                      "TARGET_PROCESS is started again as it ran (its restart is in the fault ledger from the moment "
                      "the crash is armed: a run that dies leaves it started by the watchdog). It must lead again "
                      "(the time its own stale lock key blocks it is in the evidence), have no order of the drill in "
@@ -21,7 +23,7 @@ DRILLS = (
         tags=("aitrapp", "crash", "orders", "reconciliation", "kite"),
         settings=("api", "heartbeat_max", "wait_ready_timeout", "detect_timeout", "pause_on_fail", "broker_proxy",
                   "order_injector", "rollback_settle", "target_process", "crash_point", "crash_orders",
-                  "crash_delay_ms", "reconcile_timeout"),
+                  "crash_delay_ms", "reconcile_timeout", "replicas", "replica_targets", "lock_redis"),
         steady=("AITRAPP is ready, leading, trading and healthy", (
             d.READY,
             d.LEADING,

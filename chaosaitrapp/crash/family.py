@@ -9,7 +9,8 @@ CRASH_POINT = Setting("crash_point", "CRASH_POINT", "after_broker_ack",
                       "when the crash drill kills the trader: `after_broker_ack` (the broker accepted a placement, "
                       "its reply held at the proxy), `after_reply` (CRASH_DELAY_MS after the reply is let go, before "
                       "the trader can record it), `queue_full` (orders acknowledged by the API, still queued behind "
-                      "the broker's rate limit)")
+                      "the broker's rate limit), `mid_leader_change` (two or more replicas: the leader killed as at "
+                      "after_broker_ack, then the standby that wins the lock CRASH_DELAY_MS after its grant)")
 
 FAMILY = Family(
     name="crash",
@@ -20,8 +21,8 @@ FAMILY = Family(
         Setting("crash_orders", "CRASH_ORDERS", 3, "orders sent while the crash is armed (the first reaches the "
                 "crash point, the others wait behind it)", "int"),
         Setting("crash_delay_ms", "CRASH_DELAY_MS", 0,
-                "`after_reply`: how long after the reply is let go the trader is killed (milliseconds, at most "
-                "1000)", "number"),
+                "`after_reply`: how long after the reply is let go the trader is killed; `mid_leader_change`: how "
+                "long after the new leader's grant it is killed (milliseconds, at most 1000)", "number"),
         Setting("reconcile_timeout", "RECONCILE_TIMEOUT", 60,
                 "how long after the restart every order may stay in doubt (PENDING at the trader, or held by the "
                 "broker and unknown to it) before the crash drill fails (seconds)", "number"),

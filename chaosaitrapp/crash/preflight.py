@@ -8,9 +8,10 @@ from typing import List, Sequence
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.broker.preflight import proxy_problems
-from chaosaitrapp.crash.actions import check_delay, check_point, require_not_live
+from chaosaitrapp.crash.actions import check_delay, check_point, leader_and_standbys, require_not_live
 from chaosaitrapp.crash.target import crash_target, trader_spec
 from chaosaitrapp.declare import ActivityCall, NotApplicable
+from chaosaitrapp.dependencies.drivers import target_lock_reader
 from chaosaitrapp.errors import ChaosAitrappError, ConfigError
 
 ARM_FUNCS = ("arm_crash",)
@@ -35,6 +36,16 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
             found.append(f"{call.name}: {exc}")
     if not arms or not online or found:
         return found
+    if any(c.args.get("point") == "mid_leader_change" for c in arms):
+        try:
+            leader_and_standbys(configuration, secrets)
+            require_not_live(configuration, secrets)
+            if target_lock_reader(configuration, secrets) is None:
+                found.append("crash point mid_leader_change watches the lock key for the new leader's grant: no way "
+                             "to read it is known (LOCK_REDIS, the REDIS_URL secret or REDIS_TARGET)")
+        except ChaosAitrappError as exc:
+            found.append(str(exc))
+        return found + proxy_problems(configuration, " (the crash drill sees the crash point there)")
     try:
         trader_spec(configuration)
     except ConfigError as exc:
@@ -55,6 +66,13 @@ def preview(activities: Sequence[ActivityCall], configuration: Configuration, se
     if not arms:
         return []
     point = arms[0].args.get("point", "after_broker_ack")
+    if point == "mid_leader_change":
+        try:
+            leader, standbys, _ = leader_and_standbys(configuration, secrets)
+        except ChaosAitrappError as exc:
+            return [f"kills the leader and then the new leader at {point}: unknown ({exc})"]
+        return [f"kills the leader {leader.describe()} with SIGKILL with an order in doubt, then whichever of "
+                f"{', '.join(t.describe() for t in standbys)} wins the lock, and starts each again as it ran"]
     try:
         target = crash_target(configuration)
     except ChaosAitrappError as exc:

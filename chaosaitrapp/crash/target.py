@@ -72,6 +72,18 @@ class CrashTarget:
         return pid
 
 
+def restartable(given: str, key: str) -> str:
+    """``given`` (a target string) checked as a trader a crash drill can start again; ConfigError naming ``key``
+    otherwise (``pid:N``: nobody could)."""
+    spec = check_target(given, key)
+    scheme = spec.partition(":")[0]
+    if scheme not in RESTARTABLE:
+        raise ConfigError(f"{key} {spec!r}: a crash drill must start the trader again after killing it, and "
+                          f"{scheme}: names no way to; name it process:PIDFILE (started again as it ran), "
+                          "docker:NAME or lab:trader", key=key)
+    return spec
+
+
 def trader_spec(configuration: Optional[Mapping[str, Any]] = None) -> str:
     """The trader's target string (``TARGET_PROCESS``, or the deployment description's), checked: ConfigError
     when none is given, or when it names a process nobody could start again (``pid:N``)."""
@@ -79,19 +91,18 @@ def trader_spec(configuration: Optional[Mapping[str, Any]] = None) -> str:
     if not given:
         raise ConfigError("the crash drills kill the trader and start it again: set TARGET_PROCESS to "
                           "process:PIDFILE, docker:NAME or lab:trader", key="target_process")
-    spec = check_target(given, "target_process")
-    scheme = spec.partition(":")[0]
-    if scheme not in RESTARTABLE:
-        raise ConfigError(f"target_process {spec!r}: a crash drill must start the trader again after killing it, and "
-                          f"{scheme}: names no way to; name it process:PIDFILE (started again as it ran), "
-                          "docker:NAME or lab:trader", key="target_process")
-    return spec
+    return restartable(given, "target_process")
 
 
 def crash_target(configuration: Optional[Mapping[str, Any]] = None) -> CrashTarget:
     """The trader to kill, read while it runs (how to start it again: module docstring). ConfigError as
     :func:`trader_spec`; TargetNotFound when it is not running or the lab has no such service."""
-    spec = trader_spec(configuration)
+    return target_of(trader_spec(configuration))
+
+
+def target_of(spec: str) -> CrashTarget:
+    """The trader ``spec`` (checked by :func:`restartable`) names, read while it runs; TargetNotFound when it is not
+    running or the lab has no such service."""
     scheme, _, rest = spec.partition(":")
     if scheme == "docker":
         driver: Any = docker_driver(rest, "trader")

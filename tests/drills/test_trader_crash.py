@@ -115,3 +115,46 @@ def test_the_crash_drill_passes_under_the_aitrapp_profile(tmp_path):
     fields = run.fields
     assert float(fields["stale_key_s"]) > 0, "the dead trader's key was still there at the restart"
     assert float(fields["leader_back_s"]) <= float(fields["reconciled_s"]), fields
+
+
+def test_mid_leader_change_kills_the_new_leader_as_it_wins_and_both_come_back(tmp_path):
+    """Two replicas: the leader killed with an order in doubt, then the standby the moment its grant is in the lock
+    key; both started again as they ran, one leads, no order in doubt, none sent twice."""
+    lab = start_lab(profile="fast", replicas=2)
+    try:
+        before = {service: lab.pid(service) for service in ("trader", "trader_1")}
+        run = run_drill("trader_crash", lab, tmp_path, crash_env(CRASH_POINT="mid_leader_change", CRASH_DELAY_MS="20"))
+        after = {service: lab.pid(service) for service in ("trader", "trader_1")}
+    finally:
+        lab.down()
+    assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
+    found = checks_of(run)
+    assert {n: found[n]["status"] for n in CHECKED} == dict.fromkeys(CHECKED, "pass"), found
+    killed = kills(run)
+    assert [k["pid"] for k in killed] == [before["trader"], before["trader_1"]], killed
+    assert killed[1]["new_leader"] is True and 20 <= killed[1]["won_to_kill_ms"] < 1000, killed[1]
+    assert all(after[s] not in (None, before[s]) for s in after), (before, after)
+    assert run.fields["resent"] == "0" and float(run.fields["reconciled_s"]) >= 0, run.fields
+    assert not ledger_entries(tmp_path / "state"), "both restarts left the ledger"
+
+
+def test_mid_leader_change_is_refused_with_one_replica(crash_lab, tmp_path):
+    before = crash_lab.pid("trader")
+    run = run_script("chaos_test_trader_crash.sh", crash_lab, tmp_path,
+                     crash_env(NONINTERACTIVE="1", CRASH_POINT="mid_leader_change"))
+    assert run.code == 2 and any("needs at least two replicas" in r for r in run.reasons), run.output[-2000:]
+    assert crash_lab.pid("trader") == before and pid_alive(before), "nothing was killed"
+    assert not ledger_entries(tmp_path / "state")
+
+
+def test_mid_leader_change_fails_when_the_restarted_leader_forgets_its_orders(tmp_path):
+    lab = start_lab(profile="fast", replicas=2, defects=["no_reconcile_on_start"])
+    try:
+        run = run_drill("trader_crash", lab, tmp_path, crash_env(CRASH_POINT="mid_leader_change", RECONCILE_TIMEOUT="6"))
+    finally:
+        lab.down()
+    assert run.code == 1 and run.extension["verdict"] == "FAIL", run.output[-3000:]
+    found = checks_of(run)["orders_reconciled"]
+    assert found["status"] == "fail" and "still in doubt" in found["reason"], found
+    assert len(kills(run)) == 2, "the leader and then the new leader were killed"
+    assert not ledger_entries(tmp_path / "state")
