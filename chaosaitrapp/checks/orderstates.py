@@ -131,15 +131,15 @@ def orders_converged(timeline: Timeline, limits: Limits) -> CheckResult:
                            + "; ".join(ahead[:3]) + " (the trader recorded what the broker never said)",
                            float(len(ahead)), 0.0, figures)
     limit = float(watch.get("timeout_s") or 0)
+    if not watch.get("watched"):
+        return CheckResult(name, "unknown", f"no order of the drill was scripted by the broker ({state}): the "
+                           "placements did not pass the broker fault proxy while the fault was active (a trader that "
+                           "fills PAPER orders itself sends none)", None, None, figures)
     if watch["event"] == "converge_timeout":
         left = list(watch.get("in_doubt") or [])
         return CheckResult(name, "fail", f"{len(left)} order(s) still at odds with the broker {secs(limit)} after its "
                            f"last word under {state}: " + "; ".join(left[:3]) + (" ..." if len(left) > 3 else ""),
                            float(len(left)), 0.0, figures)
-    if not lags:
-        return CheckResult(name, "unknown", f"no order of the drill was scripted by the broker ({state}): the "
-                           "placements did not pass the broker fault proxy while the fault was active", None, None,
-                           figures)
     end = _end_disagreements(timeline)
     if end is None:
         return CheckResult(name, "unknown", "the trader's /orders or the broker's history was not read at the end",

@@ -64,8 +64,9 @@ def start_lab(directory: Path, *, profile: str = "fast", defects: Iterable[str] 
     """
     replicas = int(config.pop("replicas", 1))
     for attempt in range(3):
-        trader, broker, redis, postgres, kite, control, redis_proxy, postgres_proxy, net = free_ports(9)
-        extra = free_ports(2 * (replicas - 1)) if replicas > 1 else []
+        drawn = free_ports(9 + 2 * (replicas - 1))  # one draw: every port distinct from every other
+        trader, broker, redis, postgres, kite, control, redis_proxy, postgres_proxy, net = drawn[:9]
+        extra = drawn[9:]
         config["replica_ports"] = [extra[i:i + 2] for i in range(0, len(extra), 2)]
         config["replicas"] = replicas
         lab_config = LabConfig(lab_dir=directory, runtime=runtime, profile=profile, defects=list(defects),

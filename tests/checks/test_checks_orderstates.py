@@ -94,8 +94,9 @@ def test_ahead_of_the_broker_at_odds_past_the_deadline_or_at_the_end_fail():
 
 def test_without_a_watch_a_scripted_order_or_the_final_orders_it_is_unknown():
     assert orders_converged(timeline(orders=[]), Limits.aitrapp()).status == "unknown"
-    none = orders_converged(timeline(watch(lags={}), orders=[]), Limits.aitrapp())
-    assert none.status == "unknown" and "no order of the drill was scripted" in none.reason
+    for event in ("converged", "converge_timeout"):  # a trader that never sent its orders to the broker
+        none = orders_converged(timeline(watch(event, lags={}, watched=[], in_doubt=[]), orders=[]), Limits.aitrapp())
+        assert none.status == "unknown" and "no order of the drill was scripted" in none.reason, none
     unread = orders_converged(timeline(placed(0, script("partial_fill")), watch(), orders=None), Limits.aitrapp())
     assert unread.status == "unknown" and "/orders" in unread.reason
 

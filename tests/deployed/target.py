@@ -1,7 +1,7 @@
 """A target deployed by hand, as a team runs its own AITRAPP: no lab runtime, no lab state file.
 
 Redis is a plain daemonized ``redis-server`` with its own pidfile; Postgres is a container (host networking,
-compose-style labels); the TCP and broker fault proxies are started with ``aitrapp-chaos proxy net|broker
+compose-style labels, its data on a tmpfs of its own bind-mounted into it: the volume the disk-full drill fills); the TCP and broker fault proxies are started with ``aitrapp-chaos proxy net|broker
 --pidfile``; the broker simulator and the trader(s) are started as plain processes with their own settings
 (lock timing and Redis timeout of their own when asked). The drills know it only through the deployment
 description this module writes (``deployment.yaml``): nothing reads a lab's state.
@@ -34,6 +34,8 @@ from chaosaitrapp.testing.lab import free_ports
 from chaosaitrapp.testing.waits import wait_for
 
 AITRAPP_CHAOS = str(Path(sys.executable).with_name("aitrapp-chaos"))
+#: The size of Postgres' data volume (a tmpfs): room for the cluster, little enough to fill in a moment.
+PG_VOLUME_MB = 192
 KITE_KEY, KITE_SECRET = "deployedkey", "deployed-kite-secret"
 
 
@@ -49,6 +51,7 @@ class Deployed:
     container: Any = None
     replica_apis: List[str] = field(default_factory=list)
     cgroup: Optional[Cgroup] = None
+    pg_volume: Optional[Path] = None  # Postgres' data, a tmpfs of its own bind-mounted into its container
 
     def pid(self, name: str) -> Optional[int]:
         """The pid of service ``name`` now."""
@@ -62,6 +65,8 @@ class Deployed:
             self.container.remove(force=True, v=True)
         if self.cgroup is not None:
             self.cgroup.remove()
+        if self.pg_volume is not None and os.path.ismount(self.pg_volume):
+            subprocess.run(["umount", str(self.pg_volume)], check=False, timeout=30)
 
 
 def _launch(argv: List[str], env: Dict[str, str], log: Path, pidfile: Optional[Path] = None,
@@ -95,9 +100,10 @@ def deploy(directory: Path, docker_client: Any, *, replicas: int = 1, defects: L
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o711)
     (redis_dir := directory / "redis").mkdir(exist_ok=True)
+    drawn = free_ports(9 + 2 * (replicas - 1))  # one draw: every port distinct from every other
     ports = dict(zip(["redis", "postgres", "redis_route", "postgres_route", "net_control", "broker", "kite",
-                      "kite_control", "trader"], free_ports(9)))
-    replica_ports = free_ports(2 * (replicas - 1)) if replicas > 1 else []
+                      "kite_control", "trader"], drawn[:9]))
+    replica_ports = drawn[9:]
     password = secrets.token_hex(8)
     deployed = Deployed(directory, f"http://127.0.0.1:{ports['trader']}", directory / "deployment.yaml", {})
     try:
@@ -107,11 +113,17 @@ def deploy(directory: Path, docker_client: Any, *, replicas: int = 1, defects: L
                         "--save", "", "--daemonize", "yes", "--pidfile", str(deployed.pidfiles["redis"]),
                         "--dir", str(redis_dir), "--logfile", str(directory / "redis.log")], check=True, timeout=20)
         wait_for(lambda: redis_answers("127.0.0.1", ports["redis"]), timeout=20, what="Redis")
-        # Postgres: a container, labelled as compose labels its services
+        # Postgres: a container, labelled as compose labels its services; its data on a tmpfs of its own (a volume
+        # the disk-full drill may fill, as a user names a compose volume's host path)
         project = f"deployed{uuid.uuid4().hex[:6]}"
+        (pg_volume := directory / "pgdata").mkdir(exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={PG_VOLUME_MB}m", "tmpfs", str(pg_volume)], check=True,
+                       timeout=30)
+        deployed.pg_volume = pg_volume
         deployed.container = docker_client.containers.run(
             POSTGRES_IMAGE, command=["postgres", "-c", "listen_addresses=127.0.0.1", "-c", f"port={ports['postgres']}"],
             name=f"{project}-postgres-1", network_mode="host", detach=True,
+            volumes={str(pg_volume): {"bind": "/var/lib/postgresql/data", "mode": "rw"}},
             environment={"POSTGRES_USER": "trader", "POSTGRES_PASSWORD": password, "POSTGRES_DB": "aitrapp"},
             labels={TEST_LABEL: "deployed", "com.docker.compose.project": project,
                     "com.docker.compose.service": "postgres"})

@@ -4,6 +4,7 @@ fault proxies started with `aitrapp-chaos proxy`, lock timing learned from the l
 of it. The same verdicts as on the lab."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 import requests
 from drills.kit import CHAOS, FAST_ENV, ROOT, drill_env, ledger_entries, run_drill, run_script
 
+from chaosaitrapp.gray.balloon import PREFIX as BALLOON_PREFIX
 from chaosaitrapp.targets.answers import redis_answers
 from chaosaitrapp.targets.process import listening_port
 from chaosaitrapp.waiting import wait_until
@@ -134,3 +136,20 @@ def test_a_refused_drill_leaves_the_deployed_target_untouched(target, tmp_path):
     assert target.pid("redis") == redis_before and target.pid("trader") == trader_before
     state = requests.get(target.api + "/state", timeout=2).json()
     assert state["is_paused"] is False and state["mode"] == "PAPER"
+
+
+def test_disk_full_fills_the_deployed_postgres_volume_and_leaves_it_as_it_was(target, tmp_path):
+    """Postgres out of space on a hand-deployed target: the balloon on the host path of its container's data volume
+    (the user names it: POSTGRES_VOLUME), a write of the drill's own refused with SQLSTATE 53100, no acknowledged
+    order lost, the balloon gone after."""
+    volume = target.pg_volume
+    free_before = shutil.disk_usage(volume).free
+    run = drill("postgres_hang", target, tmp_path, POSTGRES_FAULT="disk_full", POSTGRES_VOLUME=str(volume),
+                HANG_SECONDS="8", ANSWER_MAX="7", BROKER_ORDERS="20")
+    assert_pass(run, "postgres_hang disk_full")
+    filled = next(e for e in run.timeline_events()
+                  if e.get("event") == "fault_injected" and str(e.get("target")).startswith("balloon:"))
+    assert "No space left on device" in filled["detail"] and filled["filled_bytes"] > 0, filled
+    assert not [p for p in volume.iterdir() if p.name.startswith(BALLOON_PREFIX)], "the balloon was deleted"
+    assert shutil.disk_usage(volume).free > free_before - 32 * 1024 ** 2
+    assert ledger_entries(tmp_path / "state") == []

@@ -105,7 +105,8 @@ def test_defect_names_are_validated():
                              "health_blocks_on_db", "blind_resend", "no_fencing", "blocking_scan", "memory_leak_under_load",
                              "counts_refusals_as_refreshes", "heartbeat_from_simulator", "reuses_tag",
                              "db_write_without_timeout", "lease_on_wall_clock", "heartbeat_on_wall_clock",
-                             "write_behind_orders", "no_reconcile_on_start", "resend_on_start", "queue_in_memory"}
+                             "write_behind_orders", "no_reconcile_on_start", "resend_on_start", "queue_in_memory",
+                             "trusts_placement_ack", "ignores_partial_fills", "no_status_poll"}
 
 
 def test_defects_refused_in_live():
@@ -211,6 +212,7 @@ def test_the_wall_clock_shim_moves_the_wall_clock_only(tmp_path):
     import sys
 
     from chaosaitrapp.targets.wallclock import ClockSetting, build_shim, wallclock_env, write_clock
+    from chaosaitrapp.waiting import wait_until
 
     clock = tmp_path / "trader.offset"
     env = {**os.environ, **wallclock_env(clock, build_shim(tmp_path / "build"))}
@@ -223,18 +225,27 @@ def test_the_wall_clock_shim_moves_the_wall_clock_only(tmp_path):
     child = subprocess.Popen([sys.executable, "-c", script], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
     try:
+        def ask_now(process) -> list:
+            process.stdin.write("\n")
+            process.stdin.flush()
+            return [float(f) for f in process.stdout.readline().split()[1:3]]
+
         def ask(offset: float) -> list:
             write_clock(clock, ClockSetting(offset))
-            time.sleep(0.05)  # past the shim's 20 ms re-read
+            applied = wait_until(lambda: ask_now(child)[0] - time.time(), lambda off: abs(off - offset) < 1.0,
+                                 timeout=2.0, interval=0.005, what=f"the shim to read {offset:+g}")
+            assert applied.held, f"the child's clock never moved by {offset:+g}s: {applied.value}"
             child.stdin.write("\n")
             child.stdin.flush()
             fields = child.stdout.readline().split()
             return [float(f) for f in fields[1:]] + [time.time(), time.monotonic()]
 
-        def ask_now(process) -> list:
-            process.stdin.write("\n")
-            process.stdin.flush()
-            return [float(f) for f in process.stdout.readline().split()[1:3]]
+        def rate() -> float:
+            """The child's wall clock over its monotonic clock across 0.1 s (a span to measure over)."""
+            a = ask_now(child)
+            time.sleep(0.1)
+            b = ask_now(child)
+            return (b[0] - a[0]) / max(1e-9, b[1] - a[1])
 
         for offset in (0.0, -300.0, 3600.0, 0.0):
             wall, mono, slept, our_wall, our_mono = ask(offset)
@@ -243,7 +254,8 @@ def test_the_wall_clock_shim_moves_the_wall_clock_only(tmp_path):
             assert 0.05 <= slept < 0.5, f"a 50 ms sleep took {slept:.3f}s after a step of {offset:+g}s"
 
         write_clock(clock, ClockSetting(0.0, 0.25))
-        time.sleep(0.05)  # past the shim's 20 ms re-read
+        drifting = wait_until(rate, lambda r: abs(r - 0.25) < 0.1, timeout=3.0, interval=0.01, what="the drift")
+        assert drifting.held, f"the child's clock never ran at x0.25: {drifting.value}"
         first = ask_now(child)
         time.sleep(1.0)  # a span of real time to measure the drift over, not a wait for a state
         ask_again = ask_now(child)
