@@ -7,7 +7,7 @@ takes ``--latency`` (45 ms) more: a fast lab's trader behind a delaying HTTP pro
 
 Prints per round the wall time of each, the drill's "target" time (the target's own detection plus
 recovery, from the timeline: fault to the first sample of the /ready 200 that stayed) and "beyond" (wall
-minus target), then the medians and the ratio drill / shell. Asserts nothing. Goals (issue 20): ratio
+minus target), the drill's phases (median), then the medians and the ratio drill / shell. Asserts nothing. Goals (issue 20): ratio
 <= 0.4, beyond <= 1 s.
 """
 from __future__ import annotations
@@ -145,6 +145,9 @@ def main() -> int:
     for row in rows:
         print(f"{row['round']:5d} {row['kind']:6} {row['verdict']:8} {row['wall']:7.2f} {fmt(row.get('target'))} "
               f"{fmt(row.get('beyond'))}")
+    phases = ("startup", "controls", "steady_before", "method", "steady_after", "rollbacks", "evidence_exit")
+    print("\nthe drill's phases (median s): " + ", ".join(
+        f"{name} {statistics.median(r[name] for r in rows if r['kind'] == 'chaos'):.2f}" for name in phases))
     chaos = [r["wall"] for r in rows if r["kind"] == "chaos"]
     shell = [r["wall"] for r in rows if r["kind"] == "shell"]
     beyond = [r["beyond"] for r in rows if r["kind"] == "chaos" and r.get("beyond") is not None]

@@ -7,7 +7,8 @@ For each profile a healthy lab comes up; each fault is drilled ``--rounds`` time
 ``chaos run`` (``broker_token_expiry``; ``websocket_reconnect`` with ``WS_FAULT=close|stall|restart``;
 ``network_partition_redis`` blackhole and reject; ``network_partition_postgres``;
 ``network_partition_broker``; the gray failures: ``redis_stall`` of the lease, ``redis_stall_brief``,
-``postgres_hang``; the clock: ``clock_jump`` back 300 s, forward 3600 s and drifting at x0.25, and
+``postgres_hang`` (a table lock; ``disk_full``: the lab's Postgres on a 128 MiB volume of its own, the time to
+fill it until a write of the drill's own fails); the clock: ``clock_jump`` back 300 s, forward 3600 s and drifting at x0.25, and
 ``clock_token_expiry``, the lab's traders with the wall-clock shim) and the figures are read from the checks the evidence control recorded:
 
 - detect: ``time_to_detect_ready`` (fault event to the first 503; the market-data heartbeat passing
@@ -48,10 +49,11 @@ FAULTS = {"token": ("broker_token_expiry", {}), "close": ("websocket_reconnect",
           "stall_lease": ("redis_stall", {}), "stall_brief": ("redis_stall_brief", {}),
           "pg_hang": ("postgres_hang", {}), "clock_back": ("clock_jump", {"CLOCK_JUMP": "-300"}),
           "clock_fwd": ("clock_jump", {"CLOCK_JUMP": "+3600"}),
-          "clock_drift": ("clock_jump", {"CLOCK_JUMP": "x0.25"}), "clock_expiry": ("clock_token_expiry", {})}
+          "clock_drift": ("clock_jump", {"CLOCK_JUMP": "x0.25"}), "clock_expiry": ("clock_token_expiry", {}),
+          "disk_full": ("postgres_hang", {"POSTGRES_FAULT": "disk_full", "HANG_SECONDS": "8", "BROKER_ORDERS": "20"})}
 FIGURES = ("time_to_detect_ready", "md_disconnect_seen", "time_to_recover_ready", "feed_resubscribed",
            "token_refresh_bounded", "trading_stopped_before_lease_expiry", "api_answered_during_hang",
-           "heartbeat_ages_sane", "clock_landed", "clock_back")
+           "heartbeat_ages_sane", "clock_landed", "clock_back", "disk_full_seen")
 DEADLINES = {"DETECT_TIMEOUT": "30", "WAIT_READY_TIMEOUT": "90", "PARTITION_SECONDS": "6"}
 
 
@@ -69,7 +71,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     for profile in args.profiles:
-        lab = start_lab(profile=profile, fake_clock=True)
+        lab = start_lab(profile=profile, fake_clock=True, pg_volume_mb=128)  # the disk-full drill fills that volume
         try:
             for fault in args.faults:
                 drill, extra = FAULTS[fault]
@@ -87,7 +89,14 @@ def main() -> int:
                             if check["name"] in seen and check.get("value") is not None:
                                 seen[check["name"]].append(float(check["value"]))
                                 limits[check["name"]] = check.get("limit")
-                        for event in run.timeline_events():
+                        events = run.timeline_events()
+                        filling = next((e for e in events if e.get("event") == "fault"
+                                        and e.get("fault_name") == "disk_full"), None)
+                        full = next((e for e in events if e.get("event") == "fault_injected"
+                                     and e.get("fault_name") == "disk_full"), None)
+                        if filling and full:  # the balloon inflated until a write of the drill's own failed
+                            seen["disk_full_seen"].append(float(full["t"]) - float(filling["t"]))
+                        for event in events:
                             if str(event.get("target") or "").startswith("clock:") and "landed_s" in event:
                                 key = "clock_landed" if event.get("event") == "fault_injected" else "clock_back"
                                 seen[key].append(float(event["landed_s"]))
@@ -101,7 +110,7 @@ def main() -> int:
     print()
     print(f"{'profile':<8} {'fault':<12} {'detect 503':>15} {'disconnected':>14} {'ready again':>15} "
           f"{'all ticking':>14} {'refreshes':>10} {'stopped':>13} {'margin':>7} {'slowest':>13} {'clock seen':>13} "
-          f"{'clock back':>13} {'oldest hb':>13}  verdicts   "
+          f"{'clock back':>13} {'oldest hb':>13} {'disk full':>13}  verdicts   "
           "(median / max s; limits)")
     for profile, fault, seen, limits, verdicts in rows:
         limit_text = ", ".join(f"{k.split('_')[2]} <= {v:g}" for k, v in limits.items()
@@ -113,7 +122,7 @@ def main() -> int:
               f"{_fmt(seen['time_to_recover_ready']):>15} {_fmt(seen['feed_resubscribed']):>14} "
               f"{_fmt(seen['token_refresh_bounded']):>10} {_fmt(stopped):>13} {margin:>7} "
               f"{_fmt(seen['api_answered_during_hang']):>13} {_fmt(seen['clock_landed']):>13} "
-              f"{_fmt(seen['clock_back']):>13} {_fmt(seen['heartbeat_ages_sane']):>13}  "
+              f"{_fmt(seen['clock_back']):>13} {_fmt(seen['heartbeat_ages_sane']):>13} {_fmt(seen['disk_full_seen']):>13}  "
               f"{','.join(v[0] for v in verdicts):<9} ({limit_text})")
     return 0
 
