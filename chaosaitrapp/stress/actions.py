@@ -14,9 +14,10 @@ target process is ``TARGET_PROCESS`` (:mod:`chaosaitrapp.stress.target`).
 Bounds, checked before anything starts (ConfigError, nothing injected): ``seconds`` in (0, 600],
 ``workers`` 1 to the machine's CPUs, ``load`` 1-100 %, ``vm_bytes`` times ``workers`` at most half the
 machine's memory. Each stressor is in the fault ledger with a lease (``seconds`` + 30 s) before it starts,
-in its own process group, has stress-ng's own ``--timeout`` and an in-run timer that ends it 5 s after
-it should have ended; a SIGKILLed ``chaos run`` leaves it to the watchdog. A stressor still running
-after its time is marked on the timeline (``stress_overran``): the ``stress_bounded`` check fails the drill.
+in its own process group, has stress-ng's own ``--timeout`` and an in-run timer that ends it
+:data:`END_AFTER_S` after it should have ended (stress-ng under load can take seconds more to wind its workers
+down); a SIGKILLed ``chaos run`` leaves it to the watchdog. A stressor still running :data:`GRACE_S` after its
+time (its end failed) is marked on the timeline (``stress_overran``): the ``stress_bounded`` check fails the drill.
 """
 import itertools
 import os
@@ -42,6 +43,8 @@ MAX_SECONDS = 600.0
 LEASE_MARGIN_S = 30.0
 #: How long after its time a stressor may take to exit before it counts as overrunning.
 GRACE_S = 5.0
+#: How long after its time the drill ends a stressor still running itself.
+END_AFTER_S = 1.0
 SCOPES = ("auto", "target", "host")
 #: name -> (driver, ledger target, monotonic start, seconds, timer)
 _RUNNING: Dict[str, Tuple[StressDriver, str, float, float, threading.Timer]] = {}
@@ -108,7 +111,7 @@ def _inject(kind: str, argv: List[str], seconds: float, scope: str, configuratio
         entry = register_fault(f"stress {kind}", target, driver.undo(), lease_s)
         driver.go()
         record_event("fault", target, text, dependency="target", stress=kind, seconds=seconds, **facts)
-        timer = threading.Timer(seconds + GRACE_S, _end_one, args=(name, "its time ran out"))
+        timer = threading.Timer(seconds + END_AFTER_S, _end_one, args=(name, "its time ran out"))
         timer.daemon = True
         with _LOCK:
             _RUNNING[name] = (driver, target, time.monotonic(), seconds, timer)
