@@ -50,8 +50,7 @@ from chaosaitrapp.checks import run_checks
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.timeline import load_timeline
 from chaosaitrapp.config import api_key, flag, known_secrets, settings_from
-from chaosaitrapp.controls.inference import checks_of, faults_of
-from chaosaitrapp.controls.limits import drill_limits
+from chaosaitrapp.controls.inference import checks_of
 from chaosaitrapp.controls.runtime import (
     note_activity,
     note_phase,
@@ -63,9 +62,7 @@ from chaosaitrapp.controls.runtime import (
     watch_strategies,
 )
 from chaosaitrapp.controls.safety import run_preflight
-from chaosaitrapp.dependencies.drivers import target_lock_reader
-from chaosaitrapp.deployment.timing import target_timing
-from chaosaitrapp.errors import ChaosAitrappError
+from chaosaitrapp.controls.timing import learn_target_timing, sample_interval, settle_timing
 from chaosaitrapp.evidence import recorder
 from chaosaitrapp.evidence.recorder import Run, record_event, record_failure, stamp
 from chaosaitrapp.evidence.sampler import Sampler, SamplerPlan
@@ -77,8 +74,6 @@ from chaosaitrapp.trader.actions import abort
 from chaosaitrapp.verdict import checks_as_steady_state, judge
 
 logger = logging.getLogger("chaostoolkit")
-
-DEFAULT_INTERVAL = 0.05
 
 
 def _guard(hook: str):
@@ -145,32 +140,29 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     note = rollback_note(run.strategies["rollbacks"])
     if note:
         run.note(note)
+    learning: List[Any] = []
+
+    def begin_learning() -> None:
+        try:
+            learning.append(learn_target_timing(run, context, configuration, secrets))
+        except Exception:  # noqa: BLE001 - started again after the pre-flight, where its error is reported
+            pass
+
     if recorder.control_arguments(context, recorder.SAFETY_MODULE) is not None:
-        run_preflight(context, configuration, secrets)
+        run_preflight(context, configuration, secrets, meanwhile=begin_learning)
+    run.timing_pending = learning[0] if learning else learn_target_timing(run, context, configuration, secrets)
     settings = settings_from(configuration)
     run.wait_ready_timeout = settings.wait_ready_timeout
-    interval = float(arguments.get("sample_interval", DEFAULT_INTERVAL))
-    run.fault_kinds = faults_of(context, configuration)
-    needs_lock = any(getattr(registry.fault_kind(k), "timing", "lock") == "lock" for k in run.fault_kinds)
-    try:
-        reader = target_lock_reader(configuration, secrets) if needs_lock and not run.dry else None
-    except ChaosAitrappError as exc:
-        reader = None
-        run.note(f"lock timing: cannot read the lock to learn it: {exc}")
-    run.timing = target_timing(configuration, reader, learn=reader is not None,
-                               from_description=run.deployment.applied if run.deployment else (), note=run.note)
-    run.note("target timing: " + "; ".join(run.timing.describe()))
-    run.limits = drill_limits(configuration, arguments, interval, run.fault_kinds, run.timing)
+    run.control_arguments = dict(arguments)
     run.checks = drill_checks(context, configuration, arguments)
     client = TraderClient(settings, api_key(secrets))
     run.target = client
     plan = SamplerPlan(client, meta={"drill": run.drill, "run_id": run.run_id, "api": settings.api,
-                                     "heartbeat_max": settings.heartbeat_max, "limits": run.limits.to_dict(),
-                                     "checks": run.checks, "timing": run.timing.to_dict()})
+                                     "heartbeat_max": settings.heartbeat_max, "checks": run.checks})
     for _, adjust in registry.hooks("sampler", run.fault_kinds):
         plan = adjust(plan, configuration, secrets)
-    run.sampler = Sampler(run.path(".timeline.jsonl"), plan.observer(), interval=interval, meta=plan.meta,
-                          secrets=run.secrets).start()
+    run.sampler = Sampler(run.path(".timeline.jsonl"), plan.observer(), interval=sample_interval(arguments),
+                          meta=plan.meta, secrets=run.secrets).start()
     record_event("phase", None, "steady_state_before")
     logger.info("chaosaitrapp: drill %s, checks %s, evidence under %s*", run.drill, ", ".join(run.checks),
                 run.prefix)
@@ -208,8 +200,14 @@ def before_method_control(context: Experiment, **arguments: Any) -> None:
 
 
 @_guard("before_activity_control")
-def before_activity_control(context: Dict[str, Any], **arguments: Any) -> None:
-    """Note a method action of another extension (it may inject what this extension cannot see)."""
+def before_activity_control(context: Dict[str, Any], configuration: Configuration = None,
+                            **arguments: Any) -> None:
+    """Before an action (it may inject a fault, which would cut the learning short), wait for the target's
+    timing (:func:`settle_timing`; probes before it, a snapshot, run meanwhile); note a method action of
+    another extension (it may inject what this extension cannot see)."""
+    run = recorder.current_run()
+    if run is not None and isinstance(context, dict) and context.get("type") == "action":
+        settle_timing(run, configuration)
     note_activity(context)
 
 
@@ -309,6 +307,10 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configurat
                secrets: Secrets = None) -> Dict[str, Any]:
     """Stop sampling, gather each family's evidence, check, judge, write every evidence file and amend
     ``journal`` in place."""
+    try:
+        settle_timing(run, configuration)
+    except Exception as exc:
+        run.errors.append(f"the target's timing could not be settled: {type(exc).__name__}: {exc}")
     sampling = run.sampler.stop() if run.sampler is not None else None
     gathered: Dict[str, Any] = {}
     files: Dict[str, str] = {}

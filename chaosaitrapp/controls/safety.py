@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Secrets
@@ -171,9 +171,13 @@ def _undo_leftovers() -> List[str]:
     return problems
 
 
-def run_preflight(experiment: Experiment, configuration: Configuration = None, secrets: Secrets = None) -> None:
+def run_preflight(experiment: Experiment, configuration: Configuration = None, secrets: Secrets = None,
+                  meanwhile: Optional[Callable[[], None]] = None) -> None:
     """The pre-flight, once per run (whichever of our controls calls it first): leftovers undone,
-    :func:`preflight` checked; raises ``InterruptExecution`` (nothing injected) when it refuses."""
+    :func:`preflight` checked; raises ``InterruptExecution`` (nothing injected) when it refuses.
+    ``meanwhile``: called once the leftovers are undone, before the checks that reach the target, to start
+    reading work of its own in the background (the evidence control's learning of the lock timing); not
+    called when this run's pre-flight was already done."""
     run = recorder.ensure_run(experiment, known_secrets(secrets))
     if run.preflight_done:
         if run.refused:
@@ -186,6 +190,8 @@ def run_preflight(experiment: Experiment, configuration: Configuration = None, s
     try:
         problems = [f"the deployment description: {run.deployment_error}"] if run.deployment_error else []
         problems += _undo_leftovers()
+        if meanwhile is not None and not problems:
+            meanwhile()
         problems += preflight(experiment, configuration, secrets)
     except Exception as exc:  # a broken pre-flight is itself a reason not to inject
         problems = [f"pre-flight could not run: {type(exc).__name__}: {exc}"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ FIGURES = ("lock_ttl", "lock_refresh", "lock_backoff_max", "ticker_max_delay")
 CACHE_MAX_AGE_S = 24 * 3600.0
 #: Reads that date their refresh this close together date the same one (seconds).
 SAME_REFRESH_S = 0.12
+#: Learnings running in the background (:func:`learn_in_background`), by the target's API.
+_LEARNING: Dict[str, threading.Thread] = {}
 
 
 @dataclass
@@ -183,6 +186,9 @@ def target_timing(configuration: Optional[Mapping[str, Any]] = None, reader: Opt
     if not timing.unknown("lock_ttl", "lock_refresh"):
         return timing
     api = settings_from(configuration).api
+    running = _LEARNING.get(api)
+    if running is not None and running is not threading.current_thread():
+        running.join()  # what is being learned for this target is known once that ends
     found = cached(api)
     if found is None and learn and reader is not None:
         found = _learn(configuration, reader, api, note)
@@ -210,3 +216,35 @@ def _learn(configuration: Optional[Mapping[str, Any]], reader: LockReader, api: 
         note(f"lock timing: {key} was not refreshed within {timeout:g} s of watching it through {reader.label}")
         return None
     return remember(api, learned[0], learned[1], f"from PTTL {key} through {reader.label}")
+
+
+def learn_in_background(configuration: Optional[Mapping[str, Any]], reader: Optional[LockReader],
+                        from_description: Sequence[str] = (),
+                        note: Callable[[str], None] = lambda text: None) -> Callable[[], Timing]:
+    """Start :func:`target_timing` (learning when ``reader`` is given) in a daemon thread and return at once
+    a function that waits for it and returns its Timing (raising what it raised). Until it ends, every
+    :func:`target_timing` for the same target waits for it, so nothing is judged by a timing half learned.
+    The learning only reads the lock key; a drill refused meanwhile exits without waiting for it."""
+    api = settings_from(configuration).api
+    outcome: Dict[str, Any] = {}
+
+    def learn() -> None:
+        try:
+            outcome["timing"] = target_timing(configuration, reader, learn=reader is not None,
+                                              from_description=from_description, note=note)
+        except BaseException as exc:  # noqa: BLE001 - raised again by the waiting function
+            outcome["error"] = exc
+        finally:
+            _LEARNING.pop(api, None)
+
+    thread = threading.Thread(target=learn, name="aitrapp-learn-timing", daemon=True)
+    _LEARNING[api] = thread
+    thread.start()
+
+    def result() -> Timing:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["timing"]
+
+    return result

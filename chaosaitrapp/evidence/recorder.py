@@ -57,7 +57,8 @@ class Run:
     every later wait ends by it (:func:`wait_budget`). ``deployment``: what the deployment description did
     to the run's configuration (:class:`chaosaitrapp.deployment.description.Applied`; ``deployment_error``
     when it could not be used); ``timing``: the target's timing the drill is judged by
-    (:class:`chaosaitrapp.deployment.timing.Timing`).
+    (:class:`chaosaitrapp.deployment.timing.Timing`), known from the method's start (``timing_pending``
+    waits for it while it is learned); ``control_arguments``: the evidence control's arguments.
     """
 
     drill: str
@@ -94,6 +95,8 @@ class Run:
     deployment: Any = None
     deployment_error: Optional[str] = None
     timing: Any = None
+    timing_pending: Any = None
+    control_arguments: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def refused(self) -> bool:

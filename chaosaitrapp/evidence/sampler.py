@@ -129,13 +129,16 @@ class Sampler:
         return count
 
     def stop(self, timeout: float = 5.0) -> Dict[str, Any]:
-        """Stop sampling, wait for the samples in flight, take a closing sample, close the file;
-        returns ``{"samples", "errors", "dropped", "duration_s", "rate_hz"}``."""
+        """Stop sampling, take a closing sample (begun now, beside the samples in flight: the timeline
+        always ends after everything the drill did), wait for them all, close the file; returns
+        ``{"samples", "errors", "dropped", "duration_s", "rate_hz"}``."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        closing = threading.Thread(target=self._sample, name="aitrapp-sample-closing", daemon=True)
+        closing.start()  # not on the pool: every worker may be busy
         self._pool.shutdown(wait=True)
-        self._sample()  # a closing sample: the timeline always ends after everything the drill did
+        closing.join()
         close = getattr(self.observe, "close", None)
         if callable(close):
             close()

@@ -2,12 +2,14 @@
 environment > description > experiment defaults), the whole of a --var-file read, secrets as references;
 and the lock timing learned from the lock key when nobody gave it."""
 import json
+import threading
+import time
 
 import pytest
 
 from chaosaitrapp.config import api_key, known_secrets
 from chaosaitrapp.deployment.description import DEPLOYMENT_ENV, apply, cli_vars, var_files
-from chaosaitrapp.deployment.timing import infer_lock_timing, learn_lock_timing
+from chaosaitrapp.deployment.timing import infer_lock_timing, learn_in_background, learn_lock_timing, target_timing
 from chaosaitrapp.description import Description, dump, load, parse
 from chaosaitrapp.errors import ConfigError
 
@@ -152,3 +154,41 @@ def test_learning_stops_at_the_first_refresh_or_the_deadline():
     sleep = lambda s: now.__setitem__(0, now[0] + s)  # noqa: E731
     assert learn_lock_timing(Reader([2500, 2000, 2990, 2490, 1990, 2990]), "k", 10, 0.5, clock, sleep) == (3.0, 1.5)
     assert learn_lock_timing(Reader([]), "k", 2, 0.5, clock, sleep) is None
+
+
+def test_timing_learned_in_the_background_is_waited_for_by_whoever_asks(monkeypatch):
+    """The evidence control learns the lock timing beside the pre-flight and the steady state; an activity that
+    asks for the timing meanwhile gets what was learned, never the "unknown" of a cache not yet written."""
+    for name in ("LOCK_TTL", "LOCK_REFRESH", "LOCK_LEARN_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    gate = threading.Event()
+    began = time.monotonic()
+
+    class Holder:
+        """A lock of TTL 3 s refreshed every 0.2 s; the first read waits for ``gate``."""
+
+        label = "simulated holder"
+
+        def read(self, key):
+            gate.wait(10)
+            return "holder", int(3000 - ((time.monotonic() - began) % 0.2) * 1000)
+
+    cfg = {"api": "http://127.0.0.1:18977", "lock_learn_timeout": 5}
+    pending = learn_in_background(cfg, Holder())
+    threading.Timer(0.2, gate.set).start()
+    asked = target_timing(cfg)  # asked while the learner is held at its first read
+    assert (asked.lock_ttl, asked.lock_refresh) == (3.0, 0.2)
+    assert asked.sources["lock_ttl"].startswith("learned from PTTL")
+    assert (pending().lock_ttl, pending().lock_refresh) == (3.0, 0.2)
+
+
+def test_a_learning_that_raises_raises_where_it_is_waited_for():
+    class Broken:
+        label = "broken"
+
+        def read(self, key):
+            raise RuntimeError("no such lock")
+
+    pending = learn_in_background({"api": "http://127.0.0.1:18978", "lock_learn_timeout": 5}, Broken())
+    with pytest.raises(RuntimeError, match="no such lock"):
+        pending()
