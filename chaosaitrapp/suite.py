@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
 
@@ -34,6 +34,14 @@ from chaosaitrapp.paths import reports_dir
 from chaosaitrapp.report.html import write_drill_report
 from chaosaitrapp.report.junit import write_junit, write_summary_json
 from chaosaitrapp.report.suite import render_suite_index
+from chaosaitrapp.report.trends import (
+    DEFAULT_SHARE,
+    compare,
+    describe,
+    drill_trends,
+    trends_document,
+    trends_of_document,
+)
 from chaosaitrapp.verdict import extension, recorded, suite_verdict
 
 PACKAGED_EXPERIMENTS = Path(__file__).resolve().parent / "experiments"
@@ -158,14 +166,14 @@ def write_outputs(runs: Sequence[Dict[str, object]], out_dir: Path, tag: str, *,
 
 
 def run_drill(experiment: Path, out_dir: Path, extra_args: Sequence[str] = (), echo: Echo = print,
-              started: Optional[float] = None, global_args: Sequence[str] = ()) -> Dict[str, object]:
+              started: Optional[float] = None, global_args: Sequence[str] = (), suffix: str = "") -> Dict[str, object]:
     """Run one experiment with ``chaos [global_args] run [extra_args]`` (output echoed, prefixed with the drill
-    and the suite's elapsed time); returns its run dict."""
+    and the suite's elapsed time); returns its run dict. ``suffix`` tells repeats' journals and logs apart."""
     drill = experiment.stem
     out_dir.mkdir(parents=True, exist_ok=True)
-    journal_path = out_dir / f"{drill}_journal.json"
+    journal_path = out_dir / f"{drill}{suffix}_journal.json"
     journal_path.unlink(missing_ok=True)
-    argv = [chaos_executable(), "--no-version-check", "--log-file", str(out_dir / f"{drill}_chaostoolkit.log"),
+    argv = [chaos_executable(), "--no-version-check", "--log-file", str(out_dir / f"{drill}{suffix}_chaostoolkit.log"),
             *global_args, "run", "--journal-path", str(journal_path), *extra_args, str(experiment)]
     env = {**os.environ, "AITRAPP_REPORTS_DIR": str(out_dir)}
     began = time.monotonic()
@@ -180,29 +188,73 @@ def run_drill(experiment: Path, out_dir: Path, extra_args: Sequence[str] = (), e
 
 
 def run_suite(experiments: Sequence[Path], out_dir: Optional[Path] = None, extra_args: Sequence[str] = (),
-              echo: Echo = print, named: bool = False, global_args: Sequence[str] = ()) -> Dict[str, object]:
-    """Run every experiment in order (all of them, whatever the earlier ones gave), then write JUnit,
-    summary and index; returns ``{"verdict", "runs", "junit", "summary", "index"}``. ``extra_args`` go to
-    ``chaos run``, ``global_args`` to ``chaos`` before it (``--settings``). ``named``: the drills were named
-    explicitly (one that does not apply is then bad input, not skipped)."""
+              echo: Echo = print, named: bool = False, global_args: Sequence[str] = (), repeat: int = 1,
+              baseline: Optional[Path] = None, share: float = DEFAULT_SHARE) -> Dict[str, object]:
+    """Run every experiment in order (all of them, whatever the earlier ones gave), each ``repeat`` times in a
+    row, then write JUnit, summary and index; returns ``{"verdict", "runs", "junit", "summary", "index",
+    "regressions"}``. ``extra_args`` go to ``chaos run``, ``global_args`` to ``chaos`` before it
+    (``--settings``). ``named``: the drills were named explicitly (one that does not apply is then bad input,
+    not skipped). With ``repeat`` > 1 or a ``baseline`` (a trends file, or the folder of the newest one;
+    ConfigError before any drill runs when there is none), the drills' trends
+    (:mod:`chaosaitrapp.report.trends`) are printed and written to ``<tag>.trends.json`` (``"trends"``), and
+    compared with the baseline's (``share``: the p95 growth that is a regression)."""
+    if repeat < 1:
+        raise ConfigError(f"--repeat must be at least 1, got {repeat}")
+    before = load_trends(baseline) if baseline is not None else None
     out_dir = out_dir or reports_dir()
     started = time.monotonic()
     runs: List[Dict[str, object]] = []
     for index, experiment in enumerate(experiments, 1):
-        name = experiment.stem
-        echo(f"== [{index}/{len(experiments)}] {name}: starting (suite elapsed {time.monotonic() - started:.1f}s)")
-        run = run_drill(experiment, out_dir, extra_args, echo, started, global_args)
-        run["named"] = named
-        runs.append(run)
-        reasons = run["reasons"]
-        echo(f"== [{index}/{len(experiments)}] {name}: {run['verdict']} in {run['duration'] or 0:.1f}s"
-             + (f" ({reasons[0]})" if reasons else "") + (f"; evidence {run['log']}" if run.get("log") else ""))
-    outputs = write_outputs(runs, out_dir, f"suite_{stamp()}", secrets=known_secrets())
+        for round_ in range(1, repeat + 1):
+            name = experiment.stem + (f" #{round_}/{repeat}" if repeat > 1 else "")
+            echo(f"== [{index}/{len(experiments)}] {name}: starting (suite elapsed {time.monotonic() - started:.1f}s)")
+            run = run_drill(experiment, out_dir, extra_args, echo, started, global_args,
+                            suffix=f"_r{round_}" if repeat > 1 else "")
+            run["named"] = named
+            runs.append(run)
+            reasons = run["reasons"]
+            echo(f"== [{index}/{len(experiments)}] {name}: {run['verdict']} in {run['duration'] or 0:.1f}s"
+                 + (f" ({reasons[0]})" if reasons else "") + (f"; evidence {run['log']}" if run.get("log") else ""))
+    tag = f"suite_{stamp()}"
+    outputs: Dict[str, object] = dict(write_outputs(runs, out_dir, tag, secrets=known_secrets()))
+    outputs["regressions"] = []
+    if repeat > 1 or before is not None:
+        trends = drill_trends(runs)
+        comparison = compare(trends, before[1], share) if before is not None else None
+        path = out_dir / f"{tag}.trends.json"
+        path.write_text(json.dumps(trends_document(trends, comparison, str(before[0]) if before else None), indent=2))
+        outputs["trends"] = str(path)
+        for line in describe(trends):
+            echo(f"== trend {line}")
+        if comparison is not None:
+            outputs["regressions"] = comparison["regressions"]
+            for line in comparison["notes"]:
+                echo(f"== baseline {before[0]}: {line}")
+            for line in comparison["regressions"]:
+                echo(f"== REGRESSION against {before[0]}: {line}")
     verdict = suite_verdict(runs)
     passed = sum(1 for r in runs if r["verdict"] == "PASS")
     echo(f"== suite {verdict}: {passed}/{len(runs)} drills passed in {time.monotonic() - started:.1f}s; "
-         f"JUnit {outputs['junit']}; summary {outputs['summary']}; report {outputs['index']}")
+         f"JUnit {outputs['junit']}; summary {outputs['summary']}; report {outputs['index']}"
+         + (f"; trends {outputs['trends']}" if outputs.get("trends") else ""))
     return {"verdict": verdict, "runs": runs, **outputs}
+
+
+def load_trends(path: Path) -> Tuple[Path, Dict[str, Dict[str, Any]]]:
+    """``(file, drills' trends)`` of the trends file at ``path``, or of the newest ``*.trends.json`` in the
+    folder ``path``; ConfigError naming what is wrong otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        found = sorted(path.glob("*.trends.json"))
+        if not found:
+            raise ConfigError(f"--baseline {path}: no *.trends.json in it (written by aitrapp-chaos run --repeat)")
+        path = found[-1]
+    try:
+        return path, trends_of_document(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except OSError as exc:
+        raise ConfigError(f"--baseline {path}: cannot read it: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ConfigError(f"--baseline {path}: {exc}") from None
 
 
 def find_journals(journal_or_dir: Union[str, Path]) -> List[Path]:

@@ -9,7 +9,7 @@ from typing import Any, Callable
 EXIT_CODES = """\b
 Exit codes:
   0  success: every drill PASSED (or was a DRY run), the command did what it says
-  1  a drill FAILED, or faults remain outstanding after cleanup
+  1  a drill FAILED, a regression against --baseline, or faults remain outstanding after cleanup
   2  bad input: unknown drill or file, bad option value, a lab that cannot start, a drill its
      pre-flight refused (nothing was injected)
   3  lab status: no lab is up"""

@@ -37,10 +37,19 @@ from chaosaitrapp.cli.common import EXIT_CODES, quiet_broken_pipe
 @click.option("--settings", "settings_file", default=None,
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="chaos --settings: Chaos Toolkit's own settings file")
+@click.option("--repeat", default=1, type=click.IntRange(min=1), metavar="N",
+              help="run each drill N times in a row: p50/p95/max of its detection and recovery, its fail rate and "
+                   "whether it is flaky, printed and written to <suite>.trends.json")
+@click.option("--baseline", default=None, type=click.Path(exists=True, path_type=Path), metavar="TRENDS_OR_DIR",
+              help="compare with a stored trends file (or the newest in a folder): a p95 grown by more than "
+                   "--regression-share, or a check that always passed there and fails now, is a regression (exit 1)")
+@click.option("--regression-share", default=0.2, type=click.FloatRange(min=0.0), show_default=True,
+              help="the p95 growth over the baseline's that is a regression")
 @click.pass_context
 def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path], out: Optional[Path],
         dry: Optional[str], strict: bool, variables: Tuple[str, ...], var_files: Tuple[Path, ...],
-        rollback_strategy: Optional[str], hypothesis_strategy: Optional[str], settings_file: Optional[Path]) -> None:
+        rollback_strategy: Optional[str], hypothesis_strategy: Optional[str], settings_file: Optional[Path],
+        repeat: int, baseline: Optional[Path], regression_share: float) -> None:
     """``run``."""
     from chaosaitrapp.deployment.replicas import replicas_of  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
@@ -73,8 +82,14 @@ def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path]
     if hypothesis_strategy:
         extra += ["--hypothesis-strategy", hypothesis_strategy]
     global_args = ["--settings", str(settings_file)] if settings_file else []
-    result = run_suite(files, out, extra, echo=click.echo, named=bool(drills), global_args=global_args)
-    ctx.exit(suite_exit_code(result["runs"], strict))
+    try:
+        result = run_suite(files, out, extra, echo=click.echo, named=bool(drills), global_args=global_args,
+                           repeat=repeat, baseline=baseline, share=regression_share)
+    except ChaosAitrappError as exc:
+        click.echo(f"aitrapp-chaos run: {exc}", err=True)
+        ctx.exit(2)
+    code = suite_exit_code(result["runs"], strict)
+    ctx.exit(1 if code == 0 and result["regressions"] else code)
 
 
 @click.command(epilog=EXIT_CODES, help="Preview, drill by drill, what a run would do against this deployment, "

@@ -58,3 +58,40 @@ def test_unknown_drill_is_refused(tmp_path):
     proc = subprocess.run([CLI, "run", "no_such_drill"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2 and "unknown drill 'no_such_drill'" in proc.stderr
     assert "leader_lock" in proc.stderr, "the refusal lists the known drills"
+
+
+def test_repeats_give_trends_and_a_baseline_flags_regressions(lab, tmp_path):
+    """`--repeat 2`: two real runs of the drill, their figures in a trends file; against a baseline whose
+    detection was far quicker the suite fails (exit 1) naming the regression; against its own trends it
+    passes."""
+    env = drill_env(lab, tmp_path)
+    quick = tmp_path / "quick.trends.json"
+    quick.write_text(json.dumps({"format": 1, "drills": {"leader_lock": {
+        "runs": 2, "figures": {"time_to_detect_ready": {"n": 2, "p50": 0.001, "p95": 0.001, "max": 0.001}},
+        "checks": {"flaps": {"pass": 2, "fail": 0, "unknown": 0}}}}}))
+    out = tmp_path / "first"
+    proc = subprocess.run([CLI, "run", "leader_lock", "--repeat", "2", "--baseline", str(quick), "--out", str(out)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "== [1/1] leader_lock #2/2: PASS" in proc.stdout
+    assert "REGRESSION against" in proc.stdout and "time_to_detect_ready p95" in proc.stdout
+    assert len(list(out.glob("leader_lock_r*_journal.json"))) == 2
+    trends = json.loads(next(out.glob("suite_*.trends.json")).read_text())
+    lock = trends["drills"]["leader_lock"]
+    assert lock["runs"] == 2 and lock["verdicts"] == {"PASS": 2} and lock["flaky"] is False
+    assert lock["figures"]["time_to_detect_ready"]["n"] == 2 and lock["figures"]["time_to_recover_ready"]["p95"] > 0
+    assert trends["comparison"]["regressions"] and trends["baseline"] == str(quick)
+
+    again = subprocess.run([CLI, "run", "leader_lock", "--baseline", str(out), "--regression-share", "10",
+                            "--out", str(tmp_path / "second")], capture_output=True, text=True, env=env, cwd=ROOT,
+                           timeout=300, stdin=subprocess.DEVNULL)
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-2000:]
+    assert "REGRESSION" not in again.stdout and "== trend leader_lock: 1 run(s) (PASS 1)" in again.stdout
+
+
+def test_a_baseline_that_is_no_trends_file_is_bad_input(tmp_path):
+    bad = tmp_path / "x.trends.json"
+    bad.write_text("{}")
+    proc = subprocess.run([CLI, "run", "leader_lock", "--baseline", str(tmp_path)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and "is not a trends file" in proc.stderr, proc.stderr
