@@ -31,6 +31,7 @@ from chaosaitrapp.config import known_secrets
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import stamp
 from chaosaitrapp.paths import reports_dir
+from chaosaitrapp.report.history import render_history
 from chaosaitrapp.report.html import write_drill_report
 from chaosaitrapp.report.junit import write_junit, write_summary_json
 from chaosaitrapp.report.suite import render_suite_index
@@ -142,7 +143,7 @@ def run_from_journal(journal_path: Union[str, Path], exit_code: Optional[int] = 
     verdict, checks, reasons = recorded(journal)
     ext = extension(journal) or {}
     evidence = ext.get("evidence") if isinstance(ext.get("evidence"), dict) else {}
-    run.update(verdict=verdict, reasons=reasons, checks=checks, report=evidence.get("report"),
+    run.update(verdict=verdict, reasons=reasons, checks=checks, report=evidence.get("report"), start=journal.get("start"),
                log=evidence.get("log"), timeline=evidence.get("timeline"), evidence=evidence,
                refused=bool(ext.get("refused")))
     if drill is None and ext.get("drill"):
@@ -312,3 +313,12 @@ def rebuild_reports(journal_or_dir: Union[str, Path], out_dir: Optional[Path] = 
         runs.append(run)
     outputs = write_outputs(runs, folder, "index", secrets=secrets)
     return {"verdict": suite_verdict(runs), "runs": runs, **outputs}
+
+
+def runs_over_time(folder: Union[str, Path], out: Optional[Path] = None, secrets: Sequence[str] = ()) -> Dict[str, object]:
+    """``aitrapp-chaos trends``: every run recorded in ``folder`` (one per journal, :func:`find_journals`) on one
+    page of runs over time (:mod:`chaosaitrapp.report.history`), written to ``out`` (default
+    ``<folder>/trends.html``); returns ``{"runs", "page"}``."""
+    runs = [run_from_journal(path) for path in _one_per_run(find_journals(folder))]
+    page_path = render_history(runs, out or Path(folder) / "trends.html", secrets=secrets)
+    return {"runs": runs, "page": str(page_path)}

@@ -26,7 +26,7 @@ cli.add_command(lab.lab)
 cli.add_command(drills.target)
 cli.add_command(proxy.proxy)
 cli.add_command(clock.clock_shim)
-for command in (drills.run, drills.doctor, drills.validate, drills.report, drills.cleanup, drills.docs, drills.new):
+for command in (drills.run, drills.doctor, drills.validate, drills.report, drills.trends, drills.cleanup, drills.docs, drills.new):
     cli.add_command(command)
 
 

@@ -217,6 +217,32 @@ def validate(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[
     ctx.exit(2 if bad else 0)
 
 
+@click.command(epilog=EXIT_CODES, help="One page of the drill runs recorded in a reports folder over time (default: "
+                                       "$AITRAPP_REPORTS_DIR or reports/chaos): per drill, each detection and "
+                                       "recovery figure drawn over its runs, p50/p95, fail rate, flakiness, and the "
+                                       "runs with links to their reports.")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option("--out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="the page to write (default: FOLDER/trends.html)")
+@click.pass_context
+def trends(ctx: click.Context, folder: Optional[Path], out: Optional[Path]) -> None:
+    """``trends``."""
+    from chaosaitrapp.config import known_secrets  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.paths import reports_dir  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.suite import runs_over_time  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+
+    folder = folder or reports_dir()
+    if not folder.is_dir():
+        click.echo(f"aitrapp-chaos trends: no reports folder at {folder}", err=True)
+        ctx.exit(2)
+    result = runs_over_time(folder, out, secrets=known_secrets())
+    if not result["runs"]:
+        click.echo(f"aitrapp-chaos trends: no recorded drill run (Chaos Toolkit journal) in {folder}", err=True)
+        ctx.exit(2)
+    click.echo(f"{len(result['runs'])} run(s) of {len({r['drill'] for r in result['runs']})} drill(s); "
+               f"page {result['page']}")
+
+
 @click.command(epilog=EXIT_CODES, help="(Re)build the HTML report of a drill journal, or of every journal in a "
                                        "folder plus its index, JUnit and summary (index.*).")
 @click.argument("path", type=click.Path(path_type=Path))

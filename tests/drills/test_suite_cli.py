@@ -82,6 +82,12 @@ def test_repeats_give_trends_and_a_baseline_flags_regressions(lab, tmp_path):
     assert lock["figures"]["time_to_detect_ready"]["n"] == 2 and lock["figures"]["time_to_recover_ready"]["p95"] > 0
     assert trends["comparison"]["regressions"] and trends["baseline"] == str(quick)
 
+    page = subprocess.run([CLI, "trends", str(out)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert page.returncode == 0 and "2 run(s) of 1 drill(s)" in page.stdout, page.stdout + page.stderr
+    html = (out / "trends.html").read_text()
+    assert "<h2>leader_lock</h2>" in html and "time_to_recover_ready" in html and html.count("<circle") >= 4
+    assert html.count('href="leader_lock_') >= 2, "each run links its report"
+
     again = subprocess.run([CLI, "run", "leader_lock", "--baseline", str(out), "--regression-share", "10",
                             "--out", str(tmp_path / "second")], capture_output=True, text=True, env=env, cwd=ROOT,
                            timeout=300, stdin=subprocess.DEVNULL)
@@ -89,9 +95,11 @@ def test_repeats_give_trends_and_a_baseline_flags_regressions(lab, tmp_path):
     assert "REGRESSION" not in again.stdout and "== trend leader_lock: 1 run(s) (PASS 1)" in again.stdout
 
 
-def test_a_baseline_that_is_no_trends_file_is_bad_input(tmp_path):
+def test_a_baseline_that_is_no_trends_file_or_a_folder_without_runs_is_bad_input(tmp_path):
     bad = tmp_path / "x.trends.json"
     bad.write_text("{}")
     proc = subprocess.run([CLI, "run", "leader_lock", "--baseline", str(tmp_path)], capture_output=True, text=True,
                           cwd=ROOT, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 2 and "is not a trends file" in proc.stderr, proc.stderr
+    empty = subprocess.run([CLI, "trends", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert empty.returncode == 2 and "no recorded drill run" in empty.stderr, empty.stderr

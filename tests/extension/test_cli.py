@@ -36,7 +36,7 @@ def test_every_command_and_option_has_help_and_the_exit_codes(path, command):
 
 def test_the_documented_commands_exist():
     names = {" ".join(p) for p, _ in ALL}
-    assert {"lab", "lab up", "lab down", "lab status", "lab logs", "run", "report", "cleanup", "docs", "new"} <= names
+    assert {"lab", "lab up", "lab down", "lab status", "lab logs", "run", "report", "trends", "cleanup", "docs", "new"} <= names
     cleanup_options = {opt for p in dict(ALL)[("cleanup",)].params for opt in getattr(p, "opts", [])}
     assert {"--only-expired", "--timeout", "--ledger"} <= cleanup_options
 

@@ -2,6 +2,7 @@
 stored baseline."""
 import pytest
 
+from chaosaitrapp.report.history import by_drill, render_history_html
 from chaosaitrapp.report.trends import (
     compare,
     describe,
@@ -68,3 +69,17 @@ def test_a_trends_file_round_trips_and_anything_else_is_refused():
     for bad in ({}, {"format": 99, "drills": {}}, [], {"format": 1, "drills": []}):
         with pytest.raises(ValueError, match="g.json is not a trends file"):
             trends_of_document(bad, "g.json")
+
+
+def test_the_page_of_runs_over_time_draws_each_figure_in_the_order_runs_started(tmp_path):
+    runs = [dict(run("leader_lock", "FAIL", 0.5, 9.0), start="2026-12-04T10:00:02"),
+            dict(run("leader_lock", "PASS", 0.4, 3.0), start="2026-12-04T10:00:01"),
+            dict(run("leader_lock", "PASS", None, None), start="2026-12-04T10:00:03"),
+            dict(run("postgres_blip", "PASS", recover=1.0), start="2026-12-04T09:00:00")]
+    assert [r["start"] for r in by_drill(runs)["leader_lock"]] == ["2026-12-04T10:00:01", "2026-12-04T10:00:02",
+                                                                   "2026-12-04T10:00:03"]
+    html = render_history_html(runs, tmp_path)
+    assert html.index("<h2>leader_lock</h2>") < html.index("<h2>postgres_blip</h2>")
+    assert html.count("<circle") == 5, "one point per run that measured the figure: 2 + 2 + 1"
+    assert 'fill="#cf222e"' in html, "a failed run's point is red"
+    assert "fail rate 33%; flaky" in html
