@@ -197,7 +197,7 @@ class OrderFlow:
 
     async def _fill(self, client_order_id: str, order: Dict[str, Any], quantity: int, price: float,
                     status: str) -> None:
-        """Record ``quantity`` more filled at ``price`` and the order's ``status`` (StoreUnavailable: nothing
+        """Record ``quantity`` (> 0) more filled at ``price`` and the order's ``status`` (StoreUnavailable: nothing
         recorded, the next poll tries again); a final status stops following it."""
         qty, avg = await self.store.record_fill(client_order_id, str(order.get("broker_order_id") or ""),
                                                 order["symbol"], order["side"], quantity, price, status)
@@ -206,8 +206,7 @@ class OrderFlow:
             self.open_orders.pop(client_order_id, None)
         if status == "COMPLETE":
             self.metrics.orders_filled.labels(order_type=order["order_type"]).inc()
-        if quantity > 0:
-            self.on_fill(order, qty, avg)
+        self.on_fill(order, qty, avg)
 
     async def follow(self, client_order_id: str, broker_order: Dict[str, Any]) -> None:
         """Bring one open order in line with what the broker says of it (module docstring: fills)."""
@@ -221,14 +220,17 @@ class OrderFlow:
         if "ignores_partial_fills" in self.defects and status != "COMPLETE":
             filled = int(order.get("filled") or 0)  # defect: a part filled is not a fill until all of it is
         more = filled - int(order.get("filled") or 0)
-        if status == "REJECTED" and more <= 0:
-            await self.store.mark_final(client_order_id, "REJECTED")
-            self.open_orders.pop(client_order_id, None)
-            log.warning("order %s rejected by the broker after its placement: %s", client_order_id,
-                        broker_order.get("status_message"))
-        elif status in FINAL or more > 0:
+        if more > 0:
             price = float(broker_order.get("average_price") or order.get("price") or 0.0)
-            await self._fill(client_order_id, order, max(0, more), price, status if status in FINAL else "OPEN")
+            await self._fill(client_order_id, order, more, price, status if status in FINAL else "OPEN")
+        elif status in FINAL:  # the end, with nothing more filled
+            await self.store.mark_final(client_order_id, status)
+            self.open_orders.pop(client_order_id, None)
+            if status == "COMPLETE":
+                self.metrics.orders_filled.labels(order_type=order["order_type"]).inc()
+            elif status == "REJECTED":
+                log.warning("order %s rejected by the broker after its placement: %s", client_order_id,
+                            broker_order.get("status_message"))
 
     async def poll(self) -> List[Dict[str, Any]]:
         """One order-stream poll: the book, with our open orders brought in line with it (fills in parts, the end

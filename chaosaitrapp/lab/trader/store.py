@@ -251,15 +251,15 @@ class OrderStore:
             "WHERE client_order_id = %s AND status = 'PENDING'", (broker_order_id, client_order_id)), write=True)
 
     async def mark_final(self, client_order_id: str, status: str) -> None:
-        """Record that the order ended ``status`` (``REJECTED``: refused for good; ``CANCELLED``) with nothing more
-        filled."""
+        """Record that the order ended ``status`` (``REJECTED``: refused for good; ``CANCELLED``; ``COMPLETE``: its
+        last part already recorded) with nothing more filled."""
         await self._run(lambda c: c.execute(
             "UPDATE orders SET status = %s, updated_at = now() WHERE client_order_id = %s",
             (status, client_order_id)), write=True)
 
     async def record_fill(self, client_order_id: str, broker_order_id: str, symbol: str, side: str,
                           quantity: int, price: float, status: str = "COMPLETE") -> Tuple[int, float]:
-        """Record ``quantity`` more filled at ``price`` (a trade, the position, the order's filled quantity and
+        """Record ``quantity`` (> 0) more filled at ``price`` (a trade, the position, the order's filled quantity and
         average price) and the order's new ``status`` (``OPEN`` while it fills in parts, ``COMPLETE``, or
         ``CANCELLED`` with the parts filled before); the symbol's new ``(quantity, average_price)``."""
 
@@ -271,11 +271,6 @@ class OrderStore:
                     "coalesce(average_price, 0) + %s * %s) / (filled_quantity + %s) END, "
                     "broker_order_id = %s, updated_at = now() WHERE client_order_id = %s",
                     (status, quantity, quantity, quantity, price, quantity, broker_order_id, client_order_id))
-                if quantity <= 0:
-                    cur = await conn.execute("SELECT quantity, average_price FROM positions WHERE symbol = %s",
-                                             (symbol,))
-                    row = await cur.fetchone()
-                    return (int(row["quantity"]), float(row["average_price"])) if row else (0, 0.0)
                 await conn.execute(
                     "INSERT INTO trades (order_id, client_order_id, symbol, side, quantity, price) "
                     "VALUES (%s, %s, %s, %s, %s, %s)",
