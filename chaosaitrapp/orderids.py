@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Set
+from typing import Dict, Iterable, Set, Tuple
 
-#: Kite's rule for an order's tag.
-KITE_TAG = re.compile(r"^[A-Za-z0-9]{1,20}$")
+#: The longest Kite tag.
+KITE_TAG_MAX = 20
 #: What every drill order id starts with.
 ID_MARK = "chs"
 #: How many ordinals one run can number (five digits).
@@ -37,16 +37,34 @@ def order_id(prefix: str, n: int) -> str:
 
 
 def is_kite_tag(value: str) -> bool:
-    """True when ``value`` is a valid Kite tag (alphanumeric, 1 to 20 characters)."""
-    return bool(KITE_TAG.match(value or ""))
+    """True when ``value`` is a valid Kite tag: 1 to 20 ASCII letters and digits, nothing else (no trailing
+    newline either)."""
+    return isinstance(value, str) and 0 < len(value) <= KITE_TAG_MAX and value.isascii() and value.isalnum()
+
+
+def _direct_tags(client_order_id: str) -> Tuple[str, ...]:
+    """The id itself when it is a valid tag (then it is its own first 20 characters), else its first 20
+    characters when those are: AITRAPP's ``client_order_id[:20]``."""
+    head = client_order_id[:KITE_TAG_MAX]
+    return (head,) if is_kite_tag(head) else ()
 
 
 def tags_of(client_order_id: str) -> Set[str]:
     """The Kite tags a service may send for ``client_order_id``: the id itself when it is a valid tag,
     its first 20 characters when those are (AITRAPP's ``client_order_id[:20]``), and the first 20 hex
     digits of its SHA-1 (a service that derives a tag from an id Kite would refuse)."""
-    tags = {client_order_id[:20]} if is_kite_tag(client_order_id[:20]) else set()
-    if is_kite_tag(client_order_id):
-        tags.add(client_order_id)
-    tags.add(hashlib.sha1(client_order_id.encode()).hexdigest()[:20])
-    return tags
+    return {*_direct_tags(client_order_id), hashlib.sha1(client_order_id.encode()).hexdigest()[:20]}
+
+
+def tags_by_id(client_order_ids: Iterable[str], seen: Iterable[str]) -> Dict[str, Tuple[str, ...]]:
+    """:func:`tags_of` for each of ``client_order_ids``, as far as the tags ``seen`` (a history's) can tell:
+    each id's SHA-1 tag is computed only when some tag seen is neither an id nor an id's first 20 characters
+    (none seen could be one otherwise), so a long history of plain tags costs no hashing."""
+    direct: Dict[str, Tuple[str, ...]] = {}
+    for cid in client_order_ids:  # _direct_tags, inline: a million ids cost one pass
+        head = cid[:KITE_TAG_MAX]
+        direct[cid] = (head,) if head.isascii() and head.isalnum() else ()
+    plain = {tag for tags in direct.values() for tag in tags}
+    if any(tag not in plain for tag in set(seen)):
+        return {cid: (*tags, hashlib.sha1(cid.encode()).hexdigest()[:20]) for cid, tags in direct.items()}
+    return direct

@@ -30,12 +30,14 @@ from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import secs
 from chaosaitrapp.checks.results import CheckResult
 from chaosaitrapp.checks.timeline import FAULT_EVENTS, Timeline, number
-from chaosaitrapp.orderids import tags_of
+from chaosaitrapp.orderids import tags_by_id, tags_of
 
 #: Statuses of an order the target has neither placed nor refused yet.
 UNSETTLED = frozenset({"PENDING", "NEW", "QUEUED", "SUBMITTING"})
 #: Statuses of an order the target reports it did not place.
 REFUSED = frozenset({"REJECTED", "CANCELLED", "FAILED"})
+#: No broker order id.
+NONE: frozenset = frozenset()
 
 
 def order_tags(client_order_id: str) -> Set[str]:
@@ -133,12 +135,17 @@ def placements(timeline: Timeline) -> Tuple[Dict[str, Set[str]], Dict[str, int],
     attempts: Dict[str, int] = {}
     refused = dropped = 0
     for record in timeline.broker_records("order"):
-        tag = str(record.get("tag") or "")
+        tag = record.get("tag") or ""
+        tag = tag if type(tag) is str else str(tag)
         attempts[tag] = attempts.get(tag, 0) + 1
         if record.get("by") == "proxy":
             refused += 1
         elif record.get("status") == 200 and record.get("order_id"):
-            accepted.setdefault(tag, set()).add(str(record["order_id"]))
+            ids = accepted.get(tag)
+            if ids is None:
+                accepted[tag] = {str(record["order_id"])}
+            else:
+                ids.add(str(record["order_id"]))
             dropped += 1 if record.get("dropped") else 0
     return accepted, attempts, refused, dropped
 
@@ -194,14 +201,14 @@ def orders_exactly_once(timeline: Timeline, limits: Limits) -> CheckResult:
     ended = broker_ends(timeline)
     problems: List[str] = []
     by_id = {str(o["client_order_id"]): o for o in mine}
+    tags = tags_by_id(set(by_id) | given, accepted)
     for lost in sorted(given - set(by_id)):
         problems.append(f"{lost} accepted by the API but missing from /orders")
     placed = refused_ok = 0
     for client_order_id, order in sorted(by_id.items()):
         status = str(order.get("status") or "?").upper()
-        ids: Set[str] = set()
-        for tag in order_tags(client_order_id):
-            ids |= accepted.get(tag, set())
+        own = tags[client_order_id]
+        ids = accepted.get(own[0], NONE) if len(own) == 1 else set().union(*(accepted.get(t, NONE) for t in own))
         if len(ids) > 1:
             problems.append(f"{client_order_id} is at the broker {len(ids)} times (order ids {sorted(ids)[:3]})")
         elif status in UNSETTLED:
@@ -216,7 +223,7 @@ def orders_exactly_once(timeline: Timeline, limits: Limits) -> CheckResult:
                             f"for it (tags tried: the id and its SHA-1 prefix)")
         else:
             placed += 1
-    known = {tag for client_order_id in set(by_id) | given for tag in order_tags(client_order_id)}
+    known = {tag for each in tags.values() for tag in each}
     for tag, ids in sorted(accepted.items()):
         if tag not in known and len(ids) > 1:
             problems.insert(0, f"the broker holds {len(ids)} orders under the one tag {tag!r}: they cannot be told "

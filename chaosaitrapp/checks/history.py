@@ -21,7 +21,7 @@ no I/O: :func:`analyse` returns every finding, the checkers turn them into resul
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import Any, Collection, Dict, Iterable, List, Mapping, Optional, Sequence
 
 
 @dataclass
@@ -67,12 +67,16 @@ def _overlaps_fenced(accepted: Sequence[Mapping[str, Any]]) -> List[Finding]:
     """Orders under a grant older than one another instance already traded under."""
     out: List[Finding] = []
     newest: Dict[str, tuple] = {}  # instance -> (fence, first t) of its newest grant seen so far
+    top: Optional[int] = None  # the newest grant seen so far, of any instance
     for p in accepted:
         instance, fence, t = str(p.get("instance") or "?"), _fence(p), float(p["t"])
         if fence is None:
             continue
         if instance not in newest or fence > newest[instance][0]:
             newest[instance] = (fence, t)
+        top = fence if top is None else max(top, fence)
+        if fence >= top:
+            continue  # no grant newer than this one yet: none of another instance either
         newer = [(f, first, other) for other, (f, first) in newest.items() if other != instance and f > fence]
         if newer:
             f, first, other = min(newer, key=lambda x: x[1])
@@ -94,21 +98,27 @@ def _overlaps_unfenced(accepted: Sequence[Mapping[str, Any]], lease_s: float) ->
         first.setdefault(instance, t)
         last[instance] = t
     out: List[Finding] = []
+    leaders = sorted(first, key=lambda o: (first[o], o))  # in the order they began: (first, name)
+    position = {o: k for k, o in enumerate(leaders)}
     for p in accepted:
         instance, t = str(p.get("instance") or "?"), float(p["t"])
-        later = [(first[o], o) for o in first if o != instance and first[instance] < first[o] < t <= last[o] + lease_s]
-        if later:
-            began, other = min(later)
-            out.append(Finding("overlap", t, str(p.get("tag") or ""), instance,
-                               f"placed after {other} began trading at t={began:.3f} (it placed until "
-                               f"t={last[other]:.3f})", round(t - began, 4)))
+        k = position[instance] + 1  # only leaders after this one can have begun after it
+        while k < len(leaders) and first[leaders[k]] < t:  # the earliest that began before t and may still lead
+            other = leaders[k]
+            if first[instance] < first[other] and t <= last[other] + lease_s:
+                began = first[other]
+                out.append(Finding("overlap", t, str(p.get("tag") or ""), instance,
+                                   f"placed after {other} began trading at t={began:.3f} (it placed until "
+                                   f"t={last[other]:.3f})", round(t - began, 4)))
+                break
+            k += 1
     return out
 
 
 def analyse(history: Iterable[Mapping[str, Any]], acknowledged: Iterable[str] = (),
-            tags_of: Optional[Mapping[str, Set[str]]] = None, lease_s: float = float("inf")) -> Analysis:
+            tags_of: Optional[Mapping[str, Collection[str]]] = None, lease_s: float = float("inf")) -> Analysis:
     """Every finding in ``history`` (module docstring). ``acknowledged``: the ``client_order_id`` values
-    the target's API accepted; ``tags_of``: the tags each may carry (default: the id itself); ``lease_s``:
+    the target's API accepted (lost and indeterminate ones are reported in id order); ``tags_of``: the tags each may carry (default: the id itself); ``lease_s``:
     the lock's TTL (without tokens, how long after its last placement a later leader may still hold it)."""
     history = list(history)
     accepted = _accepted(history)
@@ -126,21 +136,30 @@ def analyse(history: Iterable[Mapping[str, Any]], acknowledged: Iterable[str] = 
                                            str(p.get("instance") or "?"),
                                            f"token {fence} accepted after token {highest}"))
         highest = fence if highest is None else max(highest, fence)
-    by_tag: Dict[str, List[Mapping[str, Any]]] = {}
+    first: Dict[str, Mapping[str, Any]] = {}  # tag -> its first accepted placement
+    again: Dict[str, List[Mapping[str, Any]]] = {}  # tag -> all its accepted placements, when more than one
     for p in accepted:
-        by_tag.setdefault(str(p.get("tag") or ""), []).append(p)
-    for tag, placed in by_tag.items():
+        tag = str(p.get("tag") or "")
+        if tag not in first:
+            first[tag] = p
+        else:
+            again.setdefault(tag, [first[tag]]).append(p)
+    for tag, placed in again.items():
         ids = {str(p.get("order_id")) for p in placed}
-        if len(placed) > 1 and len(ids) > 1:
+        if len(ids) > 1:
             result.findings.append(Finding("duplicate", float(placed[1]["t"]), tag, str(placed[1].get("instance") or "?"),
                                            f"accepted {len(placed)} times (by {sorted({str(p.get('instance')) for p in placed})})"))
     dropped_tags = {str(p.get("tag") or "") for p in history if p.get("dropped")}
+    lost: List[str] = []
     for client_order_id in acknowledged:
-        tags = (tags_of or {}).get(client_order_id, {client_order_id})
-        if any(tag in by_tag for tag in tags):
+        tags = (tags_of or {}).get(client_order_id, (client_order_id,))
+        if any(tag in first for tag in tags):
             continue
         if any(tag in dropped_tags for tag in tags):
             result.indeterminate.append(client_order_id)
         else:
-            result.findings.append(Finding("lost", 0.0, client_order_id, "", "acknowledged but never accepted at the broker"))
+            lost.append(client_order_id)
+    result.indeterminate.sort()
+    result.findings += [Finding("lost", 0.0, client_order_id, "", "acknowledged but never accepted at the broker")
+                        for client_order_id in sorted(lost)]
     return result

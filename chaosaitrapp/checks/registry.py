@@ -8,6 +8,7 @@ checkers and says which checks judge each of its fault kinds (:mod:`chaosaitrapp
 """
 from __future__ import annotations
 
+import gc
 from typing import Callable, Dict, Iterable, List, Mapping
 
 from chaosaitrapp.checks.detection import time_to_detect_pause, time_to_detect_ready
@@ -40,15 +41,22 @@ BASELINE_CHECKS: List[str] = ["sampling_rate", "health_stayed_up", "heartbeat_wh
 def run_checks(timeline: Timeline, limits: Limits, names: Iterable[str],
                checkers: Mapping[str, Checker]) -> List[CheckResult]:
     """Run the named checkers (from ``checkers``, every checker by name) in order; unknown names and raising
-    checkers give ``unknown``."""
+    checkers give ``unknown``. The cyclic garbage collector pauses meanwhile: the checkers build no cycles, and
+    on a long history (a million placements) its passes over the timeline's records cost a third of the time."""
     results: List[CheckResult] = []
-    for name in names:
-        checker = checkers.get(name)
-        if checker is None:
-            results.append(CheckResult(name, "unknown", f"no checker named {name!r} (known: {', '.join(checkers)})"))
-            continue
-        try:
-            results.append(checker(timeline, limits))
-        except Exception as exc:  # a checker bug must never pass, nor hide the other results
-            results.append(CheckResult(name, "unknown", f"checker raised {type(exc).__name__}: {exc}"))
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for name in names:
+            checker = checkers.get(name)
+            if checker is None:
+                results.append(CheckResult(name, "unknown", f"no checker named {name!r} (known: {', '.join(checkers)})"))
+                continue
+            try:
+                results.append(checker(timeline, limits))
+            except Exception as exc:  # a checker bug must never pass, nor hide the other results
+                results.append(CheckResult(name, "unknown", f"checker raised {type(exc).__name__}: {exc}"))
+    finally:
+        if collecting:
+            gc.enable()
     return results

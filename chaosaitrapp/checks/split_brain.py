@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Tuple
 
-from chaosaitrapp.checks.broker import _accepted_ids, order_tags
+from chaosaitrapp.checks.broker import _accepted_ids
 from chaosaitrapp.checks.history import Analysis, analyse
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import flag_runs, secs, skew_explains
 from chaosaitrapp.checks.results import CheckResult
 from chaosaitrapp.checks.timeline import Timeline
+from chaosaitrapp.orderids import tags_by_id
 
 
 def history_of(timeline: Timeline) -> List[Dict[str, Any]]:
@@ -46,9 +47,16 @@ def history_of(timeline: Timeline) -> List[Dict[str, Any]]:
 
 
 def _analysis(timeline: Timeline, limits: Limits) -> Analysis:
-    acknowledged = sorted(_accepted_ids(timeline))
-    return analyse(history_of(timeline), acknowledged, {cid: order_tags(cid) for cid in acknowledged},
-                   lease_s=float("inf") if limits.lock_ttl is None else limits.lock_ttl)
+    """The history's analysis at the limits' lease, once per timeline and lease (the checks share it)."""
+    lease = float("inf") if limits.lock_ttl is None else limits.lock_ttl
+    key = ("split_brain_analysis", lease)
+    if key not in timeline.derived:
+        acknowledged = _accepted_ids(timeline)
+        history = history_of(timeline)
+        timeline.derived[key] = analyse(history, acknowledged,
+                                        tags_by_id(acknowledged, (str(p["tag"] or "") for p in history)),
+                                        lease_s=lease)
+    return timeline.derived[key]
 
 
 def overlap_windows(timeline: Timeline, lease_s: float) -> List[Tuple[float, float]]:

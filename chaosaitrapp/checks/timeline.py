@@ -42,7 +42,8 @@ class Timeline:
     and ``events`` are their records sorted by ``t``, ``end`` the ``end`` record or None when
     the run did not finish, ``truncated`` True when the file's last line was cut off; ``broker``
     the broker fault proxy's records sorted by ``t`` (None: not collected, the drill injected no
-    broker fault or the proxy could not be read), ``orders`` the ``orders`` record or None.
+    broker fault or the proxy could not be read), ``orders`` the ``orders`` record or None; ``derived``
+    what checks computed from the records and share (an analysis of the whole history), by key.
     """
 
     meta: Dict[str, Any] = field(default_factory=dict)
@@ -52,6 +53,7 @@ class Timeline:
     truncated: bool = False
     broker: Optional[List[Dict[str, Any]]] = None
     orders: Optional[Dict[str, Any]] = None
+    derived: Dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_records(cls, records: Iterable[Dict[str, Any]]) -> "Timeline":

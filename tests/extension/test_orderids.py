@@ -2,7 +2,7 @@
 run, so a service that sends its client id as the tag (whole or cut to 20 like AITRAPP's LIVE path) works."""
 import pytest
 
-from chaosaitrapp.orderids import is_kite_tag, order_id, run_prefix, tags_of
+from chaosaitrapp.orderids import is_kite_tag, order_id, run_prefix, tags_by_id, tags_of
 
 
 def test_every_id_is_a_valid_distinct_kite_tag_that_survives_truncation():
@@ -25,3 +25,19 @@ def test_tags_a_service_may_send_and_bad_input():
         run_prefix("short")
     with pytest.raises(ValueError, match="0..99999"):
         order_id(run_prefix("8285f5a768b3"), 100000)
+
+
+def test_a_tag_is_ascii_letters_and_digits_only():
+    assert is_kite_tag("a" * 20) and not is_kite_tag("a" * 21) and not is_kite_tag("")
+    assert not is_kite_tag("abc\n"), "no trailing newline (a regex with $ let one through)"
+    assert not is_kite_tag("ab\u00e9") and not is_kite_tag("a-b") and not is_kite_tag(None)
+
+
+def test_tags_for_a_history_hash_only_when_a_tag_seen_needs_it():
+    ids = [order_id(run_prefix("8285f5a768b3"), n) for n in range(3)] + ["aitrapp-order-0000000001-x"]
+    plain = tags_by_id(ids, [ids[0], ids[1]])
+    assert plain == {ids[0]: (ids[0],), ids[1]: (ids[1],), ids[2]: (ids[2],), ids[3]: ()}, \
+        "a history of plain tags: no SHA-1 form (none seen could be one); a dashed id's first 20 are no tag"
+    hashed_tag = next(t for t in tags_of(ids[3]) if t not in ids)
+    hashed = tags_by_id(ids, [ids[0], hashed_tag])
+    assert all(set(hashed[i]) == tags_of(i) for i in ids), "a tag seen that no id explains: every id's tags_of"
