@@ -138,7 +138,9 @@ def test_a_launcher_whose_owner_dies_before_go_never_stresses(tmp_path):
     the end of that stdin (its owner died) ends it."""
     driver = StressDriver(["--cpu", "1", "--timeout", "30s"], log=str(tmp_path / "stress.log"))
     pid = driver.launch()
-    assert procs.cmdline(pid)[0] == "/bin/sh" and not driver._is_stress_ng()
+    # its argv can read empty for an instant under load (the exec just done): wait for it to read, then judge it
+    argv = wait_until(lambda: procs.cmdline(pid), bool, timeout=5, interval=0.01, what="the launcher's argv")
+    assert argv.held and argv.value[0] == "/bin/sh" and not driver._is_stress_ng()
     driver._popen.stdin.close()  # what the owner's death does to the pipe
     assert wait_until(driver.exited, lambda code: code == 0, timeout=5, interval=0.02, what="launcher gone").held
     assert not procs.alive(pid) and stress_processes() == []
