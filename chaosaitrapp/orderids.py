@@ -46,7 +46,7 @@ def _direct_tags(client_order_id: str) -> Tuple[str, ...]:
     """The id itself when it is a valid tag (then it is its own first 20 characters), else its first 20
     characters when those are: AITRAPP's ``client_order_id[:20]``."""
     head = client_order_id[:KITE_TAG_MAX]
-    return (head,) if is_kite_tag(head) else ()
+    return (head,) if head.isascii() and head.isalnum() else ()  # is_kite_tag: a slice is never over 20
 
 
 def tags_of(client_order_id: str) -> Set[str]:
@@ -60,10 +60,7 @@ def tags_by_id(client_order_ids: Iterable[str], seen: Iterable[str]) -> Dict[str
     """:func:`tags_of` for each of ``client_order_ids``, as far as the tags ``seen`` (a history's) can tell:
     each id's SHA-1 tag is computed only when some tag seen is neither an id nor an id's first 20 characters
     (none seen could be one otherwise), so a long history of plain tags costs no hashing."""
-    direct: Dict[str, Tuple[str, ...]] = {}
-    for cid in client_order_ids:  # _direct_tags, inline: a million ids cost one pass
-        head = cid[:KITE_TAG_MAX]
-        direct[cid] = (head,) if head.isascii() and head.isalnum() else ()
+    direct = {cid: _direct_tags(cid) for cid in client_order_ids}
     plain = {tag for tags in direct.values() for tag in tags}
     if any(tag not in plain for tag in set(seen)):
         return {cid: (*tags, hashlib.sha1(cid.encode()).hexdigest()[:20]) for cid, tags in direct.items()}

@@ -19,7 +19,7 @@ The market-data feed's checks are in :mod:`chaosaitrapp.checks.feed`. A check th
 (no broker records, no order of the drill) says ``unknown``, naming what is missing, never ``pass``.
 
 An order is matched to its placements by Kite ``tag``: the ``client_order_id`` itself (the drills' ids are
-valid tags), its first 20 characters, or the first 20 hex digits of its SHA-1 (:func:`order_tags`).
+valid tags), its first 20 characters, or the first 20 hex digits of its SHA-1 (:func:`chaosaitrapp.orderids.tags_of`).
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import secs
 from chaosaitrapp.checks.results import CheckResult
 from chaosaitrapp.checks.timeline import FAULT_EVENTS, Timeline, number
-from chaosaitrapp.orderids import tags_by_id, tags_of
+from chaosaitrapp.orderids import tags_by_id
 
 #: Statuses of an order the target has neither placed nor refused yet.
 UNSETTLED = frozenset({"PENDING", "NEW", "QUEUED", "SUBMITTING"})
@@ -38,11 +38,6 @@ UNSETTLED = frozenset({"PENDING", "NEW", "QUEUED", "SUBMITTING"})
 REFUSED = frozenset({"REJECTED", "CANCELLED", "FAILED"})
 #: No broker order id.
 NONE: frozenset = frozenset()
-
-
-def order_tags(client_order_id: str) -> Set[str]:
-    """The Kite tags an order with ``client_order_id`` may carry (:func:`chaosaitrapp.orderids.tags_of`)."""
-    return tags_of(client_order_id)
 
 
 def no_broker_evidence(timeline: Timeline) -> Optional[str]:

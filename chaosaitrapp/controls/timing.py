@@ -42,7 +42,7 @@ def settle_timing(run: Run, configuration: Configuration) -> None:
     """Wait for the target's timing being learned (before the first action: a fault would cut the learning
     short; else at the run's end), then set the drill's limits from it and add
     both to the timeline's meta. Once per run."""
-    pending = getattr(run, "timing_pending", None)
+    pending = run.timing_pending
     if pending is None:
         return
     run.timing_pending = None

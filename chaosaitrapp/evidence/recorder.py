@@ -57,7 +57,7 @@ class Run:
     every later wait ends by it (:func:`wait_budget`). ``deployment``: what the deployment description did
     to the run's configuration (:class:`chaosaitrapp.deployment.description.Applied`; ``deployment_error``
     when it could not be used); ``timing``: the target's timing the drill is judged by
-    (:class:`chaosaitrapp.deployment.timing.Timing`), known from the method's start (``timing_pending``
+    (:class:`chaosaitrapp.deployment.timing.Timing`), known before the drill's first action (``timing_pending``
     waits for it while it is learned); ``control_arguments``: the evidence control's arguments.
     """
 

@@ -12,23 +12,12 @@ from typing import Any, Dict, List, Mapping, Sequence, Union
 
 from chaosaitrapp import __version__
 from chaosaitrapp.report.page import badge, esc, href_to, page, seconds, write_text_atomic
-from chaosaitrapp.report.trends import drill_trends, is_figure
+from chaosaitrapp.report.trends import drill_trends, figures_of
 
 #: The chart's size in pixels.
 WIDTH, HEIGHT, PAD = 640, 120, 24
 #: A point's colour by verdict.
 COLOURS = {"PASS": "#1a7f37", "FAIL": "#cf222e"}
-
-
-def figures_of(run: Mapping[str, Any]) -> Dict[str, float]:
-    """The run's figures: the value of each of its checks that measures seconds (:func:`is_figure`)."""
-    out = {}
-    for check in run.get("checks") or []:
-        value = check.get("value") if isinstance(check, Mapping) else None
-        if isinstance(check, Mapping) and is_figure(str(check.get("name"))) and isinstance(value, (int, float)) \
-                and not isinstance(value, bool):
-            out[str(check["name"])] = float(value)
-    return out
 
 
 def by_drill(runs: Sequence[Mapping[str, Any]]) -> Dict[str, List[Mapping[str, Any]]]:

@@ -34,6 +34,17 @@ def is_figure(check_name: str) -> bool:
     return check_name.startswith("time_to_") or check_name == "total_unavailability"
 
 
+def figures_of(run: Mapping[str, Any]) -> Dict[str, float]:
+    """The run's figures: the value of each of its checks that measures seconds (:func:`is_figure`)."""
+    out = {}
+    for check in run.get("checks") or []:
+        value = check.get("value") if isinstance(check, Mapping) else None
+        if isinstance(check, Mapping) and is_figure(str(check.get("name"))) and isinstance(value, (int, float)) \
+                and not isinstance(value, bool):
+            out[str(check["name"])] = float(value)
+    return out
+
+
 def nearest_rank(values: Sequence[float], share: float) -> float:
     """The ``share`` quantile of ``values`` by nearest rank (the smallest value with at least that share of
     the values at or below it); ValueError when there are none."""
@@ -59,13 +70,11 @@ def drill_trends(runs: Sequence[Mapping[str, Any]]) -> Dict[str, Dict[str, Any]]
             for check in run.get("checks") or []:
                 if not isinstance(check, Mapping) or not check.get("name"):
                     continue
-                name = str(check["name"])
-                tally = checks.setdefault(name, {"pass": 0, "fail": 0, "unknown": 0})
+                tally = checks.setdefault(str(check["name"]), {"pass": 0, "fail": 0, "unknown": 0})
                 status = str(check.get("status"))
                 tally[status if status in tally else "unknown"] += 1
-                value = check.get("value")
-                if is_figure(name) and isinstance(value, (int, float)) and not isinstance(value, bool):
-                    values.setdefault(name, []).append(float(value))
+            for name, value in figures_of(run).items():
+                values.setdefault(name, []).append(value)
         passed = verdicts.get("PASS", 0)
         out[drill] = {
             "runs": len(group), "verdicts": verdicts,

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from chaosaitrapp.checks.broker import order_tags
 from chaosaitrapp.controls.inference import checks_of
-from chaosaitrapp.orderids import is_kite_tag
+from chaosaitrapp.orderids import is_kite_tag, tags_of
 
 from .checks import assert_lab_whole
 from .kit import ROOT, run_drill, run_script, start_lab
@@ -85,7 +84,7 @@ def test_token_expiry_passes_fast(fast_lab, tmp_path):
     assert all(is_kite_tag(o["client_order_id"]) for o in mine), "a drill's order id is a valid Kite tag as it is"
     assert {r["tag"] for r in placements if r["status"] == 200} >= {o["client_order_id"] for o in mine}
     for o in mine:
-        ids = {r["order_id"] for r in placements if r.get("tag") in order_tags(o["client_order_id"])
+        ids = {r["order_id"] for r in placements if r.get("tag") in tags_of(o["client_order_id"])
                and r.get("status") == 200}
         assert len(ids) == 1, (o, ids)
     page = Path(run.extension["evidence"]["report"]).read_text()
