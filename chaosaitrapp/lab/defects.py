@@ -31,8 +31,9 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
   orders (the broker cannot refuse a deposed leader's) and no lease guard (orders leave while the lease
   may already have ended), so a leader paused past its TTL trades on beside its successor when it resumes.
 - ``blocking_scan``: each strategy scan burns CPU on the event loop (20 % of a scan period of CPU time), and
-  scans missed while behind run back to back without yielding: with CPU to spare nothing shows; starved
-  (CPU stress within its cgroup's quota) it never catches up, and the API and heartbeats freeze.
+  scans missed while behind run back to back, yielding only a 50 ms gap a second: with CPU to spare nothing
+  shows; starved (CPU stress within its cgroup's quota) it never catches up: the scan heartbeat stops and the
+  API answers only in the gaps, late.
 - ``counts_refusals_as_refreshes``: AITRAPP's ``kite_client.py``: a broker ``TokenException`` increments
   ``trader_retries_total{type="token_refresh"}`` and then fails the call, with no new session: the counter
   says refreshes, the broker saw none.

@@ -39,6 +39,11 @@ SYMBOLS = {12335874: "NIFTY", 12336130: "BANKNIFTY"}
 #: CPU (a loaded CI machine still gives its cgroup that); under CPU stress in its cgroup (two stressors
 #: beside it in a 0.5-CPU quota leave it a sixth) a scan outlasts its period and it never catches up.
 BLOCKING_SCAN_SHARE = 0.2
+#: With ``blocking_scan``, a loop catching up holds the event loop this long at a time (wall seconds), then
+#: lets it run for ``BLOCKING_SCAN_GAP_S`` (without beating): the API answers in the gaps, late, so the sampler
+#: still reads the stalled scan heartbeat and the drill's verdict rests on readings, not on silence.
+BLOCKING_SCAN_SLICE_S = 1.0
+BLOCKING_SCAN_GAP_S = 0.05
 
 
 #: An order unchanged in the book for this many order-stream periods (at least 1 s) is asked about.
@@ -236,9 +241,10 @@ class Trader:
         """Strategy scan: beats every period, paused or not; scans only when leading and not paused; each pass
         sleeps until the next one is due (one period after the last was due). With the ``blocking_scan``
         defect a scan is CPU work on the event loop, and a loop that fell behind runs the scans it missed at
-        once, back to back, without yielding: while a scan takes less wall time than a period (CPU to spare,
-        even on a loaded machine) it never falls behind; starved of CPU (a scan outlasts its period) it never
-        catches up, and nothing else in the process runs (API, heartbeats) until the CPU comes back."""
+        once, back to back, yielding only a short gap each ``BLOCKING_SCAN_SLICE_S``: while a scan takes less
+        wall time than a period (CPU to spare, even on a loaded machine) it never falls behind; starved of CPU
+        (a scan outlasts its period) it never catches up: the scan heartbeat stops and the rest of the process
+        (API, the other loops) runs only in the gaps until the CPU comes back."""
         blocking = "blocking_scan" in self.defects
         due = time.monotonic()
         while True:
@@ -246,9 +252,13 @@ class Trader:
             due += self.profile.scan_period
             if self.elector.is_leader and not self.orchestrator.is_paused:
                 self._scan()
-                while blocking and time.monotonic() > due:  # catch up on the missed scans, never yielding
+                held_since = time.monotonic()
+                while blocking and time.monotonic() > due:  # catch up on the missed scans, never beating
                     self._scan()
                     due += self.profile.scan_period
+                    if time.monotonic() - held_since >= BLOCKING_SCAN_SLICE_S:
+                        await asyncio.sleep(BLOCKING_SCAN_GAP_S)  # the API's gap: late answers, no beat
+                        held_since = time.monotonic()
             due = max(due, time.monotonic())
             await asyncio.sleep(due - time.monotonic())  # the scan cadence: until the next scan is due
 
