@@ -34,6 +34,7 @@ FAMILY_MODULES: Tuple[str, ...] = (
     "chaosaitrapp.clock.family",
     "chaosaitrapp.crash.family",
     "chaosaitrapp.orderstates.family",
+    "chaosaitrapp.campaign.family",
 )
 
 #: The target kinds: how a dependency named ``<scheme>:...`` is stopped, started and frozen.

@@ -11,7 +11,7 @@ from typing import List, Optional
 import click
 
 from chaosaitrapp import __version__
-from chaosaitrapp.cli import clock, drills, lab, proxy
+from chaosaitrapp.cli import campaign, clock, drills, lab, proxy
 from chaosaitrapp.cli.common import EXIT_CODES
 
 
@@ -26,6 +26,7 @@ cli.add_command(lab.lab)
 cli.add_command(drills.target)
 cli.add_command(proxy.proxy)
 cli.add_command(clock.clock_shim)
+cli.add_command(campaign.campaign)
 for command in (drills.run, drills.doctor, drills.validate, drills.report, drills.trends, drills.cleanup, drills.docs, drills.new):
     cli.add_command(command)
 

@@ -64,6 +64,9 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
   recorded (the position misses them) and the order reads CANCELLED with nothing filled.
 - ``no_status_poll``: the trader follows the order book only and never asks about an order (``order_history``):
   a status change the book does not show (a lost update) stays unknown to it.
+- ``drops_queue_on_paused_refresh``: a broker session refreshed while trading is paused rebuilds the order queue
+  empty: the orders acknowledged and waiting there are forgotten (PENDING for ever, never placed). Only the two
+  faults together show it: unpaused, the queue is empty at a refresh; paused without a refresh, it is kept.
 """
 from __future__ import annotations
 
@@ -78,7 +81,7 @@ KNOWN_DEFECTS: FrozenSet[str] = frozenset(
      "no_fencing", "blocking_scan", "memory_leak_under_load", "counts_refusals_as_refreshes",
      "heartbeat_from_simulator", "reuses_tag", "lease_on_wall_clock", "heartbeat_on_wall_clock",
      "write_behind_orders", "no_reconcile_on_start", "resend_on_start", "queue_in_memory", "trusts_placement_ack",
-     "ignores_partial_fills", "no_status_poll"}
+     "ignores_partial_fills", "no_status_poll", "drops_queue_on_paused_refresh"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

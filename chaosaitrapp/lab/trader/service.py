@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from chaosaitrapp.lab.trader.intake import drain_spool
 from chaosaitrapp.lab.trader.kite import BrokerError, KiteSession
@@ -94,7 +94,7 @@ class Trader:
                                  reconnect_max_delay=self.profile.ticker_max_delay,
                                  connect_timeout=self.profile.ticker_connect_timeout, defects=self.defects)
         self.kite = KiteSession(settings.kite_root, settings.kite_api_key, settings.kite_api_secret,
-                                self.profile.broker_timeout, on_refresh=self.market.start,
+                                self.profile.broker_timeout, on_refresh=self._on_refresh,
                                 count_refresh=lambda: metrics.retries.labels(type="token_refresh").inc(),
                                 defects=self.defects, min_refresh_interval=self.profile.min_refresh_interval,
                                 instance_id=settings.instance_id)
@@ -111,6 +111,7 @@ class Trader:
         self.broker_ready = asyncio.Event()
         self._tasks: List[asyncio.Task] = []
         self._side_tasks: Set[asyncio.Task] = set()
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
 
     # ---- leadership -------------------------------------------------------------------------
     @property
@@ -175,6 +176,7 @@ class Trader:
     # ---- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Start every background loop."""
+        self._loop = asyncio.get_running_loop()
         await self._load_from_store()
         self._tasks = [
             asyncio.create_task(self.elector.run(), name="leader-lock"),
@@ -302,6 +304,21 @@ class Trader:
                 except StoreUnavailable:
                     pass
             await asyncio.sleep(self.profile.order_stream_period)
+
+    def _on_refresh(self, token: str) -> None:
+        """A new broker session (called from the session's worker thread): the ticker restarts on it. With the
+        ``drops_queue_on_paused_refresh`` defect, a refresh while trading is paused also rebuilds the order
+        queue empty, and the orders taken out are forgotten (PENDING for ever, never placed)."""
+        self.market.start(token)
+        if "drops_queue_on_paused_refresh" in self.defects and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._drop_queue_if_paused)
+
+    def _drop_queue_if_paused(self) -> None:
+        if self.orchestrator.is_paused:
+            dropped = self.throttle.clear()
+            self.orders.forgotten.update(dropped)
+            if dropped:
+                log.warning("defect drops_queue_on_paused_refresh: %d queued order(s) dropped", len(dropped))
 
     def _on_fill(self, order: Dict[str, Any], qty: int, avg: float) -> None:
         self.positions[order["symbol"]] = (qty, avg)

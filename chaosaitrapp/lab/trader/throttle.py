@@ -95,6 +95,15 @@ class ThrottleQueue:
         self._wakeup.set()
         return True
 
+    def clear(self) -> Set[str]:
+        """Empty the queue (the order being sent stays with its sender); the ``client_order_id`` of every order
+        taken out (only the ``drops_queue_on_paused_refresh`` defect does this)."""
+        taken = {o["client_order_id"] for o in self._items}
+        self._items.clear()
+        self._known -= taken
+        self.on_depth(self.depth)
+        return taken
+
     async def drain_once(self) -> Optional[float]:
         """Try to send the head order; return a delay to wait first, or None when the queue is empty."""
         if not self._items:
