@@ -26,6 +26,9 @@ from chaosaitrapp.safety.guards import reported_mode
 
 __all__ = ["run_campaign", "undo_campaign"]
 
+#: The largest burst of the order flow (the orders family's bound on one burst).
+BURST = 1000
+
 #: How long an interrupted campaign waits for its faults' own restores before it lets the rollback finish.
 INTERRUPT_GRACE_S = 60.0
 
@@ -81,12 +84,21 @@ def _play(fault: Fault, origin: float, stop: threading.Event, out: Dict[str, Any
                  error=out.get("error"), **marks)
 
 
-def _orders(schedule: Schedule, out: Dict[str, Any], configuration: Configuration, secrets: Secrets) -> None:
-    """The steady order flow of the whole campaign."""
+def _orders(schedule: Schedule, stop: threading.Event, out: Dict[str, Any], configuration: Configuration,
+            secrets: Secrets) -> None:
+    """The steady order flow of the whole campaign: successive bursts of at most ``BURST`` orders, each with
+    ids of its own, until the campaign's length (or an interruption)."""
+    total = max(1, int(schedule.rate * schedule.length_s))
+    sent = 0
     try:
-        out.update(_call("chaosaitrapp.orders.actions:burst_orders",
-                         {"count": max(1, int(schedule.rate * schedule.length_s)), "rate": schedule.rate,
-                          "duplicate_every": 0, "retries": 2, "expect_failures": True}, configuration, secrets))
+        while sent < total and not stop.is_set():
+            count = min(BURST, total - sent)
+            done = _call("chaosaitrapp.orders.actions:burst_orders",
+                         {"count": count, "rate": schedule.rate, "duplicate_every": 0, "retries": 2,
+                          "expect_failures": True, "first": sent}, configuration, secrets)
+            for key in ("sent", "accepted", "rejected"):
+                out[key] = out.get(key, 0) + int(done.get(key) or 0)
+            sent += count
     except Exception as exc:  # noqa: BLE001 - reported by the action
         out["error"] = f"the order flow stopped: {exc}"
 
@@ -124,7 +136,7 @@ def run_campaign(schedule: str, configuration: Configuration = None, secrets: Se
     origin = time.monotonic()
     results: Dict[str, Dict[str, Any]] = {f.id: {"kind": f.kind} for f in plan.faults}
     orders: Dict[str, Any] = {}
-    threads = [threading.Thread(target=_orders, args=(plan, orders, configuration, secrets), daemon=True,
+    threads = [threading.Thread(target=_orders, args=(plan, stop, orders, configuration, secrets), daemon=True,
                                 name="campaign-orders")]
     threads += [threading.Thread(target=_play, args=(f, origin, stop, results[f.id], configuration, secrets),
                                  daemon=True, name=f"campaign-{f.id}") for f in plan.faults]
@@ -138,9 +150,7 @@ def run_campaign(schedule: str, configuration: Configuration = None, secrets: Se
                  outstanding=outstanding, errors=errors)
     if errors:
         raise TargetError("campaign: " + "; ".join(errors))
-    return {"seed": plan.seed, "faults": results, "orders": {k: v for k, v in orders.items()
-                                                              if k != "client_order_ids"},
-            "outstanding": outstanding}
+    return {"seed": plan.seed, "faults": results, "orders": orders, "outstanding": outstanding}
 
 
 def undo_campaign(schedule: str, configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:

@@ -25,6 +25,9 @@ SETTLE_S = 2.0
 GAP_S = (1.0, 6.0)
 MAX_MINUTES = 240.0
 MAX_RATE = 50.0
+#: The most orders a campaign offers: the trader's ``GET /orders`` lists its newest orders only (1000 in the lab),
+#: and every order offered must be followed there to the end.
+MAX_ORDERS = 1000
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,10 @@ def _check(seed: Any, minutes: Any, families: Sequence[str], rate: Any, overlap:
         raise ConfigError(f"--minutes must be above 0 and at most {MAX_MINUTES:g}, got {minutes!r}", key="minutes")
     if not 0 < rate_f <= MAX_RATE:
         raise ConfigError(f"--rate must be above 0 and at most {MAX_RATE:g} orders/s, got {rate!r}", key="rate")
+    if rate_f * minutes_f * 60 > MAX_ORDERS:
+        raise ConfigError(f"--rate {rate_f:g} over --minutes {minutes_f:g} offers {rate_f * minutes_f * 60:.0f} orders; a "
+                          f"campaign offers at most {MAX_ORDERS}, so that the trader's GET /orders (its newest orders "
+                          "only) still lists every one at the end: lower --rate or --minutes", key="rate")
     if not 0 <= overlap_f <= 1:
         raise ConfigError(f"--overlap must be between 0 and 1, got {overlap!r}", key="overlap")
     known = campaign_families()
@@ -87,7 +94,7 @@ def _check(seed: Any, minutes: Any, families: Sequence[str], rate: Any, overlap:
     return seed_i, minutes_f, rate_f, overlap_f
 
 
-def make_schedule(seed: Any, minutes: Any, families: Optional[Sequence[str]] = None, rate: Any = 2.0,
+def make_schedule(seed: Any, minutes: Any, families: Optional[Sequence[str]] = None, rate: Any = 1.5,
                   overlap: Any = 0.4) -> Schedule:
     """Draw a schedule (module docstring). ``families``: those to draw from (default: every campaign family).
     ConfigError for a bad value or an unknown family, before anything is drawn."""
@@ -172,8 +179,9 @@ def load_schedule(text: str, where: str = "schedule") -> Schedule:
                             str(data.get("origin") or "drawn"))
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: a field is missing or malformed ({type(exc).__name__}: {exc})") from None
-    if not 0 < schedule.rate <= MAX_RATE:
-        raise ConfigError(f"{where}: rate must be above 0 and at most {MAX_RATE:g}, got {schedule.rate:g}")
+    if not 0 < schedule.rate <= MAX_RATE or schedule.rate * schedule.length_s > MAX_ORDERS:
+        raise ConfigError(f"{where}: rate must be above 0 and at most {MAX_RATE:g}, and offer at most {MAX_ORDERS} "
+                          f"orders over the campaign, got {schedule.rate:g}/s over {schedule.length_s:g}s")
     problems = conflicts(schedule)
     if problems:
         raise ConfigError(f"{where}: " + "; ".join(problems))

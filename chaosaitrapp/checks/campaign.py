@@ -5,7 +5,8 @@
 ``campaign_ended`` event, the samples and the broker's order records:
 
 - ``campaign_faults_recovered``: faults that overlap form a group; after each group's last fault ended, ``/ready``
-  is true again within ``recover_s`` and stays so until the next group begins. Each group's detection (the first
+  is true again within ``recover_s`` and stays so until the next group begins (a group followed by the next one
+  sooner than ``recover_s``, and not back before it, is judged with it, from the later group's end). Each group's detection (the first
   sample not ready after it began; none for a fault the target rides out) and recovery are figures;
 - ``campaign_no_order_past_lease``: while Redis was out of reach (a fault holding the ``redis`` resource: a stop, a partition) past the lease
   (``lock_ttl - lock_refresh`` after it began), no order placement reached the broker: another instance could
@@ -68,8 +69,10 @@ def campaign_faults_recovered(timeline: Timeline, limits: Limits) -> CheckResult
     ready = timeline.series("ready") if timeline.samples else []
     figures: Dict[str, float] = {}
     worst: Optional[float] = None
+    carried: List[str] = []
     for index, (start, end, ids) in enumerate(spans):
         until = spans[index + 1][0] if index + 1 < len(spans) else timeline.end_t
+        ids, carried = carried + ids, []
         label = "+".join(ids)
         down = next((t for t, v in ready if start <= t <= end and v is not True), None)
         if down is not None:
@@ -82,6 +85,9 @@ def campaign_faults_recovered(timeline: Timeline, limits: Limits) -> CheckResult
             elif v is not True:
                 back = None
         if back is None:
+            if until - end < limits.recover_s and index + 1 < len(spans):
+                carried = ids  # the next group began before this one had to be back: judged together after it
+                continue
             if until - end < limits.recover_s and index + 1 == len(spans):
                 return CheckResult(name, "unknown", f"the timeline ends {secs(until - end)} after faults {label} ended, "
                                    f"before /ready had to be back (within {secs(limits.recover_s)})", None,

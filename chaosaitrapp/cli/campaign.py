@@ -19,7 +19,8 @@ from chaosaitrapp.cli.common import EXIT_CODES
 @click.option("--minutes", type=float, default=10.0, show_default=True, help="the campaign's length")
 @click.option("--families", default="", metavar="A,B", help="families to draw faults from (default: every campaign "
                                                             "family)")
-@click.option("--rate", type=float, default=2.0, show_default=True, help="orders per second throughout")
+@click.option("--rate", type=float, default=1.5, show_default=True,
+              help="orders per second throughout (at most 1000 orders over the campaign)")
 @click.option("--overlap", type=float, default=0.4, show_default=True,
               help="the chance that the next fault begins while one is on")
 @click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), default=None,

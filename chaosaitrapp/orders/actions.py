@@ -21,7 +21,7 @@ from chaosaitrapp.deployment.replicas import leader_values, replicas_of, the_lea
 from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ApiError, ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
-from chaosaitrapp.orderids import order_id, run_prefix
+from chaosaitrapp.orderids import MAX_ORDERS_PER_RUN, order_id, run_prefix
 from chaosaitrapp.orders.sources import OrderSource, http_request, order_fields, order_source, run_command
 from chaosaitrapp.safety.guards import require_paper
 from chaosaitrapp.waiting import pace_until, wait_until
@@ -72,7 +72,7 @@ def _spread(over: Any, configuration: Configuration) -> float:
 
 def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4, symbol: str = "NIFTY",
                  side: str = "BUY", quantity: int = 50, price: float = 100.0, injector_command: str = "",
-                 retries: int = 2, over: str = "", expect_failures: bool = False, to: str = "api",
+                 retries: int = 2, over: str = "", expect_failures: bool = False, to: str = "api", first: int = 0,
                  configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
     """Send ``count`` orders at ``rate`` per second through the drill's order source
     (:mod:`chaosaitrapp.orders.sources`: ``POST /orders``, ``injector_command`` / ``order_injector`` run once
@@ -87,6 +87,7 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
     target's leader-lock TTL plus its refresh period: orders keep arriving past the instant its lease could
     run out and a standby took over);
     ``expect_failures``: answers that never come (a dependency cut off) are counted, not raised.
+    ``first``: the ordinal of the first id (a flow of successive bursts in one run, each with ids of its own).
     ``to``: ``api`` (the drill's ``API``) or ``leader`` (whichever of the target's replicas leads now: the
     split-brain drills queue orders at the instance they are about to pause or cut off; a source that
     cannot aim at one replica is refused).
@@ -128,8 +129,11 @@ def burst_orders(count: int = 40, rate: float = 100.0, duplicate_every: int = 4,
         run.orders_sent = True  # the evidence control then records what became of them
     prefix = run_prefix(run.run_id if run else uuid.uuid4().hex[:12])
     record_event("fault", "orders", f"burst of {count} at {rate}/s from {source.kind}")
+    if not isinstance(first, int) or isinstance(first, bool) or not 0 <= first <= MAX_ORDERS_PER_RUN - count:
+        raise ConfigError(f"first must be a whole number from 0 to {MAX_ORDERS_PER_RUN - count} (ids stay below "
+                          f"{MAX_ORDERS_PER_RUN} in a run), got {first!r}", key="first")
     result = _burst(client, source, prefix, count, rate, duplicate_every, symbol, side, quantity, price,
-                    max(0, int(retries)), bool(expect_failures))
+                    max(0, int(retries)), bool(expect_failures), first)
     accepted_ids = sorted(result.pop("accepted_ids", [])) if source.carries_id else []
     result["source"] = source.kind
     result["ids_carried"] = source.carries_id
@@ -162,7 +166,7 @@ def _post(client: TraderClient, source: OrderSource, fields: Dict[str, Any]) -> 
 
 def _burst(client: TraderClient, source: OrderSource, prefix: str, count: int, rate: float, duplicate_every: int,
            symbol: str, side: str, quantity: int, price: float, retries: int,
-           expect_failures: bool = False) -> Dict[str, Any]:
+           expect_failures: bool = False, first: int = 0) -> Dict[str, Any]:
     tally = {"sent": 0, "accepted": 0, "duplicates_sent": 0, "duplicate_answers": 0, "rejected": 0, "retried": 0}
     errors: List[str] = []
     accepted_ids: Set[str] = set()
@@ -205,7 +209,7 @@ def _burst(client: TraderClient, source: OrderSource, prefix: str, count: int, r
             else:
                 tally["rejected"] += 1
 
-    ids = [order_id(prefix, i) for i in range(count)]
+    ids = [order_id(prefix, first + i) for i in range(count)]
     began = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
         for i, client_order_id in enumerate(ids):

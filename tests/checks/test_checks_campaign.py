@@ -126,3 +126,11 @@ def test_nothing_left_fails_on_errors_faults_never_ended_and_ledger_entries(limi
     result = campaign_nothing_left(Timeline.from_records(records), limits)
     assert result.status == "fail" and "f003 never ended" in result.reason
     assert campaign_nothing_left(timeline(FAULTS), limits).status == "unknown"
+
+
+def test_a_group_followed_too_soon_by_the_next_is_judged_with_it(limits):
+    faults = FAULTS[:2] + [("f003", "postgres_stop", 9.0, 10.0)]
+    ready = samples((0, 2.5, True), (2.5, 11.0, False), (11.0, 30, True))
+    result = campaign_faults_recovered(timeline(faults, ready), limits)
+    assert result.status == "pass", result
+    assert result.figures["f001+f002+f003_recover_s"] == 1.0 and "f001+f002_recover_s" not in result.figures

@@ -10,15 +10,14 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
+from chaosaitrapp.campaign.catalogue import BY_NAME, campaign_families
+from chaosaitrapp.campaign.schedule import load_schedule
 from drills.checks import assert_lab_whole
 from drills.kit import ROOT, Lab, drill_env, run_drill, settle, start_lab
 
-from chaosaitrapp.campaign.catalogue import BY_NAME, campaign_families
-from chaosaitrapp.campaign.schedule import load_schedule
-
 AITRAPP_CHAOS = str(Path(sys.executable).with_name("aitrapp-chaos"))
 #: The seed, length and families whose schedule overlaps a Redis stop with a token fault begun inside it.
-OVERLAP = ["--seed", "59", "--minutes", "0.5", "--families", "dependencies,broker", "--overlap", "0.5"]
+OVERLAP = ["--seed", "59", "--minutes", "0.5", "--families", "dependencies,broker", "--overlap", "0.5", "--rate", "2"]
 
 
 def campaign(lab: Lab, workdir: Path, args: List[str], extra: Dict[str, str] = None, timeout: float = 600):
