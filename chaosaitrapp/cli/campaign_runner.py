@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence, Set
 
+from chaosaitrapp.campaign.actions import read_schedule
 from chaosaitrapp.campaign.experiment import campaign_experiment
-from chaosaitrapp.campaign.schedule import Schedule, load_schedule, overlapping, schedule_text
+from chaosaitrapp.campaign.schedule import Schedule, overlapping, schedule_text
 from chaosaitrapp.campaign.shrink import shrink
-from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import stamp
 from chaosaitrapp.suite import run_drill
 from chaosaitrapp.verdict import suite_exit_code
@@ -31,12 +31,9 @@ def write_campaign(schedule: Schedule, folder: Path, name: str) -> Path:
 
 
 def replayed(path: Path) -> Schedule:
-    """The schedule recorded in ``path``; ConfigError naming the file when it cannot be read or is unsound."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"--replay {path}: {exc.strerror or exc}") from None
-    return load_schedule(text, f"--replay {path}")
+    """The schedule recorded in ``path`` (:func:`chaosaitrapp.campaign.actions.read_schedule`: ConfigError naming
+    the file when it cannot be read or is unsound)."""
+    return read_schedule(str(path))
 
 
 def failed_checks(run: Dict[str, Any]) -> Set[str]:
