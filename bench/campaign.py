@@ -3,8 +3,8 @@
     .venv/bin/python bench/campaign.py [--minutes 10] [--rate 10] [--seed 7]
 
 Brings a lab up in a temporary directory, runs ``aitrapp-chaos campaign --seed S --minutes M --rate R --no-shrink``
-over every campaign family, and every 5 s reads the resident memory of the ``chaos run`` process (the sampler and
-the order flow live there). Prints the verdict, the faults, the orders accepted, the sampler's rate (samples per
+over every campaign family (the lab's trader under the clock shim, so the clock family is drawn too), and every 5 s
+reads the resident memory of the ``chaos run`` process (the sampler and the order flow live there). Prints the verdict, the faults, the orders accepted, the sampler's rate (samples per
 second over the timeline, and the largest gap) and the memory at the start, the peak and the end, with its
 growth over the second half; asserts nothing. The goals (issue 23): the sampler at >= 10 Hz throughout, its
 process under 200 MB with flat growth.
@@ -60,9 +60,10 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-campaign-"))
     directory = make_lab_dir("bench-campaign-lab-")
-    state = start_lab(directory, profile="fast")
+    state = start_lab(directory, profile="fast", fake_clock=True)
     env = {**os.environ, "AITRAPP_LAB_DIR": str(directory), "API": state.api, "AITRAPP_REPORTS_DIR": str(work / "r"),
-           "AITRAPP_CHAOS_STATE": str(work / "state"), "WAIT_READY_TIMEOUT": "15", "DETECT_TIMEOUT": "8"}
+           "AITRAPP_CHAOS_STATE": str(work / "state"), "WAIT_READY_TIMEOUT": "15", "DETECT_TIMEOUT": "8",
+           "CLOCK_FILE": state.services["trader"].env["AITRAPP_WALL_CLOCK_FILE"]}
     folder = work / "campaign"
     try:
         proc = subprocess.Popen([str(BIN / "aitrapp-chaos"), "campaign", "--seed", str(args.seed), "--minutes",
@@ -81,8 +82,12 @@ def main() -> None:
         span = times[-1] - times[0]
         half = [m for t, m in memory if t >= memory[-1][0] / 2] if memory else []
         schedule = json.loads((folder / "campaign.schedule.json").read_text())
+        journal = json.loads((folder / "campaign_journal.json").read_text())
+        checks = next(e for e in journal["extensions"] if e.get("name") == "chaosaitrapp")["checks"]
         print(json.dumps({
             "verdict": summary["verdict"], "failed": summary["failed"], "faults": len(schedule["faults"]),
+            "not_passed": {c["name"]: c["reason"][:300] for c in checks if c["status"] != "pass"},
+            "rss_mb_each_minute": [m for t, m in memory if int(t) % 60 < 5],
             "families": sorted({f["kind"] for f in schedule["faults"]}),
             "samples_per_s": round(len(times) / span, 2) if span else None,
             "largest_sample_gap_s": round(max(b - a for a, b in zip(times, times[1:])), 3),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Dict, Iterable, Set, Tuple
+from typing import AbstractSet, Iterable, Iterator, Mapping, Set, Tuple
 
 #: The longest Kite tag.
 KITE_TAG_MAX = 20
@@ -56,12 +56,55 @@ def tags_of(client_order_id: str) -> Set[str]:
     return {*_direct_tags(client_order_id), hashlib.sha1(client_order_id.encode()).hexdigest()[:20]}
 
 
-def tags_by_id(client_order_ids: Iterable[str], seen: Iterable[str]) -> Dict[str, Tuple[str, ...]]:
+def _all_tags(values: AbstractSet[str]) -> bool:
+    """True when every one of ``values`` is a valid Kite tag (:func:`is_kite_tag`), checked in bulk."""
+    if not values:
+        return True
+    joined = "".join(values)
+    return "" not in values and max(map(len, values)) <= KITE_TAG_MAX and joined.isascii() and joined.isalnum()
+
+
+class TagTable(Mapping[str, Tuple[str, ...]]):
+    """:func:`tags_of` of each of a set of ids, as far as a history's tags can tell (:func:`tags_by_id`), each
+    computed when asked for: a long history costs no table of its own. ``identity``: every id is a valid tag
+    and no SHA-1 form is needed, so each id's only tag is itself (a caller may then look the id up as it is)."""
+
+    def __init__(self, ids: AbstractSet[str], hashing: bool, identity: bool) -> None:
+        self._ids = ids
+        self.hashing = hashing
+        self.identity = identity
+
+    def __getitem__(self, client_order_id: str) -> Tuple[str, ...]:
+        if client_order_id not in self._ids:
+            raise KeyError(client_order_id)
+        if self.identity:
+            return (client_order_id,)
+        head = client_order_id[:KITE_TAG_MAX]  # as _direct_tags
+        direct = (head,) if head.isascii() and head.isalnum() else ()
+        return (*direct, hashlib.sha1(client_order_id.encode()).hexdigest()[:20]) if self.hashing else direct
+
+    def __contains__(self, client_order_id: object) -> bool:
+        return client_order_id in self._ids
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def tags_by_id(client_order_ids: Iterable[str], seen: Iterable[str]) -> TagTable:
     """:func:`tags_of` for each of ``client_order_ids``, as far as the tags ``seen`` (a history's) can tell:
-    each id's SHA-1 tag is computed only when some tag seen is neither an id nor an id's first 20 characters
-    (none seen could be one otherwise), so a long history of plain tags costs no hashing."""
-    direct = {cid: _direct_tags(cid) for cid in client_order_ids}
-    plain = {tag for tags in direct.values() for tag in tags}
-    if any(tag not in plain for tag in set(seen)):
-        return {cid: (*tags, hashlib.sha1(cid.encode()).hexdigest()[:20]) for cid, tags in direct.items()}
-    return direct
+    each id's SHA-1 tag is included only when some tag seen is neither an id that is a valid tag nor the first
+    20 characters of an id (none seen could be one otherwise), so a long history of plain tags costs no hashing."""
+    ids = client_order_ids if isinstance(client_order_ids, (set, frozenset)) else set(client_order_ids)
+    tags = set(seen)
+    every_id_a_tag = _all_tags(ids)
+    if tags <= ids:  # every tag seen is an id: plain when each of those is a valid tag
+        hashing = not (every_id_a_tag or _all_tags(tags))
+    else:
+        verbatim = tags & ids
+        unexplained = tags - verbatim
+        unexplained -= {h for h in (cid[:KITE_TAG_MAX] for cid in ids if len(cid) > KITE_TAG_MAX) if is_kite_tag(h)}
+        hashing = bool(unexplained) or not (every_id_a_tag or _all_tags(verbatim))
+    return TagTable(ids, hashing, not hashing and every_id_a_tag)

@@ -4,8 +4,9 @@ When the drill injected a broker fault (:attr:`Run.broker_proxy` is set) or sent
 (:attr:`Run.orders_sent`), :func:`collect` reads what the broker fault proxy (the drill's, else the one
 ``BROKER_PROXY`` or the lab names) saw since the sampler started (order placements with their tags, statuses and the
 broker's order ids, ticker sockets, subscriptions, the first tick of each instrument per socket,
-faults) and what the target says of its orders (``GET /orders``; and ``SELECT client_order_id,
-count(*)`` for the drill's orders when a database URL is known), and appends them to the timeline
+faults) and what the target says of its orders (``GET /orders``; and, when a database URL is known, the drill's
+rows of the ``orders`` table: their ``client_order_id`` and ``status``, as counts per id and the status of each, since
+``GET /orders`` may list the newest orders only), and appends them to the timeline
 as ``broker`` records (``t`` on the sampler's clock, from the proxy's wall time) and one ``orders``
 record. Nothing here judges: the checkers of :mod:`chaosaitrapp.checks.broker` do. A source that
 cannot be read is recorded as an error, so the checks that need it say unknown.
@@ -13,7 +14,7 @@ cannot be read is recorded as an error, so the checks that need it say unknown.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from chaoslib.types import Configuration, Secrets
 
@@ -24,7 +25,7 @@ from chaosaitrapp.orderids import run_prefix
 from chaosaitrapp.scrub import scrub_text
 
 ORDER_FIELDS = ("client_order_id", "status", "timestamp", "symbol", "side", "quantity", "filled_quantity")
-SQL_COUNTS = "SELECT client_order_id, count(*) FROM orders WHERE client_order_id LIKE %s GROUP BY 1"
+SQL_ROWS = "SELECT client_order_id, status::text FROM orders WHERE client_order_id LIKE %s"
 
 
 def _proxy(run: Any, configuration: Configuration) -> Optional[str]:
@@ -52,15 +53,21 @@ def _history(proxy: str, started_wall: float) -> List[Dict[str, Any]]:
     return records
 
 
-def _sql_counts(prefix: str, configuration: Configuration, secrets: Secrets) -> Optional[Dict[str, int]]:
-    """``{client_order_id: rows}`` of the drill's orders in Postgres, or None when no database URL is known."""
+def _sql_rows(prefix: str, configuration: Configuration,
+             secrets: Secrets) -> Tuple[Optional[Dict[str, int]], Optional[Dict[str, str]]]:
+    """``({client_order_id: rows}, {client_order_id: status})`` of the drill's orders in Postgres (the status of
+    an id's last row read), or ``(None, None)`` when no database URL is known."""
     try:
         conn = connect(configuration, secrets)
     except ConfigError:
-        return None
+        return None, None
+    counts: Dict[str, int] = {}
+    statuses: Dict[str, str] = {}
     with conn:
-        rows = conn.execute(SQL_COUNTS, (prefix.replace("_", r"\_") + "%",)).fetchall()
-    return {str(r[0]): int(r[1]) for r in rows}
+        for client_order_id, status in conn.execute(SQL_ROWS, (prefix.replace("_", r"\_") + "%",)):
+            counts[str(client_order_id)] = counts.get(str(client_order_id), 0) + 1
+            statuses[str(client_order_id)] = str(status or "")
+    return counts, statuses
 
 
 def collect(run: Any, configuration: Configuration = None, secrets: Secrets = None) -> Optional[Dict[str, Any]]:
@@ -82,7 +89,8 @@ def collect(run: Any, configuration: Configuration = None, secrets: Secrets = No
             errors.append(f"broker proxy history: {type(exc).__name__}: {scrub_text(str(exc), run.secrets)}")
     prefix = run_prefix(run.run_id)
     orders_record: Dict[str, Any] = {"kind": "orders", "t": round(time.time() - started_wall, 4), "prefix": prefix,
-                                     "started_wall": started_wall, "orders": None, "sql_counts": None}
+                                     "started_wall": started_wall, "orders": None, "sql_counts": None,
+                                     "sql_status": None}
     try:
         _, body = run.target.json("GET", "/orders")
         orders = body.get("orders") if isinstance(body, dict) else None
@@ -92,7 +100,7 @@ def collect(run: Any, configuration: Configuration = None, secrets: Secrets = No
     except Exception as exc:
         errors.append(f"target /orders: {type(exc).__name__}: {scrub_text(str(exc), run.secrets)}")
     try:
-        orders_record["sql_counts"] = _sql_counts(prefix, configuration, secrets)
+        orders_record["sql_counts"], orders_record["sql_status"] = _sql_rows(prefix, configuration, secrets)
     except Exception as exc:
         errors.append(f"Postgres order counts: {type(exc).__name__}: {scrub_text(str(exc), run.secrets)}")
     orders_record["errors"] = errors

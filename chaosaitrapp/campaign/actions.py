@@ -15,14 +15,13 @@ from typing import Any, Dict, List, Optional
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp import registry
-from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.broker.client import ProxyClient
 from chaosaitrapp.campaign.catalogue import BY_NAME
 from chaosaitrapp.campaign.schedule import Fault, Schedule, load_schedule
-from chaosaitrapp.errors import ConfigError, GuardRefused, TargetError
+from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.safety.faults import outstanding_for_run
-from chaosaitrapp.safety.guards import reported_mode
+from chaosaitrapp.safety.guards import require_paper_only
 
 __all__ = ["run_campaign", "undo_campaign"]
 
@@ -45,11 +44,7 @@ def read_schedule(schedule: str) -> Schedule:
 def require_paper_target(configuration: Configuration, secrets: Secrets) -> None:
     """GuardRefused unless the trader reports PAPER mode: a campaign never runs against LIVE trading
     (``AITRAPP_ALLOW_LIVE`` does not change that)."""
-    mode = reported_mode(TraderClient.from_configuration(configuration, secrets))
-    if mode != "PAPER":
-        raise GuardRefused(f"refusing the campaign: the trader reports {mode} mode; campaigns run only against a "
-                           "trader in PAPER mode (AITRAPP_ALLOW_LIVE does not change that)", mode=mode,
-                           action="run a campaign")
+    require_paper_only(configuration, secrets, "the campaign", "a campaign", "run a campaign")
 
 
 def _call(ref: str, arguments: Dict[str, Any], configuration: Configuration, secrets: Secrets) -> Any:

@@ -3,10 +3,14 @@ on (two faults never hold one resource at once: never two faults on one dependen
 the family's own actions that inject and end it. Pure data (the actions are named, not imported): adding a
 fault to campaigns is one entry here.
 
+A fault that needs something of the target names it (``needs``: ``"module:function"`` of its family, called with the
+configuration, raising ConfigError when the target lacks it): the clock's jumps need the trader's clock file. A
+campaign whose families are not given draws only from the families whose needs are met, and says which it left
+out (:func:`chaosaitrapp.campaign.preflight.default_families`).
+
 Families not drawn from yet, and why: ``crash`` (a crash ends the order flow's target; its recovery is a
-restart of the trader, a drill of its own), ``replicas`` (needs several replicas), ``clock`` (needs the
-trader's clock shim), ``orderstates`` (scripts its own orders at the broker), ``orders`` (the campaign's
-order flow is the load of every fault). A Redis stall (``gray``) is not drawn either: its length is bound to the
+restart of the trader, a drill of its own), ``replicas`` (needs several replicas), ``orderstates`` (scripts its
+own orders at the broker), ``orders`` (the campaign's order flow is the load of every fault). A Redis stall (``gray``) is not drawn either: its length is bound to the
 target's lease window (a brief stall below it, a threatening one above it), which a schedule drawn from a seed
 alone cannot know; the gray family brings its Postgres write hang instead.
 """
@@ -23,7 +27,8 @@ class CampaignFault:
     """One fault a campaign may schedule: ``name``; ``family`` (the registry's); ``resources`` it holds while
     on; ``min_s``/``max_s`` its length; ``inject``: ``"module:function"`` of the family's action and
     ``inject_args(seconds)`` its arguments; ``restore``/``restore_args`` the action that ends it at its time
-    (None: it ends by itself, an instant fault); ``cleanup``: the action that undoes it in a rollback (idempotent)."""
+    (None: it ends by itself, an instant fault); ``cleanup``: the action that undoes it in a rollback (idempotent);
+    ``needs``: what it needs of the target (module docstring; empty: nothing beyond its family's pre-flight)."""
 
     name: str
     family: str
@@ -35,10 +40,12 @@ class CampaignFault:
     restore: str = ""
     restore_args: Mapping[str, Any] = field(default_factory=dict)
     cleanup: str = ""
+    needs: str = ""
 
 
 DEPS = "chaosaitrapp.dependencies.actions"
 BROKER = "chaosaitrapp.broker.actions"
+CLOCK = "chaosaitrapp.clock.actions"
 
 CATALOGUE: Tuple[CampaignFault, ...] = (
     CampaignFault("redis_stop", "dependencies", ("redis",), 2.0, 6.0, f"{DEPS}:stop_dependency",
@@ -62,9 +69,18 @@ CATALOGUE: Tuple[CampaignFault, ...] = (
                   "chaosaitrapp.gray.postgres_actions:hang_postgres", lambda s: {"fault": "table_lock", "seconds": s},
                   "chaosaitrapp.gray.postgres_actions:wait_hang_over", {"timeout": 30},
                   "chaosaitrapp.gray.postgres_actions:end_hang"),
+    CampaignFault("ticker_drop", "broker", ("broker",), 2.0, 5.0, f"{BROKER}:break_market_data",
+                  lambda s: {"mode": "close", "code": 1006, "duration": s}, f"{BROKER}:restore_market_data",
+                  {"mode": "close"}, f"{BROKER}:clear_broker_faults"),
     CampaignFault("cpu_stress", "stress", ("cpu",), 3.0, 6.0, "chaosaitrapp.stress.actions:stress_cpu",
                   lambda s: {"seconds": s, "workers": 1}, "chaosaitrapp.stress.actions:wait_stress_ended", {},
                   "chaosaitrapp.stress.actions:end_stress"),
+    CampaignFault("clock_back", "clock", ("clock",), 3.0, 8.0, f"{CLOCK}:jump_clock",
+                  lambda s: {"jump": "-300", "hold": s}, f"{CLOCK}:clock_back", {}, f"{CLOCK}:end_jump",
+                  f"{CLOCK}:clock_file"),
+    CampaignFault("clock_forward", "clock", ("clock",), 3.0, 8.0, f"{CLOCK}:jump_clock",
+                  lambda s: {"jump": "+300", "hold": s}, f"{CLOCK}:clock_back", {}, f"{CLOCK}:end_jump",
+                  f"{CLOCK}:clock_file"),
 )
 
 BY_NAME: Dict[str, CampaignFault] = {f.name: f for f in CATALOGUE}

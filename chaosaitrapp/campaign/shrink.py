@@ -94,6 +94,12 @@ def _chunks(faults: Sequence[Fault], size: int) -> Iterable[List[Fault]]:
         yield list(faults[i:i + size])
 
 
+class CandidateNotRun(Exception):
+    """Raised by an oracle whose run never played its schedule (the target was not ready before it, or the run
+    was refused): nothing can be learnt from it, so shrinking stops there, keeping the smallest failing schedule
+    found so far."""
+
+
 def shrink(schedule: Schedule, failed: Set[str], run: Oracle, *, max_runs: int = 12, max_seconds: float = 900.0,
            clock: Callable[[], float] = time.monotonic) -> Shrunk:
     """Shrink ``schedule``, which failed the checks ``failed`` (module docstring), calling ``run`` at most
@@ -140,6 +146,6 @@ def shrink(schedule: Schedule, failed: Set[str], run: Oracle, *, max_runs: int =
                 continue  # an earlier separation moved them apart already
             if not still_fails(separated(found.smallest, first, second), f"separate {first} and {second}"):
                 found.needs.append((first, second))
-    except _Budget as stop:
+    except (_Budget, CandidateNotRun) as stop:
         found.stopped = str(stop)
     return found

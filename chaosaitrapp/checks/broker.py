@@ -23,7 +23,7 @@ valid tags), its first 20 characters, or the first 20 hex digits of its SHA-1 (:
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Collection, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from chaosaitrapp.checks.events import fault_ref
 from chaosaitrapp.checks.limits import Limits
@@ -116,40 +116,49 @@ def token_refresh_bounded(timeline: Timeline, limits: Limits) -> CheckResult:
 
 # ---- orders exactly once --------------------------------------------------------------------------
 
-def _accepted_ids(timeline: Timeline) -> Set[str]:
-    ids: Set[str] = set()
-    for event in timeline.events_named(*FAULT_EVENTS):
-        if event.get("target") == "orders" and isinstance(event.get("accepted_ids"), list):
-            ids.update(str(i) for i in event["accepted_ids"])
-    return ids
+def _accepted_ids(timeline: Timeline) -> FrozenSet[str]:
+    """The ids the target's API accepted (the order bursts' ``accepted_ids``), read once per timeline."""
+    if "accepted_ids" not in timeline.derived:
+        ids: Set[str] = set()
+        for event in timeline.events_named(*FAULT_EVENTS):
+            if event.get("target") == "orders" and isinstance(event.get("accepted_ids"), list):
+                ids.update(map(str, event["accepted_ids"]))
+        timeline.derived["accepted_ids"] = frozenset(ids)
+    return timeline.derived["accepted_ids"]
 
 
-def placements(timeline: Timeline) -> Tuple[Dict[str, Set[str]], Dict[str, int], int, int]:
-    """``(broker order ids by tag, attempts by tag, refused by a fault, replies dropped)``."""
-    accepted: Dict[str, Set[str]] = {}
-    attempts: Dict[str, int] = {}
+def placements(timeline: Timeline) -> Tuple[Dict[str, Collection[str]], int, int]:
+    """``(broker order ids by tag, refused by a fault, replies dropped)``, read once per timeline (shared: do not
+    change it). A tag's ids are a tuple of one, or a set when the broker accepted it under several ids."""
+    if "placements" in timeline.derived:
+        return timeline.derived["placements"]
+    accepted: Dict[str, Collection[str]] = {}
     refused = dropped = 0
     for record in timeline.broker_records("order"):
-        tag = record.get("tag") or ""
-        tag = tag if type(tag) is str else str(tag)
-        attempts[tag] = attempts.get(tag, 0) + 1
         if record.get("by") == "proxy":
             refused += 1
-        elif record.get("status") == 200 and record.get("order_id"):
-            ids = accepted.get(tag)
-            if ids is None:
-                accepted[tag] = {str(record["order_id"])}
-            else:
-                ids.add(str(record["order_id"]))
-            dropped += 1 if record.get("dropped") else 0
-    return accepted, attempts, refused, dropped
+            continue
+        order_id = record.get("status") == 200 and record.get("order_id")
+        if not order_id:
+            continue
+        tag = record.get("tag") or ""
+        tag = tag if tag.__class__ is str else str(tag)
+        order_id = order_id if order_id.__class__ is str else str(order_id)
+        ids = accepted.setdefault(tag, (order_id,))
+        if order_id not in ids:
+            accepted[tag] = {*ids, order_id}
+        if record.get("dropped"):
+            dropped += 1
+    timeline.derived["placements"] = accepted, refused, dropped
+    return timeline.derived["placements"]
 
 
 def broker_ends(timeline: Timeline) -> Dict[str, str]:
     """The final status the broker gave each order it scripted (an order-state fault at the proxy: the placement
     record's ``script``), by broker order id: an order the broker accepted and then cancelled or rejected is
     rightly reported refused."""
-    return {str(r["order_id"]): str(r["script"]["states"][-1][1]) for r in timeline.broker_records("order")
+    scripted = [r for r in timeline.broker_records("order") if "script" in r]
+    return {str(r["order_id"]): str(r["script"]["states"][-1][1]) for r in scripted
             if isinstance(r.get("script"), dict) and r.get("order_id") and r["script"].get("states")}
 
 
@@ -171,8 +180,31 @@ def _counted(name: str, timeline: Timeline, bursts: List[Dict[str, Any]]) -> Che
                        "order source) a duplicate cannot be told from a plan's several orders", None, 0.0)
 
 
+def _view(record: Dict[str, Any], listed: List[Any], prefix: str) -> Tuple[Dict[str, Dict[str, Any]], bool]:
+    """The target's view of the drill's orders by ``client_order_id``: what ``GET /orders`` listed, and the rows
+    of the ``orders`` table (evidence ``sql_status``) it did not list; and whether those rows were read."""
+    by_id: Dict[str, Dict[str, Any]] = {}
+    for order in listed:
+        if order.__class__ is dict:
+            client_order_id = order.get("client_order_id", "")
+            client_order_id = client_order_id if client_order_id.__class__ is str else str(client_order_id)
+            if client_order_id.startswith(prefix):
+                by_id[client_order_id] = order
+    stored = record.get("sql_status")
+    if not isinstance(stored, dict):
+        return by_id, False
+    for client_order_id, status in stored.items():
+        if client_order_id not in by_id:
+            by_id[client_order_id] = {"client_order_id": client_order_id, "status": status}
+    return by_id, True
+
+
 def orders_exactly_once(timeline: Timeline, limits: Limits) -> CheckResult:
-    """Fail when an order of the drill was lost, duplicated, or left unsettled (module docstring)."""
+    """Fail when an order of the drill was lost, duplicated, or left unsettled (module docstring).
+
+    The target's view is ``GET /orders`` and, when the database was read, the ``orders`` table; without the table,
+    orders the API accepted that are older than every order of the drill ``/orders`` lists may have fallen off a
+    list of the newest only: they make the check unknown (never pass), naming the database setting that decides it."""
     name = "orders_exactly_once"
     missing = no_broker_evidence(timeline)
     if missing:
@@ -183,52 +215,71 @@ def orders_exactly_once(timeline: Timeline, limits: Limits) -> CheckResult:
         errors = record.get("errors") or ["no orders record"]
         return CheckResult(name, "unknown", f"the target's /orders was not read at the end: {errors[0]}")
     prefix = str(record.get("prefix") or "")
-    mine = [o for o in listed if isinstance(o, dict) and str(o.get("client_order_id", "")).startswith(prefix)]
+    by_id, stored = _view(record, listed, prefix)
     given = _accepted_ids(timeline)
     uncarried = [e for e in timeline.events_named(*FAULT_EVENTS)
                  if e.get("target") == "orders" and e.get("ids_carried") is False]
     if uncarried and not given:
         return _counted(name, timeline, uncarried)
-    if not mine and not given:
+    if not by_id and not given:
         return CheckResult(name, "unknown", f"no order of this drill ({prefix}*) was accepted by the target: "
                            "nothing to follow to the broker")
-    accepted, attempts, refused, dropped = placements(timeline)
+    accepted, refused, dropped = placements(timeline)
     ended = broker_ends(timeline)
     problems: List[str] = []
-    by_id = {str(o["client_order_id"]): o for o in mine}
-    tags = tags_by_id(set(by_id) | given, accepted)
-    for lost in sorted(given - set(by_id)):
-        problems.append(f"{lost} accepted by the API but missing from /orders")
+    everyone = given.union(by_id)
+    tags = tags_by_id(everyone, accepted)
+    unlisted = given.difference(by_id)
+    oldest = min(by_id) if by_id else ""
+    beyond = set() if stored else {i for i in unlisted if i < oldest}  # may have fallen off a newest-only list
+    where = "/orders and the orders table" if stored else "/orders"
+    problems += [f"{lost} accepted by the API but missing from {where}" for lost in sorted(unlisted - beyond)]
+    own_problems: List[Tuple[str, str]] = []
     placed = refused_ok = 0
-    for client_order_id, order in sorted(by_id.items()):
-        status = str(order.get("status") or "?").upper()
-        own = tags[client_order_id]
-        ids = accepted.get(own[0], NONE) if len(own) == 1 else set().union(*(accepted.get(t, NONE) for t in own))
+    identity = tags.identity
+    for client_order_id, order in by_id.items():
+        status = order.get("status") or "?"
+        if status.__class__ is not str or not status.isupper():
+            status = str(status).upper()
+        if identity:  # every id its own only tag
+            ids = accepted.get(client_order_id, NONE)
+        else:
+            own = tags[client_order_id]
+            ids = accepted.get(own[0], NONE) if len(own) == 1 else set().union(*(accepted.get(t, NONE) for t in own))
         if len(ids) > 1:
-            problems.append(f"{client_order_id} is at the broker {len(ids)} times (order ids {sorted(ids)[:3]})")
+            own_problems.append((client_order_id, f"{client_order_id} is at the broker {len(ids)} times "
+                                                  f"(order ids {sorted(ids)[:3]})"))
         elif status in UNSETTLED:
-            problems.append(f"{client_order_id} still {status} at the end: neither placed nor refused")
+            own_problems.append((client_order_id, f"{client_order_id} still {status} at the end: neither placed "
+                                                  "nor refused"))
         elif status in REFUSED:
             if ids and not all(ended.get(i) in REFUSED for i in ids):
-                problems.append(f"{client_order_id} reported {status} but the broker holds it ({sorted(ids)[0]})")
+                own_problems.append((client_order_id, f"{client_order_id} reported {status} but the broker holds it "
+                                                      f"({sorted(ids)[0]})"))
             else:
                 refused_ok += 1
         elif not ids:
-            problems.append(f"{client_order_id} reported {status} but the broker never accepted an order tagged "
-                            f"for it (tags tried: the id and its SHA-1 prefix)")
+            own_problems.append((client_order_id, f"{client_order_id} reported {status} but the broker never "
+                                                  "accepted an order tagged for it (tags tried: the id and its SHA-1 "
+                                                  "prefix)"))
         else:
             placed += 1
-    known = {tag for each in tags.values() for tag in each}
-    for tag, ids in sorted(accepted.items()):
-        if tag not in known and len(ids) > 1:
-            problems.insert(0, f"the broker holds {len(ids)} orders under the one tag {tag!r}: they cannot be told "
-                               "apart (nor looked up after a lost reply); each order needs its own tag")
-    for client_order_id, rows in sorted((record.get("sql_counts") or {}).items()):
-        if rows > 1:
-            problems.append(f"{client_order_id} stored {rows} times in Postgres")
-    total = len(set(by_id) | given)
+    problems += [text for _, text in sorted(own_problems)]
+    shared = [(t, i) for t, i in accepted.items() if len(i) > 1]
+    known = {tag for each in tags.values() for tag in each} if shared else set()
+    for tag, ids in sorted((t, i) for t, i in shared if t not in known):
+        problems.insert(0, f"the broker holds {len(ids)} orders under the one tag {tag!r}: they cannot be told "
+                           "apart (nor looked up after a lost reply); each order needs its own tag")
+    for client_order_id, rows in sorted((c, n) for c, n in (record.get("sql_counts") or {}).items() if n > 1):
+        problems.append(f"{client_order_id} stored {rows} times in Postgres")
+    total = len(everyone)
     seen = (f"{placed} placed exactly once, {refused_ok} refused and reported; the proxy refused {refused} "
             f"attempt(s) by fault and dropped {dropped} reply(ies)")
+    if beyond and not problems:
+        return CheckResult(name, "unknown", f"{len(beyond)} of {total} order(s) accepted by the API are not in "
+                           f"/orders, all older than the oldest it lists ({oldest}): a list of the newest orders only? "
+                           "Give the target's database (database_url, DATABASE_URL) so the orders table decides "
+                           f"({seen})", float(len(beyond)), 0.0)
     if problems:
         return CheckResult(name, "fail", f"{len(problems)} of {total} order(s) not exactly once: "
                            + "; ".join(problems[:3]) + (" ..." if len(problems) > 3 else "") + f" ({seen})",

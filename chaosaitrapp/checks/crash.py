@@ -10,7 +10,7 @@ and ``broker`` records), which must agree: an order the broker holds is OPEN or 
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set
+from typing import Collection, Dict, List, Mapping, Optional
 
 from chaosaitrapp.checks.broker import REFUSED, UNSETTLED, placements
 from chaosaitrapp.checks.limits import Limits
@@ -25,7 +25,7 @@ def _crash(timeline: Timeline) -> Optional[Dict]:
                  and e.get("fault_name") == "crash"), None)
 
 
-def in_doubt(orders: List[Dict], accepted: Dict[str, Set[str]], prefix: str, *, pending: bool = True) -> List[str]:
+def in_doubt(orders: List[Dict], accepted: Mapping[str, Collection[str]], prefix: str, *, pending: bool = True) -> List[str]:
     """The drill's orders (``client_order_id`` starting with ``prefix``) whose fate the trader does not know, given
     its ``orders`` (``client_order_id``, ``status``) and the broker's order ids by tag (``accepted``): an order the
     broker holds that the trader lists not at all, as unsettled or as refused; with ``pending``, every unsettled one

@@ -51,30 +51,39 @@ class Analysis:
         return [f for f in self.findings if f.kind == kind]
 
 
+def _t(placement: Mapping[str, Any]) -> float:
+    return float(placement["t"])
+
+
 def _accepted(history: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
-    return sorted((p for p in history if p.get("status") == 200), key=lambda p: float(p["t"]))
+    accepted = [p for p in history if p.get("status") == 200]
+    accepted.sort(key=_t)
+    return accepted
 
 
 def _fence(placement: Mapping[str, Any]) -> Optional[int]:
     value = placement.get("fence")
+    if value is None or value.__class__ is int:
+        return value
     try:
-        return int(value) if value not in (None, "") else None
+        return int(value) if value != "" else None
     except (TypeError, ValueError):
         return None
 
 
-def _overlaps_fenced(accepted: Sequence[Mapping[str, Any]]) -> List[Finding]:
-    """Orders under a grant older than one another instance already traded under."""
+def _overlaps_fenced(accepted: Sequence[Mapping[str, Any]], fences: Sequence[Optional[int]]) -> List[Finding]:
+    """Orders under a grant older than one another instance already traded under (``fences``: each one's token)."""
     out: List[Finding] = []
     newest: Dict[str, tuple] = {}  # instance -> (fence, first t) of its newest grant seen so far
     top: Optional[int] = None  # the newest grant seen so far, of any instance
-    for p in accepted:
-        instance, fence, t = str(p.get("instance") or "?"), _fence(p), float(p["t"])
+    for p, fence in zip(accepted, fences):
         if fence is None:
             continue
+        instance, t = str(p.get("instance") or "?"), float(p["t"])
         if instance not in newest or fence > newest[instance][0]:
             newest[instance] = (fence, t)
-        top = fence if top is None else max(top, fence)
+        if top is None or fence > top:
+            top = fence
         if fence >= top:
             continue  # no grant newer than this one yet: none of another instance either
         newer = [(f, first, other) for other, (f, first) in newest.items() if other != instance and f > fence]
@@ -124,11 +133,11 @@ def analyse(history: Iterable[Mapping[str, Any]], acknowledged: Iterable[str] = 
     accepted = _accepted(history)
     result = Analysis(accepted=len(accepted))
     result.instances = sorted({str(p.get("instance") or "?") for p in accepted})
-    result.fenced = any(_fence(p) is not None for p in accepted)
-    result.findings += _overlaps_fenced(accepted) if result.fenced else _overlaps_unfenced(accepted, lease_s)
+    fences = [_fence(p) for p in accepted]
+    result.fenced = fences.count(None) < len(fences)
+    result.findings += _overlaps_fenced(accepted, fences) if result.fenced else _overlaps_unfenced(accepted, lease_s)
     highest: Optional[int] = None
-    for p in accepted:
-        fence = _fence(p)
+    for p, fence in zip(accepted, fences) if result.fenced else ():
         if fence is None:
             continue
         if highest is not None and fence < highest:
@@ -139,11 +148,11 @@ def analyse(history: Iterable[Mapping[str, Any]], acknowledged: Iterable[str] = 
     first: Dict[str, Mapping[str, Any]] = {}  # tag -> its first accepted placement
     again: Dict[str, List[Mapping[str, Any]]] = {}  # tag -> all its accepted placements, when more than one
     for p in accepted:
-        tag = str(p.get("tag") or "")
-        if tag not in first:
-            first[tag] = p
-        else:
-            again.setdefault(tag, [first[tag]]).append(p)
+        tag = p.get("tag") or ""
+        tag = tag if tag.__class__ is str else str(tag)
+        prior = first.setdefault(tag, p)
+        if prior is not p:
+            again.setdefault(tag, [prior]).append(p)
     for tag, placed in again.items():
         ids = {str(p.get("order_id")) for p in placed}
         if len(ids) > 1:
@@ -151,9 +160,12 @@ def analyse(history: Iterable[Mapping[str, Any]], acknowledged: Iterable[str] = 
                                            f"accepted {len(placed)} times (by {sorted({str(p.get('instance')) for p in placed})})"))
     dropped_tags = {str(p.get("tag") or "") for p in history if p.get("dropped")}
     lost: List[str] = []
+    own_tags = {} if tags_of is None or getattr(tags_of, "identity", False) else tags_of  # identity: the id itself
+    if not own_tags:  # each id its own only tag: those not accepted are found by a set difference
+        acknowledged = (acknowledged if isinstance(acknowledged, (set, frozenset)) else set(acknowledged)).difference(first)
     for client_order_id in acknowledged:
-        tags = (tags_of or {}).get(client_order_id, (client_order_id,))
-        if any(tag in first for tag in tags):
+        tags = own_tags.get(client_order_id, (client_order_id,))
+        if (tags[0] in first) if tags.__class__ is tuple and len(tags) == 1 else any(tag in first for tag in tags):
             continue
         if any(tag in dropped_tags for tag in tags):
             result.indeterminate.append(client_order_id)

@@ -34,16 +34,25 @@ from chaosaitrapp.checks.timeline import Timeline
 from chaosaitrapp.orderids import tags_by_id
 
 
-def history_of(timeline: Timeline) -> List[Dict[str, Any]]:
-    """The placements of the drill as :func:`chaosaitrapp.checks.history.analyse` reads them."""
-    out = []
+def history_of(timeline: Timeline) -> List[Mapping[str, Any]]:
+    """The placements of the drill as :func:`chaosaitrapp.checks.history.analyse` reads them, in time order:
+    ``t`` when each left the proxy (``sent_t``; ``arrived_t`` for one that never left), ``dropped`` when its
+    answer was lost or never delivered. A record that needs neither is its own placement (not copied: a long
+    history costs no second copy of itself); the rest are copied with those two fields set."""
+    out: List[Mapping[str, Any]] = []
     for record in timeline.broker_records("order"):
+        if "sent_t" not in record and "arrived_t" not in record and record.get("delivered") is not False:
+            out.append(record)
+            continue
         t = record.get("sent_t", record.get("arrived_t", record["t"]))
-        out.append({"t": float(t), "instance": record.get("instance"),
-                    "fence": record.get("fence"), "tag": record.get("tag"), "status": record.get("status"),
-                    "order_id": record.get("order_id"),
+        out.append({**record, "t": float(t),
                     "dropped": bool(record.get("dropped")) or record.get("delivered") is False})
-    return sorted(out, key=lambda p: p["t"])
+    out.sort(key=_t)
+    return out
+
+
+def _t(placement: Mapping[str, Any]) -> float:
+    return float(placement["t"])
 
 
 def _analysis(timeline: Timeline, limits: Limits) -> Analysis:
@@ -54,7 +63,7 @@ def _analysis(timeline: Timeline, limits: Limits) -> Analysis:
         acknowledged = _accepted_ids(timeline)
         history = history_of(timeline)
         timeline.derived[key] = analyse(history, acknowledged,
-                                        tags_by_id(acknowledged, (str(p["tag"] or "") for p in history)),
+                                        tags_by_id(acknowledged, [p.get("tag") or "" for p in history]),
                                         lease_s=lease)
     return timeline.derived[key]
 

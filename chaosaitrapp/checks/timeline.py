@@ -145,8 +145,12 @@ class Timeline:
         return [(float(s["t"]), s[name]) for s in self.samples if s.get(name) is not None]
 
     def broker_records(self, *names: str) -> List[Dict[str, Any]]:
-        """The broker records whose ``what`` is one of ``names`` (all when none given), in time order."""
-        return [r for r in self.broker or [] if not names or r.get("what") in names]
+        """The broker records whose ``what`` is one of ``names`` (all when none given), in time order; picked
+        once per timeline and names (shared: do not change the list)."""
+        key = ("broker_records", names)
+        if key not in self.derived:
+            self.derived[key] = [r for r in self.broker or [] if not names or r.get("what") in names]
+        return self.derived[key]
 
     def events_named(self, *names: str) -> List[Dict[str, Any]]:
         """The events whose ``event`` is one of ``names``, in time order."""

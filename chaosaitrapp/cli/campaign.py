@@ -18,9 +18,9 @@ from chaosaitrapp.cli.common import EXIT_CODES
 @click.option("--seed", type=int, default=None, help="the seed the schedule is drawn from")
 @click.option("--minutes", type=float, default=10.0, show_default=True, help="the campaign's length")
 @click.option("--families", default="", metavar="A,B", help="families to draw faults from (default: every campaign "
-                                                            "family)")
+                                                            "family whose needs the target meets)")
 @click.option("--rate", type=float, default=1.5, show_default=True,
-              help="orders per second throughout (at most 1000 orders over the campaign)")
+              help="orders per second throughout (at most 20000 orders over the campaign; above 1000 the target's database must be known)")
 @click.option("--overlap", type=float, default=0.4, show_default=True,
               help="the chance that the next fault begins while one is on")
 @click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -41,6 +41,7 @@ def campaign(ctx: click.Context, seed: Optional[int], minutes: float, families: 
              replay: Optional[Path], out: Optional[Path], schedule_only: bool, do_shrink: bool, shrink_runs: int,
              shrink_minutes: float, variables: Tuple[str, ...], var_files: Tuple[Path, ...]) -> None:
     """``campaign``."""
+    from chaosaitrapp.campaign.preflight import default_families  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.campaign.schedule import make_schedule, schedule_text  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.cli.campaign_runner import campaign_folder, replayed, run_campaign, write_campaign  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
@@ -55,7 +56,13 @@ def campaign(ctx: click.Context, seed: Optional[int], minutes: float, families: 
         click.echo(f"aitrapp-chaos campaign: --var takes KEY=VALUE, got {bad[0]!r}", err=True)
         ctx.exit(2)
     try:
-        names = [f.strip() for f in families.split(",") if f.strip()] or None
+        names = [f.strip() for f in families.split(",") if f.strip()]
+        if not names and replay is None:
+            given = dict(v.split("=", 1) for v in variables)
+            names, left = default_families({k.strip(): v for k, v in given.items()})
+            for family, why in left.items():
+                click.echo(f"aitrapp-chaos campaign: family {family} not drawn from (name it in --families to "
+                           f"insist): {why}", err=True)
         schedule = replayed(replay) if replay is not None else make_schedule(seed, minutes, names, rate, overlap)
     except ChaosAitrappError as exc:
         click.echo(f"aitrapp-chaos campaign: {exc}", err=True)

@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, Optional, Sequence, Set
 from chaosaitrapp.campaign.actions import read_schedule
 from chaosaitrapp.campaign.experiment import campaign_experiment
 from chaosaitrapp.campaign.schedule import Schedule, overlapping, schedule_text
-from chaosaitrapp.campaign.shrink import shrink
+from chaosaitrapp.campaign.shrink import CandidateNotRun, shrink
 from chaosaitrapp.evidence.recorder import stamp
 from chaosaitrapp.suite import run_drill
 from chaosaitrapp.verdict import suite_exit_code
@@ -44,6 +44,20 @@ def failed_checks(run: Dict[str, Any]) -> Set[str]:
     return found or {"verdict"}
 
 
+def not_played(run: Dict[str, Any]) -> str:
+    """Why a run never played its schedule (refused; the target not ready before it), or "" when it did."""
+    if run.get("refused"):
+        return "the run was refused"
+    try:
+        journal = json.loads(Path(str(run.get("journal"))).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "its journal could not be read"
+    before = (journal.get("steady_states") or {}).get("before") or {}
+    if before.get("steady_state_met") is False:
+        return "the target was not ready before it (left broken by an earlier run?)"
+    return ""
+
+
 def describe(schedule: Schedule) -> str:
     """One line: the schedule's faults and their times."""
     return ", ".join(f"{f.id} {f.kind} t={f.start:g}+{f.seconds:g}s" for f in schedule.faults) or "no fault"
@@ -71,6 +85,11 @@ def run_campaign(schedule: Schedule, folder: Path, *, extra_args: Sequence[str] 
             name = f"shrink_{counter['n']:02d}"
             echo(f"== shrink run {counter['n']}: {describe(candidate)}")
             run = run_drill(write_campaign(candidate, folder, name), folder, extra_args, echo, suffix="")
+            unplayed = not_played(run)
+            if unplayed:
+                echo(f"== shrink run {counter['n']}: not judged ({unplayed})")
+                raise CandidateNotRun(f"stopped at run {counter['n']}: {unplayed}; the smallest failing schedule so "
+                                      "far stands")
             got = failed_checks(run)
             echo(f"== shrink run {counter['n']}: {run['verdict']}" + (f" ({', '.join(sorted(got))})" if got else ""))
             return got

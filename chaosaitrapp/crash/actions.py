@@ -25,7 +25,6 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.broker.actions import clear_broker_faults, inject_broker_fault
 from chaosaitrapp.broker.client import ProxyClient
 from chaosaitrapp.checks.crash import in_doubt
@@ -34,12 +33,12 @@ from chaosaitrapp.crash.target import CrashTarget, crash_target, restartable, ta
 from chaosaitrapp.dependencies.drivers import target_lock_reader
 from chaosaitrapp.deployment.lock import lock_key
 from chaosaitrapp.deployment.replicas import Replica, leader_values, replicas_of, the_leader
-from chaosaitrapp.errors import ChaosAitrappError, ConfigError, GuardRefused, TargetError
+from chaosaitrapp.errors import ChaosAitrappError, ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import dry_wait, record_event, wait_deadline
 from chaosaitrapp.metrics.probes import leader_status
 from chaosaitrapp.orders.probes import list_orders, run_order_prefix
 from chaosaitrapp.safety.faults import register_fault, restore_faults
-from chaosaitrapp.safety.guards import reported_mode
+from chaosaitrapp.safety.guards import require_paper_only
 from chaosaitrapp.waiting import check_duration, pace_until, require, wait_until
 
 __all__ = ["arm_crash", "crash_trader", "restart_trader", "wait_reconciled", "end_crash"]
@@ -173,11 +172,7 @@ def leader_and_standbys(configuration: Configuration,
 
 def require_not_live(configuration: Configuration = None, secrets: Secrets = None) -> None:
     """GuardRefused unless the trader reports PAPER mode: a crash drill kills no trader that trades real money."""
-    mode = reported_mode(TraderClient.from_configuration(configuration, secrets))
-    if mode != "PAPER":
-        raise GuardRefused(f"refusing to kill the trader: it reports {mode} mode; a crash drill runs only against a "
-                           "trader in PAPER mode (AITRAPP_ALLOW_LIVE does not change that)", mode=mode,
-                           action="crash the trader")
+    require_paper_only(configuration, secrets, "to kill the trader", "a crash drill", "crash the trader")
 
 
 def _hits(client: ProxyClient, fault_id: str) -> int:

@@ -67,6 +67,10 @@ LIVE mode (refused at startup and at ``POST /mode`` LIVE).
 - ``drops_queue_on_paused_refresh``: a broker session refreshed while trading is paused rebuilds the order queue
   empty: the orders acknowledged and waiting there are forgotten (PENDING for ever, never placed). Only the two
   faults together show it: unpaused, the queue is empty at a refresh; paused without a refresh, it is kept.
+- ``reconnects_on_wall_clock``: the trader leaves reconnecting its market data to KiteTicker alone (no watchdog of
+  its own on the monotonic clock), whose retries wait on Twisted's timers, read from the wall clock: a feed dropped
+  while the clock steps back stays down for the length of the step. Each fault alone shows nothing (the WebSocket
+  and clock drills pass); a campaign that drops the ticker while the clock is stepped finds it.
 """
 from __future__ import annotations
 
@@ -81,7 +85,7 @@ KNOWN_DEFECTS: FrozenSet[str] = frozenset(
      "no_fencing", "blocking_scan", "memory_leak_under_load", "counts_refusals_as_refreshes",
      "heartbeat_from_simulator", "reuses_tag", "lease_on_wall_clock", "heartbeat_on_wall_clock",
      "write_behind_orders", "no_reconcile_on_start", "resend_on_start", "queue_in_memory", "trusts_placement_ack",
-     "ignores_partial_fills", "no_status_poll", "drops_queue_on_paused_refresh"}
+     "ignores_partial_fills", "no_status_poll", "drops_queue_on_paused_refresh", "reconnects_on_wall_clock"}
 )
 ENV_VAR = "AITRAPP_LAB_DEFECTS"
 

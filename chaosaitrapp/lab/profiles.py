@@ -51,6 +51,13 @@ class Profile:
     min_refresh_interval: float
 
     @property
+    def md_watchdog_s(self) -> float:
+        """How long the ticker may stay down (on the monotonic clock) before the trader starts it again itself: a
+        second past KiteTicker's longest reconnect delay, since the library's own retries wait on Twisted's
+        timers, which read the wall clock (a step back while a retry is pending delays it by the step)."""
+        return max(5.0, self.ticker_max_delay) + 1.0
+
+    @property
     def backoff_max(self) -> float:
         """The longest re-acquire delay, jitter included."""
         return max(self.backoff) + self.jitter

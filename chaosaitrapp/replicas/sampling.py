@@ -29,6 +29,10 @@ def plan(current: SamplerPlan, configuration: Configuration, secrets: Secrets) -
     return current
 
 
+#: The fields of a placement in the history file (docs/internals.md), besides ``dropped``.
+HISTORY_FIELDS = ("t", "instance", "fence", "tag", "status", "order_id")
+
+
 def write_history(run: Any, configuration: Configuration, secrets: Secrets) -> Optional[Dict[str, Any]]:
     """For a split-brain drill whose broker history was collected, the order history the checkers judge,
     one placement per line, next to the timeline (``<prefix>.history.jsonl``); None otherwise. A failure to
@@ -40,7 +44,8 @@ def write_history(run: Any, configuration: Configuration, secrets: Secrets) -> O
         if timeline.broker is None:
             return None
         path = run.path(".history.jsonl")
-        path.write_text("".join(json.dumps(p, sort_keys=True) + "\n" for p in history_of(timeline)))
+        path.write_text("".join(json.dumps({**{k: p.get(k) for k in HISTORY_FIELDS}, "dropped": bool(p.get("dropped"))},
+                                           sort_keys=True) + "\n" for p in history_of(timeline)))
         return {"files": {"history": str(path)}}
     except Exception as exc:  # noqa: BLE001 - reported in the evidence, never fatal
         run.note(f"the order history could not be written: {type(exc).__name__}: {exc}")

@@ -58,7 +58,7 @@ def test_a_schedule_file_reads_back_as_it_was_written():
     ({"families": ["dependencies", "clockwork"]}, "unknown campaign family clockwork"),
     ({"minutes": 0}, "--minutes must be above 0"),
     ({"rate": 500}, "--rate must be above 0 and at most 50"),
-    ({"rate": 10, "minutes": 10}, "offers 6000 orders; a campaign offers at most 1000"),
+    ({"rate": 50, "minutes": 10}, "offers 30000 orders; a campaign offers at most 20000"),
     ({"overlap": 2}, "--overlap must be between 0 and 1"),
     ({"seed": "abc"}, "--seed must be a whole number"),
 ])

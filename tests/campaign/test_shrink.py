@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Set
 
 from chaosaitrapp.campaign.schedule import Schedule, make_schedule, overlapping
-from chaosaitrapp.campaign.shrink import RECOVERY_GAP_S, compacted, shrink
+from chaosaitrapp.campaign.shrink import RECOVERY_GAP_S, CandidateNotRun, compacted, shrink
 
 
 def _overlap_of(schedule: Schedule, a: str, b: str) -> bool:
@@ -73,3 +73,18 @@ def test_compacting_keeps_each_group_and_cuts_only_idle_time():
     ends = sorted((f.start, f.end) for f in short.faults)
     gaps = [b[0] - max(e for _, e in ends[:i + 1]) for i, b in enumerate(ends[1:])]
     assert max(gaps) <= RECOVERY_GAP_S + 0.05
+
+
+def test_a_candidate_run_that_never_played_stops_shrinking_keeping_what_was_found():
+    schedule = make_schedule(3, 3)
+    calls = []
+
+    def oracle(candidate: Schedule) -> Set[str]:
+        calls.append(candidate)
+        if len(calls) == 2:
+            raise CandidateNotRun("stopped at run 2: the target was not ready before it")
+        return {"orders_exactly_once"}
+
+    found = shrink(schedule, {"orders_exactly_once"}, oracle, max_runs=30)
+    assert found.stopped == "stopped at run 2: the target was not ready before it", found.stopped
+    assert found.smallest == calls[0] and found.steps == [(found.steps[0][0], True)]

@@ -41,3 +41,14 @@ def test_tags_for_a_history_hash_only_when_a_tag_seen_needs_it():
     hashed_tag = next(t for t in tags_of(ids[3]) if t not in ids)
     hashed = tags_by_id(ids, [ids[0], hashed_tag])
     assert all(set(hashed[i]) == tags_of(i) for i in ids), "a tag seen that no id explains: every id's tags_of"
+
+
+def test_a_table_of_valid_ids_is_the_identity_and_an_invalid_id_seen_as_a_tag_needs_hashing():
+    ids = [order_id(run_prefix("8285f5a768b3"), n) for n in range(3)]
+    table = tags_by_id(ids, ids[:2])
+    assert table.identity and not table.hashing and dict(table) == {i: (i,) for i in ids}
+    assert ids[0] in table and "nope" not in table and len(table) == 3
+    odd = ids + ["order-1"]
+    table = tags_by_id(odd, ["order-1"])
+    assert table.hashing and not table.identity, "a tag no valid id explains: the SHA-1 forms are needed"
+    assert all(set(table[i]) == tags_of(i) for i in odd)

@@ -107,7 +107,7 @@ def test_defect_names_are_validated():
                              "db_write_without_timeout", "lease_on_wall_clock", "heartbeat_on_wall_clock",
                              "write_behind_orders", "no_reconcile_on_start", "resend_on_start", "queue_in_memory",
                              "trusts_placement_ack", "ignores_partial_fills", "no_status_poll",
-                             "drops_queue_on_paused_refresh"}
+                             "drops_queue_on_paused_refresh", "reconnects_on_wall_clock"}
 
 
 def test_defects_refused_in_live():

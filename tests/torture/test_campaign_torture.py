@@ -3,9 +3,10 @@ instant while its overlapping faults are on leaves nothing behind within the fau
 answer, /ready is 200, no broker or network fault, no stressor, no orders lock, and an empty ledger.
 
 Plan: ``random.Random(20261205)``: one trial per signal, the signal sent to `chaos run`'s process group a drawn
-delay after the first ``campaign_fault`` event on the timeline; a schedule of four faults (a Redis stop, a token
-fault inside it, a Postgres write hang and CPU stress beside them) so that every delay lands with faults of three
-families on. ``AITRAPP_FAULT_LEASE=20``."""
+delay after the first ``campaign_fault`` event on the timeline; a schedule of five faults (a Redis stop, a token
+fault inside it, a Postgres write hang, CPU stress and a forward clock jump beside them, the lab's trader under the
+clock shim) so that every delay lands with faults of four families on; the trader's clock file back at ``+0`` is
+part of whole. ``AITRAPP_FAULT_LEASE=20``."""
 from __future__ import annotations
 
 import json
@@ -27,14 +28,15 @@ from .trials import lab_missing
 SEED = 20261205
 LEASE_S = 20.0
 FAULTS = (Fault("f001", "redis_stop", 2.0, 6.0), Fault("f002", "broker_token_invalidated", 3.0, 4.0),
-          Fault("f003", "postgres_write_hang", 2.5, 5.0), Fault("f004", "cpu_stress", 2.0, 6.0))
+          Fault("f003", "postgres_write_hang", 2.5, 5.0), Fault("f004", "cpu_stress", 2.0, 6.0),
+          Fault("f005", "clock_forward", 2.2, 6.0))
 TRIALS = [(sig, round(random.Random(SEED + i).uniform(0.3, 3.5), 2)) for i, sig in
           enumerate(("SIGINT", "SIGTERM", "SIGKILL"))]
 
 
 @pytest.fixture(scope="module")
 def lab():
-    started = start_lab(profile="fast")
+    started = start_lab(profile="fast", fake_clock=True)
     yield started
     started.down()
 
@@ -45,7 +47,7 @@ def _started(timeline_dir: Path) -> bool:
 
 @pytest.mark.parametrize("sig, delay", TRIALS, ids=[f"{s}-{d}" for s, d in TRIALS])
 def test_an_interrupted_campaign_leaves_nothing_behind(lab, tmp_path, sig, delay):
-    schedule = make_schedule(1, 1, ["dependencies", "broker", "gray", "stress"]).with_faults(FAULTS, "torture")
+    schedule = make_schedule(1, 1, ["dependencies", "broker", "gray", "stress", "clock"]).with_faults(FAULTS, "torture")
     experiment = write_campaign(schedule, tmp_path / "campaign", "campaign")
     settle(lab)
     env = drill_env(lab, tmp_path, {"AITRAPP_FAULT_LEASE": str(int(LEASE_S)), "WAIT_READY_TIMEOUT": "15"})

@@ -4,8 +4,10 @@
 reactor can run once per process, so a restart makes a new ticker on the same reactor). The library
 does the reconnecting: ``reconnect=True``, Twisted's backoff (about 1, 2.7, 7.4, 20... s, capped at
 ``reconnect_max_delay``, which the library will not let below 5 s), ``reconnect_max_tries``; after a
-reconnect it resubscribes the instruments it knows by itself. ``on_connect`` subscribes the
-instruments in full mode and sets ``connected``; ``on_close``/``on_noreconnect`` clear it. The
+reconnect it resubscribes the instruments it knows by itself. Twisted's timers read the wall clock: a retry
+pending while the clock steps back waits for the length of the step, so the trader keeps a watchdog of its own on
+the monotonic clock (``Trader._market_watchdog``; the defect ``reconnects_on_wall_clock`` has none).
+``on_connect`` subscribes the instruments in full mode and sets ``connected``; ``on_close``/``on_noreconnect`` clear it. The
 market-data heartbeat beats on ticks only (the library drops Kite's 1-byte heartbeats before
 ``on_ticks``), so a stalled socket shows as a growing heartbeat age, not as a disconnect.
 

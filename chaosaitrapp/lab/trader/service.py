@@ -44,6 +44,8 @@ BLOCKING_SCAN_SHARE = 0.2
 #: still reads the stalled scan heartbeat and the drill's verdict rests on readings, not on silence.
 BLOCKING_SCAN_SLICE_S = 1.0
 BLOCKING_SCAN_GAP_S = 0.05
+#: How often the market-data watchdog looks at the ticker (seconds).
+WATCHDOG_PERIOD_S = 0.5
 
 
 #: An order unchanged in the book for this many order-stream periods (at least 1 s) is asked about.
@@ -173,6 +175,25 @@ class Trader:
                 self.orchestrator.beat("marketdata")
             await asyncio.sleep(0.25)  # the simulator's tick period, not a wait for a state
 
+    async def _market_watchdog(self) -> None:
+        """The trader's own market-data watchdog, on the monotonic clock: a ticker down for
+        ``profile.md_watchdog_s`` is started again on the current session (KiteTicker's own retries wait on
+        Twisted's wall-clock timers). Not with ``ws_never_reconnects`` (nothing reconnects) nor
+        ``reconnects_on_wall_clock`` (the library's retries alone)."""
+        down_since: Optional[float] = None
+        while True:
+            await asyncio.sleep(WATCHDOG_PERIOD_S)  # the watchdog's cadence, not a wait for a state
+            token = self.kite.access_token
+            if self.market.connected or token is None:
+                down_since = None
+                continue
+            now = time.monotonic()
+            down_since = now if down_since is None else down_since
+            if now - down_since >= self.profile.md_watchdog_s:
+                log.warning("market data down for %.1f s: starting the ticker again", now - down_since)
+                self.market.start(token)
+                down_since = now
+
     # ---- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Start every background loop."""
@@ -186,6 +207,8 @@ class Trader:
         ]
         if "heartbeat_from_simulator" in self.defects:
             self._tasks.append(asyncio.create_task(self._tick_simulator(), name="tick-simulator"))
+        if not {"ws_never_reconnects", "reconnects_on_wall_clock"} & self.defects:
+            self._tasks.append(asyncio.create_task(self._market_watchdog(), name="market-watchdog"))
         if self.settings.order_spool:
             self._tasks.append(asyncio.create_task(drain_spool(Path(self.settings.order_spool), self.submit),
                                                    name="order-spool"))
