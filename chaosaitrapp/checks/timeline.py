@@ -15,6 +15,7 @@ below, so a test can build one from hand-written records with :meth:`Timeline.fr
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
@@ -219,6 +220,11 @@ class Timeline:
         return any(start - 0.6 <= t <= end + 0.6 for start, end in self.frozen_windows())
 
 
+def _shared_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    """A decoded object whose keys are interned: the same few keys on tens of thousands of records are kept once."""
+    return {sys.intern(key): value for key, value in pairs}
+
+
 def load_timeline(path: Union[str, Path]) -> Timeline:
     """Load a timeline JSON-lines file.
 
@@ -227,21 +233,25 @@ def load_timeline(path: Union[str, Path]) -> Timeline:
     naming the file and line. Blank lines are ignored. ``FileNotFoundError`` propagates.
     """
     path = Path(path)
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     records: List[Dict[str, Any]] = []
     truncated = False
-    for position, (number, line) in enumerate(lines):
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError(f"a JSON {type(record).__name__}, not an object")
-        except ValueError as exc:
-            if position == len(lines) - 1:
-                truncated = True
-                break
-            raise TimelineError(f"{path}:{number}: not a timeline record ({exc})") from None
-        records.append(record)
+    broken: Optional[Tuple[int, str]] = None  # the last invalid line so far: fatal unless it is the last one
+    with open(path, "rb") as handle:  # line by line, keys shared: a long timeline costs one copy of itself
+        for number, raw in enumerate(handle, start=1):
+            line = raw.decode("utf-8", errors="replace")
+            if not line.strip():
+                continue
+            if broken is not None:
+                raise TimelineError(f"{path}:{broken[0]}: not a timeline record ({broken[1]})")
+            try:
+                record = json.loads(line, object_pairs_hook=_shared_keys)
+                if not isinstance(record, dict):
+                    raise ValueError(f"a JSON {type(record).__name__}, not an object")
+            except ValueError as exc:
+                broken = (number, str(exc))
+                continue
+            records.append(record)
+    truncated = broken is not None
     try:
         timeline = Timeline.from_records(records)
     except TimelineError as exc:

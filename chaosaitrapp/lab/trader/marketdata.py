@@ -58,14 +58,14 @@ class MarketData:
         self._ticker: Any = None
         self._generation = 0
 
-    def _make(self, access_token: str, generation: int) -> Any:
+    def _make(self, access_token: str, generation: int, reconnect: bool) -> Any:
         from kiteconnect import KiteTicker  # noqa: PLC0415 - Twisted's reactor is installed by KiteTicker's own thread, only when the feed starts
 
         ticker = KiteTicker(self.api_key, access_token, root=self.root,
                             reconnect_max_tries=self.reconnect_max_tries,
                             reconnect_max_delay=self.reconnect_max_delay, connect_timeout=self.connect_timeout)
 
-        subscribed = {"once": False}
+        subscribed = {"once": reconnect}  # a reconnect of the same feed: ws_no_resubscribe subscribes nothing
 
         def current() -> bool:
             return generation == self._generation
@@ -107,11 +107,13 @@ class MarketData:
             on_connect, on_close, on_noreconnect, on_ticks)
         return ticker
 
-    def start(self, access_token: str) -> None:
-        """Connect a new ticker with ``access_token`` (the first call starts the reactor's thread)."""
+    def start(self, access_token: str, reconnect: bool = False) -> None:
+        """Connect a new ticker with ``access_token`` (the first call starts the reactor's thread); ``reconnect``:
+        it takes over a feed that went down (the trader's watchdog), which ``ws_no_resubscribe`` does not
+        subscribe again."""
         reactor = _reactor()
         self._generation += 1
-        ticker = self._make(access_token, self._generation)
+        ticker = self._make(access_token, self._generation, reconnect)
         old, self._ticker = self._ticker, ticker
         with _REACTOR_LOCK:
             if not reactor.running:

@@ -191,7 +191,7 @@ class Trader:
             down_since = now if down_since is None else down_since
             if now - down_since >= self.profile.md_watchdog_s:
                 log.warning("market data down for %.1f s: starting the ticker again", now - down_since)
-                self.market.start(token)
+                self.market.start(token, reconnect=True)
                 down_since = now
 
     # ---- lifecycle --------------------------------------------------------------------------
