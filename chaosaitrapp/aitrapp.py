@@ -28,8 +28,9 @@ HEARTBEAT_MAX_S = 5.0
 WAIT_READY_TIMEOUT_S = 90.0
 DETECT_TIMEOUT_S = 30.0
 
-#: Kite Connect's order rate limit (orders per second) and the service's leaky-bucket burst.
+#: Kite Connect's order rate limits (orders per second, per minute) and the service's leaky-bucket burst.
 BROKER_ORDERS_PER_S = 10
+BROKER_ORDERS_PER_MIN = 300
 THROTTLE_BURST = 20
 
 #: The rate-limit drill's window: the throttle queue must drain within this (seconds).

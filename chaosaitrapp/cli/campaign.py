@@ -41,6 +41,7 @@ def campaign(ctx: click.Context, seed: Optional[int], minutes: float, families: 
              replay: Optional[Path], out: Optional[Path], schedule_only: bool, do_shrink: bool, shrink_runs: int,
              shrink_minutes: float, variables: Tuple[str, ...], var_files: Tuple[Path, ...]) -> None:
     """``campaign``."""
+    from chaosaitrapp.aitrapp import BROKER_ORDERS_PER_MIN  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.campaign.preflight import default_families  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.campaign.schedule import make_schedule, schedule_text  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.cli.campaign_runner import campaign_folder, replayed, run_campaign, write_campaign  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
@@ -68,6 +69,10 @@ def campaign(ctx: click.Context, seed: Optional[int], minutes: float, families: 
         click.echo(f"aitrapp-chaos campaign: {exc}", err=True)
         ctx.exit(2)
         return
+    if schedule.rate * 60 > BROKER_ORDERS_PER_MIN and schedule.length_s > 60:
+        click.echo(f"aitrapp-chaos campaign: --rate {schedule.rate:g} is above Kite's {BROKER_ORDERS_PER_MIN} orders a "
+                   "minute: the trader's queue grows for the whole campaign, and orders still waiting at its end fail "
+                   "orders_exactly_once", err=True)
     folder = campaign_folder(reports_dir(), schedule.seed, out)
     if schedule_only:
         experiment = write_campaign(schedule, folder, "campaign")
