@@ -73,6 +73,8 @@ CORE_SETTINGS: Tuple[Setting, ...] = (
             "`REDIS_URL` secret), `docker:NAME` or `process:PIDFILE`; unset: `REDIS_URL`, else the Redis target"),
     Setting("lock_learn_timeout", "LOCK_LEARN_TIMEOUT", 35,
             "how long the baseline may watch the lock key to learn the timing (seconds; 0: never)", "number"),
+    Setting("k8s_namespace", "K8S_NAMESPACE", None,
+            "the one Kubernetes namespace a drill may act in (every `k8s:` target must be in it)"),
     Setting("orders_database", "ORDERS_DATABASE", None,
             "the target's Postgres for the SQL order checks, as a URL without password (with one: the "
             "`DATABASE_URL` secret)"),

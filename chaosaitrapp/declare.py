@@ -143,7 +143,9 @@ class TargetKind:
     (``docker:NAME``...), ``driver``: ``(rest, service) -> Driver`` for a dependency named that way (None: the
     scheme names a process, not a dependency), ``drivers``: its ledger undo drivers by their short names;
     ``description``: ``(api) -> Optional[path]``, a deployment description it keeps for that API (the lab's);
-    ``secrets``: ``(description) -> {name: value}``, the secrets of a description it provided, in memory."""
+    ``secrets``: ``(description) -> {name: value}``, the secrets of a description it provided, in memory;
+    ``guard``: ``(driver, configuration) -> None``, raises ConfigError for a target the drill may not act on,
+    before any call to it."""
 
     scheme: str
     doc: str
@@ -151,6 +153,7 @@ class TargetKind:
     drivers: Dict[str, Ref] = field(default_factory=dict)
     description: Optional[Ref] = None
     secrets: Optional[Ref] = None
+    guard: Optional[Ref] = None
 
 
 def ref_of(cls: type) -> Ref:

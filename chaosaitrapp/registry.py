@@ -48,6 +48,10 @@ TARGET_KINDS: Tuple[TargetKind, ...] = (
     TargetKind("process", "a local process named by its pidfile, restarted by its command",
                driver="chaosaitrapp.targets.process:process_driver",
                drivers={"process": "chaosaitrapp.targets.process:ProcessDriver"}),
+    TargetKind("k8s", "a StatefulSet or Deployment on Kubernetes (k8s:NAMESPACE/KIND/NAME), scaled through the API",
+               driver="chaosaitrapp.targets.kubernetes.workload:k8s_driver",
+               drivers={"k8s": "chaosaitrapp.targets.kubernetes.workload:WorkloadDriver"},
+               guard="chaosaitrapp.targets.kubernetes.guard:check_namespace"),
     TargetKind("pid", "a local process by its pid (frozen or stressed, never stopped)"),
 )
 

@@ -54,8 +54,8 @@ DRILL_ENV = {s.env for s in all_settings()} | set(SECRET_ENV) | {
 HOST_BOUND = ("docker/", "drills/test_readme_install.py", "drills/test_ci_workflow.py")
 
 #: Test folders of the full tier only: they run real labs, drills, Docker or signal trials.
-SLOW_FOLDERS = {"lab": "lab", "broker": "lab", "network": "lab", "drills": "drill", "deployed": "drill", "compat": "drill",
-                "docker": "docker", "torture": "torture"}
+SLOW_FOLDERS = {"lab": "lab", "broker": "lab", "network": "lab", "drills": "drill", "deployed": "drill",
+                "kubernetes_drills": "drill", "compat": "drill", "docker": "docker", "torture": "torture"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into its scheduling groups

@@ -26,7 +26,7 @@ def dependency_driver(dependency: str, target: str = "", configuration: Configur
     container = REDIS_CONTAINER if dependency == "redis" else POSTGRES_CONTAINER
     chosen = target or value(configuration, REDIS_TARGET if dependency == "redis" else POSTGRES_TARGET)
     return resolve_target(chosen, dependency, container=value(configuration, container), api=settings.api,
-                          container_explicit=is_explicit(configuration, container))
+                          container_explicit=is_explicit(configuration, container), configuration=configuration)
 
 
 def target_lock_reader(configuration: Configuration = None, secrets: Any = None) -> Optional[LockReader]:

@@ -1,7 +1,7 @@
 """Turn a target string into a driver (a ledger ``undo`` recipe is turned back into one by
 :func:`chaosaitrapp.registry.driver_from_undo`).
 
-``docker:NAME[@PROJECT]``, ``process:PIDFILE``, ``lab:NAME`` and ``auto``. ``auto`` resolves, in
+``docker:NAME[@PROJECT]``, ``process:PIDFILE``, ``lab:NAME``, ``k8s:NAMESPACE/KIND/NAME`` and ``auto``. ``auto`` resolves, in
 this order: to ``docker:<container>`` when the user named the container explicitly
 (``REDIS_CONTAINER``/``POSTGRES_CONTAINER`` or their configuration keys: an explicit setting always
 wins); to ``lab:<service>`` when a lab describes the drill's target
@@ -10,7 +10,7 @@ else to ``docker:<container>`` with the seed's default name.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from chaosaitrapp import registry
 from chaosaitrapp.errors import ConfigError
@@ -40,6 +40,7 @@ def resolve_target(
     *,
     api: Optional[str] = None,
     container_explicit: bool = False,
+    configuration: Optional[Mapping[str, Any]] = None,
 ):
     """The driver for ``target``.
 
@@ -48,7 +49,9 @@ def resolve_target(
     service) name ``auto`` falls back to (default: ``service``); ``container_explicit`` says the
     user named it (then ``auto`` never picks the lab). ``api`` is the drill's API, which a lab
     must serve for ``auto`` to pick it. The driver comes from the scheme's target kind
-    (:data:`chaosaitrapp.registry.TARGET_KINDS`). Raises ConfigError for an unknown scheme or an empty name.
+    (:data:`chaosaitrapp.registry.TARGET_KINDS`), and passes its guard (``configuration``: the drill's; a
+    Kubernetes target outside the drill's namespace is refused here, before any call). Raises ConfigError for an
+    unknown scheme, an empty name or a target the guard refuses.
     """
     if not isinstance(target, str) or not target.strip():
         raise ConfigError(f"target must be a non-empty string like 'auto', 'lab:redis', 'docker:redis', got {target!r}")
@@ -66,4 +69,8 @@ def resolve_target(
         return resolve_target(f"docker:{container or service}", service)
     if not rest:
         raise ConfigError(f"target {target!r} names no {scheme} object after the colon", target=target)
-    return registry.resolve(registry.target_kind(scheme).driver)(rest, service)
+    kind = registry.target_kind(scheme)
+    driver = registry.resolve(kind.driver)(rest, service)
+    if kind.guard:
+        registry.resolve(kind.guard)(driver, configuration)
+    return driver

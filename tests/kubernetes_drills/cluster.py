@@ -1,0 +1,220 @@
+"""A Kubernetes cluster for the drills, as far as these machines allow: kmock's API over real HTTP
+(:mod:`kubernetes_drills.apiserver`) and :class:`PlayedController`, which plays the StatefulSet controller and the
+kubelet for workloads backed by the real processes of a target deployed by hand (:mod:`deployed.target`), so a
+drill's verdict still rests on a real trader, Redis and Postgres.
+
+Every object the controller sends is validated against the Kubernetes OpenAPI (kubernetes-validate, strict, at
+:data:`K8S_VERSION`); :func:`validate_namespace` validates every object left in the namespace after a drill (what
+the drill's own patches made of them).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import kubernetes_validate
+import requests
+import yaml
+from deployed.target import Deployed
+from kubernetes import client
+
+from chaosaitrapp.description import Description, dump, load
+from chaosaitrapp.targets.process import ProcessDriver
+from chaosaitrapp.testing.lab import free_ports
+from chaosaitrapp.testing.waits import wait_for
+from chaosaitrapp.waiting import wait_until
+from kubernetes_drills.apiserver import CONTROLLER_AGENT
+
+#: The Kubernetes version the tests validate against (kubernetes-validate's schemas, pinned in setup.cfg).
+K8S_VERSION = "1.37.0"
+NAMESPACE = "aitrapp"
+APISERVER = Path(__file__).with_name("apiserver.py")
+
+
+def validated(manifest: Dict[str, Any]) -> Dict[str, Any]:
+    """``manifest`` once it validates (strict: no unknown field) against the Kubernetes OpenAPI; raises
+    kubernetes_validate's ValidationError otherwise."""
+    kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    return manifest
+
+
+def statefulset(name: str, port: int) -> Dict[str, Any]:
+    """A one-replica StatefulSet named ``name`` whose pods are labelled ``app: name``."""
+    labels = {"app": name}
+    return validated({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": labels},
+        "spec": {"replicas": 1, "serviceName": name, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels},
+                              "spec": {"containers": [{"name": name, "image": f"{name}:local",
+                                                       "ports": [{"containerPort": port}]}]}}}})
+
+
+def pod(name: str, app: str, port: int) -> Dict[str, Any]:
+    """The pod ``name`` of StatefulSet ``app``, scheduled and not yet Ready."""
+    return validated({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": {"app": app}},
+        "spec": {"containers": [{"name": app, "image": f"{app}:local", "ports": [{"containerPort": port}]}]},
+        "status": {"phase": "Pending", "podIP": "127.0.0.1"}})
+
+
+def pod_status(ready: bool) -> Dict[str, Any]:
+    """A pod's status as the kubelet reports it: Running, Ready or not."""
+    return {"status": {"phase": "Running", "podIP": "127.0.0.1",
+                       "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+
+
+@dataclass
+class Workload:
+    """A StatefulSet the controller plays, backed by a real process (its driver restarts it as it ran)."""
+
+    name: str
+    port: int
+    driver: ProcessDriver
+
+
+class PlayedController(threading.Thread):
+    """Plays the StatefulSet controller and the kubelet (module docstring): every 50 ms, for each workload, it
+    reads the StatefulSet's ``spec.replicas``; at 0 it stops the process and deletes the pod; at 1 it creates the
+    pod, starts the process if it is down and reports the pod Ready once the process answers."""
+
+    def __init__(self, apps: Any, core: Any, workloads: List[Workload]) -> None:
+        super().__init__(daemon=True, name="played-controller")
+        self.apps, self.core, self.workloads = apps, core, workloads
+        self.errors: List[str] = []
+        self._halt = threading.Event()
+
+    def stop(self) -> None:
+        """End the loop and wait for it."""
+        self._halt.set()
+        self.join(10)
+
+    def run(self) -> None:
+        while not self._halt.wait(0.05):
+            for workload in self.workloads:
+                try:
+                    self.reconcile(workload)
+                except Exception as exc:  # noqa: BLE001 - kept for the test to show, the loop goes on
+                    self.errors.append(f"{workload.name}: {exc!r}"[:300])
+
+    def reconcile(self, workload: Workload) -> None:
+        """One pass over ``workload`` (class docstring)."""
+        wanted = self.apps.read_namespaced_stateful_set(workload.name, NAMESPACE).spec.replicas or 0
+        pods = [p for p in self.core.list_namespaced_pod(NAMESPACE).items
+                if (p.metadata.labels or {}).get("app") == workload.name]
+        if wanted == 0:
+            if workload.driver.is_running():
+                workload.driver.stop(10)  # the kubelet's SIGTERM, SIGKILL at the grace period's end
+            for found in pods:
+                self.core.delete_namespaced_pod(found.metadata.name, NAMESPACE)
+            ready = 0
+        else:
+            if not pods:
+                self.core.create_namespaced_pod(NAMESPACE, pod(f"{workload.name}-0", workload.name, workload.port))
+            if not workload.driver.is_running():
+                workload.driver.start(30)
+            ready = 1 if workload.driver.answers() else 0
+            self.core.patch_namespaced_pod_status(f"{workload.name}-0", NAMESPACE, pod_status(bool(ready)))
+        self.apps.patch_namespaced_stateful_set_status(
+            workload.name, NAMESPACE, {"status": {"replicas": min(wanted, 1), "readyReplicas": ready}})
+
+
+@dataclass
+class Cluster:
+    """The API server (its URL, its kubeconfig, its request log), the controller, and the drill's environment."""
+
+    url: str
+    kubeconfig: Path
+    log: Path
+    controller: PlayedController
+    env: Dict[str, str] = field(default_factory=dict)
+
+    def calls(self) -> List[str]:
+        """Every request the API has had from a client other than the played controller (the drill, its
+        watchdog, a test), ``METHOD PATH``, oldest first."""
+        lines = self.log.read_text().splitlines() if self.log.exists() else []
+        return [line.split(" ", 1)[1] for line in lines if not line.startswith("controller ")]
+
+
+def validate_namespace(cluster: Cluster) -> None:
+    """Every StatefulSet and pod in the namespace validates against the Kubernetes OpenAPI (module docstring)."""
+    api = client.ApiClient(_configuration(cluster.url))
+    for kind, items in (("StatefulSet", client.AppsV1Api(api).list_namespaced_stateful_set(NAMESPACE).items),
+                        ("Pod", client.CoreV1Api(api).list_namespaced_pod(NAMESPACE).items)):
+        for item in items:
+            manifest = api.sanitize_for_serialization(item)
+            manifest.update(apiVersion="apps/v1" if kind == "StatefulSet" else "v1", kind=kind)
+            validated(manifest)
+
+
+def _configuration(url: str) -> client.Configuration:
+    configuration = client.Configuration()
+    configuration.host = url
+    return configuration
+
+
+def _kubeconfig(path: Path, url: str) -> Path:
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "kmock",
+        "clusters": [{"name": "kmock", "cluster": {"server": url}}],
+        "users": [{"name": "drill", "user": {"token": "kmock-test-token"}}],
+        "contexts": [{"name": "kmock", "context": {"cluster": "kmock", "user": "drill", "namespace": NAMESPACE}}]}))
+    return path
+
+
+@contextmanager
+def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
+    """The deployment ``deployed`` as seen through Kubernetes: its Redis is StatefulSet ``redis`` in namespace
+    :data:`NAMESPACE`, played by the controller; the drill's environment names a kubeconfig for kmock, the
+    namespace, a description whose ``redis_target`` is ``k8s:aitrapp/statefulset/redis`` and the lock's Redis as
+    the ``REDIS_URL`` secret (a drill in a cluster reaches Redis by its Service)."""
+    directory = deployed.directory
+    port = free_ports(1)[0]
+    log = directory / "kmock.log"
+    with open(directory / "kmock.out", "ab") as out:
+        server = subprocess.Popen([sys.executable, str(APISERVER), str(port), str(log)], stdout=out,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    controller = None
+    try:
+        wait_for(lambda: _answers(url), timeout=30, what="kmock's API")
+        api = client.ApiClient(_configuration(url))
+        api.user_agent = CONTROLLER_AGENT
+        apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+        redis = ProcessDriver(str(deployed.pidfiles["redis"]), check="redis")
+        redis.capture()  # the controller restarts it as it ran, on the port it listens on
+        redis_port = int(redis.port)
+        apps.create_namespaced_stateful_set(NAMESPACE, statefulset("redis", redis_port))
+        controller = PlayedController(apps, core, [Workload("redis", redis_port, redis)])
+        controller.start()
+        ready = wait_until(lambda: apps.read_namespaced_stateful_set("redis", NAMESPACE).status,
+                           lambda status: status is not None and status.ready_replicas == 1, timeout=30)
+        assert ready.held, f"StatefulSet redis never Ready: {ready.last_error}; the controller: {controller.errors[-3:]}; calls: {log.read_text().splitlines()[-6:]}"
+        described = load(deployed.description)
+        values = {**described.configuration, "redis_target": f"k8s:{NAMESPACE}/statefulset/redis",
+                  "k8s_namespace": NAMESPACE}
+        secrets = {**described.secrets, "redis_url": {"type": "env", "key": "K8S_REDIS_URL"}}
+        description = directory / "deployment-k8s.yaml"
+        dump(Description(values, secrets, provider="the test, on kmock"), description)
+        cluster = Cluster(url, _kubeconfig(directory / "kubeconfig", url), log, controller)
+        cluster.env = {**deployed.env, "AITRAPP_DEPLOYMENT": str(description), "KUBECONFIG": str(cluster.kubeconfig),
+                       "K8S_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+        yield cluster
+    finally:
+        if controller is not None:
+            controller.stop()
+        server.terminate()
+        server.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url + "/version", timeout=1).status_code < 500
+    except requests.RequestException:
+        return False
