@@ -75,6 +75,8 @@ CORE_SETTINGS: Tuple[Setting, ...] = (
             "how long the baseline may watch the lock key to learn the timing (seconds; 0: never)", "number"),
     Setting("k8s_namespace", "K8S_NAMESPACE", None,
             "the one Kubernetes namespace a drill may act in (every `k8s:` target must be in it)"),
+    Setting("k8s_trader_selector", "K8S_TRADER_SELECTOR", None,
+            "the label selector of the trader's pods on Kubernetes (`app=aitrapp`): the source of Chaos Mesh faults"),
     Setting("orders_database", "ORDERS_DATABASE", None,
             "the target's Postgres for the SQL order checks, as a URL without password (with one: the "
             "`DATABASE_URL` secret)"),

@@ -16,6 +16,7 @@ from chaoslib.configuration import load_configuration
 from chaoslib.experiment import ensure_experiment_is_valid
 
 from chaosaitrapp import registry
+from chaosaitrapp.config import core_setting, value
 from chaosaitrapp.controls.arguments import calls
 from chaosaitrapp.controls.safety import preflight
 from chaosaitrapp.declare import NotApplicable
@@ -73,6 +74,29 @@ def examine(path: Path, online: bool = True) -> Examination:
             found.problems.append(f"{family.name}: {exc}")
     for problem in preflight(experiment, configuration, None, check_target=True):
         (found.not_applicable if isinstance(problem, NotApplicable) else found.problems).append(str(problem))
+    return found
+
+
+def kubernetes_access(configuration: Dict[str, Any]) -> Examination:
+    """The run's rights on Kubernetes, as an examination of its own (``kubernetes``): the Role it needs in the
+    ``K8S_NAMESPACE`` (:mod:`chaosaitrapp.targets.kubernetes.rbac`), each verb as the API server answers a
+    SelfSubjectAccessReview; a denied verb is a problem, an undecided one is said so."""
+    from chaosaitrapp.targets.kubernetes.rbac import RULES, access  # noqa: PLC0415 - the [kubernetes] extra
+
+    namespace = str(value(configuration, core_setting("k8s_namespace")))
+    found = Examination("kubernetes")
+    found.acts_on.append(f"namespace {namespace}; the Role a run needs: " + "; ".join(
+        f"{group or 'core'}/{resource}: {','.join(verbs)}" for group, resource, verbs in RULES))
+    try:
+        answers = access(namespace)
+    except ChaosAitrappError as exc:
+        found.problems.append(str(exc))
+        return found
+    for what, answer in answers:
+        if answer == "denied":
+            found.problems.append(f"the service account may not {what} in {namespace}")
+        elif answer != "allowed":
+            found.acts_on.append(f"{what}: {answer}")
     return found
 
 

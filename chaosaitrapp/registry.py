@@ -50,7 +50,9 @@ TARGET_KINDS: Tuple[TargetKind, ...] = (
                drivers={"process": "chaosaitrapp.targets.process:ProcessDriver"}),
     TargetKind("k8s", "a StatefulSet or Deployment on Kubernetes (k8s:NAMESPACE/KIND/NAME), scaled through the API",
                driver="chaosaitrapp.targets.kubernetes.workload:k8s_driver",
-               drivers={"k8s": "chaosaitrapp.targets.kubernetes.workload:WorkloadDriver"},
+               drivers={"k8s": "chaosaitrapp.targets.kubernetes.workload:WorkloadDriver",
+                        "chaosmesh": "chaosaitrapp.targets.kubernetes.chaosmesh:ChaosMeshDriver",
+                        "k8s-pod": "chaosaitrapp.targets.kubernetes.freeze:PodFreezeDriver"},
                guard="chaosaitrapp.targets.kubernetes.guard:check_namespace"),
     TargetKind("pid", "a local process by its pid (frozen or stressed, never stopped)"),
 )

@@ -110,9 +110,10 @@ def doctor(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Pa
     """``doctor``."""
     import os  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
+    from chaosaitrapp.config import core_setting, value  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.deployment.description import apply  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.deployment.replicas import replicas_of  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
-    from chaosaitrapp.doctor import examine, exit_code, render  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.doctor import examine, exit_code, kubernetes_access, render  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.suite import default_drills, locate  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
@@ -128,6 +129,8 @@ def doctor(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Pa
     found = [examine(path) for path in files]
     configuration: dict = {}
     applied = apply(configuration, {}, argv=[])
+    if value(configuration, core_setting("k8s_namespace")):  # drills on Kubernetes: the run's rights there
+        found.append(kubernetes_access(configuration))
     for line in render(found, configuration, applied.applied):
         click.echo(line)
     ctx.exit(exit_code(found, named=bool(drills), strict=strict))

@@ -1,7 +1,7 @@
 """The target's replicas: every instance of the service that contends for the leader lock.
 
 A :class:`Replica` has a ``name`` (``r0`` is the drill's ``API``), its ``api``, how to pause it
-(``target``: ``lab:trader_1``, ``process:PIDFILE``, ``pid:N`` or ``docker:NAME``), the TCP fault
+(``target``: ``lab:trader_1``, ``process:PIDFILE``, ``pid:N``, ``docker:NAME`` or ``k8s:NAMESPACE/pod/NAME``), the TCP fault
 proxy's route by which it reaches Redis (``redis_route``: what the split-brain partition cuts) and its
 instance id (how it names itself to the broker, ``X-AITRAPP-Instance``).
 
@@ -22,6 +22,7 @@ from chaosaitrapp.api.metrics import metric_value, parse_metrics, select
 from chaosaitrapp.config import settings_from, value
 from chaosaitrapp.errors import ChaosAitrappError, ConfigError
 from chaosaitrapp.replicas.family import REPLICA_INSTANCE_IDS, REPLICA_REDIS_ROUTES, REPLICA_TARGETS, REPLICAS
+from chaosaitrapp.targets.kubernetes.freeze import pod_freeze_driver
 from chaosaitrapp.targets.pause import PauseDriver
 from chaosaitrapp.targets.processref import SCHEMES as TARGET_SCHEMES
 from chaosaitrapp.targets.processref import locate
@@ -56,9 +57,13 @@ def replicas_of(configuration: Optional[Mapping[str, Any]] = None) -> List[Repli
                               f"in that order)", key=key)
     for target in targets:
         scheme = target.partition(":")[0]
+        if scheme == "k8s":
+            pod_freeze_driver(target, "", configuration)  # the form and the namespace guard: no call made
+            continue
         if scheme not in TARGET_SCHEMES or not target.partition(":")[2]:
             raise ConfigError(f"replica target {target!r}: expected one of "
-                              f"{', '.join(s + ':...' for s in TARGET_SCHEMES)}", key="replica_targets")
+                              f"{', '.join(s + ':...' for s in TARGET_SCHEMES)} or k8s:NAMESPACE/pod/NAME",
+                              key="replica_targets")
     return [Replica(f"r{i}", api, targets[i] if targets else None, routes[i] if routes else None,
                     ids[i] if ids else None) for i, api in enumerate(apis)]
 
@@ -81,14 +86,17 @@ def instance_id(replica: Replica, configuration: Optional[Mapping[str, Any]] = N
     return labels.pop() if len(labels) == 1 else None
 
 
-def pause_driver(replica: Replica) -> PauseDriver:
-    """How to freeze ``replica``; ConfigError when no target is known for it, TargetNotFound when its
-    process is gone."""
+def pause_driver(replica: Replica, configuration: Optional[Mapping[str, Any]] = None) -> Any:
+    """How to freeze ``replica`` (a :class:`PauseDriver`, or for ``k8s:NAMESPACE/pod/NAME`` a
+    :class:`~chaosaitrapp.targets.kubernetes.freeze.PodFreezeDriver` past the namespace guard); ConfigError when no
+    target is known for it, TargetNotFound when its process is gone."""
     if not replica.target:
         raise ConfigError(f"replica {replica.name} ({replica.api}): no way to pause it is known; set REPLICA_TARGETS "
                           "(process:PIDFILE, pid:N or docker:NAME for API, then each of REPLICAS)",
                           key="replica_targets")
     label = f"replica {replica.name} ({replica.api})"
+    if replica.target.startswith("k8s:"):
+        return pod_freeze_driver(replica.target, label, configuration)
     if replica.target.startswith("docker:"):
         return PauseDriver(container=replica.target.partition(":")[2], label=label)
     pid, _ = locate(replica.target, label)

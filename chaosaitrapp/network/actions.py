@@ -10,7 +10,9 @@ Mechanisms (``mechanism``):
 - ``kernel``: nftables rules in a table of our own (:mod:`chaosaitrapp.network.kernel`), in the
   network namespace of ``netns_pid`` or ours, on the dependency's ``port`` (the lab's when 0);
   blackhole and reject (no latency: no netem here); only the ledger's lease (watchdog) ends it;
-- ``auto``: the proxy when one serves the dependency, else kernel rules.
+- ``chaosmesh``: a Chaos Mesh NetworkChaos between the trader's pods and the dependency's, on Kubernetes
+  (:mod:`chaosaitrapp.network.chaosmesh`); blackhole and latency; Chaos Mesh ends it at its ``duration``;
+- ``auto``: the proxy when one serves the dependency, else Chaos Mesh for a ``k8s:`` dependency, else kernel rules.
 
 The broker is partitioned at the broker fault proxy (its ``partition`` kind: requests held, or
 answers held with ``from_dependency``; the ticker stalls) or slowed (its ``latency``).
@@ -31,7 +33,7 @@ from chaosaitrapp.dependencies.drivers import dependency_driver
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.faultproxy.client import ProxyFaultDriver
-from chaosaitrapp.network import kernel
+from chaosaitrapp.network import chaosmesh, kernel
 from chaosaitrapp.network.client import NetProxyClient
 from chaosaitrapp.network.family import KERNEL_RULES, NET_PROXY_TARGET
 from chaosaitrapp.network.kernel import KernelRuleDriver
@@ -39,6 +41,7 @@ from chaosaitrapp.network.options import BROKER_DIRECTIONS, check_partition, cho
 from chaosaitrapp.paths import ledger_path
 from chaosaitrapp.safety.faults import register_fault, restore_faults
 from chaosaitrapp.safety.ledger import Ledger
+from chaosaitrapp.targets.kubernetes.chaosmesh import ChaosMeshDriver
 from chaosaitrapp.targets.resolve import restart_recipe
 from chaosaitrapp.waiting import check_duration
 
@@ -69,7 +72,7 @@ def partition(dependency: str = "redis", kind: str = "blackhole", direction: str
     a mechanism that cannot do the kind (nothing is injected), TargetError when the proxy or ``nft``
     cannot be reached."""
     delay = check_partition(dependency, kind, direction, mechanism, delay_ms)
-    if route and (dependency == "broker" or mechanism == "kernel"):
+    if route and (dependency == "broker" or mechanism in ("kernel", "chaosmesh")):
         raise ConfigError("partition: a route is cut at the TCP fault proxy only (not the broker, not kernel rules)",
                           key="route")
     duration = check_duration("duration", duration, allow_zero=False)
@@ -85,6 +88,10 @@ def partition(dependency: str = "redis", kind: str = "blackhole", direction: str
     fault_id = f"partition-{dependency}-{uuid.uuid4().hex[:10]}"
     lease_s = duration + LEASE_MARGIN_S
     detail = _detail(dependency, kind, direction, delay, how)
+    if how == "chaosmesh":
+        if route:
+            raise ConfigError("partition: a route is cut at the TCP fault proxy only, not by Chaos Mesh", key="route")
+        return chaosmesh.partition(dependency, kind, direction, delay, duration, lease_s, detail, configuration)
     if how == "proxy":
         client = NetProxyClient.from_configuration(configuration)
         if client is None:
@@ -152,13 +159,15 @@ def slow_dependency(dependency: str = "redis", delay_ms: float = 100, direction:
 
 
 def _partition_entries() -> List[Any]:
-    """The ledger's partitions: TCP proxy faults, kernel tables, and broker proxy partitions and latency."""
+    """The ledger's partitions: TCP proxy faults, kernel tables, Chaos Mesh NetworkChaos, and broker proxy
+    partitions and latency."""
     out = []
     for entry in Ledger(ledger_path()).outstanding():
         undo = entry.undo or {}
         cls = registry.driver_class(undo)
         proxy = ProxyFaultDriver.from_undo(undo).client.driver if cls is ProxyFaultDriver else None
         if cls is KernelRuleDriver or proxy == "net_proxy" or \
+                (cls is ChaosMeshDriver and undo.get("kind") == "networkchaos") or \
                 (proxy == "broker_proxy" and undo.get("kind") in ("partition", "latency")):
             out.append(entry)
     return out

@@ -28,8 +28,9 @@ FAMILY = Family(
                 "added latency (ms) for `PARTITION_KIND=latency`; compare it with the target's own timeouts",
                 "number"),
         Setting("partition_mechanism", "PARTITION_MECHANISM", "auto",
-                "`proxy` (the TCP fault proxy), `kernel` (nftables, a table of our own) or `auto` (the proxy when "
-                "it serves the dependency)"),
+                "`proxy` (the TCP fault proxy), `kernel` (nftables, a table of our own), `chaosmesh` (a Chaos Mesh "
+                "NetworkChaos on Kubernetes) or `auto` (the proxy when it serves the dependency, else Chaos Mesh for a "
+                "`k8s:` dependency, else kernel rules)"),
         Setting("partition_seconds", "PARTITION_SECONDS", 6, "how long the Postgres and broker partitions are held",
                 "number"),
         KERNEL_RULES,

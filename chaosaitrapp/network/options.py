@@ -8,12 +8,13 @@ from typing import Any
 from chaoslib.types import Configuration
 
 from chaosaitrapp.errors import ConfigError, TargetError
+from chaosaitrapp.network import chaosmesh
 from chaosaitrapp.network.client import NetProxyClient
 
 DEPENDENCIES = ("redis", "postgres", "broker")
 KINDS = ("blackhole", "reject", "latency")
 DIRECTIONS = ("both", "to_dependency", "from_dependency")
-MECHANISMS = ("auto", "proxy", "kernel")
+MECHANISMS = ("auto", "proxy", "kernel", "chaosmesh")
 BROKER_DIRECTIONS = {"both": "both", "to_dependency": "requests", "from_dependency": "replies"}
 
 
@@ -35,8 +36,8 @@ def check_partition(dependency: str, kind: str, direction: str, mechanism: str, 
 
 
 def choose_mechanism(mechanism: str, dependency: str, configuration: Configuration) -> str:
-    """``proxy`` or ``kernel``: the mechanism given, or for ``auto`` the TCP fault proxy when it serves
-    ``dependency``, else kernel rules."""
+    """``proxy``, ``kernel`` or ``chaosmesh``: the mechanism given, or for ``auto`` the TCP fault proxy when it
+    serves ``dependency``, else Chaos Mesh when the dependency runs on Kubernetes, else kernel rules."""
     if mechanism != "auto":
         return mechanism
     client = NetProxyClient.from_configuration(configuration)
@@ -44,6 +45,8 @@ def choose_mechanism(mechanism: str, dependency: str, configuration: Configurati
         served = client is not None and dependency in client.routes()
     except TargetError:
         served = False
-    return "proxy" if served else "kernel"
+    if served:
+        return "proxy"
+    return "chaosmesh" if chaosmesh.serves(dependency, configuration) else "kernel"
 
 

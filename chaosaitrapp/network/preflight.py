@@ -12,7 +12,7 @@ from chaoslib.types import Configuration, Secrets
 from chaosaitrapp.config import value
 from chaosaitrapp.declare import ActivityCall, NotApplicable
 from chaosaitrapp.errors import ChaosAitrappError
-from chaosaitrapp.network import kernel
+from chaosaitrapp.network import chaosmesh, kernel
 from chaosaitrapp.network.client import NetProxyClient
 from chaosaitrapp.network.family import KERNEL_RULES
 from chaosaitrapp.network.options import check_partition, choose_mechanism
@@ -44,7 +44,10 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
             if not online or dependency == "broker":
                 continue
             client = NetProxyClient.from_configuration(configuration)
-            if choose_mechanism(mechanism, dependency, configuration) == "proxy":
+            how = choose_mechanism(mechanism, dependency, configuration)
+            if how == "chaosmesh":
+                chaosmesh.plan(dependency, kind, configuration)  # no call to the cluster: refused before any
+            elif how == "proxy":
                 if client is None:
                     found.append(NotApplicable(f"activity {call.name!r}: no TCP fault proxy is known for this target "
                                                "(NET_PROXY: `aitrapp-chaos proxy net` starts one in front of Redis "

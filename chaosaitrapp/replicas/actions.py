@@ -1,7 +1,7 @@
 """Split-brain faults on the leader among the target's replicas (:mod:`chaosaitrapp.deployment.replicas`).
 
-- :func:`pause_leader`: freeze the replica that leads (SIGSTOP of its process group, or ``docker
-  pause``), as a GC pause or a frozen VM would, while its standbys keep running: its lease runs out in
+- :func:`pause_leader`: freeze the replica that leads (SIGSTOP of its process group, ``docker
+  pause``, or on Kubernetes ``kill -STOP -1`` in its pod through the exec API), as a GC pause or a frozen VM would, while its standbys keep running: its lease runs out in
   Redis, a standby takes the lock, and when it is thawed it may trade on beside its successor until its
   next refresh tells it it lost (unless it is fenced);
 - :func:`isolate_leader`: cut the leader's own path to Redis only (its route through the TCP fault
@@ -31,6 +31,7 @@ from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.network.actions import partition
 from chaosaitrapp.safety.faults import register_fault, restore_faults, restore_outstanding
+from chaosaitrapp.targets.kubernetes.freeze import PodFreezeDriver
 from chaosaitrapp.targets.pause import PauseDriver
 from chaosaitrapp.waiting import check_duration, wait_until
 
@@ -38,7 +39,7 @@ __all__ = ["hold_leader_orders", "pause_leader", "isolate_leader", "resume_pause
 
 LEASE_MARGIN_S = 30.0
 #: name -> (driver, ledger target, when it was frozen (monotonic), its auto-resume timer)
-_PAUSED: Dict[str, Tuple[PauseDriver, str, float, threading.Timer]] = {}
+_PAUSED: Dict[str, Tuple[Any, str, float, threading.Timer]] = {}
 _LOCK = threading.Lock()
 
 
@@ -76,7 +77,7 @@ def pause_leader(max_seconds: float = 0, configuration: Configuration = None,
     bound = check_duration("max_seconds", max_seconds)
     bound = bound or _auto_max(configuration)
     leader, _, values = _leader(configuration, secrets)
-    driver = pause_driver(leader)
+    driver = pause_driver(leader, configuration)
     target = driver.describe()
     lease_s = bound + LEASE_MARGIN_S
     detail = f"pause leader {leader.name} ({leader.api}) for at most {bound:g}s"
@@ -122,7 +123,8 @@ def resume_paused(configuration: Configuration = None, secrets: Secrets = None) 
     with _LOCK:
         names = list(_PAUSED)
     resumed = {name: _resume_one(name, "resume_paused") for name in names}
-    return {"resumed": {k: v for k, v in resumed.items() if v is not None}, "from_ledger": restore_outstanding(PauseDriver)}
+    from_ledger = restore_outstanding(PauseDriver) + restore_outstanding(PodFreezeDriver)
+    return {"resumed": {k: v for k, v in resumed.items() if v is not None}, "from_ledger": from_ledger}
 
 
 def isolate_leader(kind: str = "blackhole", duration: float = 120, configuration: Configuration = None,

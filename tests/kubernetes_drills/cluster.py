@@ -9,6 +9,7 @@ the drill's own patches made of them).
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -29,6 +30,7 @@ from chaosaitrapp.testing.lab import free_ports
 from chaosaitrapp.testing.waits import wait_for
 from chaosaitrapp.waiting import wait_until
 from kubernetes_drills.apiserver import CONTROLLER_AGENT
+from kubernetes_drills.chaosmesh_player import PlayedChaosMesh
 
 #: The Kubernetes version the tests validate against (kubernetes-validate's schemas, pinned in setup.cfg).
 K8S_VERSION = "1.37.0"
@@ -82,11 +84,12 @@ class Workload:
 class PlayedController(threading.Thread):
     """Plays the StatefulSet controller and the kubelet (module docstring): every 50 ms, for each workload, it
     reads the StatefulSet's ``spec.replicas``; at 0 it stops the process and deletes the pod; at 1 it creates the
-    pod, starts the process if it is down and reports the pod Ready once the process answers."""
+    pod, starts the process if it is down and reports the pod Ready once the process answers. Then it plays
+    Chaos Mesh (:class:`kubernetes_drills.chaosmesh_player.PlayedChaosMesh`)."""
 
-    def __init__(self, apps: Any, core: Any, workloads: List[Workload]) -> None:
+    def __init__(self, apps: Any, core: Any, workloads: List[Workload], chaos_mesh: PlayedChaosMesh) -> None:
         super().__init__(daemon=True, name="played-controller")
-        self.apps, self.core, self.workloads = apps, core, workloads
+        self.apps, self.core, self.workloads, self.chaos_mesh = apps, core, workloads, chaos_mesh
         self.errors: List[str] = []
         self._halt = threading.Event()
 
@@ -102,6 +105,10 @@ class PlayedController(threading.Thread):
                     self.reconcile(workload)
                 except Exception as exc:  # noqa: BLE001 - kept for the test to show, the loop goes on
                     self.errors.append(f"{workload.name}: {exc!r}"[:300])
+            try:
+                self.chaos_mesh.reconcile()
+            except Exception as exc:  # noqa: BLE001
+                self.errors.append(f"chaos mesh: {exc!r}"[:300])
 
     def reconcile(self, workload: Workload) -> None:
         """One pass over ``workload`` (class docstring)."""
@@ -133,6 +140,7 @@ class Cluster:
     kubeconfig: Path
     log: Path
     controller: PlayedController
+    trader_pods: List[str] = field(default_factory=list)
     env: Dict[str, str] = field(default_factory=dict)
 
     def calls(self) -> List[str]:
@@ -177,8 +185,12 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
     directory = deployed.directory
     port = free_ports(1)[0]
     log = directory / "kmock.log"
+    pods_file = directory / "pods.json"  # the played kubelet's pods: {pod: the pidfile of the process it stands for}
+    traders = ["trader"] + [f"trader_{i}" for i in range(1, len(deployed.replica_apis) + 1)]
+    trader_pods = [f"aitrapp-{i}" for i in range(len(traders))]
+    pods_file.write_text(json.dumps({p: str(deployed.pidfiles[t]) for p, t in zip(trader_pods, traders)}))
     with open(directory / "kmock.out", "ab") as out:
-        server = subprocess.Popen([sys.executable, str(APISERVER), str(port), str(log)], stdout=out,
+        server = subprocess.Popen([sys.executable, str(APISERVER), str(port), str(log), str(pods_file)], stdout=out,
                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     controller = None
@@ -191,18 +203,27 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
         redis.capture()  # the controller restarts it as it ran, on the port it listens on
         redis_port = int(redis.port)
         apps.create_namespaced_stateful_set(NAMESPACE, statefulset("redis", redis_port))
-        controller = PlayedController(apps, core, [Workload("redis", redis_port, redis)])
+        described = load(deployed.description)
+        for name, api_url in zip(trader_pods, [deployed.api] + deployed.replica_apis):
+            core.create_namespaced_pod(NAMESPACE, pod(name, "aitrapp", int(api_url.rsplit(":", 1)[1])))
+            core.patch_namespaced_pod_status(name, NAMESPACE, pod_status(True))
+        player = PlayedChaosMesh(client.CustomObjectsApi(api), NAMESPACE, described.configuration["net_proxy"],
+                                 {"app": "aitrapp"}, {"app=redis": "redis"})
+        controller = PlayedController(apps, core, [Workload("redis", redis_port, redis)], player)
         controller.start()
         ready = wait_until(lambda: apps.read_namespaced_stateful_set("redis", NAMESPACE).status,
                            lambda status: status is not None and status.ready_replicas == 1, timeout=30)
         assert ready.held, f"StatefulSet redis never Ready: {ready.last_error}; the controller: {controller.errors[-3:]}; calls: {log.read_text().splitlines()[-6:]}"
-        described = load(deployed.description)
-        values = {**described.configuration, "redis_target": f"k8s:{NAMESPACE}/statefulset/redis",
-                  "k8s_namespace": NAMESPACE}
+        # in a cluster the trader reaches Redis by its Service: no TCP fault proxy of ours in between
+        values = {k: v for k, v in described.configuration.items() if k not in ("net_proxy", "net_proxy_target")}
+        values.update(redis_target=f"k8s:{NAMESPACE}/statefulset/redis", k8s_namespace=NAMESPACE,
+                      k8s_trader_selector="app=aitrapp")
+        if deployed.replica_apis:  # each replica frozen in its pod through the exec API
+            values["replica_targets"] = ",".join(f"k8s:{NAMESPACE}/pod/{name}" for name in trader_pods)
         secrets = {**described.secrets, "redis_url": {"type": "env", "key": "K8S_REDIS_URL"}}
         description = directory / "deployment-k8s.yaml"
         dump(Description(values, secrets, provider="the test, on kmock"), description)
-        cluster = Cluster(url, _kubeconfig(directory / "kubeconfig", url), log, controller)
+        cluster = Cluster(url, _kubeconfig(directory / "kubeconfig", url), log, controller, trader_pods)
         cluster.env = {**deployed.env, "AITRAPP_DEPLOYMENT": str(description), "KUBECONFIG": str(cluster.kubeconfig),
                        "K8S_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
         yield cluster

@@ -68,6 +68,10 @@ class WorkloadDriver:
             raise TargetError(f"{self.describe()} has no spec.selector.matchLabels: its pods cannot be told apart")
         return labels
 
+    def selector(self) -> Dict[str, str]:
+        """The labels of the workload's pods (its ``spec.selector.matchLabels``, read from the API)."""
+        return self._selector(self._read())
+
     def pods(self, workload: Any = None) -> List[Any]:
         """The workload's pods now (not those being deleted are included: a pod that still runs is running)."""
         labels = self._selector(workload or self._read())

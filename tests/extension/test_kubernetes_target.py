@@ -1,0 +1,96 @@
+"""The Kubernetes target kind without a cluster: target strings, the namespace guard (refused with no call),
+Chaos Mesh resources (duration within the lease, the run label), ledger recipes and the partition's plan."""
+import pytest
+
+from chaosaitrapp import registry
+from chaosaitrapp.deployment.replicas import pause_driver, replicas_of
+from chaosaitrapp.errors import ConfigError
+from chaosaitrapp.network.chaosmesh import plan
+from chaosaitrapp.network.options import MECHANISMS
+from chaosaitrapp.targets.kubernetes.chaosmesh import (RUN_LABEL, ChaosMeshDriver, go_duration, network_chaos_spec,
+                                                       resource, selector_labels)
+from chaosaitrapp.targets.kubernetes.freeze import PodFreezeDriver
+from chaosaitrapp.targets.kubernetes.workload import WorkloadDriver
+from chaosaitrapp.targets.resolve import SCHEMES, resolve_target
+
+ALLOWED = {"k8s_namespace": "aitrapp"}
+
+
+def test_k8s_is_a_target_kind_and_chaos_mesh_a_partition_mechanism():
+    assert "k8s" in SCHEMES and "chaosmesh" in MECHANISMS
+
+
+@pytest.mark.parametrize("target", ["k8s:aitrapp/statefulset/redis", "k8s:aitrapp/deployment/redis",
+                                    "k8s:aitrapp/StatefulSet/redis"])
+def test_a_workload_target_resolves_without_calling_the_cluster(target):
+    driver = resolve_target(target, "redis", configuration=ALLOWED)
+    assert isinstance(driver, WorkloadDriver) and driver.namespace == "aitrapp" and driver.name == "redis"
+    assert driver.describe() == target.replace("StatefulSet", "statefulset")
+
+
+@pytest.mark.parametrize("target", ["k8s:aitrapp/pod/redis", "k8s:statefulset/redis", "k8s:aitrapp/statefulset/",
+                                    "k8s:a/b/c/d"])
+def test_a_malformed_workload_target_names_the_form(target):
+    with pytest.raises(ConfigError, match="k8s:NAMESPACE/statefulset/NAME"):
+        resolve_target(target, "redis", configuration=ALLOWED)
+
+
+@pytest.mark.parametrize("configuration, message", [
+    ({"k8s_namespace": "aitrapp"}, "namespace 'production' is outside the namespace this drill may act in"),
+    ({}, "no Kubernetes namespace given; set K8S_NAMESPACE")])
+def test_the_namespace_guard_refuses_a_target_elsewhere(configuration, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve_target("k8s:production/statefulset/redis", "redis", configuration=configuration)
+
+
+def test_a_replica_pod_elsewhere_is_refused_when_the_replicas_are_read():
+    configuration = {**ALLOWED, "api": "http://127.0.0.1:8000", "replicas": "http://127.0.0.1:8001",
+                     "replica_targets": "k8s:aitrapp/pod/aitrapp-0,k8s:kube-system/pod/coredns"}
+    with pytest.raises(ConfigError, match="'kube-system' is outside"):
+        replicas_of(configuration)
+
+
+def test_a_replica_pod_is_frozen_by_the_pod_driver_named_as_a_pause():
+    configuration = {**ALLOWED, "api": "http://127.0.0.1:8000", "replicas": "http://127.0.0.1:8001",
+                     "replica_targets": "k8s:aitrapp/pod/aitrapp-0,k8s:aitrapp/pod/aitrapp-1"}
+    driver = pause_driver(replicas_of(configuration)[1], configuration)
+    assert isinstance(driver, PodFreezeDriver) and driver.describe() == "pause:k8s:aitrapp/pod/aitrapp-1"
+
+
+@pytest.mark.parametrize("driver", [WorkloadDriver("aitrapp", "statefulset", "redis", 3, "redis"),
+                                    ChaosMeshDriver("aitrapp", "networkchaos", "aitrapp-redis-1", "run1"),
+                                    PodFreezeDriver("aitrapp", "aitrapp-0", "replica r0")])
+def test_each_driver_is_rebuilt_from_its_ledger_recipe(driver):
+    undo = driver.undo()
+    again = registry.driver_from_undo(undo)
+    assert type(again) is type(driver) and again.undo() == undo and again.describe() == driver.describe()
+
+
+def test_a_chaos_mesh_resource_carries_the_run_and_lasts_no_longer_than_its_lease():
+    spec = network_chaos_spec("partition", "both", "aitrapp", {"app": "aitrapp"}, {"app": "redis"})
+    body = resource("networkchaos", "n1", "aitrapp", "run1", spec, 300, 330)
+    assert body["metadata"]["labels"] == {RUN_LABEL: "run1"} and body["spec"]["duration"] == "300s"
+    assert body["kind"] == "NetworkChaos" and body["apiVersion"] == "chaos-mesh.org/v1alpha1"
+    with pytest.raises(ConfigError, match="at most its lease"):
+        resource("networkchaos", "n1", "aitrapp", "run1", spec, 331, 330)
+    assert go_duration(1.5) == "1500ms" and go_duration(90) == "90s"
+    delay = network_chaos_spec("delay", "to", "aitrapp", {"app": "aitrapp"}, {"app": "redis"}, 250)
+    assert delay["delay"] == {"latency": "250ms"}
+
+
+@pytest.mark.parametrize("text", ["", "app", "=x", "app=a b", "app=x,,=y"])
+def test_a_bad_label_selector_is_refused(text):
+    with pytest.raises(ConfigError, match="key=value"):
+        selector_labels(text, "k8s_trader_selector")
+
+
+def test_a_chaos_mesh_partition_is_planned_with_no_call_or_refused_naming_what_is_missing():
+    configuration = {**ALLOWED, "redis_target": "k8s:aitrapp/statefulset/redis"}
+    with pytest.raises(ConfigError, match="K8S_TRADER_SELECTOR"):
+        plan("redis", "blackhole", configuration)
+    with pytest.raises(ConfigError, match="cannot reset connections"):
+        plan("redis", "reject", configuration)
+    workload, source = plan("redis", "blackhole", {**configuration, "k8s_trader_selector": "app=aitrapp,tier=trade"})
+    assert workload.describe() == "k8s:aitrapp/statefulset/redis" and source == {"app": "aitrapp", "tier": "trade"}
+    with pytest.raises(ConfigError, match="needs redis as a k8s: target"):
+        plan("redis", "blackhole", {**ALLOWED, "redis_target": "process:/tmp/none.pid", "k8s_trader_selector": "a=b"})

@@ -1,0 +1,129 @@
+"""Chaos Mesh, played for the tests: its resources checked against its own CRD schemas and carried out on the
+target deployed by hand.
+
+The schemas are Chaos Mesh's CustomResourceDefinitions at :data:`CHAOS_MESH_VERSION`, kept unchanged under
+``../shared/vendor/chaos-mesh/v<version>/`` (a data file of a public repository: the steering repository's
+``shared/`` is where such files live; a missing one fails the test, never skips it). Validation is strict as
+``kubectl --validate=strict`` is: a field the schema does not name is an error.
+
+:class:`PlayedChaosMesh` plays its controller for NetworkChaos: a resource whose selector picks the trader's pods
+and whose target picks Redis's becomes a fault on the TCP fault proxy route the trader reaches Redis by
+(``partition`` = blackhole, ``delay`` = latency), from when it is first seen until its ``duration`` ends or it is
+deleted, whichever comes first.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import re
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Mapping
+
+import jsonschema
+import yaml
+
+from chaosaitrapp.network.client import NetProxyClient
+from chaosaitrapp.targets.kubernetes.chaosmesh import CHAOS_MESH_VERSION, GROUP, RUN_LABEL, VERSION
+
+ROOT = Path(__file__).resolve().parents[2]
+CRDS = ROOT.parent / "shared" / "vendor" / "chaos-mesh" / f"v{CHAOS_MESH_VERSION}"
+#: The metadata fields a resource of ours may carry.
+METADATA = {"name", "namespace", "labels", "annotations"}
+DIRECTIONS = {"both": "both", "to": "to_dependency", "from": "from_dependency"}
+
+
+def _strict(schema: Any) -> Any:
+    """``schema`` with ``additionalProperties: false`` on every object that lists its properties."""
+    if isinstance(schema, dict):
+        out = {k: _strict(v) for k, v in schema.items()}
+        if "properties" in out and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+@functools.lru_cache(maxsize=None)
+def crd_schema(plural: str) -> Dict[str, Any]:
+    """The strict JSON schema of Chaos Mesh's ``plural`` (``networkchaos``...) at ``v1alpha1``; AssertionError
+    naming the file when the vendored CRD is missing."""
+    path = CRDS / f"{GROUP}_{plural}.yaml"
+    assert path.is_file(), (f"Chaos Mesh's CRD {path} is missing: keep Chaos Mesh v{CHAOS_MESH_VERSION}'s "
+                            f"config/crd/bases/{path.name} there")
+    crd = yaml.safe_load(path.read_text())
+    version = next(v for v in crd["spec"]["versions"] if v["name"] == VERSION)
+    schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
+    schema["properties"]["metadata"] = {"type": "object"}
+    return _strict(schema)
+
+
+def go_seconds(text: str) -> float:
+    """Seconds of a Go duration (``"1m30s"``, ``"1500ms"``); ValueError for anything else."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", str(text))
+    if not parts or "".join(n + u for n, u in parts) != str(text):
+        raise ValueError(f"not a Go duration: {text!r}")
+    return sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[u] for n, u in parts)
+
+
+def validate(body: Mapping[str, Any]) -> None:
+    """``body`` is a valid Chaos Mesh resource of ours: its CRD's schema (strict), its metadata fields, its run
+    label and a ``duration``; raises jsonschema's ValidationError or AssertionError."""
+    plural = str(body["kind"]).lower()
+    jsonschema.validate(dict(body), crd_schema(plural))
+    meta = body["metadata"]
+    assert set(meta) <= METADATA, f"unknown metadata fields {set(meta) - METADATA}"
+    assert (meta.get("labels") or {}).get(RUN_LABEL), f"{meta.get('name')} has no {RUN_LABEL} label"
+    go_seconds(body["spec"]["duration"])
+
+
+class PlayedChaosMesh:
+    """Chaos Mesh's NetworkChaos controller, played (module docstring). ``pods``: ``{labels as a tuple: route}``
+    the proxy route of the dependency pods with those labels; ``trader``: the trader pods' labels."""
+
+    def __init__(self, custom: Any, namespace: str, proxy_url: str, trader: Mapping[str, str],
+                 routes: Mapping[str, str]) -> None:
+        self.custom, self.namespace, self.proxy = custom, namespace, NetProxyClient(proxy_url)
+        self.trader, self.routes = dict(trader), dict(routes)
+        self.seen: Dict[str, Dict[str, Any]] = {}  # every resource ever seen, by name, as first seen
+        self.invalid: List[str] = []
+        self._began: Dict[str, float] = {}
+        self._live: Dict[str, bool] = {}
+
+    def reconcile(self) -> None:
+        """One pass over the namespace's NetworkChaos resources."""
+        items = self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, "networkchaos")["items"]
+        present = {}
+        for body in items:
+            name = body["metadata"]["name"]
+            present[name] = body
+            if name not in self.seen:
+                self.seen[name] = copy.deepcopy(body)
+                self._began[name] = time.monotonic()
+                try:
+                    validate(body)
+                except Exception as exc:  # noqa: BLE001 - kept for the test to show
+                    self.invalid.append(f"{name}: {exc}"[:400])
+                    continue
+                self._live[name] = self._inject(name, body["spec"])
+        for name, live in list(self._live.items()):
+            spec = self.seen[name]["spec"]
+            over = time.monotonic() - self._began[name] >= go_seconds(spec["duration"])
+            if live and (name not in present or over):
+                self.proxy.clear(name)
+                self._live[name] = False
+
+    def _inject(self, name: str, spec: Mapping[str, Any]) -> bool:
+        source = spec["selector"].get("labelSelectors") or {}
+        target = (spec.get("target") or {}).get("selector", {}).get("labelSelectors") or {}
+        route = self.routes.get(",".join(f"{k}={v}" for k, v in sorted(target.items())))
+        if source != self.trader or route is None:
+            return False  # selects no pod of the trader, or no dependency the played cluster has
+        params: Dict[str, Any] = {"route": route, "direction": DIRECTIONS[spec.get("direction", "to")]}
+        kind = "blackhole"
+        if spec["action"] == "delay":
+            kind = "latency"
+            params["delay_ms"] = go_seconds(spec["delay"]["latency"]) * 1000
+        self.proxy.add(kind, params, go_seconds(spec["duration"]) + 5, name)
+        return True

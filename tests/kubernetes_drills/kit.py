@@ -1,0 +1,47 @@
+"""What the Kubernetes drill tests read of the played cluster: StatefulSet ``redis``, the NetworkChaos resources,
+the drill's calls, a process frozen or not, a run's checks."""
+import sys
+from pathlib import Path
+
+import psutil
+from kubernetes import client
+
+from kubernetes_drills.cluster import NAMESPACE, Cluster
+
+AITRAPP_CHAOS = str(Path(sys.executable).with_name("aitrapp-chaos"))
+
+
+def _api(cluster: Cluster) -> client.ApiClient:
+    configuration = client.Configuration()
+    configuration.host = cluster.url
+    return client.ApiClient(configuration)
+
+
+def redis_port(cluster: Cluster) -> int:
+    """The port of the Redis behind StatefulSet ``redis``."""
+    return int(cluster.env["K8S_REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
+
+
+def statefulset(cluster: Cluster):
+    """StatefulSet ``redis`` as the API has it now."""
+    return client.AppsV1Api(_api(cluster)).read_namespaced_stateful_set("redis", NAMESPACE)
+
+
+def scale_calls(cluster: Cluster, since: int = 0):
+    """The PATCHes of StatefulSet ``redis`` the API has had since call number ``since``."""
+    return [c for c in cluster.calls()[since:] if c == f"PATCH /apis/apps/v1/namespaces/{NAMESPACE}/statefulsets/redis"]
+
+
+def stopped(deployed, name: str) -> bool:
+    """True while process ``name`` of ``deployed`` is frozen (SIGSTOP)."""
+    return psutil.Process(deployed.pid(name)).status() == psutil.STATUS_STOPPED
+
+def network_chaos(cluster: Cluster):
+    """The NetworkChaos resources in the namespace now."""
+    return client.CustomObjectsApi(_api(cluster)).list_namespaced_custom_object(
+        "chaos-mesh.org", "v1alpha1", NAMESPACE, "networkchaos")["items"]
+
+
+def checks(run):
+    """The run's checks by name."""
+    return {c["name"]: c for c in run.extension["checks"]}

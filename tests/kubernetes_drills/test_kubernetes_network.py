@@ -1,0 +1,44 @@
+"""network_partition_redis on Kubernetes: a Chaos Mesh NetworkChaos between the trader's pods and Redis's, valid
+against Chaos Mesh's own CRD schema, lasting no longer than its lease, labelled with the run and deleted by the
+rollback; the same verdicts as on the lab."""
+
+from drills.kit import FAST_ENV, ledger_entries, run_drill
+
+from chaosaitrapp.targets.kubernetes.chaosmesh import RUN_LABEL
+from kubernetes_drills.chaosmesh_player import go_seconds
+from kubernetes_drills.kit import network_chaos
+
+
+def test_network_partition_redis_passes_through_chaos_mesh_and_deletes_its_resource(cluster_factory, tmp_path):
+    deployed, cluster = cluster_factory()
+    run = run_drill("network_partition_redis", None, tmp_path, {**FAST_ENV, **cluster.env})
+    assert run.code == 0 and run.fields["test_result"] == "PASS", f"{run.reasons}\n{run.output[-3000:]}"
+    made = cluster.controller.chaos_mesh.seen
+    assert len(made) == 1, made
+    body = next(iter(made.values()))
+    assert body["spec"]["action"] == "partition" and body["spec"]["direction"] == "both"
+    assert body["spec"]["selector"]["labelSelectors"] == {"app": "aitrapp"}
+    assert body["spec"]["target"]["selector"]["labelSelectors"] == {"app": "redis"}
+    lease = next(r for r in run.journal["run"] if r["activity"]["name"] == "partition-redis")["output"]["lease_s"]
+    assert go_seconds(body["spec"]["duration"]) <= lease
+    assert body["metadata"]["labels"][RUN_LABEL] == run.extension["run_id"]
+    assert cluster.controller.chaos_mesh.invalid == [] and cluster.controller.errors == []
+    assert network_chaos(cluster) == [], "the rollback left the NetworkChaos in place"
+    assert ledger_entries(tmp_path / "state") == []
+
+
+def test_network_partition_redis_fails_through_chaos_mesh_on_a_trader_whose_redis_calls_never_time_out(cluster_factory, tmp_path):
+    deployed, cluster = cluster_factory(defects=["no_redis_timeout"])
+    run = run_drill("network_partition_redis", None, tmp_path, {**FAST_ENV, **cluster.env})
+    assert run.code == 1 and run.fields["test_result"] == "FAIL", run.output[-3000:]
+    assert cluster.controller.chaos_mesh.seen and network_chaos(cluster) == []
+
+
+def test_a_reset_partition_is_refused_on_chaos_mesh_before_any_call(cluster_factory, tmp_path):
+    deployed, cluster = cluster_factory()
+    before = len(cluster.calls())
+    run = run_drill("network_partition_redis", None, tmp_path,
+                    {**FAST_ENV, **cluster.env, "PARTITION_KIND": "reject"})
+    assert run.code != 0 and run.fields["refused"] == "true" and run.fields["faults_injected"] == "0", run.output[-3000:]
+    assert "Chaos Mesh cannot reset connections" in run.output
+    assert [c for c in cluster.calls()[before:] if "chaos-mesh" in c] == []

@@ -1,0 +1,47 @@
+"""A `chaos run` SIGKILLed mid-fault on Kubernetes leaves nothing of its run in the cluster: its watchdog scales the
+StatefulSet back, deletes the NetworkChaos by its label, thaws the frozen pod through the exec API."""
+import signal
+import subprocess
+
+import pytest
+from drills.kit import CHAOS, FAST_ENV, ROOT, drill_env, ledger_entries, wait_ledger_empty
+
+from chaosaitrapp.targets.answers import redis_answers
+from chaosaitrapp.waiting import wait_until
+from kubernetes_drills.cluster import validate_namespace
+from kubernetes_drills.kit import network_chaos, redis_port, statefulset, stopped
+
+
+@pytest.mark.parametrize("drill, driver", [("leader_lock", ":WorkloadDriver"),
+                                           ("network_partition_redis", ":ChaosMeshDriver"),
+                                           ("split_brain_pause", ":PodFreezeDriver")])
+def test_sigkill_of_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluster(cluster_factory, tmp_path, drill,
+                                                                                  driver):
+    deployed, cluster = cluster_factory(replicas=2 if drill == "split_brain_pause" else 1)
+    env = drill_env(None, tmp_path, {**FAST_ENV, **cluster.env, "AITRAPP_FAULT_LEASE": "8"})
+    chaos = subprocess.Popen([CHAOS, "--no-version-check", "run", "--journal-path", str(tmp_path / "journal.json"),
+                              str(ROOT / "experiments" / f"{drill}.json")], env=env, cwd=ROOT,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        faulted = wait_until(lambda: [e for e in ledger_entries(tmp_path / "state")
+                                      if e["undo"].get("driver", "").endswith(driver)], bool,
+                             timeout=60, interval=0.02, what=f"{drill}'s fault in the ledger")
+        assert faulted.held, f"{drill} never put its fault in place"
+        in_place = {"leader_lock": lambda: statefulset(cluster).spec.replicas == 0,
+                    "network_partition_redis": lambda: len(network_chaos(cluster)) == 1,
+                    "split_brain_pause": lambda: stopped(deployed, "trader")}[drill]
+        assert wait_until(in_place, bool, timeout=30).held
+        chaos.send_signal(signal.SIGKILL)
+        chaos.wait(10)
+    finally:
+        if chaos.poll() is None:
+            chaos.kill()
+            chaos.wait(10)
+    assert wait_ledger_empty(tmp_path, timeout=60), ledger_entries(tmp_path / "state")
+    found = statefulset(cluster)
+    assert found.spec.replicas == 1 and found.status.ready_replicas == 1
+    assert network_chaos(cluster) == []
+    assert wait_until(lambda: cluster.controller.chaos_mesh.proxy.active(), lambda a: a == [], timeout=10).held
+    assert redis_answers("127.0.0.1", redis_port(cluster))
+    assert not any(stopped(deployed, name) for name in deployed.pidfiles if name.startswith("trader"))
+    validate_namespace(cluster)
