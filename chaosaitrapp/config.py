@@ -340,7 +340,7 @@ def database_url(secrets: Optional[Mapping[str, Any]] = None) -> Optional[str]:
 #: Environment variables whose values are secrets wherever they appear.
 SECRET_ENV = ("API_KEY", "API_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BROKER_TOKEN", "BROKER_API_SECRET",
               "KITE_ACCESS_TOKEN", "KITE_API_SECRET", "PGPASSWORD", "AITRAPP_LAB_DB_PASSWORD",
-              "AITRAPP_LAB_KITE_API_SECRET", "PROMETHEUS_TOKEN")
+              "AITRAPP_LAB_KITE_API_SECRET", "PROMETHEUS_TOKEN", "KUBERNETES_API_KEY", "KUBERNETES_PASSWORD")
 
 
 def known_secrets(secrets: Optional[Mapping[str, Any]] = None) -> List[str]:

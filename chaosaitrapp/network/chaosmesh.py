@@ -87,4 +87,5 @@ def describe_plan(dependency: str, kind: str, configuration: Configuration) -> O
         workload, source = plan(dependency, kind, configuration)
     except ConfigError:
         return None
-    return (f"creates a NetworkChaos in {workload.namespace}: pods {source} to those of {workload.describe()}")
+    labels = ",".join(f"{k}={v}" for k, v in sorted(source.items()))
+    return f"a Chaos Mesh NetworkChaos in {workload.namespace} from the pods {labels} to those of {workload.describe()}"

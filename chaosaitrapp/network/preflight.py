@@ -97,7 +97,8 @@ def sweep_orphan_tables() -> List[str]:
 
 
 def preview(activities: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets) -> List[str]:
-    """Each partition: the dependency, the kind and the mechanism (the TCP fault proxy's route, or kernel rules)."""
+    """Each partition: the dependency, the kind and the mechanism (the TCP fault proxy's route, kernel rules, or the
+    NetworkChaos it would create: whose pods to whose)."""
     lines: List[str] = []
     for call in activities:
         if call.module != "chaosaitrapp.network.actions" or call.func not in PARTITION_FUNCS:
@@ -111,6 +112,10 @@ def preview(activities: Sequence[ActivityCall], configuration: Configuration, se
             how = choose_mechanism(call.args.get("mechanism", "auto"), dependency, configuration)
         except ChaosAitrappError as exc:
             how = f"no mechanism ({exc})"
+        if how == "chaosmesh":
+            lines.append(f"partitions {dependency} ({kind}): "
+                         f"{chaosmesh.describe_plan(dependency, kind, configuration) or 'Chaos Mesh cannot (see problems)'}")
+            continue
         client = NetProxyClient.from_configuration(configuration)
         where = f"the TCP fault proxy {client.url}, route {call.args.get('route') or dependency}" \
             if how == "proxy" and client is not None else f"{how} rules"

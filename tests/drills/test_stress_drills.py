@@ -108,4 +108,7 @@ def test_a_sigkilled_run_leaves_no_stressor(limited_lab, tmp_path):
     assert gone.held, f"stressor {pid} still running after the run was SIGKILLed"
     assert wait_ledger_empty(tmp_path)
     group = from_dict(limited_lab.state.cgroups["trader"])
-    assert len(group.pids()) == 1, f"only the trader left in its cgroup: {group.pids()}"
+    # SIGKILLed workers leave the cgroup once the kernel has torn them down: wait for that, with a deadline
+    alone = wait_until(group.pids, lambda pids: len(pids) == 1, timeout=10, interval=0.05,
+                       what="only the trader in its cgroup")
+    assert alone.held, f"only the trader left in its cgroup: {[(p, procs.cmdline(p)[:3], procs.state(p)) for p in group.pids()]}"

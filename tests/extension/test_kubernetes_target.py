@@ -3,14 +3,22 @@ Chaos Mesh resources (duration within the lease, the run label), ledger recipes 
 import pytest
 
 from chaosaitrapp import registry
+from chaosaitrapp.config import known_secrets
 from chaosaitrapp.deployment.replicas import pause_driver, replicas_of
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.network.chaosmesh import plan
 from chaosaitrapp.network.options import MECHANISMS
-from chaosaitrapp.targets.kubernetes.chaosmesh import (RUN_LABEL, ChaosMeshDriver, go_duration, network_chaos_spec,
-                                                       resource, selector_labels)
+from chaosaitrapp.targets.kubernetes.chaosmesh import (
+    RUN_LABEL,
+    ChaosMeshDriver,
+    go_duration,
+    network_chaos_spec,
+    resource,
+    selector_labels,
+)
 from chaosaitrapp.targets.kubernetes.freeze import PodFreezeDriver
 from chaosaitrapp.targets.kubernetes.workload import WorkloadDriver
+from chaosaitrapp.targets.process import inherited_env
 from chaosaitrapp.targets.resolve import SCHEMES, resolve_target
 
 ALLOWED = {"k8s_namespace": "aitrapp"}
@@ -94,3 +102,10 @@ def test_a_chaos_mesh_partition_is_planned_with_no_call_or_refused_naming_what_i
     assert workload.describe() == "k8s:aitrapp/statefulset/redis" and source == {"app": "aitrapp", "tier": "trade"}
     with pytest.raises(ConfigError, match="needs redis as a k8s: target"):
         plan("redis", "blackhole", {**ALLOWED, "redis_target": "process:/tmp/none.pid", "k8s_trader_selector": "a=b"})
+
+
+def test_the_clusters_credentials_are_secrets_never_handed_to_a_restarted_dependency(monkeypatch):
+    monkeypatch.setenv("KUBERNETES_API_KEY", "eyJhbGciOiJSUzI1NiJ9.k8s-token")
+    monkeypatch.setenv("KUBERNETES_PASSWORD", "cluster-pass")
+    assert {"eyJhbGciOiJSUzI1NiJ9.k8s-token", "cluster-pass"} <= set(known_secrets())
+    assert "KUBERNETES_API_KEY" not in inherited_env() and "KUBERNETES_PASSWORD" not in inherited_env()

@@ -36,6 +36,8 @@ def test_doctor_previews_the_cluster_and_checks_the_runs_rights_through_access_r
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"stops redis: k8s:{NAMESPACE}/statefulset/redis" in proc.stdout
     assert f"frozen by k8s:{NAMESPACE}/pod/aitrapp-0" in proc.stdout
+    assert (f"partitions redis (blackhole): a Chaos Mesh NetworkChaos in {NAMESPACE} from the pods app=aitrapp to "
+            f"those of k8s:{NAMESPACE}/statefulset/redis") in proc.stdout
     assert "kubernetes: ready" in proc.stdout and "pods/exec: create,get" in proc.stdout
     reviews = [c for c in cluster.calls() if c.endswith("/selfsubjectaccessreviews")]
     assert len(reviews) == sum(len(verbs) for _, _, verbs in RULES)
