@@ -25,6 +25,7 @@ from chaosaitrapp.deployment.description import apply, describe_source
 from chaosaitrapp.deployment.timing import target_timing
 from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.suite import load_experiment
+from chaosaitrapp.targets.kubernetes.rbac import RULES, access
 
 
 @dataclass
@@ -81,8 +82,6 @@ def kubernetes_access(configuration: Dict[str, Any]) -> Examination:
     """The run's rights on Kubernetes, as an examination of its own (``kubernetes``): the Role it needs in the
     ``K8S_NAMESPACE`` (:mod:`chaosaitrapp.targets.kubernetes.rbac`), each verb as the API server answers a
     SelfSubjectAccessReview; a denied verb is a problem, an undecided one is said so."""
-    from chaosaitrapp.targets.kubernetes.rbac import RULES, access  # noqa: PLC0415 - the [kubernetes] extra
-
     namespace = str(value(configuration, core_setting("k8s_namespace")))
     found = Examination("kubernetes")
     found.acts_on.append(f"namespace {namespace}; the Role a run needs: " + "; ".join(

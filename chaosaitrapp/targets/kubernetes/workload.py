@@ -155,7 +155,7 @@ class WorkloadDriver:
         if not result.held:
             raise TargetError(f"{self.describe()}: not {replicas} pod(s) Ready {timeout:g}s after scaling back"
                               f"{'; ' + result.last_error if result.last_error else ''}", target=self.describe())
-        if (workload.metadata.annotations or {}).get(REPLICAS_ANNOTATION) or self.replicas:
+        if (workload.metadata.annotations or {}).get(REPLICAS_ANNOTATION):
             self._annotate(None)
 
     def undo(self) -> dict:
