@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.clock.chaosmesh import end_time_chaos, time_chaos_driver
 from chaosaitrapp.clock.driver import ClockDriver
 from chaosaitrapp.clock.family import CLOCK_FILE
 from chaosaitrapp.config import value
@@ -64,7 +65,8 @@ def clock_file(configuration: Configuration = None) -> str:
     if not path:
         raise ConfigError("the clock drills need the target's clock file: set CLOCK_FILE (clock_file) to the "
                           "AITRAPP_WALL_CLOCK_FILE the trader was started with (aitrapp-chaos lab up --fake-clock "
-                          "prints the lab's)", key="clock_file")
+                          "prints the lab's), or on Kubernetes K8S_TRADER_SELECTOR (a TimeChaos of the trader's pods)",
+                          key="clock_file")
     return str(path)
 
 
@@ -137,6 +139,24 @@ def _wait_drift(client: TraderClient, rate: float) -> Dict[str, Any]:
                        DRIFT_SEEN_S / abs(rate - 1) + LANDS_WITHIN_S, f"the target's clock to drift at x{rate:g}")
 
 
+def _clock_driver(seconds: float, rate: float, lease_s: float, configuration: Configuration) -> Any:
+    """How the jump is made: the clock file's :class:`ClockDriver` when ``clock_file`` is given, else on Kubernetes a
+    TimeChaos of the trader's pods (:mod:`chaosaitrapp.clock.chaosmesh`; a step only); ConfigError when neither
+    is given, the file is jumped already, or a drift is asked of Kubernetes."""
+    if not value(configuration, CLOCK_FILE):
+        if rate != 1:
+            raise ConfigError("a drift needs the clock file: a TimeChaos steps the clock, it cannot make it drift",
+                              key="clock_jump")
+        driver = time_chaos_driver(seconds, lease_s, configuration)
+        if driver is not None:
+            return driver
+    path = clock_file(configuration)
+    if not read_clock(path).true:
+        raise ConfigError(f"clock file {path} already holds an offset or a drift: the clock is jumped already (another run's, "
+                          "or run aitrapp-chaos cleanup)", key="clock_file")
+    return ClockDriver(path, seconds, rate)
+
+
 def jump_clock(jump: str = "-300", hold: float = 0, configuration: Configuration = None,
                secrets: Secrets = None) -> Dict[str, Any]:
     """Jump the target's wall clock by ``jump`` seconds (``+3600``, ``-300``; its monotonic clock runs on), or
@@ -146,7 +166,8 @@ def jump_clock(jump: str = "-300", hold: float = 0, configuration: Configuration
     expiry; the drill watches it meanwhile and puts it back), recorded in the
     fault ledger first (lease: the hold plus 30 s), and wait until the target's ``Date`` header shows it.
     Returns ``{"target", "seconds", "rate", "hold", "offset_seen", "landed_s", "ledger_entry"}``. Raises ConfigError for
-    a bad jump or hold, a clock file not given, missing or already jumped (nothing written); TargetError when the
+    a bad jump or hold, a clock file not given (nor, on Kubernetes, the trader's pods: then a TimeChaos steps their
+    clock), missing or already jumped (nothing written); TargetError when the
     target's clock did not move (the clock is put back first)."""
     setting = check_jump(jump)
     seconds = setting.offset
@@ -154,12 +175,8 @@ def jump_clock(jump: str = "-300", hold: float = 0, configuration: Configuration
     to_expiry = str(jump).strip() == TOKEN_EXPIRY
     if to_expiry:
         hold = max(hold, TOKEN_EXPIRY_LEAD_S + TOKEN_HOLD_AFTER_S)
-    path = clock_file(configuration)
-    if not read_clock(path).true:
-        raise ConfigError(f"clock file {path} already holds an offset or a drift: the clock is jumped already (another run's, "
-                          "or run aitrapp-chaos cleanup)", key="clock_file")
+    driver = _clock_driver(seconds, setting.rate, hold + LEASE_MARGIN_S, configuration)
     client = TraderClient.from_configuration(configuration, secrets)
-    driver = ClockDriver(path, seconds, setting.rate)
     driver.hold = hold
     driver.expiry_wall = next_token_expiry(time.time() + seconds) if to_expiry else None
     target = driver.describe()
@@ -284,4 +301,4 @@ def end_jump(configuration: Configuration = None, secrets: Secrets = None) -> Di
     with _LOCK:
         jumps, _JUMPS[:] = list(_JUMPS), []
     restored = [_back(d, None, "rollback") for d in jumps]
-    return {"restored": restored, "from_ledger": restore_outstanding(ClockDriver, 10.0)}
+    return {"restored": restored, "from_ledger": restore_outstanding(ClockDriver, 10.0) + end_time_chaos()}

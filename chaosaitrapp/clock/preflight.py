@@ -10,8 +10,9 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.clock.actions import DATE_SLACK_S, LANDS_WITHIN_S, hold_length, target_clock_offset
+from chaosaitrapp.clock.chaosmesh import time_chaos_driver
 from chaosaitrapp.clock.family import CLOCK_FILE
-from chaosaitrapp.config import value
+from chaosaitrapp.config import core_setting, value
 from chaosaitrapp.declare import ActivityCall, NotApplicable
 from chaosaitrapp.dependencies.drivers import target_lock_reader
 from chaosaitrapp.deployment.timing import target_timing
@@ -38,9 +39,19 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
     if not calls or not online:
         return found
     path = value(configuration, CLOCK_FILE)
+    if not path and value(configuration, core_setting("k8s_trader_selector")):
+        try:  # on Kubernetes: a TimeChaos of the trader's pods (a step only), no file to check
+            for call in calls:
+                if check_jump(call.args.get("jump", "-300")).rate != 1:
+                    raise ConfigError("a drift needs the clock file: a TimeChaos steps the clock, it cannot make it drift")
+            time_chaos_driver(300.0, 330.0, configuration)
+        except ConfigError as exc:
+            return found + [str(exc)]
+        return found + _target_checks(calls, configuration, secrets)
     if not path:
         return found + [NotApplicable("no clock file: start the trader with the wall-clock shim (aitrapp-chaos lab up "
-                                      "--fake-clock; aitrapp-chaos clock-shim prints the environment) and set CLOCK_FILE")]
+                                      "--fake-clock; aitrapp-chaos clock-shim prints the environment) and set CLOCK_FILE; "
+                                      "on Kubernetes set K8S_TRADER_SELECTOR (a TimeChaos)")]
     try:
         if not read_clock(path).true:
             found.append(f"clock file {path} already holds an offset or a drift: the trader's clock is off (run aitrapp-chaos "
@@ -49,6 +60,13 @@ def problems(activities: Sequence[ActivityCall], configuration: Configuration, s
         return found + [str(exc)]
     if not os.access(path, os.W_OK) or not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
         found.append(f"clock file {path}: this user cannot write it (and its directory)")
+    return found + _target_checks(calls, configuration, secrets)
+
+
+def _target_checks(calls: Sequence[ActivityCall], configuration: Configuration, secrets: Secrets) -> List[str]:
+    """Online, whatever makes the jump: the target's clock readable from its answers and reading ours, a way to the
+    lock key (not applicable without one), the hold's length."""
+    found: List[str] = []
     try:
         offset = _settled_offset(TraderClient.from_configuration(configuration, secrets))
     except ChaosAitrappError as exc:
@@ -88,8 +106,13 @@ def preview(activities: Sequence[ActivityCall], configuration: Configuration, se
     if not calls:
         return []
     path = value(configuration, CLOCK_FILE)
+    selector = value(configuration, core_setting("k8s_trader_selector"))
+    if not path and selector:
+        jump = calls[0].args.get("jump", "-300")
+        return [f"steps the wall clock of the trader's pods {selector} by {jump} with a Chaos Mesh TimeChaos in "
+                f"{value(configuration, core_setting('k8s_namespace'))}"]
     if not path:
-        return ["steps the trader's wall clock: not applicable (no CLOCK_FILE)"]
+        return ["steps the trader's wall clock: not applicable (no CLOCK_FILE, no K8S_TRADER_SELECTOR)"]
     try:
         setting = check_jump(calls[0].args.get("jump", "-300"))
         target_timing(configuration, target_lock_reader(configuration, secrets), learn=True)

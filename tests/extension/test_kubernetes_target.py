@@ -3,6 +3,8 @@ Chaos Mesh resources (duration within the lease, the run label), ledger recipes 
 import pytest
 
 from chaosaitrapp import registry
+from chaosaitrapp.clock.actions import _clock_driver
+from chaosaitrapp.clock.chaosmesh import time_chaos_driver
 from chaosaitrapp.config import known_secrets
 from chaosaitrapp.deployment.replicas import pause_driver, replicas_of
 from chaosaitrapp.errors import ConfigError
@@ -15,6 +17,7 @@ from chaosaitrapp.targets.kubernetes.chaosmesh import (
     network_chaos_spec,
     resource,
     selector_labels,
+    time_chaos_spec,
 )
 from chaosaitrapp.targets.kubernetes.freeze import PodFreezeDriver
 from chaosaitrapp.targets.kubernetes.workload import WorkloadDriver
@@ -109,3 +112,16 @@ def test_the_clusters_credentials_are_secrets_never_handed_to_a_restarted_depend
     monkeypatch.setenv("KUBERNETES_PASSWORD", "cluster-pass")
     assert {"eyJhbGciOiJSUzI1NiJ9.k8s-token", "cluster-pass"} <= set(known_secrets())
     assert "KUBERNETES_API_KEY" not in inherited_env() and "KUBERNETES_PASSWORD" not in inherited_env()
+
+
+def test_a_clock_step_on_kubernetes_is_a_time_chaos_of_the_trader_pods_and_never_a_drift():
+    configuration = {**ALLOWED, "k8s_trader_selector": "app=aitrapp"}
+    driver = time_chaos_driver(-300, 330, configuration)
+    assert driver.describe().startswith("clock:k8s:aitrapp/timechaos/aitrapp-clock-")
+    assert driver.undo()["kind"] == "timechaos" and driver.seconds == -300 and driver.rate == 1
+    assert time_chaos_spec("aitrapp", {"app": "aitrapp"}, -300)["timeOffset"] == "-300s"
+    assert time_chaos_driver(-300, 330, ALLOWED) is None, "no trader pods given: the clock file's way"
+    with pytest.raises(ConfigError, match="cannot make it drift"):
+        _clock_driver(0.0, 0.1, 330, configuration)
+    with pytest.raises(ConfigError, match="no Kubernetes namespace given"):
+        time_chaos_driver(-300, 330, {"k8s_trader_selector": "app=aitrapp"})

@@ -6,10 +6,11 @@ The schemas are Chaos Mesh's CustomResourceDefinitions at :data:`CHAOS_MESH_VERS
 ``shared/`` is where such files live; a missing one fails the test, never skips it). Validation is strict as
 ``kubectl --validate=strict`` is: a field the schema does not name is an error.
 
-:class:`PlayedChaosMesh` plays its controller for NetworkChaos: a resource whose selector picks the trader's pods
-and whose target picks Redis's becomes a fault on the TCP fault proxy route the trader reaches Redis by
-(``partition`` = blackhole, ``delay`` = latency), from when it is first seen until its ``duration`` ends or it is
-deleted, whichever comes first.
+:class:`PlayedChaosMesh` plays its controllers, from when a resource is first seen until its ``duration`` ends or
+it is deleted, whichever comes first: a NetworkChaos whose selector picks the trader's pods and whose target picks
+Redis's becomes a fault on the TCP fault proxy route the trader reaches Redis by (``partition`` = blackhole,
+``delay`` = latency); a TimeChaos of the trader's pods writes its ``timeOffset`` into the clock file the trader's
+wall-clock shim reads (``+0`` at its end).
 """
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ import functools
 import re
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 import jsonschema
 import yaml
 
 from chaosaitrapp.network.client import NetProxyClient
 from chaosaitrapp.targets.kubernetes.chaosmesh import CHAOS_MESH_VERSION, GROUP, RUN_LABEL, VERSION
+from chaosaitrapp.targets.wallclock import ClockSetting, write_clock
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT.parent / "shared" / "vendor" / "chaos-mesh" / f"v{CHAOS_MESH_VERSION}"
@@ -60,11 +62,13 @@ def crd_schema(plural: str) -> Dict[str, Any]:
 
 
 def go_seconds(text: str) -> float:
-    """Seconds of a Go duration (``"1m30s"``, ``"1500ms"``); ValueError for anything else."""
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", str(text))
-    if not parts or "".join(n + u for n, u in parts) != str(text):
+    """Seconds of a possibly signed Go duration (``"1m30s"``, ``"1500ms"``, ``"-300s"``); ValueError for anything
+    else."""
+    sign, body = (-1.0, str(text)[1:]) if str(text).startswith("-") else (1.0, str(text))
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", body)
+    if not parts or "".join(n + u for n, u in parts) != body:
         raise ValueError(f"not a Go duration: {text!r}")
-    return sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[u] for n, u in parts)
+    return sign * sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[u] for n, u in parts)
 
 
 def validate(body: Mapping[str, Any]) -> None:
@@ -72,6 +76,8 @@ def validate(body: Mapping[str, Any]) -> None:
     label and a ``duration``; raises jsonschema's ValidationError or AssertionError."""
     plural = str(body["kind"]).lower()
     jsonschema.validate(dict(body), crd_schema(plural))
+    if "timeOffset" in body["spec"]:
+        go_seconds(body["spec"]["timeOffset"])
     meta = body["metadata"]
     assert set(meta) <= METADATA, f"unknown metadata fields {set(meta) - METADATA}"
     assert (meta.get("labels") or {}).get(RUN_LABEL), f"{meta.get('name')} has no {RUN_LABEL} label"
@@ -79,26 +85,31 @@ def validate(body: Mapping[str, Any]) -> None:
 
 
 class PlayedChaosMesh:
-    """Chaos Mesh's NetworkChaos controller, played (module docstring). ``pods``: ``{labels as a tuple: route}``
-    the proxy route of the dependency pods with those labels; ``trader``: the trader pods' labels."""
+    """Chaos Mesh's NetworkChaos and TimeChaos controllers, played (module docstring). ``routes``: ``{"k=v":
+    route}``, the proxy route to the dependency pods with those labels; ``trader``: the trader pods' labels;
+    ``clock_file``: the clock file of the trader's wall-clock shim (a TimeChaos of the trader's pods writes its
+    offset there), or None."""
+
+    KINDS = ("networkchaos", "timechaos")
 
     def __init__(self, custom: Any, namespace: str, proxy_url: str, trader: Mapping[str, str],
-                 routes: Mapping[str, str]) -> None:
+                 routes: Mapping[str, str], clock_file: Optional[Path] = None) -> None:
         self.custom, self.namespace, self.proxy = custom, namespace, NetProxyClient(proxy_url)
-        self.trader, self.routes = dict(trader), dict(routes)
+        self.trader, self.routes, self.clock_file = dict(trader), dict(routes), clock_file
         self.seen: Dict[str, Dict[str, Any]] = {}  # every resource ever seen, by name, as first seen
         self.invalid: List[str] = []
         self._began: Dict[str, float] = {}
         self._live: Dict[str, bool] = {}
 
     def reconcile(self) -> None:
-        """One pass over the namespace's NetworkChaos resources."""
-        items = self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, "networkchaos")["items"]
+        """One pass over the namespace's NetworkChaos and TimeChaos resources."""
         present = {}
-        for body in items:
-            name = body["metadata"]["name"]
-            present[name] = body
-            if name not in self.seen:
+        for kind in self.KINDS:
+            for body in self.custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, kind)["items"]:
+                name = body["metadata"]["name"]
+                present[name] = body
+                if name in self.seen:
+                    continue
                 self.seen[name] = copy.deepcopy(body)
                 self._began[name] = time.monotonic()
                 try:
@@ -106,20 +117,28 @@ class PlayedChaosMesh:
                 except Exception as exc:  # noqa: BLE001 - kept for the test to show
                     self.invalid.append(f"{name}: {exc}"[:400])
                     continue
-                self._live[name] = self._inject(name, body["spec"])
+                self._live[name] = self._inject(name, body)
         for name, live in list(self._live.items()):
-            spec = self.seen[name]["spec"]
-            over = time.monotonic() - self._began[name] >= go_seconds(spec["duration"])
+            body = self.seen[name]
+            over = time.monotonic() - self._began[name] >= go_seconds(body["spec"]["duration"])
             if live and (name not in present or over):
-                self.proxy.clear(name)
+                self._end(name, body)
                 self._live[name] = False
 
-    def _inject(self, name: str, spec: Mapping[str, Any]) -> bool:
+    def _inject(self, name: str, body: Mapping[str, Any]) -> bool:
+        spec = body["spec"]
         source = spec["selector"].get("labelSelectors") or {}
+        if source != self.trader:
+            return False  # selects no pod of the trader
+        if body["kind"] == "TimeChaos":
+            if self.clock_file is None:
+                return False  # the played trader has no clock to step
+            write_clock(self.clock_file, ClockSetting(go_seconds(spec["timeOffset"])))
+            return True
         target = (spec.get("target") or {}).get("selector", {}).get("labelSelectors") or {}
         route = self.routes.get(",".join(f"{k}={v}" for k, v in sorted(target.items())))
-        if source != self.trader or route is None:
-            return False  # selects no pod of the trader, or no dependency the played cluster has
+        if route is None:
+            return False  # no dependency the played cluster has
         params: Dict[str, Any] = {"route": route, "direction": DIRECTIONS[spec.get("direction", "to")]}
         kind = "blackhole"
         if spec["action"] == "delay":
@@ -127,3 +146,9 @@ class PlayedChaosMesh:
             params["delay_ms"] = go_seconds(spec["delay"]["latency"]) * 1000
         self.proxy.add(kind, params, go_seconds(spec["duration"]) + 5, name)
         return True
+
+    def _end(self, name: str, body: Mapping[str, Any]) -> None:
+        if body["kind"] == "TimeChaos":
+            write_clock(self.clock_file, ClockSetting(0.0))
+        else:
+            self.proxy.clear(name)

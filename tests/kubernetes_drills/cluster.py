@@ -208,14 +208,18 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
             core.create_namespaced_pod(NAMESPACE, pod(name, "aitrapp", int(api_url.rsplit(":", 1)[1])))
             core.patch_namespaced_pod_status(name, NAMESPACE, pod_status(True))
         player = PlayedChaosMesh(client.CustomObjectsApi(api), NAMESPACE, described.configuration["net_proxy"],
-                                 {"app": "aitrapp"}, {"app=redis": "redis"})
+                                 {"app": "aitrapp"}, {"app=redis": "redis"},
+                                 Path(described.configuration["clock_file"]) if "clock_file" in described.configuration
+                                 else None)
         controller = PlayedController(apps, core, [Workload("redis", redis_port, redis)], player)
         controller.start()
         ready = wait_until(lambda: apps.read_namespaced_stateful_set("redis", NAMESPACE).status,
                            lambda status: status is not None and status.ready_replicas == 1, timeout=30)
         assert ready.held, f"StatefulSet redis never Ready: {ready.last_error}; the controller: {controller.errors[-3:]}; calls: {log.read_text().splitlines()[-6:]}"
-        # in a cluster the trader reaches Redis by its Service: no TCP fault proxy of ours in between
-        values = {k: v for k, v in described.configuration.items() if k not in ("net_proxy", "net_proxy_target")}
+        # in a cluster the trader reaches Redis by its Service (no TCP fault proxy of ours in between) and its clock is
+        # stepped by a TimeChaos (no clock file the drill writes)
+        values = {k: v for k, v in described.configuration.items()
+                  if k not in ("net_proxy", "net_proxy_target", "clock_file")}
         values.update(redis_target=f"k8s:{NAMESPACE}/statefulset/redis", k8s_namespace=NAMESPACE,
                       k8s_trader_selector="app=aitrapp")
         if deployed.replica_apis:  # each replica frozen in its pod through the exec API

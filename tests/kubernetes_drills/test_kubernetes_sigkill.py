@@ -1,5 +1,6 @@
 """A `chaos run` SIGKILLed mid-fault on Kubernetes leaves nothing of its run in the cluster: its watchdog scales the
-StatefulSet back, deletes the NetworkChaos by its label, thaws the frozen pod through the exec API."""
+StatefulSet back, deletes the NetworkChaos and the TimeChaos by the run's label, thaws the frozen pod through the
+exec API."""
 import signal
 import subprocess
 
@@ -7,17 +8,19 @@ import pytest
 from drills.kit import CHAOS, FAST_ENV, ROOT, drill_env, ledger_entries, wait_ledger_empty
 
 from chaosaitrapp.targets.answers import redis_answers
+from chaosaitrapp.targets.wallclock import read_clock
 from chaosaitrapp.waiting import wait_until
 from kubernetes_drills.cluster import validate_namespace
-from kubernetes_drills.kit import network_chaos, redis_port, statefulset, stopped
+from kubernetes_drills.kit import network_chaos, redis_port, statefulset, stopped, time_chaos
 
 
 @pytest.mark.parametrize("drill, driver", [("leader_lock", ":WorkloadDriver"),
                                            ("network_partition_redis", ":ChaosMeshDriver"),
-                                           ("split_brain_pause", ":PodFreezeDriver")])
+                                           ("split_brain_pause", ":PodFreezeDriver"),
+                                           ("clock_jump", ":ChaosMeshDriver")])
 def test_sigkill_of_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluster(cluster_factory, tmp_path, drill,
                                                                                   driver):
-    deployed, cluster = cluster_factory(replicas=2 if drill == "split_brain_pause" else 1)
+    deployed, cluster = cluster_factory(replicas=2 if drill == "split_brain_pause" else 1, clock=drill == "clock_jump")
     env = drill_env(None, tmp_path, {**FAST_ENV, **cluster.env, "AITRAPP_FAULT_LEASE": "8"})
     chaos = subprocess.Popen([CHAOS, "--no-version-check", "run", "--journal-path", str(tmp_path / "journal.json"),
                               str(ROOT / "experiments" / f"{drill}.json")], env=env, cwd=ROOT,
@@ -29,7 +32,8 @@ def test_sigkill_of_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluster
         assert faulted.held, f"{drill} never put its fault in place"
         in_place = {"leader_lock": lambda: statefulset(cluster).spec.replicas == 0,
                     "network_partition_redis": lambda: len(network_chaos(cluster)) == 1,
-                    "split_brain_pause": lambda: stopped(deployed, "trader")}[drill]
+                    "split_brain_pause": lambda: stopped(deployed, "trader"),
+                    "clock_jump": lambda: not read_clock(deployed.directory / "trader.offset").true}[drill]
         assert wait_until(in_place, bool, timeout=30).held
         chaos.send_signal(signal.SIGKILL)
         chaos.wait(10)
@@ -40,7 +44,9 @@ def test_sigkill_of_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluster
     assert wait_ledger_empty(tmp_path, timeout=60), ledger_entries(tmp_path / "state")
     found = statefulset(cluster)
     assert found.spec.replicas == 1 and found.status.ready_replicas == 1
-    assert network_chaos(cluster) == []
+    assert network_chaos(cluster) == [] and time_chaos(cluster) == []
+    if drill == "clock_jump":
+        assert wait_until(lambda: read_clock(deployed.directory / "trader.offset").true, bool, timeout=10).held
     assert wait_until(lambda: cluster.controller.chaos_mesh.proxy.active(), lambda a: a == [], timeout=10).held
     assert redis_answers("127.0.0.1", redis_port(cluster))
     assert not any(stopped(deployed, name) for name in deployed.pidfiles if name.startswith("trader"))

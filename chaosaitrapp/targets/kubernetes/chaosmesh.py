@@ -29,7 +29,8 @@ CHAOS_MESH_VERSION = "2.8.3"
 
 
 def go_duration(seconds: float) -> str:
-    """``seconds`` as a Go duration string (``"90s"``, ``"1500ms"``), as Chaos Mesh's ``duration`` takes it."""
+    """``seconds`` as a Go duration string (``"90s"``, ``"1500ms"``, ``"-300s"``), as Chaos Mesh's ``duration`` and
+    ``timeOffset`` take it."""
     whole = round(float(seconds), 3)
     return f"{int(whole)}s" if whole == int(whole) else f"{int(whole * 1000)}ms"
 
@@ -134,6 +135,13 @@ class ChaosMeshDriver:
     def from_undo(cls, undo: dict) -> "ChaosMeshDriver":
         """The driver a ledger recipe (:meth:`undo`) describes."""
         return cls(str(undo["namespace"]), str(undo["kind"]), str(undo["name"]), str(undo.get("run") or ""))
+
+
+def time_chaos_spec(namespace: str, pods: Mapping[str, str], seconds: float) -> Dict[str, Any]:
+    """A TimeChaos spec stepping the wall clock (``CLOCK_REALTIME`` only: the monotonic clock runs on) of every pod
+    labelled ``pods`` by ``seconds``."""
+    return {"mode": "all", "selector": {"namespaces": [namespace], "labelSelectors": dict(pods)},
+            "timeOffset": go_duration(seconds), "clockIds": ["CLOCK_REALTIME"]}
 
 
 def network_chaos_spec(action: str, direction: str, namespace: str, source: Mapping[str, str],
