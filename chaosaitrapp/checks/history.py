@@ -51,13 +51,14 @@ class Analysis:
         return [f for f in self.findings if f.kind == kind]
 
 
-def _t(placement: Mapping[str, Any]) -> float:
+def placed_at(placement: Mapping[str, Any]) -> float:
+    """A history record's time (``t``): the sort key of every history."""
     return float(placement["t"])
 
 
 def _accepted(history: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
     accepted = [p for p in history if p.get("status") == 200]
-    accepted.sort(key=_t)
+    accepted.sort(key=placed_at)
     return accepted
 
 

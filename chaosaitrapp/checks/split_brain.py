@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Tuple
 
 from chaosaitrapp.checks.broker import _accepted_ids
-from chaosaitrapp.checks.history import Analysis, analyse
+from chaosaitrapp.checks.history import Analysis, analyse, placed_at
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.measure import flag_runs, secs, skew_explains
 from chaosaitrapp.checks.results import CheckResult
@@ -47,12 +47,8 @@ def history_of(timeline: Timeline) -> List[Mapping[str, Any]]:
         t = record.get("sent_t", record.get("arrived_t", record["t"]))
         out.append({**record, "t": float(t),
                     "dropped": bool(record.get("dropped")) or record.get("delivered") is False})
-    out.sort(key=_t)
+    out.sort(key=placed_at)
     return out
-
-
-def _t(placement: Mapping[str, Any]) -> float:
-    return float(placement["t"])
 
 
 def _analysis(timeline: Timeline, limits: Limits) -> Analysis:

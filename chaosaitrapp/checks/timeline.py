@@ -234,7 +234,6 @@ def load_timeline(path: Union[str, Path]) -> Timeline:
     """
     path = Path(path)
     records: List[Dict[str, Any]] = []
-    truncated = False
     broken: Optional[Tuple[int, str]] = None  # the last invalid line so far: fatal unless it is the last one
     with open(path, "rb") as handle:  # line by line, keys shared: a long timeline costs one copy of itself
         for number, raw in enumerate(handle, start=1):
