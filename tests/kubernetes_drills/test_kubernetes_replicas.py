@@ -23,7 +23,10 @@ def test_split_brain_pause_freezes_the_leaders_pod_through_the_exec_api(cluster_
     execs = [c for c in cluster.calls() if c.endswith(f"/pods/{cluster.trader_pods[0]}/exec")]
     assert len(execs) >= 2, "frozen and thawed through the exec API"
     if verdict == "FAIL":
-        assert checks(run)["one_placer_at_a_time"]["status"] == "fail", checks(run)["one_placer_at_a_time"]
+        # without fencing the thawed leader trades on beside its successor: seen as two leaders at once, or as two
+        # placers at once (which of the two a run catches depends on where the freeze lands in its refresh cycle)
+        caught = {n for n in ("one_leader_at_a_time", "one_placer_at_a_time") if checks(run)[n]["status"] == "fail"}
+        assert caught, {n: checks(run)[n] for n in ("one_leader_at_a_time", "one_placer_at_a_time")}
     assert ledger_entries(tmp_path / "state") == []
     assert not stopped(deployed, "trader") and not stopped(deployed, "trader_1"), "a replica was left frozen"
 
