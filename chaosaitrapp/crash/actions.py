@@ -67,7 +67,7 @@ class Armed:
     armed_wall: float
     killed_wall: Optional[float] = None
     restarted_wall: Optional[float] = None
-    pids: List[int] = field(default_factory=list)
+    kills: List[Tuple[CrashTarget, int]] = field(default_factory=list)  # noted before each signal left
     standbys: List[CrashTarget] = field(default_factory=list)  # mid_leader_change: the other replicas
     replicas: List[Replica] = field(default_factory=list)
     standbys_pending: bool = False  # started again only once a replica leads
@@ -211,10 +211,10 @@ def crash_trader(delay_ms: float = 0, timeout: float = 0, configuration: Configu
         reader = target_lock_reader(configuration, secrets)
         holder = reader.read(lock_key(configuration))[0] if reader is not None else None
     record_event("fault", target, f"SIGKILL at {armed.point}", dependency=TRADER, fault_name="crash", point=armed.point)
-    pid = armed.target.kill()
+    armed.killed_wall = time.time()  # before the kill: a rollback that interrupts it must start the trader again
+    pid = armed.target.kill(noted=lambda pid: armed.kills.append((armed.target, pid)))
     after_release = None if released is None else round((time.monotonic() - released) * 1000.0, 1)
     armed.killed_wall = time.time()
-    armed.pids.append(pid)
     record_event("fault_injected", target, f"killed (pid {pid}) at {armed.point}", dependency=TRADER,
                  fault_name="crash", point=armed.point, pid=pid, delay_ms=delay if released is not None else None,
                  dead_after_release_ms=after_release)
@@ -254,9 +254,8 @@ def _kill_the_winner(armed: Armed, dead: Optional[str], delay: float, configurat
     pace_until(seen + delay / 1000.0)
     record_event("fault", winner.describe(), "SIGKILL of the new leader", dependency=TRADER, fault_name="crash",
                  point=armed.point)
-    pid = winner.kill()
+    pid = winner.kill(noted=lambda pid: armed.kills.append((winner, pid)))
     after = round((time.monotonic() - seen) * 1000.0, 1)
-    armed.pids.append(pid)
     record_event("fault_injected", winner.describe(), f"the new leader killed (pid {pid}) {after:.0f} ms after it won",
                  dependency=TRADER, fault_name="crash", point=armed.point, pid=pid, new_leader=True,
                  won_to_kill_ms=after)
@@ -281,6 +280,8 @@ def _start(armed: Armed, why: str, timeout: float, configuration: Configuration,
     leader (the drill's ``API``) alone; the standbys wait until a replica leads again (:func:`wait_reconciled` starts
     them then, a rollback at once), so the deployment comes back as it was."""
     target = armed.target.describe()
+    for killed, pid in armed.kills:  # a kill a rollback interrupted may still be under way
+        killed.wait_gone(pid, timeout)
     stale = _stale_key(configuration, secrets)
     record_event("restore", target, f"start the trader again as it ran ({why})", dependency=TRADER)
     armed.standbys_pending = leader_first and bool(armed.standbys)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import signal
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 from chaosaitrapp import procs
 from chaosaitrapp.config import value
@@ -52,24 +52,32 @@ class CrashTarget:
         """What the watchdog needs in its own environment to start it again (a process's captured environment)."""
         return self.driver.restart_env() if isinstance(self.driver, ProcessDriver) else None
 
-    def kill(self, timeout: float = 10.0) -> int:
-        """SIGKILL the trader and return its pid once it is gone (a container: once Docker says it stopped);
-        TargetNotFound when it is not running, TargetError when it outlives ``timeout``."""
+    def kill(self, timeout: float = 10.0, noted: Optional[Callable[[int], None]] = None) -> int:
+        """SIGKILL the trader and return its pid once it is gone (:meth:`wait_gone`); ``noted`` is told the pid
+        before the signal leaves (a rollback that interrupts the wait then knows whom to wait for). TargetNotFound
+        when it is not running, TargetError when it outlives ``timeout``."""
         pid = self.pid()
         if pid is None:
             raise TargetNotFound(f"{self.describe()}: the trader is not running: nothing to kill", target=self.spec)
+        if noted is not None:
+            noted(pid)
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         except PermissionError as exc:
             raise TargetError(f"{self.describe()}: not allowed to kill pid {pid}: {exc}", target=self.spec) from None
+        self.wait_gone(pid, timeout)
+        return pid
+
+    def wait_gone(self, pid: int, timeout: float = 10.0) -> None:
+        """Wait until ``pid`` (SIGKILLed) is gone (a container: once Docker says it stopped): until then it may
+        still answer, and a start would find it running; TargetError when it outlives ``timeout``."""
         gone = wait_until(lambda: procs.alive(pid) or (isinstance(self.driver, DockerDriver) and
                                                        self.driver.is_running()),
                           lambda alive: not alive, timeout=timeout, interval=0.005, what=f"pid {pid} to die")
         if not gone.held:
             raise TargetError(f"{self.describe()}: pid {pid} still there {timeout:g}s after SIGKILL", target=self.spec)
-        return pid
 
 
 def restartable(given: str, key: str) -> str:

@@ -1,16 +1,16 @@
 """Chaos Mesh, played for the tests: its resources checked against its own CRD schemas and carried out on the
 target deployed by hand.
 
-The schemas are Chaos Mesh's CustomResourceDefinitions at :data:`CHAOS_MESH_VERSION`, kept unchanged under
-``../shared/vendor/chaos-mesh/v<version>/`` (a data file of a public repository: the steering repository's
-``shared/`` is where such files live; a missing one fails the test, never skips it). Validation is strict as
-``kubectl --validate=strict`` is: a field the schema does not name is an error.
+The schemas are Chaos Mesh's CustomResourceDefinitions at :data:`CHAOS_MESH_VERSION`, kept unchanged (with Chaos
+Mesh's licence) in ``crds/chaos-mesh-v<version>/`` beside this module; a missing one fails the test, never skips
+it. Validation is strict as ``kubectl --validate=strict`` is: a field the schema does not name is an error.
 
 :class:`PlayedChaosMesh` plays its controllers, from when a resource is first seen until its ``duration`` ends or
 it is deleted, whichever comes first: a NetworkChaos whose selector picks the trader's pods and whose target picks
 Redis's becomes a fault on the TCP fault proxy route the trader reaches Redis by (``partition`` = blackhole,
 ``delay`` = latency); a TimeChaos of the trader's pods writes its ``timeOffset`` into the clock file the trader's
-wall-clock shim reads (``+0`` at its end).
+wall-clock shim reads (``+0`` at its end). Once it acted, it writes the resource's status as Chaos Mesh does
+(``AllInjected``), which the drill waits for.
 """
 from __future__ import annotations
 
@@ -28,8 +28,7 @@ from chaosaitrapp.network.client import NetProxyClient
 from chaosaitrapp.targets.kubernetes.chaosmesh import CHAOS_MESH_VERSION, GROUP, RUN_LABEL, VERSION
 from chaosaitrapp.targets.wallclock import ClockSetting, write_clock
 
-ROOT = Path(__file__).resolve().parents[2]
-CRDS = ROOT.parent / "shared" / "vendor" / "chaos-mesh" / f"v{CHAOS_MESH_VERSION}"
+CRDS = Path(__file__).resolve().parent / "crds" / f"chaos-mesh-v{CHAOS_MESH_VERSION}"
 #: The metadata fields a resource of ours may carry.
 METADATA = {"name", "namespace", "labels", "annotations"}
 DIRECTIONS = {"both": "both", "to": "to_dependency", "from": "from_dependency"}
@@ -118,6 +117,7 @@ class PlayedChaosMesh:
                     self.invalid.append(f"{name}: {exc}"[:400])
                     continue
                 self._live[name] = self._inject(name, body)
+                self._report(kind, name, self._live[name])
         for name, live in list(self._live.items()):
             body = self.seen[name]
             over = time.monotonic() - self._began[name] >= go_seconds(body["spec"]["duration"])
@@ -146,6 +146,18 @@ class PlayedChaosMesh:
             params["delay_ms"] = go_seconds(spec["delay"]["latency"]) * 1000
         self.proxy.add(kind, params, go_seconds(spec["duration"]) + 5, name)
         return True
+
+    def _report(self, kind: str, name: str, live: bool) -> None:
+        """Write the resource's status as Chaos Mesh does once it acted: ``Selected`` and ``AllInjected`` true with
+        a record of the trader's pod, or both false when its selectors pick no pod the played cluster has."""
+        state = "True" if live else "False"
+        status = {"conditions": [{"type": "Selected", "status": state}, {"type": "AllInjected", "status": state},
+                                 {"type": "AllRecovered", "status": "False"}, {"type": "Paused", "status": "False"}],
+                  "experiment": {"desiredPhase": "Run", "containerRecords": [
+                      {"id": f"{self.namespace}/trader", "phase": "Injected", "selectorKey": ".",
+                       "injectedCount": 1, "recoveredCount": 0}] if live else []}}
+        self.custom.patch_namespaced_custom_object_status(GROUP, VERSION, self.namespace, kind, name,
+                                                          {"status": status})
 
     def _end(self, name: str, body: Mapping[str, Any]) -> None:
         if body["kind"] == "TimeChaos":

@@ -1,12 +1,18 @@
 """network_partition_redis on Kubernetes: a Chaos Mesh NetworkChaos between the trader's pods and Redis's, valid
 against Chaos Mesh's own CRD schema, lasting no longer than its lease, labelled with the run and deleted by the
-rollback; the same verdicts as on the lab."""
+rollback; in place only once Chaos Mesh reports it injected; the same verdicts as on the lab."""
+
+import os
+import subprocess
+import sys
 
 from drills.kit import FAST_ENV, ledger_entries, run_drill
+from kubernetes import client
 
-from chaosaitrapp.targets.kubernetes.chaosmesh import RUN_LABEL
+from chaosaitrapp.targets.kubernetes.chaosmesh import RUN_LABEL, network_chaos_spec, resource
 from kubernetes_drills.chaosmesh_player import go_seconds
-from kubernetes_drills.kit import network_chaos
+from kubernetes_drills.cluster import NAMESPACE
+from kubernetes_drills.kit import _api, network_chaos
 
 
 def test_network_partition_redis_passes_through_chaos_mesh_and_deletes_its_resource(cluster_factory, tmp_path):
@@ -23,6 +29,8 @@ def test_network_partition_redis_passes_through_chaos_mesh_and_deletes_its_resou
     assert go_seconds(body["spec"]["duration"]) <= lease
     assert body["metadata"]["labels"][RUN_LABEL] == run.extension["run_id"]
     assert cluster.controller.chaos_mesh.invalid == [] and cluster.controller.errors == []
+    injected = [e for e in run.timeline_events() if e.get("event") == "fault_injected" and e.get("dependency") == "redis"]
+    assert len(injected) == 1 and injected[0]["injected_after_s"] >= 0, "in place only once Chaos Mesh said so"
     assert network_chaos(cluster) == [], "the rollback left the NetworkChaos in place"
     assert ledger_entries(tmp_path / "state") == []
 
@@ -42,3 +50,18 @@ def test_a_reset_partition_is_refused_on_chaos_mesh_before_any_call(cluster_fact
     assert run.code != 0 and run.fields["refused"] == "true" and run.fields["faults_injected"] == "0", run.output[-3000:]
     assert "Chaos Mesh cannot reset connections" in run.output
     assert [c for c in cluster.calls()[before:] if "chaos-mesh" in c] == []
+
+
+def test_a_network_chaos_that_selects_no_pod_is_never_taken_for_a_fault_in_place(cluster_factory):
+    deployed, cluster = cluster_factory()
+    spec = network_chaos_spec("partition", "both", NAMESPACE, {"app": "nobody"}, {"app": "redis"})
+    body = resource("networkchaos", "aitrapp-redis-nobody", NAMESPACE, "run-1", spec, 30, 30)
+    client.CustomObjectsApi(_api(cluster)).create_namespaced_custom_object(
+        "chaos-mesh.org", "v1alpha1", NAMESPACE, "networkchaos", body)
+    waited = subprocess.run(
+        [sys.executable, "-c", "from chaosaitrapp.targets.kubernetes.chaosmesh import ChaosMeshDriver as D\n"
+         f"D({NAMESPACE!r}, 'networkchaos', 'aitrapp-redis-nobody', 'run-1').wait_injected(1.0)"],
+        env={**os.environ, **cluster.env}, capture_output=True, text=True, timeout=60)
+    assert waited.returncode == 1, waited.stderr[-2000:]
+    assert "Chaos Mesh did not report it injected within 1s" in waited.stderr
+    assert "'AllInjected': 'False'" in waited.stderr, waited.stderr[-2000:]

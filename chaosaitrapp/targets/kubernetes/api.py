@@ -5,10 +5,11 @@ drill, its rollback, its watchdog and ``aitrapp-chaos cleanup`` reach the same c
 The client libraries are the ``[kubernetes]`` extra; without them every ``k8s:`` target says so."""
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional, TypeVar
 
-from chaosaitrapp.errors import ConfigError, TargetError
+from chaosaitrapp.errors import ConfigError, TargetError, TargetNotFound
 
+T = TypeVar("T")
 INSTALL = "pip install 'chaostoolkit-aitrapp[kubernetes]'"
 #: Every call's own timeout (seconds): a hanging API server is an error, not a hang.
 REQUEST_TIMEOUT = 10.0
@@ -42,3 +43,14 @@ def api_error(what: str, exc: BaseException) -> TargetError:
     status = getattr(exc, "status", None)
     reason = getattr(exc, "reason", None) or type(exc).__name__
     return TargetError(f"{what}: the Kubernetes API answered {status} {reason}" if status else f"{what}: {reason}")
+
+
+def api_call(what: str, target: str, call: Callable[[], T], missing: str = "not found in the cluster") -> T:
+    """``call()``'s answer; TargetNotFound ``"<target>: <missing>"`` when the API answers 404, :func:`api_error`
+    (``what``) for any other failure."""
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - the client's ApiException and its transport's errors
+        if getattr(exc, "status", None) == 404:
+            raise TargetNotFound(f"{target}: {missing}", target=target) from None
+        raise api_error(what, exc) from None

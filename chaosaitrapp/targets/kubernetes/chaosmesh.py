@@ -8,6 +8,8 @@
 
 :class:`ChaosMeshDriver` is the fault ledger's driver of one resource: ``answers()`` (the fault is gone) is True
 once no resource of its name is left; ``start()`` deletes it, and every other of its kind and run, and waits.
+Chaos Mesh injects a resource some time after it is made: ``wait_injected()`` waits until its status says so
+(the condition ``AllInjected`` true), so a drill's detection deadline starts when the fault is in place.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from chaosaitrapp.declare import ref_of
 from chaosaitrapp.errors import ConfigError, TargetError
-from chaosaitrapp.targets.kubernetes.api import REQUEST_TIMEOUT, api_client, api_error
+from chaosaitrapp.targets.kubernetes.api import REQUEST_TIMEOUT, api_call, api_client, api_error
 from chaosaitrapp.waiting import wait_until
 
 GROUP, VERSION = "chaos-mesh.org", "v1alpha1"
@@ -26,6 +28,8 @@ RUN_LABEL = "chaosaitrapp.io/run"
 KINDS = {"networkchaos": "NetworkChaos", "stresschaos": "StressChaos", "timechaos": "TimeChaos"}
 #: The Chaos Mesh version the resources are written for (and the tests validate against).
 CHAOS_MESH_VERSION = "2.8.3"
+#: How long Chaos Mesh may take to report a new resource injected (seconds; never longer than its lease).
+INJECT_TIMEOUT = 30.0
 
 
 def go_duration(seconds: float) -> str:
@@ -99,6 +103,29 @@ class ChaosMeshDriver:
         return [str(o["metadata"]["name"]) for o in _objects(self.kind, self.namespace)
                 if o["metadata"].get("name") == self.name or
                 ((o["metadata"].get("labels") or {}).get(RUN_LABEL) == self.run and self.run)]
+
+    def conditions(self) -> Dict[str, str]:
+        """Chaos Mesh's conditions of the resource (``{"Selected": "True", "AllInjected": "True", ...}``); ``{}``
+        before it reports any; TargetNotFound when the resource is gone, TargetError when the API fails."""
+        from kubernetes import client  # noqa: PLC0415 - the [kubernetes] extra is optional
+        body = api_call(f"reading {self.describe()}", self.describe(),
+                        lambda: client.CustomObjectsApi(api_client()).get_namespaced_custom_object(
+                            GROUP, VERSION, self.namespace, self.kind, self.name, _request_timeout=REQUEST_TIMEOUT))
+        found = ((body or {}).get("status") or {}).get("conditions") or []
+        return {str(c.get("type")): str(c.get("status")) for c in found if isinstance(c, dict)}
+
+    def wait_injected(self, timeout: float) -> float:
+        """Wait (up to ``timeout`` s) until Chaos Mesh reports the resource injected (``AllInjected`` true) and
+        return when that held (Unix time); TargetError naming the conditions last seen at the deadline."""
+        result = wait_until(self.conditions, lambda seen: seen.get("AllInjected") == "True", timeout=timeout,
+                            interval=0.05, what=f"Chaos Mesh to inject {self.describe()}")
+        if not result.held:
+            raise TargetError(f"{self.describe()}: Chaos Mesh did not report it injected within {timeout:g}s "
+                              f"(conditions {result.value or 'none'}"
+                              f"{'; ' + result.last_error if result.last_error else ''}): is Chaos Mesh "
+                              f"{CHAOS_MESH_VERSION} running in the cluster, and do its selectors pick pods?",
+                              target=self.describe())
+        return float(result.held_at_wall or 0.0)
 
     def answers(self) -> bool:
         """True once no resource of this name is left (the fault is over)."""

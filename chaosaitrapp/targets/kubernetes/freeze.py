@@ -12,8 +12,8 @@ import re
 from typing import Any, List, Optional
 
 from chaosaitrapp.declare import ref_of
-from chaosaitrapp.errors import ConfigError, TargetError, TargetNotFound
-from chaosaitrapp.targets.kubernetes.api import REQUEST_TIMEOUT, api_error, core_api
+from chaosaitrapp.errors import ConfigError, TargetError
+from chaosaitrapp.targets.kubernetes.api import REQUEST_TIMEOUT, api_call, core_api
 from chaosaitrapp.targets.kubernetes.guard import check_namespace
 
 FREEZE = ["kill", "-STOP", "-1"]
@@ -41,12 +41,8 @@ class PodFreezeDriver:
         return f"pause:k8s:{self.namespace}/pod/{self.pod}"
 
     def _container(self) -> str:
-        try:
-            found = core_api().read_namespaced_pod(self.pod, self.namespace, _request_timeout=REQUEST_TIMEOUT)
-        except Exception as exc:  # noqa: BLE001
-            if getattr(exc, "status", None) == 404:
-                raise TargetNotFound(f"{self.describe()}: no such pod", target=self.describe()) from None
-            raise api_error(f"reading {self.describe()}", exc) from None
+        found = api_call(f"reading {self.describe()}", self.describe(), lambda: core_api().read_namespaced_pod(
+            self.pod, self.namespace, _request_timeout=REQUEST_TIMEOUT), missing="no such pod")
         return str(found.spec.containers[0].name)
 
     def _exec(self, command: List[str]) -> None:

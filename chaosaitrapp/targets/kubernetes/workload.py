@@ -16,8 +16,8 @@ import time
 from typing import Any, Dict, List, Optional
 
 from chaosaitrapp.declare import ref_of
-from chaosaitrapp.errors import ConfigError, TargetError, TargetNotFound
-from chaosaitrapp.targets.kubernetes.api import REQUEST_TIMEOUT, api_error, apps_api, core_api
+from chaosaitrapp.errors import ConfigError, TargetError
+from chaosaitrapp.targets.kubernetes.api import REQUEST_TIMEOUT, api_call, api_error, apps_api, core_api
 from chaosaitrapp.waiting import wait_until
 
 #: The workload kinds a dependency may be, as written in a target string.
@@ -54,13 +54,9 @@ class WorkloadDriver:
     def _read(self) -> Any:
         api = apps_api()
         read = api.read_namespaced_stateful_set if self.kind == "statefulset" else api.read_namespaced_deployment
-        try:
-            return read(self.name, self.namespace, _request_timeout=REQUEST_TIMEOUT)
-        except Exception as exc:  # noqa: BLE001 - ApiException, urllib3 errors: all named in one message
-            if getattr(exc, "status", None) == 404:
-                raise TargetNotFound(f"{self.describe()}: no such {self.kind} in namespace {self.namespace}",
-                                     target=self.describe()) from None
-            raise api_error(f"reading {self.describe()}", exc) from None
+        return api_call(f"reading {self.describe()}", self.describe(),
+                        lambda: read(self.name, self.namespace, _request_timeout=REQUEST_TIMEOUT),
+                        missing=f"no such {self.kind} in namespace {self.namespace}")
 
     def _selector(self, workload: Any) -> Dict[str, str]:
         labels = dict((workload.spec.selector.match_labels or {}) if workload.spec.selector else {})
