@@ -15,7 +15,7 @@ from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.api.client import TraderClient
 from chaosaitrapp.clock.chaosmesh import end_time_chaos, time_chaos_driver
-from chaosaitrapp.clock.driver import ClockDriver
+from chaosaitrapp.clock.driver import ClockDriver, ClockFault
 from chaosaitrapp.clock.family import CLOCK_FILE
 from chaosaitrapp.config import value
 from chaosaitrapp.dependencies.drivers import target_lock_reader
@@ -56,7 +56,7 @@ CROSSING_SEEN_WITHIN_S = 3.0
 PAST_THE_LEASE_S = 2.0
 
 _LOCK = threading.Lock()
-_JUMPS: List[ClockDriver] = []
+_JUMPS: List[ClockFault] = []
 
 
 def clock_file(configuration: Configuration = None) -> str:
@@ -139,7 +139,7 @@ def _wait_drift(client: TraderClient, rate: float) -> Dict[str, Any]:
                        DRIFT_SEEN_S / abs(rate - 1) + LANDS_WITHIN_S, f"the target's clock to drift at x{rate:g}")
 
 
-def _clock_driver(seconds: float, rate: float, lease_s: float, configuration: Configuration) -> Any:
+def _clock_driver(seconds: float, rate: float, lease_s: float, configuration: Configuration) -> ClockFault:
     """How the jump is made: the clock file's :class:`ClockDriver` when ``clock_file`` is given, else on Kubernetes a
     TimeChaos of the trader's pods (:mod:`chaosaitrapp.clock.chaosmesh`; a step only); ConfigError when neither
     is given, the file is jumped already, or a drift is asked of Kubernetes."""
@@ -274,7 +274,7 @@ def lock_kept(duration: float = 0, interval: float = 0.2, configuration: Configu
     return {"reads": reads, "absent": absent}
 
 
-def _back(driver: ClockDriver, client: Optional[TraderClient], why: str) -> Dict[str, Any]:
+def _back(driver: ClockFault, client: Optional[TraderClient], why: str) -> Dict[str, Any]:
     record_event("restore", driver.describe(), f"clock put back ({why})", dependency="clock")
     restore_faults(driver.describe(), driver, 10.0)
     seen: Dict[str, Any] = {}

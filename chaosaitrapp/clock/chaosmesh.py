@@ -12,6 +12,7 @@ from typing import Any, Dict, Optional
 from chaoslib.types import Configuration
 
 from chaosaitrapp import registry
+from chaosaitrapp.clock.driver import ClockFault
 from chaosaitrapp.config import core_setting, value
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import current_run
@@ -29,19 +30,15 @@ from chaosaitrapp.targets.kubernetes.chaosmesh import (
 from chaosaitrapp.targets.kubernetes.guard import check_namespace
 
 
-class TimeChaosDriver:
-    """One TimeChaos step of the trader pods' wall clock, with the attributes of a clock fault
-    (:class:`chaosaitrapp.clock.driver.ClockDriver`: ``seconds``, ``rate``, ``hold``, ``landed``, ``expiry_wall``).
-    ``stop`` makes the resource; ``start`` deletes it (and every other of the run's)."""
+class TimeChaosDriver(ClockFault):
+    """One TimeChaos step of the trader pods' wall clock (a :class:`~chaosaitrapp.clock.driver.ClockFault` of rate
+    1). ``stop`` makes the resource; ``start`` deletes it (and every other of the run's)."""
 
     def __init__(self, namespace: str, pods: Dict[str, str], seconds: float, lease_s: float) -> None:
         if not seconds:
             raise ConfigError("a TimeChaos steps the clock: a jump of 0 s is nothing to inject", key="clock_jump")
-        self.namespace, self.pods, self.seconds, self.rate, self.lease_s = namespace, dict(pods), float(seconds), 1.0, \
-            float(lease_s)
-        self.hold: float = 0.0
-        self.landed: float = 0.0
-        self.expiry_wall: Optional[float] = None
+        super().__init__(seconds)
+        self.namespace, self.pods, self.lease_s = namespace, dict(pods), float(lease_s)
         run = current_run()
         self.run = str(getattr(run, "run_id", "") or uuid.uuid4().hex[:12])
         self.resource = ChaosMeshDriver(namespace, "timechaos", f"aitrapp-clock-{uuid.uuid4().hex[:8]}", self.run)

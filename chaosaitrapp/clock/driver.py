@@ -14,19 +14,30 @@ from chaosaitrapp.errors import ChaosAitrappError
 from chaosaitrapp.targets.wallclock import ClockSetting, read_clock, write_clock
 
 
-class ClockDriver:
+class ClockFault:
+    """What every clock fault carries, whatever moves the clock: ``seconds`` and ``rate``, and how the drill keeps
+    it (not part of any recipe): ``hold``, ``landed`` (monotonic: when the jump was seen landing) and, for a jump to
+    the token expiry, ``expiry_wall`` (the trader's time of the expiry, Unix time)."""
+
+    def __init__(self, seconds: float, rate: float = 1.0) -> None:
+        self.seconds = float(seconds)
+        self.rate = float(rate)
+        self.hold: Optional[float] = None
+        self.landed: Optional[float] = None
+        self.expiry_wall: Optional[float] = None
+
+    def describe(self) -> str:
+        """The fault's name in the ledger and the evidence (each kind names its own)."""
+        raise NotImplementedError
+
+
+class ClockDriver(ClockFault):
     """Moves the wall clock of the processes started under ``clock_file`` by ``seconds``, and with a ``rate``
     other than 1 makes it drift (``stop``), and puts it back (``start``)."""
 
     def __init__(self, clock_file: str, seconds: float, rate: float = 1.0) -> None:
+        super().__init__(seconds, rate)
         self.clock_file = str(clock_file)
-        self.seconds = float(seconds)
-        self.rate = float(rate)
-        # how the drill keeps it (not part of the recipe): the hold, when the jump was seen landing (monotonic),
-        # and for a jump to the token expiry the trader's time of the expiry (Unix time)
-        self.hold: Optional[float] = None
-        self.landed: Optional[float] = None
-        self.expiry_wall: Optional[float] = None
 
     def describe(self) -> str:
         """``clock:<clock file>``."""

@@ -6,10 +6,6 @@ import pytest
 from drills.kit import run_drill
 
 
-def checks(run) -> dict:
-    return {c["name"]: c for c in run.extension["checks"]}
-
-
 def test_a_lease_shorter_than_the_redis_timeout_fails_by_the_targets_own_timing(deployed_factory, tmp_path):
     """TTL 6 s, refresh 2 s, a Redis timeout of 8 s: behind a blackholed Redis it keeps trading past the
     instant its own lease could run out (4 s): FAIL, judged by the timing learned from its lock key."""
@@ -19,7 +15,7 @@ def test_a_lease_shorter_than_the_redis_timeout_fails_by_the_targets_own_timing(
     assert run.code != 0 and run.fields["test_result"] == "FAIL"
     assert run.fields["target_lock_ttl_s"] == "6" and run.fields["target_lock_refresh_s"] == "2"
     assert "learned from PTTL" in run.fields["target_lock_ttl_source"]
-    stopped = checks(run)["trading_stopped_before_lease_expiry"]
+    stopped = run.checks["trading_stopped_before_lease_expiry"]
     assert stopped["status"] == "fail" and stopped["limit"] == pytest.approx(4.0), stopped
     assert any("trading_stopped_before_lease_expiry failed" in r for r in run.reasons), run.reasons
 
@@ -32,8 +28,8 @@ def test_a_target_of_unknown_timing_never_passes_a_timing_check(deployed_factory
                                                      "LOCK_LEARN_TIMEOUT": "0", **target.env})
     assert run.fields["test_result"] == "FAIL" and run.fields["target_lock_ttl_s"] == "unknown"
     for name in ("time_to_detect_ready", "time_to_detect_pause"):
-        assert checks(run)[name]["status"] == "unknown" and "lock refresh period is unknown" in checks(run)[name]["reason"]
-    assert checks(run)["time_to_recover_ready"]["limit"] == 10.0, "recovery is held to the deadline it was told"
+        assert run.checks[name]["status"] == "unknown" and "lock refresh period is unknown" in run.checks[name]["reason"]
+    assert run.checks["time_to_recover_ready"]["limit"] == 10.0, "recovery is held to the deadline it was told"
     described = run_drill("leader_lock", None, tmp_path / "described", {"DETECT_TIMEOUT": "4", "WAIT_READY_TIMEOUT": "10",
                                                                         "LOCK_LEARN_TIMEOUT": "0", "LOCK_TTL": "3",
                                                                         "LOCK_REFRESH": "0.5", **target.env})
@@ -56,7 +52,7 @@ def test_split_brain_on_replicas_deployed_by_hand(deployed_factory, tmp_path):
     unfenced = deployed_factory(replicas=2, defects=["no_fencing"])
     run = run_drill("split_brain_pause", None, tmp_path / "unfenced", {**env, **unfenced.env})
     assert run.fields["test_result"] == "FAIL"
-    assert checks(run)["one_placer_at_a_time"]["status"] == "fail", checks(run)["one_placer_at_a_time"]
+    assert run.checks["one_placer_at_a_time"]["status"] == "fail", run.checks["one_placer_at_a_time"]
     assert float(run.fields["overlap_orders"]) >= 1
 
 
@@ -67,5 +63,5 @@ def test_split_brain_partition_fails_when_the_cut_off_leader_cannot_notice(deplo
     run = run_drill("split_brain_partition", None, tmp_path, {"DETECT_TIMEOUT": "8", "WAIT_READY_TIMEOUT": "20",
                                                               **target.env})
     assert run.code == 1 and run.fields["test_result"] == "FAIL"
-    leaders = checks(run)["one_leader_at_a_time"]
+    leaders = run.checks["one_leader_at_a_time"]
     assert leaders["status"] == "fail" and "all reported leader 1" in leaders["reason"], leaders

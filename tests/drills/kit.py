@@ -72,6 +72,11 @@ class DrillRun:
         return next((e for e in self.journal.get("extensions", []) if e.get("name") == "chaosaitrapp"), {})
 
     @property
+    def checks(self) -> Dict[str, Dict]:
+        """The run's checks (the extension's), by name."""
+        return {c["name"]: c for c in self.extension.get("checks", [])}
+
+    @property
     def log_path(self) -> Path:
         logs = sorted(p for p in self.reports.glob("*_20*.log"))
         assert logs, f"no evidence log in {self.reports}; output:\n{self.output[-3000:]}"

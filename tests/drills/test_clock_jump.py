@@ -24,10 +24,6 @@ def clock_env(lab, **extra: str) -> dict:
     return {"CLOCK_FILE": str(clock_file(lab.directory)), "WAIT_READY_TIMEOUT": "15", **extra}
 
 
-def checks_of(run) -> dict:
-    return {c["name"]: c for c in run.extension["checks"]}
-
-
 @pytest.fixture(scope="module")
 def clock_lab():
     lab = start_lab(profile="fast", fake_clock=True)
@@ -39,7 +35,7 @@ def clock_lab():
 def test_the_clock_drill_passes_on_a_healthy_lab(jump, clock_lab, tmp_path):
     run = run_drill("clock_jump", clock_lab, tmp_path, clock_env(clock_lab, CLOCK_JUMP=jump))
     assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
-    found = checks_of(run)
+    found = run.checks
     assert {n: found[n]["status"] for n in ("lock_kept_through_jump", "heartbeat_ages_sane", "orders_exactly_once")} \
         == {"lock_kept_through_jump": "pass", "heartbeat_ages_sane": "pass", "orders_exactly_once": "pass"}, found
     landed = next(e for e in run.timeline_events() if e.get("event") == "fault_injected" and e.get("dependency") == "clock")
@@ -56,7 +52,7 @@ def test_the_clock_drill_passes_on_a_healthy_lab(jump, clock_lab, tmp_path):
 def test_the_clock_crosses_the_token_expiry_and_one_refresh_passes(clock_lab, tmp_path):
     run = run_drill("clock_token_expiry", clock_lab, tmp_path, clock_env(clock_lab))
     assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
-    found = checks_of(run)
+    found = run.checks
     assert {n: found[n]["status"] for n in ("lock_kept_through_jump", "heartbeat_ages_sane", "token_refresh_bounded",
                                             "orders_exactly_once")} == dict.fromkeys(
         ("lock_kept_through_jump", "heartbeat_ages_sane", "token_refresh_bounded", "orders_exactly_once"), "pass"), found
@@ -78,7 +74,7 @@ def test_the_token_expiry_drill_fails_when_the_trader_never_refreshes(tmp_path):
     finally:
         lab.down()
     assert run.code == 1 and run.extension["verdict"] == "FAIL", run.output[-3000:]
-    found = checks_of(run)
+    found = run.checks
     assert found["token_refresh_bounded"]["status"] == "fail", found["token_refresh_bounded"]
     assert "no session was created at the broker" in found["token_refresh_bounded"]["reason"]
 
@@ -96,7 +92,7 @@ def test_the_clock_drill_fails_on_a_clock_defect_for_its_reason(defect, jump, ch
     finally:
         lab.down()
     assert run.code == 1 and run.extension["verdict"] == "FAIL", run.output[-3000:]
-    found = checks_of(run)
+    found = run.checks
     assert found[check]["status"] == "fail" and needle in found[check]["reason"], found[check]
 
 

@@ -41,7 +41,7 @@ def test_the_stall_drill_passes_on_a_healthy_lab(fast_lab, tmp_path):
     assert run.code == 0, f"exit {run.code}; reasons {run.extension.get('reasons')}\n{run.output[-3000:]}"
     assert run.extension["verdict"] == "PASS" and run.fields["test_result"] == "PASS"
     experiment = json.loads((ROOT / "experiments" / "redis_stall.json").read_text())
-    found = {c["name"]: c for c in run.extension["checks"]}
+    found = run.checks
     assert list(found) == checks_of(experiment) and all(c["status"] == "pass" for c in found.values()), found
     stopped, lease = float(run.fields["trading_stopped_s"]), float(run.fields["lease_could_expire_s"])
     assert stopped < lease, "trading stops before the lease could run out"
@@ -97,7 +97,7 @@ def test_the_brief_stall_drill_passes_on_a_healthy_lab(fast_lab, tmp_path):
     run = run_drill("redis_stall_brief", fast_lab, tmp_path, ENV)
     assert run.code == 0, f"exit {run.code}; reasons {run.extension.get('reasons')}\n{run.output[-3000:]}"
     experiment = json.loads((ROOT / "experiments" / "redis_stall_brief.json").read_text())
-    found = {c["name"]: c for c in run.extension["checks"]}
+    found = run.checks
     assert list(found) == checks_of(experiment) and all(c["status"] == "pass" for c in found.values()), found
     assert "trading_stopped_before_lease_expiry" not in found, "a brief stall requires no pause"
     stall = next(e for e in run.timeline_events() if e.get("event") == "fault_injected" and e.get("fault_name") == "stall")

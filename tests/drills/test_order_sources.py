@@ -35,10 +35,6 @@ def spool_lab():
     lab.down()
 
 
-def checks(run) -> dict:
-    return {c["name"]: c for c in run.extension["checks"]}
-
-
 def order_events(run) -> list:
     return [e for e in run.timeline_events() if e["event"] == "fault_injected" and e["target"] == "orders"]
 
@@ -65,14 +61,14 @@ def test_drills_with_orders_pass_through_the_services_own_path(drill, source, sp
     assert events and all(e["source"] == source and e["ids_carried"] for e in events), events
     ids = {i for e in events for i in e["accepted_ids"]}
     assert ids and all(is_kite_tag(i) for i in ids), ids
-    if "orders_exactly_once" in checks(run):
-        assert "placed exactly once" in checks(run)["orders_exactly_once"]["reason"]
+    if "orders_exactly_once" in run.checks:
+        assert "placed exactly once" in run.checks["orders_exactly_once"]["reason"]
     assert_lab_whole(spool_lab, tmp_path)
 
 
 def test_an_injector_that_cannot_pass_the_id_leaves_exactly_once_undecided(spool_lab, tmp_path):
     run = run_drill("broker_token_expiry", spool_lab, tmp_path, {**BROKER_ENV, "ORDER_INJECTOR": injector(spool_lab, False)})
-    once = checks(run)["orders_exactly_once"]
+    once = run.checks["orders_exactly_once"]
     assert once["status"] == "unknown" and "a duplicate cannot be told" in once["reason"], once
     assert run.code != 0 and run.fields["test_result"] == "FAIL", "undecided is never a pass"
     assert all(not e["ids_carried"] and e["accepted_ids"] == [] for e in order_events(run))
@@ -84,5 +80,5 @@ def test_through_the_injector_a_drill_still_fails_on_its_defect(tmp_path):
         run = run_drill("broker_token_expiry", lab, tmp_path, {**BROKER_ENV, "ORDER_INJECTOR": injector(lab)})
     finally:
         lab.down()
-    once = checks(run)["orders_exactly_once"]
+    once = run.checks["orders_exactly_once"]
     assert run.code == 1 and once["status"] == "fail" and "at the broker 2 times" in once["reason"], once

@@ -20,10 +20,6 @@ def state_env(**extra: str) -> dict:
     return {"WAIT_READY_TIMEOUT": "20", "ORDER_STATE_S": "1", "CONVERGE_TIMEOUT": "8", **extra}
 
 
-def checks_of(run) -> dict:
-    return {c["name"]: c for c in run.extension["checks"]}
-
-
 @pytest.fixture(scope="module")
 def states_lab():
     lab = start_lab(profile="fast")
@@ -35,7 +31,7 @@ def states_lab():
 def test_the_order_state_drill_passes_on_a_healthy_lab(state, states_lab, tmp_path):
     run = run_drill("broker_order_states", states_lab, tmp_path, state_env(ORDER_STATE=state))
     assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
-    found = checks_of(run)
+    found = run.checks
     assert {n: found[n]["status"] for n in CHECKED} == dict.fromkeys(CHECKED, "pass"), found
     watch = [e for e in run.timeline_events() if e.get("event") == "converged"]
     assert len(watch) == 1 and len(watch[0]["watched"]) == 3 and watch[0]["ahead"] == [], watch
@@ -69,7 +65,7 @@ def test_the_order_state_drill_fails_on_each_defect_for_its_own_reason(defect, s
     finally:
         lab.down()
     assert run.code == 1 and run.extension["verdict"] == "FAIL", run.output[-3000:]
-    found = checks_of(run)
+    found = run.checks
     assert found[failing]["status"] == "fail" and words in found[failing]["reason"], found[failing]
     assert run.fields["test_result"] == "FAIL", run.fields
     assert not ledger_entries(tmp_path / "state"), "the fault was undone"
@@ -95,5 +91,5 @@ def test_a_lost_update_is_found_under_the_aitrapp_profile(tmp_path):
     finally:
         lab.down()
     assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
-    found = checks_of(run)
+    found = run.checks
     assert {n: found[n]["status"] for n in CHECKED} == dict.fromkeys(CHECKED, "pass"), found

@@ -37,15 +37,11 @@ def assert_proxies_clean(lab) -> None:
         assert faults == [], f"faults left at the {proxy}: {faults}"
 
 
-def checks(run) -> dict:
-    return {c["name"]: c for c in run.extension["checks"]}
-
-
 def assert_pass(run, drill: str) -> None:
     assert run.code == 0, f"{drill} exit {run.code}; reasons {run.extension.get('reasons')}\n{run.output[-3000:]}"
     assert run.fields["test_result"] == "PASS" and run.extension["verdict"] == "PASS"
     experiment = json.loads((ROOT / "experiments" / f"{drill}.json").read_text())
-    assert list(checks(run)) == checks_of(experiment)
+    assert list(run.checks) == checks_of(experiment)
     assert all(c["status"] == "pass" for c in run.extension["checks"]), run.extension["checks"]
 
 
@@ -59,8 +55,8 @@ def test_redis_partition_passes_fast(kind, fast_lab, tmp_path):
     assert stopped < lease == 2.5, "trading stops before TTL 3 s - refresh 0.5 s"
     assert fields["paused_after_stop"] == "true" and fields["leader_after_stop"] == "0"
     assert fields["leader_after_recovery"] == "1" and fields["paused_after_recovery"] == "false"
-    assert checks(run)["no_order_after_lease_expiry"]["status"] == "pass"
-    assert checks(run)["orders_exactly_once"]["status"] == "pass"
+    assert run.checks["no_order_after_lease_expiry"]["status"] == "pass"
+    assert run.checks["orders_exactly_once"]["status"] == "pass"
     assert_proxies_clean(fast_lab)
     assert_lab_whole(fast_lab, tmp_path)
 
@@ -68,8 +64,8 @@ def test_redis_partition_passes_fast(kind, fast_lab, tmp_path):
 def test_postgres_partition_passes_fast(fast_lab, tmp_path):
     run = run_drill("network_partition_postgres", fast_lab, tmp_path, FAST_ENV)
     assert_pass(run, "network_partition_postgres")
-    assert checks(run)["acknowledged_orders_stored_once"]["status"] == "pass"
-    assert "stored exactly once" in checks(run)["acknowledged_orders_stored_once"]["reason"]
+    assert run.checks["acknowledged_orders_stored_once"]["status"] == "pass"
+    assert "stored exactly once" in run.checks["acknowledged_orders_stored_once"]["reason"]
     assert_proxies_clean(fast_lab)
     assert_lab_whole(fast_lab, tmp_path)
 
@@ -77,7 +73,7 @@ def test_postgres_partition_passes_fast(fast_lab, tmp_path):
 def test_broker_partition_passes_fast(fast_lab, tmp_path):
     run = run_drill("network_partition_broker", fast_lab, tmp_path, FAST_ENV)
     assert_pass(run, "network_partition_broker")
-    reason = checks(run)["orders_exactly_once"]["reason"]
+    reason = run.checks["orders_exactly_once"]["reason"]
     assert "placed exactly once" in reason and "dropped 0 reply" not in reason, "replies were lost and reconciled"
     assert_proxies_clean(fast_lab)
     assert_lab_whole(fast_lab, tmp_path)
@@ -88,7 +84,7 @@ def test_latency_below_the_budget_changes_nothing(fast_lab, tmp_path):
     assert_pass(run, "network_latency_redis")
     assert run.extension["strategies"]["hypothesis"] == "continuously"
     assert run.journal["steady_states"]["during"], "the steady state was checked during the method"
-    assert checks(run)["no_leadership_loss"]["status"] == "pass"
+    assert run.checks["no_leadership_loss"]["status"] == "pass"
     assert_proxies_clean(fast_lab)
 
 

@@ -31,10 +31,6 @@ def lab2():
     lab.down()
 
 
-def checks(run) -> dict:
-    return {c["name"]: c for c in run.extension["checks"]}
-
-
 def history(run) -> list:
     path = run.extension["evidence"]["history"]
     return [json.loads(line) for line in open(path)]
@@ -44,7 +40,7 @@ def assert_pass(run, drill: str) -> None:
     assert run.code == 0, f"{drill} exit {run.code}; reasons {run.extension.get('reasons')}\n{run.output[-3000:]}"
     assert run.extension["verdict"] == "PASS" and run.fields["test_result"] == "PASS"
     experiment = json.loads((ROOT / "experiments" / f"{drill}.json").read_text())
-    assert list(checks(run)) == checks_of(experiment) and set(SPLIT_CHECKS) <= set(checks(run))
+    assert list(run.checks) == checks_of(experiment) and set(SPLIT_CHECKS) <= set(run.checks)
     assert all(c["status"] == "pass" for c in run.extension["checks"]), run.extension["checks"]
     assert run.fields["overlap_orders"] == "0" and run.fields["overlap_s"] == "0"
     placed = [p for p in history(run) if p["status"] == 200]
@@ -72,7 +68,7 @@ def test_the_pause_drill_fails_without_fencing_and_shows_the_overlap(tmp_path):
     finally:
         lab.down()
     assert run.code == 1 and run.extension["verdict"] == "FAIL"
-    found = checks(run)
+    found = run.checks
     assert found["one_placer_at_a_time"]["status"] == "fail", found["one_placer_at_a_time"]
     assert "placed after" in found["one_placer_at_a_time"]["reason"]
     assert found["orders_once_across_replicas"]["status"] == "fail"  # the same client_order_id twice
@@ -91,7 +87,7 @@ def test_the_partition_drill_fails_when_the_old_leader_cannot_notice(tmp_path):
     finally:
         lab.down()
     assert run.code == 1
-    leaders = checks(run)["one_leader_at_a_time"]
+    leaders = run.checks["one_leader_at_a_time"]
     assert leaders["status"] == "fail" and "all reported leader 1" in leaders["reason"], leaders
 
 

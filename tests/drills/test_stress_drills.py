@@ -30,15 +30,11 @@ def limited_lab():
     lab.down()
 
 
-def checks(run) -> dict:
-    return {c["name"]: c for c in run.extension["checks"]}
-
-
 def assert_pass(run, drill: str) -> None:
     assert run.code == 0, f"{drill} exit {run.code}; reasons {run.extension.get('reasons')}\n{run.output[-3000:]}"
     assert run.extension["verdict"] == "PASS" and run.fields["test_result"] == "PASS"
     experiment = json.loads((ROOT / "experiments" / f"{drill}.json").read_text())
-    found = checks(run)
+    found = run.checks
     assert list(found) == checks_of(experiment) and set(STRESS_CHECKS) <= set(found)
     assert all(c["status"] == "pass" for c in run.extension["checks"]), run.extension["checks"]
     for key in ("heartbeat_max_s", "ready_p99_ms", "order_p99_ms"):
@@ -75,7 +71,7 @@ def test_the_cpu_drill_fails_on_a_scan_that_blocks_the_event_loop(tmp_path):
     finally:
         lab.down()
     assert run.code == 1 and run.extension["verdict"] == "FAIL"
-    found = checks(run)
+    found = run.checks
     assert "heartbeats_under_stress" in found, f"the drill never judged the stress: {run.reasons}"
     assert found["heartbeats_under_stress"]["status"] == "fail", found["heartbeats_under_stress"]
     assert "the process stalled" in found["heartbeats_under_stress"]["reason"]
@@ -89,7 +85,7 @@ def test_the_memory_drill_fails_when_the_trader_leaks_into_its_limit(tmp_path):
     finally:
         lab.down()
     assert run.code == 1 and run.extension["verdict"] == "FAIL"
-    survived = checks(run)["target_survived"]
+    survived = run.checks["target_survived"]
     assert survived["status"] == "fail" and "OOM-killed" in survived["reason"], survived
 
 

@@ -19,10 +19,6 @@ def crash_env(**extra: str) -> dict:
     return {"WAIT_READY_TIMEOUT": "20", "RECONCILE_TIMEOUT": "15", **extra}
 
 
-def checks_of(run) -> dict:
-    return {c["name"]: c for c in run.extension["checks"]}
-
-
 def kills(run) -> list:
     return [e for e in run.timeline_events() if e.get("event") == "fault_injected" and e.get("fault_name") == "crash"]
 
@@ -39,7 +35,7 @@ def test_the_crash_drill_passes_on_a_healthy_lab(point, crash_lab, tmp_path):
     before = crash_lab.pid("trader")
     run = run_drill("trader_crash", crash_lab, tmp_path, crash_env(CRASH_POINT=point))
     assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
-    found = checks_of(run)
+    found = run.checks
     assert {n: found[n]["status"] for n in CHECKED} == dict.fromkeys(CHECKED, "pass"), found
     killed = kills(run)
     assert len(killed) == 1 and killed[0]["pid"] == before and killed[0]["point"] == point, killed
@@ -79,7 +75,7 @@ def test_the_crash_drill_fails_on_each_defect_for_its_own_reason(defect, point, 
     finally:
         lab.down()
     assert run.code == 1 and run.extension["verdict"] == "FAIL", run.output[-3000:]
-    found = checks_of(run)
+    found = run.checks
     assert found[failing]["status"] == "fail" and words in found[failing]["reason"], found[failing]
     if defect == "resend_on_start":
         assert run.fields["resent"] == "1", run.fields
@@ -111,7 +107,7 @@ def test_the_crash_drill_passes_under_the_aitrapp_profile(tmp_path):
     finally:
         lab.down()
     assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
-    assert checks_of(run)["orders_reconciled"]["status"] == "pass"
+    assert run.checks["orders_reconciled"]["status"] == "pass"
     fields = run.fields
     assert float(fields["stale_key_s"]) > 0, "the dead trader's key was still there at the restart"
     assert float(fields["leader_back_s"]) <= float(fields["reconciled_s"]), fields
@@ -128,7 +124,7 @@ def test_mid_leader_change_kills_the_new_leader_as_it_wins_and_both_come_back(tm
     finally:
         lab.down()
     assert run.code == 0, f"exit {run.code}; reasons {run.reasons}\n{run.output[-3000:]}"
-    found = checks_of(run)
+    found = run.checks
     assert {n: found[n]["status"] for n in CHECKED} == dict.fromkeys(CHECKED, "pass"), found
     killed = kills(run)
     assert [k["pid"] for k in killed] == [before["trader"], before["trader_1"]], killed
@@ -154,7 +150,7 @@ def test_mid_leader_change_fails_when_the_restarted_leader_forgets_its_orders(tm
     finally:
         lab.down()
     assert run.code == 1 and run.extension["verdict"] == "FAIL", run.output[-3000:]
-    found = checks_of(run)["orders_reconciled"]
+    found = run.checks["orders_reconciled"]
     assert found["status"] == "fail" and "still in doubt" in found["reason"], found
     assert len(kills(run)) == 2, "the leader and then the new leader were killed"
     assert not ledger_entries(tmp_path / "state")

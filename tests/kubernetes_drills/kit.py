@@ -42,11 +42,6 @@ def network_chaos(cluster: Cluster):
         "chaos-mesh.org", "v1alpha1", NAMESPACE, "networkchaos")["items"]
 
 
-def checks(run):
-    """The run's checks by name."""
-    return {c["name"]: c for c in run.extension["checks"]}
-
-
 def time_chaos(cluster: Cluster):
     """The TimeChaos resources in the namespace now."""
     return client.CustomObjectsApi(_api(cluster)).list_namespaced_custom_object(

@@ -9,7 +9,7 @@ from drills.kit import ledger_entries, run_drill
 
 from chaosaitrapp.targets.kubernetes.rbac import RULES, role
 from kubernetes_drills.cluster import NAMESPACE, validated
-from kubernetes_drills.kit import AITRAPP_CHAOS, checks, network_chaos, statefulset, stopped
+from kubernetes_drills.kit import AITRAPP_CHAOS, network_chaos, statefulset, stopped
 
 
 @pytest.mark.parametrize("defects, verdict", [([], "PASS"), (["no_fencing"], "FAIL")], ids=["fenced", "unfenced"])
@@ -25,8 +25,8 @@ def test_split_brain_pause_freezes_the_leaders_pod_through_the_exec_api(cluster_
     if verdict == "FAIL":
         # without fencing the thawed leader trades on beside its successor: seen as two leaders at once, or as two
         # placers at once (which of the two a run catches depends on where the freeze lands in its refresh cycle)
-        caught = {n for n in ("one_leader_at_a_time", "one_placer_at_a_time") if checks(run)[n]["status"] == "fail"}
-        assert caught, {n: checks(run)[n] for n in ("one_leader_at_a_time", "one_placer_at_a_time")}
+        caught = {n for n in ("one_leader_at_a_time", "one_placer_at_a_time") if run.checks[n]["status"] == "fail"}
+        assert caught, {n: run.checks[n] for n in ("one_leader_at_a_time", "one_placer_at_a_time")}
     assert ledger_entries(tmp_path / "state") == []
     assert not stopped(deployed, "trader") and not stopped(deployed, "trader_1"), "a replica was left frozen"
 

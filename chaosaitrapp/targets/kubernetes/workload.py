@@ -112,7 +112,10 @@ class WorkloadDriver:
         """True when the workload wants replicas and that many of its pods are Ready."""
         workload = self._read()
         wanted = workload.spec.replicas or 0
-        return wanted > 0 and sum(1 for p in self.pods(workload) if self._ready(p)) >= wanted
+        return wanted > 0 and self._ready_count(workload) >= wanted
+
+    def _ready_count(self, workload: Any) -> int:
+        return sum(1 for p in self.pods(workload) if self._ready(p))
 
     def _before(self, workload: Any) -> Optional[int]:
         if self.replicas:
@@ -129,7 +132,7 @@ class WorkloadDriver:
         if self.replicas:
             self._annotate(self.replicas)
         self._scale(0)
-        result = wait_until(lambda: len(self.pods()), lambda n: n == 0, timeout=timeout, interval=0.1,
+        result = wait_until(lambda: len(self.pods(workload)), lambda n: n == 0, timeout=timeout, interval=0.1,
                             what=f"{self.describe()}: no pod left")
         if not result.held:
             raise TargetError(f"{self.describe()}: {result.value} pod(s) still there {timeout:g}s after scaling to 0"
@@ -147,7 +150,8 @@ class WorkloadDriver:
         if (workload.spec.replicas or 0) != replicas:
             self._scale(replicas)
         left = max(0.1, timeout - (time.monotonic() - began))
-        result = wait_until(self.answers, bool, timeout=left, interval=0.1, what=f"{self.describe()}: pods Ready")
+        result = wait_until(lambda: self._ready_count(workload), lambda n: n >= replicas, timeout=left, interval=0.1,
+                            what=f"{self.describe()}: {replicas} pod(s) Ready")
         if not result.held:
             raise TargetError(f"{self.describe()}: not {replicas} pod(s) Ready {timeout:g}s after scaling back"
                               f"{'; ' + result.last_error if result.last_error else ''}", target=self.describe())
