@@ -5,11 +5,11 @@ process outside ``chaos`` restores the dependency if this run dies or the lease 
 A start clears the ledger entries of that target once the dependency answers again.
 """
 
+import importlib
 import time
 from typing import Any, Dict
 
-import psycopg  # noqa: F401 - imported before the method, never first inside a rollback (targets.answers)
-import redis  # noqa: F401
+import redis  # noqa: F401 - imported before the method, never first inside a rollback (targets.answers)
 from chaoslib.types import Configuration, Secrets
 
 from chaosaitrapp.config import settings_from
@@ -38,6 +38,8 @@ def stop_dependency(dependency: str = "redis", target: str = "", timeout: float 
     """
     timeout = check_duration("timeout", timeout, allow_zero=False)
     lease_s = check_duration("lease", lease) or settings_from(configuration).fault_lease
+    if dependency == "postgres":  # before the fault, never first inside its rollback (targets.answers)
+        importlib.import_module("psycopg")
     driver = dependency_driver(dependency, target, configuration)
     name = driver.describe()
     if not driver.is_running():

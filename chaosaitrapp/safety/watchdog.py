@@ -31,7 +31,6 @@ Exit codes: 0 cleared or undone, 1 undo failed, 2 lifetime bound reached, 3 entr
 """
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
@@ -39,7 +38,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Callable, Dict, Optional, Sequence
+from typing import IO, Any, Callable, Dict, Optional, Sequence
 
 from chaosaitrapp import procs
 from chaosaitrapp.config import known_secrets
@@ -279,7 +278,8 @@ def watch(
         sleep(poll_interval)
 
 
-def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+def _parse_args(argv: Optional[Sequence[str]]) -> Any:
+    import argparse  # noqa: PLC0415 - the watchdog process alone needs it, not every drill that imports this module
     parser = argparse.ArgumentParser(prog="python -m chaosaitrapp.safety.watchdog", description=__doc__.split("\n")[0])
     parser.add_argument("--ledger", required=True)
     parser.add_argument("--entry", required=True)
