@@ -1,6 +1,7 @@
 """A `chaos run` SIGKILLed mid-fault on Kubernetes leaves nothing of its run in the cluster: its watchdog scales the
 StatefulSet back, deletes the NetworkChaos and the TimeChaos by the run's label, thaws the frozen pod through the
-exec API."""
+exec API. Interrupted (SIGINT, Ctrl-C) instead, the run's own rollbacks do it before it exits."""
+import json
 import signal
 import subprocess
 
@@ -14,12 +15,13 @@ from kubernetes_drills.cluster import validate_namespace
 from kubernetes_drills.kit import network_chaos, redis_port, statefulset, stopped, time_chaos
 
 
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGINT"])
 @pytest.mark.parametrize("drill, driver", [("leader_lock", ":WorkloadDriver"),
                                            ("network_partition_redis", ":ChaosMeshDriver"),
                                            ("split_brain_pause", ":PodFreezeDriver"),
                                            ("clock_jump", ":ChaosMeshDriver")])
-def test_sigkill_of_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluster(cluster_factory, tmp_path, drill,
-                                                                                  driver):
+def test_a_signal_to_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluster(cluster_factory, tmp_path, drill,
+                                                                                   driver, signal_name):
     deployed, cluster = cluster_factory(replicas=2 if drill == "split_brain_pause" else 1, clock=drill == "clock_jump")
     env = drill_env(None, tmp_path, {**FAST_ENV, **cluster.env, "AITRAPP_FAULT_LEASE": "8"})
     chaos = subprocess.Popen([CHAOS, "--no-version-check", "run", "--journal-path", str(tmp_path / "journal.json"),
@@ -35,12 +37,17 @@ def test_sigkill_of_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluster
                     "split_brain_pause": lambda: stopped(deployed, "trader"),
                     "clock_jump": lambda: not read_clock(deployed.directory / "trader.offset").true}[drill]
         assert wait_until(in_place, bool, timeout=30).held
-        chaos.send_signal(signal.SIGKILL)
-        chaos.wait(10)
+        chaos.send_signal(getattr(signal, signal_name))
+        code = chaos.wait(60)
     finally:
         if chaos.poll() is None:
             chaos.kill()
             chaos.wait(10)
+    if signal_name == "SIGINT":  # the run undid its own fault, and said so
+        assert code != 0, "an interrupted run passed"
+        rollbacks = json.loads((tmp_path / "journal.json").read_text())["rollbacks"]
+        assert rollbacks and all(r["status"] == "succeeded" for r in rollbacks), \
+            [(r["activity"]["name"], r["status"]) for r in rollbacks]
     assert wait_ledger_empty(tmp_path, timeout=60), ledger_entries(tmp_path / "state")
     found = statefulset(cluster)
     assert found.spec.replicas == 1 and found.status.ready_replicas == 1
