@@ -25,6 +25,7 @@ from deployed.target import Deployed
 from kubernetes import client
 
 from chaosaitrapp.description import Description, dump, load
+from chaosaitrapp.targets.docker import DockerDriver
 from chaosaitrapp.targets.process import ProcessDriver
 from chaosaitrapp.testing.lab import free_ports
 from chaosaitrapp.testing.waits import wait_for
@@ -74,11 +75,12 @@ def pod_status(ready: bool) -> Dict[str, Any]:
 
 @dataclass
 class Workload:
-    """A StatefulSet the controller plays, backed by a real process (its driver restarts it as it ran)."""
+    """A StatefulSet the controller plays, backed by a real process or container (its driver restarts it as it
+    ran)."""
 
     name: str
     port: int
-    driver: ProcessDriver
+    driver: Any
 
 
 class PlayedController(threading.Thread):
@@ -179,9 +181,10 @@ def _kubeconfig(path: Path, url: str) -> Path:
 @contextmanager
 def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
     """The deployment ``deployed`` as seen through Kubernetes: its Redis is StatefulSet ``redis`` in namespace
-    :data:`NAMESPACE`, played by the controller; the drill's environment names a kubeconfig for kmock, the
-    namespace, a description whose ``redis_target`` is ``k8s:aitrapp/statefulset/redis`` and the lock's Redis as
-    the ``REDIS_URL`` secret (a drill in a cluster reaches Redis by its Service)."""
+    :data:`NAMESPACE` and its Postgres (a container) StatefulSet ``postgres``, both played by the controller; the
+    drill's environment names a kubeconfig for kmock, the namespace, a description whose ``redis_target`` and
+    ``postgres_target`` are ``k8s:aitrapp/statefulset/...`` and the lock's Redis as the ``REDIS_URL`` secret (a
+    drill in a cluster reaches Redis by its Service)."""
     directory = deployed.directory
     port = free_ports(1)[0]
     log = directory / "kmock.log"
@@ -203,6 +206,9 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
         redis.capture()  # the controller restarts it as it ran, on the port it listens on
         redis_port = int(redis.port)
         apps.create_namespaced_stateful_set(NAMESPACE, statefulset("redis", redis_port))
+        postgres = DockerDriver(deployed.container.name, check="postgres")
+        postgres_port = int(next(a for a in deployed.container.attrs["Config"]["Cmd"] if a.startswith("port="))[5:])
+        apps.create_namespaced_stateful_set(NAMESPACE, statefulset("postgres", postgres_port))
         described = load(deployed.description)
         for name, api_url in zip(trader_pods, [deployed.api] + deployed.replica_apis):
             core.create_namespaced_pod(NAMESPACE, pod(name, "aitrapp", int(api_url.rsplit(":", 1)[1])))
@@ -211,16 +217,20 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
                                  {"app": "aitrapp"}, {"app=redis": "redis"},
                                  Path(described.configuration["clock_file"]) if "clock_file" in described.configuration
                                  else None)
-        controller = PlayedController(apps, core, [Workload("redis", redis_port, redis)], player)
+        controller = PlayedController(apps, core, [Workload("redis", redis_port, redis),
+                                                   Workload("postgres", postgres_port, postgres)], player)
         controller.start()
-        ready = wait_until(lambda: apps.read_namespaced_stateful_set("redis", NAMESPACE).status,
-                           lambda status: status is not None and status.ready_replicas == 1, timeout=30)
-        assert ready.held, f"StatefulSet redis never Ready: {ready.last_error}; the controller: {controller.errors[-3:]}; calls: {log.read_text().splitlines()[-6:]}"
+        for name in ("redis", "postgres"):
+            ready = wait_until(lambda: apps.read_namespaced_stateful_set(name, NAMESPACE).status,
+                               lambda status: status is not None and status.ready_replicas == 1, timeout=30)
+            assert ready.held, (f"StatefulSet {name} never Ready: {ready.last_error}; the controller: "
+                                f"{controller.errors[-3:]}; calls: {log.read_text().splitlines()[-6:]}")
         # in a cluster the trader reaches Redis by its Service (no TCP fault proxy of ours in between) and its clock is
         # stepped by a TimeChaos (no clock file the drill writes)
         values = {k: v for k, v in described.configuration.items()
                   if k not in ("net_proxy", "net_proxy_target", "clock_file")}
-        values.update(redis_target=f"k8s:{NAMESPACE}/statefulset/redis", k8s_namespace=NAMESPACE,
+        values.update(redis_target=f"k8s:{NAMESPACE}/statefulset/redis",
+                      postgres_target=f"k8s:{NAMESPACE}/statefulset/postgres", k8s_namespace=NAMESPACE,
                       k8s_trader_selector="app=aitrapp")
         if deployed.replica_apis:  # each replica frozen in its pod through the exec API
             values["replica_targets"] = ",".join(f"k8s:{NAMESPACE}/pod/{name}" for name in trader_pods)

@@ -22,14 +22,14 @@ def redis_port(cluster: Cluster) -> int:
     return int(cluster.env["K8S_REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
 
 
-def statefulset(cluster: Cluster):
-    """StatefulSet ``redis`` as the API has it now."""
-    return client.AppsV1Api(_api(cluster)).read_namespaced_stateful_set("redis", NAMESPACE)
+def statefulset(cluster: Cluster, name: str = "redis"):
+    """StatefulSet ``name`` as the API has it now."""
+    return client.AppsV1Api(_api(cluster)).read_namespaced_stateful_set(name, NAMESPACE)
 
 
-def scale_calls(cluster: Cluster, since: int = 0):
-    """The PATCHes of StatefulSet ``redis`` the API has had since call number ``since``."""
-    return [c for c in cluster.calls()[since:] if c == f"PATCH /apis/apps/v1/namespaces/{NAMESPACE}/statefulsets/redis"]
+def scale_calls(cluster: Cluster, since: int = 0, name: str = "redis"):
+    """The PATCHes of StatefulSet ``name`` the API has had since call number ``since``."""
+    return [c for c in cluster.calls()[since:] if c == f"PATCH /apis/apps/v1/namespaces/{NAMESPACE}/statefulsets/{name}"]
 
 
 def stopped(deployed, name: str) -> bool:

@@ -1,6 +1,7 @@
-"""leader_lock on Kubernetes (:mod:`kubernetes_drills.cluster`): Redis as a StatefulSet, stopped and started through
-the API by chaostoolkit-kubernetes' scaling, a real trader and Redis behind the played controller; the same verdicts
-as on the lab; a StatefulSet outside the drill's namespace refused before any call."""
+"""leader_lock and postgres_blip on Kubernetes (:mod:`kubernetes_drills.cluster`): Redis and Postgres as
+StatefulSets, stopped and started through the API by chaostoolkit-kubernetes' scaling, a real trader, Redis and
+Postgres behind the played controller; the same verdicts as on the lab; a StatefulSet outside the drill's namespace
+refused before any call."""
 
 import pytest
 from drills.kit import FAST_ENV, ledger_entries, run_drill
@@ -47,3 +48,23 @@ def test_a_statefulset_outside_the_drills_namespace_is_refused_before_any_call(c
     assert "is outside the namespace this drill may act in" in run.output
     assert cluster.calls()[before:] == [], "the refused drill called the cluster"
     assert statefulset(cluster).spec.replicas == 1
+
+
+@pytest.mark.parametrize("defects, verdict", [([], "PASS"), (["duplicate_orders"], "FAIL")],
+                         ids=["healthy", "duplicate_orders"])
+def test_postgres_blip_scales_the_postgres_statefulset_to_0_and_back(cluster_factory, tmp_path, defects, verdict):
+    deployed, cluster = cluster_factory(defects=defects)
+    before = len(cluster.calls())
+    run = run_drill("postgres_blip", None, tmp_path, {**FAST_ENV, **cluster.env})
+    assert run.fields["test_result"] == verdict, f"{run.reasons}\n{run.output[-3000:]}"
+    if verdict == "FAIL":
+        assert any("no-duplicate-client-order-id" in reason for reason in run.reasons), run.reasons
+    stop = next(r for r in run.journal["run"] if r["activity"]["name"] == "stop-postgres")
+    assert stop["output"]["target"] == "k8s:aitrapp/statefulset/postgres"
+    assert len(scale_calls(cluster, before, "postgres")) >= 3 and scale_calls(cluster, before) == []
+    found = statefulset(cluster, "postgres")
+    assert found.spec.replicas == 1 and found.status.ready_replicas == 1
+    assert REPLICAS_ANNOTATION not in (found.metadata.annotations or {})
+    assert ledger_entries(tmp_path / "state") == []
+    validate_namespace(cluster)
+    assert cluster.controller.errors == []
