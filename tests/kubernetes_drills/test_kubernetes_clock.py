@@ -1,7 +1,8 @@
 """clock_jump on Kubernetes: the trader pods' wall clock stepped by a Chaos Mesh TimeChaos (``CLOCK_REALTIME``
 only), valid against Chaos Mesh's own CRD, lasting no longer than its lease, labelled with the run and deleted by
 the rollback; seen to land in the trader's own ``Date`` header; the same verdicts as on the lab. A drift, which
-TimeChaos cannot make, is refused before any call."""
+TimeChaos cannot make, is refused before any call. clock_token_expiry likewise crosses Kite's 06:00 expiry."""
+import pytest
 from drills.kit import FAST_ENV, ledger_entries, run_drill
 
 from chaosaitrapp.targets.kubernetes.chaosmesh import RUN_LABEL
@@ -43,3 +44,20 @@ def test_a_drift_is_refused_on_kubernetes_before_any_call(cluster_factory, tmp_p
     assert run.code != 0 and run.fields["refused"] == "true" and run.fields["faults_injected"] == "0", run.output[-3000:]
     assert "a TimeChaos steps the clock, it cannot make it drift" in run.output
     assert [c for c in cluster.calls()[before:] if "chaos-mesh" in c] == []
+
+
+@pytest.mark.parametrize("defects, verdict", [([], "PASS"), (["no_token_refresh"], "FAIL")],
+                         ids=["healthy", "no_token_refresh"])
+def test_clock_token_expiry_crosses_the_expiry_through_a_time_chaos(cluster_factory, tmp_path, defects, verdict):
+    deployed, cluster = cluster_factory(clock=True, defects=defects)
+    run = run_drill("clock_token_expiry", None, tmp_path,
+                    {**FAST_ENV, "WAIT_READY_TIMEOUT": "15", "DETECT_TIMEOUT": "8", **cluster.env})
+    assert run.fields["test_result"] == verdict, f"{run.reasons}\n{run.output[-3000:]}"
+    refresh = run.checks["token_refresh_bounded"]
+    assert refresh["status"] == verdict.lower(), refresh
+    if verdict == "FAIL":
+        assert "no session was created at the broker" in refresh["reason"], refresh
+    made = [b for b in cluster.controller.chaos_mesh.seen.values() if b["kind"] == "TimeChaos"]
+    assert len(made) == 1 and go_seconds(made[0]["spec"]["timeOffset"]) > 0, made
+    assert cluster.controller.chaos_mesh.invalid == [] and time_chaos(cluster) == []
+    assert read_clock(deployed.directory / "trader.offset").true and ledger_entries(tmp_path / "state") == []
