@@ -20,7 +20,6 @@ from chaosaitrapp.paths import ledger_path
 from chaosaitrapp.safety.faults import restore_faults
 from chaosaitrapp.safety.ledger import Ledger
 from chaosaitrapp.targets.kubernetes.chaosmesh import (
-    INJECT_TIMEOUT,
     ChaosMeshDriver,
     create,
     resource,
@@ -49,10 +48,10 @@ class TimeChaosDriver(ClockFault):
 
     def stop(self, timeout: float = 10.0) -> None:
         """Make the TimeChaos, lasting the lease (Chaos Mesh ends it then, whatever else happens), and wait until
-        Chaos Mesh reports it injected (TargetError after :data:`INJECT_TIMEOUT`, within the lease)."""
+        Chaos Mesh reports it injected (TargetError otherwise: :meth:`ChaosMeshDriver.wait_injected`)."""
         create(resource("timechaos", self.resource.name, self.namespace, self.run,
                         time_chaos_spec(self.namespace, self.pods, self.seconds), self.lease_s, self.lease_s))
-        self.resource.wait_injected(min(INJECT_TIMEOUT, self.lease_s))
+        self.resource.wait_injected(self.lease_s)
 
     def start(self, timeout: float = 10.0) -> None:
         """Delete it (the clock reads the true time again)."""

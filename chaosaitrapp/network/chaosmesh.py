@@ -1,8 +1,9 @@
 """Partitions and latency on Kubernetes (mechanism ``chaosmesh``): a Chaos Mesh NetworkChaos between the
 trader's pods (``K8S_TRADER_SELECTOR``) and the dependency's (its ``k8s:`` workload's ``spec.selector``), in the
 drill's namespace, lasting the partition's ``duration`` (within its lease), labelled with the run
-(:mod:`chaosaitrapp.targets.kubernetes.chaosmesh`), and in place once Chaos Mesh reports it injected. ``blackhole`` is the ``partition`` action, ``latency`` the
-``delay`` action; Chaos Mesh cannot reset connections, so ``reject`` is refused before anything is made."""
+(:mod:`chaosaitrapp.targets.kubernetes.chaosmesh`), and in place once Chaos Mesh reports it injected.
+``blackhole`` is the ``partition`` action, ``latency`` the ``delay`` action; Chaos Mesh cannot reset connections,
+so ``reject`` is refused before anything is made."""
 from __future__ import annotations
 
 import time
@@ -17,7 +18,6 @@ from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.safety.faults import register_fault, restore_faults
 from chaosaitrapp.targets.kubernetes.chaosmesh import (
-    INJECT_TIMEOUT,
     ChaosMeshDriver,
     create,
     network_chaos_spec,
@@ -73,7 +73,7 @@ def partition(dependency: str, kind: str, direction: str, delay_ms: float, durat
     try:
         create(body)
         made = time.time()
-        injected = driver.wait_injected(min(INJECT_TIMEOUT, lease_s))
+        injected = driver.wait_injected(lease_s)
     except BaseException:
         restore_faults(driver.describe(), driver, 10)
         raise

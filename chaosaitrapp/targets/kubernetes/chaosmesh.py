@@ -114,9 +114,11 @@ class ChaosMeshDriver:
         found = ((body or {}).get("status") or {}).get("conditions") or []
         return {str(c.get("type")): str(c.get("status")) for c in found if isinstance(c, dict)}
 
-    def wait_injected(self, timeout: float) -> float:
-        """Wait (up to ``timeout`` s) until Chaos Mesh reports the resource injected (``AllInjected`` true) and
-        return when that held (Unix time); TargetError naming the conditions last seen at the deadline."""
+    def wait_injected(self, lease_s: float) -> float:
+        """Wait (up to :data:`INJECT_TIMEOUT` s, never past the fault's lease ``lease_s``) until Chaos Mesh reports
+        the resource injected (``AllInjected`` true) and return when that held (Unix time); TargetError naming the
+        conditions last seen at the deadline."""
+        timeout = min(INJECT_TIMEOUT, float(lease_s))
         result = wait_until(self.conditions, lambda seen: seen.get("AllInjected") == "True", timeout=timeout,
                             interval=0.05, what=f"Chaos Mesh to inject {self.describe()}")
         if not result.held:
