@@ -218,6 +218,11 @@ def no_leader_flap(timeline: Timeline, limits: Limits) -> CheckResult:
                        f"between {before.get('label')!r} and {after.get('label')!r}", 0.0, 0.0)
 
 
+def _process(identity: Any) -> str:
+    """``pid N`` for a process, the container's identity as it is for a pod."""
+    return f"pid {identity}" if isinstance(identity, int) else f"container {identity}"
+
+
 def target_survived(timeline: Timeline, limits: Limits) -> CheckResult:
     """Fail when the target process changed (restart) or vanished (killed) during the run."""
     name = "target_survived"
@@ -235,12 +240,12 @@ def target_survived(timeline: Timeline, limits: Limits) -> CheckResult:
         if t < first[0]:
             continue
         if pid is None or (pid, started) != (first[1], first[2]):
-            what = "was gone" if pid is None else f"was pid {pid} (started {started})"
+            what = "was gone" if pid is None else f"was {_process(pid)} (started {started})"
             why = f"; the kernel OOM-killed {oom_delta:g} process(es) in its cgroup" if oom_delta else ""
-            return CheckResult(name, "fail", f"the target (pid {first[1]}) {what} at t={t:.2f}: it died or restarted "
+            return CheckResult(name, "fail", f"the target ({_process(first[1])}) {what} at t={t:.2f}: it died or restarted "
                                f"under the stress{why}", 1.0, 0.0, figures)
     others = f"; {oom_delta:g} other process(es) of its cgroup OOM-killed (the stressors)" if oom_delta else ""
-    return CheckResult(name, "pass", f"the same process (pid {first[1]}) on all {len(readings)} samples{others}",
+    return CheckResult(name, "pass", f"the same process ({_process(first[1])}) on all {len(readings)} samples{others}",
                        0.0, 0.0, figures)
 
 

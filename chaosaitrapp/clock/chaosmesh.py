@@ -11,14 +11,11 @@ from typing import Any, Dict, Optional
 
 from chaoslib.types import Configuration
 
-from chaosaitrapp import registry
 from chaosaitrapp.clock.driver import ClockFault
 from chaosaitrapp.config import core_setting, value
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import current_run
-from chaosaitrapp.paths import ledger_path
-from chaosaitrapp.safety.faults import restore_faults
-from chaosaitrapp.safety.ledger import Ledger
+from chaosaitrapp.safety.faults import restore_outstanding
 from chaosaitrapp.targets.kubernetes.chaosmesh import (
     ChaosMeshDriver,
     create,
@@ -86,9 +83,4 @@ def time_chaos_driver(seconds: float, lease_s: float, configuration: Configurati
 def end_time_chaos(timeout: float = 10.0) -> int:
     """Delete every TimeChaos the ledger still holds (a run that died before its rollback); how many entries were
     cleared."""
-    cleared = 0
-    for entry in Ledger(ledger_path()).outstanding():
-        undo = entry.undo or {}
-        if registry.driver_class(undo) is ChaosMeshDriver and undo.get("kind") == "timechaos":
-            cleared += restore_faults(entry.target, registry.driver_from_undo(undo), timeout)
-    return cleared
+    return restore_outstanding(ChaosMeshDriver, timeout, where=lambda undo: undo.get("kind") == "timechaos")

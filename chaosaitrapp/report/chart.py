@@ -196,7 +196,12 @@ def has_queue_panel(timeline: Timeline) -> bool:
 
 def cpu_percent(samples: Sequence[Dict[str, Any]], every: float = 0.5) -> List[Tuple[float, float]]:
     """``(t, CPU %)`` of the target process from the samples' cumulative ``cpu_s`` (one point per ``every``
-    seconds at least; a change of ``proc_pid`` starts afresh)."""
+    seconds at least; a change of ``proc_pid`` starts afresh), or, for a pod, their ``cpu_pct`` as the resource
+    metrics API gave it."""
+    given = [(float(s["t"]), float(s["cpu_pct"])) for s in samples
+             if isinstance(s.get("cpu_pct"), (int, float)) and not isinstance(s.get("cpu_pct"), bool)]
+    if given:
+        return given
     out: List[Tuple[float, float]] = []
     last: Optional[Tuple[float, float, Any]] = None
     for s in samples:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from chaosaitrapp import registry
 from chaosaitrapp.evidence.recorder import current_run
@@ -51,12 +51,15 @@ def restore_faults(target: str, driver, timeout: float, *, holder: bool = False)
     return cleared
 
 
-def restore_outstanding(driver: type, timeout: float = 10.0) -> int:
+def restore_outstanding(driver: type, timeout: float = 10.0,
+                        where: Optional[Callable[[Dict[str, Any]], bool]] = None) -> int:
     """Undo every ledger entry whose recipe names the ``driver`` class (a pause, a stressor: what a run that
-    died before its rollback left), each through its driver; how many entries were cleared."""
+    died before its rollback left) and, given ``where``, that ``where(recipe)`` accepts (a Chaos Mesh resource of
+    one kind), each through its driver; how many entries were cleared."""
     cleared = 0
     for entry in Ledger(ledger_path()).outstanding():
-        if registry.driver_class(entry.undo or {}) is driver:
+        undo = entry.undo or {}
+        if registry.driver_class(undo) is driver and (where is None or where(undo)):
             cleared += restore_faults(entry.target, registry.driver_from_undo(entry.undo), timeout)
     return cleared
 

@@ -23,7 +23,7 @@ import itertools
 import os
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import psutil
 from chaoslib.types import Configuration, Secrets
@@ -32,9 +32,11 @@ from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.evidence.recorder import current_run, dry_wait, record_event
 from chaosaitrapp.paths import state_dir
 from chaosaitrapp.safety.faults import register_fault, restore_faults, restore_outstanding
+from chaosaitrapp.stress.chaosmesh import MAX_WORKERS, StressChaosDriver, end_stress_chaos, stress_chaos_driver
 from chaosaitrapp.stress.stressor import StressDriver, log_path, stress_ng
-from chaosaitrapp.stress.target import target_process
+from chaosaitrapp.stress.target import target_process, target_spec
 from chaosaitrapp.targets.cgroups import cgroup_of, parse_size
+from chaosaitrapp.targets.kubernetes.pod import is_pod
 from chaosaitrapp.waiting import check_duration, require, wait_until
 
 __all__ = ["end_stress", "stress_cpu", "stress_memory", "wait_stress_ended"]
@@ -47,8 +49,12 @@ GRACE_S = 5.0
 END_AFTER_S = 1.0
 SCOPES = ("auto", "target", "host")
 #: name -> (driver, ledger target, monotonic start, seconds, timer)
-_RUNNING: Dict[str, Tuple[StressDriver, str, float, float, threading.Timer]] = {}
+_RUNNING: Dict[str, Tuple[Union[StressDriver, StressChaosDriver], str, float, float, threading.Timer]] = {}
 _LOCK = threading.Lock()
+#: name -> set once its end (by whichever caller took it from ``_RUNNING``) is recorded: another caller waits on it.
+_ENDING: Dict[str, threading.Event] = {}
+#: How long a caller waits for another's end of the same stressor to be recorded (seconds).
+ENDING_WAIT_S = 15.0
 #: Numbers the stressors of this process (``cpu-1``, ``memory-2``...): a name is never reused while running.
 _NUMBERS = itertools.count(1)
 
@@ -70,16 +76,22 @@ def _seconds(seconds: Any) -> float:
     return value
 
 
-def _workers(workers: Any) -> int:
+def _workers(workers: Any, spec: str) -> int:
+    if is_pod(spec):
+        return _whole("workers", workers, 1, MAX_WORKERS, f"at most {MAX_WORKERS} in a pod")
     cpus = os.cpu_count() or 1
     return _whole("workers", workers, 1, cpus, f"this machine has {cpus} CPU(s)")
 
 
-def _placement(scope: str, configuration: Configuration) -> Tuple[Optional[Any], str, Dict[str, Any]]:
-    """``(cgroup or None, where, target facts)``: the cgroup the stressors join (None: beside the target)."""
+def _scope(scope: str) -> str:
     if scope not in SCOPES:
         raise ConfigError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}", key="scope")
-    target = target_process(configuration)
+    return scope
+
+
+def _placement(scope: str, spec: str) -> Tuple[Optional[Any], str, Dict[str, Any]]:
+    """``(cgroup or None, where, target facts)``: the cgroup the stressors join (None: beside the target)."""
+    target = target_process(spec=spec)
     facts = {"target_pid": target.pid, "target_label": target.label}
     if scope == "host":
         return None, "host", facts
@@ -90,17 +102,28 @@ def _placement(scope: str, configuration: Configuration) -> Tuple[Optional[Any],
     return group, f"the target's {group.describe()}", facts
 
 
-def _inject(kind: str, argv: List[str], seconds: float, scope: str, configuration: Configuration,
-            detail: str) -> Dict[str, Any]:
+def _driver(kind: str, argv: List[str], stressors: Dict[str, Dict[str, Any]], seconds: float, lease_s: float,
+            scope: str, spec: str, configuration: Configuration,
+            detail: str) -> Tuple[Union[StressDriver, StressChaosDriver], str, Dict[str, Any]]:
+    """``(driver, where, target facts)``: a StressChaos for a pod, else stress-ng on this host."""
+    if is_pod(spec):
+        driver = stress_chaos_driver(spec, stressors, seconds, lease_s, scope, configuration, detail)
+        return driver, f"pod {spec} (a Chaos Mesh StressChaos in its container)", {"target_label": spec}
     stress_ng()
-    group, where, facts = _placement(scope, configuration)
+    group, where, facts = _placement(scope, spec)
+    run = current_run()
+    log = log_path(run.directory if run is not None else state_dir(), f"{run.drill if run else 'stress'}_{kind}")
+    return StressDriver(argv, cgroup_procs=group.procs_files() if group is not None else [], label=detail,
+                        log=log), where, facts
+
+
+def _inject(kind: str, argv: List[str], stressors: Dict[str, Dict[str, Any]], seconds: float, scope: str,
+            spec: str, configuration: Configuration, detail: str) -> Dict[str, Any]:
     run = current_run()
     name = f"{kind}-{next(_NUMBERS)}"
-    directory = run.directory if run is not None else None
-
-    log = log_path(directory or state_dir(), f"{run.drill if run else 'stress'}_{name}")
-    driver = StressDriver(argv, cgroup_procs=group.procs_files() if group is not None else [], label=detail, log=log)
     lease_s = seconds + GRACE_S + LEASE_MARGIN_S
+    driver, where, facts = _driver(name, argv, stressors, seconds, lease_s, _scope(scope), spec, configuration,
+                                   detail)
     text = f"{detail} for {seconds:g}s in {where}"
     # the launcher waits for go: its pid and start time (the stressor's, after the exec) go into the ledger
     # with a watchdog first; dying before go closes its stdin and it exits without stressing
@@ -136,10 +159,12 @@ def stress_cpu(seconds: float = 20, workers: int = 2, load: int = 100, scope: st
     started), TargetNotFound when the target process is unknown, TargetError when stress-ng cannot
     start or join the cgroup."""
     seconds = _seconds(seconds)
-    workers = _workers(workers)
+    spec = target_spec(configuration)
+    workers = _workers(workers, spec)
     load = _whole("load", load, 1, 100, "percent of a CPU each worker keeps busy")
     argv = ["--cpu", str(workers), "--cpu-load", str(load), "--timeout", f"{seconds:g}s", "--metrics-brief"]
-    return _inject("cpu", argv, seconds, scope, configuration, f"{workers} CPU worker(s) at {load}%")
+    return _inject("cpu", argv, {"cpu": {"workers": workers, "load": load}}, seconds, scope, spec, configuration,
+                   f"{workers} CPU worker(s) at {load}%")
 
 
 def stress_memory(seconds: float = 20, workers: int = 1, vm_bytes: str = "64M", scope: str = "auto",
@@ -149,24 +174,40 @@ def stress_memory(seconds: float = 20, workers: int = 1, vm_bytes: str = "64M", 
     size that is malformed or, over all workers, more than half the machine's memory)."""
 
     seconds = _seconds(seconds)
-    workers = _workers(workers)
+    spec = target_spec(configuration)
+    workers = _workers(workers, spec)
     size = parse_size(vm_bytes, "vm_bytes")
     total = int(psutil.virtual_memory().total)
-    if size * workers > total // 2:
+    if not is_pod(spec) and size * workers > total // 2:  # a pod's: its container's limit (stress.chaosmesh)
         raise ConfigError(f"vm_bytes {vm_bytes!r} x {workers} worker(s) = {size * workers / 2**20:.0f} MiB is more "
                           f"than half this machine's {total / 2**20:.0f} MiB of memory", key="vm_bytes")
     argv = ["--vm", str(workers), "--vm-bytes", str(size), "--vm-keep", "--timeout", f"{seconds:g}s",
             "--metrics-brief"]
-    return _inject("memory", argv, seconds, scope, configuration,
+    chaos = {"memory": {"workers": workers, "size": f"{max(1, size // 2**20)}MiB", "bytes": size}}
+    return _inject("memory", argv, chaos, seconds, scope, spec, configuration,
                    f"{workers} memory worker(s) of {size / 2**20:.0f} MiB")
 
 
 def _end_one(name: str, why: str) -> Optional[Dict[str, Any]]:
-    """End stressor ``name`` of this run if it still runs; what became of it, or None when unknown."""
+    """End stressor ``name`` of this run if it still runs; what became of it, or None when unknown. When another
+    caller (the in-run timer) is ending it, returns once that end is recorded (up to :data:`ENDING_WAIT_S`), so the
+    timeline shows the stress over before this caller goes on."""
     with _LOCK:
         held = _RUNNING.pop(name, None)
+        ending = _ENDING.setdefault(name, threading.Event()) if held is not None else _ENDING.get(name)
     if held is None:
+        if ending is not None:
+            ending.wait(ENDING_WAIT_S)
         return None
+    try:
+        return _finish(name, why, held)
+    finally:
+        ending.set()
+
+
+def _finish(name: str, why: str,
+            held: Tuple[Union[StressDriver, StressChaosDriver], str, float, float, threading.Timer]) -> Dict[str, Any]:
+    """End the stressor ``held`` (taken from ``_RUNNING`` by :func:`_end_one`) and record its end."""
     driver, target, since, seconds, timer = held
     timer.cancel()
     elapsed = time.monotonic() - since
@@ -191,7 +232,7 @@ def end_stress(configuration: Configuration = None, secrets: Secrets = None) -> 
     with _LOCK:
         names = list(_RUNNING)
     ended = [r for r in (_end_one(name, "end_stress") for name in names) if r is not None]
-    return {"ended": ended, "from_ledger": restore_outstanding(StressDriver)}
+    return {"ended": ended, "from_ledger": restore_outstanding(StressDriver) + end_stress_chaos()}
 
 
 def wait_stress_ended(timeout: float = 0, interval: float = 0.1, configuration: Configuration = None,

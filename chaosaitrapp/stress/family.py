@@ -7,8 +7,8 @@ UNDER_STRESS = ("heartbeats_under_stress", "latency_under_stress", "order_latenc
                 "target_survived")
 
 TARGET_PROCESS = Setting("target_process", "TARGET_PROCESS", None,
-                         "the target's own process: for the stress drills `pid:N`, `process:PIDFILE`, `docker:NAME` or "
-                         "`lab:SERVICE`; for the crash drill one it can start again (`process:PIDFILE`, `docker:NAME`, "
+                         "the target's own process: for the stress drills `pid:N`, `process:PIDFILE`, `docker:NAME`, "
+                         "`lab:SERVICE` or a pod `k8s:NAMESPACE/pod/NAME` (a Chaos Mesh StressChaos); for the crash drill one it can start again (`process:PIDFILE`, `docker:NAME`, "
                          "`lab:trader`) (default: the lab's trader)")
 
 FAMILY = Family(

@@ -2,7 +2,8 @@
 CPU and memory it uses.
 
 ``TARGET_PROCESS`` names it (``pid:N``, ``process:PIDFILE``, ``docker:NAME``, ``lab:SERVICE``:
-:func:`chaosaitrapp.targets.processref.locate`), or the deployment description (the lab's names its
+:func:`chaosaitrapp.targets.processref.locate`; a pod ``k8s:NAMESPACE/pod/NAME`` is read through the Kubernetes API
+instead: :mod:`chaosaitrapp.targets.kubernetes.pod`), or the deployment description (the lab's names its
 trader). Identity is ``(pid, start time)``: a restart (a crash and a supervisor, an OOM kill and a
 container restart) shows as a different pair.
 """
@@ -15,6 +16,7 @@ from chaosaitrapp import procs
 from chaosaitrapp.config import settings_from, value
 from chaosaitrapp.errors import ConfigError, TargetNotFound
 from chaosaitrapp.stress.family import TARGET_PROCESS
+from chaosaitrapp.targets.kubernetes.pod import is_pod, pod_ref
 from chaosaitrapp.targets.processref import check_target, locate
 
 
@@ -32,10 +34,13 @@ def target_spec(configuration: Optional[Mapping[str, Any]] = None) -> str:
     ConfigError when none is known."""
     settings = settings_from(configuration)
     given = value(configuration, TARGET_PROCESS)
+    if given and is_pod(given):
+        pod_ref(given)  # the form, checked
+        return str(given).strip()
     if given:
         return check_target(given, "target_process")
     raise ConfigError(f"the stress drills need the target's process: set TARGET_PROCESS (pid:N, process:PIDFILE, "
-                      f"docker:NAME) for {settings.api}", key="target_process")
+                      f"docker:NAME, k8s:NAMESPACE/pod/NAME) for {settings.api}", key="target_process")
 
 
 def target_process(configuration: Optional[Mapping[str, Any]] = None, spec: Optional[str] = None) -> TargetProcess:

@@ -151,6 +151,16 @@ def test_a_restarted_or_vanished_target_fails_naming_the_oom_kills():
     assert kept.status == "pass" and "2 other process(es)" in kept.reason
 
 
+def test_a_pods_container_restarted_under_the_stress_fails_naming_the_container():
+    pod = ticking(0, 3, proc_pid="aitrapp-0/aitrapp#0", proc_started=1000.0, oom_kills=0)
+    restarted = pod + ticking(3.1, 7, proc_pid="aitrapp-0/aitrapp#1", proc_started=1004.0, oom_kills=1)
+    result = target_survived(stressed(restarted), LIMITS)
+    assert result.status == "fail" and "container aitrapp-0/aitrapp#1" in result.reason and "OOM-killed" in result.reason
+    kept = target_survived(stressed(pod + ticking(3.1, 7, proc_pid="aitrapp-0/aitrapp#0", proc_started=1000.0,
+                                                  oom_kills=0)), LIMITS)
+    assert kept.status == "pass" and "container aitrapp-0/aitrapp#0" in kept.reason
+
+
 def test_memory_kept_after_the_stress_is_a_leak():
     leak = ticking(0, 1) + ticking(1.1, 9, rss_mb=330.0)
     result = memory_settles(stressed(leak), LIMITS)

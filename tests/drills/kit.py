@@ -98,9 +98,16 @@ class DrillRun:
 
     def timeline_events(self) -> List[Dict]:
         """The events of the run's timeline (``<evidence>.timeline.jsonl``)."""
+        return self._timeline("event")
+
+    def timeline_samples(self) -> List[Dict]:
+        """The sampler's samples of the run's timeline."""
+        return self._timeline("sample")
+
+    def _timeline(self, kind: str) -> List[Dict]:
         path = self.extension["evidence"]["timeline"]
         records = [json.loads(line) for line in open(path) if line.strip()]
-        return [r for r in records if r.get("kind") == "event"]
+        return [r for r in records if r.get("kind") == kind]
 
     def written_files(self) -> List[Path]:
         return [p for p in self.reports.rglob("*") if p.is_file()]

@@ -1,5 +1,7 @@
 """The Kubernetes target kind without a cluster: target strings, the namespace guard (refused with no call),
 Chaos Mesh resources (duration within the lease, the run label), ledger recipes and the partition's plan."""
+import re
+
 import pytest
 
 from chaosaitrapp import registry
@@ -10,6 +12,8 @@ from chaosaitrapp.deployment.replicas import pause_driver, replicas_of
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.network.chaosmesh import plan
 from chaosaitrapp.network.options import MECHANISMS
+from chaosaitrapp.stress.actions import stress_cpu, stress_memory
+from chaosaitrapp.stress.chaosmesh import MAX_WORKERS, StressChaosDriver, check_pod_memory
 from chaosaitrapp.targets.kubernetes.chaosmesh import (
     RUN_LABEL,
     ChaosMeshDriver,
@@ -17,9 +21,11 @@ from chaosaitrapp.targets.kubernetes.chaosmesh import (
     network_chaos_spec,
     resource,
     selector_labels,
+    stress_chaos_spec,
     time_chaos_spec,
 )
 from chaosaitrapp.targets.kubernetes.freeze import PodFreezeDriver
+from chaosaitrapp.targets.kubernetes.pod import ContainerState
 from chaosaitrapp.targets.kubernetes.workload import WorkloadDriver
 from chaosaitrapp.targets.process import inherited_env
 from chaosaitrapp.targets.resolve import SCHEMES, resolve_target
@@ -125,3 +131,44 @@ def test_a_clock_step_on_kubernetes_is_a_time_chaos_of_the_trader_pods_and_never
         _clock_driver(0.0, 0.1, 330, configuration)
     with pytest.raises(ConfigError, match="no Kubernetes namespace given"):
         time_chaos_driver(-300, 330, {"k8s_trader_selector": "app=aitrapp"})
+
+
+STRESSED_POD = {**ALLOWED, "target_process": "k8s:aitrapp/pod/aitrapp-0"}
+
+
+@pytest.mark.parametrize("call, configuration, message", [
+    (lambda c: stress_cpu(seconds=5, workers=1, scope="host", configuration=c), STRESSED_POD,
+     "scope host: a stress of k8s:aitrapp/pod/aitrapp-0 runs in its container"),
+    (lambda c: stress_cpu(seconds=5, workers=MAX_WORKERS + 1, configuration=c), STRESSED_POD,
+     f"at most {MAX_WORKERS} in a pod"),
+    (lambda c: stress_memory(seconds=5, configuration=c), {**STRESSED_POD, "target_process": "k8s:prod/pod/aitrapp-0"},
+     "namespace 'prod' is outside the namespace this drill may act in"),
+    (lambda c: stress_memory(seconds=5, configuration=c), {**STRESSED_POD, "target_process": "k8s:aitrapp/aitrapp-0"},
+     "k8s:NAMESPACE/pod/NAME"),
+], ids=["host-scope", "too-many-workers", "other-namespace", "malformed"])
+def test_a_pod_stress_that_may_not_act_is_refused_before_any_call(call, configuration, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        call(configuration)
+
+
+@pytest.mark.parametrize("limit, size, workers, message", [
+    (None, 64 * 2**20, 1, "has no memory limit: a memory stress there presses the node"),
+    (256 * 2**20, 200 * 2**20, 2, "400 MiB is more than the memory limit of k8s:aitrapp/pod/aitrapp-0's container (256"),
+    (256 * 2**20, 128 * 2**20, 2, None),
+])
+def test_a_pods_memory_stress_stays_within_its_containers_limit(limit, size, workers, message):
+    state = ContainerState("aitrapp-0", "aitrapp", "aitrapp-0/aitrapp#0", 1.0, 0, False, None, limit)
+    if message is None:
+        check_pod_memory("k8s:aitrapp/pod/aitrapp-0", state, size, workers)
+        return
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        check_pod_memory("k8s:aitrapp/pod/aitrapp-0", state, size, workers)
+
+
+def test_a_stress_chaos_selects_the_one_pod_and_is_undone_as_a_chaos_mesh_resource():
+    driver = StressChaosDriver("aitrapp", "aitrapp-0", {"cpu": {"workers": 2, "load": 80}}, 6, 41, "cpu")
+    assert driver.describe().startswith("stress:k8s:aitrapp/stresschaos/aitrapp-stress-")
+    assert isinstance(registry.driver_from_undo(driver.undo()), ChaosMeshDriver)
+    assert stress_chaos_spec("aitrapp", "aitrapp-0", {"cpu": {"workers": 2, "load": 80}}) == {
+        "mode": "all", "selector": {"namespaces": ["aitrapp"], "pods": {"aitrapp": ["aitrapp-0"]}},
+        "stressors": {"cpu": {"workers": 2, "load": 80}}}

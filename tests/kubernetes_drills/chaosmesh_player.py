@@ -9,8 +9,10 @@ it. Validation is strict as ``kubectl --validate=strict`` is: a field the schema
 it is deleted, whichever comes first: a NetworkChaos whose selector picks the trader's pods and whose target picks
 Redis's becomes a fault on the TCP fault proxy route the trader reaches Redis by (``partition`` = blackhole,
 ``delay`` = latency); a TimeChaos of the trader's pods writes its ``timeOffset`` into the clock file the trader's
-wall-clock shim reads (``+0`` at its end). Once it acted, it writes the resource's status as Chaos Mesh does
-(``AllInjected``), which the drill waits for.
+wall-clock shim reads (``+0`` at its end); a StressChaos of a trader pod runs real ``stress-ng`` (through the
+extension's own :class:`~chaosaitrapp.stress.stressor.StressDriver`, as Chaos Mesh's daemon runs it) inside the cgroup
+of the process the pod stands for, as in its container. Once it acted, it writes the resource's status as Chaos Mesh
+does (``AllInjected``), which the drill waits for, and at the end ``AllRecovered``.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import jsonschema
 import yaml
 
 from chaosaitrapp.network.client import NetProxyClient
+from chaosaitrapp.stress.stressor import StressDriver
 from chaosaitrapp.targets.kubernetes.chaosmesh import CHAOS_MESH_VERSION, GROUP, RUN_LABEL, VERSION
 from chaosaitrapp.targets.wallclock import ClockSetting, write_clock
 
@@ -84,21 +87,29 @@ def validate(body: Mapping[str, Any]) -> None:
 
 
 class PlayedChaosMesh:
-    """Chaos Mesh's NetworkChaos and TimeChaos controllers, played (module docstring). ``routes``: ``{"k=v":
-    route}``, the proxy route to the dependency pods with those labels; ``trader``: the trader pods' labels;
-    ``clock_file``: the clock file of the trader's wall-clock shim (a TimeChaos of the trader's pods writes its
-    offset there), or None."""
+    """Chaos Mesh's NetworkChaos, TimeChaos and StressChaos controllers, played (module docstring). ``routes``:
+    ``{"k=v": route}``, the proxy route to the dependency pods with those labels; ``trader``: the trader pods'
+    labels; ``clock_file``: the clock file of the trader's wall-clock shim (a TimeChaos of the trader's pods writes
+    its offset there), or None; ``pods``: the trader pods by name (each with the ``pidfile`` of its process and the
+    ``cgroup`` it runs in, None for ours)."""
 
-    KINDS = ("networkchaos", "timechaos")
+    KINDS = ("networkchaos", "timechaos", "stresschaos")
 
     def __init__(self, custom: Any, namespace: str, proxy_url: str, trader: Mapping[str, str],
-                 routes: Mapping[str, str], clock_file: Optional[Path] = None) -> None:
+                 routes: Mapping[str, str], clock_file: Optional[Path] = None,
+                 pods: Optional[Mapping[str, Any]] = None) -> None:
         self.custom, self.namespace, self.proxy = custom, namespace, NetProxyClient(proxy_url)
         self.trader, self.routes, self.clock_file = dict(trader), dict(routes), clock_file
+        self.pods = dict(pods or {})
+        self._stressors: Dict[str, StressDriver] = {}
         self.seen: Dict[str, Dict[str, Any]] = {}  # every resource ever seen, by name, as first seen
         self.invalid: List[str] = []
         self._began: Dict[str, float] = {}
         self._live: Dict[str, bool] = {}
+
+    def stressing(self) -> List[str]:
+        """The StressChaos resources whose stress-ng still runs."""
+        return [name for name, driver in list(self._stressors.items()) if not driver.is_running()]
 
     def reconcile(self) -> None:
         """One pass over the namespace's NetworkChaos and TimeChaos resources."""
@@ -124,9 +135,13 @@ class PlayedChaosMesh:
             if live and (name not in present or over):
                 self._end(name, body)
                 self._live[name] = False
+                if name in present:
+                    self._report(body["kind"].lower(), name, True, recovered=True)
 
     def _inject(self, name: str, body: Mapping[str, Any]) -> bool:
         spec = body["spec"]
+        if body["kind"] == "StressChaos":
+            return self._stress(name, spec)
         source = spec["selector"].get("labelSelectors") or {}
         if source != self.trader:
             return False  # selects no pod of the trader
@@ -147,20 +162,44 @@ class PlayedChaosMesh:
         self.proxy.add(kind, params, go_seconds(spec["duration"]) + 5, name)
         return True
 
-    def _report(self, kind: str, name: str, live: bool) -> None:
+    def _stress(self, name: str, spec: Mapping[str, Any]) -> bool:
+        """Run the StressChaos's stressors in the cgroup of the one trader pod it selects (module docstring)."""
+        picked = [p for p in (spec["selector"].get("pods") or {}).get(self.namespace, []) if p in self.pods]
+        if len(picked) != 1:
+            return False  # selects no pod the played cluster runs
+        pod = self.pods[picked[0]]
+        stressors, seconds = spec["stressors"], go_seconds(spec["duration"])
+        if "cpu" in stressors:
+            argv = ["--cpu", str(stressors["cpu"]["workers"]), "--cpu-load", str(stressors["cpu"].get("load", 100))]
+        else:
+            size = re.fullmatch(r"(\d+)MiB", stressors["memory"]["size"])
+            assert size, f"the played Chaos Mesh takes a size in MiB, not {stressors['memory']['size']!r}"
+            argv = ["--vm", str(stressors["memory"]["workers"]), "--vm-bytes", f"{size.group(1)}m", "--vm-keep"]
+        driver = StressDriver([*argv, "--timeout", f"{seconds:g}s"], label=f"played StressChaos {name}",
+                              cgroup_procs=pod.cgroup.procs_files() if pod.cgroup is not None else [])
+        driver.stop()
+        self._stressors[name] = driver
+        return True
+
+    def _report(self, kind: str, name: str, live: bool, recovered: bool = False) -> None:
         """Write the resource's status as Chaos Mesh does once it acted: ``Selected`` and ``AllInjected`` true with
-        a record of the trader's pod, or both false when its selectors pick no pod the played cluster has."""
+        a record of the trader's pod, or both false when its selectors pick no pod the played cluster has; once it
+        ended (``recovered``), ``AllInjected`` false and ``AllRecovered`` true."""
         state = "True" if live else "False"
-        status = {"conditions": [{"type": "Selected", "status": state}, {"type": "AllInjected", "status": state},
-                                 {"type": "AllRecovered", "status": "False"}, {"type": "Paused", "status": "False"}],
-                  "experiment": {"desiredPhase": "Run", "containerRecords": [
-                      {"id": f"{self.namespace}/trader", "phase": "Injected", "selectorKey": ".",
-                       "injectedCount": 1, "recoveredCount": 0}] if live else []}}
+        status = {"conditions": [{"type": "Selected", "status": state},
+                                 {"type": "AllInjected", "status": "False" if recovered else state},
+                                 {"type": "AllRecovered", "status": "True" if recovered else "False"},
+                                 {"type": "Paused", "status": "False"}],
+                  "experiment": {"desiredPhase": "Stop" if recovered else "Run", "containerRecords": [
+                      {"id": f"{self.namespace}/trader", "phase": "Not Injected" if recovered else "Injected",
+                       "selectorKey": ".", "injectedCount": 1, "recoveredCount": int(recovered)}] if live else []}}
         self.custom.patch_namespaced_custom_object_status(GROUP, VERSION, self.namespace, kind, name,
                                                           {"status": status})
 
     def _end(self, name: str, body: Mapping[str, Any]) -> None:
         if body["kind"] == "TimeChaos":
             write_clock(self.clock_file, ClockSetting(0.0))
+        elif body["kind"] == "StressChaos":
+            self._stressors.pop(name).start(10)
         else:
             self.proxy.clear(name)

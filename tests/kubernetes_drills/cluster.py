@@ -15,10 +15,12 @@ import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import kubernetes_validate
+import psutil
 import requests
 import yaml
 from deployed.target import Deployed
@@ -26,7 +28,7 @@ from kubernetes import client
 
 from chaosaitrapp.description import Description, dump, load
 from chaosaitrapp.targets.docker import DockerDriver
-from chaosaitrapp.targets.process import ProcessDriver
+from chaosaitrapp.targets.process import ProcessDriver, read_pid_quietly
 from chaosaitrapp.testing.lab import free_ports
 from chaosaitrapp.testing.waits import wait_for
 from chaosaitrapp.waiting import wait_until
@@ -58,19 +60,47 @@ def statefulset(name: str, port: int) -> Dict[str, Any]:
                                                        "ports": [{"containerPort": port}]}]}}}})
 
 
-def pod(name: str, app: str, port: int) -> Dict[str, Any]:
-    """The pod ``name`` of StatefulSet ``app``, scheduled and not yet Ready."""
+def pod(name: str, app: str, port: int, limits: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """The pod ``name`` of StatefulSet ``app``, scheduled and not yet Ready; ``limits``: its container's
+    ``resources.limits``."""
+    container: Dict[str, Any] = {"name": app, "image": f"{app}:local", "ports": [{"containerPort": port}]}
+    if limits:
+        container["resources"] = {"limits": dict(limits)}
     return validated({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": NAMESPACE, "labels": {"app": app}},
-        "spec": {"containers": [{"name": app, "image": f"{app}:local", "ports": [{"containerPort": port}]}]},
-        "status": {"phase": "Pending", "podIP": "127.0.0.1"}})
+        "spec": {"containers": [container]}, "status": {"phase": "Pending", "podIP": "127.0.0.1"}})
 
 
 def pod_status(ready: bool) -> Dict[str, Any]:
     """A pod's status as the kubelet reports it: Running, Ready or not."""
     return {"status": {"phase": "Running", "podIP": "127.0.0.1",
                        "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+
+
+def container_status(app: str, pid: Optional[int], restarts: int, oom_killed: bool) -> Dict[str, Any]:
+    """The status the kubelet reports of the pod's container ``app``: running (as process ``pid``, since it
+    started) or, with ``pid`` None, ended (``OOMKilled`` when the kernel killed it for memory, else ``Error``)."""
+    if pid is not None:
+        started = datetime.fromtimestamp(psutil.Process(pid).create_time(), timezone.utc)
+        state = {"running": {"startedAt": started.strftime("%Y-%m-%dT%H:%M:%SZ")}}
+    else:
+        state = {"terminated": {"exitCode": 137, "reason": "OOMKilled" if oom_killed else "Error"}}
+    return {"name": app, "ready": pid is not None, "started": pid is not None, "restartCount": restarts,
+            "image": f"{app}:local", "imageID": f"played://{app}", "containerID": f"played://{pid or 'gone'}",
+            "state": state}
+
+
+@dataclass
+class TraderPod:
+    """A trader pod the played kubelet reports: the pidfile of its process, the cgroup it runs in (None: ours), and
+    what it last reported."""
+
+    name: str
+    pidfile: Path
+    cgroup: Any = None
+    reported: Any = None
+    oom_before: int = 0
 
 
 @dataclass
@@ -89,9 +119,11 @@ class PlayedController(threading.Thread):
     pod, starts the process if it is down and reports the pod Ready once the process answers. Then it plays
     Chaos Mesh (:class:`kubernetes_drills.chaosmesh_player.PlayedChaosMesh`)."""
 
-    def __init__(self, apps: Any, core: Any, workloads: List[Workload], chaos_mesh: PlayedChaosMesh) -> None:
+    def __init__(self, apps: Any, core: Any, workloads: List[Workload], chaos_mesh: PlayedChaosMesh,
+                 traders: List[TraderPod]) -> None:
         super().__init__(daemon=True, name="played-controller")
         self.apps, self.core, self.workloads, self.chaos_mesh = apps, core, workloads, chaos_mesh
+        self.traders = traders
         self.errors: List[str] = []
         self._halt = threading.Event()
 
@@ -107,10 +139,29 @@ class PlayedController(threading.Thread):
                     self.reconcile(workload)
                 except Exception as exc:  # noqa: BLE001 - kept for the test to show, the loop goes on
                     self.errors.append(f"{workload.name}: {exc!r}"[:300])
+            for trader in self.traders:
+                try:
+                    self.report(trader)
+                except Exception as exc:  # noqa: BLE001
+                    self.errors.append(f"{trader.name}: {exc!r}"[:300])
             try:
                 self.chaos_mesh.reconcile()
             except Exception as exc:  # noqa: BLE001
                 self.errors.append(f"chaos mesh: {exc!r}"[:300])
+
+    def report(self, trader: TraderPod) -> None:
+        """The kubelet's report of a trader pod: its container running as its process, or ended (``OOMKilled`` when
+        the OOM kills of its cgroup rose since it started); written when it changed."""
+        pid = read_pid_quietly(trader.pidfile)
+        alive = pid is not None and psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        ooms = (trader.cgroup.oom_kills() or 0) if trader.cgroup is not None else 0
+        status = container_status("aitrapp", pid if alive else None, 0, ooms > trader.oom_before)
+        if status == trader.reported:
+            return
+        self.core.patch_namespaced_pod_status(trader.name, NAMESPACE, {"status": {
+            "phase": "Running" if alive else "Failed", "podIP": "127.0.0.1", "containerStatuses": [status],
+            "conditions": [{"type": "Ready", "status": "True" if alive else "False"}]}})
+        trader.reported = status
 
     def reconcile(self, workload: Workload) -> None:
         """One pass over ``workload`` (class docstring)."""
@@ -210,26 +261,33 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
         postgres_port = int(next(a for a in deployed.container.attrs["Config"]["Cmd"] if a.startswith("port="))[5:])
         apps.create_namespaced_stateful_set(NAMESPACE, statefulset("postgres", postgres_port))
         described = load(deployed.description)
-        for name, api_url in zip(trader_pods, [deployed.api] + deployed.replica_apis):
-            core.create_namespaced_pod(NAMESPACE, pod(name, "aitrapp", int(api_url.rsplit(":", 1)[1])))
-            core.patch_namespaced_pod_status(name, NAMESPACE, pod_status(True))
+        played: List[TraderPod] = []
+        for i, (name, api_url) in enumerate(zip(trader_pods, [deployed.api] + deployed.replica_apis)):
+            group = deployed.cgroup if i == 0 else None  # the trader's own limits, as its container's
+            core.create_namespaced_pod(NAMESPACE, pod(name, "aitrapp", int(api_url.rsplit(":", 1)[1]),
+                                                      _limits(group) if group is not None else None))
+            played.append(TraderPod(name, deployed.pidfiles[traders[i]], group,
+                                    oom_before=(group.oom_kills() or 0) if group is not None else 0))
         player = PlayedChaosMesh(client.CustomObjectsApi(api), NAMESPACE, described.configuration["net_proxy"],
                                  {"app": "aitrapp"}, {"app=redis": "redis"},
                                  Path(described.configuration["clock_file"]) if "clock_file" in described.configuration
-                                 else None)
+                                 else None, {p.name: p for p in played})
         controller = PlayedController(apps, core, [Workload("redis", redis_port, redis),
-                                                   Workload("postgres", postgres_port, postgres)], player)
+                                                   Workload("postgres", postgres_port, postgres)], player, played)
         controller.start()
         for name in ("redis", "postgres"):
             ready = wait_until(lambda: apps.read_namespaced_stateful_set(name, NAMESPACE).status,
                                lambda status: status is not None and status.ready_replicas == 1, timeout=30)
             assert ready.held, (f"StatefulSet {name} never Ready: {ready.last_error}; the controller: "
                                 f"{controller.errors[-3:]}; calls: {log.read_text().splitlines()[-6:]}")
+        assert wait_until(lambda: all(t.reported for t in played), bool, timeout=30).held, \
+            f"the trader pods were never reported: {controller.errors[-3:]}"
         # in a cluster the trader reaches Redis by its Service (no TCP fault proxy of ours in between) and its clock is
         # stepped by a TimeChaos (no clock file the drill writes)
         values = {k: v for k, v in described.configuration.items()
                   if k not in ("net_proxy", "net_proxy_target", "clock_file")}
-        values.update(redis_target=f"k8s:{NAMESPACE}/statefulset/redis",
+        values.update(target_process=f"k8s:{NAMESPACE}/pod/{trader_pods[0]}",
+                      redis_target=f"k8s:{NAMESPACE}/statefulset/redis",
                       postgres_target=f"k8s:{NAMESPACE}/statefulset/postgres", k8s_namespace=NAMESPACE,
                       k8s_trader_selector="app=aitrapp")
         if deployed.replica_apis:  # each replica frozen in its pod through the exec API
@@ -246,6 +304,16 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
             controller.stop()
         server.terminate()
         server.wait(10)
+
+
+def _limits(group: Any) -> Dict[str, str]:
+    """The ``resources.limits`` of a container whose process runs in cgroup ``group``."""
+    limits = {}
+    if group.cpu_limit():
+        limits["cpu"] = f"{round(group.cpu_limit() * 1000)}m"
+    if group.memory_limit():
+        limits["memory"] = str(group.memory_limit())
+    return limits
 
 
 def _answers(url: str) -> bool:

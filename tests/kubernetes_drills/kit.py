@@ -46,3 +46,9 @@ def time_chaos(cluster: Cluster):
     """The TimeChaos resources in the namespace now."""
     return client.CustomObjectsApi(_api(cluster)).list_namespaced_custom_object(
         "chaos-mesh.org", "v1alpha1", NAMESPACE, "timechaos")["items"]
+
+
+def stress_chaos(cluster: Cluster):
+    """The StressChaos resources in the namespace now."""
+    return client.CustomObjectsApi(_api(cluster)).list_namespaced_custom_object(
+        "chaos-mesh.org", "v1alpha1", NAMESPACE, "stresschaos")["items"]

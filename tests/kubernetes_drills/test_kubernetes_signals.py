@@ -1,6 +1,6 @@
 """A `chaos run` SIGKILLed mid-fault on Kubernetes leaves nothing of its run in the cluster: its watchdog scales the
 StatefulSet back, deletes the NetworkChaos and the TimeChaos by the run's label, thaws the frozen pod through the
-exec API. Interrupted (SIGINT, Ctrl-C) instead, the run's own rollbacks do it before it exits."""
+exec API, deletes the StressChaos (and the played Chaos Mesh's stress-ng ends). Interrupted (SIGINT, Ctrl-C) instead, the run's own rollbacks do it before it exits."""
 import json
 import signal
 import subprocess
@@ -12,18 +12,20 @@ from chaosaitrapp.targets.answers import redis_answers
 from chaosaitrapp.targets.wallclock import read_clock
 from chaosaitrapp.waiting import wait_until
 from kubernetes_drills.cluster import validate_namespace
-from kubernetes_drills.kit import network_chaos, redis_port, statefulset, stopped, time_chaos
+from kubernetes_drills.kit import network_chaos, redis_port, statefulset, stopped, stress_chaos, time_chaos
 
 
 @pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGINT"])
 @pytest.mark.parametrize("drill, driver", [("leader_lock", ":WorkloadDriver"),
                                            ("network_partition_redis", ":ChaosMeshDriver"),
                                            ("split_brain_pause", ":PodFreezeDriver"),
-                                           ("clock_jump", ":ChaosMeshDriver")])
+                                           ("clock_jump", ":ChaosMeshDriver"),
+                                           ("cpu_stress", ":ChaosMeshDriver")])
 def test_a_signal_to_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluster(cluster_factory, tmp_path, drill,
                                                                                    driver, signal_name):
     deployed, cluster = cluster_factory(replicas=2 if drill == "split_brain_pause" else 1, clock=drill == "clock_jump")
-    env = drill_env(None, tmp_path, {**FAST_ENV, **cluster.env, "AITRAPP_FAULT_LEASE": "8"})
+    env = drill_env(None, tmp_path, {**FAST_ENV, **cluster.env, "AITRAPP_FAULT_LEASE": "8", "STRESS_SECONDS": "30",
+                                     "STRESS_WORKERS": "1"})
     chaos = subprocess.Popen([CHAOS, "--no-version-check", "run", "--journal-path", str(tmp_path / "journal.json"),
                               str(ROOT / "experiments" / f"{drill}.json")], env=env, cwd=ROOT,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -35,7 +37,8 @@ def test_a_signal_to_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluste
         in_place = {"leader_lock": lambda: statefulset(cluster).spec.replicas == 0,
                     "network_partition_redis": lambda: len(network_chaos(cluster)) == 1,
                     "split_brain_pause": lambda: stopped(deployed, "trader"),
-                    "clock_jump": lambda: not read_clock(deployed.directory / "trader.offset").true}[drill]
+                    "clock_jump": lambda: not read_clock(deployed.directory / "trader.offset").true,
+                    "cpu_stress": lambda: len(stress_chaos(cluster)) == 1}[drill]
         assert wait_until(in_place, bool, timeout=30).held
         chaos.send_signal(getattr(signal, signal_name))
         code = chaos.wait(60)
@@ -51,7 +54,8 @@ def test_a_signal_to_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluste
     assert wait_ledger_empty(tmp_path, timeout=60), ledger_entries(tmp_path / "state")
     found = statefulset(cluster)
     assert found.spec.replicas == 1 and found.status.ready_replicas == 1
-    assert network_chaos(cluster) == [] and time_chaos(cluster) == []
+    assert network_chaos(cluster) == [] and time_chaos(cluster) == [] and stress_chaos(cluster) == []
+    assert wait_until(cluster.controller.chaos_mesh.stressing, lambda s: s == [], timeout=10).held
     if drill == "clock_jump":
         assert wait_until(lambda: read_clock(deployed.directory / "trader.offset").true, bool, timeout=10).held
     assert wait_until(lambda: cluster.controller.chaos_mesh.proxy.active(), lambda a: a == [], timeout=10).held

@@ -184,3 +184,11 @@ def network_chaos_spec(action: str, direction: str, namespace: str, source: Mapp
     if action == "delay":
         spec["delay"] = {"latency": f"{float(delay_ms):g}ms"}
     return spec
+
+
+def stress_chaos_spec(namespace: str, pod: str, stressors: Mapping[str, Any]) -> Dict[str, Any]:
+    """A StressChaos spec running ``stressors`` (Chaos Mesh's own: ``{"cpu": {"workers", "load"}}`` or ``{"memory":
+    {"workers", "size"}}``) in the first container of pod ``pod``, inside that container's cgroup (its CPU and
+    memory limits)."""
+    return {"mode": "all", "selector": {"namespaces": [namespace], "pods": {namespace: [pod]}},
+            "stressors": {k: dict(v) for k, v in stressors.items()}}

@@ -7,6 +7,7 @@ verb, the API server's own answer; nothing is created but the reviews).
 - pods: ``get``, ``list`` (a workload's pods, their readiness; a replica's container);
 - ``pods/exec``: ``create`` (and ``get``, which API servers before 1.31 check for the WebSocket exec): a replica
   frozen and thawed with ``kill -STOP|-CONT -1``;
+- ``metrics.k8s.io`` pods: ``get`` (a stressed pod's CPU and memory, from metrics-server);
 - ``chaos-mesh.org`` networkchaos, stresschaos, timechaos: ``create``, ``get``, ``list``, ``delete`` (faults made,
   and deleted by the run's label by the rollback, the watchdog and ``aitrapp-chaos cleanup``).
 """
@@ -22,6 +23,7 @@ RULES: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = (
     ("apps", "deployments", ("get", "patch")),
     ("", "pods", ("get", "list")),
     ("", "pods/exec", ("create", "get")),
+    ("metrics.k8s.io", "pods", ("get",)),
     ("chaos-mesh.org", "networkchaos", ("create", "get", "list", "delete")),
     ("chaos-mesh.org", "stresschaos", ("create", "get", "list", "delete")),
     ("chaos-mesh.org", "timechaos", ("create", "get", "list", "delete")),
