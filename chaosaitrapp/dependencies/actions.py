@@ -51,6 +51,8 @@ def stop_dependency(dependency: str = "redis", target: str = "", timeout: float 
     record_event("fault", name, "stop")
     driver.stop(timeout)
     record_event("fault_injected", name, "stopped")
+    if getattr(driver, "heals_itself", False):  # a pod deleted for a blip: its controller makes it again at once
+        record_event("restore", name, "its controller makes it again")
     return {"dependency": dependency, "target": name, "stopped_in_s": round(time.monotonic() - began, 3),
             "ledger_entry": entry_id, "lease_s": lease_s}
 
@@ -60,7 +62,8 @@ def start_dependency(dependency: str = "redis", target: str = "", timeout: float
     """Start ``dependency`` again and wait until it answers (Redis PING, Postgres connections).
 
     Idempotent: a dependency already running is left alone. Clears this target's fault-ledger
-    entries once it answers. Used both in the method and as the rollback. Returns ``{"dependency",
+    entries once it answers. A dependency that heals itself (a Kubernetes pod deleted for a blip: its restore is
+    marked when it was deleted) is marked restored when it is seen answering here. Used both in the method and as the rollback. Returns ``{"dependency",
     "target", "started_in_s", "answers", "already_running", "ledger_cleared"}``; raises TargetError
     when it does not answer within ``timeout`` (its ledger entry stays for the watchdog).
     """
@@ -69,10 +72,11 @@ def start_dependency(dependency: str = "redis", target: str = "", timeout: float
     name = driver.describe()
     began = time.monotonic()
     already = driver.is_running() and driver.answers()
-    if not already:
+    heals = bool(getattr(driver, "heals_itself", False))
+    if not already and not heals:
         record_event("restore", name, "start")
     cleared = restore_faults(name, driver, timeout)
-    if not already:
+    if not already or heals:  # a blip's end is when it is seen answering again
         record_event("restored", name, "answers")
     return {"dependency": dependency, "target": name, "started_in_s": round(time.monotonic() - began, 3),
             "answers": True, "already_running": already, "ledger_cleared": cleared}

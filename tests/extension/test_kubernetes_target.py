@@ -45,8 +45,18 @@ def test_a_workload_target_resolves_without_calling_the_cluster(target):
     assert driver.describe() == target.replace("StatefulSet", "statefulset")
 
 
+def test_a_workload_target_with_delete_pod_stops_by_a_blip_and_keeps_it_in_its_recipe():
+    driver = resolve_target("k8s:aitrapp/statefulset/postgres/delete-pod", "postgres", configuration=ALLOWED)
+    assert isinstance(driver, WorkloadDriver) and driver.heals_itself and driver.name == "postgres"
+    assert driver.describe() == "k8s:aitrapp/statefulset/postgres/delete-pod"
+    again = registry.driver_from_undo({**WorkloadDriver("aitrapp", "statefulset", "postgres", 1, "postgres",
+                                                        "delete-pod").undo()})
+    assert again.heals_itself and again.describe() == driver.describe()
+    assert not resolve_target("k8s:aitrapp/statefulset/postgres", "postgres", configuration=ALLOWED).heals_itself
+
+
 @pytest.mark.parametrize("target", ["k8s:aitrapp/pod/redis", "k8s:statefulset/redis", "k8s:aitrapp/statefulset/",
-                                    "k8s:a/b/c/d"])
+                                    "k8s:a/b/c/d", "k8s:aitrapp/statefulset/redis/kill-pod"])
 def test_a_malformed_workload_target_names_the_form(target):
     with pytest.raises(ConfigError, match="k8s:NAMESPACE/statefulset/NAME"):
         resolve_target(target, "redis", configuration=ALLOWED)

@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import threading
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -66,9 +67,9 @@ def pod(name: str, app: str, port: int, limits: Optional[Dict[str, str]] = None)
     container: Dict[str, Any] = {"name": app, "image": f"{app}:local", "ports": [{"containerPort": port}]}
     if limits:
         container["resources"] = {"limits": dict(limits)}
-    return validated({
+    return validated({  # the uid as the API server sets it (kmock sets none)
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": NAMESPACE, "labels": {"app": app}},
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": {"app": app}, "uid": str(uuid.uuid4())},
         "spec": {"containers": [container]}, "status": {"phase": "Pending", "podIP": "127.0.0.1"}})
 
 
@@ -106,18 +107,21 @@ class TraderPod:
 @dataclass
 class Workload:
     """A StatefulSet the controller plays, backed by a real process or container (its driver restarts it as it
-    ran)."""
+    ran); ``pod_uid``: the uid of the pod that runs it now."""
 
     name: str
     port: int
     driver: Any
+    pod_uid: Optional[str] = None
 
 
 class PlayedController(threading.Thread):
     """Plays the StatefulSet controller and the kubelet (module docstring): every 50 ms, for each workload, it
     reads the StatefulSet's ``spec.replicas``; at 0 it stops the process and deletes the pod; at 1 it creates the
-    pod, starts the process if it is down and reports the pod Ready once the process answers. Then it plays
-    Chaos Mesh (:class:`kubernetes_drills.chaosmesh_player.PlayedChaosMesh`)."""
+    pod, starts the process if it is down and reports the pod Ready once the process answers. A pod deleted while
+    the StatefulSet wants it is a pod killed: the process is stopped (the kubelet ends its container), a new pod
+    made and the process started again. Then it reports the trader pods and plays Chaos Mesh
+    (:class:`kubernetes_drills.chaosmesh_player.PlayedChaosMesh`)."""
 
     def __init__(self, apps: Any, core: Any, workloads: List[Workload], chaos_mesh: PlayedChaosMesh,
                  traders: List[TraderPod]) -> None:
@@ -173,14 +177,24 @@ class PlayedController(threading.Thread):
                 workload.driver.stop(10)  # the kubelet's SIGTERM, SIGKILL at the grace period's end
             for found in pods:
                 self.core.delete_namespaced_pod(found.metadata.name, NAMESPACE)
+            workload.pod_uid = None
             ready = 0
         else:
             if not pods:
-                self.core.create_namespaced_pod(NAMESPACE, pod(f"{workload.name}-0", workload.name, workload.port))
+                if workload.pod_uid is not None and workload.driver.is_running():
+                    workload.driver.stop(10)  # its pod was deleted: the kubelet ended its container
+                made = self.core.create_namespaced_pod(NAMESPACE, pod(f"{workload.name}-0", workload.name,
+                                                                      workload.port))
+                workload.pod_uid = made.metadata.uid
             if not workload.driver.is_running():
                 workload.driver.start(30)
             ready = 1 if workload.driver.answers() else 0
-            self.core.patch_namespaced_pod_status(f"{workload.name}-0", NAMESPACE, pod_status(bool(ready)))
+            try:
+                self.core.patch_namespaced_pod_status(f"{workload.name}-0", NAMESPACE, pod_status(bool(ready)))
+            except client.ApiException as exc:
+                if exc.status != 404:
+                    raise
+                return  # deleted since it was listed (a drill's blip): the next pass makes it again
         self.apps.patch_namespaced_stateful_set_status(
             workload.name, NAMESPACE, {"status": {"replicas": min(wanted, 1), "readyReplicas": ready}})
 

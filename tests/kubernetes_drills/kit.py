@@ -52,3 +52,9 @@ def stress_chaos(cluster: Cluster):
     """The StressChaos resources in the namespace now."""
     return client.CustomObjectsApi(_api(cluster)).list_namespaced_custom_object(
         "chaos-mesh.org", "v1alpha1", NAMESPACE, "stresschaos")["items"]
+
+
+def pod_uid(cluster: Cluster, name: str):
+    """The uid of pod ``name`` now (None when there is none)."""
+    found = [p for p in client.CoreV1Api(_api(cluster)).list_namespaced_pod(NAMESPACE).items if p.metadata.name == name]
+    return found[0].metadata.uid if found else None

@@ -1,14 +1,15 @@
 """leader_lock and postgres_blip on Kubernetes (:mod:`kubernetes_drills.cluster`): Redis and Postgres as
 StatefulSets, stopped and started through the API by chaostoolkit-kubernetes' scaling, a real trader, Redis and
 Postgres behind the played controller; the same verdicts as on the lab; a StatefulSet outside the drill's namespace
-refused before any call."""
+refused before any call. postgres_blip also as a blip: one Postgres pod deleted (``.../delete-pod``), made again by
+the controller."""
 
 import pytest
 from drills.kit import FAST_ENV, ledger_entries, run_drill
 
 from chaosaitrapp.targets.kubernetes.workload import REPLICAS_ANNOTATION
 from kubernetes_drills.cluster import validate_namespace
-from kubernetes_drills.kit import scale_calls, statefulset
+from kubernetes_drills.kit import pod_uid, scale_calls, statefulset
 
 
 def test_leader_lock_passes_through_kubernetes_and_leaves_the_statefulset_as_it_was(cluster_factory, tmp_path):
@@ -65,6 +66,35 @@ def test_postgres_blip_scales_the_postgres_statefulset_to_0_and_back(cluster_fac
     found = statefulset(cluster, "postgres")
     assert found.spec.replicas == 1 and found.status.ready_replicas == 1
     assert REPLICAS_ANNOTATION not in (found.metadata.annotations or {})
+    assert ledger_entries(tmp_path / "state") == []
+    validate_namespace(cluster)
+    assert cluster.controller.errors == []
+
+
+@pytest.mark.parametrize("defects, verdict", [([], "PASS"), (["duplicate_orders"], "FAIL")],
+                         ids=["healthy", "duplicate_orders"])
+def test_postgres_blip_deletes_one_postgres_pod_and_the_controller_makes_it_again(cluster_factory, tmp_path, defects,
+                                                                                  verdict):
+    deployed, cluster = cluster_factory(defects=defects)
+    before = len(cluster.calls())
+    first = pod_uid(cluster, "postgres-0")
+    deployed.container.reload()
+    started = deployed.container.attrs["State"]["StartedAt"]
+    target = "k8s:aitrapp/statefulset/postgres/delete-pod"
+    run = run_drill("postgres_blip", None, tmp_path, {**FAST_ENV, **cluster.env, "POSTGRES_TARGET": target})
+    assert run.fields["test_result"] == verdict, f"{run.reasons}\n{run.output[-3000:]}"
+    if verdict == "FAIL":
+        assert any("no-duplicate-client-order-id" in reason for reason in run.reasons), run.reasons
+    stop = next(r for r in run.journal["run"] if r["activity"]["name"] == "stop-postgres")
+    assert stop["output"]["target"] == target
+    deletes = [c for c in cluster.calls()[before:] if c.startswith("DELETE ")]
+    assert deletes == ["DELETE /api/v1/namespaces/aitrapp/pods/postgres-0"], deletes  # one pod, nothing scaled
+    assert scale_calls(cluster, before, "postgres") == [] and scale_calls(cluster, before) == []
+    assert pod_uid(cluster, "postgres-0") not in (None, first), "the controller made no new pod"
+    deployed.container.reload()
+    assert deployed.container.attrs["State"]["StartedAt"] != started, "Postgres' container never restarted"
+    found = statefulset(cluster, "postgres")
+    assert found.spec.replicas == 1 and found.status.ready_replicas == 1
     assert ledger_entries(tmp_path / "state") == []
     validate_namespace(cluster)
     assert cluster.controller.errors == []

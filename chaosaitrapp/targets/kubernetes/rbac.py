@@ -4,7 +4,8 @@ verb, the API server's own answer; nothing is created but the reviews).
 
 - ``apps`` statefulsets, deployments: ``get`` and ``patch`` (a dependency scaled to 0 and back through its
   ``spec.replicas``, the replicas it had noted in an annotation);
-- pods: ``get``, ``list`` (a workload's pods, their readiness; a replica's container);
+- pods: ``get``, ``list`` (a workload's pods, their readiness; a replica's container), ``delete`` (a dependency's
+  pod deleted for a blip: ``k8s:NAMESPACE/KIND/NAME/delete-pod``);
 - ``pods/exec``: ``create`` (and ``get``, which API servers before 1.31 check for the WebSocket exec): a replica
   frozen and thawed with ``kill -STOP|-CONT -1``;
 - ``metrics.k8s.io`` pods: ``get`` (a stressed pod's CPU and memory, from metrics-server);
@@ -21,7 +22,7 @@ from chaosaitrapp.targets.kubernetes.api import REQUEST_TIMEOUT, api_client
 RULES: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = (
     ("apps", "statefulsets", ("get", "patch")),
     ("apps", "deployments", ("get", "patch")),
-    ("", "pods", ("get", "list")),
+    ("", "pods", ("get", "list", "delete")),
     ("", "pods/exec", ("create", "get")),
     ("metrics.k8s.io", "pods", ("get",)),
     ("chaos-mesh.org", "networkchaos", ("create", "get", "list", "delete")),

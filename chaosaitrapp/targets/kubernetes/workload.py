@@ -2,7 +2,12 @@
 
 Stop = scale to 0 (chaostoolkit-kubernetes' ``scale_statefulset``/``scale_deployment``) and wait until none of
 its pods is left; start = scale back to the replicas it had and wait until that many pods are Ready (the
-cluster's own readiness probe is the answer check: the drill may not reach a pod's port). Before scaling down,
+cluster's own readiness probe is the answer check: the drill may not reach a pod's port).
+
+``k8s:NAMESPACE/KIND/NAME/delete-pod`` stops it for a blip instead: one of its pods (the first by name) deleted
+with its own grace period (chaostoolkit-kubernetes' ``terminate_pods``), and the stop waits until that pod (by its
+uid) is gone. The controller makes a new one at once: the outage is whatever the restart takes, not the drill's
+hold. Start is the same wait until the replicas are Ready (nothing was scaled). Before scaling down,
 the replicas it had are written on the workload as the annotation :data:`REPLICAS_ANNOTATION` and in the fault
 ledger's recipe, so the rollback, the watchdog, ``aitrapp-chaos cleanup`` and a person with ``kubectl`` each know
 what to scale back to; a start clears the annotation once the pods are Ready.
@@ -12,6 +17,7 @@ against those labels again (a pod of another workload never counts).
 """
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Dict, List, Optional
 
@@ -24,31 +30,46 @@ from chaosaitrapp.waiting import wait_until
 KINDS = ("statefulset", "deployment")
 #: The annotation that holds the replicas a workload had before a drill scaled it to 0.
 REPLICAS_ANNOTATION = "chaosaitrapp.io/replicas-before"
+#: How a workload is stopped: scaled to 0 (the default), or one pod deleted (a blip).
+STOPS = ("scale", "delete-pod")
 
 
 def parse(rest: str) -> tuple:
-    """``(namespace, kind, name)`` of ``NAMESPACE/KIND/NAME`` (the part after ``k8s:``); ConfigError naming the
-    form for anything else."""
+    """``(namespace, kind, name, stop)`` of ``NAMESPACE/KIND/NAME[/delete-pod]`` (the part after ``k8s:``; ``stop``
+    one of :data:`STOPS`); ConfigError naming the form for anything else."""
     parts = str(rest).split("/")
+    if len(parts) == 4 and parts[3] == "delete-pod":
+        parts, stop = parts[:3], "delete-pod"
+    else:
+        stop = "scale"
     if len(parts) != 3 or not all(parts) or parts[1].lower() not in KINDS:
         raise ConfigError(f"k8s:{rest}: a dependency on Kubernetes is named k8s:NAMESPACE/statefulset/NAME or "
-                          "k8s:NAMESPACE/deployment/NAME", target=f"k8s:{rest}")
-    return parts[0], parts[1].lower(), parts[2]
+                          "k8s:NAMESPACE/deployment/NAME (with /delete-pod after it: one pod deleted for a blip)",
+                          target=f"k8s:{rest}")
+    return parts[0], parts[1].lower(), parts[2], stop
 
 
 class WorkloadDriver:
     """A StatefulSet or Deployment as a dependency (module docstring). ``replicas``: what to scale back to
-    (None: read from the workload, its annotation first)."""
+    (None: read from the workload, its annotation first); ``stop``: one of :data:`STOPS`."""
 
     def __init__(self, namespace: str, kind: str, name: str, replicas: Optional[int] = None,
-                 check: Optional[str] = None) -> None:
+                 check: Optional[str] = None, stop: str = "scale") -> None:
         if kind not in KINDS:
             raise ConfigError(f"k8s: workload kind must be one of {KINDS}, got {kind!r}")
+        if stop not in STOPS:
+            raise ConfigError(f"k8s: a workload is stopped by one of {STOPS}, got {stop!r}")
         self.namespace, self.kind, self.name, self.replicas, self.check = namespace, kind, name, replicas, check
+        self.stop_by = stop
+
+    @property
+    def heals_itself(self) -> bool:
+        """True for a blip: the controller makes the deleted pod again without the drill."""
+        return self.stop_by == "delete-pod"
 
     def describe(self) -> str:
-        """``k8s:NAMESPACE/KIND/NAME``."""
-        return f"k8s:{self.namespace}/{self.kind}/{self.name}"
+        """``k8s:NAMESPACE/KIND/NAME`` (``/delete-pod`` after it when a pod is deleted for a blip)."""
+        return f"k8s:{self.namespace}/{self.kind}/{self.name}" + ("/delete-pod" if self.stop_by == "delete-pod" else "")
 
     # -- the API ---------------------------------------------------------------------------------------
     def _read(self) -> Any:
@@ -104,7 +125,8 @@ class WorkloadDriver:
 
     # -- the driver ------------------------------------------------------------------------------------
     def is_running(self) -> bool:
-        """True while the workload wants replicas or any of its pods is left."""
+        """True while the workload wants replicas or any of its pods is left (for a blip: the controller keeps it
+        wanting them)."""
         workload = self._read()
         return bool(workload.spec.replicas) or bool(self.pods(workload))
 
@@ -125,10 +147,33 @@ class WorkloadDriver:
         noted = (workload.metadata.annotations or {}).get(REPLICAS_ANNOTATION)
         return int(noted) if noted and str(noted).isdigit() and int(noted) > 0 else None
 
+    def _delete_pod(self, workload: Any, timeout: float) -> None:
+        """Delete the first of its pods by name (its own grace period) and wait until that pod, by its uid, is gone
+        (TargetError at ``timeout``)."""
+        from chaosk8s.pod.actions import terminate_pods  # noqa: PLC0415 - the [kubernetes] extra is optional
+        pods = sorted((p for p in self.pods(workload) if not p.metadata.deletion_timestamp),
+                      key=lambda p: p.metadata.name)
+        if not pods:
+            raise TargetError(f"{self.describe()}: no pod to delete", target=self.describe())
+        victim, uid = pods[0].metadata.name, pods[0].metadata.uid
+        try:
+            terminate_pods(name_pattern=f"^{re.escape(victim)}$", ns=self.namespace, qty=1)
+        except Exception as exc:  # noqa: BLE001 - chaoslib's ActivityFailed and the client's own errors
+            raise TargetError(f"deleting pod {victim} of {self.describe()}: {exc}", target=self.describe()) from None
+        result = wait_until(lambda: [p.metadata.uid for p in self.pods(workload)], lambda uids: uid not in uids,
+                            timeout=timeout, interval=0.05, what=f"{self.describe()}: pod {victim} ({uid}) gone")
+        if not result.held:
+            raise TargetError(f"{self.describe()}: pod {victim} still there {timeout:g}s after its deletion"
+                              f"{'; ' + result.last_error if result.last_error else ''}", target=self.describe())
+
     def stop(self, timeout: float = 30.0) -> None:
-        """Note the replicas it has, scale to 0, wait until no pod of it is left (TargetError at ``timeout``)."""
+        """Note the replicas it has, scale to 0, wait until no pod of it is left (TargetError at ``timeout``); for a
+        blip (``delete-pod``), delete one pod and wait until it is gone."""
         workload = self._read()
         self.replicas = self._before(workload)
+        if self.stop_by == "delete-pod":
+            self._delete_pod(workload, timeout)
+            return
         if self.replicas:
             self._annotate(self.replicas)
         self._scale(0)
@@ -163,15 +208,16 @@ class WorkloadDriver:
         if not self.replicas:
             self.replicas = self._before(self._read())
         return {"driver": ref_of(WorkloadDriver), "namespace": self.namespace, "kind": self.kind, "name": self.name,
-                "replicas": self.replicas, "check": self.check}
+                "replicas": self.replicas, "check": self.check, "stop": self.stop_by}
 
     @classmethod
     def from_undo(cls, undo: dict) -> "WorkloadDriver":
         """The driver a ledger recipe (:meth:`undo`) describes."""
-        return cls(str(undo["namespace"]), str(undo["kind"]), str(undo["name"]), undo.get("replicas"), undo.get("check"))
+        return cls(str(undo["namespace"]), str(undo["kind"]), str(undo["name"]), undo.get("replicas"), undo.get("check"),
+                   str(undo.get("stop") or "scale"))
 
 
 def k8s_driver(rest: str, service: str) -> WorkloadDriver:
     """The ``k8s:`` target kind's driver for dependency ``service`` (no call to the API is made here)."""
-    namespace, kind, name = parse(rest)
-    return WorkloadDriver(namespace, kind, name, check=service or None)
+    namespace, kind, name, stop = parse(rest)
+    return WorkloadDriver(namespace, kind, name, check=service or None, stop=stop)
