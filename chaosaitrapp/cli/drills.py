@@ -153,27 +153,38 @@ def target() -> None:
 
 @target.command(name="init", epilog=EXIT_CODES,
                 help="Write a commented deployment description from what runs: a compose project's containers "
-                     "(--compose-project), the lab's own (--from-lab), or a template; secrets as references only.")
+                     "(--compose-project), a Kubernetes namespace (--k8s-namespace with --k8s-trader-selector), the "
+                     "lab's own (--from-lab), or a template; secrets as references only.")
 @click.option("--compose-project", default=None, help="the compose project to describe (its containers' label)")
+@click.option("--k8s-namespace", default=None, help="the Kubernetes namespace to describe (KUBECONFIG's cluster)")
+@click.option("--k8s-trader-selector", default=None, help="the label selector of the trader's pods (app=aitrapp)")
 @click.option("--from-lab", is_flag=True, help="start from the description the lab wrote for itself")
 @click.option("--out", default=Path("aitrapp-deployment.yaml"), show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="where to write it")
 @click.option("--force", is_flag=True, help="overwrite an existing file")
 @click.pass_context
-def target_init(ctx: click.Context, compose_project: Optional[str], from_lab: bool, out: Path, force: bool) -> None:
+def target_init(ctx: click.Context, compose_project: Optional[str], k8s_namespace: Optional[str],
+                k8s_trader_selector: Optional[str], from_lab: bool, out: Path, force: bool) -> None:
     """``target init``."""
     from chaosaitrapp.config import settings_from  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.deployment import init  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.description import dump  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
-    from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.errors import ChaosAitrappError, ConfigError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.targets.lab import lab_description  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
     if out.exists() and not force:
         click.echo(f"aitrapp-chaos target init: {out} exists (--force to overwrite)", err=True)
         ctx.exit(2)
         return
+    to_fill = init.TO_FILL
     try:
-        if compose_project:
+        if k8s_namespace or k8s_trader_selector:
+            from chaosaitrapp.deployment import init_kubernetes  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+            if not (k8s_namespace and k8s_trader_selector):
+                raise ConfigError("--k8s-namespace and --k8s-trader-selector go together")
+            found, notes = init_kubernetes.from_kubernetes(k8s_namespace, k8s_trader_selector)
+            to_fill = init_kubernetes.TO_FILL
+        elif compose_project:
             found, notes = init.from_compose(compose_project)
         elif from_lab:
             found, notes = init.from_lab(lab_description(settings_from({}).api))
@@ -183,7 +194,7 @@ def target_init(ctx: click.Context, compose_project: Optional[str], from_lab: bo
         click.echo(f"aitrapp-chaos target init: {exc}", err=True)
         ctx.exit(2)
         return
-    dump(found, out, trailer=[f"  # seen: {note}" for note in notes] + list(init.TO_FILL))
+    dump(found, out, trailer=[f"  # seen: {note}" for note in notes] + list(to_fill))
     click.echo(f"wrote {out}; check it with: aitrapp-chaos doctor --deployment {out}")
 
 
