@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import jsonschema
 import yaml
+from kubernetes.client import ApiException
 
 from chaosaitrapp.network.client import NetProxyClient
 from chaosaitrapp.stress.stressor import StressDriver
@@ -193,8 +194,12 @@ class PlayedChaosMesh:
                   "experiment": {"desiredPhase": "Stop" if recovered else "Run", "containerRecords": [
                       {"id": f"{self.namespace}/trader", "phase": "Not Injected" if recovered else "Injected",
                        "selectorKey": ".", "injectedCount": 1, "recoveredCount": int(recovered)}] if live else []}}
-        self.custom.patch_namespaced_custom_object_status(GROUP, VERSION, self.namespace, kind, name,
-                                                          {"status": status})
+        try:
+            self.custom.patch_namespaced_custom_object_status(GROUP, VERSION, self.namespace, kind, name,
+                                                              {"status": status})
+        except ApiException as exc:
+            if exc.status != 404:
+                raise  # else deleted since it was listed: nothing left to report on
 
     def _end(self, name: str, body: Mapping[str, Any]) -> None:
         if body["kind"] == "TimeChaos":

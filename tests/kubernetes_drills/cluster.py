@@ -79,29 +79,34 @@ def pod_status(ready: bool) -> Dict[str, Any]:
                        "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
 
 
-def container_status(app: str, pid: Optional[int], restarts: int, oom_killed: bool) -> Dict[str, Any]:
+def container_status(app: str, pid: Optional[int], restarts: int, ended_oom: Optional[bool]) -> Dict[str, Any]:
     """The status the kubelet reports of the pod's container ``app``: running (as process ``pid``, since it
-    started) or, with ``pid`` None, ended (``OOMKilled`` when the kernel killed it for memory, else ``Error``)."""
-    if pid is not None:
-        started = datetime.fromtimestamp(psutil.Process(pid).create_time(), timezone.utc)
-        state = {"running": {"startedAt": started.strftime("%Y-%m-%dT%H:%M:%SZ")}}
-    else:
-        state = {"terminated": {"exitCode": 137, "reason": "OOMKilled" if oom_killed else "Error"}}
-    return {"name": app, "ready": pid is not None, "started": pid is not None, "restartCount": restarts,
-            "image": f"{app}:local", "imageID": f"played://{app}", "containerID": f"played://{pid or 'gone'}",
-            "state": state}
+    started) or, with ``pid`` None, ended; ``ended_oom``: how its last run ended (``OOMKilled`` when the kernel
+    killed it for memory, else ``Error``; None: it never ended), its ``lastState`` once it runs again."""
+    ended = {"terminated": {"exitCode": 137, "reason": "OOMKilled" if ended_oom else "Error"}}
+    status: Dict[str, Any] = {"name": app, "ready": pid is not None, "started": pid is not None,
+                              "restartCount": restarts, "image": f"{app}:local", "imageID": f"played://{app}",
+                              "containerID": f"played://{pid or 'gone'}"}
+    if pid is None:
+        return {**status, "state": ended}
+    started = datetime.fromtimestamp(psutil.Process(pid).create_time(), timezone.utc)
+    status["state"] = {"running": {"startedAt": started.strftime("%Y-%m-%dT%H:%M:%SZ")}}
+    return {**status, "lastState": ended} if ended_oom is not None else status
 
 
 @dataclass
 class TraderPod:
-    """A trader pod the played kubelet reports: the pidfile of its process, the cgroup it runs in (None: ours), and
-    what it last reported."""
+    """A trader pod the played kubelet reports and restarts (``restartPolicy: Always``): the pidfile of its process,
+    the cgroup it runs in (None: ours), how to start it again as it ran, and what it last reported."""
 
     name: str
     pidfile: Path
     cgroup: Any = None
     reported: Any = None
     oom_before: int = 0
+    driver: Any = None
+    restarts: int = 0
+    ended_oom: Optional[bool] = None
 
 
 @dataclass
@@ -155,15 +160,27 @@ class PlayedController(threading.Thread):
 
     def report(self, trader: TraderPod) -> None:
         """The kubelet's report of a trader pod: its container running as its process, or ended (``OOMKilled`` when
-        the OOM kills of its cgroup rose since it started); written when it changed."""
+        the OOM kills of its cgroup rose since it started), then started again as it ran, in its cgroup, one
+        restart more; written when it changed."""
         pid = read_pid_quietly(trader.pidfile)
         alive = pid is not None and psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-        ooms = (trader.cgroup.oom_kills() or 0) if trader.cgroup is not None else 0
-        status = container_status("aitrapp", pid if alive else None, 0, ooms > trader.oom_before)
+        if not alive and trader.reported is not None and trader.reported["state"].get("running"):
+            ooms = (trader.cgroup.oom_kills() or 0) if trader.cgroup is not None else 0
+            trader.ended_oom, trader.oom_before = ooms > trader.oom_before, ooms
+            self._patch_trader(trader, container_status("aitrapp", None, trader.restarts, trader.ended_oom), False)
+            trader.driver.start(60)
+            if trader.cgroup is not None:
+                trader.cgroup.add(trader.driver.pid())
+            trader.restarts += 1
+            return
+        status = container_status("aitrapp", pid if alive else None, trader.restarts, trader.ended_oom)
         if status == trader.reported:
             return
+        self._patch_trader(trader, status, alive)
+
+    def _patch_trader(self, trader: TraderPod, status: Dict[str, Any], alive: bool) -> None:
         self.core.patch_namespaced_pod_status(trader.name, NAMESPACE, {"status": {
-            "phase": "Running" if alive else "Failed", "podIP": "127.0.0.1", "containerStatuses": [status],
+            "phase": "Running", "podIP": "127.0.0.1", "containerStatuses": [status],
             "conditions": [{"type": "Ready", "status": "True" if alive else "False"}]}})
         trader.reported = status
 
@@ -280,8 +297,10 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
             group = deployed.cgroup if i == 0 else None  # the trader's own limits, as its container's
             core.create_namespaced_pod(NAMESPACE, pod(name, "aitrapp", int(api_url.rsplit(":", 1)[1]),
                                                       _limits(group) if group is not None else None))
+            driver = ProcessDriver(str(deployed.pidfiles[traders[i]]))
+            driver.capture()  # the kubelet starts it again as it ran
             played.append(TraderPod(name, deployed.pidfiles[traders[i]], group,
-                                    oom_before=(group.oom_kills() or 0) if group is not None else 0))
+                                    oom_before=(group.oom_kills() or 0) if group is not None else 0, driver=driver))
         player = PlayedChaosMesh(client.CustomObjectsApi(api), NAMESPACE, described.configuration["net_proxy"],
                                  {"app": "aitrapp"}, {"app=redis": "redis"},
                                  Path(described.configuration["clock_file"]) if "clock_file" in described.configuration

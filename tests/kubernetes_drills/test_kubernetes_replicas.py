@@ -34,13 +34,15 @@ def test_split_brain_pause_freezes_the_leaders_pod_through_the_exec_api(cluster_
 def test_doctor_previews_the_cluster_and_checks_the_runs_rights_through_access_reviews(cluster_factory, tmp_path):
     deployed, cluster = cluster_factory(replicas=2)
     env = {**os.environ, **cluster.env}
-    doctor = [AITRAPP_CHAOS, "doctor", "leader_lock", "network_partition_redis", "split_brain_pause"]
+    doctor = [AITRAPP_CHAOS, "doctor", "leader_lock", "network_partition_redis", "split_brain_pause", "cpu_stress"]
     proc = subprocess.run(doctor, capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"stops redis: k8s:{NAMESPACE}/statefulset/redis" in proc.stdout
     assert f"frozen by k8s:{NAMESPACE}/pod/aitrapp-0" in proc.stdout
     assert (f"partitions redis (blackhole): a Chaos Mesh NetworkChaos in {NAMESPACE} from the pods app=aitrapp to "
             f"those of k8s:{NAMESPACE}/statefulset/redis") in proc.stdout
+    assert (f"stresses k8s:{NAMESPACE}/pod/aitrapp-0 (container aitrapp, restarts 0) through a Chaos Mesh StressChaos"
+            in proc.stdout)
     assert "kubernetes: ready" in proc.stdout and "pods/exec: create,get" in proc.stdout
     reviews = [c for c in cluster.calls() if c.endswith("/selfsubjectaccessreviews")]
     assert len(reviews) == sum(len(verbs) for _, _, verbs in RULES)
