@@ -9,7 +9,9 @@
 ``scope``: ``target`` (the stressors join the target process's cgroup: they compete with it within its
 CPU quota and memory limit), ``host`` (they run where the drill runs), ``auto`` (``target`` when the
 target's cgroup is not the drill's own, e.g. ``lab up --cpu-limit``, a container; else ``host``). The
-target process is ``TARGET_PROCESS`` (:mod:`chaosaitrapp.stress.target`).
+target process is ``TARGET_PROCESS`` (:mod:`chaosaitrapp.stress.target`). A pod (``k8s:NAMESPACE/pod/NAME``) is
+stressed by a Chaos Mesh StressChaos in its container instead (:mod:`chaosaitrapp.stress.chaosmesh`): no stress-ng
+runs here, and the same timer, ledger and events apply.
 
 Bounds, checked before anything starts (ConfigError, nothing injected): ``seconds`` in (0, 600],
 ``workers`` 1 to the machine's CPUs, ``load`` 1-100 %, ``vm_bytes`` times ``workers`` at most half the
@@ -171,7 +173,8 @@ def stress_memory(seconds: float = 20, workers: int = 1, vm_bytes: str = "64M", 
                   configuration: Configuration = None, secrets: Secrets = None) -> Dict[str, Any]:
     """Start ``workers`` stress-ng memory workers each holding ``vm_bytes`` (``64M``, ``1G``; kept
     resident, rewritten) for ``seconds``; returns and raises as :func:`stress_cpu` (ConfigError too for a
-    size that is malformed or, over all workers, more than half the machine's memory)."""
+    size that is malformed or, over all workers, more than half the machine's memory; for a pod, more than its
+    container's memory limit, or a container without one)."""
 
     seconds = _seconds(seconds)
     spec = target_spec(configuration)
@@ -183,7 +186,8 @@ def stress_memory(seconds: float = 20, workers: int = 1, vm_bytes: str = "64M", 
                           f"than half this machine's {total / 2**20:.0f} MiB of memory", key="vm_bytes")
     argv = ["--vm", str(workers), "--vm-bytes", str(size), "--vm-keep", "--timeout", f"{seconds:g}s",
             "--metrics-brief"]
-    chaos = {"memory": {"workers": workers, "size": f"{max(1, size // 2**20)}MiB", "bytes": size}}
+    size_text = f"{size // 2**20}MiB" if size % 2**20 == 0 else f"{max(1, size // 1024)}KiB"
+    chaos = {"memory": {"workers": workers, "size": size_text, "bytes": size}}
     return _inject("memory", argv, chaos, seconds, scope, spec, configuration,
                    f"{workers} memory worker(s) of {size / 2**20:.0f} MiB")
 

@@ -173,9 +173,10 @@ class PlayedChaosMesh:
         if "cpu" in stressors:
             argv = ["--cpu", str(stressors["cpu"]["workers"]), "--cpu-load", str(stressors["cpu"].get("load", 100))]
         else:
-            size = re.fullmatch(r"(\d+)MiB", stressors["memory"]["size"])
-            assert size, f"the played Chaos Mesh takes a size in MiB, not {stressors['memory']['size']!r}"
-            argv = ["--vm", str(stressors["memory"]["workers"]), "--vm-bytes", f"{size.group(1)}m", "--vm-keep"]
+            size = re.fullmatch(r"(\d+)(MiB|KiB)", stressors["memory"]["size"])
+            assert size, f"the played Chaos Mesh takes a size in MiB or KiB, not {stressors['memory']['size']!r}"
+            argv = ["--vm", str(stressors["memory"]["workers"]), "--vm-bytes",
+                    f"{size.group(1)}{size.group(2)[0].lower()}", "--vm-keep"]
         driver = StressDriver([*argv, "--timeout", f"{seconds:g}s"], label=f"played StressChaos {name}",
                               cgroup_procs=pod.cgroup.procs_files() if pod.cgroup is not None else [])
         driver.stop()
