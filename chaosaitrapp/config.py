@@ -337,6 +337,12 @@ def database_url(secrets: Optional[Mapping[str, Any]] = None) -> Optional[str]:
     return secret("database_url", "DATABASE_URL", secrets)
 
 
+def redis_url(secrets: Optional[Mapping[str, Any]] = None) -> Optional[str]:
+    """The URL of the Redis that holds the lock (``$REDIS_URL`` or secret ``redis_url``, or what a deployment
+    description provided under that name), never logged."""
+    return secret("redis_url", "REDIS_URL", secrets)
+
+
 #: Environment variables whose values are secrets wherever they appear.
 SECRET_ENV = ("API_KEY", "API_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BROKER_TOKEN", "BROKER_API_SECRET",
               "KITE_ACCESS_TOKEN", "KITE_API_SECRET", "PGPASSWORD", "AITRAPP_LAB_DB_PASSWORD",

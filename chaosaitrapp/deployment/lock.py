@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import psutil
 import redis
 
-from chaosaitrapp.config import core_setting, secret, value
+from chaosaitrapp.config import core_setting, redis_url, value
 from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.scrub import scrub_text
 from chaosaitrapp.targets.docker import DockerDriver, docker_driver
@@ -184,7 +184,7 @@ def lock_reader(configuration: Optional[Mapping[str, Any]] = None, secrets: Opti
     given = value(configuration, core_setting("lock_redis"))
     if given:
         return reader_for(str(given))
-    url = secret("redis_url", "REDIS_URL", secrets)
+    url = redis_url(secrets)
     if url:
         return LockReader("the REDIS_URL secret", url=url)
     if isinstance(redis, DockerDriver):

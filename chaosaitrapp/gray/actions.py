@@ -110,7 +110,8 @@ def stall_redis(seconds: float = 0, brief: bool = False, configuration: Configur
     driver = RedisStallDriver(reader, access_of(reader), length)
     driver.until_wall = time.time() + length
     target = driver.describe()
-    entry = register_fault("stall redis", target, driver.undo(), length + LEASE_MARGIN_S)
+    env = {"REDIS_URL": str(reader.url)} if driver.access == SECRET_ACCESS else None  # the watchdog's own, never the ledger's
+    entry = register_fault("stall redis", target, driver.undo(), length + LEASE_MARGIN_S, restart_env=env)
     record_event("fault", target, f"Redis stalled for {length:g}s (CLIENT PAUSE ALL)", dependency="redis",
                  fault_name="stall", seconds=length)
     try:

@@ -8,15 +8,15 @@ and sending ``CLIENT UNPAUSE`` once it does (harmless, and it ends a longer paus
 one measured lets go early).
 
 How Redis is reached is the lock reader's (:mod:`chaosaitrapp.deployment.lock`): a URL without a password,
-the ``REDIS_URL`` secret (the record says so and the watchdog reads the secret from its environment: never
-from a file), a container, or a process's listening port.
+the ``REDIS_URL`` secret (the record says so; the run reads it as its other secrets, a deployment description's
+included, and hands it to the watchdog's own environment: never to a file), a container, or a process's listening port.
 """
 from __future__ import annotations
 
-import os
 import time
 from typing import Any, Dict, Optional
 
+from chaosaitrapp.config import redis_url
 from chaosaitrapp.declare import ref_of
 from chaosaitrapp.deployment.lock import LockReader, reader_for
 from chaosaitrapp.errors import ChaosAitrappError, TargetError
@@ -83,7 +83,7 @@ class RedisStallDriver:
         """Rebuild from :meth:`undo`'s dict (in the watchdog or cleanup); the secret from the environment."""
         access = str(undo.get("access") or "")
         if access == SECRET_ACCESS:
-            url = os.environ.get("REDIS_URL")
+            url = redis_url()  # the environment's, or what the deployment description provided this process
             if not url:
                 raise TargetError("redis_stall: the stall's Redis was reached through the REDIS_URL secret, which "
                                   "this process does not have", target="redis_stall")

@@ -1,6 +1,7 @@
 """A `chaos run` SIGKILLed mid-fault on Kubernetes leaves nothing of its run in the cluster: its watchdog scales the
 StatefulSet back, deletes the NetworkChaos and the TimeChaos by the run's label, thaws the frozen pod through the
-exec API, deletes the StressChaos (and the played Chaos Mesh's stress-ng ends). Interrupted (SIGINT, Ctrl-C) instead, the run's own rollbacks do it before it exits."""
+exec API, deletes the StressChaos (and the played Chaos Mesh's stress-ng ends), unpauses Redis after a stall reached
+through the REDIS_URL secret the description maps (handed to the watchdog's own environment). Interrupted (SIGINT, Ctrl-C) instead, the run's own rollbacks do it before it exits."""
 import json
 import signal
 import subprocess
@@ -20,7 +21,8 @@ from kubernetes_drills.kit import network_chaos, redis_port, statefulset, stoppe
                                            ("network_partition_redis", ":ChaosMeshDriver"),
                                            ("split_brain_pause", ":PodFreezeDriver"),
                                            ("clock_jump", ":ChaosMeshDriver"),
-                                           ("cpu_stress", ":ChaosMeshDriver")])
+                                           ("cpu_stress", ":ChaosMeshDriver"),
+                                           ("redis_stall", ":RedisStallDriver")])
 def test_a_signal_to_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluster(cluster_factory, tmp_path, drill,
                                                                                    driver, signal_name):
     deployed, cluster = cluster_factory(replicas=2 if drill == "split_brain_pause" else 1, clock=drill == "clock_jump")
@@ -38,7 +40,8 @@ def test_a_signal_to_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluste
                     "network_partition_redis": lambda: len(network_chaos(cluster)) == 1,
                     "split_brain_pause": lambda: stopped(deployed, "trader"),
                     "clock_jump": lambda: not read_clock(deployed.directory / "trader.offset").true,
-                    "cpu_stress": lambda: len(stress_chaos(cluster)) == 1}[drill]
+                    "cpu_stress": lambda: len(stress_chaos(cluster)) == 1,
+                    "redis_stall": lambda: not redis_answers("127.0.0.1", redis_port(cluster))}[drill]
         assert wait_until(in_place, bool, timeout=30).held
         chaos.send_signal(getattr(signal, signal_name))
         code = chaos.wait(60)
