@@ -45,6 +45,7 @@ def campaign(ctx: click.Context, seed: Optional[int], minutes: float, families: 
     from chaosaitrapp.campaign.preflight import default_families  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.campaign.schedule import make_schedule, schedule_text  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.cli.campaign_runner import campaign_folder, replayed, run_campaign, write_campaign  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+    from chaosaitrapp.cli.common import described  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.errors import ChaosAitrappError  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
     from chaosaitrapp.paths import reports_dir  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
 
@@ -59,8 +60,8 @@ def campaign(ctx: click.Context, seed: Optional[int], minutes: float, families: 
     try:
         names = [f.strip() for f in families.split(",") if f.strip()]
         if not names and replay is None:
-            given = dict(v.split("=", 1) for v in variables)
-            names, left = default_families({k.strip(): v for k, v in given.items()})
+            argv = [a for v in variables for a in ("--var", v)] + [a for f in var_files for a in ("--var-file", str(f))]
+            names, left = default_families(described(argv))  # the target as the drill will see it
             for family, why in left.items():
                 click.echo(f"aitrapp-chaos campaign: family {family} not drawn from (name it in --families to "
                            f"insist): {why}", err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Dict, Sequence
 
 EXIT_CODES = """\b
 Exit codes:
@@ -29,3 +29,19 @@ def quiet_broken_pipe(func: Callable[..., Any]) -> Callable[..., Any]:
             raise SystemExit(0)
 
     return inner
+
+
+def described(argv: Sequence[str] = ()) -> Dict[str, Any]:
+    """The configuration a drill would start from, with the deployment description applied as ``chaos run`` applies
+    it (``AITRAPP_DEPLOYMENT``, a ``--var-file`` in ``argv``, or the lab's) and the ``--var KEY=VALUE`` of ``argv`` over
+    it. ConfigError for a description that is named but cannot be read."""
+    from chaosaitrapp.deployment.description import apply  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
+
+    configuration: Dict[str, Any] = {}
+    args = list(argv)
+    given = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--var"]
+    apply(configuration, {}, argv=args)
+    for pair in given:
+        key, _, val = pair.partition("=")
+        configuration[key.strip()] = val
+    return configuration

@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 import click
 
-from chaosaitrapp.cli.common import EXIT_CODES, quiet_broken_pipe
+from chaosaitrapp.cli.common import EXIT_CODES, described, quiet_broken_pipe
 
 
 @click.command(epilog=EXIT_CODES, help="Run drills with `chaos run`, every one even when an earlier one fails; "
@@ -61,7 +61,7 @@ def run(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Path]
         if drills:
             files = [locate(name, experiments) for name in drills]
         else:
-            replicas = len(replicas_of(_described()))
+            replicas = len(replicas_of(described()))
             files = default_drills(experiments, replicas)
             kind = f"{replicas} replicas: the split-brain drills" if replicas > 1 else "one instance: every drill of one"
             click.echo(f"aitrapp-chaos run: the target has {kind} ({', '.join(f.stem for f in files)})")
@@ -121,7 +121,7 @@ def doctor(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Pa
         os.environ["AITRAPP_DEPLOYMENT"] = str(deployment.resolve())
     try:
         files = [locate(name, experiments) for name in drills] if drills else \
-            default_drills(experiments, len(replicas_of(_described())))
+            default_drills(experiments, len(replicas_of(described())))
     except (FileNotFoundError, ChaosAitrappError) as exc:
         click.echo(f"aitrapp-chaos doctor: {exc}", err=True)
         ctx.exit(2)
@@ -134,16 +134,6 @@ def doctor(ctx: click.Context, drills: Tuple[str, ...], experiments: Optional[Pa
     for line in render(found, configuration, applied.applied):
         click.echo(line)
     ctx.exit(exit_code(found, named=bool(drills), strict=strict))
-
-
-def _described() -> dict:
-    """The configuration a drill would start from (the environment's API), with the deployment description
-    applied (the replica count decides the default selection)."""
-    from chaosaitrapp.deployment.description import apply  # noqa: PLC0415 - CLI start-up: a command imports only what it runs
-
-    configuration: dict = {}
-    apply(configuration, {}, argv=[])
-    return configuration
 
 
 @click.group(epilog=EXIT_CODES, help="Describe the deployment the drills run against (a file a team commits).")

@@ -1,15 +1,19 @@
 """The campaign's offline pre-flight: a campaign of more orders than ``GET /orders`` may list is refused unless
 the target's database is known (its orders are then followed in the ``orders`` table); a shorter one, or one
-with the database given, is not refused for it."""
+with the database given, is not refused for it. Which families a campaign draws from is judged on the target as
+the drill will see it: its deployment description included."""
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
 from chaosaitrapp import config
 from chaosaitrapp.campaign.catalogue import campaign_families
 from chaosaitrapp.campaign.preflight import default_families, problems
 from chaosaitrapp.campaign.schedule import LISTED_ORDERS, make_schedule, schedule_text
+from chaosaitrapp.cli.campaign import campaign
 from chaosaitrapp.declare import ActivityCall
+from chaosaitrapp.description import Description, dump
 
 
 def call(tmp_path, rate: float, minutes: float) -> ActivityCall:
@@ -45,3 +49,22 @@ def test_by_default_a_family_whose_needs_the_target_lacks_is_left_out_saying_why
     assert "clock" not in families and "dependencies" in families and "CLOCK_FILE" in left["clock"], left
     families, left = default_families({"clock_file": "/run/trader.offset"})
     assert families == campaign_families() and left == {}
+
+
+@pytest.mark.parametrize("how", ["AITRAPP_DEPLOYMENT", "--var-file"])
+def test_the_campaign_command_judges_needs_on_the_deployment_description(tmp_path, monkeypatch, how):
+    monkeypatch.delenv("CLOCK_FILE", raising=False)
+    monkeypatch.delenv("AITRAPP_DEPLOYMENT", raising=False)
+    monkeypatch.setenv("AITRAPP_REPORTS_DIR", str(tmp_path / "reports"))
+    description = tmp_path / "deployment.yaml"
+    dump(Description({"api": "http://127.0.0.1:9", "clock_file": str(tmp_path / "trader.offset")}, {},
+                     provider="the test"), description)
+    args = ["--seed", "173", "--minutes", "1", "--schedule-only", "--out", str(tmp_path / "c")]
+    if how == "AITRAPP_DEPLOYMENT":
+        monkeypatch.setenv("AITRAPP_DEPLOYMENT", str(description))
+    else:
+        args += ["--var-file", str(description)]
+    done = CliRunner().invoke(campaign, args)
+    assert done.exit_code == 0, done.output
+    assert "family clock not drawn from" not in done.output
+    assert '"clock_' in (tmp_path / "c" / "campaign.schedule.json").read_text()
