@@ -82,7 +82,11 @@ class CrashTarget:
 
 def restartable(given: str, key: str) -> str:
     """``given`` (a target string) checked as a trader a crash drill can start again; ConfigError naming ``key``
-    otherwise (``pid:N``: nobody could)."""
+    otherwise (``pid:N``: nobody could; a pod: its kubelet restarts it, not the drill)."""
+    if str(given or "").strip().startswith("k8s:"):
+        raise ConfigError(f"{key} {given!r}: the crash drill does not run on Kubernetes: it kills the trader and starts "
+                          "it again as it ran, and a pod's container is started again by its kubelet, not by the "
+                          "drill (docs/kubernetes.md)", key=key)
     spec = check_target(given, key)
     scheme = spec.partition(":")[0]
     if scheme not in RESTARTABLE:

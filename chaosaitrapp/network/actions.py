@@ -152,8 +152,11 @@ def slow_dependency(dependency: str = "redis", delay_ms: float = 100, direction:
     """Slow the target's path to ``dependency`` by ``delay_ms`` per exchange in ``direction``, without
     cutting it (latency from the TCP or broker fault proxy: this kernel has no netem). Below the
     target's own timeouts nothing may change (the checks say so); above them it is a partition, and
-    :func:`partition` with ``kind="latency"`` is the drill for that. Returns what :func:`partition`
-    returns; raises as it does."""
+    :func:`partition` with ``kind="latency"`` is the drill for that. ``auto``: the TCP fault proxy when it serves
+    ``dependency``, else a Chaos Mesh NetworkChaos ``delay`` for a dependency on Kubernetes, else the proxy (kernel
+    rules make no latency). Returns what :func:`partition` returns; raises as it does."""
+    if mechanism == "auto" and dependency != "broker":
+        mechanism = "chaosmesh" if choose_mechanism("auto", dependency, configuration) == "chaosmesh" else "proxy"
     return partition(dependency, "latency", direction, delay_ms, duration, "proxy" if mechanism == "auto" else mechanism,
                      configuration=configuration, secrets=secrets)
 

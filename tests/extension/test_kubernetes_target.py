@@ -8,6 +8,7 @@ from chaosaitrapp import registry
 from chaosaitrapp.clock.actions import _clock_driver
 from chaosaitrapp.clock.chaosmesh import time_chaos_driver
 from chaosaitrapp.config import known_secrets
+from chaosaitrapp.crash.target import restartable
 from chaosaitrapp.deployment.replicas import pause_driver, replicas_of
 from chaosaitrapp.errors import ConfigError
 from chaosaitrapp.network.chaosmesh import plan
@@ -182,3 +183,8 @@ def test_a_stress_chaos_selects_the_one_pod_and_is_undone_as_a_chaos_mesh_resour
     assert stress_chaos_spec("aitrapp", "aitrapp-0", {"cpu": {"workers": 2, "load": 80}}) == {
         "mode": "all", "selector": {"namespaces": ["aitrapp"], "pods": {"aitrapp": ["aitrapp-0"]}},
         "stressors": {"cpu": {"workers": 2, "load": 80}}}
+
+
+def test_the_crash_drill_refuses_a_pod_saying_why():
+    with pytest.raises(ConfigError, match="the crash drill does not run on Kubernetes: .* started again by its kubelet"):
+        restartable("k8s:aitrapp/pod/aitrapp-0", "target_process")

@@ -302,7 +302,7 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
             played.append(TraderPod(name, deployed.pidfiles[traders[i]], group,
                                     oom_before=(group.oom_kills() or 0) if group is not None else 0, driver=driver))
         player = PlayedChaosMesh(client.CustomObjectsApi(api), NAMESPACE, described.configuration["net_proxy"],
-                                 {"app": "aitrapp"}, {"app=redis": "redis"},
+                                 {"app": "aitrapp"}, {"app=redis": "redis", "app=postgres": "postgres"},
                                  Path(described.configuration["clock_file"]) if "clock_file" in described.configuration
                                  else None, {p.name: p for p in played})
         controller = PlayedController(apps, core, [Workload("redis", redis_port, redis),

@@ -1,11 +1,13 @@
 """network_partition_redis on Kubernetes: a Chaos Mesh NetworkChaos between the trader's pods and Redis's, valid
 against Chaos Mesh's own CRD schema, lasting no longer than its lease, labelled with the run and deleted by the
-rollback; in place only once Chaos Mesh reports it injected; the same verdicts as on the lab."""
+rollback; in place only once Chaos Mesh reports it injected; the same verdicts as on the lab. network_latency_redis
+(a NetworkChaos delay) and network_partition_postgres likewise."""
 
 import os
 import subprocess
 import sys
 
+import pytest
 from drills.kit import FAST_ENV, ledger_entries, run_drill
 from kubernetes import client
 
@@ -40,6 +42,20 @@ def test_network_partition_redis_fails_through_chaos_mesh_on_a_trader_whose_redi
     run = run_drill("network_partition_redis", None, tmp_path, {**FAST_ENV, **cluster.env})
     assert run.code == 1 and run.fields["test_result"] == "FAIL", run.output[-3000:]
     assert cluster.controller.chaos_mesh.seen and network_chaos(cluster) == []
+
+
+@pytest.mark.parametrize("drill, action, dependency", [("network_latency_redis", "delay", "redis"),
+                                                       ("network_partition_postgres", "partition", "postgres")])
+def test_latency_and_a_postgres_partition_pass_through_chaos_mesh(cluster_factory, tmp_path, drill, action,
+                                                                  dependency):
+    deployed, cluster = cluster_factory()
+    run = run_drill(drill, None, tmp_path, {**FAST_ENV, "DETECT_TIMEOUT": "8", **cluster.env})
+    assert run.code == 0 and run.fields["test_result"] == "PASS", f"{run.reasons}\n{run.output[-3000:]}"
+    made = list(cluster.controller.chaos_mesh.seen.values())
+    assert [b["spec"]["action"] for b in made] == [action], made
+    assert made[0]["spec"]["target"]["selector"]["labelSelectors"] == {"app": dependency}
+    assert cluster.controller.chaos_mesh.invalid == [] and network_chaos(cluster) == []
+    assert ledger_entries(tmp_path / "state") == []
 
 
 def test_a_reset_partition_is_refused_on_chaos_mesh_before_any_call(cluster_factory, tmp_path):
