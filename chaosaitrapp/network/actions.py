@@ -62,12 +62,12 @@ def _detail(dependency: str, kind: str, direction: str, delay: float, mechanism:
 
 def partition(dependency: str = "redis", kind: str = "blackhole", direction: str = "both", delay_ms: float = 0,
               duration: float = 120, mechanism: str = "auto", port: int = 0, netns_pid: int = 0,
-              route: str = "", replica: str = "", configuration: Configuration = None,
+              route: str = "", replica: str = "", pod: str = "", configuration: Configuration = None,
               secrets: Secrets = None) -> Dict[str, Any]:
     """Cut (or slow) the target's path to ``dependency`` (module docstring) for at most ``duration``
     seconds; ``route``: the TCP fault proxy's route to cut when it is not named after the dependency (one
     replica's own route to Redis: the split-brain partition; ``replica`` names that replica on the
-    timeline's events). Returns ``{"dependency", "kind",
+    timeline's events); ``pod``: on Kubernetes, the one trader pod the NetworkChaos cuts (the same, by Chaos Mesh). Returns ``{"dependency", "kind",
     "direction", "mechanism", "target", "fault_id", "lease_s"}``. Raises ConfigError for a bad value or
     a mechanism that cannot do the kind (nothing is injected), TargetError when the proxy or ``nft``
     cannot be reached."""
@@ -91,7 +91,10 @@ def partition(dependency: str = "redis", kind: str = "blackhole", direction: str
     if how == "chaosmesh":
         if route:
             raise ConfigError("partition: a route is cut at the TCP fault proxy only, not by Chaos Mesh", key="route")
-        return chaosmesh.partition(dependency, kind, direction, delay, duration, lease_s, detail, configuration)
+        return chaosmesh.partition(dependency, kind, direction, delay, duration, lease_s, detail, configuration,
+                                   pod=pod, replica=replica)
+    if pod:
+        raise ConfigError("partition: one pod is cut by Chaos Mesh only (mechanism 'chaosmesh')", key="pod")
     if how == "proxy":
         client = NetProxyClient.from_configuration(configuration)
         if client is None:

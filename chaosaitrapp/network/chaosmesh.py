@@ -1,5 +1,5 @@
 """Partitions and latency on Kubernetes (mechanism ``chaosmesh``): a Chaos Mesh NetworkChaos between the
-trader's pods (``K8S_TRADER_SELECTOR``) and the dependency's (its ``k8s:`` workload's ``spec.selector``), in the
+trader's pods (``K8S_TRADER_SELECTOR``; or one of them, by name: a replica cut off) and the dependency's (its ``k8s:`` workload's ``spec.selector``), in the
 drill's namespace, lasting the partition's ``duration`` (within its lease), labelled with the run
 (:mod:`chaosaitrapp.targets.kubernetes.chaosmesh`), and in place once Chaos Mesh reports it injected.
 ``blackhole`` is the ``partition`` action, ``latency`` the ``delay`` action; Chaos Mesh cannot reset connections,
@@ -56,20 +56,23 @@ def plan(dependency: str, kind: str, configuration: Configuration) -> tuple:
 
 
 def partition(dependency: str, kind: str, direction: str, delay_ms: float, duration: float, lease_s: float,
-              detail: str, configuration: Configuration) -> Dict[str, Any]:
-    """Make the NetworkChaos (module docstring), written to the ledger first; what
+              detail: str, configuration: Configuration, pod: str = "", replica: str = "") -> Dict[str, Any]:
+    """Make the NetworkChaos (module docstring), written to the ledger first; ``pod``: only that pod of the trader
+    is cut (one replica, named ``replica`` on the timeline's events: the split-brain partition). What
     :func:`chaosaitrapp.network.actions.partition` returns."""
     workload, source = plan(dependency, kind, configuration)
+    tagged = {"replica": replica} if replica else {}
     run = current_run()
     run_id = str(getattr(run, "run_id", "") or uuid.uuid4().hex[:12])
     name = f"aitrapp-{dependency}-{uuid.uuid4().hex[:8]}"
     target = workload.selector()
     spec = network_chaos_spec("delay" if kind == "latency" else "partition", DIRECTIONS[direction],
-                              workload.namespace, source, target, delay_ms if kind == "latency" else None)
+                              workload.namespace, source, target, delay_ms if kind == "latency" else None,
+                              [pod] if pod else ())
     body = resource("networkchaos", name, workload.namespace, run_id, spec, duration, lease_s)
     driver = ChaosMeshDriver(workload.namespace, "networkchaos", name, run_id)
     entry = register_fault(f"partition {dependency}", driver.describe(), driver.undo(), lease_s)
-    record_event("fault", driver.describe(), detail, dependency=dependency)
+    record_event("fault", driver.describe(), detail, dependency=dependency, **tagged)
     try:
         create(body)
         made = time.time()
@@ -78,7 +81,7 @@ def partition(dependency: str, kind: str, direction: str, delay_ms: float, durat
         restore_faults(driver.describe(), driver, 10)
         raise
     record_event("fault_injected", driver.describe(), detail, dependency=dependency, fault_id=name,
-                 injected_after_s=round(injected - made, 3))
+                 injected_after_s=round(injected - made, 3), **tagged)
     if run is not None:
         run.note(f"Chaos Mesh NetworkChaos {workload.namespace}/{name} ({spec['action']}, {spec['direction']}, "
                  f"{body['spec']['duration']})")

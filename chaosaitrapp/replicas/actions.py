@@ -31,7 +31,7 @@ from chaosaitrapp.errors import ConfigError, TargetError
 from chaosaitrapp.evidence.recorder import current_run, record_event
 from chaosaitrapp.network.actions import partition
 from chaosaitrapp.safety.faults import register_fault, restore_faults, restore_outstanding
-from chaosaitrapp.targets.kubernetes.freeze import PodFreezeDriver
+from chaosaitrapp.targets.kubernetes.freeze import PodFreezeDriver, parse_pod
 from chaosaitrapp.targets.pause import PauseDriver
 from chaosaitrapp.waiting import check_duration, wait_until
 
@@ -130,18 +130,25 @@ def resume_paused(configuration: Configuration = None, secrets: Secrets = None) 
 def isolate_leader(kind: str = "blackhole", duration: float = 120, configuration: Configuration = None,
                    secrets: Secrets = None) -> Dict[str, Any]:
     """Cut the leading replica's own path to Redis (``kind`` ``blackhole`` or ``reject``) at the TCP fault
-    proxy, for at most ``duration`` seconds, while it still reaches the broker; healed by
+    proxy (on Kubernetes, its pod by a Chaos Mesh NetworkChaos: ``blackhole`` only), for at most ``duration``
+    seconds, while it still reaches the broker; healed by
     :func:`chaosaitrapp.network.actions.heal_partition`. Returns what
     :func:`~chaosaitrapp.network.actions.partition` returns plus ``replica``; raises ConfigError when the
     leader's route is unknown (``REPLICA_REDIS_ROUTES``), TargetError when not exactly one replica leads."""
     if kind not in ("blackhole", "reject"):
         raise ConfigError(f"isolate_leader: kind must be blackhole or reject, got {kind!r}", key="kind")
     leader, _, values = _leader(configuration, secrets)
-    if not leader.redis_route:
+    if leader.redis_route:
+        result = partition("redis", kind, "both", 0, duration, "proxy", route=leader.redis_route, replica=leader.name,
+                           configuration=configuration, secrets=secrets)
+    elif leader.target and leader.target.startswith("k8s:"):  # its pod cut from Redis's by a NetworkChaos
+        result = partition("redis", kind, "both", 0, duration, "chaosmesh", replica=leader.name,
+                           pod=parse_pod(leader.target.partition(":")[2])[1], configuration=configuration,
+                           secrets=secrets)
+    else:
         raise ConfigError(f"isolate_leader: replica {leader.name} ({leader.api}) has no known route to Redis through "
-                          "the TCP fault proxy; set REPLICA_REDIS_ROUTES", key="replica_redis_routes")
-    result = partition("redis", kind, "both", 0, duration, "proxy", route=leader.redis_route, replica=leader.name,
-                       configuration=configuration, secrets=secrets)
+                          "the TCP fault proxy; set REPLICA_REDIS_ROUTES (on Kubernetes: name it k8s:NAMESPACE/pod/NAME "
+                          "in REPLICA_TARGETS)", key="replica_redis_routes")
     return {**result, "replica": leader.name, "api": leader.api, "leaders_before": values}
 
 

@@ -6,9 +6,9 @@ Mesh's licence) in ``crds/chaos-mesh-v<version>/`` beside this module; a missing
 it. Validation is strict as ``kubectl --validate=strict`` is: a field the schema does not name is an error.
 
 :class:`PlayedChaosMesh` plays its controllers, from when a resource is first seen until its ``duration`` ends or
-it is deleted, whichever comes first: a NetworkChaos whose selector picks the trader's pods and whose target picks
-Redis's becomes a fault on the TCP fault proxy route the trader reaches Redis by (``partition`` = blackhole,
-``delay`` = latency); a TimeChaos of the trader's pods writes its ``timeOffset`` into the clock file the trader's
+it is deleted, whichever comes first: a NetworkChaos whose selector picks the trader's pods (all by their labels,
+or some by name) and whose target picks Redis's (or Postgres') becomes a fault on the TCP fault proxy routes those
+pods reach it by (``partition`` = blackhole, ``delay`` = latency); a TimeChaos of the trader's pods writes its ``timeOffset`` into the clock file the trader's
 wall-clock shim reads (``+0`` at its end); a StressChaos of a trader pod runs real ``stress-ng`` (through the
 extension's own :class:`~chaosaitrapp.stress.stressor.StressDriver`, as Chaos Mesh's daemon runs it) inside the cgroup
 of the process the pod stands for, as in its container. Once it acted, it writes the resource's status as Chaos Mesh
@@ -89,7 +89,7 @@ def validate(body: Mapping[str, Any]) -> None:
 
 class PlayedChaosMesh:
     """Chaos Mesh's NetworkChaos, TimeChaos and StressChaos controllers, played (module docstring). ``routes``:
-    ``{"k=v": route}``, the proxy route to the dependency pods with those labels; ``trader``: the trader pods'
+    ``{"k=v": {trader pod: route}}``, each trader pod's proxy route to the dependency pods with those labels; ``trader``: the trader pods'
     labels; ``clock_file``: the clock file of the trader's wall-clock shim (a TimeChaos of the trader's pods writes
     its offset there), or None; ``pods``: the trader pods by name (each with the ``pidfile`` of its process and the
     ``cgroup`` it runs in, None for ours)."""
@@ -97,12 +97,13 @@ class PlayedChaosMesh:
     KINDS = ("networkchaos", "timechaos", "stresschaos")
 
     def __init__(self, custom: Any, namespace: str, proxy_url: str, trader: Mapping[str, str],
-                 routes: Mapping[str, str], clock_file: Optional[Path] = None,
+                 routes: Mapping[str, Mapping[str, str]], clock_file: Optional[Path] = None,
                  pods: Optional[Mapping[str, Any]] = None) -> None:
         self.custom, self.namespace, self.proxy = custom, namespace, NetProxyClient(proxy_url)
-        self.trader, self.routes, self.clock_file = dict(trader), dict(routes), clock_file
+        self.trader, self.routes, self.clock_file = dict(trader), {k: dict(v) for k, v in routes.items()}, clock_file
         self.pods = dict(pods or {})
         self._stressors: Dict[str, StressDriver] = {}
+        self._faults: Dict[str, List[str]] = {}  # a NetworkChaos's faults on the TCP fault proxy
         self.seen: Dict[str, Dict[str, Any]] = {}  # every resource ever seen, by name, as first seen
         self.invalid: List[str] = []
         self._began: Dict[str, float] = {}
@@ -143,24 +144,31 @@ class PlayedChaosMesh:
         spec = body["spec"]
         if body["kind"] == "StressChaos":
             return self._stress(name, spec)
-        source = spec["selector"].get("labelSelectors") or {}
-        if source != self.trader:
+        selector = spec["selector"]
+        named = (selector.get("pods") or {}).get(self.namespace)
+        if named is not None:
+            picked = [p for p in named if p in self.pods]  # the trader pods named (one replica)
+        else:
+            picked = list(self.pods) if (selector.get("labelSelectors") or {}) == self.trader else []
+        if not picked:
             return False  # selects no pod of the trader
         if body["kind"] == "TimeChaos":
-            if self.clock_file is None:
-                return False  # the played trader has no clock to step
+            if self.clock_file is None or named is not None:
+                return False  # the played trader has no clock to step (one clock for every pod)
             write_clock(self.clock_file, ClockSetting(go_seconds(spec["timeOffset"])))
             return True
         target = (spec.get("target") or {}).get("selector", {}).get("labelSelectors") or {}
-        route = self.routes.get(",".join(f"{k}={v}" for k, v in sorted(target.items())))
-        if route is None:
+        by_pod = self.routes.get(",".join(f"{k}={v}" for k, v in sorted(target.items()))) or {}
+        routes = sorted({by_pod[p] for p in picked if p in by_pod})
+        if not routes:
             return False  # no dependency the played cluster has
-        params: Dict[str, Any] = {"route": route, "direction": DIRECTIONS[spec.get("direction", "to")]}
-        kind = "blackhole"
+        kind, params = "blackhole", {"direction": DIRECTIONS[spec.get("direction", "to")]}
         if spec["action"] == "delay":
             kind = "latency"
             params["delay_ms"] = go_seconds(spec["delay"]["latency"]) * 1000
-        self.proxy.add(kind, params, go_seconds(spec["duration"]) + 5, name)
+        self._faults[name] = [f"{name}-{route}" for route in routes]
+        for route, fault_id in zip(routes, self._faults[name]):  # each picked pod's own route to the dependency
+            self.proxy.add(kind, {**params, "route": route}, go_seconds(spec["duration"]) + 5, fault_id)
         return True
 
     def _stress(self, name: str, spec: Mapping[str, Any]) -> bool:
@@ -208,4 +216,5 @@ class PlayedChaosMesh:
         elif body["kind"] == "StressChaos":
             self._stressors.pop(name).start(10)
         else:
-            self.proxy.clear(name)
+            for fault_id in self._faults.pop(name, []):
+                self.proxy.clear(fault_id)

@@ -292,6 +292,7 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
         postgres_port = int(next(a for a in deployed.container.attrs["Config"]["Cmd"] if a.startswith("port="))[5:])
         apps.create_namespaced_stateful_set(NAMESPACE, statefulset("postgres", postgres_port))
         described = load(deployed.description)
+        redis_routes = str(described.configuration.get("replica_redis_routes") or "redis").split(",")
         played: List[TraderPod] = []
         for i, (name, api_url) in enumerate(zip(trader_pods, [deployed.api] + deployed.replica_apis)):
             group = deployed.cgroup if i == 0 else None  # the trader's own limits, as its container's
@@ -302,7 +303,8 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
             played.append(TraderPod(name, deployed.pidfiles[traders[i]], group,
                                     oom_before=(group.oom_kills() or 0) if group is not None else 0, driver=driver))
         player = PlayedChaosMesh(client.CustomObjectsApi(api), NAMESPACE, described.configuration["net_proxy"],
-                                 {"app": "aitrapp"}, {"app=redis": "redis", "app=postgres": "postgres"},
+                                 {"app": "aitrapp"}, {"app=redis": dict(zip(trader_pods, redis_routes)),
+                                                      "app=postgres": {p: "postgres" for p in trader_pods}},
                                  Path(described.configuration["clock_file"]) if "clock_file" in described.configuration
                                  else None, {p.name: p for p in played})
         controller = PlayedController(apps, core, [Workload("redis", redis_port, redis),
@@ -315,10 +317,10 @@ def cluster_for(deployed: Deployed) -> Iterator[Cluster]:
                                 f"{controller.errors[-3:]}; calls: {log.read_text().splitlines()[-6:]}")
         assert wait_until(lambda: all(t.reported for t in played), bool, timeout=30).held, \
             f"the trader pods were never reported: {controller.errors[-3:]}"
-        # in a cluster the trader reaches Redis by its Service (no TCP fault proxy of ours in between) and its clock is
-        # stepped by a TimeChaos (no clock file the drill writes)
+        # in a cluster the trader reaches Redis by its Service (no TCP fault proxy of ours in between, no route per
+        # replica) and its clock is stepped by a TimeChaos (no clock file the drill writes)
         values = {k: v for k, v in described.configuration.items()
-                  if k not in ("net_proxy", "net_proxy_target", "clock_file")}
+                  if k not in ("net_proxy", "net_proxy_target", "clock_file", "replica_redis_routes")}
         values.update(target_process=f"k8s:{NAMESPACE}/pod/{trader_pods[0]}",
                       redis_target=f"k8s:{NAMESPACE}/statefulset/redis",
                       postgres_target=f"k8s:{NAMESPACE}/statefulset/postgres", k8s_namespace=NAMESPACE,

@@ -1,5 +1,5 @@
-"""split_brain_pause on Kubernetes: the leader's pod frozen and thawed through the exec API; the same verdicts as on
-the lab. And doctor's preview of the cluster with the run's rights checked through SelfSubjectAccessReviews."""
+"""split_brain_pause on Kubernetes: the leader's pod frozen and thawed through the exec API; split_brain_partition:
+the leader's pod alone cut from Redis's by a NetworkChaos; the same verdicts as on the lab. And doctor's preview of the cluster with the run's rights checked through SelfSubjectAccessReviews."""
 import json
 import os
 import subprocess
@@ -29,6 +29,27 @@ def test_split_brain_pause_freezes_the_leaders_pod_through_the_exec_api(cluster_
         assert caught, {n: run.checks[n] for n in ("one_leader_at_a_time", "one_placer_at_a_time")}
     assert ledger_entries(tmp_path / "state") == []
     assert not stopped(deployed, "trader") and not stopped(deployed, "trader_1"), "a replica was left frozen"
+
+
+@pytest.mark.parametrize("defects, verdict", [([], "PASS"), (["no_fencing", "no_redis_timeout"], "FAIL")],
+                         ids=["healthy", "cannot-notice"])
+def test_split_brain_partition_cuts_the_leaders_pod_from_redis_by_a_network_chaos(cluster_factory, tmp_path, defects,
+                                                                                  verdict):
+    deployed, cluster = cluster_factory(replicas=2, defects=defects)
+    run = run_drill("split_brain_partition", None, tmp_path, {"DETECT_TIMEOUT": "8", "WAIT_READY_TIMEOUT": "20",
+                                                              **cluster.env})
+    assert run.fields["test_result"] == verdict, \
+        f"{run.reasons}\n{cluster.controller.errors[-3:]}{cluster.controller.chaos_mesh.invalid}"
+    cut = next(r for r in run.journal["run"] if r["activity"]["provider"]["func"] == "isolate_leader")["output"]
+    assert cut["mechanism"] == "chaosmesh" and cut["replica"] == "r0", cut
+    made = [b for b in cluster.controller.chaos_mesh.seen.values() if b["kind"] == "NetworkChaos"]
+    assert len(made) == 1 and made[0]["spec"]["selector"]["pods"] == {NAMESPACE: [cluster.trader_pods[0]]}, made
+    assert made[0]["spec"]["target"]["selector"]["labelSelectors"] == {"app": "redis"}
+    if verdict == "FAIL":  # the leader cut off keeps leading beside its successor
+        leaders = run.checks["one_leader_at_a_time"]
+        assert leaders["status"] == "fail" and "all reported leader 1" in leaders["reason"], leaders
+    assert cluster.controller.chaos_mesh.invalid == [] and network_chaos(cluster) == []
+    assert ledger_entries(tmp_path / "state") == []
 
 
 def test_doctor_previews_the_cluster_and_checks_the_runs_rights_through_access_reviews(cluster_factory, tmp_path):

@@ -1,8 +1,9 @@
 """``aitrapp-chaos target init`` on Kubernetes: the description read from the cluster (Redis and Postgres as their
 StatefulSets, the trader's pods by the selector: the first as the API and the stress drills' pod, the others as
-replicas, each frozen through the exec API), secrets by reference only; a drill run on that description alone
+replicas, each frozen through the exec API), secrets by reference only; split brain run on that description alone
 passes. A selector that picks no pod, or a namespace without the selector, is a clear error (exit 2)."""
 import subprocess
+from pathlib import Path
 
 import yaml
 from drills.kit import FAST_ENV, ledger_entries, run_drill
@@ -35,7 +36,12 @@ def test_target_init_describes_the_namespace_and_a_drill_runs_on_it(cluster_fact
     assert password not in written and "kmock-test-token" not in written
     env = {**FAST_ENV, "KUBECONFIG": cluster.env["KUBECONFIG"], "AITRAPP_DEPLOYMENT": str(out),
            "REDIS_URL": cluster.env["K8S_REDIS_URL"]}
-    run = run_drill("leader_lock", None, tmp_path / "drill", env)
+    # the replicas as target init found them: split brain freezes the leader's pod (leader_lock wants one instance);
+    # the broker fault proxy is what the team fills in (the file says so)
+    assert "#  broker_proxy:" in written
+    proxy = yaml.safe_load(Path(cluster.env["AITRAPP_DEPLOYMENT"]).read_text())["configuration"]["broker_proxy"]
+    run = run_drill("split_brain_pause", None, tmp_path / "drill",
+                    {**env, "WAIT_READY_TIMEOUT": "20", "DETECT_TIMEOUT": "8", "BROKER_PROXY": proxy})
     assert run.code == 0 and run.fields["test_result"] == "PASS", f"{run.reasons}\n{run.output[-3000:]}"
     assert ledger_entries(tmp_path / "drill" / "state") == []
 

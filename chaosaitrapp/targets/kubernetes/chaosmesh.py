@@ -14,7 +14,7 @@ Chaos Mesh injects a resource some time after it is made: ``wait_injected()`` wa
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from chaosaitrapp.declare import ref_of
 from chaosaitrapp.errors import ConfigError, TargetError
@@ -174,11 +174,15 @@ def time_chaos_spec(namespace: str, pods: Mapping[str, str], seconds: float) -> 
 
 
 def network_chaos_spec(action: str, direction: str, namespace: str, source: Mapping[str, str],
-                       target: Mapping[str, str], delay_ms: Optional[float] = None) -> Dict[str, Any]:
-    """A NetworkChaos spec between the pods labelled ``source`` (the trader) and ``target`` (the dependency):
-    ``action`` ``partition`` or ``delay`` (``delay_ms``), ``direction`` ``to``/``from``/``both``."""
+                       target: Mapping[str, str], delay_ms: Optional[float] = None,
+                       source_pods: Sequence[str] = ()) -> Dict[str, Any]:
+    """A NetworkChaos spec between the pods labelled ``source`` (the trader; or only the pods named ``source_pods``:
+    one replica) and ``target`` (the dependency): ``action`` ``partition`` or ``delay`` (``delay_ms``),
+    ``direction`` ``to``/``from``/``both``."""
+    picked: Dict[str, Any] = {"pods": {namespace: list(source_pods)}} if source_pods else \
+        {"labelSelectors": dict(source)}
     spec: Dict[str, Any] = {"action": action, "mode": "all", "direction": direction,
-                            "selector": {"namespaces": [namespace], "labelSelectors": dict(source)},
+                            "selector": {"namespaces": [namespace], **picked},
                             "target": {"mode": "all",
                                        "selector": {"namespaces": [namespace], "labelSelectors": dict(target)}}}
     if action == "delay":
