@@ -12,6 +12,7 @@ venv: $(BIN)/chaos
 $(BIN)/chaos: setup.cfg pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[lab,test]'
+	$(BIN)/python -m compileall -q chaosaitrapp  # byte-compiled once: a drill's start does not compile its modules
 	@touch $@
 
 install-lab:

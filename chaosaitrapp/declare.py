@@ -102,7 +102,8 @@ class Family:
     - ``checkers``: the checkers it brings, ``{name: Ref}`` (pure functions in :mod:`chaosaitrapp.checks`);
     - ``drivers``: ledger undo drivers by their short (older) names, ``{name: Ref}`` of the class;
     - ``preflight``: ``(activities, configuration, secrets, online) -> problems`` over the experiment's
-      activities of this family (``online`` False: only what needs no target);
+      activities of this family (``online`` False: only what needs no target); not called for an experiment
+      that has none of them;
     - ``preview``: ``(activities, configuration, secrets) -> lines``: what the drill will act on, resolved
       (the container, pid, proxy route, replica), for ``aitrapp-chaos doctor``; nothing is touched;
     - ``sampler``: ``(plan, configuration, secrets) -> plan``: what the timeline sampler reads for a drill

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from chaosaitrapp.checks.registry import BASELINE_CHECKS, GENERAL_CHECKS, Checker
@@ -53,7 +54,7 @@ TARGET_KINDS: Tuple[TargetKind, ...] = (
                drivers={"k8s": "chaosaitrapp.targets.kubernetes.workload:WorkloadDriver",
                         "chaosmesh": "chaosaitrapp.targets.kubernetes.chaosmesh:ChaosMeshDriver",
                         "k8s-pod": "chaosaitrapp.targets.kubernetes.freeze:PodFreezeDriver"},
-               guard="chaosaitrapp.targets.kubernetes.guard:check_namespace"),
+               guard="chaosaitrapp.targets.kubernetes.guard:check_driver"),
     TargetKind("pid", "a local process by its pid (frozen or stressed, never stopped)"),
 )
 
@@ -171,6 +172,26 @@ def hooks(attribute: str, kinds: Optional[Iterable[str]] = None) -> List[Tuple[F
     ``preview``, ``sampler``, ``evidence``, ``sweep``, ``shading``), in registry order; only the families injecting one
     of ``kinds`` when given."""
     return [(f, resolve(getattr(f, attribute))) for f in families(kinds) if getattr(f, attribute)]
+
+
+def prefetch(modules: Iterable[str], hook_names: Iterable[str]) -> threading.Thread:
+    """Import ``modules`` and every family's hooks named in ``hook_names`` in a daemon thread of their own (a
+    drill's method mostly waits on its target: what only the run's end uses is imported meanwhile, not before
+    the run nor after it); a failure is left for the code that needs the module to meet. Returns the thread."""
+    wanted, hooked = tuple(modules), tuple(hook_names)
+
+    def load() -> None:
+        try:
+            for module in wanted:
+                importlib.import_module(module)
+            for name in hooked:
+                hooks(name)
+        except Exception:  # noqa: BLE001 - the import is tried again, and reported, where it is needed
+            pass
+
+    thread = threading.Thread(target=load, name="aitrapp-prefetch", daemon=True)
+    thread.start()
+    return thread
 
 
 def figures() -> Mapping[str, Tuple[str, str]]:

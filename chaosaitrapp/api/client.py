@@ -6,6 +6,7 @@ what went wrong (unreachable, 401, non-JSON body), never the key.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Dict, Iterable, Mapping, Optional, Tuple, Union
@@ -16,8 +17,11 @@ from chaosaitrapp.config import Settings, api_key, settings_from
 from chaosaitrapp.errors import ApiError, GuardRefused
 
 _SESSIONS: Dict[Tuple[str, Optional[str]], requests.Session] = {}
-#: This thread's held reads (:func:`hold_reads`): ``{(base, path): response or the ApiError it gave}``.
-_HELD = threading.local()
+#: This thread's current reading (:func:`take_reading`): ``answers`` ``{(base, path): response or the ApiError it
+#: gave}``, ``served`` (the keys the current activity was answered from it), ``taken`` (monotonic, when the answers were in), ``took_ms``.
+_READING = threading.local()
+#: A reading older than this is not current, whatever happened since (time alone changes a target).
+READING_MAX_AGE_S = 1.0
 
 
 def _session(base: str, key: Optional[str]) -> requests.Session:
@@ -61,15 +65,20 @@ class TraderClient:
         return cls(settings_from(configuration), api_key(secrets))
 
     def request(self, method: str, path: str, *, expect: Tuple[int, ...] = (200,), **kwargs: Any) -> requests.Response:
-        """Send a request; ApiError unless the status is in ``expect``. A plain GET this thread holds (see
-        :func:`hold_reads`) is answered from what was read then, judged the same way."""
+        """Send a request; ApiError unless the status is in ``expect``. The first plain GET of a path in this
+        thread's current reading, in each activity (:func:`take_reading`), is answered from that reading, judged
+        the same way; any other request goes to the API, and the reading is then no longer current."""
         url = self.base + path
-        held = getattr(_HELD, "reads", None)
-        if held is not None and method == "GET" and not kwargs and (self.base, path) in held:
-            answer = held[(self.base, path)]
-            if isinstance(answer, ApiError):
-                raise answer
-            return self._judge(method, url, answer, expect)
+        answers = _current()
+        if answers is not None:
+            key: Tuple[str, str] = (self.base, path)
+            if method == "GET" and not kwargs and key in answers and key not in _READING.served:
+                _READING.served.add(key)
+                answer = answers[key]
+                if isinstance(answer, ApiError):
+                    raise answer
+                return self._judge(method, url, answer, expect)
+            forget_reading()  # this request is newer knowledge of the target than the reading
         return self._judge(method, url, self._send(method, url, **kwargs), expect)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -106,13 +115,17 @@ class TraderClient:
         return self.request("GET", path).text
 
 
-def hold_reads(client: TraderClient, paths: Iterable[str]) -> Dict[str, Union[int, str]]:
-    """Read ``paths`` of ``client``'s API all at once (one GET each, in parallel) and hold the answers for
-    this thread: until :func:`release_reads`, a plain GET of one of them by any client of that API, in this
-    thread only, is answered from that reading (an unreachable API raises the same ApiError). A steady state
-    whose probes read /ready, /metrics, /state and /health one after another (six requests, one at a time)
-    is so judged on one reading taken at one instant, in the time of the slowest answer. Other threads (the
-    timeline's sampler) never see held reads. Returns ``{path: status code or the error}``."""
+def take_reading(client: TraderClient, paths: Iterable[str]) -> Dict[str, Union[int, str]]:
+    """Read ``paths`` of ``client``'s API all at once (one GET each, in parallel): this thread's current reading.
+
+    Until it is no longer current, each activity's first plain GET of one of those paths, by any client of that
+    API in this thread, is answered from the reading (an unreachable API raises the same ApiError). It stops being
+    current when an action begins (:func:`begin_activity`), when this thread sends any request to the API (that
+    answer is newer knowledge of the target), or after :data:`READING_MAX_AGE_S`. So a steady state whose probes read /ready, /metrics, /state and
+    /health one after another is judged on one reading taken at one instant, in the time of the slowest answer;
+    and probes that follow one another with no action between them, each satisfied by the first read (a
+    snapshot after the steady state, the checks after a recovery), share one reading. Other threads (the
+    timeline's sampler) never see it. Returns ``{path: status code or the error}``."""
     wanted = list(dict.fromkeys(paths))
 
     def read(path: str) -> Union[requests.Response, ApiError]:
@@ -124,12 +137,48 @@ def hold_reads(client: TraderClient, paths: Iterable[str]) -> Dict[str, Union[in
         finally:
             twin.session.close()
 
-    with ThreadPoolExecutor(max_workers=max(1, len(wanted)), thread_name_prefix="aitrapp-hold") as pool:
+    started = time.monotonic()
+    forget_reading()
+    with ThreadPoolExecutor(max_workers=max(1, len(wanted)), thread_name_prefix="aitrapp-reading") as pool:
         answers = dict(zip(wanted, pool.map(read, wanted)))
-    _HELD.reads = {(client.base, path): answer for path, answer in answers.items()}
+    _READING.answers = {(client.base, path): answer for path, answer in answers.items()}
+    _READING.served = set()
+    _READING.taken = time.monotonic()
+    _READING.took_ms = round((_READING.taken - started) * 1000, 2)
     return {path: (str(a) if isinstance(a, ApiError) else a.status_code) for path, a in answers.items()}
 
 
-def release_reads() -> None:
-    """Forget this thread's held reads (:func:`hold_reads`): every read goes to the API again."""
-    _HELD.reads = None
+def reading_covers(client: TraderClient, paths: Iterable[str]) -> bool:
+    """Whether this thread's current reading (:func:`take_reading`) has every one of ``paths`` of ``client``'s
+    API, none of them served yet in this activity."""
+    answers = _current()
+    return answers is not None and all((client.base, p) in answers and (client.base, p) not in _READING.served
+                                       for p in paths)
+
+
+def reading_took_ms() -> Optional[float]:
+    """How long this thread's current reading took (its slowest answer), in ms; None without one."""
+    return _READING.took_ms if _current() is not None else None
+
+
+def begin_activity(action: bool) -> None:
+    """A new activity begins in this thread: nothing of the current reading is served in it yet; an action
+    (it may change the target) ends the reading (:func:`take_reading`)."""
+    _READING.served = set()
+    if action:
+        forget_reading()
+
+
+def _current() -> Optional[Dict[Tuple[str, str], Any]]:
+    """This thread's current reading's answers, or None (none taken, forgotten, or older than
+    :data:`READING_MAX_AGE_S`)."""
+    answers = getattr(_READING, "answers", None)
+    if answers is not None and time.monotonic() - _READING.taken > READING_MAX_AGE_S:
+        forget_reading()
+        return None
+    return answers
+
+
+def forget_reading() -> None:
+    """This thread has no current reading (:func:`take_reading`): every read goes to the API."""
+    _READING.answers = None

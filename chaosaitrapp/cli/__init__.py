@@ -6,29 +6,45 @@ One click group serves both: the console script ``aitrapp-chaos`` and the Chaos 
 """
 from __future__ import annotations
 
+import importlib
 from typing import List, Optional
 
 import click
 
 from chaosaitrapp import __version__
-from chaosaitrapp.cli import campaign, clock, drills, lab, proxy
 from chaosaitrapp.cli.common import EXIT_CODES
 
+#: The group's commands, ``{name: "module:attribute"}``, imported when one is asked for: every ``chaos``
+#: command (``chaos run`` too) loads this group as a plugin, and none of them needs the lab's or a drill's code.
+COMMANDS = {
+    "lab": "chaosaitrapp.cli.lab:lab", "target": "chaosaitrapp.cli.drills:target",
+    "proxy": "chaosaitrapp.cli.proxy:proxy", "clock-shim": "chaosaitrapp.cli.clock:clock_shim",
+    "campaign": "chaosaitrapp.cli.campaign:campaign", "run": "chaosaitrapp.cli.drills:run",
+    "doctor": "chaosaitrapp.cli.drills:doctor", "validate": "chaosaitrapp.cli.drills:validate",
+    "report": "chaosaitrapp.cli.drills:report", "trends": "chaosaitrapp.cli.drills:trends",
+    "cleanup": "chaosaitrapp.cli.drills:cleanup", "docs": "chaosaitrapp.cli.drills:docs",
+    "new": "chaosaitrapp.cli.drills:new",
+}
 
-@click.group(name="aitrapp", epilog=EXIT_CODES,
+
+class LazyGroup(click.Group):
+    """A click group whose commands (:data:`COMMANDS`) are imported when named (or listed, for ``--help``)."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, _, attribute = COMMANDS[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(name="aitrapp", cls=LazyGroup, epilog=EXIT_CODES,
              help="AITRAPP's resilience drills: the reference lab, the drills, reports and cleanup.")
 @click.version_option(__version__, prog_name="chaosaitrapp")
 def cli() -> None:
     """The command group (``aitrapp-chaos`` / ``chaos aitrapp``)."""
-
-
-cli.add_command(lab.lab)
-cli.add_command(drills.target)
-cli.add_command(proxy.proxy)
-cli.add_command(clock.clock_shim)
-cli.add_command(campaign.campaign)
-for command in (drills.run, drills.doctor, drills.validate, drills.report, drills.trends, drills.cleanup, drills.docs, drills.new):
-    cli.add_command(command)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

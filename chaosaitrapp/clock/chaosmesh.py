@@ -76,7 +76,7 @@ def time_chaos_driver(seconds: float, lease_s: float, configuration: Configurati
         return None
     namespace = str(value(configuration, core_setting("k8s_namespace")) or "")
     driver = TimeChaosDriver(namespace, selector_labels(selector, "k8s_trader_selector"), seconds, lease_s)
-    check_namespace(driver.resource, configuration)
+    check_namespace(driver.resource.namespace, driver.resource.describe(), configuration)
     return driver
 
 

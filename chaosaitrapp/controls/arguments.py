@@ -81,11 +81,12 @@ def calls(experiment: Experiment, configuration: Configuration, secrets: Secrets
 def family_problems(experiment: Experiment, configuration: Configuration, secrets: Secrets,
                     online: bool) -> List[str]:
     """Every family's pre-flight over its own activities of the experiment (``online`` False: only what
-    needs no target)."""
+    needs no target); a family the experiment has no activity of is not asked (nor its module imported)."""
     found: List[str] = []
-    for family, check in registry.hooks("preflight"):
-        found += check(calls(experiment, configuration, secrets, family.activity_modules), configuration, secrets,
-                       online)
+    for family in registry.families():
+        own = calls(experiment, configuration, secrets, family.activity_modules)
+        if own and family.preflight:
+            found += registry.resolve(family.preflight)(own, configuration, secrets, online)
     return found
 
 

@@ -47,12 +47,13 @@ from chaoslib.exceptions import InterruptExecution
 from chaoslib.types import Configuration, Experiment, Journal, Secrets
 
 from chaosaitrapp import registry
-from chaosaitrapp.api.client import TraderClient, hold_reads, release_reads
+from chaosaitrapp.api.client import TraderClient, forget_reading, take_reading
 from chaosaitrapp.checks import run_checks
 from chaosaitrapp.checks.limits import Limits
 from chaosaitrapp.checks.timeline import load_timeline
 from chaosaitrapp.config import api_key, flag, known_secrets, settings_from
 from chaosaitrapp.controls.inference import checks_of
+from chaosaitrapp.controls.reading import begin_reading, end_reading
 from chaosaitrapp.controls.runtime import (
     note_activity,
     note_phase,
@@ -66,10 +67,10 @@ from chaosaitrapp.controls.runtime import (
 from chaosaitrapp.controls.safety import run_preflight
 from chaosaitrapp.controls.timing import learn_target_timing, sample_interval, settle_timing
 from chaosaitrapp.evidence import recorder
+from chaosaitrapp.evidence.observe import OBSERVED_PATHS
 from chaosaitrapp.evidence.recorder import Run, record_event, record_failure, stamp
 from chaosaitrapp.evidence.sampler import Sampler, SamplerPlan
 from chaosaitrapp.evidence.seedlog import log_fields, write_seed_log
-from chaosaitrapp.report.html import write_drill_report
 from chaosaitrapp.safety.faults import outstanding_for_run
 from chaosaitrapp.scrub import install_log_filter, scrub_data
 from chaosaitrapp.trader.actions import abort
@@ -134,6 +135,7 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
     each fault family of the drill plans it: :attr:`chaosaitrapp.declare.Family.sampler`)."""
     run = recorder.ensure_run(context, known_secrets(secrets))
     run.recording = True
+    forget_reading()  # none of an earlier run in this process
     prepare_deployment(configuration, secrets)
     run.secrets = known_secrets(secrets)
     install_log_filter(run.secrets)
@@ -170,47 +172,52 @@ def before_experiment_control(context: Experiment, configuration: Configuration 
                 run.prefix)
 
 
-#: What a steady state reads of the target (:func:`before_hypothesis_control` reads them at once).
-STEADY_STATE_READS = ("/ready", "/health", "/state", "/metrics")
+#: What a steady state reads of the target (:func:`before_hypothesis_control` reads them at once): what a
+#: snapshot reads.
+STEADY_STATE_READS = OBSERVED_PATHS
 
 
 @_guard("before_hypothesis_control")
 def before_hypothesis_control(context: Dict[str, Any], configuration: Configuration = None,
                               secrets: Secrets = None, **arguments: Any) -> None:
     """Read the target's /ready, /health, /state and /metrics at once, for this steady state's probes
-    (:func:`chaosaitrapp.api.client.hold_reads`): judged on one reading, in the time of one answer. A read
+    (:func:`chaosaitrapp.api.client.take_reading`): judged on one reading, in the time of one answer. A read
     that fails is held as its error (the probe that needs it fails as it would have). Not in a dry run."""
     run = recorder.current_run()
     if run is not None and run.dry:
         return
-    hold_reads(TraderClient.from_configuration(configuration, secrets), STEADY_STATE_READS)
+    take_reading(TraderClient.from_configuration(configuration, secrets), STEADY_STATE_READS)
 
 
 @_guard("after_hypothesis_control")
 def after_hypothesis_control(context: Dict[str, Any], state: Dict[str, Any] = None, **arguments: Any) -> None:
-    """Release the steady state's reading; note a steady state that was not met (for ``abort_on_failure``)."""
-    release_reads()
+    """Note a steady state that was not met (for ``abort_on_failure``). Its reading stays current for a probe
+    that follows at once (the method's first snapshot), until an action or a newer read."""
     if isinstance(state, dict) and state.get("steady_state_met") is False:
         record_failure(f"steady state not met: {context.get('title', '')}")
 
 
 @_guard("before_method_control")
 def before_method_control(context: Experiment, **arguments: Any) -> None:
-    """Mark the method's start on the timeline."""
+    """Mark the method's start on the timeline; import what only the run's end uses meanwhile
+    (:func:`chaosaitrapp.registry.prefetch`)."""
     note_phase("method")
     record_event("phase", None, "method")
+    registry.prefetch(("chaosaitrapp.report.html",), ("evidence", "shading"))
 
 
 @_guard("before_activity_control")
 def before_activity_control(context: Dict[str, Any], configuration: Configuration = None,
-                            **arguments: Any) -> None:
+                            secrets: Secrets = None, **arguments: Any) -> None:
     """Before an action (it may inject a fault, which would cut the learning short), wait for the target's
     timing (:func:`settle_timing`; probes before it, a snapshot, run meanwhile); note a method action of
-    another extension (it may inject what this extension cannot see)."""
+    another extension (it may inject what this extension cannot see). Begin the activity's use of the current
+    reading (:func:`chaosaitrapp.controls.reading.begin_reading`)."""
     run = recorder.current_run()
     if run is not None and isinstance(context, dict) and context.get("type") == "action":
         settle_timing(run, configuration)
     note_activity(context)
+    begin_reading(run, context, configuration, secrets)
 
 
 @_guard("after_method_control")
@@ -221,7 +228,8 @@ def after_method_control(context: Experiment, **arguments: Any) -> None:
 
 @_guard("after_activity_control")
 def after_activity_control(context: Dict[str, Any], state: Dict[str, Any] = None, **arguments: Any) -> None:
-    """Note a failed activity (for ``abort_on_failure``)."""
+    """Note a failed activity (for ``abort_on_failure``); a pause after it ends the current reading."""
+    end_reading(context)
     if isinstance(state, dict) and state.get("status") == "failed":
         record_failure(f"{context.get('name', '?')} failed")
 
@@ -246,6 +254,7 @@ def after_experiment_control(context: Experiment, state: Journal = None, configu
     try:
         finish_run(run, state, arguments, configuration, secrets)
     finally:
+        forget_reading()
         recorder.end_run()
         skip_final_collection()
 
@@ -357,6 +366,8 @@ def finish_run(run: Run, journal: Journal, arguments: Dict[str, Any], configurat
     journal.setdefault("extensions", []).append(extension)
     extension["seed_fields"] = dict(log_fields(run, checks, sampling, reasons))
     if arguments.get("report", True):
+        from chaosaitrapp.report.html import write_drill_report  # noqa: PLC0415 - imported during the method
+
         try:
             write_drill_report(scrub_data(journal, run.secrets), evidence.get("timeline"),
                                Path(evidence["report"]), secrets=run.secrets)

@@ -74,6 +74,9 @@ def _read_health(client: TraderClient, sample: Dict[str, Any], errors: List[str]
 
 
 PARTS: Tuple[Part, ...] = (_read_ready, _read_state, _read_metrics, _read_health)
+#: The API paths :data:`PARTS` read, one GET each (what a reading for them holds:
+#: :func:`chaosaitrapp.api.client.take_reading`).
+OBSERVED_PATHS: Tuple[str, ...] = ("/ready", "/state", "/metrics", "/health")
 #: The reads whose own duration a sample keeps (``ready_ms``, ``health_ms``: a timed-out read counts
 #: its whole wait), for the latency percentiles of the stress drills.
 TIMED_PARTS: Dict[Part, str] = {_read_ready: "ready_ms", _read_health: "health_ms"}

@@ -4,10 +4,10 @@ from typing import Any, Dict
 
 from chaoslib.types import Configuration, Secrets
 
-from chaosaitrapp.api.client import TraderClient
+from chaosaitrapp.api.client import TraderClient, reading_covers, reading_took_ms, take_reading
 from chaosaitrapp.api.metrics import histogram, parse_metrics, select
 from chaosaitrapp.errors import ConfigError, MetricsError
-from chaosaitrapp.evidence.observe import observe
+from chaosaitrapp.evidence.observe import OBSERVED_PATHS, observe
 from chaosaitrapp.evidence.recorder import current_run, record_event, record_snapshot
 from chaosaitrapp.scrub import scrub_text
 
@@ -20,6 +20,10 @@ def snapshot_metrics(label: str = "snapshot", configuration: Configuration = Non
     readiness, leader, pause flag, heartbeat ages, queue depth, health, and the raw ``/metrics``
     text (saved as ``<evidence>.metrics_<label>.prom`` when an evidence control runs).
 
+    The reads come from this thread's current reading when it has them all (one taken after the last action
+    and before anything newer was read: the steady state's, or the one taken before this probe), else from a
+    reading taken now (:func:`chaosaitrapp.api.client.take_reading`); ``latency_ms`` is that reading's time.
+
     Never fails on what it sees (a dead endpoint is recorded as ``null`` with its error): it is a
     recorder; the checks judge. Returns the observation (``ready``, ``leader``, ``paused``, ``md_hb``,
     ``order_hb``, ``scan_hb``, ``queue``, ``health``, ``latency_ms``, ``error``); the timeline gets a
@@ -29,7 +33,11 @@ def snapshot_metrics(label: str = "snapshot", configuration: Configuration = Non
     if not isinstance(label, str) or not label.replace("_", "").isalnum():
         raise ConfigError(f"snapshot label must be letters, digits and underscores, got {label!r}")
     client = TraderClient.from_configuration(configuration, secrets)
-    snap = observe(client, keep_metrics_text=True)
+    if not reading_covers(client, OBSERVED_PATHS):
+        take_reading(client, OBSERVED_PATHS)
+    took = reading_took_ms()
+    snap = observe(client, keep_metrics_text=True, parallel=False)  # answered from the reading, at once
+    snap["latency_ms"] = took
     text = snap.pop("metrics_text", None)
     run = current_run()
     if run is not None and text is not None:

@@ -92,18 +92,8 @@ def pod_of(spec: str, configuration: Configuration) -> ContainerState:
     """The pod ``spec`` names, past the namespace guard (ConfigError before any call), as the API reports it now
     (TargetNotFound when there is no such pod)."""
     namespace, pod = pod_ref(spec)
-    check_namespace(_Named(namespace, spec), configuration)
+    check_namespace(namespace, spec, configuration)
     return container_state(namespace, pod)
-
-
-class _Named:
-    """What the namespace guard reads of a target: its namespace and how to name it."""
-
-    def __init__(self, namespace: str, spec: str) -> None:
-        self.namespace, self.spec = namespace, spec
-
-    def describe(self) -> str:
-        return self.spec
 
 
 def check_pod_memory(spec: str, state: ContainerState, size: int, workers: int) -> None:

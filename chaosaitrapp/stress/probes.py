@@ -1,5 +1,6 @@
 """Probes of the target's own process for the stress drills: who it is (a restart changes that), what it
 uses, and the sampler's part that records it on the timeline (the CPU and RSS lanes of the report)."""
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 from chaoslib.types import Configuration, Secrets
@@ -39,11 +40,18 @@ def target_resources(configuration: Configuration = None, secrets: Secrets = Non
             "memory_limit_mb": round(limit / 2**20, 1) if limit else None}
 
 
-def _pod_reading(spec: str, configuration: Configuration) -> Dict[str, Any]:
-    """:func:`target_resources` of a pod (``pid`` None while its container is not running)."""
+#: How long a pod's resource-metrics reading is reused by the sampler: metrics-server refreshes its readings at its
+#: resolution (15 s by default), so reading it at every sample (10/s) would only repeat the same figures.
+POD_METRICS_REUSE_S = 1.0
+
+
+def _pod_reading(spec: str, configuration: Configuration,
+                 usage_of: Optional[Callable[[str, str, str], Dict[str, Optional[float]]]] = None) -> Dict[str, Any]:
+    """:func:`target_resources` of a pod (``pid`` None while its container is not running); ``usage_of``
+    reads the metrics of ``(namespace, pod, container)`` (:func:`pod_usage` when None)."""
     state = pod_of(spec, configuration)
     namespace, pod = pod_ref(spec)
-    usage = pod_usage(namespace, pod, state.container) if state.identity is not None else \
+    usage = (usage_of or pod_usage)(namespace, pod, state.container) if state.identity is not None else \
         {"cpu_pct": None, "memory_mb": None}
     limit = state.memory_limit
     return {"pid": state.identity, "started": state.started, "label": spec, "rss_mb": usage["memory_mb"],
@@ -57,8 +65,18 @@ def process_part(configuration: Configuration = None) -> Callable[[Any, Dict[str
     """A sampler part (:class:`chaosaitrapp.evidence.observe.ParallelObserver` ``extra``) writing the target
     process's ``proc_pid``, ``proc_started``, ``rss_mb``, ``cpu_s``, ``cg_mem_mb`` and ``oom_kills`` into each
     sample (``proc_pid`` None: not running then; the reason in the sample's error); for a pod, as
-    :func:`target_resources` reads one, with ``cpu_pct`` in place of ``cpu_s``."""
+    :func:`target_resources` reads one, with ``cpu_pct`` in place of ``cpu_s``, its metrics read at most once per
+    :data:`POD_METRICS_REUSE_S` (the pod itself at every sample: a restart shows at once)."""
     cache: Dict[int, Optional[Any]] = {}
+    usage_read: Dict[str, Any] = {}
+
+    def reused_usage(namespace: str, pod: str, container: str) -> Dict[str, Optional[float]]:
+        """:func:`pod_usage`, reused for the same container within :data:`POD_METRICS_REUSE_S`."""
+        key, now = (namespace, pod, container), time.monotonic()
+        if usage_read.get("key") != key or now - usage_read["at"] >= POD_METRICS_REUSE_S:
+            usage_read.update(key=key, at=now, usage=pod_usage(namespace, pod, container))
+        return usage_read["usage"]
+
     try:  # the target string once; each sample reads only its pid (a restart shows as a new one)
         spec: Optional[str] = target_spec(configuration)
     except ChaosAitrappError:
@@ -68,7 +86,7 @@ def process_part(configuration: Configuration = None) -> Callable[[Any, Dict[str
         sample.update(proc_pid=None, proc_started=None, rss_mb=None, cpu_s=None, cg_mem_mb=None, oom_kills=None)
         if spec is not None and is_pod(spec):
             try:
-                found = _pod_reading(spec, configuration)
+                found = _pod_reading(spec, configuration, reused_usage)
             except ChaosAitrappError as exc:
                 errors.append(f"target pod: {exc}")
                 return

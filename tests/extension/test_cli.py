@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def commands(group: click.Group, prefix=()):
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         yield prefix + (name,), command
         if isinstance(command, click.Group):
             yield from commands(command, prefix + (name,))
@@ -127,3 +129,13 @@ def test_lab_up_without_the_lab_extra_says_what_to_install(monkeypatch, capsys, 
     err = capsys.readouterr().err
     assert "the lab needs kiteconnect" in err and "pip install 'chaostoolkit-aitrapp[lab]'" in err and "Traceback" not in err
     assert not (tmp_path / "lab" / "lab.json").exists(), "nothing was started"
+
+
+def test_the_plugin_imports_no_command_until_one_is_named():
+    """Every `chaos` command (`chaos run` too) loads this group as a plugin: it must not import the lab's or a
+    drill's code to do so."""
+    loaded = subprocess.run([sys.executable, "-c", "import sys, chaosaitrapp.cli; print(' '.join(sorted(m for m in "
+                             "sys.modules if m.startswith(('chaosaitrapp.cli.', 'chaosaitrapp.lab')))))"],
+                            capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    assert loaded == ["chaosaitrapp.cli.common"], loaded
+    assert cli.get_command(click.Context(cli), "lab") is not None and "chaosaitrapp.cli.lab" in sys.modules

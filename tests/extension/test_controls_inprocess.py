@@ -13,6 +13,9 @@ from chaosaitrapp.testing.waits import wait_for
 
 from .fakeapi import FakeApi
 
+#: every drill here samples a fake API in this process and judges the samples' timing
+pytestmark = pytest.mark.timing
+
 METRICS = """# TYPE trader_is_leader gauge
 trader_is_leader{instance_id="a"} 1.0
 trader_marketdata_heartbeat_seconds 0.2

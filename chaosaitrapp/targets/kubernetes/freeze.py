@@ -93,5 +93,5 @@ def pod_freeze_driver(target: str, label: str = "", configuration: Any = None) -
     """The driver of ``k8s:NAMESPACE/pod/NAME``, past the namespace guard (no call to the cluster is made)."""
     namespace, pod = parse_pod(str(target).partition(":")[2])
     driver = PodFreezeDriver(namespace, pod, label)
-    check_namespace(driver, configuration)
+    check_namespace(driver.namespace, driver.describe(), configuration)
     return driver
