@@ -55,8 +55,10 @@ def test_a_signal_to_chaos_run_mid_fault_leaves_nothing_of_the_run_in_the_cluste
         assert rollbacks and all(r["status"] == "succeeded" for r in rollbacks), \
             [(r["activity"]["name"], r["status"]) for r in rollbacks]
     assert wait_ledger_empty(tmp_path, timeout=60), ledger_entries(tmp_path / "state")
-    found = statefulset(cluster)
-    assert found.spec.replicas == 1 and found.status.ready_replicas == 1
+    # ready as the controller next sees Redis answer (after a stall it reported the pod not ready)
+    back = wait_until(lambda: statefulset(cluster), lambda f: f.spec.replicas == 1 and f.status.ready_replicas == 1,
+                      timeout=10, what="the Redis StatefulSet back at 1 ready replica")
+    assert back.held, back.value
     assert network_chaos(cluster) == [] and time_chaos(cluster) == [] and stress_chaos(cluster) == []
     assert wait_until(cluster.controller.chaos_mesh.stressing, lambda s: s == [], timeout=10).held
     if drill == "clock_jump":
