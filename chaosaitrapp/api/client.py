@@ -70,6 +70,12 @@ class TraderClient:
         the same way; any other request goes to the API, and the reading is then no longer current."""
         url = self.base + path
         answers = _current()
+        armed = getattr(_READING, "armed", None)
+        if answers is None and armed is not None and method == "GET" and not kwargs and armed[0] == self.base \
+                and path in armed[1]:
+            _READING.armed = None
+            take_reading(self, armed[1])  # this first read of the activity, with the others at once
+            answers = _current()
         if answers is not None:
             key: Tuple[str, str] = (self.base, path)
             if method == "GET" and not kwargs and key in answers and key not in _READING.served:
@@ -161,10 +167,19 @@ def reading_took_ms() -> Optional[float]:
     return _READING.took_ms if _current() is not None else None
 
 
+def arm_reading(client: TraderClient, paths: Iterable[str]) -> None:
+    """Let this activity's first plain GET of one of ``paths`` of ``client``'s API, when no reading is current,
+    take a reading of them all (:func:`take_reading`) and be answered from it: in the time of that one read. An
+    activity that never reads that API (a frozen replica's, say) takes none."""
+    _READING.armed = (client.base, tuple(paths))
+
+
 def begin_activity(action: bool) -> None:
-    """A new activity begins in this thread: nothing of the current reading is served in it yet; an action
-    (it may change the target) ends the reading (:func:`take_reading`)."""
+    """A new activity begins in this thread: nothing of the current reading is served in it yet, nor is a
+    reading armed (:func:`arm_reading`); an action (it may change the target) ends the reading
+    (:func:`take_reading`)."""
     _READING.served = set()
+    _READING.armed = None
     if action:
         forget_reading()
 

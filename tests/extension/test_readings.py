@@ -101,8 +101,9 @@ def test_probes_of_the_method_share_one_reading_with_the_snapshot_after_them():
     with FakeApi(ROUTES) as api:
         cfg = {"api": api.url}
         begin_reading(MethodRun(), probe("chaosaitrapp.metrics.probes"), cfg, None)
-        assert sorted(gets(api)) == ["/health", "/metrics", "/ready", "/state"], "one reading before the probe"
+        assert gets(api) == [], "the reading is taken at the probe's first read of the target"
         assert metrics.leader_status(cfg) == 0.0
+        assert sorted(gets(api)) == ["/health", "/metrics", "/ready", "/state"], "one reading at that read"
         begin_reading(MethodRun(), probe("chaosaitrapp.trader.probes"), cfg, None)
         assert trader.is_paused(cfg) is True
         begin_reading(MethodRun(), probe("chaosaitrapp.evidence.probes"), cfg, None)
@@ -111,6 +112,13 @@ def test_probes_of_the_method_share_one_reading_with_the_snapshot_after_them():
         assert len(gets(api)) == 4, f"three probes, one reading: {gets(api)}"
         begin_reading(MethodRun(), probe("another.extension"), cfg, None)
         assert len(gets(api)) == 4, "no reading for a probe that does not read the API through us"
+
+
+def test_a_probe_that_never_reads_the_target_takes_no_reading():
+    with FakeApi(ROUTES) as api, FakeApi(ROUTES) as other:
+        begin_reading(MethodRun(), probe("chaosaitrapp.trader.probes"), {"api": api.url}, None)
+        assert trader.health_status({"api": other.url}) == "healthy"  # another replica's API only
+        assert gets(api) == [] and gets(other) == ["/health"]
 
 
 def test_a_snapshot_without_a_current_reading_takes_one():
