@@ -18,7 +18,8 @@ from chaosaitrapp.errors import ApiError, GuardRefused
 
 _SESSIONS: Dict[Tuple[str, Optional[str]], requests.Session] = {}
 #: This thread's current reading (:func:`take_reading`): ``answers`` ``{(base, path): response or the ApiError it
-#: gave}``, ``served`` (the keys the current activity was answered from it), ``taken`` (monotonic, when the answers were in), ``took_ms``.
+#: gave}``, ``served`` (the keys the current activity was answered from it), ``taken`` (monotonic, when the
+#: answers were in), ``took_ms``; ``armed`` (:func:`arm_reading`).
 _READING = threading.local()
 #: A reading older than this is not current, whatever happened since (time alone changes a target).
 READING_MAX_AGE_S = 1.0
@@ -127,8 +128,8 @@ def take_reading(client: TraderClient, paths: Iterable[str]) -> Dict[str, Union[
     Until it is no longer current, each activity's first plain GET of one of those paths, by any client of that
     API in this thread, is answered from the reading (an unreachable API raises the same ApiError). It stops being
     current when an action begins (:func:`begin_activity`), when this thread sends any request to the API (that
-    answer is newer knowledge of the target), or after :data:`READING_MAX_AGE_S`. So a steady state whose probes read /ready, /metrics, /state and
-    /health one after another is judged on one reading taken at one instant, in the time of the slowest answer;
+    answer is newer knowledge of the target), or after :data:`READING_MAX_AGE_S`. So a steady state whose
+    probes read /ready, /metrics, /state and /health one after another is judged on one reading taken at one instant, in the time of the slowest answer;
     and probes that follow one another with no action between them, each satisfied by the first read (a
     snapshot after the steady state, the checks after a recovery), share one reading. Other threads (the
     timeline's sampler) never see it. Returns ``{path: status code or the error}``."""

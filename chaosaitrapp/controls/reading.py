@@ -1,8 +1,8 @@
 """Which of a drill's probes share one reading of the target (:func:`chaosaitrapp.api.client.take_reading`).
 
-A reading is the target's /ready, /state, /metrics and /health read at once. A steady state takes one; before a
-probe of the method that reads the API, with no current reading, one is taken at its first read of the target. Each activity's first read of a
-path is answered from the current reading; it stops being current at an action, a pause, any newer read of the
+A reading is the target's /ready, /state, /metrics and /health read at once. A steady state takes one; a probe
+of the method that reads the API, with no current reading, takes one at its first read of the target. Each
+activity's first read of a path is answered from the current reading; it stops being current at an action, a pause, any newer read of the
 API by the probes' thread, or when it is a second old. So probes that follow one another with nothing between
 them (the snapshot after the steady state; after a recovery, the leader, pause and snapshot checks) cost one
 answer's time together, and each still sees the target as it was after the last thing done to it.
