@@ -46,9 +46,14 @@ docker-images: docker-engine
 # Everything: apt packages, venv, Docker engine and images, then the whole test suite, on three
 # workers (most tests wait on labs and drills; a module stays on one worker, and the tests bound to
 # the host's default ports and container names share one: tests/conftest.py).
+# The `alone` tests (latency and sampling rate under a stress they inject) run after the rest, one at a time
+# on an otherwise idle machine; both parts always run, and either failing fails the target.
 PYTEST_WORKERS ?= 3
 test: install docker-images
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=40
+	status=0; \
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=40 -m "not alone" || status=$$?; \
+	$(BIN)/python -m pytest -m alone --durations=10 || status=$$?; \
+	exit $$status
 
 # The fast tier for the development loop: unit and in-process tests (no lab, no drill, no Docker, no
 # Chromium: the screenshot tests need the browser `make test` installs); it installs the lab's packages

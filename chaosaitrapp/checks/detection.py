@@ -4,7 +4,8 @@
 - ``time_to_detect_pause``: to the first sample where the orchestrator was paused (``paused`` true).
 
 Both against ``limits.detect_s``; ``unknown`` without a fault event, when the state already held
-before the fault, or when a hole in the samples (> ``limits.max_sample_gap_s``) hides the answer.
+before the fault, or when a hole in the samples (> ``limits.max_sample_gap_s``) hides the answer. A sample in
+flight at the fault counts at its last answer (:meth:`Timeline.series_around`), never as the state before it.
 """
 from __future__ import annotations
 
@@ -30,10 +31,10 @@ def measure_detect(timeline: Timeline, limits: Limits, field: str) -> Measure:
     else:
         pred, words = (lambda v: v is True), PAUSED_TRUE
     if limits.detect_s is not None:
-        return time_to_first(timeline.series(field), fault.t, fault.label, pred, words,
+        return time_to_first(timeline.series_around(field, fault.t), fault.t, fault.label, pred, words,
                              limits.detect_s, limits.max_sample_gap_s)
     # the target's timing is unknown: when it happened can still be shown, whether in time cannot be judged
-    seen = time_to_first(timeline.series(field), fault.t, fault.label, pred, words,
+    seen = time_to_first(timeline.series_around(field, fault.t), fault.t, fault.label, pred, words,
                          max(0.0, timeline.end_t - fault.t), limits.max_sample_gap_s)
     return Measure("unknown", seen.instant, seen.value,
                    f"{seen.reason}; {limits.unknown.get('detect_s', 'the detection limit is unknown')}")

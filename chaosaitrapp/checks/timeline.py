@@ -145,6 +145,22 @@ class Timeline:
         """``(t, value)`` for every sample whose field ``name`` is not null, in time order."""
         return [(float(s["t"]), s[name]) for s in self.samples if s.get(name) is not None]
 
+    def series_around(self, name: str, ref: float) -> List[Tuple[float, Any]]:
+        """Like :meth:`series`, but a sample that began before ``ref`` and got its last answer at or after it
+        (``t + latency_ms``) is placed at that answer: what it read may already be the state after ``ref``,
+        so it is no evidence of the state before (nor of a time earlier than its answer). In time order."""
+        placed = []
+        for sample in self.samples:
+            value = sample.get(name)
+            if value is None:
+                continue
+            t = float(sample["t"])
+            latency = number(sample.get("latency_ms"))
+            if t < ref and latency is not None and t + latency / 1000.0 >= ref:
+                t = t + latency / 1000.0
+            placed.append((t, value))
+        return sorted(placed, key=lambda pair: pair[0])
+
     def broker_records(self, *names: str) -> List[Dict[str, Any]]:
         """The broker records whose ``what`` is one of ``names`` (all when none given), in time order; picked
         once per timeline and names (shared: do not change the list)."""

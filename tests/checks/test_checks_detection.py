@@ -91,3 +91,20 @@ def test_detection_measured_from_the_first_fault_event(limits):
         [{"kind": "event", "t": 1.0, "event": "fault_injected"}, {"kind": "event", "t": 0.5, "event": "fault"}]
         + [{"kind": "sample", "t": i / 10, "ready": i < 15} for i in range(40)])
     assert time_to_detect_ready(timeline, limits).value == pytest.approx(1.0)
+
+
+def test_a_sample_in_flight_at_the_fault_counts_at_its_last_answer():
+    """A sample that began just before the fault and read the pause after it (the scaffolded drill's race in CI:
+    "already paused at t=0.17, before the fault event (t=0.17)") is no evidence of a pause before the fault: it counts
+    at its last answer. A sample that had its answers before the fault still shows a pause that was already there."""
+    from chaosaitrapp.checks import Limits
+    limits = Limits(detect_s=1.0, recover_s=5.0)
+    fault = [{"kind": "event", "t": 1.0, "event": "fault", "target": "lab:redis", "detail": "stop"}]
+    samples = [{"kind": "sample", "t": round(i * 0.05, 2), "paused": False, "latency_ms": 10.0} for i in range(20)]
+    samples += [{"kind": "sample", "t": 0.999, "paused": True, "latency_ms": 30.0}]
+    samples += [{"kind": "sample", "t": round(1.0 + i * 0.05, 2), "paused": True, "latency_ms": 10.0} for i in range(1, 40)]
+    pause = time_to_detect_pause(Timeline.from_records(fault + samples), limits)
+    assert (pause.status, pause.value) == ("pass", pytest.approx(0.029, abs=1e-3)), pause.reason
+    answered_before = [dict(s, latency_ms=0.5) if s["t"] == 0.999 else s for s in samples]
+    already = time_to_detect_pause(Timeline.from_records(fault + answered_before), limits)
+    assert already.status == "unknown" and "already paused" in already.reason, already.reason

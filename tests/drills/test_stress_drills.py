@@ -43,6 +43,7 @@ def assert_pass(run, drill: str) -> None:
     assert 'data-lane="rss"' in html and 'data-lane="cpu"' in html
 
 
+@pytest.mark.alone  # judged on latency under stress: run apart from the suite (setup.cfg)
 @pytest.mark.parametrize("drill", ["cpu_stress", "memory_stress"])
 def test_the_stress_drills_pass_inside_the_traders_cgroup(drill, limited_lab, tmp_path):
     run = run_drill(drill, limited_lab, tmp_path, STRESS_ENV)
@@ -52,6 +53,7 @@ def test_the_stress_drills_pass_inside_the_traders_cgroup(drill, limited_lab, tm
     assert injected and injected[0]["target_cgroup"] == group.describe(), injected
 
 
+@pytest.mark.alone  # judged on latency under stress: run apart from the suite (setup.cfg)
 @pytest.mark.parametrize("drill", ["cpu_stress", "memory_stress"])
 def test_the_stress_drills_pass_beside_an_unlimited_trader(drill, tmp_path):
     lab = start_lab(profile="fast")

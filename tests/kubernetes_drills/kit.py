@@ -11,7 +11,8 @@ from kubernetes_drills.cluster import NAMESPACE, Cluster
 AITRAPP_CHAOS = str(Path(sys.executable).with_name("aitrapp-chaos"))
 
 
-def _api(cluster: Cluster) -> client.ApiClient:
+def api_client(cluster: Cluster) -> client.ApiClient:
+    """A Kubernetes API client of the played cluster (its kmock server, no credentials)."""
     configuration = client.Configuration()
     configuration.host = cluster.url
     return client.ApiClient(configuration)
@@ -24,7 +25,7 @@ def redis_port(cluster: Cluster) -> int:
 
 def statefulset(cluster: Cluster, name: str = "redis"):
     """StatefulSet ``name`` as the API has it now."""
-    return client.AppsV1Api(_api(cluster)).read_namespaced_stateful_set(name, NAMESPACE)
+    return client.AppsV1Api(api_client(cluster)).read_namespaced_stateful_set(name, NAMESPACE)
 
 
 def scale_calls(cluster: Cluster, since: int = 0, name: str = "redis"):
@@ -38,23 +39,23 @@ def stopped(deployed, name: str) -> bool:
 
 def network_chaos(cluster: Cluster):
     """The NetworkChaos resources in the namespace now."""
-    return client.CustomObjectsApi(_api(cluster)).list_namespaced_custom_object(
+    return client.CustomObjectsApi(api_client(cluster)).list_namespaced_custom_object(
         "chaos-mesh.org", "v1alpha1", NAMESPACE, "networkchaos")["items"]
 
 
 def time_chaos(cluster: Cluster):
     """The TimeChaos resources in the namespace now."""
-    return client.CustomObjectsApi(_api(cluster)).list_namespaced_custom_object(
+    return client.CustomObjectsApi(api_client(cluster)).list_namespaced_custom_object(
         "chaos-mesh.org", "v1alpha1", NAMESPACE, "timechaos")["items"]
 
 
 def stress_chaos(cluster: Cluster):
     """The StressChaos resources in the namespace now."""
-    return client.CustomObjectsApi(_api(cluster)).list_namespaced_custom_object(
+    return client.CustomObjectsApi(api_client(cluster)).list_namespaced_custom_object(
         "chaos-mesh.org", "v1alpha1", NAMESPACE, "stresschaos")["items"]
 
 
 def pod_uid(cluster: Cluster, name: str):
     """The uid of pod ``name`` now (None when there is none)."""
-    found = [p for p in client.CoreV1Api(_api(cluster)).list_namespaced_pod(NAMESPACE).items if p.metadata.name == name]
+    found = [p for p in client.CoreV1Api(api_client(cluster)).list_namespaced_pod(NAMESPACE).items if p.metadata.name == name]
     return found[0].metadata.uid if found else None

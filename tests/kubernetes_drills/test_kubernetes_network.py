@@ -14,7 +14,7 @@ from kubernetes import client
 from chaosaitrapp.targets.kubernetes.chaosmesh import RUN_LABEL, network_chaos_spec, resource
 from kubernetes_drills.chaosmesh_player import go_seconds
 from kubernetes_drills.cluster import NAMESPACE
-from kubernetes_drills.kit import _api, network_chaos
+from kubernetes_drills.kit import api_client, network_chaos
 
 
 def test_network_partition_redis_passes_through_chaos_mesh_and_deletes_its_resource(cluster_factory, tmp_path):
@@ -72,7 +72,7 @@ def test_a_network_chaos_that_selects_no_pod_is_never_taken_for_a_fault_in_place
     deployed, cluster = cluster_factory()
     spec = network_chaos_spec("partition", "both", NAMESPACE, {"app": "nobody"}, {"app": "redis"})
     body = resource("networkchaos", "aitrapp-redis-nobody", NAMESPACE, "run-1", spec, 30, 30)
-    client.CustomObjectsApi(_api(cluster)).create_namespaced_custom_object(
+    client.CustomObjectsApi(api_client(cluster)).create_namespaced_custom_object(
         "chaos-mesh.org", "v1alpha1", NAMESPACE, "networkchaos", body)
     waited = subprocess.run(
         [sys.executable, "-c", "from chaosaitrapp.targets.kubernetes.chaosmesh import ChaosMeshDriver as D\n"

@@ -197,6 +197,25 @@ def test_a_start_is_declared_dead_only_when_its_process_is_gone(tmp_path):
     pidfile.write_text(f"{sleeper.pid}\n")
     assert processes.exited(spec)
 
+def test_a_service_that_dies_while_starting_is_reported_with_what_it_printed_since_its_launch(tmp_path):
+    """The error of a service that exits while starting shows the lines it wrote since this launch, never an earlier
+    run's (CI once showed a Postgres killed at start with only its initdb lines); none written: a likely signal."""
+    from chaosaitrapp.lab.errors import LabError
+    from chaosaitrapp.lab.runtime import processes
+    from chaosaitrapp.lab.runtime.lifecycle import _wait
+    from chaosaitrapp.targets.labstate import ServiceSpec
+
+    log = tmp_path / "svc.log"
+    log.write_text("initdb: an earlier step's line\n")
+    for script, shown in (("echo boom; exit 3", "boom"), ("kill -9 $$", "likely killed by a signal")):
+        spec = ServiceSpec(name="svc", kind="process", host="127.0.0.1", port=1, check="http",
+                           pidfile=str(tmp_path / "svc.pid"), argv=["sh", "-c", script], log=str(log))
+        processes.launch(spec)
+        with pytest.raises(LabError) as raised:
+            _wait(lambda: False, 10, "svc answering", spec)
+        assert shown in str(raised.value) and "earlier step" not in str(raised.value), str(raised.value)
+
+
 def test_the_lab_tags_an_order_with_its_id_when_that_is_a_valid_kite_tag():
     mine = order_id(run_prefix("8285f5a768b3"), 3)
     assert kite_tag(mine) == mine

@@ -66,8 +66,9 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str, spec: Option
         if condition():
             return True
         if spec is not None and spec.kind == "process" and processes.exited(spec):
-            output = tail(spec.log, 15) or "(none: it printed nothing, so it was likely killed by a signal)"
-            raise LabError(f"lab service {spec.name} exited while starting; last log lines:\n{output}",
+            output = (processes.output_since_launch(spec, 15)
+                      or "(none since it was launched: it printed nothing, so it was likely killed by a signal)")
+            raise LabError(f"lab service {spec.name} exited while starting; its log since launch:\n{output}",
                            service=spec.name, fatal=True)
         return False
 

@@ -27,6 +27,24 @@ _SCRUBBED = ("API_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BROKER_URL", "BROKE
              "KITE_API_SECRET", "KITE_ACCESS_TOKEN", "KITE_ROOT", "KITE_TICKER_ROOT", "AITRAPP_CGROUP_PROCS", "AITRAPP_LAB_ORDER_SPOOL")
 
 
+#: Where each service's log ended when it was last launched here (log path -> bytes): what it printed since.
+_LAUNCH_OFFSETS: Dict[str, int] = {}
+
+
+def output_since_launch(spec: ServiceSpec, lines: int) -> str:
+    """The last ``lines`` lines ``spec``'s process wrote to its log since this process last launched it (the whole
+    log's tail when it was not launched here); '' when it wrote nothing."""
+    if not spec.log:
+        return ""
+    try:
+        with open(spec.log, "rb") as handle:
+            handle.seek(_LAUNCH_OFFSETS.get(spec.log, 0))
+            text = handle.read().decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "".join(text.splitlines(keepends=True)[-lines:])
+
+
 def read_pid(pidfile: Optional[str]) -> Optional[int]:
     """The pid in ``pidfile``, or None when absent/empty/garbled."""
     return read_pid_quietly(Path(pidfile)) if pidfile else None
@@ -46,6 +64,8 @@ def launch(spec: ServiceSpec, secrets: Optional[Mapping[str, str]] = None, timeo
         raise LabError(f"lab service {spec.name}: no command or pidfile to start it with", service=spec.name)
     pidfile = Path(spec.pidfile)
     pidfile.unlink(missing_ok=True)
+    if spec.log:
+        _LAUNCH_OFFSETS[spec.log] = os.path.getsize(spec.log) if os.path.exists(spec.log) else 0
     launch_detached(spec.argv, pidfile, cwd=spec.cwd, env=launch_env(spec.env, secrets), log=spec.log)
     written = wait_until(lambda: read_pid(spec.pidfile), lambda pid: pid is not None, timeout=timeout,
                          interval=0.01, what=f"the pid of lab service {spec.name}")
