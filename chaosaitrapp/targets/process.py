@@ -1,10 +1,10 @@
 """``process:PIDFILE``: a local process, stopped by signal and restarted **as it ran**.
 
-Stop: the stop signal (SIGTERM; SIGINT for Postgres, its "fast" shutdown), wait until the
-pid is gone, SIGKILL at the deadline. Start: the command is launched detached (its own
-session, not our child, so it outlives the ``chaos`` process), the pidfile is written with
-the new pid, and ``start`` returns once the service answers (Redis PING, Postgres accepting
-connections, or a TCP connect) on the port it listens on.
+Stop: the stop signal (SIGTERM; SIGINT for Postgres, its "fast" shutdown), wait until the pid is gone, SIGKILL
+at the deadline; a pidfile whose pid now runs another program is stale and that pid is never signalled. Start:
+the command is launched detached (its own session, not our child, so it outlives the ``chaos`` process), the
+pidfile is written with the new pid, and ``start`` returns once the service answers (Redis PING, Postgres
+accepting connections, or a TCP connect) on the port it listens on.
 
 A target named by its pidfile alone is read before anything is done to it (:meth:`ProcessDriver.capture`):
 its command line, working directory, user and group, environment and the TCP port it listens on; it is
@@ -13,14 +13,13 @@ the *names* of the environment variables, never their values: the run that stopp
 memory, hands them to its watchdog in the watchdog's own environment (``AITRAPP_RESTART_ENV``), and a
 later ``aitrapp-chaos cleanup`` takes them from its own environment, or refuses naming the missing ones.
 
-A stop that was interrupted (Ctrl-C, SIGTERM, the ``chaos`` process killed) may leave the
-process shutting down but still alive, and still answering for a moment: a ``start`` that took
-it for running would return, the fault would be marked undone, and the process would then exit
-for good. So ``stop`` writes ``<pidfile>.stopping`` (the pid it signals) before signalling and
-removes it once the pid is gone, and ``start``, from any process (rollback, watchdog, cleanup),
-first finishes a stop that marker shows unfinished (signal again, wait, SIGKILL at the
-deadline) before launching the command. A marker that cannot be written (read-only pidfile
-directory) does not prevent the stop; it only loses that protection.
+A stop that was interrupted (Ctrl-C, SIGTERM, the ``chaos`` process killed) may leave the process shutting down
+but still alive, and still answering for a moment: a ``start`` that took it for running would return, the fault
+would be marked undone, and the process would then exit for good. So ``stop`` writes ``<pidfile>.stopping`` (the
+pid it signals) before signalling and removes it once the pid is gone, and ``start``, from any process (rollback,
+watchdog, cleanup), first finishes a stop that marker shows unfinished (signal again, wait, SIGKILL at the
+deadline) before launching the command. A marker that cannot be written (read-only pidfile directory) does not
+prevent the stop; it only loses that protection.
 """
 from __future__ import annotations
 
@@ -225,11 +224,15 @@ class ProcessDriver:
         return f"process:{self.pidfile}"
 
     def pid(self) -> Optional[int]:
-        """The pid in the pidfile, if any."""
-        return read_pid(self.pidfile)
+        """The pid in the pidfile while it is this service; None for none, or for a live process running another
+        command than the one known (given or captured; :func:`runs_command`): a stale pidfile's recycled pid, never
+        signalled. An empty command line (a process inside its exec) is not held against it."""
+        pid = read_pid(self.pidfile)
+        stale = pid is not None and bool(self.argv) and bool(procs.cmdline(pid)) and not runs_command(pid, self.argv)
+        return None if stale else pid
 
     def is_running(self) -> bool:
-        """True when the pidfile names a live process."""
+        """True when the pidfile names a live process that is this service (:meth:`pid`)."""
         pid = self.pid()
         return pid is not None and pid_alive(pid)
 
@@ -240,7 +243,7 @@ class ProcessDriver:
             return self.is_running()
         port = self.port
         if port is None:
-            pid = read_pid_quietly(self.pidfile)
+            pid = self.pid() if read_pid_quietly(self.pidfile) is not None else None  # a garbled pidfile: none
             port = listening_port(pid) if pid is not None and pid_alive(pid) else None
             if port is None:
                 return False
@@ -342,11 +345,11 @@ class ProcessDriver:
             self._clear_stopping()
 
     def start(self, timeout: float = 60.0) -> None:
-        """Finish a stop left unfinished (see the module docstring), launch the command detached
-        unless it is running, and wait until it answers."""
+        """Finish a stop left unfinished (see the module docstring), launch the command detached unless it is
+        running (or a copy started otherwise answers on its port), and wait until it answers."""
         if self.stopping_marker.exists():
             self._finish_interrupted_stop(timeout)
-        if not self.is_running():
+        if not self.is_running() and not (self.port is not None and self.answers()):
             self._launch()
         ok = wait_until(self.answers, bool, timeout=timeout, interval=0.05, what=f"{self.describe()} to answer")
         if not ok.held:

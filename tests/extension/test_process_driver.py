@@ -41,6 +41,26 @@ def test_start_stop_round_trip_and_undo(redis_driver, monkeypatch):
     assert redis_driver.answers() and redis_driver.pid() != pid
 
 
+def test_a_stale_pidfile_whose_pid_runs_another_program_is_never_signalled(redis_driver):
+    """A pidfile left behind by a service that died names a pid the kernel gave to another program (the machine
+    here recycles pids within minutes): that process is not the service, is never stopped, and a start launches
+    the service again (its pid then in the pidfile)."""
+    import subprocess
+
+    stranger = subprocess.Popen(["sleep", "60"])
+    try:
+        redis_driver.pidfile.write_text(f"{stranger.pid}\n")
+        assert redis_driver.pid() is None and not redis_driver.is_running()
+        redis_driver.stop(2)
+        assert stranger.poll() is None, "the stranger was signalled"
+        redis_driver.start(20)
+        assert redis_driver.pid() not in (None, stranger.pid) and redis_answers("127.0.0.1", redis_driver.port)
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
 def test_missing_start_command_is_named(tmp_path):
     driver = ProcessDriver(str(tmp_path / "x.pid"), argv=["/nonexistent/redis-server"], check="redis", port=free_port())
     with pytest.raises(Exception, match="start command '/nonexistent/redis-server' not found"):

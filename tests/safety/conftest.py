@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator
 
 import pytest
-from safety_helpers import FakeDriver, kill_pids, redis_driver
+from safety_helpers import FakeDriver, SpawnedPids, kill_pids, redis_driver
 
 from chaosaitrapp.registry import register_driver_factory, unregister_driver_factory
 from chaosaitrapp.safety.ledger import Ledger
@@ -40,8 +40,8 @@ def redis_proc(tmp_path: Path) -> Iterator[ProcessDriver]:
 
 
 @pytest.fixture
-def spawned_pids() -> Iterator[List[int]]:
-    """Pids a test started (dummy runs, watchdogs): any still alive at teardown are killed."""
-    pids: List[int] = []
+def spawned_pids() -> Iterator[SpawnedPids]:
+    """Pids a test started (dummy runs, watchdogs): any still running the noted process at teardown are killed."""
+    pids = SpawnedPids()
     yield pids
     kill_pids(pids)

@@ -11,10 +11,11 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, Optional
 
+from chaosaitrapp import procs
 from chaosaitrapp.errors import TargetError
-from chaosaitrapp.targets.process import ProcessDriver, pid_alive
+from chaosaitrapp.targets.process import ProcessDriver
 from chaosaitrapp.testing.lab import free_port
 from chaosaitrapp.testing.waits import wait_for
 
@@ -101,16 +102,30 @@ def redis_driver(tmp: Path) -> ProcessDriver:
     )
 
 
-def kill_pids(pids: List[int]) -> None:
-    """SIGKILL each live pid in ``pids`` (processes this test started) and wait until gone."""
-    for pid in pids:
-        if pid_alive(pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-    for pid in pids:
-        wait_for(lambda: not pid_alive(pid), 10, f"pid {pid} to exit")
+class SpawnedPids(list):
+    """Pids a test started, each with its start time noted when it is appended (while it runs): a pid that
+    exited and was given to another process since (this machine recycles pids within minutes) is left alone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: Dict[int, Optional[float]] = {}
+
+    def append(self, pid: int) -> None:
+        """Note ``pid`` and when its process started."""
+        self.started[pid] = procs.start_time(pid)
+        super().append(pid)
+
+
+def kill_pids(pids: SpawnedPids) -> None:
+    """SIGKILL each pid of ``pids`` still running the process that was noted, and wait until gone."""
+    ours = [pid for pid in pids if procs.same_process(pid, pids.started.get(pid))]
+    for pid in ours:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    for pid in ours:
+        wait_for(lambda: not procs.same_process(pid, pids.started.get(pid)), 10, f"pid {pid} to exit")
 
 
 def read_log(path: Optional[Path]) -> str:
