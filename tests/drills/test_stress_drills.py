@@ -83,7 +83,8 @@ def test_the_cpu_drill_fails_on_a_scan_that_blocks_the_event_loop(tmp_path):
 def test_the_memory_drill_fails_when_the_trader_leaks_into_its_limit(tmp_path):
     lab = start_lab(profile="fast", defects=["memory_leak_under_load"], **LIMITS)
     try:
-        run = run_drill("memory_stress", lab, tmp_path, {**STRESS_ENV, "STRESS_ORDERS": "24"})
+        # the trader stays dead after its OOM kill: a short wait for it to be ready again decides as well
+        run = run_drill("memory_stress", lab, tmp_path, {**STRESS_ENV, "STRESS_ORDERS": "24", "WAIT_READY_TIMEOUT": "6"})
     finally:
         lab.down()
     assert run.code == 1 and run.extension["verdict"] == "FAIL"
