@@ -153,6 +153,12 @@ def runs_command(pid: int, argv: List[str]) -> bool:
     return not program.startswith(("python", "sh")) and first == program
 
 
+def runs_other_command(pid: int, argv: List[str]) -> bool:
+    """True when ``pid`` shows a command line that is not ``argv``'s (:func:`runs_command`): a recycled pid. A live
+    process whose command line reads empty (inside its exec) is not held against it; a gone one shows nothing."""
+    return bool(procs.cmdline(pid)) and not runs_command(pid, argv)
+
+
 #: What a Redis started on its command line may have been given there (its config file holds the rest).
 _REDIS_STARTUP = ("port", "bind", "dir", "dbfilename", "save", "appendonly", "daemonize", "pidfile", "logfile")
 
@@ -227,9 +233,10 @@ class ProcessDriver:
         """The pid in the pidfile while it is this service; None for none, or for a live process running another
         command than the one known (given or captured; :func:`runs_command`): a stale pidfile's recycled pid, never
         signalled. An empty command line (a process inside its exec) is not held against it."""
-        pid = read_pid(self.pidfile)
-        stale = pid is not None and bool(self.argv) and bool(procs.cmdline(pid)) and not runs_command(pid, self.argv)
-        return None if stale else pid
+        return self._unless_stale(read_pid(self.pidfile))
+
+    def _unless_stale(self, pid: Optional[int]) -> Optional[int]:
+        return None if pid is not None and self.argv and runs_other_command(pid, self.argv) else pid
 
     def is_running(self) -> bool:
         """True when the pidfile names a live process that is this service (:meth:`pid`)."""
@@ -243,7 +250,7 @@ class ProcessDriver:
             return self.is_running()
         port = self.port
         if port is None:
-            pid = self.pid() if read_pid_quietly(self.pidfile) is not None else None  # a garbled pidfile: none
+            pid = self._unless_stale(read_pid_quietly(self.pidfile))
             port = listening_port(pid) if pid is not None and pid_alive(pid) else None
             if port is None:
                 return False
@@ -390,21 +397,8 @@ class ProcessDriver:
         given (:meth:`capture`; the names of its environment variables, never their values), else its command
         (no secret in ``env``)."""
         self.capture()
-        return {
-            "driver": ref_of(ProcessDriver),
-            "pidfile": str(self.pidfile),
-            "argv": self.argv,
-            "cwd": self.cwd,
-            "env": self.env,
-            "log": self.log,
-            "check": self.check,
-            "host": self.host,
-            "port": self.port,
-            "stop_signal": self.stop_signal,
-            "name": self.name,
-            "env_names": self.env_names,
-            "user": self.user,
-        }
+        kept = ("argv", "cwd", "env", "log", "check", "host", "port", "stop_signal", "name", "env_names", "user")
+        return {"driver": ref_of(ProcessDriver), "pidfile": str(self.pidfile), **{k: getattr(self, k) for k in kept}}
 
     @classmethod
     def from_undo(cls, undo: dict) -> "ProcessDriver":

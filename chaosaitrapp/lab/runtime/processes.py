@@ -16,7 +16,7 @@ from typing import Dict, List, Mapping, Optional
 from chaosaitrapp import procs
 from chaosaitrapp.lab.errors import LabError
 from chaosaitrapp.targets.labstate import ServiceSpec
-from chaosaitrapp.targets.process import launch_detached, read_pid_quietly, runs_command
+from chaosaitrapp.targets.process import launch_detached, read_pid_quietly, runs_command, runs_other_command
 from chaosaitrapp.waiting import wait_until
 
 # Variables the lab sets itself: never inherited from the caller's environment.
@@ -135,4 +135,4 @@ def exited(spec: ServiceSpec) -> bool:
     pid = read_pid(spec.pidfile)
     if pid is None or not procs.alive(pid):
         return True
-    return bool(procs.cmdline(pid)) and not runs_command(pid, spec.argv or [])
+    return runs_other_command(pid, spec.argv or [])
